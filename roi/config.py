@@ -1,0 +1,376 @@
+"""Project configuration: roi.toml + connectors/*.toml + models/*.toml + reports/*.toml.
+
+Everything is read into frozen dataclasses. `ROI__SECTION__KEY` environment variables override
+roi.toml (e.g. `ROI__PROJECT__WAREHOUSE=/data/roi.duckdb`). Secrets never live in TOML: a
+connector names the environment variable that holds one (`dsn_env = "LITELLM_DSN"`), and the
+value is read only when the connector runs.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from roi.errors import ConfigError
+
+PROJECT_FILE = "roi.toml"
+ENV_PREFIX = "ROI__"
+STAGES = ("experiment", "production", "retired")
+MONTH_BASES = ("billing_period", "charge_period")
+ON_REJECT = ("fail", "skip")
+SECRET_WORDS = ("password", "secret", "api_key", "apikey", "token", "dsn")
+
+
+@dataclass(frozen=True)
+class ProjectSettings:
+    """The `[project]` section."""
+
+    name: str = "roi project"
+    currency: str = "USD"
+    warehouse: str = "roi.duckdb"
+    reports_out: str = "reports/out"
+
+
+@dataclass(frozen=True)
+class AttributionSettings:
+    """The `[attribution]` section."""
+
+    month_basis: str = "billing_period"
+    tag_keys: tuple[str, ...] = ("ml-model",)
+
+
+@dataclass(frozen=True)
+class FinanceSettings:
+    """The `[finance]` section."""
+
+    discount_rate: float = 0.10
+
+
+@dataclass(frozen=True)
+class ConnectorConfig:
+    """One connector instance (`connectors/<name>.toml`)."""
+
+    name: str
+    type: str
+    file: Path
+    path: str | None = None
+    url: str | None = None
+    enabled: bool = True
+    on_reject: str = "fail"
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    secret_env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    def secret(self, key: str) -> str:
+        """Read the secret `key` from the environment variable the TOML names (`<key>_env`)."""
+        var = self.secret_env.get(key)
+        if var is None:
+            raise ConfigError(
+                f"{self.file}: connector needs `{key}_env = \"ENV_VAR_NAME\"` naming the "
+                f"environment variable that holds its {key}"
+            )
+        value = os.environ.get(var)
+        if not value:
+            raise ConfigError(
+                f"{self.file}: environment variable {var} (named by {key}_env) is not set; "
+                f"export it before running roi"
+            )
+        return value
+
+
+@dataclass(frozen=True)
+class ModelSelectors:
+    """How cost lines and usage are matched to one ML model, in priority order."""
+
+    priority: int = 100
+    tags: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    resource_ids: tuple[str, ...] = ()
+    sub_accounts: tuple[str, ...] = ()
+    gpu_workloads: tuple[str, ...] = ()
+    llm_features: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One ML model of the portfolio (`models/<model_id>.toml`)."""
+
+    model_id: str
+    name: str
+    owner: str
+    business_unit: str
+    stage: str
+    file: Path
+    launched: date | None = None
+    retired: date | None = None
+    domain: str | None = None
+    selectors: ModelSelectors = field(default_factory=ModelSelectors)
+    value: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    risks: tuple[Mapping[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """One report definition (`reports/<name>.toml`)."""
+
+    name: str
+    kind: str
+    title: str
+    file: Path
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+REPORT_KINDS = ("monthly_finance", "excel_pack")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """The whole project, as read from its folder."""
+
+    root: Path
+    project: ProjectSettings
+    attribution: AttributionSettings
+    finance: FinanceSettings
+    connectors: tuple[ConnectorConfig, ...]
+    models: tuple[ModelConfig, ...]
+    reports: tuple[ReportConfig, ...]
+
+    @property
+    def warehouse_path(self) -> Path:
+        """Absolute path of the warehouse file."""
+        return _resolve(self.root, self.project.warehouse)
+
+    @property
+    def reports_out(self) -> Path:
+        """Absolute path of the folder rendered reports go to."""
+        return _resolve(self.root, self.project.reports_out)
+
+    def connector(self, name: str) -> ConnectorConfig:
+        """The connector called `name`, or a ConfigError listing the defined ones."""
+        for c in self.connectors:
+            if c.name == name:
+                return c
+        known = ", ".join(c.name for c in self.connectors) or "none"
+        raise ConfigError(f"no connector named {name!r} in {self.root / 'connectors'}; defined: {known}")
+
+
+def _resolve(root: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else root / p
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}; fix the syntax at that line") from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+
+
+def _check_keys(path: Path, where: str, data: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
+    for key in data:
+        if key not in allowed:
+            raise ConfigError(
+                f"{path}: unknown key {where}{key!r}; allowed keys: {', '.join(allowed)}"
+            )
+
+
+def _typed(path: Path, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
+    if isinstance(value, bool) and kind in (int, float, (int, float)):
+        ok = False
+    else:
+        ok = isinstance(value, kind)
+    if not ok:
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise ConfigError(f"{path}: key {key!r} must be {names}, got {value!r}")
+    return value
+
+
+def _choice(path: Path, key: str, value: Any, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(
+            f"{path}: key {key!r} = {value!r} is not allowed; allowed values: {', '.join(allowed)}"
+        )
+    return str(value)
+
+
+def _env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    sections: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for var, raw in environ.items():
+        if not var.startswith(ENV_PREFIX):
+            continue
+        parts = var[len(ENV_PREFIX) :].lower().split("__")
+        if len(parts) != 2 or not all(parts):
+            raise ConfigError(
+                f"environment variable {var}: expected ROI__SECTION__KEY, e.g. ROI__PROJECT__WAREHOUSE"
+            )
+        section, key = parts
+        try:
+            value: Any = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        sections.setdefault(section, {})[key] = value
+    return sections
+
+
+def _project_sections(path: Path, data: dict[str, Any]) -> tuple[ProjectSettings, AttributionSettings, FinanceSettings]:
+    _check_keys(path, "", data, ("project", "attribution", "finance"))
+    proj = data.get("project", {})
+    _check_keys(path, "[project] ", proj, ("name", "currency", "warehouse", "reports_out"))
+    attr = data.get("attribution", {})
+    _check_keys(path, "[attribution] ", attr, ("month_basis", "tag_keys"))
+    fin = data.get("finance", {})
+    _check_keys(path, "[finance] ", fin, ("discount_rate",))
+    project = ProjectSettings(
+        name=_typed(path, "project.name", proj.get("name", ProjectSettings.name), str),
+        currency=_typed(path, "project.currency", proj.get("currency", "USD"), str),
+        warehouse=_typed(path, "project.warehouse", proj.get("warehouse", "roi.duckdb"), str),
+        reports_out=_typed(path, "project.reports_out", proj.get("reports_out", "reports/out"), str),
+    )
+    tag_keys = _typed(path, "attribution.tag_keys", attr.get("tag_keys", ["ml-model"]), list)
+    attribution = AttributionSettings(
+        month_basis=_choice(
+            path, "attribution.month_basis", attr.get("month_basis", "billing_period"), MONTH_BASES
+        ),
+        tag_keys=tuple(str(k).strip().lower() for k in tag_keys),
+    )
+    rate = _typed(path, "finance.discount_rate", fin.get("discount_rate", 0.10), (int, float))
+    if not 0 <= rate < 1:
+        raise ConfigError(f"{path}: key 'finance.discount_rate' = {rate} must be in [0, 1), e.g. 0.10")
+    return project, attribution, FinanceSettings(discount_rate=float(rate))
+
+
+def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
+    from roi.connectors import connector_types  # registry import is cheap; avoids a cycle
+
+    if "type" not in data:
+        raise ConfigError(
+            f"{path}: missing key 'type'; allowed values: {', '.join(connector_types())}"
+        )
+    ctype = _choice(path, "type", data["type"], connector_types())
+    allowed = ("type", "path", "url", "enabled", "on_reject", "options")
+    secret_env: dict[str, str] = {}
+    for key, value in data.items():
+        if key.endswith("_env"):
+            secret_env[key[: -len("_env")]] = _typed(path, key, value, str)
+            continue
+        if any(word in key.lower() for word in SECRET_WORDS):
+            raise ConfigError(
+                f"{path}: key {key!r} holds a secret in the file; remove it, export it as an "
+                f"environment variable and write `{key}_env = \"VAR_NAME\"` instead"
+            )
+        if key not in allowed:
+            raise ConfigError(f"{path}: unknown key {key!r}; allowed keys: {', '.join(allowed)}, <secret>_env")
+    if "path" not in data and "url" not in data:
+        raise ConfigError(f"{path}: connector needs a 'path' (file, folder or glob) or a 'url'")
+    options = _typed(path, "options", data.get("options", {}), dict)
+    return ConnectorConfig(
+        name=path.stem,
+        type=ctype,
+        file=path,
+        path=_typed(path, "path", data["path"], str) if "path" in data else None,
+        url=_typed(path, "url", data["url"], str) if "url" in data else None,
+        enabled=_typed(path, "enabled", data.get("enabled", True), bool),
+        on_reject=_choice(path, "on_reject", data.get("on_reject", "fail"), ON_REJECT),
+        options=MappingProxyType(options),
+        secret_env=MappingProxyType(secret_env),
+    )
+
+
+def _date(path: Path, key: str, value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value
+    raise ConfigError(f"{path}: key {key!r} must be a TOML date like 2024-03-01, got {value!r}")
+
+
+def _str_tuple(path: Path, key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    _typed(path, key, value, list)
+    return tuple(str(v) for v in value)
+
+
+def _model(path: Path, data: dict[str, Any]) -> ModelConfig:
+    allowed = ("model_id", "name", "owner", "business_unit", "stage", "launched", "retired",
+               "domain", "selectors", "value", "risks")
+    _check_keys(path, "", data, allowed)
+    for key in ("model_id", "name", "owner", "business_unit", "stage"):
+        if key not in data:
+            raise ConfigError(f"{path}: missing key {key!r}")
+    sel = _typed(path, "selectors", data.get("selectors", {}), dict)
+    _check_keys(path, "[selectors] ", sel, ("priority", "tags", "resource_ids", "sub_accounts",
+                                           "gpu_workloads", "llm_features"))
+    tags = _typed(path, "selectors.tags", sel.get("tags", {}), dict)
+    selectors = ModelSelectors(
+        priority=_typed(path, "selectors.priority", sel.get("priority", 100), int),
+        tags=MappingProxyType(
+            {k.strip().lower(): _str_tuple(path, f"selectors.tags.{k}", v) for k, v in tags.items()}
+        ),
+        resource_ids=_str_tuple(path, "selectors.resource_ids", sel.get("resource_ids", [])),
+        sub_accounts=_str_tuple(path, "selectors.sub_accounts", sel.get("sub_accounts", [])),
+        gpu_workloads=_str_tuple(path, "selectors.gpu_workloads", sel.get("gpu_workloads", [])),
+        llm_features=_str_tuple(path, "selectors.llm_features", sel.get("llm_features", [])),
+    )
+    risks = _typed(path, "risks", data.get("risks", []), list)
+    return ModelConfig(
+        model_id=_typed(path, "model_id", data["model_id"], str),
+        name=_typed(path, "name", data["name"], str),
+        owner=_typed(path, "owner", data["owner"], str),
+        business_unit=_typed(path, "business_unit", data["business_unit"], str),
+        stage=_choice(path, "stage", data["stage"], STAGES),
+        file=path,
+        launched=_date(path, "launched", data.get("launched")),
+        retired=_date(path, "retired", data.get("retired")),
+        domain=data.get("domain"),
+        selectors=selectors,
+        value=MappingProxyType(_typed(path, "value", data.get("value", {}), dict)),
+        risks=tuple(MappingProxyType(r) for r in risks),
+    )
+
+
+def _report(path: Path, data: dict[str, Any]) -> ReportConfig:
+    _check_keys(path, "", data, ("kind", "title", "options"))
+    return ReportConfig(
+        name=path.stem,
+        kind=_choice(path, "kind", data.get("kind"), REPORT_KINDS),
+        title=_typed(path, "title", data.get("title", path.stem), str),
+        file=path,
+        options=MappingProxyType(_typed(path, "options", data.get("options", {}), dict)),
+    )
+
+
+def load_project(root: Path, environ: Mapping[str, str] | None = None) -> ProjectConfig:
+    """Read a project folder into a frozen `ProjectConfig`.
+
+    Raises:
+        ConfigError: naming the file, the key and the allowed values.
+    """
+    root = root.resolve()
+    project_file = root / PROJECT_FILE
+    if not project_file.exists():
+        raise ConfigError(
+            f"no {PROJECT_FILE} in {root}; point roi at a project with --project DIR, "
+            f"or create one with `roi init {root}`"
+        )
+    data = _env_overrides(_read_toml(project_file), os.environ if environ is None else environ)
+    project, attribution, finance = _project_sections(project_file, data)
+    connectors = tuple(_connector(p, _read_toml(p)) for p in sorted((root / "connectors").glob("*.toml")))
+    models = tuple(_model(p, _read_toml(p)) for p in sorted((root / "models").glob("*.toml")))
+    seen: dict[str, Path] = {}
+    for m in models:
+        if m.model_id in seen:
+            raise ConfigError(
+                f"{m.file}: model_id {m.model_id!r} is already used by {seen[m.model_id]}; "
+                "model ids must be unique"
+            )
+        seen[m.model_id] = m.file
+    reports = tuple(_report(p, _read_toml(p)) for p in sorted((root / "reports").glob("*.toml")))
+    return ProjectConfig(root, project, attribution, finance, connectors, models, reports)

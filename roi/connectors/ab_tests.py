@@ -1,0 +1,47 @@
+"""A/B test and holdout results → `kpi_values` (segment = variant).
+
+CSV columns: `experiment_id,model_id,kpi,period_start,period_end,variant,units,mean,std_dev,unit`,
+one row per experiment arm: `units` is the arm's sample size, `mean` the per-unit KPI.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from roi.connectors import register
+from roi.connectors.base import FileConnector, TableSpec
+from roi.connectors.kpi_csv import KPI_KEY, finish_kpis
+from roi.connectors.parsing import null_if_token
+from roi.errors import SourceError
+
+COLUMNS = ("experiment_id", "model_id", "kpi", "period_start", "period_end", "variant", "units", "mean")
+
+
+@register
+class AbTestCsv(FileConnector):
+    """Experiment results per arm."""
+
+    type_name = "ab_test_csv"
+    table = TableSpec("kpi_values", KPI_KEY)
+    description = "A/B test results per arm: experiment_id, model_id, kpi, variant, units, mean, std_dev"
+
+    def read_file(self, path: Path, relative: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Parse one experiment-results CSV."""
+        raw = pl.read_csv(path, infer_schema=False)
+        raw = raw.rename({c: c.strip().lower() for c in raw.columns})
+        missing = [c for c in COLUMNS if c not in raw.columns]
+        if missing:
+            raise SourceError(f"{relative}: missing column(s) {', '.join(missing)}; expected "
+                              f"{','.join(COLUMNS)},std_dev,unit")
+        raw = raw.with_columns(null_if_token(raw.columns))
+        frame = raw.select(
+            "kpi", "period_start", "period_end", "model_id", "experiment_id",
+            pl.col("variant").str.strip_chars().str.to_lowercase().alias("segment"),
+            pl.col("mean").alias("value"),
+            pl.col("units").alias("n"),
+            pl.col("std_dev") if "std_dev" in raw.columns else pl.lit(None, pl.String).alias("std_dev"),
+            pl.col("unit") if "unit" in raw.columns else pl.lit(None, pl.String).alias("unit"),
+        ).with_columns(source_file=pl.lit(relative), source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64))
+        return finish_kpis(frame)

@@ -1,0 +1,106 @@
+"""LiteLLM proxy spend logs (`LiteLLM_SpendLogs`, one row per request) → `inference_usage`.
+
+Reads CSV dumps of the table as Postgres writes them (`\\copy "LiteLLM_SpendLogs" TO ... CSV
+HEADER`). Token semantics are LiteLLM's normalised OpenAI ones: `prompt_tokens` already
+includes cached tokens, which come from `metadata.additional_usage_values`. The portfolio model
+comes from `metadata.spend_logs_metadata.<portfolio_key>`, the feature from a `feature:<name>`
+request tag.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from roi.connectors import register
+from roi.connectors.base import FileConnector, TableSpec
+from roi.connectors.parsing import TAGS_DTYPE, null_if_token, parse_columns
+
+KINDS = {
+    "ts": "utc",
+    "cost": "money",
+    "input_tokens": "int",
+    "output_tokens": "int",
+    "cached_input_tokens": "int",
+    "cache_write_tokens": "int",
+}
+REQUIRED_SOURCE = ("request_id", "startTime", "model", "spend", "prompt_tokens", "completion_tokens")
+
+
+def _tag_map(col: str) -> pl.Expr:
+    """`["feature:x","env:prod","beta"]` → [{key: feature, value: x}, ..., {key: beta, value: true}]."""
+    items = pl.col(col).str.json_decode(pl.List(pl.String))
+    return items.list.eval(
+        pl.struct(
+            key=pl.element().str.split_exact(":", 1).struct.field("field_0").str.strip_chars().str.to_lowercase(),
+            value=pl.coalesce(
+                pl.element().str.split_exact(":", 1).struct.field("field_1").str.strip_chars(),
+                pl.lit("true"),
+            ),
+        )
+    ).cast(TAGS_DTYPE)
+
+
+@register
+class LiteLLMSpendLogs(FileConnector):
+    """LiteLLM `LiteLLM_SpendLogs` CSV dumps."""
+
+    type_name = "litellm_spend_logs"
+    table = TableSpec("inference_usage", ("request_id",))
+    description = "LiteLLM proxy spend logs (LiteLLM_SpendLogs table dumped to CSV / CSV.gz)"
+
+    def read_file(self, path: Path, relative: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Parse one spend-log dump."""
+        raw = pl.read_csv(path, infer_schema=False)
+        missing = [c for c in REQUIRED_SOURCE if c not in raw.columns]
+        if missing:
+            from roi.errors import SourceError
+
+            raise SourceError(
+                f"{relative}: missing column(s) {', '.join(missing)}; export the whole "
+                "LiteLLM_SpendLogs table with its header row"
+            )
+        raw = raw.with_columns(null_if_token(raw.columns))
+        key = str(self.option("portfolio_key", "model_portfolio_id"))
+        usage = "$.additional_usage_values"
+        frame = raw.select(
+            pl.col("request_id"),
+            pl.col("startTime").alias("ts"),
+            pl.col("custom_llm_provider").alias("provider") if "custom_llm_provider" in raw.columns else pl.lit(None, pl.String).alias("provider"),
+            pl.col("model"),
+            pl.coalesce(pl.col("model_group"), pl.col("model")).alias("deployment"),
+            pl.col("call_type"),
+            pl.col("metadata").str.json_path_match(f"$.spend_logs_metadata.{key}").alias("model_id"),
+            pl.coalesce(
+                pl.col("metadata").str.json_path_match("$.user_api_key_team_alias"), pl.col("team_id")
+            ).alias("team"),
+            _tag_map("request_tags").alias("tags"),
+            pl.col("status"),
+            pl.col("prompt_tokens").alias("input_tokens"),
+            pl.col("completion_tokens").alias("output_tokens"),
+            pl.coalesce(
+                pl.col("metadata").str.json_path_match(f"{usage}.prompt_tokens_details.cached_tokens"),
+                pl.col("metadata").str.json_path_match(f"{usage}.cache_read_input_tokens"),
+                pl.lit("0"),
+            ).alias("cached_input_tokens"),
+            pl.coalesce(
+                pl.col("metadata").str.json_path_match(f"{usage}.cache_creation_input_tokens"),
+                pl.lit("0"),
+            ).alias("cache_write_tokens"),
+            pl.col("spend").alias("cost"),
+        )
+        frame = frame.with_columns(
+            feature=pl.col("tags")
+            .list.eval(pl.element().filter(pl.element().struct.field("key") == "feature"))
+            .list.first()
+            .struct.field("value"),
+            requests=pl.lit(1, pl.Int64),
+            currency=pl.lit("USD"),
+            cost_source=pl.lit("reported"),
+            price_version=pl.lit(None, pl.String),
+            source_file=pl.lit(relative),
+            source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+        )
+        parsed = parse_columns(frame, KINDS, required=("request_id", "ts", "model"))
+        return parsed.frame, parsed.rejects

@@ -1,0 +1,233 @@
+"""The DuckDB warehouse: the only module that imports duckdb.
+
+One file (default `<project>/roi.duckdb`). Writers hold DuckDB's file lock for the whole run, so
+a second process gets `WarehouseBusy` instead of a stack trace. Readers open read-only.
+Schema changes are numbered migrations recorded in `_migrations`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from roi.errors import QueryError, WarehouseBusy, WarehouseError
+
+Connection = duckdb.DuckDBPyConnection
+
+MONEY = "DECIMAL(38,10)"
+
+# Each migration is applied once, in order, inside one transaction with its `_migrations` row.
+MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+    (
+        1,
+        "core tables",
+        f"""
+        CREATE TABLE _loads (
+            load_id VARCHAR PRIMARY KEY, connector VARCHAR NOT NULL, connector_type VARCHAR NOT NULL,
+            target_table VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ NOT NULL, status VARCHAR NOT NULL,
+            rows_extracted BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, rows_rejected BIGINT NOT NULL,
+            rows_replaced BIGINT NOT NULL, files JSON, cursor JSON);
+        CREATE TABLE _state (
+            connector VARCHAR PRIMARY KEY, cursor JSON NOT NULL, load_id VARCHAR NOT NULL,
+            updated_at TIMESTAMPTZ NOT NULL);
+        CREATE TABLE _rejects (
+            load_id VARCHAR NOT NULL, connector VARCHAR NOT NULL, source_file VARCHAR,
+            source_row BIGINT, "column" VARCHAR, value VARCHAR, reason VARCHAR NOT NULL,
+            rejected_at TIMESTAMPTZ NOT NULL);
+        CREATE TABLE cost_lines (
+            provider VARCHAR NOT NULL, billing_account_id VARCHAR NOT NULL,
+            billing_account_name VARCHAR, sub_account_id VARCHAR, sub_account_name VARCHAR,
+            invoice_id VARCHAR, billing_period_start TIMESTAMPTZ NOT NULL,
+            billing_period_end TIMESTAMPTZ NOT NULL, charge_period_start TIMESTAMPTZ NOT NULL,
+            charge_period_end TIMESTAMPTZ NOT NULL, charge_category VARCHAR NOT NULL,
+            charge_class VARCHAR, charge_frequency VARCHAR, charge_description VARCHAR,
+            pricing_category VARCHAR, service_name VARCHAR, service_category VARCHAR,
+            service_subcategory VARCHAR, region_id VARCHAR, resource_id VARCHAR,
+            resource_name VARCHAR, resource_type VARCHAR, sku_id VARCHAR, sku_price_id VARCHAR,
+            sku_meter VARCHAR, billed_cost {MONEY} NOT NULL, effective_cost {MONEY} NOT NULL,
+            list_cost {MONEY}, contracted_cost {MONEY}, consumed_quantity DOUBLE,
+            consumed_unit VARCHAR, pricing_quantity DOUBLE, pricing_unit VARCHAR,
+            commitment_discount_id VARCHAR, commitment_discount_type VARCHAR,
+            commitment_discount_category VARCHAR, commitment_discount_status VARCHAR,
+            billing_currency VARCHAR NOT NULL, tags MAP(VARCHAR, VARCHAR), tags_raw VARCHAR,
+            sku_price_details VARCHAR, x_instance_type VARCHAR, x_gpu_count INTEGER,
+            focus_version VARCHAR, line_hash UBIGINT NOT NULL, line_seq INTEGER NOT NULL,
+            source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, _load_id VARCHAR NOT NULL);
+        CREATE TABLE inference_usage (
+            request_id VARCHAR NOT NULL, ts TIMESTAMPTZ NOT NULL, provider VARCHAR,
+            model VARCHAR NOT NULL, deployment VARCHAR, call_type VARCHAR, feature VARCHAR,
+            model_id VARCHAR, team VARCHAR, tags MAP(VARCHAR, VARCHAR), status VARCHAR,
+            requests BIGINT NOT NULL, input_tokens BIGINT NOT NULL,
+            cached_input_tokens BIGINT NOT NULL, cache_write_tokens BIGINT NOT NULL,
+            output_tokens BIGINT NOT NULL, cost {MONEY}, currency VARCHAR NOT NULL,
+            cost_source VARCHAR NOT NULL, price_version VARCHAR, source_file VARCHAR NOT NULL,
+            source_row BIGINT NOT NULL, _load_id VARCHAR NOT NULL);
+        CREATE TABLE gpu_usage (
+            interval_start TIMESTAMPTZ NOT NULL, interval_end TIMESTAMPTZ NOT NULL,
+            cluster VARCHAR NOT NULL, node VARCHAR NOT NULL, gpu_uuid VARCHAR NOT NULL,
+            gpu_index INTEGER, gpu_model VARCHAR, namespace VARCHAR, workload VARCHAR,
+            pod VARCHAR, gpu_share DOUBLE NOT NULL, utilization DOUBLE,
+            memory_used_bytes BIGINT, power_watts DOUBLE, source VARCHAR NOT NULL,
+            source_file VARCHAR NOT NULL, _load_id VARCHAR NOT NULL);
+        CREATE TABLE kpi_values (
+            kpi VARCHAR NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL,
+            model_id VARCHAR, segment VARCHAR NOT NULL, experiment_id VARCHAR,
+            value DOUBLE NOT NULL, unit VARCHAR, n BIGINT, std_dev DOUBLE,
+            source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, _load_id VARCHAR NOT NULL);
+        CREATE TABLE model_metrics (
+            model_id VARCHAR NOT NULL, metric VARCHAR NOT NULL, ts TIMESTAMPTZ NOT NULL,
+            value DOUBLE NOT NULL, model_version VARCHAR, source_file VARCHAR NOT NULL,
+            source_row BIGINT NOT NULL, _load_id VARCHAR NOT NULL);
+        CREATE TABLE portfolio_models (
+            model_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, owner VARCHAR NOT NULL,
+            business_unit VARCHAR NOT NULL, stage VARCHAR NOT NULL, launched DATE,
+            retired DATE, domain VARCHAR, definition_file VARCHAR NOT NULL);
+        CREATE TABLE allocated_costs (
+            month DATE NOT NULL, model_id VARCHAR NOT NULL, cost_type VARCHAR NOT NULL,
+            basis VARCHAR NOT NULL, rule_id VARCHAR NOT NULL, provider VARCHAR NOT NULL,
+            amount {MONEY} NOT NULL, billed_amount {MONEY} NOT NULL, currency VARCHAR NOT NULL,
+            line_count BIGINT NOT NULL, attributed_at TIMESTAMPTZ NOT NULL);
+        CREATE TABLE attribution_conflicts (
+            month DATE NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL,
+            resource_id VARCHAR, matched_models VARCHAR[] NOT NULL, chosen_model VARCHAR NOT NULL,
+            amount {MONEY} NOT NULL);
+        """,
+    ),
+)
+
+_LOCK_PID = re.compile(r"\(PID (\d+)\)")
+
+
+def _busy_error(path: Path, exc: Exception) -> WarehouseBusy:
+    match = _LOCK_PID.search(str(exc))
+    pid = match.group(1) if match else "unknown"
+    return WarehouseBusy(
+        f"warehouse {path} is busy (held by PID {pid}); retry when the running roi command ends"
+    )
+
+
+def connect(path: Path, read_only: bool = False) -> Connection:
+    """Open the warehouse file; writers also create it and apply pending migrations.
+
+    Raises:
+        WarehouseBusy: another process holds the file lock.
+        WarehouseError: the file is missing (for readers) or not a DuckDB database.
+    """
+    if read_only and not path.exists():
+        raise WarehouseError(
+            f"no warehouse at {path}; run `roi load` (or `roi run`) in the project first"
+        )
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise _busy_error(path, exc) from exc
+        raise WarehouseError(
+            f"cannot open warehouse {path}: {exc}; point --warehouse at a roi DuckDB file"
+        ) from exc
+    con.execute("SET TimeZone = 'UTC'")
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def schema_version(con: Connection) -> int:
+    """Return the highest applied migration number (0 for an empty database)."""
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = '_migrations'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return 0
+    row = con.execute("SELECT coalesce(max(version), 0) FROM _migrations").fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(con: Connection) -> list[int]:
+    """Apply pending migrations, each in its own transaction; return the versions applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, "
+        "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+    current = schema_version(con)
+    applied = []
+    for version, name, sql in MIGRATIONS:
+        if version <= current:
+            continue
+        with transaction(con):
+            con.execute(sql)
+            con.execute("INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
+        applied.append(version)
+    return applied
+
+
+@contextmanager
+def transaction(con: Connection) -> Iterator[Connection]:
+    """Run the body in one transaction: commit on success, roll back on any exception."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+def register(con: Connection, name: str, frame: pl.DataFrame) -> None:
+    """Expose a Polars frame to SQL as a view named `name` (zero-copy through Arrow)."""
+    con.register(name, frame.to_arrow())
+
+
+def unregister(con: Connection, name: str) -> None:
+    """Drop a view created by `register`."""
+    con.unregister(name)
+
+
+def fetch_frame(con: Connection, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
+    """Run a query and return the result as a Polars frame."""
+    return pl.from_arrow(con.execute(sql, params or []).to_arrow_table())  # type: ignore[return-value]
+
+
+def fetch_one(con: Connection, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...]:
+    """Run a query expected to return exactly one row."""
+    row = con.execute(sql, params or []).fetchone()
+    if row is None:
+        raise QueryError(f"query returned no row: {sql}")
+    return tuple(row)
+
+
+def execute(con: Connection, sql: str, params: Sequence[Any] | None = None) -> None:
+    """Run a statement that returns nothing useful."""
+    con.execute(sql, params or [])
+
+
+def run_user_query(con: Connection, sql: str) -> pl.DataFrame:
+    """Run a user's read-only SQL; DuckDB errors become one-line `QueryError`s."""
+    try:
+        return fetch_frame(con, sql)
+    except duckdb.Error as exc:
+        first = str(exc).splitlines()[0]
+        raise QueryError(f"{first}; the warehouse is opened read-only, so only queries run") from exc
+
+
+def table_row_counts(con: Connection) -> dict[str, int]:
+    """Row count of every table in the main schema, by name."""
+    names = [
+        r[0]
+        for r in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "ORDER BY table_name"
+        ).fetchall()
+    ]
+    counts = {}
+    for name in names:
+        counts[name] = int(fetch_one(con, f'SELECT count(*) FROM "{name}"')[0])
+    return counts
