@@ -42,7 +42,6 @@ class AttributionSettings:
     """The `[attribution]` section."""
 
     month_basis: str = "billing_period"
-    tag_keys: tuple[str, ...] = ("ml-model",)
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class ConnectorConfig:
         var = self.secret_env.get(key)
         if var is None:
             raise ConfigError(
-                f"{self.file}: connector needs `{key}_env = \"ENV_VAR_NAME\"` naming the "
+                f'{self.file}: connector needs `{key}_env = "ENV_VAR_NAME"` naming the '
                 f"environment variable that holds its {key}"
             )
         value = os.environ.get(var)
@@ -110,6 +109,7 @@ class ModelConfig:
     domain: str | None = None
     selectors: ModelSelectors = field(default_factory=ModelSelectors)
     value: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    quality: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     risks: tuple[Mapping[str, Any], ...] = ()
 
 
@@ -155,7 +155,9 @@ class ProjectConfig:
             if c.name == name:
                 return c
         known = ", ".join(c.name for c in self.connectors) or "none"
-        raise ConfigError(f"no connector named {name!r} in {self.root / 'connectors'}; defined: {known}")
+        raise ConfigError(
+            f"no connector named {name!r} in {self.root / 'connectors'}; defined: {known}"
+        )
 
 
 def _resolve(root: Path, value: str) -> Path:
@@ -181,7 +183,7 @@ def _check_keys(path: Path, where: str, data: Mapping[str, Any], allowed: tuple[
             )
 
 
-def _typed(path: Path, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
+def _typed(path: Path | str, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
     if isinstance(value, bool) and kind in (int, float, (int, float)):
         ok = False
     else:
@@ -192,7 +194,7 @@ def _typed(path: Path, key: str, value: Any, kind: type | tuple[type, ...]) -> A
     return value
 
 
-def _choice(path: Path, key: str, value: Any, allowed: tuple[str, ...]) -> str:
+def _choice(path: Path | str, key: str, value: Any, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ConfigError(
             f"{path}: key {key!r} = {value!r} is not allowed; allowed values: {', '.join(allowed)}"
@@ -200,49 +202,83 @@ def _choice(path: Path, key: str, value: Any, allowed: tuple[str, ...]) -> str:
     return str(value)
 
 
-def _env_overrides(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+# roi.toml sections and their keys (environment overrides are checked against these).
+PROJECT_KEYS: dict[str, tuple[str, ...]] = {
+    "project": ("name", "currency", "warehouse", "reports_out"),
+    "attribution": ("month_basis",),
+    "finance": ("discount_rate",),
+}
+
+
+def _env_overrides(
+    data: dict[str, Any], environ: Mapping[str, str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """roi.toml data with ROI__SECTION__KEY overrides applied, and which variable set which key."""
     sections: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
-    for var, raw in environ.items():
+    origins: dict[str, str] = {}
+    for var, raw in sorted(environ.items()):
         if not var.startswith(ENV_PREFIX):
             continue
         parts = var[len(ENV_PREFIX) :].lower().split("__")
         if len(parts) != 2 or not all(parts):
             raise ConfigError(
-                f"environment variable {var}: expected ROI__SECTION__KEY, e.g. ROI__PROJECT__WAREHOUSE"
+                f"environment variable {var}: expected ROI__SECTION__KEY, "
+                "e.g. ROI__PROJECT__WAREHOUSE"
             )
         section, key = parts
+        if key not in PROJECT_KEYS.get(section, ()):
+            allowed = ", ".join(
+                f"ROI__{s.upper()}__{k.upper()}" for s, keys in PROJECT_KEYS.items() for k in keys
+            )
+            raise ConfigError(f"environment variable {var} overrides no roi.toml key; allowed: {allowed}")
         try:
             value: Any = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw
         sections.setdefault(section, {})[key] = value
-    return sections
+        origins[f"{section}.{key}"] = f"environment variable {var}"
+    return sections, origins
 
 
-def _project_sections(path: Path, data: dict[str, Any]) -> tuple[ProjectSettings, AttributionSettings, FinanceSettings]:
-    _check_keys(path, "", data, ("project", "attribution", "finance"))
+def _project_sections(
+    path: Path, data: dict[str, Any], origins: Mapping[str, str]
+) -> tuple[ProjectSettings, AttributionSettings, FinanceSettings]:
+    def at(key: str) -> Path | str:
+        return origins.get(key, path)
+
+    _check_keys(path, "", data, tuple(PROJECT_KEYS))
     proj = data.get("project", {})
-    _check_keys(path, "[project] ", proj, ("name", "currency", "warehouse", "reports_out"))
+    _check_keys(path, "[project] ", proj, PROJECT_KEYS["project"])
     attr = data.get("attribution", {})
-    _check_keys(path, "[attribution] ", attr, ("month_basis", "tag_keys"))
+    _check_keys(path, "[attribution] ", attr, PROJECT_KEYS["attribution"])
     fin = data.get("finance", {})
-    _check_keys(path, "[finance] ", fin, ("discount_rate",))
+    _check_keys(path, "[finance] ", fin, PROJECT_KEYS["finance"])
     project = ProjectSettings(
-        name=_typed(path, "project.name", proj.get("name", ProjectSettings.name), str),
-        currency=_typed(path, "project.currency", proj.get("currency", "USD"), str),
-        warehouse=_typed(path, "project.warehouse", proj.get("warehouse", "roi.duckdb"), str),
-        reports_out=_typed(path, "project.reports_out", proj.get("reports_out", "reports/out"), str),
+        name=_typed(at("project.name"), "project.name", proj.get("name", ProjectSettings.name), str),
+        currency=_typed(at("project.currency"), "project.currency", proj.get("currency", "USD"), str),
+        warehouse=_typed(
+            at("project.warehouse"), "project.warehouse", proj.get("warehouse", "roi.duckdb"), str
+        ),
+        reports_out=_typed(
+            at("project.reports_out"), "project.reports_out",
+            proj.get("reports_out", "reports/out"), str,
+        ),
     )
-    tag_keys = _typed(path, "attribution.tag_keys", attr.get("tag_keys", ["ml-model"]), list)
     attribution = AttributionSettings(
         month_basis=_choice(
-            path, "attribution.month_basis", attr.get("month_basis", "billing_period"), MONTH_BASES
+            at("attribution.month_basis"), "attribution.month_basis",
+            attr.get("month_basis", "billing_period"), MONTH_BASES,
         ),
-        tag_keys=tuple(str(k).strip().lower() for k in tag_keys),
     )
-    rate = _typed(path, "finance.discount_rate", fin.get("discount_rate", 0.10), (int, float))
+    rate = _typed(
+        at("finance.discount_rate"), "finance.discount_rate",
+        fin.get("discount_rate", 0.10), (int, float),
+    )
     if not 0 <= rate < 1:
-        raise ConfigError(f"{path}: key 'finance.discount_rate' = {rate} must be in [0, 1), e.g. 0.10")
+        raise ConfigError(
+            f"{at('finance.discount_rate')}: key 'finance.discount_rate' = {rate} must be in "
+            "[0, 1), e.g. 0.10"
+        )
     return project, attribution, FinanceSettings(discount_rate=float(rate))
 
 
@@ -263,10 +299,12 @@ def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
         if any(word in key.lower() for word in SECRET_WORDS):
             raise ConfigError(
                 f"{path}: key {key!r} holds a secret in the file; remove it, export it as an "
-                f"environment variable and write `{key}_env = \"VAR_NAME\"` instead"
+                f'environment variable and write `{key}_env = "VAR_NAME"` instead'
             )
         if key not in allowed:
-            raise ConfigError(f"{path}: unknown key {key!r}; allowed keys: {', '.join(allowed)}, <secret>_env")
+            raise ConfigError(
+                f"{path}: unknown key {key!r}; allowed keys: {', '.join(allowed)}, <secret>_env"
+            )
     if "path" not in data and "url" not in data:
         raise ConfigError(f"{path}: connector needs a 'path' (file, folder or glob) or a 'url'")
     options = _typed(path, "options", data.get("options", {}), dict)
@@ -299,15 +337,31 @@ def _str_tuple(path: Path, key: str, value: Any) -> tuple[str, ...]:
 
 
 def _model(path: Path, data: dict[str, Any]) -> ModelConfig:
-    allowed = ("model_id", "name", "owner", "business_unit", "stage", "launched", "retired",
-               "domain", "selectors", "value", "risks")
+    allowed = (
+        "model_id",
+        "name",
+        "owner",
+        "business_unit",
+        "stage",
+        "launched",
+        "retired",
+        "domain",
+        "selectors",
+        "value",
+        "quality",
+        "risks",
+    )
     _check_keys(path, "", data, allowed)
     for key in ("model_id", "name", "owner", "business_unit", "stage"):
         if key not in data:
             raise ConfigError(f"{path}: missing key {key!r}")
     sel = _typed(path, "selectors", data.get("selectors", {}), dict)
-    _check_keys(path, "[selectors] ", sel, ("priority", "tags", "resource_ids", "sub_accounts",
-                                           "gpu_workloads", "llm_features"))
+    _check_keys(
+        path,
+        "[selectors] ",
+        sel,
+        ("priority", "tags", "resource_ids", "sub_accounts", "gpu_workloads", "llm_features"),
+    )
     tags = _typed(path, "selectors.tags", sel.get("tags", {}), dict)
     selectors = ModelSelectors(
         priority=_typed(path, "selectors.priority", sel.get("priority", 100), int),
@@ -332,6 +386,7 @@ def _model(path: Path, data: dict[str, Any]) -> ModelConfig:
         domain=data.get("domain"),
         selectors=selectors,
         value=MappingProxyType(_typed(path, "value", data.get("value", {}), dict)),
+        quality=MappingProxyType(_typed(path, "quality", data.get("quality", {}), dict)),
         risks=tuple(MappingProxyType(r) for r in risks),
     )
 
@@ -360,9 +415,13 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
             f"no {PROJECT_FILE} in {root}; point roi at a project with --project DIR, "
             f"or create one with `roi init {root}`"
         )
-    data = _env_overrides(_read_toml(project_file), os.environ if environ is None else environ)
-    project, attribution, finance = _project_sections(project_file, data)
-    connectors = tuple(_connector(p, _read_toml(p)) for p in sorted((root / "connectors").glob("*.toml")))
+    data, origins = _env_overrides(
+        _read_toml(project_file), os.environ if environ is None else environ
+    )
+    project, attribution, finance = _project_sections(project_file, data, origins)
+    connectors = tuple(
+        _connector(p, _read_toml(p)) for p in sorted((root / "connectors").glob("*.toml"))
+    )
     models = tuple(_model(p, _read_toml(p)) for p in sorted((root / "models").glob("*.toml")))
     seen: dict[str, Path] = {}
     for m in models:

@@ -14,16 +14,28 @@ def portfolio_frame(models: tuple[ModelConfig, ...]) -> pl.DataFrame:
     return pl.DataFrame(
         [
             {
-                "model_id": m.model_id, "name": m.name, "owner": m.owner,
-                "business_unit": m.business_unit, "stage": m.stage, "launched": m.launched,
-                "retired": m.retired, "domain": m.domain, "definition_file": m.file.name,
+                "model_id": m.model_id,
+                "name": m.name,
+                "owner": m.owner,
+                "business_unit": m.business_unit,
+                "stage": m.stage,
+                "launched": m.launched,
+                "retired": m.retired,
+                "domain": m.domain,
+                "definition_file": m.file.name,
             }
             for m in models
         ],
         schema={
-            "model_id": pl.String, "name": pl.String, "owner": pl.String,
-            "business_unit": pl.String, "stage": pl.String, "launched": pl.Date,
-            "retired": pl.Date, "domain": pl.String, "definition_file": pl.String,
+            "model_id": pl.String,
+            "name": pl.String,
+            "owner": pl.String,
+            "business_unit": pl.String,
+            "stage": pl.String,
+            "launched": pl.Date,
+            "retired": pl.Date,
+            "domain": pl.String,
+            "definition_file": pl.String,
         },
     )
 

@@ -31,8 +31,14 @@ def _period_order(start: str, end: str, strict: bool) -> pa.Check:
 COST_LINES = pa.DataFrameSchema(
     {
         **_required(
-            "provider", "billing_account_id", "billing_period_start", "billing_period_end",
-            "charge_period_start", "charge_period_end", "billed_cost", "effective_cost",
+            "provider",
+            "billing_account_id",
+            "billing_period_start",
+            "billing_period_end",
+            "charge_period_start",
+            "charge_period_end",
+            "billed_cost",
+            "effective_cost",
         ),
         "charge_category": pa.Column(nullable=False, checks=pa.Check.isin(CHARGE_CATEGORIES)),
         "billing_currency": pa.Column(nullable=False, checks=pa.Check.str_matches(r"^[A-Z]{3}$")),
@@ -49,8 +55,13 @@ INFERENCE_USAGE = pa.DataFrameSchema(
         **_required("request_id", "ts", "model", "currency", "cost_source"),
         **{
             n: pa.Column(nullable=False, checks=pa.Check.ge(0))
-            for n in ("requests", "input_tokens", "cached_input_tokens", "cache_write_tokens",
-                      "output_tokens")
+            for n in (
+                "requests",
+                "input_tokens",
+                "cached_input_tokens",
+                "cache_write_tokens",
+                "output_tokens",
+            )
         },
         "cost": pa.Column(nullable=True, checks=pa.Check.ge(0)),
     },
@@ -108,9 +119,8 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
 def validate(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """Validate a parsed batch lazily; return reject records (empty when every row passes).
 
-    Raises:
-        pandera.errors.SchemaError-free: schema-level problems (a missing column) come back as a
-        reject with a null row, which the loader reports as an error for the whole file.
+    Schema-level problems (a missing column) come back as a reject with a null row, which the
+    loader reports as an error for the whole file.
     """
     from pandera.errors import SchemaErrors
 
@@ -132,5 +142,5 @@ def validate(table: str, frame: pl.DataFrame) -> pl.DataFrame:
                 (pl.lit("failed check ") + pl.col("check").cast(pl.String)).alias("reason"),
             )
         )
-        return failures.cast(REJECT_COLUMNS)  # type: ignore[arg-type]
+        return pl.DataFrame(failures.cast(REJECT_COLUMNS))  # type: ignore[arg-type]
     return pl.DataFrame(schema=REJECT_COLUMNS)

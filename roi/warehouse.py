@@ -23,6 +23,7 @@ Connection = duckdb.DuckDBPyConnection
 MONEY = "DECIMAL(38,10)"
 
 # Each migration is applied once, in order, inside one transaction with its `_migrations` row.
+# Never edit a released migration: append a new one.
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (
         1,
@@ -32,8 +33,9 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             load_id VARCHAR PRIMARY KEY, connector VARCHAR NOT NULL, connector_type VARCHAR NOT NULL,
             target_table VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL,
             finished_at TIMESTAMPTZ NOT NULL, status VARCHAR NOT NULL,
-            rows_extracted BIGINT NOT NULL, rows_loaded BIGINT NOT NULL, rows_rejected BIGINT NOT NULL,
-            rows_replaced BIGINT NOT NULL, files JSON, cursor JSON);
+            rows_extracted BIGINT NOT NULL, rows_loaded BIGINT NOT NULL,
+            rows_rejected BIGINT NOT NULL, rows_replaced BIGINT NOT NULL,
+            files JSON NOT NULL, cursor JSON NOT NULL);
         CREATE TABLE _state (
             connector VARCHAR PRIMARY KEY, cursor JSON NOT NULL, load_id VARCHAR NOT NULL,
             updated_at TIMESTAMPTZ NOT NULL);
@@ -58,7 +60,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             commitment_discount_category VARCHAR, commitment_discount_status VARCHAR,
             billing_currency VARCHAR NOT NULL, tags MAP(VARCHAR, VARCHAR), tags_raw VARCHAR,
             sku_price_details VARCHAR, x_instance_type VARCHAR, x_gpu_count INTEGER,
-            focus_version VARCHAR, line_hash UBIGINT NOT NULL, line_seq INTEGER NOT NULL,
+            focus_version VARCHAR NOT NULL, delivery VARCHAR NOT NULL,
             source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, _load_id VARCHAR NOT NULL);
         CREATE TABLE inference_usage (
             request_id VARCHAR NOT NULL, ts TIMESTAMPTZ NOT NULL, provider VARCHAR,
@@ -73,9 +75,10 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             interval_start TIMESTAMPTZ NOT NULL, interval_end TIMESTAMPTZ NOT NULL,
             cluster VARCHAR NOT NULL, node VARCHAR NOT NULL, gpu_uuid VARCHAR NOT NULL,
             gpu_index INTEGER, gpu_model VARCHAR, namespace VARCHAR, workload VARCHAR,
-            pod VARCHAR, gpu_share DOUBLE NOT NULL, utilization DOUBLE,
-            memory_used_bytes BIGINT, power_watts DOUBLE, source VARCHAR NOT NULL,
-            source_file VARCHAR NOT NULL, _load_id VARCHAR NOT NULL);
+            pod VARCHAR, labels MAP(VARCHAR, VARCHAR), gpu_share DOUBLE NOT NULL,
+            utilization DOUBLE, memory_used_bytes BIGINT, power_watts DOUBLE,
+            source VARCHAR NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT,
+            _load_id VARCHAR NOT NULL);
         CREATE TABLE kpi_values (
             kpi VARCHAR NOT NULL, period_start DATE NOT NULL, period_end DATE NOT NULL,
             model_id VARCHAR, segment VARCHAR NOT NULL, experiment_id VARCHAR,
@@ -93,11 +96,22 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             month DATE NOT NULL, model_id VARCHAR NOT NULL, cost_type VARCHAR NOT NULL,
             basis VARCHAR NOT NULL, rule_id VARCHAR NOT NULL, provider VARCHAR NOT NULL,
             amount {MONEY} NOT NULL, billed_amount {MONEY} NOT NULL, currency VARCHAR NOT NULL,
-            line_count BIGINT NOT NULL, attributed_at TIMESTAMPTZ NOT NULL);
+            line_count BIGINT NOT NULL, load_ids VARCHAR[] NOT NULL,
+            attribution_id VARCHAR NOT NULL);
         CREATE TABLE attribution_conflicts (
-            month DATE NOT NULL, source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL,
-            resource_id VARCHAR, matched_models VARCHAR[] NOT NULL, chosen_model VARCHAR NOT NULL,
-            amount {MONEY} NOT NULL);
+            month DATE NOT NULL, provider VARCHAR NOT NULL, resource_id VARCHAR,
+            matched_models VARCHAR[] NOT NULL, chosen_model VARCHAR NOT NULL,
+            amount {MONEY} NOT NULL, line_count BIGINT NOT NULL,
+            attribution_id VARCHAR NOT NULL);
+        CREATE TABLE unallocated_costs (
+            month DATE NOT NULL, provider VARCHAR NOT NULL, service_name VARCHAR,
+            resource_id VARCHAR, cost_type VARCHAR NOT NULL, reason VARCHAR NOT NULL,
+            currency VARCHAR NOT NULL, amount {MONEY} NOT NULL, line_count BIGINT NOT NULL,
+            attribution_id VARCHAR NOT NULL);
+        CREATE TABLE _attributions (
+            attribution_id VARCHAR PRIMARY KEY, started_at TIMESTAMPTZ NOT NULL,
+            finished_at TIMESTAMPTZ NOT NULL, months JSON NOT NULL, cost_lines BIGINT NOT NULL,
+            load_ids JSON NOT NULL);
         """,
     ),
 )
@@ -132,39 +146,58 @@ def connect(path: Path, read_only: bool = False) -> Connection:
         if "lock" in str(exc).lower():
             raise _busy_error(path, exc) from exc
         raise WarehouseError(
-            f"cannot open warehouse {path}: {exc}; point --warehouse at a roi DuckDB file"
+            f"cannot open warehouse {path}: {str(exc).splitlines()[0]}; "
+            "point --warehouse at a roi DuckDB file"
         ) from exc
-    con.execute("SET TimeZone = 'UTC'")
-    if not read_only:
+    execute(con, "SET TimeZone = 'UTC'")
+    if read_only:
+        if schema_version(con) == 0:
+            con.close()
+            raise WarehouseError(
+                f"{path} is not a roi warehouse (no _migrations table); run `roi load` first"
+            )
+    else:
         migrate(con)
     return con
 
 
+@contextmanager
+def open_warehouse(path: Path, read_only: bool = False) -> Iterator[Connection]:
+    """`connect`, then close the connection when the block ends."""
+    con = connect(path, read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
 def schema_version(con: Connection) -> int:
     """Return the highest applied migration number (0 for an empty database)."""
-    exists = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = '_migrations'"
-    ).fetchone()
-    if not exists or not exists[0]:
+    exists = fetch_one(
+        con,
+        "SELECT count(*) FROM information_schema.tables "
+        "WHERE table_schema = 'main' AND table_name = '_migrations'",
+    )
+    if not exists[0]:
         return 0
-    row = con.execute("SELECT coalesce(max(version), 0) FROM _migrations").fetchone()
-    return int(row[0]) if row else 0
+    return int(fetch_one(con, "SELECT coalesce(max(version), 0) FROM _migrations")[0])
 
 
 def migrate(con: Connection) -> list[int]:
     """Apply pending migrations, each in its own transaction; return the versions applied."""
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, "
-        "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-    )
     current = schema_version(con)
     applied = []
     for version, name, sql in MIGRATIONS:
         if version <= current:
             continue
         with transaction(con):
-            con.execute(sql)
-            con.execute("INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
+            execute(
+                con,
+                "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, "
+                "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+            )
+            execute(con, sql)
+            execute(con, "INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
         applied.append(version)
     return applied
 
@@ -172,13 +205,13 @@ def migrate(con: Connection) -> list[int]:
 @contextmanager
 def transaction(con: Connection) -> Iterator[Connection]:
     """Run the body in one transaction: commit on success, roll back on any exception."""
-    con.execute("BEGIN TRANSACTION")
+    execute(con, "BEGIN TRANSACTION")
     try:
         yield con
     except BaseException:
-        con.execute("ROLLBACK")
+        execute(con, "ROLLBACK")
         raise
-    con.execute("COMMIT")
+    execute(con, "COMMIT")
 
 
 def register(con: Connection, name: str, frame: pl.DataFrame) -> None:
@@ -191,22 +224,53 @@ def unregister(con: Connection, name: str) -> None:
     con.unregister(name)
 
 
+@contextmanager
+def registered(con: Connection, name: str, frame: pl.DataFrame) -> Iterator[str]:
+    """Register `frame` as `name` for the duration of the block."""
+    register(con, name, frame)
+    try:
+        yield name
+    finally:
+        unregister(con, name)
+
+
 def fetch_frame(con: Connection, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:
     """Run a query and return the result as a Polars frame."""
-    return pl.from_arrow(con.execute(sql, params or []).to_arrow_table())  # type: ignore[return-value]
+    result = pl.from_arrow(con.sql(sql, params=list(params) if params else None).to_arrow_table())
+    assert isinstance(result, pl.DataFrame)
+    return result
 
 
 def fetch_one(con: Connection, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...]:
     """Run a query expected to return exactly one row."""
-    row = con.execute(sql, params or []).fetchone()
-    if row is None:
+    rows = con.execute(sql, list(params) if params else []).fetchall()
+    if not rows:
         raise QueryError(f"query returned no row: {sql}")
-    return tuple(row)
+    return tuple(rows[0])
+
+
+def fetch_all(
+    con: Connection, sql: str, params: Sequence[Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """Run a query and return every row as a tuple."""
+    return [tuple(r) for r in con.execute(sql, list(params) if params else []).fetchall()]
 
 
 def execute(con: Connection, sql: str, params: Sequence[Any] | None = None) -> None:
-    """Run a statement that returns nothing useful."""
-    con.execute(sql, params or [])
+    """Run a statement that returns nothing useful (its result is run to the end)."""
+    con.execute(sql, list(params) if params else [])
+    con.complete()
+
+
+def table_columns(con: Connection, table: str) -> dict[str, str]:
+    """Column name → DuckDB type of a main-schema table, in table order."""
+    rows = fetch_all(
+        con,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_schema = 'main' AND table_name = ? ORDER BY ordinal_position",
+        [table],
+    )
+    return {str(name): str(dtype) for name, dtype in rows}
 
 
 def run_user_query(con: Connection, sql: str) -> pl.DataFrame:
@@ -215,19 +279,22 @@ def run_user_query(con: Connection, sql: str) -> pl.DataFrame:
         return fetch_frame(con, sql)
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
-        raise QueryError(f"{first}; the warehouse is opened read-only, so only queries run") from exc
+        hint = (
+            "the warehouse is opened read-only, so only queries run"
+            if "read-only" in first or "read only" in first
+            else 'check the SQL; `roi query "SHOW TABLES"` lists the tables'
+        )
+        raise QueryError(f"{first}; {hint}") from exc
 
 
 def table_row_counts(con: Connection) -> dict[str, int]:
     """Row count of every table in the main schema, by name."""
     names = [
-        r[0]
-        for r in con.execute(
+        str(r[0])
+        for r in fetch_all(
+            con,
             "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-            "ORDER BY table_name"
-        ).fetchall()
+            "ORDER BY table_name",
+        )
     ]
-    counts = {}
-    for name in names:
-        counts[name] = int(fetch_one(con, f'SELECT count(*) FROM "{name}"')[0])
-    return counts
+    return {name: int(fetch_one(con, f'SELECT count(*) FROM "{name}"')[0]) for name in names}

@@ -1,15 +1,22 @@
-"""Cost attribution: every cost line to exactly one model, `__unallocated__`, or (later) `__idle__`.
+"""Cost attribution: every cost line to exactly one model, or `__unallocated__`.
 
 A line goes to a model by the model's selectors (tags, then resource-id patterns, then
 sub-account). Models are tried in priority order (lower `priority` first, then model_id); a line
 two models match is recorded in `attribution_conflicts` and goes to the first. A line nothing
 matches is `__unallocated__`, never dropped, so per month the allocated amounts sum exactly
 (DECIMAL) to the source total.
+
+Scale: DuckDB first folds `cost_lines` into one row per distinct combination of the columns the
+selectors read (month, provider, sub-account, resource, selector tag values, cost type) with
+exact DECIMAL sums; Polars then matches models on those few rows. 100M lines become a few
+hundred thousand groups, so matching never touches every line.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -18,16 +25,19 @@ import polars as pl
 from roi import warehouse
 from roi.config import AttributionSettings, ModelConfig
 from roi.portfolio import sync_portfolio
+from roi.progress import SILENT, Progress
 from roi.warehouse import Connection
 
 UNALLOCATED = "__unallocated__"
 IDLE = "__idle__"
+UNMATCHED_RULE = "unmatched"
 
 
 @dataclass(frozen=True)
 class AttributionResult:
     """Summary of one attribution run."""
 
+    attribution_id: str
     months: list[date]
     lines: int
     allocated_rows: int
@@ -41,93 +51,157 @@ def glob_regex(pattern: str) -> str:
     return f"^{out}$"
 
 
-def _month_expr(basis: str) -> pl.Expr:
-    col = "billing_period_start" if basis == "billing_period" else "charge_period_start"
-    return pl.col(col).dt.convert_time_zone("UTC").dt.truncate("1mo").dt.date().alias("month")
+def month_column(settings: AttributionSettings) -> str:
+    """The cost_lines timestamp whose month a line is reported in."""
+    if settings.month_basis == "billing_period":
+        return "billing_period_start"
+    return "charge_period_start"
 
 
 def cost_type_expr() -> pl.Expr:
-    """Classify a line: gpu, ai_service, cloud, commitment, commitment_unused, tax, credit, adjustment."""
+    """Classify a line group: gpu, ai_service, cloud, commitment, commitment_unused, tax, credit…"""
     category = pl.col("charge_category")
     return (
-        pl.when(category == "Tax").then(pl.lit("tax"))
-        .when(category == "Credit").then(pl.lit("credit"))
-        .when(category == "Adjustment").then(pl.lit("adjustment"))
-        .when(category == "Purchase").then(pl.lit("commitment"))
-        .when(pl.col("commitment_discount_status") == "Unused").then(pl.lit("commitment_unused"))
-        .when(pl.col("x_gpu_count").fill_null(0) > 0).then(pl.lit("gpu"))
-        .when(pl.col("service_category") == "AI and Machine Learning").then(pl.lit("ai_service"))
+        pl.when(category == "Tax")
+        .then(pl.lit("tax"))
+        .when(category == "Credit")
+        .then(pl.lit("credit"))
+        .when(category == "Adjustment")
+        .then(pl.lit("adjustment"))
+        .when(category == "Purchase")
+        .then(pl.lit("commitment"))
+        .when(pl.col("commitment_discount_status") == "Unused")
+        .then(pl.lit("commitment_unused"))
+        .when(pl.col("has_gpu"))
+        .then(pl.lit("gpu"))
+        .when(pl.col("service_category") == "AI and Machine Learning")
+        .then(pl.lit("ai_service"))
         .otherwise(pl.lit("cloud"))
         .alias("cost_type")
     )
 
 
-def _tag_value(key: str) -> pl.Expr:
-    return (
-        pl.col("tags")
-        .list.eval(pl.element().filter(pl.element().struct.field("key") == key))
-        .list.first()
-        .struct.field("value")
-    )
+def _tag_column(key: str) -> str:
+    return "_tag_" + re.sub(r"[^a-z0-9]", "_", key)
+
+
+# Selector kinds in the order they win: a tag names its model explicitly, a resource pattern or a
+# sub-account only implies it.
+SELECTOR_KINDS = ("tag", "resource", "sub_account")
 
 
 def _selector_exprs(model: ModelConfig) -> list[tuple[str, pl.Expr]]:
-    """(rule kind, boolean expression) pairs for one model, in selector priority order."""
+    """(selector kind, boolean expression) pairs for one model, strongest kind first."""
     sel = model.selectors
     rules: list[tuple[str, pl.Expr]] = []
     if sel.tags:
-        rules.append(("tag", pl.any_horizontal(
-            [pl.col(f"_tag_{k}").is_in(list(v)).fill_null(False) for k, v in sel.tags.items()]
-        )))
+        rules.append(
+            (
+                "tag",
+                pl.any_horizontal(
+                    pl.col(_tag_column(k)).is_in([v.strip().lower() for v in values]).fill_null(False)
+                    for k, values in sel.tags.items()
+                ),
+            )
+        )
     if sel.resource_ids:
         rx = "|".join(f"(?:{glob_regex(p)})" for p in sel.resource_ids)
         rules.append(("resource", pl.col("resource_id").str.contains(rx).fill_null(False)))
     if sel.sub_accounts:
-        rules.append(("sub_account", pl.col("sub_account_id").is_in(list(sel.sub_accounts)).fill_null(False)))
+        accounts = list(sel.sub_accounts)
+        rules.append(("sub_account", pl.col("sub_account_id").is_in(accounts).fill_null(False)))
     return rules
 
 
 def assign_models(lines: pl.DataFrame, models: tuple[ModelConfig, ...]) -> pl.DataFrame:
-    """Add `model_id`, `rule_id`, `basis` and `matched_models` (every model that matched) to lines."""
-    ordered = sorted(models, key=lambda m: (m.selectors.priority, m.model_id))
-    keys = sorted({k for m in ordered for k in m.selectors.tags})
-    frame = lines.with_columns([_tag_value(k).alias(f"_tag_{k}") for k in keys])
-    rule_cols: list[pl.Expr] = []
-    match_cols: list[pl.Expr] = []
-    for i, model in enumerate(ordered):
-        rules = _selector_exprs(model)
-        if not rules:
-            continue
-        rule = pl.lit(None, pl.String)
-        for kind, expr in reversed(rules):
-            rule = pl.when(expr).then(pl.lit(f"{model.model_id}:{kind}")).otherwise(rule)
-        rule_cols.append(rule.alias(f"_rule_{i}"))
-        match_cols.append(pl.when(pl.col(f"_rule_{i}").is_not_null()).then(pl.lit(model.model_id)).alias(f"_m_{i}"))
-    if not rule_cols:
-        return frame.with_columns(
-            model_id=pl.lit(UNALLOCATED), rule_id=pl.lit("unmatched"), basis=pl.lit("unallocated"),
+    """Add `model_id`, `rule_id`, `basis` and `matched_models` (every model that matched).
+
+    `lines` carries `resource_id`, `sub_account_id` and one `_tag_<key>` column (lower-cased
+    value) per tag key the selectors use. When several models match, the strongest selector
+    kind wins (tag, then resource, then sub-account), then the lower model `priority`, then the
+    model id; every model that matched is kept in `matched_models` for the conflict report.
+    """
+    candidates: list[pl.Expr] = []
+    for model in models:
+        candidate: pl.Expr = pl.lit(None, pl.String)
+        for kind, expr in reversed(_selector_exprs(model)):
+            rank = SELECTOR_KINDS.index(kind)
+            key = f"{rank}|{model.selectors.priority:09d}|{model.model_id}|{kind}"
+            candidate = pl.when(expr).then(pl.lit(key)).otherwise(candidate)
+        candidates.append(candidate)
+    if not candidates:
+        return lines.with_columns(
+            model_id=pl.lit(UNALLOCATED),
+            rule_id=pl.lit(UNMATCHED_RULE),
+            basis=pl.lit("unallocated"),
             matched_models=pl.lit([], pl.List(pl.String)),
         )
-    frame = frame.with_columns(rule_cols).with_columns(match_cols)
-    rule_names = [c.meta.output_name() for c in rule_cols]
-    match_names = [c.meta.output_name() for c in match_cols]
-    frame = frame.with_columns(
-        rule_id=pl.coalesce(rule_names).fill_null("unmatched"),
-        matched_models=pl.concat_list(match_names).list.drop_nulls(),
-    ).with_columns(
-        model_id=pl.when(pl.col("rule_id") == "unmatched").then(pl.lit(UNALLOCATED))
-        .otherwise(pl.col("rule_id").str.split(":").list.first()),
-        basis=pl.when(pl.col("rule_id") == "unmatched").then(pl.lit("unallocated")).otherwise(pl.lit("direct")),
+    matches = pl.concat_list(candidates).list.drop_nulls().list.sort()
+    frame = lines.with_columns(_matches=matches)
+    best = pl.col("_matches").list.first().str.split("|")
+    return frame.with_columns(
+        model_id=best.list.get(2, null_on_oob=True).fill_null(UNALLOCATED),
+        rule_id=pl.when(pl.col("_matches").list.len() > 0)
+        .then(pl.concat_str([best.list.get(2, null_on_oob=True), best.list.get(3, null_on_oob=True)], separator=":"))
+        .otherwise(pl.lit(UNMATCHED_RULE)),
+        basis=pl.when(pl.col("_matches").list.len() > 0)
+        .then(pl.lit("direct"))
+        .otherwise(pl.lit("unallocated")),
+        matched_models=pl.col("_matches").list.eval(pl.element().str.split("|").list.get(2)),
+    ).drop("_matches")
+
+
+OUTPUT_TABLES = ("allocated_costs", "attribution_conflicts", "unallocated_costs")
+NOT_A_RESOURCE = ("Tax", "Credit", "Adjustment", "Purchase")
+
+
+def unallocated_detail(assigned: pl.DataFrame, tag_keys: list[str]) -> pl.DataFrame:
+    """Unallocated cost per month, resource and reason: the worklist for tagging."""
+    tagged_for_model = (
+        pl.any_horizontal(pl.col(_tag_column(k)).is_not_null() for k in tag_keys)
+        if tag_keys
+        else pl.lit(False)
     )
-    drop = [c for c in frame.columns if c.startswith(("_tag_", "_rule_", "_m_"))]
-    return frame.drop(drop)
+    reason = (
+        pl.when(pl.col("charge_category").is_in(NOT_A_RESOURCE))
+        .then(pl.lit("not a resource charge (") + pl.col("charge_category").str.to_lowercase() + pl.lit(")"))
+        .when(pl.col("commitment_discount_status") == "Unused")
+        .then(pl.lit("unused commitment"))
+        .when(tagged_for_model)
+        .then(pl.lit("model tag value matches no model"))
+        .when(pl.col("untagged"))
+        .then(pl.lit("untagged"))
+        .otherwise(pl.lit("tagged, but no model selector matches"))
+    )
+    return (
+        assigned.filter(pl.col("model_id") == UNALLOCATED)
+        .with_columns(reason=reason)
+        .group_by("month", "provider", "service_name", "resource_id", "cost_type", "reason", "currency")
+        .agg(pl.col("amount").sum(), pl.col("line_count").sum().cast(pl.Int64))
+    )
 
 
-LINE_COLUMNS = (
-    "billing_period_start, charge_period_start, provider, sub_account_id, resource_id, tags, "
-    "charge_category, commitment_discount_status, service_category, x_gpu_count, "
-    "effective_cost, billed_cost, billing_currency, source_file, source_row"
-)
+def line_groups(
+    con: Connection, tag_keys: list[str], settings: AttributionSettings, month: date | None
+) -> pl.DataFrame:
+    """`cost_lines` folded to one row per combination of the columns attribution reads."""
+    when = month_column(settings)
+    tags = "".join(f", lower(trim(tags[?])) AS {_tag_column(k)}" for k in tag_keys)
+    where = f"WHERE date_trunc('month', {when})::DATE = ?" if month else ""
+    params: list[object] = [*tag_keys, *([month] if month else [])]
+    return warehouse.fetch_frame(
+        con,
+        f"""SELECT date_trunc('month', {when})::DATE AS month, provider, sub_account_id,
+               resource_id{tags}, charge_category, commitment_discount_status,
+               service_category, service_name, coalesce(x_gpu_count, 0) > 0 AS has_gpu,
+               coalesce(cardinality(tags), 0) = 0 AS untagged,
+               billing_currency AS currency,
+               sum(effective_cost) AS amount, sum(billed_cost) AS billed_amount,
+               count(*) AS line_count, list(DISTINCT _load_id) AS load_ids
+            FROM cost_lines {where}
+            GROUP BY ALL""",
+        params,
+    )
 
 
 def attribute_costs(
@@ -135,45 +209,69 @@ def attribute_costs(
     models: tuple[ModelConfig, ...],
     settings: AttributionSettings,
     month: date | None = None,
+    progress: Progress = SILENT,
 ) -> AttributionResult:
     """Rebuild `allocated_costs` (all months, or one) from `cost_lines`, in one transaction."""
-    lines = warehouse.fetch_frame(con, f"SELECT {LINE_COLUMNS} FROM cost_lines")
-    lines = lines.with_columns(_month_expr(settings.month_basis), cost_type_expr())
-    if month is not None:
-        lines = lines.filter(pl.col("month") == month)
-    assigned = assign_models(lines, models)
-    now = datetime.now(UTC)
+    started = datetime.now(UTC)
+    attribution_id = started.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
+    tag_keys = sorted({k for m in models for k in m.selectors.tags})
+    groups = line_groups(con, tag_keys, settings, month).with_columns(cost_type_expr())
+    assigned = assign_models(groups, models)
     allocated = (
-        assigned.group_by("month", "model_id", "cost_type", "basis", "rule_id", "provider", "billing_currency")
+        assigned.group_by("month", "model_id", "cost_type", "basis", "rule_id", "provider", "currency")
         .agg(
-            pl.col("effective_cost").sum().alias("amount"),
-            pl.col("billed_cost").sum().alias("billed_amount"),
-            pl.len().cast(pl.Int64).alias("line_count"),
+            pl.col("amount").sum(),
+            pl.col("billed_amount").sum(),
+            pl.col("line_count").sum().cast(pl.Int64),
+            pl.col("load_ids").explode().drop_nulls().unique().sort(),
         )
-        .rename({"billing_currency": "currency"})
-        .with_columns(attributed_at=pl.lit(now))
+        .with_columns(attribution_id=pl.lit(attribution_id))
         .sort("month", "model_id", "cost_type", "rule_id", "provider")
     )
-    conflicts = assigned.filter(pl.col("matched_models").list.len() > 1).select(
-        "month", "source_file", "source_row", "resource_id", "matched_models",
-        pl.col("model_id").alias("chosen_model"), pl.col("effective_cost").alias("amount"),
+    conflicts = (
+        assigned.filter(pl.col("matched_models").list.len() > 1)
+        .group_by("month", "provider", "resource_id", "matched_models", "model_id")
+        .agg(pl.col("amount").sum(), pl.col("line_count").sum().cast(pl.Int64))
+        .rename({"model_id": "chosen_model"})
+        .with_columns(attribution_id=pl.lit(attribution_id))
     )
-    months = sorted(lines["month"].unique().to_list())
+    unallocated_rows = unallocated_detail(assigned, tag_keys).with_columns(
+        attribution_id=pl.lit(attribution_id)
+    )
+    months = sorted(groups["month"].unique().to_list())
+    load_ids = sorted(set(assigned["load_ids"].explode().drop_nulls().to_list()))
+    lines = int(groups["line_count"].sum() or 0)
     with warehouse.transaction(con):
         sync_portfolio(con, models)
         if month is None:
-            warehouse.execute(con, "DELETE FROM allocated_costs")
-            warehouse.execute(con, "DELETE FROM attribution_conflicts")
+            for table in OUTPUT_TABLES:
+                warehouse.execute(con, f"DELETE FROM {table}")
         else:
-            warehouse.execute(con, "DELETE FROM allocated_costs WHERE month = ?", [month])
-            warehouse.execute(con, "DELETE FROM attribution_conflicts WHERE month = ?", [month])
-        for name, frame in (("allocated_costs", allocated), ("attribution_conflicts", conflicts)):
+            for table in OUTPUT_TABLES:
+                warehouse.execute(con, f"DELETE FROM {table} WHERE month = ?", [month])
+        outputs = (allocated, conflicts, unallocated_rows)
+        for name, frame in zip(OUTPUT_TABLES, outputs, strict=True):
             if frame.height:
-                warehouse.register(con, "_new", frame)
-                warehouse.execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _new")
-                warehouse.unregister(con, "_new")
+                with warehouse.registered(con, "_new_rows", frame):
+                    warehouse.execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _new_rows")
+        warehouse.execute(
+            con,
+            "INSERT INTO _attributions VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                attribution_id, started, datetime.now(UTC),
+                json.dumps([m.isoformat() for m in months]), lines, json.dumps(load_ids),
+            ],
+        )
     unallocated = allocated.filter(pl.col("model_id") == UNALLOCATED)["amount"].sum()
+    progress.info(
+        f"attribution {attribution_id}: {lines:,} cost line(s) in {len(months)} month(s) → "
+        f"{allocated.height} allocated row(s), {conflicts.height} conflict(s)"
+    )
     return AttributionResult(
-        months=months, lines=lines.height, allocated_rows=allocated.height,
-        conflicts=conflicts.height, unallocated_amount=float(unallocated or 0),
+        attribution_id=attribution_id,
+        months=months,
+        lines=lines,
+        allocated_rows=allocated.height,
+        conflicts=conflicts.height,
+        unallocated_amount=float(unallocated or 0),
     )

@@ -11,12 +11,21 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector, TableSpec
+from roi.connectors.base import Batch, FileConnector, TableSpec
 from roi.connectors.kpi_csv import KPI_KEY, finish_kpis
-from roi.connectors.parsing import null_if_token
+from roi.connectors.parsing import null_if_token, read_csv_text
 from roi.errors import SourceError
 
-COLUMNS = ("experiment_id", "model_id", "kpi", "period_start", "period_end", "variant", "units", "mean")
+COLUMNS = (
+    "experiment_id",
+    "model_id",
+    "kpi",
+    "period_start",
+    "period_end",
+    "variant",
+    "units",
+    "mean",
+)
 
 
 @register
@@ -25,23 +34,35 @@ class AbTestCsv(FileConnector):
 
     type_name = "ab_test_csv"
     table = TableSpec("kpi_values", KPI_KEY)
-    description = "A/B test results per arm: experiment_id, model_id, kpi, variant, units, mean, std_dev"
+    description = (
+        "A/B test results per arm: experiment_id, model_id, kpi, variant, units, mean, std_dev"
+    )
 
-    def read_file(self, path: Path, relative: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one experiment-results CSV."""
-        raw = pl.read_csv(path, infer_schema=False)
+        raw = read_csv_text(path, relative)
         raw = raw.rename({c: c.strip().lower() for c in raw.columns})
         missing = [c for c in COLUMNS if c not in raw.columns]
         if missing:
-            raise SourceError(f"{relative}: missing column(s) {', '.join(missing)}; expected "
-                              f"{','.join(COLUMNS)},std_dev,unit")
+            raise SourceError(
+                f"{relative}: missing column(s) {', '.join(missing)}; expected "
+                f"{','.join(COLUMNS)},std_dev,unit"
+            )
         raw = raw.with_columns(null_if_token(raw.columns))
         frame = raw.select(
-            "kpi", "period_start", "period_end", "model_id", "experiment_id",
+            "kpi",
+            "period_start",
+            "period_end",
+            "model_id",
+            "experiment_id",
             pl.col("variant").str.strip_chars().str.to_lowercase().alias("segment"),
             pl.col("mean").alias("value"),
             pl.col("units").alias("n"),
-            pl.col("std_dev") if "std_dev" in raw.columns else pl.lit(None, pl.String).alias("std_dev"),
+            pl.col("std_dev")
+            if "std_dev" in raw.columns
+            else pl.lit(None, pl.String).alias("std_dev"),
             pl.col("unit") if "unit" in raw.columns else pl.lit(None, pl.String).alias("unit"),
-        ).with_columns(source_file=pl.lit(relative), source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64))
+        ).with_columns(
+            source_file=pl.lit(relative), source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64)
+        )
         return finish_kpis(frame)

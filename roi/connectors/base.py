@@ -1,9 +1,9 @@
-"""The connector contract: what a connector returns and how its target table is keyed."""
+"""The connector contract: what a connector yields and how its target table is keyed."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -11,20 +11,19 @@ from typing import Any, ClassVar
 import polars as pl
 
 from roi.config import ConnectorConfig
-from roi.connectors.parsing import empty_rejects
-
-Progress = Callable[[str], None]
+from roi.connectors.parsing import empty_rejects, file_digest, list_files
+from roi.progress import Progress
 
 
 @dataclass(frozen=True)
 class TableSpec:
-    """How a warehouse table is merged into.
+    """How a warehouse table is written.
 
     `primary_key` identifies a row: batches are deduplicated on it (keeping the last row in
-    `source_file`, `source_row` order) and merged on it. `replace_by` names partition columns:
-    for every partition present in a batch, the warehouse's rows of that partition are replaced
-    wholesale (a billing export re-delivers whole months, so a corrected month must also drop the
-    lines the provider removed).
+    `source_file`, `source_row` order) and merged on it. `replace_by` names partition columns
+    instead: for every partition present in a load, the warehouse's rows of that partition are
+    replaced wholesale by the newest delivery (a billing export re-delivers whole months, so a
+    corrected month must also drop the lines the provider removed).
     """
 
     name: str
@@ -32,14 +31,21 @@ class TableSpec:
     replace_by: tuple[str, ...] = ()
 
 
-@dataclass
-class Extracted:
-    """What one connector run read: rows for the target table, parse rejects and the new cursor."""
+@dataclass(frozen=True)
+class Batch:
+    """Parsed rows for the target table plus the rows that failed to parse, from one file."""
 
     frame: pl.DataFrame
+    rejects: pl.DataFrame = field(default_factory=empty_rejects)
+
+
+@dataclass
+class Extracted:
+    """What one connector run will read: batches (produced lazily), files and the new cursor."""
+
+    batches: Iterable[Batch]
     files: list[str]
     cursor: dict[str, Any]
-    rejects: pl.DataFrame = field(default_factory=empty_rejects)
     skipped_files: int = 0
 
 
@@ -66,17 +72,20 @@ class Connector(ABC):
         """A connector option from the TOML's `[options]` table."""
         return self.config.options.get(key, default)
 
+    def input_files(self) -> list[Path]:
+        """The files the connector's `path` names (a file, a folder or a glob)."""
+        assert self.config.path is not None
+        return list_files(self.root, self.config.path, self.suffixes)
+
     @abstractmethod
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
-        """Read the source: new or changed data since `state` (the cursor of the last load)."""
+        """Plan a read of the source: what is new or changed since `state` (the last cursor)."""
 
 
 def changed_files(
     files: list[Path], state: Mapping[str, Any] | None, relative: Callable[[Path], str]
 ) -> tuple[list[Path], dict[str, str]]:
     """Files whose content differs from the fingerprints in `state["files"]`, and all new fingerprints."""
-    from roi.connectors.parsing import file_digest
-
     known: Mapping[str, str] = (state or {}).get("files", {})
     fingerprints = {relative(p): file_digest(p) for p in files}
     changed = [p for p in files if known.get(relative(p)) != fingerprints[relative(p)]]
@@ -87,26 +96,21 @@ class FileConnector(Connector):
     """A connector over files that merges by key: only new or changed files are read."""
 
     @abstractmethod
-    def read_file(self, path: Path, relative: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-        """Parse one file into (rows for the target table, reject records)."""
+    def read_file(self, path: Path, relative: str) -> Batch:
+        """Parse one file into rows for the target table and reject records."""
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Read every file whose fingerprint changed since the last committed load."""
-        from roi.connectors.parsing import list_files
-
-        assert self.config.path is not None
-        files = list_files(self.root, self.config.path, self.suffixes)
+        files = self.input_files()
         changed, fingerprints = changed_files(files, state, self.relative)
-        frames, rejects = [], []
-        for i, path in enumerate(changed, 1):
-            progress(f"{self.config.name}: file {i}/{len(changed)} {path.name}")
-            frame, rej = self.read_file(path, self.relative(path))
-            frames.append(frame)
-            rejects.append(rej)
+
+        def batches() -> Iterator[Batch]:
+            for path in progress.track(changed, f"{self.config.name}: reading"):
+                yield self.read_file(path, self.relative(path))
+
         return Extracted(
-            frame=pl.concat(frames, how="diagonal_relaxed") if frames else pl.DataFrame(),
+            batches=batches(),
             files=[self.relative(p) for p in changed],
             cursor={"files": fingerprints},
-            rejects=pl.concat(rejects) if rejects else empty_rejects(),
             skipped_files=len(files) - len(changed),
         )

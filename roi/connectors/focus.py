@@ -7,26 +7,31 @@ timestamps with or without `T`/`Z`, E-notation amounts, Tags as JSON text.
 Providers re-deliver a whole billing period when they correct it. Files are grouped into
 deliveries by their folder (AWS: `BILLING_PERIOD=2025-06/<timestamp>/`, Azure:
 `<start>-<end>/<timestamp>/`); for each (provider, billing account, billing period) the delivery
-whose folder sorts last wins and replaces that period in the warehouse. The cursor remembers the
-winning delivery per period and the fingerprint of every file, so unchanged files are not re-read
-and an older delivery can never overwrite a newer one.
+whose folder sorts last wins and replaces that period in the warehouse (each line keeps its
+`delivery`, so an older delivery loaded later never overwrites a newer one). The cursor holds the
+fingerprint of every file, so unchanged deliveries are not read again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Connector, Extracted, Progress, TableSpec, changed_files
+from roi.connectors.base import Batch, Connector, Extracted, TableSpec, changed_files
 from roi.connectors.parsing import (
     null_if_token,
     parse_columns,
     parse_tags,
+    read_csv_text,
+    tags_from_entries,
 )
+from roi.errors import SourceError
+from roi.progress import Progress
 
 # FOCUS column → warehouse column.
 COLUMNS: dict[str, str] = {
@@ -99,9 +104,16 @@ KINDS = {
     "pricing_quantity": "float",
 }
 REQUIRED = (
-    "provider", "billing_account_id", "billing_period_start", "billing_period_end",
-    "charge_period_start", "charge_period_end", "charge_category", "billed_cost",
-    "effective_cost", "billing_currency",
+    "provider",
+    "billing_account_id",
+    "billing_period_start",
+    "billing_period_end",
+    "charge_period_start",
+    "charge_period_end",
+    "charge_category",
+    "billed_cost",
+    "effective_cost",
+    "billing_currency",
 )
 # Microsoft writes these placeholders where FOCUS wants null (finops-toolkit does the same).
 PLACEHOLDER_COLUMNS = ("sub_account_id", "resource_id", "region_id", "commitment_discount_id")
@@ -134,49 +146,74 @@ def _infer_provider(columns: list[str]) -> str | None:
     return None
 
 
-def _read_text(path: Path) -> pl.DataFrame:
+# Columns a file must have to be read as FOCUS (ProviderName may come from options or x_ columns).
+MANDATORY_SOURCE = (
+    "BillingAccountId",
+    "BillingPeriodStart",
+    "BillingPeriodEnd",
+    "ChargePeriodStart",
+    "ChargePeriodEnd",
+    "ChargeCategory",
+    "BilledCost",
+    "EffectiveCost",
+    "BillingCurrency",
+)
+
+
+def _read_raw(path: Path, relative: str) -> pl.DataFrame:
     if path.name.endswith(".parquet"):
-        frame = pl.read_parquet(path)
-        return frame.select(pl.all().cast(pl.String))
-    frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy", missing_utf8_is_empty_string=True)
-    return frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
+        try:
+            return pl.read_parquet(path)
+        except (pl.exceptions.ComputeError, OSError) as exc:
+            raise SourceError(
+                f"{relative}: not a readable Parquet file ({exc}); re-export it"
+            ) from exc
+    return read_csv_text(path, relative)
 
 
 def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataFrame:
-    """Read one FOCUS file into warehouse-named text columns plus lineage and hash columns."""
-    raw = _read_text(path)
+    """Read one FOCUS file into warehouse-named columns (text, or typed where Parquet typed them).
+
+    Raises:
+        SourceError: the file cannot be read or lacks a mandatory FOCUS column.
+    """
+    raw = _read_raw(path, relative)
     raw_cols = raw.columns
     renames: dict[str, str] = {}
     for col in raw_cols:
         canonical = _CANONICAL.get(col.lower())
         if canonical and COLUMNS[canonical] not in renames.values():
             renames[col] = COLUMNS[canonical]
+    found = {COLUMNS[_CANONICAL[c.lower()]] for c in raw_cols if c.lower() in _CANONICAL}
+    missing = [c for c in MANDATORY_SOURCE if COLUMNS[c] not in found]
+    inferred = provider or _infer_provider(raw_cols)
+    if "provider" not in found and not inferred:
+        missing.append("ProviderName")
+    if missing:
+        raise SourceError(
+            f"{relative}: missing FOCUS column(s) {', '.join(missing)}; this does not look like a "
+            "FOCUS cost and usage export (set options.provider for files without ProviderName)"
+        )
     gpu_col = next((c for c in raw_cols if c.lower() in ("x_gpucount", "x_gpu_count")), None)
-    hashed = raw.with_columns(
-        pl.concat_str([pl.col(c).fill_null("\x00") for c in raw_cols], separator="\x1f")
-        .hash(seed=0)
-        .alias("line_hash")
-    )
-    frame = hashed.select(
+    frame = raw.select(
         [pl.col(src).alias(dst) for src, dst in renames.items()]
-        + ([pl.col(gpu_col).alias("x_gpu_count_raw")] if gpu_col else [])
-        + [pl.col("line_hash")]
+        + ([pl.col(gpu_col).cast(pl.String).alias("x_gpu_count_raw")] if gpu_col else [])
     )
-    missing = [dst for dst in COLUMNS.values() if dst not in frame.columns]
-    frame = frame.with_columns([pl.lit(None, pl.String).alias(m) for m in missing])
-    text_cols = [c for c in COLUMNS.values()]
+    frame = frame.with_columns(
+        pl.lit(None, pl.String).alias(m) for m in COLUMNS.values() if m not in frame.columns
+    )
+    text_cols = [c for c in COLUMNS.values() if frame.schema[c] == pl.String]
     frame = frame.with_columns(null_if_token(text_cols))
     frame = frame.with_columns(
-        [
-            pl.when(pl.col(c).is_in(["-2", "Unassigned"])).then(None).otherwise(pl.col(c)).alias(c)
-            for c in PLACEHOLDER_COLUMNS
-        ]
+        pl.when(pl.col(c).is_in(["-2", "Unassigned"])).then(None).otherwise(pl.col(c)).alias(c)
+        for c in PLACEHOLDER_COLUMNS
+        if frame.schema[c] == pl.String
     )
-    fallback = provider or _infer_provider(raw_cols)
-    if fallback:
-        frame = frame.with_columns(pl.col("provider").fill_null(pl.lit(fallback)))
     if provider:
         frame = frame.with_columns(provider=pl.lit(provider))
+    elif inferred:
+        frame = frame.with_columns(pl.col("provider").fill_null(pl.lit(inferred)))
+    first_row = 1 if path.name.endswith(".parquet") else 2  # CSV: the header is row 1
     return frame.with_columns(
         pl.col("charge_category")
         .str.strip_chars()
@@ -184,34 +221,49 @@ def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataF
         .replace_strict(CHARGE_CATEGORIES, default=pl.col("charge_category")),
         focus_version=pl.lit(focus_version(raw_cols)),
         source_file=pl.lit(relative),
-        source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+        source_row=pl.int_range(first_row, pl.len() + first_row, dtype=pl.Int64),
     )
 
 
-def _derive(frame: pl.DataFrame) -> pl.DataFrame:
-    """Tags to a key/value map; GPU count and instance type from SkuPriceDetails or x_ columns."""
-    frame = parse_tags(frame, "tags_raw")
-    details = frame.select(pl.col("sku_price_details").unique()).to_series().to_list()
-    import json
+def _sku_details(raw: str | None) -> tuple[int | None, str | None]:
+    """(GPU count, instance type) from a SkuPriceDetails JSON object."""
+    if not raw:
+        return None, None
+    try:
+        obj = json.loads(raw)
+    except json.JSONDecodeError:
+        return None, None
+    if not isinstance(obj, dict):
+        return None, None
+    lowered = {str(k).lower(): v for k, v in obj.items()}
+    g = lowered.get("gpucount", lowered.get("x_gpucount"))
+    gpu = None
+    if (isinstance(g, int | float) and not isinstance(g, bool)) or (
+        isinstance(g, str) and g.strip().isdigit()
+    ):
+        gpu = int(g)
+    it = lowered.get("instancetype")
+    return gpu, (str(it) if it is not None else None)
 
-    rows: list[dict[str, Any]] = []
-    for raw in details:
-        gpu: int | None = None
-        itype: str | None = None
-        if raw:
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError:
-                obj = None
-            if isinstance(obj, dict):
-                lowered = {str(k).lower(): v for k, v in obj.items()}
-                g = lowered.get("gpucount", lowered.get("x_gpucount"))
-                gpu = int(g) if isinstance(g, int | float) or (isinstance(g, str) and g.isdigit()) else None
-                it = lowered.get("instancetype")
-                itype = str(it) if it is not None else None
-        rows.append({"sku_price_details": raw, "_gpu": gpu, "x_instance_type": itype})
+
+def derive_columns(frame: pl.DataFrame) -> pl.DataFrame:
+    """Tags to a key/value list; GPU count and instance type from SkuPriceDetails or x_ columns."""
+    if frame.schema["tags_raw"] == pl.String:
+        frame = parse_tags(frame, "tags_raw")
+    else:
+        frame = frame.with_columns(
+            tags=tags_from_entries("tags_raw"), tags_raw=pl.lit(None, pl.String)
+        )
+    frame = frame.with_columns(pl.col("sku_price_details").cast(pl.String))
+    details = frame["sku_price_details"].unique().to_list()
+    parsed = [_sku_details(d) for d in details]
     lookup = pl.DataFrame(
-        rows, schema={"sku_price_details": pl.String, "_gpu": pl.Int32, "x_instance_type": pl.String}
+        {
+            "sku_price_details": details,
+            "_gpu": [p[0] for p in parsed],
+            "x_instance_type": [p[1] for p in parsed],
+        },
+        schema={"sku_price_details": pl.String, "_gpu": pl.Int32, "x_instance_type": pl.String},
     )
     frame = frame.join(lookup, on="sku_price_details", how="left", nulls_equal=True)
     x_gpu = (
@@ -224,9 +276,17 @@ def _derive(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _partition_key(row: Mapping[str, Any]) -> str:
-    start = row["billing_period_start"]
-    return f"{row['provider']}|{row['billing_account_id']}|{start.isoformat() if start else None}"
+def _base_dir(root: Path, spec: str) -> Path:
+    """The folder deliveries are named relative to: the non-glob prefix of the connector path."""
+    target = Path(spec).expanduser()
+    target = target if target.is_absolute() else root / target
+    parts: list[str] = []
+    for part in target.parts:
+        if any(ch in part for ch in "*?["):
+            break
+        parts.append(part)
+    base = Path(*parts)
+    return base if base.is_dir() else base.parent
 
 
 @register
@@ -234,74 +294,40 @@ class FocusConnector(Connector):
     """FOCUS cost and usage exports from any provider."""
 
     type_name = "focus"
-    table = TableSpec("cost_lines", ("provider", "billing_account_id", "billing_period_start",
-                                     "line_hash", "line_seq"), replace_by=PARTITION)
+    table = TableSpec(
+        "cost_lines",
+        ("provider", "billing_account_id", "billing_period_start", "source_file", "source_row"),
+        replace_by=PARTITION,
+    )
     description = "FOCUS 1.0-1.3 billing export files (CSV, CSV.gz, Parquet) from any provider"
     suffixes = (".csv", ".csv.gz", ".parquet")
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
-        """Read new or changed deliveries; keep the newest delivery per billing period."""
+        """Read every file of each delivery (folder) that has a new or changed file."""
         assert self.config.path is not None
-        from roi.connectors.parsing import list_files
-
-        base = Path(self.config.path)
-        base = base if base.is_absolute() else self.root / base
-        files = list_files(self.root, self.config.path, self.suffixes)
+        base = _base_dir(self.root, self.config.path)
+        files = self.input_files()
         changed, fingerprints = changed_files(files, state, self.relative)
         deliveries = {p.parent for p in changed}
         to_read = [p for p in files if p.parent in deliveries]
         provider = self.option("provider")
-        parsed_parts: list[pl.DataFrame] = []
-        reject_parts: list[pl.DataFrame] = []
-        for i, path in enumerate(to_read, 1):
-            progress(f"{self.config.name}: file {i}/{len(to_read)} {path.name}")
-            text = read_focus_file(path, self.relative(path), provider)
-            delivery = path.parent.relative_to(base).as_posix() if path.parent != base else ""
-            parsed = parse_columns(text, KINDS, required=REQUIRED)
-            parsed_parts.append(_derive(parsed.frame).with_columns(_delivery=pl.lit(delivery)))
-            reject_parts.append(parsed.rejects)
-        known: dict[str, str] = dict((state or {}).get("partitions", {}))
-        if parsed_parts:
-            frame = pl.concat(parsed_parts, how="diagonal_relaxed")
-            frame = frame.with_columns(
-                _pkey=pl.concat_str(
-                    [
-                        pl.col("provider").fill_null("?"),
-                        pl.col("billing_account_id").fill_null("?"),
-                        pl.col("billing_period_start").dt.strftime("%Y-%m-%dT%H:%M:%S%z").fill_null("?"),
-                    ],
-                    separator="|",
+
+        def batches() -> Iterator[Batch]:
+            for path in progress.track(to_read, f"{self.config.name}: reading"):
+                try:
+                    delivery = path.parent.relative_to(base).as_posix()
+                except ValueError:
+                    delivery = path.parent.as_posix()
+                text = read_focus_file(path, self.relative(path), provider)
+                parsed = parse_columns(text, KINDS, required=REQUIRED)
+                frame = derive_columns(parsed.frame).with_columns(
+                    delivery=pl.lit("" if delivery == "." else delivery)
                 )
-            )
-            newest = frame.group_by("_pkey").agg(pl.col("_delivery").max().alias("_newest"))
-            stored = pl.DataFrame(
-                {"_pkey": list(known), "_stored": list(known.values())},
-                schema={"_pkey": pl.String, "_stored": pl.String},
-            )
-            winners = newest.join(stored, on="_pkey", how="left").filter(
-                pl.col("_stored").is_null() | (pl.col("_newest") >= pl.col("_stored"))
-            )
-            frame = frame.join(
-                winners.select("_pkey", pl.col("_newest").alias("_delivery")),
-                on=["_pkey", "_delivery"],
-                how="semi",
-            )
-            known.update(dict(zip(winners["_pkey"], winners["_newest"], strict=True)))
-            frame = frame.sort("source_file", "source_row").with_columns(
-                line_seq=pl.int_range(pl.len(), dtype=pl.Int32).over(["_pkey", "line_hash"])
-            ).drop("_pkey", "_delivery")
-            kept_files = set(frame["source_file"].unique().to_list())
-            rejects = pl.concat(reject_parts).filter(pl.col("source_file").is_in(kept_files))
-        else:
-            frame = pl.DataFrame()
-            rejects = pl.concat(reject_parts) if reject_parts else None
-        cursor = {"files": fingerprints, "partitions": dict(sorted(known.items()))}
-        extracted = Extracted(
-            frame=frame,
+                yield Batch(frame, parsed.rejects)
+
+        return Extracted(
+            batches=batches(),
             files=[self.relative(p) for p in to_read],
-            cursor=cursor,
+            cursor={"files": fingerprints},
             skipped_files=len(files) - len(to_read),
         )
-        if rejects is not None:
-            extracted.rejects = rejects
-        return extracted

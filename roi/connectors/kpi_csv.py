@@ -12,22 +12,30 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector, TableSpec
-from roi.connectors.parsing import null_if_token, parse_columns
+from roi.connectors.base import Batch, FileConnector, TableSpec
+from roi.connectors.parsing import null_if_token, parse_columns, read_csv_text
 from roi.errors import SourceError
 
 KPI_KEY = ("kpi", "model_id", "segment", "period_start", "period_end", "experiment_id")
-KPI_KINDS = {"period_start": "date", "period_end": "date", "value": "float", "n": "int", "std_dev": "float"}
+KPI_KINDS = {
+    "period_start": "date",
+    "period_end": "date",
+    "value": "float",
+    "n": "int",
+    "std_dev": "float",
+}
 OPTIONAL = ("model_id", "segment", "unit", "n", "std_dev", "experiment_id")
 
 
-def finish_kpis(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Fill optional KPI columns, parse types and return (rows, rejects)."""
+def finish_kpis(frame: pl.DataFrame) -> Batch:
+    """Fill optional KPI columns and parse types."""
     frame = frame.with_columns(
         [pl.lit(None, pl.String).alias(c) for c in OPTIONAL if c not in frame.columns]
     ).with_columns(segment=pl.col("segment").fill_null("all"))
-    parsed = parse_columns(frame, KPI_KINDS, required=("kpi", "period_start", "period_end", "value"))
-    return parsed.frame, parsed.rejects
+    parsed = parse_columns(
+        frame, KPI_KINDS, required=("kpi", "period_start", "period_end", "value")
+    )
+    return Batch(parsed.frame, parsed.rejects)
 
 
 @register
@@ -36,16 +44,22 @@ class KpiCsv(FileConnector):
 
     type_name = "kpi_csv"
     table = TableSpec("kpi_values", KPI_KEY)
-    description = "business KPIs as CSV: kpi, period_start, period_end, model_id, segment, value, unit"
+    description = (
+        "business KPIs as CSV: kpi, period_start, period_end, model_id, segment, value, unit"
+    )
 
-    def read_file(self, path: Path, relative: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one KPI CSV."""
-        raw = pl.read_csv(path, infer_schema=False)
+        raw = read_csv_text(path, relative)
         raw = raw.rename({c: c.strip().lower() for c in raw.columns})
-        missing = [c for c in ("kpi", "period_start", "period_end", "value") if c not in raw.columns]
+        missing = [
+            c for c in ("kpi", "period_start", "period_end", "value") if c not in raw.columns
+        ]
         if missing:
-            raise SourceError(f"{relative}: missing column(s) {', '.join(missing)}; expected header "
-                              "kpi,period_start,period_end,model_id,segment,value,unit")
+            raise SourceError(
+                f"{relative}: missing column(s) {', '.join(missing)}; expected header "
+                "kpi,period_start,period_end,model_id,segment,value,unit"
+            )
         raw = raw.with_columns(null_if_token(raw.columns)).with_columns(
             source_file=pl.lit(relative), source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64)
         )

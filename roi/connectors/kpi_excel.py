@@ -15,7 +15,7 @@ from typing import Any
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector, TableSpec
+from roi.connectors.base import Batch, FileConnector, TableSpec
 from roi.connectors.kpi_csv import KPI_KEY, finish_kpis
 from roi.connectors.parsing import REJECT_COLUMNS
 from roi.errors import SourceError
@@ -34,14 +34,16 @@ class KpiExcel(FileConnector):
     description = "finance KPI workbook (.xlsx): rows KPI/Model/Unit, one date column per month"
     suffixes = (".xlsx",)
 
-    def read_file(self, path: Path, relative: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one workbook."""
         import openpyxl
 
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
         sheet_name = self.option("sheet") or wb.sheetnames[0]
         if sheet_name not in wb.sheetnames:
-            raise SourceError(f"{relative}: no sheet {sheet_name!r}; sheets: {', '.join(wb.sheetnames)}")
+            raise SourceError(
+                f"{relative}: no sheet {sheet_name!r}; sheets: {', '.join(wb.sheetnames)}"
+            )
         ws = wb[sheet_name]
         where = f"{relative}#{sheet_name}"
         header: list[Any] | None = None
@@ -66,22 +68,47 @@ class KpiExcel(FileConnector):
                 if value is None or (isinstance(value, str) and value.startswith("=")):
                     continue
                 start = month.date() if isinstance(month, datetime) else month
-                row = {"source_file": where, "source_row": r, "kpi": str(kpi).strip(),
-                       "model_id": str(model).strip() if model else None, "unit": unit,
-                       "period_start": start.isoformat(), "period_end": _next_month(start).isoformat(),
-                       "value": str(value)}
+                row = {
+                    "source_file": where,
+                    "source_row": r,
+                    "kpi": str(kpi).strip(),
+                    "model_id": str(model).strip() if model else None,
+                    "unit": unit,
+                    "period_start": start.isoformat(),
+                    "period_end": _next_month(start).isoformat(),
+                    "value": str(value),
+                }
                 if not isinstance(value, int | float):
                     col = openpyxl.utils.get_column_letter(c + 1)
-                    rejects.append({"source_file": where, "source_row": r, "column": col,
-                                    "value": str(value), "reason": "not a number in a KPI month cell"})
+                    rejects.append(
+                        {
+                            "source_file": where,
+                            "source_row": r,
+                            "column": col,
+                            "value": str(value),
+                            "reason": "not a number in a KPI month cell",
+                        }
+                    )
                 rows.append(row)
         wb.close()
         if header is None:
-            raise SourceError(f"{where}: no header row starting with 'KPI'; put KPI, Model, Unit "
-                              "and one date cell per month in one row")
-        frame = pl.DataFrame(rows, schema={"source_file": pl.String, "source_row": pl.Int64, "kpi": pl.String,
-                                           "model_id": pl.String, "unit": pl.String, "period_start": pl.String,
-                                           "period_end": pl.String, "value": pl.String})
-        out, parse_rejects = finish_kpis(frame)
+            raise SourceError(
+                f"{where}: no header row starting with 'KPI'; put KPI, Model, Unit "
+                "and one date cell per month in one row"
+            )
+        frame = pl.DataFrame(
+            rows,
+            schema={
+                "source_file": pl.String,
+                "source_row": pl.Int64,
+                "kpi": pl.String,
+                "model_id": pl.String,
+                "unit": pl.String,
+                "period_start": pl.String,
+                "period_end": pl.String,
+                "value": pl.String,
+            },
+        )
+        parsed = finish_kpis(frame)
         extra = pl.DataFrame(rejects, schema=REJECT_COLUMNS)
-        return out, pl.concat([parse_rejects, extra])
+        return Batch(parsed.frame, pl.concat([parsed.rejects, extra]))

@@ -14,8 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector, TableSpec
-from roi.connectors.parsing import TAGS_DTYPE, null_if_token, parse_columns
+from roi.connectors.base import Batch, FileConnector, TableSpec
+from roi.connectors.parsing import TAGS_DTYPE, null_if_token, parse_columns, read_csv_text
 
 KINDS = {
     "ts": "utc",
@@ -25,7 +25,14 @@ KINDS = {
     "cached_input_tokens": "int",
     "cache_write_tokens": "int",
 }
-REQUIRED_SOURCE = ("request_id", "startTime", "model", "spend", "prompt_tokens", "completion_tokens")
+REQUIRED_SOURCE = (
+    "request_id",
+    "startTime",
+    "model",
+    "spend",
+    "prompt_tokens",
+    "completion_tokens",
+)
 
 
 def _tag_map(col: str) -> pl.Expr:
@@ -33,7 +40,11 @@ def _tag_map(col: str) -> pl.Expr:
     items = pl.col(col).str.json_decode(pl.List(pl.String))
     return items.list.eval(
         pl.struct(
-            key=pl.element().str.split_exact(":", 1).struct.field("field_0").str.strip_chars().str.to_lowercase(),
+            key=pl.element()
+            .str.split_exact(":", 1)
+            .struct.field("field_0")
+            .str.strip_chars()
+            .str.to_lowercase(),
             value=pl.coalesce(
                 pl.element().str.split_exact(":", 1).struct.field("field_1").str.strip_chars(),
                 pl.lit("true"),
@@ -50,9 +61,9 @@ class LiteLLMSpendLogs(FileConnector):
     table = TableSpec("inference_usage", ("request_id",))
     description = "LiteLLM proxy spend logs (LiteLLM_SpendLogs table dumped to CSV / CSV.gz)"
 
-    def read_file(self, path: Path, relative: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one spend-log dump."""
-        raw = pl.read_csv(path, infer_schema=False)
+        raw = read_csv_text(path, relative)
         missing = [c for c in REQUIRED_SOURCE if c not in raw.columns]
         if missing:
             from roi.errors import SourceError
@@ -67,20 +78,27 @@ class LiteLLMSpendLogs(FileConnector):
         frame = raw.select(
             pl.col("request_id"),
             pl.col("startTime").alias("ts"),
-            pl.col("custom_llm_provider").alias("provider") if "custom_llm_provider" in raw.columns else pl.lit(None, pl.String).alias("provider"),
+            pl.col("custom_llm_provider").alias("provider")
+            if "custom_llm_provider" in raw.columns
+            else pl.lit(None, pl.String).alias("provider"),
             pl.col("model"),
             pl.coalesce(pl.col("model_group"), pl.col("model")).alias("deployment"),
             pl.col("call_type"),
-            pl.col("metadata").str.json_path_match(f"$.spend_logs_metadata.{key}").alias("model_id"),
+            pl.col("metadata")
+            .str.json_path_match(f"$.spend_logs_metadata.{key}")
+            .alias("model_id"),
             pl.coalesce(
-                pl.col("metadata").str.json_path_match("$.user_api_key_team_alias"), pl.col("team_id")
+                pl.col("metadata").str.json_path_match("$.user_api_key_team_alias"),
+                pl.col("team_id"),
             ).alias("team"),
             _tag_map("request_tags").alias("tags"),
             pl.col("status"),
             pl.col("prompt_tokens").alias("input_tokens"),
             pl.col("completion_tokens").alias("output_tokens"),
             pl.coalesce(
-                pl.col("metadata").str.json_path_match(f"{usage}.prompt_tokens_details.cached_tokens"),
+                pl.col("metadata").str.json_path_match(
+                    f"{usage}.prompt_tokens_details.cached_tokens"
+                ),
                 pl.col("metadata").str.json_path_match(f"{usage}.cache_read_input_tokens"),
                 pl.lit("0"),
             ).alias("cached_input_tokens"),
@@ -103,4 +121,4 @@ class LiteLLMSpendLogs(FileConnector):
             source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
         )
         parsed = parse_columns(frame, KINDS, required=("request_id", "ts", "model"))
-        return parsed.frame, parsed.rejects
+        return Batch(parsed.frame, parsed.rejects)

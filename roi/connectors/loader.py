@@ -1,9 +1,14 @@
 """The load protocol: extract → validate → reject → dedupe → one transaction → commit.
 
-In ONE DuckDB transaction the batch is merged into its table by primary key (or replaces the
-partitions it covers), the `_loads` row is written and the connector's `_state` cursor advances.
-A crash anywhere before COMMIT leaves every table as it was; a rerun of the same input merges
-onto identical keys and changes nothing.
+In ONE DuckDB transaction the batches are validated and written, the `_loads` row is written and
+the connector's `_state` cursor advances. A crash anywhere before COMMIT leaves every table as it
+was; a rerun of the same input merges onto identical keys (or replaces the same partitions) and
+changes nothing.
+
+Batches stream through the transaction one file at a time, so a load never holds more than one
+file in memory: merge tables stage rows in a temporary table and merge once at the end;
+partition tables (billing exports) insert straight into the target, then drop the rows a newer
+delivery replaces.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,12 +26,13 @@ import polars as pl
 from roi import schemas, warehouse
 from roi.config import ConnectorConfig
 from roi.connectors import connector_class
-from roi.connectors.base import Extracted, Progress, TableSpec
-from roi.connectors.parsing import REJECT_COLUMNS
+from roi.connectors.base import Batch, TableSpec
+from roi.connectors.parsing import REJECT_COLUMNS, empty_rejects
 from roi.errors import ValidationFailed
+from roi.progress import SILENT, Progress
 from roi.warehouse import Connection
 
-# Test seam for fault injection: called inside the transaction after the merge, before COMMIT.
+# Test seam for fault injection: called inside the transaction after the write, before COMMIT.
 before_commit_hooks: list[Callable[[], None]] = []
 
 
@@ -43,6 +49,7 @@ class LoadResult:
     rows_replaced: int
     files: int
     skipped_files: int
+    stale_partitions: tuple[str, ...] = field(default=())
 
     @property
     def changed(self) -> bool:
@@ -57,83 +64,182 @@ def new_load_id() -> str:
 
 def read_state(con: Connection, connector: str) -> dict[str, Any] | None:
     """The committed cursor of a connector, or None before its first load."""
-    row = con.execute("SELECT cursor FROM _state WHERE connector = ?", [connector]).fetchone()
-    return json.loads(row[0]) if row else None
+    rows = warehouse.fetch_all(con, "SELECT cursor FROM _state WHERE connector = ?", [connector])
+    return json.loads(rows[0][0]) if rows else None
 
 
-def dedupe(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
-    """Keep one row per primary key: the last in (source_file, source_row) order, deterministically."""
-    return frame.sort(["source_file", "source_row"]).unique(
-        subset=list(key), keep="last", maintain_order=True
-    )
-
-
-def _describe(rejects: pl.DataFrame, total: int) -> str:
-    first = rejects.sort(["source_file", "source_row"], nulls_last=True).row(0, named=True)
+def describe_rejects(rejects: pl.DataFrame) -> str:
+    """One line naming the first rejected file/row/field, its value and how to fix it."""
+    first = rejects.sort(["source_file", "source_row"], maintain_order=True).row(0, named=True)
     where = f"{first['source_file']}"
     if first["source_row"] is not None:
         where += f" row {first['source_row']}"
     value = first["value"]
     shown = f" (value {value!r})" if value is not None and len(str(value)) < 80 else ""
-    more = f"; {total - 1} more problem(s) in this batch" if total > 1 else ""
+    total = rejects.height
+    more = f"; {total - 1} more problem(s) in this file" if total > 1 else ""
     return (
         f"{where} field {first['column']}: {first['reason']}{shown}{more}; "
-        "fix the source file and rerun (nothing was loaded), or set on_reject = \"skip\" in the "
+        'fix the source and rerun (nothing was loaded), or set on_reject = "skip" in the '
         "connector's TOML to load the valid rows and keep the rest in _rejects"
     )
 
 
-def _merge_sql(spec: TableSpec, columns: list[str]) -> str:
-    on = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in spec.primary_key)
-    cols = ", ".join(f'"{c}"' for c in columns)
-    vals = ", ".join(f's."{c}"' for c in columns)
-    updates = ", ".join(f'"{c}" = s."{c}"' for c in columns if c not in spec.primary_key)
-    return (
-        f'MERGE INTO "{spec.name}" AS t USING _staging AS s ON {on} '
-        f"WHEN MATCHED THEN UPDATE SET {updates} "
-        f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals})"
-    )
+def _select_list(columns: dict[str, str], available: list[str]) -> tuple[str, str]:
+    """(target column list, source expressions) for an INSERT from a registered batch."""
+    names = [c for c in columns if c in available]
+    exprs = [
+        f'map_from_entries(s."{c}")' if columns[c].startswith("MAP") else f's."{c}"' for c in names
+    ]
+    return ", ".join(f'"{c}"' for c in names), ", ".join(exprs)
 
 
-def _target_columns(con: Connection, table: str) -> list[str]:
-    rows = con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
-        "ORDER BY ordinal_position",
-        [table],
-    ).fetchall()
-    return [r[0] for r in rows]
+class _Writer:
+    def __init__(self, con: Connection, spec: TableSpec, load_id: str) -> None:
+        self.con = con
+        self.spec = spec
+        self.load_id = load_id
+        self.columns = warehouse.table_columns(con, spec.name)
+        self.rows_in = 0
+
+    def add(self, frame: pl.DataFrame) -> None:
+        raise NotImplementedError
+
+    def finish(self) -> tuple[int, int, tuple[str, ...]]:
+        """Return (rows written, rows replaced, stale partitions skipped)."""
+        raise NotImplementedError
 
 
-def _write(
-    con: Connection, spec: TableSpec, batch: pl.DataFrame, load_id: str
-) -> tuple[int, int]:
-    """Merge or partition-replace `batch` into the target; return (rows written, rows replaced)."""
-    columns = [c for c in _target_columns(con, spec.name) if c in batch.columns or c == "_load_id"]
-    staged = batch.with_columns(pl.lit(load_id).alias("_load_id")).select(columns)
-    warehouse.register(con, "_staging", staged)
-    try:
-        replaced = 0
-        if spec.replace_by:
-            parts = staged.select(spec.replace_by).unique()
-            warehouse.register(con, "_partitions", parts)
-            on = " AND ".join(f't."{k}" IS NOT DISTINCT FROM p."{k}"' for k in spec.replace_by)
-            exists = f"EXISTS (SELECT 1 FROM _partitions p WHERE {on})"
-            replaced = int(
-                warehouse.fetch_one(con, f'SELECT count(*) FROM "{spec.name}" t WHERE {exists}')[0]
+class _MergeWriter(_Writer):
+    """Stage every batch, dedupe by primary key (last row wins), MERGE once."""
+
+    def __init__(self, con: Connection, spec: TableSpec, load_id: str) -> None:
+        super().__init__(con, spec, load_id)
+        warehouse.execute(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE _staging AS SELECT *, 0::BIGINT AS _seq "
+            f'FROM "{spec.name}" LIMIT 0',
+        )
+
+    def add(self, frame: pl.DataFrame) -> None:
+        batch = frame.with_columns(
+            pl.lit(self.load_id).alias("_load_id"),
+            pl.int_range(self.rows_in, self.rows_in + frame.height, dtype=pl.Int64).alias("_seq"),
+        )
+        cols, exprs = _select_list({**self.columns, "_seq": "BIGINT"}, batch.columns)
+        with warehouse.registered(self.con, "_batch", batch):
+            warehouse.execute(
+                self.con, f"INSERT INTO _staging ({cols}) SELECT {exprs} FROM _batch s"
             )
-            con.execute(f'DELETE FROM "{spec.name}" t WHERE {exists}')
-            cols = ", ".join(f'"{c}"' for c in columns)
-            con.execute(f'INSERT INTO "{spec.name}" ({cols}) SELECT {cols} FROM _staging')
-            warehouse.unregister(con, "_partitions")
-        else:
-            con.execute(_merge_sql(spec, columns))
-        return staged.height, replaced
-    finally:
-        warehouse.unregister(con, "_staging")
+        self.rows_in += frame.height
+
+    def finish(self) -> tuple[int, int, tuple[str, ...]]:
+        key = ", ".join(f'"{k}"' for k in self.spec.primary_key)
+        warehouse.execute(
+            self.con,
+            "CREATE OR REPLACE TEMP TABLE _deduped AS SELECT * EXCLUDE (_seq) FROM _staging "
+            f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _seq DESC) = 1",
+        )
+        on = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in self.spec.primary_key)
+        replaced = int(
+            warehouse.fetch_one(
+                self.con, f'SELECT count(*) FROM "{self.spec.name}" t JOIN _deduped s ON {on}'
+            )[0]
+        )
+        names = list(self.columns)
+        cols = ", ".join(f'"{c}"' for c in names)
+        vals = ", ".join(f's."{c}"' for c in names)
+        updates = ", ".join(f'"{c}" = s."{c}"' for c in names if c not in self.spec.primary_key)
+        warehouse.execute(
+            self.con,
+            f'MERGE INTO "{self.spec.name}" AS t USING _deduped AS s ON {on} '
+            f"WHEN MATCHED THEN UPDATE SET {updates} "
+            f"WHEN NOT MATCHED THEN INSERT ({cols}) VALUES ({vals})",
+        )
+        written = int(warehouse.fetch_one(self.con, "SELECT count(*) FROM _deduped")[0])
+        warehouse.execute(self.con, "DROP TABLE _staging")
+        warehouse.execute(self.con, "DROP TABLE _deduped")
+        return written, replaced, ()
+
+
+class _PartitionWriter(_Writer):
+    """Insert batches into the target, then keep only the newest delivery of each partition."""
+
+    def add(self, frame: pl.DataFrame) -> None:
+        batch = frame.with_columns(pl.lit(self.load_id).alias("_load_id"))
+        cols, exprs = _select_list(self.columns, batch.columns)
+        with warehouse.registered(self.con, "_batch", batch):
+            warehouse.execute(
+                self.con, f'INSERT INTO "{self.spec.name}" ({cols}) SELECT {exprs} FROM _batch s'
+            )
+        self.rows_in += frame.height
+
+    def finish(self) -> tuple[int, int, tuple[str, ...]]:
+        t = f'"{self.spec.name}"'
+        keys = ", ".join(f'"{k}"' for k in self.spec.replace_by)
+        on = " AND ".join(f't."{k}" = p."{k}"' for k in self.spec.replace_by)
+        params = [self.load_id]
+        warehouse.execute(
+            self.con,
+            f"""CREATE OR REPLACE TEMP TABLE _parts AS
+            WITH new AS (SELECT {keys}, max(delivery) AS new_delivery FROM {t}
+                         WHERE _load_id = ? GROUP BY ALL),
+                 old AS (SELECT {keys}, max(delivery) AS old_delivery, count(*) AS old_rows
+                         FROM {t} t SEMI JOIN new p ON {on}
+                         WHERE t._load_id <> ? GROUP BY ALL)
+            SELECT new.*, old.old_delivery, coalesce(old.old_rows, 0) AS old_rows,
+                   old.old_delivery IS NULL OR new.new_delivery >= old.old_delivery AS wins
+            FROM new LEFT JOIN old USING ({keys})""",
+            params + params,
+        )
+        replaced = int(
+            warehouse.fetch_one(
+                self.con, "SELECT coalesce(sum(old_rows), 0) FROM _parts WHERE wins"
+            )[0]
+        )
+        stale = tuple(
+            " ".join(str(v) for v in row[:-2])
+            + f" (delivery {row[-2]!r} is older than {row[-1]!r})"
+            for row in warehouse.fetch_all(
+                self.con, f"SELECT {keys}, new_delivery, old_delivery FROM _parts WHERE NOT wins"
+            )
+        )
+        warehouse.execute(
+            self.con,
+            f"""DELETE FROM {t} t USING _parts p WHERE {on} AND (
+                  (p.wins AND (t._load_id <> ? OR t.delivery <> p.new_delivery))
+                  OR (NOT p.wins AND t._load_id = ?))""",
+            params + params,
+        )
+        written = int(
+            warehouse.fetch_one(self.con, f"SELECT count(*) FROM {t} WHERE _load_id = ?", params)[0]
+        )
+        warehouse.execute(self.con, "DROP TABLE _parts")
+        return written, replaced, stale
+
+
+def _checked(
+    batch: Batch, table: str, config: ConnectorConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Validate one batch; return (rows to write, rejects). Raise when the connector fails on rejects."""
+    frame = batch.frame
+    rejects = batch.rejects
+    if frame.height:
+        # A value that did not parse also fails its schema check; report it once.
+        checked = schemas.validate(table, frame).join(
+            rejects, on=["source_file", "source_row", "column"], how="anti", nulls_equal=True
+        )
+        rejects = pl.concat([rejects, checked]).unique(maintain_order=True)
+    if not rejects.height:
+        return frame, rejects
+    if config.on_reject == "fail" or rejects["source_row"].is_null().any():
+        raise ValidationFailed(describe_rejects(rejects))
+    bad = rejects.select("source_file", "source_row").unique()
+    return frame.join(bad, on=["source_file", "source_row"], how="anti"), rejects
 
 
 def load_connector(
-    con: Connection, config: ConnectorConfig, root: Path, progress: Progress
+    con: Connection, config: ConnectorConfig, root: Path, progress: Progress = SILENT
 ) -> LoadResult:
     """Run one connector through the whole load protocol on an open write connection.
 
@@ -145,63 +251,83 @@ def load_connector(
     spec = connector.table
     state = read_state(con, config.name)
     started = datetime.now(UTC)
-    progress(f"{config.name}: reading {config.type} from {config.path or config.url}")
-    extracted: Extracted = connector.extract(state, progress)
-    frame = extracted.frame
+    extracted = connector.extract(state, progress)
     if not extracted.files and state is not None and extracted.cursor == state:
-        progress(f"{config.name}: nothing new ({extracted.skipped_files} file(s) unchanged)")
+        progress.info(f"{config.name}: nothing new ({extracted.skipped_files} file(s) unchanged)")
         return LoadResult(config.name, None, spec.name, 0, 0, 0, 0, 0, extracted.skipped_files)
 
-    check_rejects = schemas.validate(spec.name, frame) if frame.height else pl.DataFrame(
-        schema=REJECT_COLUMNS
-    )
-    rejects = pl.concat([extracted.rejects, check_rejects]).unique(maintain_order=True)
-    if rejects.height and (config.on_reject == "fail" or rejects["source_row"].is_null().any()):
-        raise ValidationFailed(_describe(rejects, rejects.height))
-    if rejects.height:
-        bad = rejects.select("source_file", "source_row").unique()
-        frame = frame.join(bad, on=["source_file", "source_row"], how="anti")
-        progress(f"{config.name}: skipped {bad.height} rejected row(s); see table _rejects")
-    batch = dedupe(frame, spec.primary_key)
-
     load_id = new_load_id()
+    rejected = [empty_rejects()]
+    extracted_rows = 0
     with warehouse.transaction(con):
-        written, replaced = _write(con, spec, batch, load_id) if batch.height else (0, 0)
+        writer: _Writer = (
+            _PartitionWriter(con, spec, load_id)
+            if spec.replace_by
+            else _MergeWriter(con, spec, load_id)
+        )
+        for batch in extracted.batches:
+            extracted_rows += batch.frame.height
+            frame, rejects = _checked(batch, spec.name, config)
+            if rejects.height:
+                rejected.append(rejects)
+            if frame.height:
+                writer.add(frame)
+        written, replaced, stale = writer.finish()
+        rejects = pl.concat(rejected)
+        rejected_rows = rejects.select("source_file", "source_row").n_unique() if rejects.height else 0
         if rejects.height:
-            rej = rejects.with_columns(
-                load_id=pl.lit(load_id),
-                connector=pl.lit(config.name),
-                rejected_at=pl.lit(started),
+            rows = rejects.with_columns(
+                load_id=pl.lit(load_id), connector=pl.lit(config.name), rejected_at=pl.lit(started)
             )
-            warehouse.register(con, "_new_rejects", rej)
-            con.execute(
-                'INSERT INTO _rejects (load_id, connector, source_file, source_row, "column", '
-                "value, reason, rejected_at) SELECT load_id, connector, source_file, source_row, "
-                '"column", value, reason, rejected_at FROM _new_rejects'
-            )
-            warehouse.unregister(con, "_new_rejects")
+            with warehouse.registered(con, "_new_rejects", rows):
+                warehouse.execute(con, "INSERT INTO _rejects BY NAME SELECT * FROM _new_rejects")
         cursor_json = json.dumps(extracted.cursor, sort_keys=True)
-        con.execute(
+        warehouse.execute(
+            con,
             "INSERT INTO _loads VALUES (?, ?, ?, ?, ?, ?, 'completed', ?, ?, ?, ?, ?, ?)",
             [
-                load_id, config.name, config.type, spec.name, started, datetime.now(UTC),
-                extracted.frame.height, written, rejects.height, replaced,
-                json.dumps(extracted.files), cursor_json,
+                load_id,
+                config.name,
+                config.type,
+                spec.name,
+                started,
+                datetime.now(UTC),
+                extracted_rows,
+                written,
+                rejected_rows,
+                replaced,
+                json.dumps(extracted.files),
+                cursor_json,
             ],
         )
-        con.execute(
+        warehouse.execute(
+            con,
             "INSERT OR REPLACE INTO _state VALUES (?, ?, ?, ?)",
             [config.name, cursor_json, load_id, datetime.now(UTC)],
         )
         for hook in before_commit_hooks:
             hook()
-    progress(
-        f"{config.name}: loaded {written} row(s) into {spec.name} from {len(extracted.files)} "
-        f"file(s) (load {load_id})"
+    if rejected_rows:
+        progress.info(
+            f"{config.name}: skipped {rejected_rows} rejected row(s); see table _rejects"
+        )
+    for part in stale:
+        progress.info(f"{config.name}: kept the stored data for {part}")
+    progress.info(
+        f"{config.name}: loaded {written:,} row(s) into {spec.name} from "
+        f"{len(extracted.files)} file(s) (load {load_id})"
     )
     return LoadResult(
-        config.name, load_id, spec.name, extracted.frame.height, written, rejects.height,
-        replaced, len(extracted.files), extracted.skipped_files,
+        config.name,
+        load_id,
+        spec.name,
+        extracted_rows,
+        written,
+        rejected_rows,
+        replaced,
+        len(extracted.files),
+        extracted.skipped_files,
+        stale,
     )
 
 
@@ -209,11 +335,16 @@ def load_all(
     con: Connection,
     connectors: tuple[ConnectorConfig, ...],
     root: Path,
-    progress: Progress,
+    progress: Progress = SILENT,
     names: list[str] | None = None,
 ) -> list[LoadResult]:
     """Load the named connectors (default: every enabled one), one transaction each."""
-    chosen = [c for c in connectors if c.name in names] if names else [
-        c for c in connectors if c.enabled
-    ]
+    chosen = (
+        [c for c in connectors if c.name in names]
+        if names
+        else [c for c in connectors if c.enabled]
+    )
     return [load_connector(con, c, root, progress) for c in chosen]
+
+
+__all__ = ["REJECT_COLUMNS", "LoadResult", "describe_rejects", "load_all", "load_connector"]

@@ -7,8 +7,8 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector, TableSpec
-from roi.connectors.parsing import null_if_token, parse_columns
+from roi.connectors.base import Batch, FileConnector, TableSpec
+from roi.connectors.parsing import null_if_token, parse_columns, read_csv_text
 from roi.errors import SourceError
 
 COLUMNS = ("model_id", "metric", "ts", "value")
@@ -20,16 +20,20 @@ class ModelMetricsCsv(FileConnector):
 
     type_name = "model_metrics_csv"
     table = TableSpec("model_metrics", ("model_id", "metric", "ts"))
-    description = "model quality metrics (AUC, F1, ...) over time: model_id, metric, ts, value, model_version"
+    description = (
+        "model quality metrics (AUC, F1, ...) over time: model_id, metric, ts, value, model_version"
+    )
 
-    def read_file(self, path: Path, relative: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one metrics CSV."""
-        raw = pl.read_csv(path, infer_schema=False)
+        raw = read_csv_text(path, relative)
         raw = raw.rename({c: c.strip().lower() for c in raw.columns})
         missing = [c for c in COLUMNS if c not in raw.columns]
         if missing:
-            raise SourceError(f"{relative}: missing column(s) {', '.join(missing)}; expected "
-                              "model_id,metric,ts,value,model_version")
+            raise SourceError(
+                f"{relative}: missing column(s) {', '.join(missing)}; expected "
+                "model_id,metric,ts,value,model_version"
+            )
         if "model_version" not in raw.columns:
             raw = raw.with_columns(model_version=pl.lit(None, pl.String))
         raw = raw.with_columns(null_if_token(raw.columns)).with_columns(
@@ -38,4 +42,4 @@ class ModelMetricsCsv(FileConnector):
             source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
         )
         parsed = parse_columns(raw, {"ts": "utc", "value": "float"}, required=COLUMNS)
-        return parsed.frame, parsed.rejects
+        return Batch(parsed.frame, parsed.rejects)

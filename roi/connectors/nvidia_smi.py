@@ -14,8 +14,8 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector, TableSpec
-from roi.connectors.parsing import null_if_token, parse_columns
+from roi.connectors.base import Batch, FileConnector, TableSpec
+from roi.connectors.parsing import null_if_token, parse_columns, read_csv_text
 from roi.errors import SourceError
 
 MIB = 1024 * 1024
@@ -26,8 +26,12 @@ def _header(name: str) -> str:
     return re.sub(r"\s*\[.*\]$", "", name.strip())
 
 
-def _number(col: str) -> pl.Expr:
-    return pl.col(col).str.strip_chars().str.split(" ").list.first()
+def _text(raw: pl.DataFrame, col: str, alias: str, number: bool = False) -> pl.Expr:
+    """A logged field as text (without its unit suffix when `number`), or null if not logged."""
+    if col not in raw.columns:
+        return pl.lit(None, pl.String).alias(alias)
+    expr = pl.col(col).str.split(" ").list.first() if number else pl.col(col)
+    return expr.alias(alias)
 
 
 @register
@@ -38,43 +42,58 @@ class NvidiaSmiCsv(FileConnector):
     table = TableSpec("gpu_usage", ("cluster", "gpu_uuid", "interval_start", "pod"))
     description = "nvidia-smi --query-gpu CSV logs (one file per host)"
 
-    def read_file(self, path: Path, relative: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one host's nvidia-smi log."""
-        raw = pl.read_csv(path, infer_schema=False, separator=",", quote_char=None)
+        raw = read_csv_text(path, relative, quote_char=None)
         raw = raw.rename({c: _header(c) for c in raw.columns})
         missing = [c for c in NEEDED if c not in raw.columns]
         if missing:
-            raise SourceError(f"{relative}: missing column(s) {', '.join(missing)}; log with "
-                              "--query-gpu=timestamp,index,uuid,name,utilization.gpu,memory.used --format=csv")
+            raise SourceError(
+                f"{relative}: missing column(s) {', '.join(missing)}; log with "
+                "--query-gpu=timestamp,index,uuid,name,utilization.gpu,memory.used --format=csv"
+            )
         raw = raw.with_columns(pl.col(c).str.strip_chars() for c in raw.columns)
+        # Each `nvidia-smi -l` start appends its header again; those lines are not samples.
         raw = raw.with_columns(null_if_token(raw.columns))
+        raw = raw.with_row_index("_line", offset=2).filter(pl.col("timestamp") != "timestamp")
         node = str(self.option("node", path.name.split(".")[0]))
         workloads = dict(self.option("workloads", {}))
         frame = raw.select(
             pl.col("timestamp").alias("interval_start"),
             pl.col("uuid").alias("gpu_uuid"),
-            pl.col("index").alias("gpu_index") if "index" in raw.columns else pl.lit(None, pl.String).alias("gpu_index"),
-            pl.col("name").alias("gpu_model") if "name" in raw.columns else pl.lit(None, pl.String).alias("gpu_model"),
-            _number("utilization.gpu").alias("utilization") if "utilization.gpu" in raw.columns else pl.lit(None, pl.String).alias("utilization"),
-            _number("memory.used").alias("memory_used_mib") if "memory.used" in raw.columns else pl.lit(None, pl.String).alias("memory_used_mib"),
-            _number("power.draw").alias("power_watts") if "power.draw" in raw.columns else pl.lit(None, pl.String).alias("power_watts"),
-        ).with_columns(
+            _text(raw, "index", "gpu_index"),
+            _text(raw, "name", "gpu_model"),
+            _text(raw, "utilization.gpu", "utilization", number=True),
+            _text(raw, "memory.used", "memory_used_mib", number=True),
+            _text(raw, "power.draw", "power_watts", number=True),
             source_file=pl.lit(relative),
-            source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+            source_row=pl.col("_line").cast(pl.Int64),
         )
         parsed = parse_columns(
             frame,
-            {"interval_start": "utc", "gpu_index": "int", "utilization": "float",
-             "memory_used_mib": "float", "power_watts": "float"},
+            {
+                "interval_start": "utc",
+                "gpu_index": "int",
+                "utilization": "float",
+                "memory_used_mib": "float",
+                "power_watts": "float",
+            },
             required=("interval_start", "gpu_uuid"),
         )
         out = parsed.frame.sort("gpu_uuid", "interval_start").with_columns(
-            _next=pl.col("interval_start").shift(-1).over("gpu_uuid")
+            _gap=(pl.col("interval_start").shift(-1).over("gpu_uuid") - pl.col("interval_start"))
+            .dt.total_seconds()
         )
-        step = out.select((pl.col("_next") - pl.col("interval_start")).dt.total_seconds().median()).item()
-        step = int(self.option("interval_seconds", step or 60))
+        median = out.select(pl.col("_gap").median()).item()
+        step = int(self.option("interval_seconds", median or 60))
+        # A sample covers the time to the next one, unless the log stopped (the host was off).
+        covered = (
+            pl.when(pl.col("_gap").is_not_null() & (pl.col("_gap") <= 2 * step))
+            .then(pl.col("_gap"))
+            .otherwise(step)
+        )
         out = out.with_columns(
-            interval_end=pl.coalesce(pl.col("_next"), pl.col("interval_start") + pl.duration(seconds=step)),
+            interval_end=pl.col("interval_start") + pl.duration(seconds=covered),
             utilization=pl.col("utilization") / 100,
             memory_used_bytes=(pl.col("memory_used_mib") * MIB).round(0).cast(pl.Int64),
             gpu_index=pl.col("gpu_index").cast(pl.Int32),
@@ -85,5 +104,5 @@ class NvidiaSmiCsv(FileConnector):
             workload=pl.lit(workloads.get(node), pl.String),
             gpu_share=pl.lit(1.0),
             source=pl.lit("nvidia-smi"),
-        ).drop("_next", "memory_used_mib")
-        return out, parsed.rejects
+        ).drop("_gap", "memory_used_mib")
+        return Batch(out, parsed.rejects)

@@ -71,6 +71,36 @@ def list_files(root: Path, spec: str, suffixes: tuple[str, ...]) -> list[Path]:
     return files
 
 
+def read_csv_text(path: Path, relative: str, **options: Any) -> pl.DataFrame:
+    """Read a CSV (plain or gzip) with every column as text; read errors name the file and a fix.
+
+    Raises:
+        SourceError: the file is empty, not UTF-8, or its rows do not match the header.
+    """
+    try:
+        frame = pl.read_csv(path, infer_schema=False, **options)
+    except pl.exceptions.NoDataError as exc:
+        raise SourceError(
+            f"{relative}: the file is empty; re-export it with its header row"
+        ) from exc
+    except pl.exceptions.ComputeError as exc:
+        text = str(exc).splitlines()[0]
+        if "utf-8" in text.lower():
+            raise SourceError(
+                f"{relative}: not UTF-8 text ({text}); re-export the file as UTF-8 "
+                "(e.g. `iconv -f latin1 -t utf-8`)"
+            ) from exc
+        raise SourceError(
+            f"{relative}: cannot parse as CSV ({text}); check that every row has as many "
+            "fields as the header and that quotes are balanced"
+        ) from exc
+    except OSError as exc:
+        raise SourceError(
+            f"{relative}: cannot read the file ({exc}); check the path and its permissions"
+        ) from exc
+    return frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
+
+
 def null_if_token(columns: Iterable[str]) -> list[pl.Expr]:
     """Expressions turning placeholder text (NULL, null, empty, N/A) into real nulls."""
     return [
@@ -93,83 +123,109 @@ def _utc_expr(col: str) -> pl.Expr:
     return pl.coalesce(
         s.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False, time_unit="us"),
         s.str.to_datetime("%Y-%m-%d %H:%M%:z", strict=False, time_unit="us"),
-        s.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone(
+        s.str.to_datetime(
+            "%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"
+        ).dt.replace_time_zone("UTC"),
+        s.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us").dt.replace_time_zone(
             "UTC"
         ),
-        s.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us").dt.replace_time_zone("UTC"),
         s.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
-        s.str.to_datetime("%Y/%m/%d %H:%M:%S%.f", strict=False, time_unit="us").dt.replace_time_zone(
-            "UTC"
-        ),
+        s.str.to_datetime(
+            "%Y/%m/%d %H:%M:%S%.f", strict=False, time_unit="us"
+        ).dt.replace_time_zone("UTC"),
     ).dt.convert_time_zone("UTC")
 
 
-def _number_text(col: str) -> pl.Expr:
-    return pl.col(col).str.strip_chars()
-
-
-PARSERS: Mapping[str, tuple[pl.DataType | None, str]] = {
+PARSERS: Mapping[str, tuple[pl.DataType, str]] = {
     "money": (MONEY, "not a decimal number; write plain or E-notation digits, e.g. 12.50"),
-    "float": (pl.Float64, "not a number; write plain or E-notation digits, e.g. 0.42"),
-    "int": (pl.Int64, "not a whole number"),
-    "utc": (None, "not a date/time; use ISO 8601 UTC, e.g. 2025-01-01T00:00:00Z"),
-    "date": (None, "not a date; use YYYY-MM-DD"),
+    "float": (pl.Float64(), "not a number; write plain or E-notation digits, e.g. 0.42"),
+    "int": (pl.Int64(), "not a whole number"),
+    "utc": (
+        pl.Datetime("us", "UTC"),
+        "not a date/time; use ISO 8601 UTC, e.g. 2025-01-01T00:00:00Z",
+    ),
+    "date": (pl.Date(), "not a date; use YYYY-MM-DD"),
 }
+
+
+def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
+    """Expression converting `col` (text or an already-typed column) to `kind`."""
+    if dtype == pl.String:
+        if kind == "utc":
+            return _utc_expr(col)
+        if kind == "date":
+            return _utc_expr(col).dt.date()
+        text = pl.col(col).str.strip_chars()
+        if kind == "int":
+            return text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+        return text.cast(PARSERS[kind][0], strict=False)
+    if kind in ("utc", "date"):
+        if isinstance(dtype, pl.Datetime):
+            expr = pl.col(col).cast(pl.Datetime("us", dtype.time_zone))
+            expr = (
+                expr.dt.convert_time_zone("UTC")
+                if dtype.time_zone
+                else expr.dt.replace_time_zone("UTC")
+            )
+        else:
+            expr = pl.col(col).cast(pl.Datetime("us"), strict=False).dt.replace_time_zone("UTC")
+        return expr.dt.date() if kind == "date" else expr
+    return pl.col(col).cast(PARSERS[kind][0], strict=False)
 
 
 def parse_columns(
     frame: pl.DataFrame, kinds: Mapping[str, str], *, required: Iterable[str] = ()
 ) -> Parsed:
-    """Parse text columns to their kinds (money, float, int, utc, date).
+    """Parse columns to their kinds (money, float, int, utc, date).
 
-    The frame must carry `source_file` and `source_row`. A present value that fails to parse,
-    or a missing value in a `required` column, becomes a reject record; the row stays in the
-    returned frame with a null so the caller can decide (the loader drops rejected rows).
+    Text is parsed (ISO or provider date/time spellings, E-notation numbers); columns a Parquet
+    file already typed are cast. The frame must carry `source_file` and `source_row`. A present
+    value that fails to parse, or a missing value in a `required` column, becomes a reject
+    record; the row stays in the returned frame with a null so the caller can decide (the
+    loader fails the load, or drops the row when the connector skips rejects).
     """
-    exprs = []
-    for col, kind in kinds.items():
-        if col not in frame.columns:
-            continue
-        if kind == "utc":
-            exprs.append(_utc_expr(col).alias(col))
-        elif kind == "date":
-            exprs.append(_utc_expr(col).dt.date().alias(col))
-        else:
-            dtype = PARSERS[kind][0]
-            assert dtype is not None
-            text = _number_text(col)
-            if kind == "int":
-                exprs.append(text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False).alias(col))
-            else:
-                exprs.append(text.cast(dtype, strict=False).alias(col))
-    parsed = frame.with_columns(exprs)
-    reject_parts = []
-    for col, kind in kinds.items():
-        if col not in frame.columns:
-            continue
-        bad = frame.select("source_file", "source_row", pl.col(col).alias("value")).filter(
-            pl.col("value").is_not_null() & parsed[col].is_null()
-        )
-        if bad.height:
-            reject_parts.append(
-                bad.with_columns(column=pl.lit(col), reason=pl.lit(PARSERS[kind][1]))
+    present = {c: k for c, k in kinds.items() if c in frame.columns}
+    needed = [c for c in required if c in frame.columns]
+    parsed = frame.with_columns(
+        _typed_expr(col, kind, frame.schema[col]).alias(col) for col, kind in present.items()
+    )
+    bad = {col: pl.col(col).is_not_null() & pl.col(f"_parsed_{col}").is_null() for col in present}
+    absent = {col: pl.col(col).is_null() for col in needed}
+    if not bad and not absent:
+        return Parsed(parsed, empty_rejects())
+    checked = frame.select(
+        "source_file",
+        "source_row",
+        *[pl.col(c) for c in dict.fromkeys([*present, *needed])],
+        *[parsed[c].alias(f"_parsed_{c}") for c in present],
+    ).filter(pl.any_horizontal([*bad.values(), *absent.values()]))
+    if not checked.height:
+        return Parsed(parsed, empty_rejects())
+    problems = [
+        pl.when(cond).then(
+            pl.struct(
+                column=pl.lit(col),
+                value=pl.col(col).cast(pl.String),
+                reason=pl.lit(PARSERS[present[col]][1]),
             )
-    for col in required:
-        if col not in frame.columns:
-            continue
-        missing = frame.select("source_file", "source_row", pl.col(col).alias("value")).filter(
-            pl.col("value").is_null()
         )
-        if missing.height:
-            reject_parts.append(
-                missing.with_columns(
-                    column=pl.lit(col), reason=pl.lit("required value is missing")
-                )
+        for col, cond in bad.items()
+    ] + [
+        pl.when(cond).then(
+            pl.struct(
+                column=pl.lit(col),
+                value=pl.lit(None, pl.String),
+                reason=pl.lit("required value is missing"),
             )
+        )
+        for col, cond in absent.items()
+    ]
     rejects = (
-        pl.concat([p.select(list(REJECT_COLUMNS)) for p in reject_parts])
-        if reject_parts
-        else empty_rejects()
+        checked.select("source_file", "source_row", pl.concat_list(problems).alias("_p"))
+        .explode("_p")
+        .drop_nulls("_p")
+        .unnest("_p")
+        .select(list(REJECT_COLUMNS))
     )
     return Parsed(parsed, rejects.cast(REJECT_COLUMNS))  # type: ignore[arg-type]
 
@@ -212,6 +268,24 @@ def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> pl.D
         schema={raw_col: pl.String, out_col: TAGS_DTYPE},
     )
     return frame.join(mapping, on=raw_col, how="left", nulls_equal=True)
+
+
+def tags_from_entries(col: str) -> pl.Expr:
+    """Normalise an already-structured tag column (Parquet MAP: list of key/value structs)."""
+    return (
+        pl.col(col)
+        .list.eval(
+            pl.struct(
+                key=pl.element()
+                .struct.field("key")
+                .cast(pl.String)
+                .str.strip_chars()
+                .str.to_lowercase(),
+                value=pl.element().struct.field("value").cast(pl.String).str.strip_chars(),
+            )
+        )
+        .cast(TAGS_DTYPE)
+    )
 
 
 def json_field(raw: str | None, key: str) -> Any:

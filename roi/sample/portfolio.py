@@ -1,8 +1,8 @@
-"""The sample portfolio: twelve ML models of a fictional company, Northwind Financial & Health.
+"""The sample portfolio: twelve ML models of a fictional bank-and-insurer, Northwind.
 
 Everything the sample generator writes (billing lines, LLM logs, GPU telemetry, KPIs, metrics)
-and the project definitions `roi init` scaffolds (models/*.toml) derive from this one list, so
-the data and the definitions can never disagree.
+and the project definitions it scaffolds (models/*.toml) derive from this one list, so the data
+and the definitions cannot disagree.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date
 
 @dataclass(frozen=True)
 class SampleModel:
-    """One ML model of the sample portfolio and how it shows up in the raw data."""
+    """One ML model of the sample portfolio and how it behaves in the generated data."""
 
     model_id: str
     name: str
@@ -23,105 +23,347 @@ class SampleModel:
     stage: str  # experiment | production | retired
     launched: date
     retired: date | None
-    # How its costs appear in billing: the `ml-model` tag value, the provider it runs on,
-    # and the resource-id patterns (glob) that identify its untagged resources.
-    provider: str  # "AWS" | "Microsoft"
-    resource_patterns: tuple[str, ...]
-    # GPU footprint: dedicated GPU instances and/or a share of the shared Kubernetes GPU cluster.
-    dedicated_gpus: int
-    cluster_workload: str | None  # Kubernetes deployment name on the shared GPU cluster
-    llm_feature: str | None  # LiteLLM request tag `feature:<x>` for LLM-backed models
-    # Monthly run-rate of non-GPU cloud cost (USD) and the business KPI it moves.
-    base_monthly_cost: float
-    kpi: str
+    provider: str  # cloud the model mainly runs on: "AWS" | "Microsoft"
+    resource_patterns: tuple[str, ...]  # resource-id globs of its untagged resources
+    tag_aliases: tuple[str, ...]  # extra `ml-model` tag values seen in billing for this model
+    cluster_workload: str | None  # deployment on the shared GPU cluster
+    llm_feature: str | None  # LiteLLM `feature:<x>` request tag
+    kpi: str  # business KPI the model moves
     kpi_unit: str
-    primary_metric: str  # auc | f1 | mape_inv | ndcg
+    kpi_monthly: float  # KPI volume per month at launch
+    unit_value_kpi: str | None  # finance workbook row that prices one KPI unit
+    unit_value: float  # USD per KPI unit
+    metric: str  # auc | f1 | ndcg
     metric_start: float
-    monthly_decay: float  # absolute drop of the primary metric per month without retraining
+    monthly_decay: float  # absolute metric drop per month without retraining
     retrain_every_months: int
 
 
-AWS_ACCOUNT = "111122223333"
+AWS_PAYER = "123456789012"
+AWS_PROD = "210987654321"
+AWS_SANDBOX = "345678901234"
+AWS_PLATFORM = "456789012345"
+AZURE_BILLING_ACCOUNT = "/providers/Microsoft.Billing/billingAccounts/86115370"
 AZURE_SUB = "3f2a9c4e-7b1d-4e2a-9c8f-5d6e7a8b9c0d"
 
 SAMPLE_MODELS: tuple[SampleModel, ...] = (
     SampleModel(
-        "fraud-detection", "Card fraud detector", "fraud detection", "maria.okafor@northwind.example",
-        "Payments", "production", date(2023, 6, 1), None, "AWS",
-        (f"arn:aws:sagemaker:us-east-1:{AWS_ACCOUNT}:endpoint/fraud-*",),
-        0, "fraud-scorer", None, 18_500.0, "fraud_losses_prevented", "USD", "auc", 0.962, 0.004, 3,
+        model_id="fraud-detection",
+        name="Card fraud detector",
+        domain="fraud detection",
+        owner="maria.okafor@northwind.example",
+        business_unit="Payments",
+        stage="production",
+        launched=date(2023, 6, 1),
+        retired=None,
+        provider="AWS",
+        resource_patterns=(f"arn:aws:sagemaker:us-east-1:{AWS_PROD}:endpoint/fraud-*",),
+        tag_aliases=("fraud-detector",),
+        cluster_workload="fraud-scorer",
+        llm_feature=None,
+        kpi="fraud_cases_caught",
+        kpi_unit="cases",
+        kpi_monthly=410.0,
+        unit_value_kpi="avg_fraud_loss_per_case",
+        unit_value=1_850.0,
+        metric="auc",
+        metric_start=0.962,
+        monthly_decay=0.004,
+        retrain_every_months=3,
     ),
     SampleModel(
-        "credit-scoring", "SME credit scorecard", "credit scoring", "li.wei@northwind.example",
-        "Lending", "production", date(2022, 11, 1), None, "AWS",
-        (f"arn:aws:sagemaker:us-east-1:{AWS_ACCOUNT}:endpoint/credit-*",),
-        0, None, None, 7_200.0, "default_losses_avoided", "USD", "auc", 0.81, 0.002, 6,
+        model_id="credit-scoring",
+        name="SME credit scorecard",
+        domain="credit scoring",
+        owner="li.wei@northwind.example",
+        business_unit="Lending",
+        stage="production",
+        launched=date(2022, 11, 1),
+        retired=None,
+        provider="AWS",
+        resource_patterns=(f"arn:aws:sagemaker:us-east-1:{AWS_PROD}:endpoint/credit-*",),
+        tag_aliases=(),
+        cluster_workload=None,
+        llm_feature=None,
+        kpi="defaults_avoided",
+        kpi_unit="loans",
+        kpi_monthly=22.0,
+        unit_value_kpi="avg_loss_given_default",
+        unit_value=14_500.0,
+        metric="auc",
+        metric_start=0.81,
+        monthly_decay=0.002,
+        retrain_every_months=6,
     ),
     SampleModel(
-        "churn-prediction", "Retail churn predictor", "churn prediction", "sam.patel@northwind.example",
-        "Retail Banking", "production", date(2024, 1, 15), None, "Microsoft",
-        (f"/subscriptions/{AZURE_SUB}/resourceGroups/rg-churn/*",),
-        0, None, None, 4_100.0, "retained_customers", "customers", "auc", 0.78, 0.006, 2,
+        model_id="churn-prediction",
+        name="Retail churn predictor",
+        domain="churn prediction",
+        owner="sam.patel@northwind.example",
+        business_unit="Retail Banking",
+        stage="production",
+        launched=date(2024, 1, 15),
+        retired=None,
+        provider="Microsoft",
+        resource_patterns=(f"/subscriptions/{AZURE_SUB}/resourcegroups/rg-churn/*",),
+        tag_aliases=(),
+        cluster_workload=None,
+        llm_feature=None,
+        kpi="customers_retained",
+        kpi_unit="customers",
+        kpi_monthly=260.0,
+        unit_value_kpi="margin_per_retained_customer",
+        unit_value=310.0,
+        metric="auc",
+        metric_start=0.78,
+        monthly_decay=0.006,
+        retrain_every_months=2,
     ),
     SampleModel(
-        "demand-forecast", "ATM cash demand forecast", "demand forecasting", "ana.garcia@northwind.example",
-        "Operations", "production", date(2023, 3, 1), None, "AWS",
-        (f"arn:aws:ec2:us-east-1:{AWS_ACCOUNT}:instance/i-0demand*",),
-        1, None, None, 3_300.0, "cash_holding_cost_saved", "USD", "f1", 0.74, 0.008, 1,
+        model_id="demand-forecast",
+        name="ATM cash demand forecast",
+        domain="demand forecasting",
+        owner="ana.garcia@northwind.example",
+        business_unit="Operations",
+        stage="production",
+        launched=date(2023, 3, 1),
+        retired=None,
+        provider="AWS",
+        resource_patterns=(f"arn:aws:ec2:us-east-1:{AWS_PROD}:instance/i-0demand*",),
+        tag_aliases=(),
+        cluster_workload=None,
+        llm_feature=None,
+        kpi="idle_cash_reduced",
+        kpi_unit="USD",
+        kpi_monthly=1_900_000.0,
+        unit_value_kpi="cost_of_cash_rate",
+        unit_value=0.0042,
+        metric="f1",
+        metric_start=0.74,
+        monthly_decay=0.008,
+        retrain_every_months=1,
     ),
     SampleModel(
-        "recommendations", "Product recommendations", "recommendations", "tom.berg@northwind.example",
-        "Digital", "production", date(2023, 9, 1), None, "AWS",
-        (f"arn:aws:ec2:us-east-1:{AWS_ACCOUNT}:instance/i-0recsys*",),
-        2, "recsys-ranker", None, 9_800.0, "incremental_revenue", "USD", "ndcg", 0.42, 0.003, 2,
+        model_id="recommendations",
+        name="Product recommendations",
+        domain="recommendations",
+        owner="tom.berg@northwind.example",
+        business_unit="Digital",
+        stage="production",
+        launched=date(2023, 9, 1),
+        retired=None,
+        provider="AWS",
+        resource_patterns=(f"arn:aws:ec2:us-east-1:{AWS_PROD}:instance/i-0recsys*",),
+        tag_aliases=("recsys",),
+        cluster_workload="recsys-ranker",
+        llm_feature=None,
+        kpi="incremental_product_sales",
+        kpi_unit="products",
+        kpi_monthly=1_150.0,
+        unit_value_kpi="margin_per_product_sale",
+        unit_value=95.0,
+        metric="ndcg",
+        metric_start=0.42,
+        monthly_decay=0.003,
+        retrain_every_months=2,
     ),
     SampleModel(
-        "predictive-maintenance", "ATM predictive maintenance", "predictive maintenance",
-        "kofi.mensah@northwind.example", "Operations", "production", date(2024, 4, 1), None,
-        "Microsoft", (f"/subscriptions/{AZURE_SUB}/resourceGroups/rg-pdm/*",),
-        0, None, None, 2_600.0, "downtime_hours_avoided", "hours", "f1", 0.69, 0.005, 4,
+        model_id="predictive-maintenance",
+        name="ATM predictive maintenance",
+        domain="predictive maintenance",
+        owner="kofi.mensah@northwind.example",
+        business_unit="Operations",
+        stage="production",
+        launched=date(2024, 4, 1),
+        retired=None,
+        provider="Microsoft",
+        resource_patterns=(f"/subscriptions/{AZURE_SUB}/resourcegroups/rg-pdm/*",),
+        tag_aliases=(),
+        cluster_workload=None,
+        llm_feature=None,
+        kpi="downtime_hours_avoided",
+        kpi_unit="hours",
+        kpi_monthly=520.0,
+        unit_value_kpi="atm_downtime_cost_per_hour",
+        unit_value=48.0,
+        metric="f1",
+        metric_start=0.69,
+        monthly_decay=0.005,
+        retrain_every_months=4,
     ),
     SampleModel(
-        "clinical-triage", "Health-plan clinical triage", "clinical triage", "dr.ines.costa@northwind.example",
-        "Health", "experiment", date(2025, 9, 1), None, "Microsoft",
-        (f"/subscriptions/{AZURE_SUB}/resourceGroups/rg-triage/*",),
-        1, "triage-bert", None, 1_900.0, "nurse_hours_saved", "hours", "f1", 0.71, 0.004, 3,
+        model_id="clinical-triage",
+        name="Health-plan clinical triage",
+        domain="clinical triage",
+        owner="ines.costa@northwind.example",
+        business_unit="Health",
+        stage="experiment",
+        launched=date(2025, 9, 1),
+        retired=None,
+        provider="Microsoft",
+        resource_patterns=(f"/subscriptions/{AZURE_SUB}/resourcegroups/rg-triage/*",),
+        tag_aliases=(),
+        cluster_workload="triage-bert",
+        llm_feature=None,
+        kpi="nurse_hours_saved",
+        kpi_unit="hours",
+        kpi_monthly=300.0,
+        unit_value_kpi="nurse_hour_cost",
+        unit_value=62.0,
+        metric="f1",
+        metric_start=0.71,
+        monthly_decay=0.004,
+        retrain_every_months=3,
     ),
     SampleModel(
-        "support-assistant", "LLM customer-support assistant", "LLM support assistant",
-        "priya.nair@northwind.example", "Customer Service", "production", date(2024, 7, 1), None,
-        "Microsoft", (f"/subscriptions/{AZURE_SUB}/resourceGroups/rg-assist/*",),
-        0, None, "support-assistant", 2_400.0, "tickets_deflected", "tickets", "f1", 0.83, 0.003, 3,
+        model_id="support-assistant",
+        name="LLM customer-support assistant",
+        domain="LLM support assistant",
+        owner="priya.nair@northwind.example",
+        business_unit="Customer Service",
+        stage="production",
+        launched=date(2024, 7, 1),
+        retired=None,
+        provider="Microsoft",
+        resource_patterns=(f"/subscriptions/{AZURE_SUB}/resourcegroups/rg-assist/*",),
+        tag_aliases=(),
+        cluster_workload=None,
+        llm_feature="support-assistant",
+        kpi="tickets_deflected",
+        kpi_unit="tickets",
+        kpi_monthly=2_400.0,
+        unit_value_kpi="cost_per_support_ticket",
+        unit_value=7.5,
+        metric="f1",
+        metric_start=0.83,
+        monthly_decay=0.003,
+        retrain_every_months=3,
     ),
     SampleModel(
-        "document-extraction", "Loan document extraction", "document extraction",
-        "jonas.keller@northwind.example", "Lending", "production", date(2024, 2, 1), None, "AWS",
-        (f"arn:aws:textract:us-east-1:{AWS_ACCOUNT}:*",),
-        0, "docx-layout", "doc-extraction", 3_700.0, "manual_review_hours_saved", "hours", "f1",
-        0.88, 0.002, 6,
+        model_id="document-extraction",
+        name="Loan document extraction",
+        domain="document extraction",
+        owner="jonas.keller@northwind.example",
+        business_unit="Lending",
+        stage="production",
+        launched=date(2024, 2, 1),
+        retired=None,
+        provider="AWS",
+        resource_patterns=(f"arn:aws:textract:us-east-1:{AWS_PROD}:*",),
+        tag_aliases=(),
+        cluster_workload="docx-layout",
+        llm_feature="doc-extraction",
+        kpi="manual_review_hours_saved",
+        kpi_unit="hours",
+        kpi_monthly=640.0,
+        unit_value_kpi="manual_review_hour_cost",
+        unit_value=41.0,
+        metric="f1",
+        metric_start=0.88,
+        monthly_decay=0.002,
+        retrain_every_months=6,
     ),
     SampleModel(
-        "search-ranking", "Help-centre search ranking", "search ranking", "emma.lund@northwind.example",
-        "Digital", "production", date(2023, 5, 1), None, "AWS",
-        (f"arn:aws:es:us-east-1:{AWS_ACCOUNT}:domain/search-*",),
-        0, "search-reranker", None, 5_200.0, "search_success_rate", "ratio", "ndcg", 0.61, 0.004, 2,
+        model_id="search-ranking",
+        name="Help-centre search ranking",
+        domain="search ranking",
+        owner="emma.lund@northwind.example",
+        business_unit="Digital",
+        stage="production",
+        launched=date(2023, 5, 1),
+        retired=None,
+        provider="AWS",
+        resource_patterns=(f"arn:aws:es:us-east-1:{AWS_PROD}:domain/search-*",),
+        tag_aliases=(),
+        cluster_workload="search-reranker",
+        llm_feature=None,
+        kpi="self_service_resolutions",
+        kpi_unit="sessions",
+        kpi_monthly=5_200.0,
+        unit_value_kpi="cost_per_support_ticket",
+        unit_value=7.5,
+        metric="ndcg",
+        metric_start=0.61,
+        monthly_decay=0.004,
+        retrain_every_months=2,
     ),
     SampleModel(
-        "aml-screening", "AML transaction screening (v1)", "fraud detection",
-        "maria.okafor@northwind.example", "Compliance", "retired", date(2022, 4, 1), date(2025, 8, 31),
-        "AWS", (f"arn:aws:sagemaker:us-east-1:{AWS_ACCOUNT}:endpoint/aml-*",),
-        0, None, None, 6_100.0, "alerts_closed_automatically", "alerts", "auc", 0.74, 0.007, 12,
+        model_id="aml-screening",
+        name="AML transaction screening (v1)",
+        domain="fraud detection",
+        owner="maria.okafor@northwind.example",
+        business_unit="Compliance",
+        stage="retired",
+        launched=date(2022, 4, 1),
+        retired=date(2025, 8, 31),
+        provider="AWS",
+        resource_patterns=(f"arn:aws:sagemaker:us-east-1:{AWS_PROD}:endpoint/aml-*",),
+        tag_aliases=(),
+        cluster_workload=None,
+        llm_feature=None,
+        kpi="alerts_closed_automatically",
+        kpi_unit="alerts",
+        kpi_monthly=3_100.0,
+        unit_value_kpi="analyst_minutes_per_alert",
+        unit_value=9.0,
+        metric="auc",
+        metric_start=0.74,
+        monthly_decay=0.007,
+        retrain_every_months=12,
     ),
     SampleModel(
-        "claims-summarizer", "Claims summarizer (pilot)", "LLM support assistant",
-        "dr.ines.costa@northwind.example", "Health", "experiment", date(2026, 2, 1), None,
-        "Microsoft", (f"/subscriptions/{AZURE_SUB}/resourceGroups/rg-claims-llm/*",),
-        0, None, "claims-summary", 800.0, "adjuster_hours_saved", "hours", "f1", 0.76, 0.004, 3,
+        model_id="claims-summarizer",
+        name="Claims summarizer (pilot)",
+        domain="LLM support assistant",
+        owner="ines.costa@northwind.example",
+        business_unit="Health",
+        stage="experiment",
+        launched=date(2026, 2, 1),
+        retired=None,
+        provider="Microsoft",
+        resource_patterns=(f"/subscriptions/{AZURE_SUB}/resourcegroups/rg-claims-llm/*",),
+        tag_aliases=(),
+        cluster_workload=None,
+        llm_feature="claims-summary",
+        kpi="adjuster_hours_saved",
+        kpi_unit="hours",
+        kpi_monthly=180.0,
+        unit_value_kpi="adjuster_hour_cost",
+        unit_value=55.0,
+        metric="f1",
+        metric_start=0.76,
+        monthly_decay=0.004,
+        retrain_every_months=3,
     ),
 )
+
+MODELS_BY_ID = {m.model_id: m for m in SAMPLE_MODELS}
 
 # Billing covers 24 full months up to the month before "today" in the sample's story.
 FIRST_MONTH = date(2024, 11, 1)
 LAST_MONTH = date(2026, 10, 1)
-# The month whose AWS export is re-issued with corrections (a second, later delivery).
+# The AWS month whose export is re-issued with corrections (a second, later delivery).
 REISSUED_MONTH = date(2025, 6, 1)
+# Telemetry and LLM logs are kept for a shorter window, as Prometheus and LiteLLM retain them.
+TELEMETRY_FIRST_MONTH = date(2025, 11, 1)
+LLM_LOG_FIRST_MONTH = date(2026, 8, 1)
+
+
+def months(first: date = FIRST_MONTH, last: date = LAST_MONTH) -> list[date]:
+    """First days of every month from `first` to `last`, inclusive."""
+    out = []
+    current = first
+    while current <= last:
+        out.append(current)
+        current = next_month(current)
+    return out
+
+
+def next_month(d: date) -> date:
+    """The first day of the month after `d`."""
+    return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
+
+
+def live(model: SampleModel, day: date) -> bool:
+    """Whether the model runs on `day` (launched and not yet retired)."""
+    return model.launched <= day and (model.retired is None or day <= model.retired)

@@ -1,0 +1,428 @@
+"""The `roi` command line: parse, call the library (roi.pipeline and friends), format.
+
+Common options (--project, --warehouse, --format, --quiet, --debug) work before or after the
+command name. Data goes to stdout, progress to stderr. Exit 0 on success, 1 on a user or data
+error (one `Error: ...` line), 2 on a usage error.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import polars as pl
+
+from roi import __version__, pipeline
+from roi.config import ProjectConfig, load_project
+from roi.errors import RoiError
+from roi.progress import SILENT, ConsoleProgress, Progress
+from roi.reporting.output import FORMATS, format_frame
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Options:
+    """The common options, merged from before and after the command name."""
+
+    project: Path
+    warehouse: Path | None
+    fmt: str
+    quiet: bool
+    debug: bool
+
+    @property
+    def progress(self) -> Progress:
+        """Progress on stderr, or nothing with --quiet."""
+        return SILENT if self.quiet else ConsoleProgress()
+
+    def config(self) -> ProjectConfig:
+        """The project's configuration."""
+        return load_project(self.project)
+
+    def warehouse_path(self, config: ProjectConfig | None = None) -> Path:
+        """--warehouse, else the project's warehouse."""
+        if self.warehouse is not None:
+            return self.warehouse.resolve()
+        return (config or self.config()).warehouse_path
+
+
+_COMMON = (
+    click.option(
+        "--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=None,
+        help="Project folder holding roi.toml (default: the current folder).",
+    ),
+    click.option(
+        "--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        help="DuckDB warehouse file (default: the project's, roi.duckdb).",
+    ),
+    click.option(
+        "--format", "fmt", type=click.Choice(FORMATS), default=None,
+        help="Output format for data on stdout (default: table).",
+    ),
+    click.option("--quiet", "-q", is_flag=True, default=False, help="No progress on stderr."),
+    click.option("--debug", is_flag=True, default=False, help="Show tracebacks on errors."),
+)
+
+
+def common_options(func: F) -> F:
+    """Add the common options to a command (they are accepted after its name)."""
+    for option in reversed(_COMMON):
+        func = option(func)
+    return func
+
+
+def _options(ctx: click.Context, project: Path | None, warehouse: Path | None, fmt: str | None,
+             quiet: bool, debug: bool) -> Options:
+    parent: Options | None = ctx.find_object(Options)
+    merged = Options(
+        project=(project or (parent.project if parent else Path("."))),
+        warehouse=warehouse or (parent.warehouse if parent else None),
+        fmt=fmt or (parent.fmt if parent else "table"),
+        quiet=quiet or (parent.quiet if parent else False),
+        debug=debug or (parent.debug if parent else False),
+    )
+    ctx.meta["roi.debug"] = merged.debug
+    return merged
+
+
+def roi_command(func: Callable[..., None]) -> Callable[..., None]:
+    """Turn the common options into an `Options` object and errors into `Error:` lines."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, project: Path | None, warehouse: Path | None, fmt: str | None,
+                quiet: bool, debug: bool, **kwargs: Any) -> None:
+        ctx = click.get_current_context()
+        opts = _options(ctx, project, warehouse, fmt, quiet, debug)
+        try:
+            func(opts, *args, **kwargs)
+        except RoiError as exc:
+            if opts.debug:
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if opts.debug:
+                raise
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
+                "rerun with --debug for the traceback and report it",
+                err=True,
+            )
+            sys.exit(1)
+
+    return common_options(wrapper)
+
+
+def parse_month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """`YYYY-MM` → the first day of that month."""
+    if value is None:
+        return None
+    try:
+        year, month = value.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a month; use YYYY-MM, e.g. 2026-10") from None
+
+
+MONTH = click.option("--month", callback=parse_month, metavar="YYYY-MM",
+                     help="Only this month (default: all months / the latest month).")
+
+
+def emit(opts: Options, frame: pl.DataFrame) -> None:
+    """Write a result frame to stdout in the chosen format."""
+    click.echo(format_frame(frame, opts.fmt))
+
+
+@click.group(no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="roi")
+@common_options
+@click.pass_context
+def cli(ctx: click.Context, project: Path | None, warehouse: Path | None, fmt: str | None,
+        quiet: bool, debug: bool) -> None:
+    """roi: what each ML model costs, what it earns, and what is at risk.
+
+    Loads billing exports, LLM usage, GPU telemetry and business KPIs into a DuckDB warehouse,
+    attributes cost to each model every month and writes finance reports.
+
+    \b
+    Quick start (in a project folder, e.g. this repository):
+      roi run                      load, attribute, write reports/out/
+      roi status                   what is loaded
+      roi query "SELECT * FROM allocated_costs LIMIT 5"
+    """
+    ctx.obj = Options(
+        project=project or Path("."), warehouse=warehouse, fmt=fmt or "table", quiet=quiet,
+        debug=debug,
+    )
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--no-sample", is_flag=True, help="Write only the definitions, no sample data.")
+@click.option("--seed", type=int, default=None, help="Seed of the sample data.")
+@click.option("--force", is_flag=True, help="Overwrite existing definition files.")
+@roi_command
+def init(opts: Options, directory: Path, no_sample: bool, seed: int | None, force: bool) -> None:
+    """Scaffold a project: roi.toml, connectors/, models/, reports/ and sample data.
+
+    The scaffold is the sample portfolio (twelve models, two clouds): run it, then replace the
+    connector paths and model definitions with your own.
+
+    \b
+    Example:
+      roi init my-portfolio && cd my-portfolio && roi run
+    """
+    from roi.sample import DEFAULT_SEED, write_definitions, write_sample
+
+    if (directory / "roi.toml").exists() and not force:
+        raise RoiError(f"{directory / 'roi.toml'} exists already; use --force to overwrite the definitions")
+    written = write_definitions(directory, overwrite=force)
+    gitignore = directory / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("roi.duckdb\nroi.duckdb.wal\nreports/out/\n", encoding="utf-8")
+    if not no_sample:
+        write_sample(directory / "sample_data", seed or DEFAULT_SEED, opts.progress)
+    opts.progress.info(f"wrote {len(written)} definition file(s) to {directory}; next: cd {directory} && roi run")
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Output folder (default: <project>/sample_data, or bench/out/focus-<N> with --rows).")
+@click.option("--rows", type=click.IntRange(min=1), default=None,
+              help="Write a large benchmark set of N FOCUS billing lines instead.")
+@click.option("--seed", type=int, default=None, help="Random seed (same seed, same bytes).")
+@click.option("--file-format", type=click.Choice(["parquet", "csv.gz"]), default="parquet",
+              show_default=True, help="File format of a benchmark set.")
+@roi_command
+def sample(opts: Options, out: Path | None, rows: int | None, seed: int | None, file_format: str) -> None:
+    """Write the sample portfolio's input files (or a large benchmark set).
+
+    \b
+    Examples:
+      roi sample                          rewrite ./sample_data
+      roi sample --rows 10000000 --out /tmp/focus-10m
+    """
+    from roi.sample import DEFAULT_SEED, write_sample
+    from roi.sample.bench import write_benchmark_set
+
+    if rows is None:
+        write_sample(out or opts.project / "sample_data", seed or DEFAULT_SEED, opts.progress)
+        return
+    target = out or opts.project / "bench" / "out" / f"focus-{rows}"
+    summary = write_benchmark_set(target, rows, seed or DEFAULT_SEED, file_format, opts.progress)
+    emit(opts, pl.DataFrame([summary.as_row()]))
+
+
+def _loads_frame(results: list[Any]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [
+            {
+                "connector": r.connector, "table": r.table, "files": r.files,
+                "unchanged_files": r.skipped_files, "rows_loaded": r.rows_loaded,
+                "rows_rejected": r.rows_rejected, "rows_replaced": r.rows_replaced,
+                "load_id": r.load_id,
+            }
+            for r in results
+        ],
+        schema={"connector": pl.String, "table": pl.String, "files": pl.Int64,
+                "unchanged_files": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64,
+                "rows_replaced": pl.Int64, "load_id": pl.String},
+    )
+
+
+@cli.command()
+@click.argument("names", nargs=-1)
+@roi_command
+def load(opts: Options, names: tuple[str, ...]) -> None:
+    """Run the connectors defined in connectors/*.toml (all enabled ones, or NAMES).
+
+    Each connector loads in one transaction: validated, deduplicated, merged, recorded in
+    _loads with its cursor in _state. Unchanged files are skipped.
+
+    \b
+    Examples:
+      roi load
+      roi load aws_focus litellm --format json
+    """
+    config = opts.config()
+    results = pipeline.load(config, opts.warehouse_path(config), list(names) or None, opts.progress)
+    emit(opts, _loads_frame(results))
+
+
+@cli.command()
+@click.argument("connector_type", metavar="TYPE")
+@click.argument("path")
+@click.option("--name", default=None, help="Connector name for its cursor (default: TYPE:PATH).")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="Connector option, e.g. --option provider=AWS (repeatable).")
+@roi_command
+def ingest(opts: Options, connector_type: str, path: str, name: str | None,
+           options: tuple[str, ...]) -> None:
+    """Load one file, folder or glob with a connector TYPE, without a TOML definition.
+
+    \b
+    Examples:
+      roi ingest focus exports/focus-2026-10.csv.gz
+      roi ingest kpi_csv kpis.csv --name monthly_kpis
+    """
+    parsed: dict[str, Any] = {}
+    for item in options:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"{item!r}; use KEY=VALUE", param_hint="--option")
+        parsed[key.strip()] = value
+    root = opts.project.resolve()
+    if opts.warehouse is not None:
+        warehouse_path = opts.warehouse.resolve()
+    elif (root / "roi.toml").exists():
+        warehouse_path = opts.config().warehouse_path
+    else:
+        warehouse_path = root / "roi.duckdb"
+    result = pipeline.ingest(root, warehouse_path, connector_type, path, name, parsed, opts.progress)
+    emit(opts, _loads_frame([result]))
+
+
+@cli.command()
+@MONTH
+@roi_command
+def attribute(opts: Options, month: date | None) -> None:
+    """Rebuild the attribution tables (allocated_costs, conflicts, unallocated detail).
+
+    \b
+    Examples:
+      roi attribute
+      roi attribute --month 2026-10
+    """
+    config = opts.config()
+    result = pipeline.attribute(config, opts.warehouse_path(config), month, opts.progress)
+    emit(opts, pl.DataFrame([{
+        "attribution_id": result.attribution_id, "months": len(result.months),
+        "cost_lines": result.lines, "allocated_rows": result.allocated_rows,
+        "conflicts": result.conflicts, "unallocated_amount": round(result.unallocated_amount, 2),
+    }]))
+
+
+@cli.command()
+@MONTH
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the reports (default: reports/out).")
+@roi_command
+def run(opts: Options, month: date | None, out: Path | None) -> None:
+    """The main job: load every connector, attribute cost, write the month's reports.
+
+    \b
+    Examples:
+      roi run
+      roi run --month 2026-09 --out /tmp/reports
+    """
+    config = opts.config()
+    result = pipeline.run(config, opts.warehouse_path(config), month, out, opts.progress)
+    emit(opts, pl.DataFrame({"output": [str(p) for p in result.outputs]}, schema={"output": pl.String}))
+
+
+@cli.command()
+@MONTH
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the report (default: reports/out).")
+@roi_command
+def report(opts: Options, month: date | None, out: Path | None) -> None:
+    """Write the monthly finance report (HTML with charts) from the warehouse.
+
+    \b
+    Example:
+      roi report --month 2026-10
+    """
+    from roi.reporting import render_reports
+
+    config = opts.config()
+    paths = render_reports(config, opts.warehouse_path(config), month, out, ("monthly_finance",), opts.progress)
+    emit(opts, pl.DataFrame({"output": [str(p) for p in paths]}, schema={"output": pl.String}))
+
+
+@cli.group()
+def export() -> None:
+    """Export the warehouse's figures to other tools (Excel)."""
+
+
+@export.command("excel")
+@MONTH
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Workbook to write (default: reports/out/executive_pack_<month>.xlsx).")
+@roi_command
+def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
+    """Write the Excel executive pack for a month.
+
+    \b
+    Example:
+      roi export excel --month 2026-10 --out pack.xlsx
+    """
+    from roi.reporting import render_reports
+
+    config = opts.config()
+    folder = out.parent if out else None
+    paths = render_reports(config, opts.warehouse_path(config), month, folder, ("excel_pack",), opts.progress)
+    if out is not None:
+        paths = [p.replace(out) for p in paths[:1]]
+    emit(opts, pl.DataFrame({"output": [str(p) for p in paths]}, schema={"output": pl.String}))
+
+
+@cli.command()
+@click.argument("sql")
+@roi_command
+def query(opts: Options, sql: str) -> None:
+    """Run read-only SQL on the warehouse.
+
+    \b
+    Examples:
+      roi query "SELECT month, model_id, sum(amount) FROM allocated_costs GROUP BY ALL"
+      roi query "SHOW TABLES" --format csv
+    """
+    emit(opts, pipeline.query(opts.warehouse_path(), sql))
+
+
+@cli.command()
+@roi_command
+def status(opts: Options) -> None:
+    """Show loads, row counts, freshness per source and the last attribution.
+
+    \b
+    Examples:
+      roi status
+      roi status --format json
+    """
+    result = pipeline.status(opts.warehouse_path())
+    if opts.fmt == "json":
+        import json
+
+        from roi.reporting.output import _plain
+
+        click.echo(json.dumps({
+            "warehouse": str(result.warehouse),
+            "schema_version": result.schema_version,
+            "sources": [{k: _plain(v) for k, v in r.items()} for r in result.sources.iter_rows(named=True)],
+            "tables": dict(zip(result.tables["table"], result.tables["rows"], strict=True)),
+            "last_attribution": result.last_attribution,
+        }, indent=2))
+        return
+    emit(opts, result.sources)
+    if opts.fmt == "table":
+        click.echo("")
+        emit(opts, result.tables)
+        if result.last_attribution:
+            a = result.last_attribution
+            click.echo(f"\nlast attribution {a['attribution_id']} at {a['finished_at']}: "
+                       f"{a['cost_lines']:,} cost lines, {a['conflicts']} conflict(s)")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="roi")

@@ -1,0 +1,182 @@
+"""The library behind the CLI: load, ingest, attribute, run, query and status on a project.
+
+Every function takes paths and settings, opens the warehouse itself (write connections only for
+as long as the step runs) and returns plain results; the CLI only parses and formats.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import polars as pl
+
+from roi import warehouse
+from roi.attribution.costs import AttributionResult, attribute_costs
+from roi.config import ConnectorConfig, ProjectConfig
+from roi.connectors import connector_types
+from roi.connectors.loader import LoadResult, load_all, load_connector
+from roi.errors import ConfigError
+from roi.progress import SILENT, Progress
+
+
+def load(
+    project: ProjectConfig,
+    warehouse_path: Path,
+    names: list[str] | None = None,
+    progress: Progress = SILENT,
+) -> list[LoadResult]:
+    """Run the project's connectors (all enabled ones, or those named), one transaction each."""
+    for name in names or []:
+        project.connector(name)  # an unknown name is a ConfigError before anything runs
+    with warehouse.open_warehouse(warehouse_path) as con:
+        return load_all(con, project.connectors, project.root, progress, names)
+
+
+def ingest(
+    root: Path,
+    warehouse_path: Path,
+    connector_type: str,
+    path: str,
+    name: str | None = None,
+    options: dict[str, Any] | None = None,
+    progress: Progress = SILENT,
+) -> LoadResult:
+    """Load one file, folder or glob with a connector type, without a TOML definition.
+
+    The connector name (default `<type>:<path>`) keys its cursor, so ingesting the same
+    unchanged file again changes nothing.
+    """
+    if connector_type not in connector_types():
+        raise ConfigError(
+            f"unknown connector type {connector_type!r}; allowed values: {', '.join(connector_types())}"
+        )
+    config = ConnectorConfig(
+        name=name or f"{connector_type}:{path}",
+        type=connector_type,
+        file=Path("<roi ingest>"),
+        path=path,
+        options=MappingProxyType(dict(options or {})),
+    )
+    with warehouse.open_warehouse(warehouse_path) as con:
+        return load_connector(con, config, root, progress)
+
+
+def attribute(
+    project: ProjectConfig,
+    warehouse_path: Path,
+    month: date | None = None,
+    progress: Progress = SILENT,
+) -> AttributionResult:
+    """Rebuild the attribution tables from the warehouse (all months, or one)."""
+    with warehouse.open_warehouse(warehouse_path) as con:
+        return attribute_costs(con, project.models, project.attribution, month, progress)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What `roi run` did."""
+
+    loads: list[LoadResult]
+    attribution: AttributionResult
+    outputs: list[Path] = field(default_factory=list)
+
+
+def run(
+    project: ProjectConfig,
+    warehouse_path: Path,
+    month: date | None = None,
+    out_dir: Path | None = None,
+    progress: Progress = SILENT,
+) -> RunResult:
+    """The main job: load every connector, attribute every month, write the reports."""
+    from roi.reporting import render_reports
+
+    loads = load(project, warehouse_path, progress=progress)
+    result = attribute(project, warehouse_path, progress=progress)
+    outputs = render_reports(project, warehouse_path, month, out_dir, progress=progress)
+    return RunResult(loads, result, outputs)
+
+
+def query(warehouse_path: Path, sql: str) -> pl.DataFrame:
+    """Run read-only SQL on the warehouse."""
+    with warehouse.open_warehouse(warehouse_path, read_only=True) as con:
+        return warehouse.run_user_query(con, sql)
+
+
+@dataclass(frozen=True)
+class Status:
+    """Loads, freshness and row counts of a warehouse."""
+
+    warehouse: Path
+    schema_version: int
+    tables: pl.DataFrame
+    sources: pl.DataFrame
+    last_attribution: dict[str, Any] | None
+
+
+def status(warehouse_path: Path) -> Status:
+    """Row counts per table and, per connector, its last load and the data it covers."""
+    with warehouse.open_warehouse(warehouse_path, read_only=True) as con:
+        counts = warehouse.table_row_counts(con)
+        tables = pl.DataFrame(
+            {"table": list(counts), "rows": list(counts.values())},
+            schema={"table": pl.String, "rows": pl.Int64},
+        )
+        sources = warehouse.fetch_frame(
+            con,
+            """SELECT s.connector, l.connector_type AS type, l.target_table AS "table",
+                      l.finished_at AS last_load_at, s.load_id AS last_load_id,
+                      (SELECT count(*) FROM _loads a WHERE a.connector = s.connector) AS loads,
+                      (SELECT sum(rows_loaded) FROM _loads a WHERE a.connector = s.connector)
+                          AS rows_loaded,
+                      (SELECT sum(rows_rejected) FROM _loads a WHERE a.connector = s.connector)
+                          AS rows_rejected
+               FROM _state s JOIN _loads l ON l.load_id = s.load_id
+               ORDER BY s.connector""",
+        )
+        coverage = _coverage(con)
+        sources = sources.join(coverage, on="connector", how="left")
+        last = warehouse.fetch_all(
+            con,
+            "SELECT attribution_id, finished_at, months, cost_lines FROM _attributions "
+            "ORDER BY finished_at DESC LIMIT 1",
+        )
+        conflicts = int(warehouse.fetch_one(con, "SELECT count(*) FROM attribution_conflicts")[0])
+        version = warehouse.schema_version(con)
+    last_attribution = (
+        {
+            "attribution_id": last[0][0],
+            "finished_at": str(last[0][1]),
+            "cost_lines": last[0][3],
+            "conflicts": conflicts,
+        }
+        if last
+        else None
+    )
+    return Status(warehouse_path, version, tables, sources, last_attribution)
+
+
+# Per target table, the column that says how fresh its data is.
+_FRESHNESS = {
+    "cost_lines": "charge_period_end",
+    "inference_usage": "ts",
+    "gpu_usage": "interval_end",
+    "kpi_values": "period_end",
+    "model_metrics": "ts",
+}
+
+
+def _coverage(con: warehouse.Connection) -> pl.DataFrame:
+    """Per connector: the latest data time it has loaded (from the rows of its loads)."""
+    parts = []
+    for table, column in _FRESHNESS.items():
+        parts.append(
+            f"""SELECT l.connector, max(t.{column})::VARCHAR AS data_until
+                FROM {table} t JOIN _loads l ON l.load_id = t._load_id GROUP BY l.connector"""
+        )
+    frame = warehouse.fetch_frame(con, " UNION ALL ".join(parts))
+    return frame.group_by("connector").agg(pl.col("data_until").max())

@@ -1,0 +1,254 @@
+"""The numbers of one month's finance report, read from the warehouse.
+
+Both the HTML report and the Excel pack render these figures, so they can never disagree. The
+source total is read from `cost_lines` itself and compared with the attribution tables, so a
+stale attribution shows as a reconciliation difference instead of a wrong report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+import polars as pl
+
+from roi import warehouse
+from roi.attribution.costs import UNALLOCATED, month_column
+from roi.config import ProjectConfig
+from roi.errors import WarehouseError
+from roi.warehouse import Connection
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class MonthlyFigures:
+    """Everything a monthly report shows, for one month."""
+
+    month: date
+    months: list[date]  # every attributed month, oldest first
+    project_name: str
+    currency: str
+    generated_at: datetime
+    attribution_id: str
+    source_total: Decimal  # Σ cost_lines.effective_cost of the month
+    billed_total: Decimal  # Σ cost_lines.billed_cost of the month (invoice view)
+    allocated: Decimal  # to portfolio models
+    unallocated: Decimal
+    idle: Decimal
+    previous_total: Decimal | None
+    by_model: pl.DataFrame
+    cost_types: list[str]
+    trend: pl.DataFrame
+    providers: pl.DataFrame
+    unallocated_top: pl.DataFrame
+    unallocated_reasons: pl.DataFrame
+    conflicts: pl.DataFrame
+    loads: pl.DataFrame
+    source_files: pl.DataFrame
+
+    @property
+    def attributed_total(self) -> Decimal:
+        """Allocated + unallocated + idle: must equal the source total."""
+        return self.allocated + self.unallocated + self.idle
+
+    @property
+    def difference(self) -> Decimal:
+        """Attributed total minus source total (zero when reconciled)."""
+        return self.attributed_total - self.source_total
+
+
+def _dec(value: object) -> Decimal:
+    if value is None:
+        return ZERO
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def attributed_months(con: Connection) -> list[date]:
+    """Months present in `allocated_costs`, oldest first."""
+    return [r[0] for r in warehouse.fetch_all(con, "SELECT DISTINCT month FROM allocated_costs ORDER BY 1")]
+
+
+def monthly_figures(
+    con: Connection, project: ProjectConfig, month: date | None = None, trend_months: int = 12,
+    top_unallocated: int = 10,
+) -> MonthlyFigures:
+    """Read one month's figures (default: the latest attributed month).
+
+    Raises:
+        WarehouseError: nothing is attributed yet, or not the month asked for.
+    """
+    months = attributed_months(con)
+    if not months:
+        raise WarehouseError(
+            "the warehouse has no attributed months; run `roi load` and `roi attribute` first"
+        )
+    if month is None:
+        month = months[-1]
+    if month not in months:
+        shown = f"{months[0]:%Y-%m} to {months[-1]:%Y-%m}"
+        raise WarehouseError(
+            f"no attributed costs for {month:%Y-%m}; attributed months are {shown}"
+        )
+    when = month_column(project.attribution)
+    in_month = f"date_trunc('month', {when})::DATE = ?"
+    source_total, billed_total = warehouse.fetch_one(
+        con,
+        f"SELECT coalesce(sum(effective_cost), 0), coalesce(sum(billed_cost), 0) "
+        f"FROM cost_lines WHERE {in_month}",
+        [month],
+    )
+    split = dict(
+        warehouse.fetch_all(
+            con,
+            """SELECT CASE WHEN model_id IN ('__unallocated__', '__idle__') THEN model_id
+                           ELSE 'allocated' END AS kind, sum(amount)
+               FROM allocated_costs WHERE month = ? GROUP BY 1""",
+            [month],
+        )
+    )
+    index = months.index(month)
+    previous_total = None
+    if index > 0:
+        previous_total = _dec(
+            warehouse.fetch_one(
+                con, "SELECT sum(amount) FROM allocated_costs WHERE month = ?", [months[index - 1]]
+            )[0]
+        )
+    attribution_id = str(
+        warehouse.fetch_one(
+            con, "SELECT max(attribution_id) FROM allocated_costs WHERE month = ?", [month]
+        )[0]
+    )
+    by_model, cost_types = _by_model(con, month, months[index - 1] if index else None)
+    first_trend = months[max(0, index - trend_months + 1)]
+    trend = warehouse.fetch_frame(
+        con,
+        """SELECT a.month, a.model_id, coalesce(p.name, a.model_id) AS model_name,
+                  sum(a.amount) AS amount
+           FROM allocated_costs a LEFT JOIN portfolio_models p USING (model_id)
+           WHERE a.month BETWEEN ? AND ? GROUP BY ALL ORDER BY a.month, a.model_id""",
+        [first_trend, month],
+    )
+    providers = warehouse.fetch_frame(
+        con,
+        f"""SELECT provider, billing_account_id, string_agg(DISTINCT invoice_id, ', ') AS invoices,
+                   sum(billed_cost) AS billed_cost, sum(effective_cost) AS effective_cost,
+                   count(*) AS lines
+            FROM cost_lines WHERE {in_month} GROUP BY ALL ORDER BY provider""",
+        [month],
+    )
+    unallocated_top = warehouse.fetch_frame(
+        con,
+        """SELECT provider, service_name, resource_id, reason, sum(amount) AS amount,
+                  sum(line_count) AS lines
+           FROM unallocated_costs WHERE month = ? GROUP BY ALL
+           ORDER BY amount DESC, resource_id LIMIT ?""",
+        [month, top_unallocated],
+    )
+    unallocated_reasons = warehouse.fetch_frame(
+        con,
+        """SELECT reason, sum(amount) AS amount, sum(line_count) AS lines
+           FROM unallocated_costs WHERE month = ? GROUP BY ALL ORDER BY amount DESC""",
+        [month],
+    )
+    conflicts = warehouse.fetch_frame(
+        con,
+        """SELECT provider, resource_id, array_to_string(matched_models, ', ') AS matched_models,
+                  chosen_model, amount, line_count AS lines
+           FROM attribution_conflicts WHERE month = ? ORDER BY amount DESC""",
+        [month],
+    )
+    loads = warehouse.fetch_frame(
+        con,
+        f"""SELECT l.load_id, l.connector, l.finished_at::VARCHAR AS finished_at,
+                   count(*) AS lines, sum(c.effective_cost) AS effective_cost,
+                   count(DISTINCT c.source_file) AS files
+            FROM cost_lines c JOIN _loads l ON l.load_id = c._load_id
+            WHERE date_trunc('month', c.{when})::DATE = ? GROUP BY ALL ORDER BY l.connector""",
+        [month],
+    )
+    source_files = warehouse.fetch_frame(
+        con,
+        f"""SELECT source_file, _load_id AS load_id, count(*) AS lines,
+                   sum(effective_cost) AS effective_cost
+            FROM cost_lines WHERE {in_month} GROUP BY ALL ORDER BY source_file""",
+        [month],
+    )
+    return MonthlyFigures(
+        month=month,
+        months=months,
+        project_name=project.project.name,
+        currency=project.project.currency,
+        generated_at=datetime.now(UTC).replace(microsecond=0),
+        attribution_id=attribution_id,
+        source_total=_dec(source_total),
+        billed_total=_dec(billed_total),
+        allocated=_dec(split.get("allocated")),
+        unallocated=_dec(split.get(UNALLOCATED)),
+        idle=_dec(split.get("__idle__")),
+        previous_total=previous_total,
+        by_model=by_model,
+        cost_types=cost_types,
+        trend=trend,
+        providers=providers,
+        unallocated_top=unallocated_top,
+        unallocated_reasons=unallocated_reasons,
+        conflicts=conflicts,
+        loads=loads,
+        source_files=source_files,
+    )
+
+
+COST_TYPE_ORDER = (
+    "gpu", "ai_service", "cloud", "commitment", "commitment_unused", "credit", "tax", "adjustment",
+)
+
+
+def _by_model(con: Connection, month: date, previous: date | None) -> tuple[pl.DataFrame, list[str]]:
+    """One row per model (portfolio models first, then unallocated): amount by cost type."""
+    rows = warehouse.fetch_frame(
+        con,
+        """SELECT a.model_id, a.cost_type, sum(a.amount) AS amount
+           FROM allocated_costs a WHERE a.month = ? GROUP BY ALL""",
+        [month],
+    )
+    present = set(rows["cost_type"].to_list())
+    cost_types = [c for c in COST_TYPE_ORDER if c in present] + sorted(
+        present - set(COST_TYPE_ORDER)
+    )
+    models = warehouse.fetch_frame(
+        con,
+        """SELECT model_id, name, owner, business_unit, stage FROM portfolio_models
+           UNION ALL SELECT DISTINCT model_id, model_id, NULL, NULL, NULL FROM allocated_costs
+           WHERE month = ? AND model_id NOT IN (SELECT model_id FROM portfolio_models)""",
+        [month],
+    )
+    prev = warehouse.fetch_frame(
+        con,
+        "SELECT model_id, sum(amount) AS previous FROM allocated_costs WHERE month = ? GROUP BY 1",
+        [previous or date(1900, 1, 1)],
+    )
+    money = pl.Decimal(38, 10)
+    wide = (
+        rows.pivot(on="cost_type", index="model_id", values="amount", aggregate_function="sum")
+        if rows.height
+        else pl.DataFrame({"model_id": []}, schema={"model_id": pl.String})
+    )
+    wide = wide.with_columns(
+        pl.col(c).cast(money).fill_null(Decimal(0)) if c in wide.columns else pl.lit(Decimal(0), money).alias(c)
+        for c in cost_types
+    )
+    frame = (
+        models.join(wide, on="model_id", how="left")
+        .join(prev, on="model_id", how="left")
+        .with_columns(pl.col(c).fill_null(Decimal(0)) for c in cost_types)
+        .with_columns(
+            amount=pl.sum_horizontal(cost_types).cast(money) if cost_types else pl.lit(Decimal(0), money),
+            unallocated=pl.col("model_id").str.starts_with("__"),
+        )
+        .sort(["unallocated", "amount", "model_id"], descending=[False, True, False])
+        .drop("unallocated")
+    )
+    return frame, cost_types

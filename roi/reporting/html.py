@@ -1,0 +1,257 @@
+"""The monthly finance report as one self-contained HTML file (inline CSS and SVG charts).
+
+Every value from the warehouse is escaped: resource ids, tags and names come from billing files
+and are untrusted text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+import polars as pl
+
+from roi.reporting.charts import model_chart, to_svg, trend_chart
+from roi.reporting.figures import MonthlyFigures
+
+Formatter = Callable[[Any], str]
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1d2433;
+       margin: 2rem auto; max-width: 1100px; padding: 0 1.5rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; }
+h2 { font-size: 1.15rem; margin-top: 2.2rem; border-bottom: 2px solid #e3e7ee; padding-bottom: .3rem; }
+.meta { color: #5b6475; font-size: .85rem; }
+.cards { display: flex; flex-wrap: wrap; gap: .8rem; margin: 1.2rem 0; }
+.card { border: 1px solid #e3e7ee; border-radius: 8px; padding: .7rem 1rem; min-width: 170px; }
+.card .label { color: #5b6475; font-size: .8rem; text-transform: uppercase; letter-spacing: .03em; }
+.card .value { font-size: 1.35rem; font-weight: 600; font-variant-numeric: tabular-nums; }
+.card .sub { color: #5b6475; font-size: .8rem; }
+table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .6rem 0; }
+th, td { border-bottom: 1px solid #e3e7ee; padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th { background: #f5f7fa; font-weight: 600; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+tr.total td { font-weight: 600; border-top: 2px solid #c9d0db; }
+td.id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .78rem; word-break: break-all; }
+.ok { color: #1a7f37; font-weight: 600; } .bad { color: #b42318; font-weight: 600; }
+.chart { margin: 1rem 0; overflow-x: auto; }
+details summary { cursor: pointer; color: #3056d3; }
+footer { margin-top: 3rem; color: #5b6475; font-size: .8rem; }
+@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; } }
+"""
+
+
+def money(value: Any, currency: str = "") -> str:
+    """`12,345.67` (and the currency code when given); negative amounts in parentheses."""
+    if value is None:
+        return ""
+    amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    text = f"{abs(amount):,.2f}"
+    text = f"({text})" if amount < 0 else text
+    return f"{text} {currency}".strip()
+
+
+def count(value: Any) -> str:
+    """A whole number with thousands separators."""
+    return "" if value is None else f"{int(value):,}"
+
+
+def percent(part: Decimal, whole: Decimal) -> str:
+    """`part` as a percentage of `whole`, one decimal."""
+    return "n/a" if not whole else f"{float(part / whole):.1%}"
+
+
+def table(
+    frame: pl.DataFrame,
+    columns: Sequence[tuple[str, str, Formatter | None]],
+    total: dict[str, str] | None = None,
+) -> str:
+    """An HTML table of `frame`: (column, heading, formatter) triples; numbers right-aligned."""
+    head = "".join(
+        f'<th class="{"num" if fmt else ""}">{escape(title)}</th>' for _, title, fmt in columns
+    )
+    body = []
+    for row in frame.iter_rows(named=True):
+        cells = []
+        for name, _, fmt in columns:
+            value = row.get(name)
+            css = "num" if fmt else ("id" if name in ("resource_id", "source_file", "load_id") else "")
+            shown = fmt(value) if fmt else ("" if value is None else str(value))
+            cells.append(f'<td class="{css}">{escape(shown)}</td>')
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    if total:
+        cells = "".join(
+            f'<td class="{"num" if fmt else ""}">{escape(total.get(name, ""))}</td>'
+            for name, _, fmt in columns
+        )
+        body.append(f'<tr class="total">{cells}</tr>')
+    if not body:
+        return '<p class="meta">None.</p>'
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _model_label(row: dict[str, Any]) -> str:
+    if row["model_id"] == "__unallocated__":
+        return "Unallocated"
+    if row["model_id"] == "__idle__":
+        return "Idle GPU capacity"
+    return str(row["name"])
+
+
+def render_html(figures: MonthlyFigures, title: str) -> str:
+    """The complete report for one month."""
+    f = figures
+    cur = f.currency
+    change = ""
+    if f.previous_total:
+        delta = f.source_total - f.previous_total
+        change = f"{'+' if delta >= 0 else '−'}{money(abs(delta))} vs previous month ({percent(delta, f.previous_total)})"
+    reconciled = f.difference == 0
+    status = (
+        '<span class="ok">reconciled: allocated + unallocated + idle = source total</span>'
+        if reconciled
+        else f'<span class="bad">NOT reconciled: difference {escape(money(f.difference, cur))}; '
+        "run `roi attribute` again</span>"
+    )
+    cards = [
+        ("Effective cost", money(f.source_total, cur), change or "amortized, model P&amp;L basis"),
+        ("Billed cost", money(f.billed_total, cur), "invoice basis"),
+        ("Allocated to models", money(f.allocated, cur), percent(f.allocated, f.source_total) + " of total"),
+        ("Unallocated", money(f.unallocated, cur), percent(f.unallocated, f.source_total) + " of total"),
+    ]
+    card_html = "".join(
+        f'<div class="card"><div class="label">{label}</div><div class="value">{escape(value)}</div>'
+        f'<div class="sub">{sub if sub.endswith("basis") else escape(sub)}</div></div>'
+        for label, value, sub in cards
+    )
+    by_model = f.by_model.with_columns(
+        label=pl.struct("model_id", "name").map_elements(_model_label, return_dtype=pl.String),
+        change=pl.col("amount") - pl.col("previous").fill_null(0),
+    )
+    shown_types = [c for c in f.cost_types if (by_model[c] != 0).any()]
+    cost_cols: list[tuple[str, str, Formatter | None]] = [
+        (c, c.replace("_", " "), money) for c in shown_types
+    ]
+    model_cols: list[tuple[str, str, Formatter | None]] = [
+        ("label", "Model", None),
+        ("business_unit", "Business unit", None),
+        ("stage", "Stage", None),
+        *cost_cols,
+        ("amount", f"Total ({cur})", money),
+        ("previous", "Previous month", money),
+        ("change", "Change", money),
+    ]
+    totals = {c: money(by_model[c].sum()) for c, _, _ in cost_cols}
+    totals.update(
+        label="Total",
+        amount=money(by_model["amount"].sum()),
+        previous=money(by_model["previous"].sum()),
+        change=money(by_model["change"].sum()),
+    )
+    providers = table(
+        f.providers,
+        [
+            ("provider", "Provider", None),
+            ("billing_account_id", "Billing account", None),
+            ("invoices", "Invoices", None),
+            ("billed_cost", f"Billed ({cur})", money),
+            ("effective_cost", f"Effective ({cur})", money),
+            ("lines", "Lines", count),
+        ],
+        total={
+            "provider": "Total",
+            "billed_cost": money(f.billed_total),
+            "effective_cost": money(f.source_total),
+            "lines": count(f.providers["lines"].sum()),
+        },
+    )
+    unallocated = table(
+        f.unallocated_top,
+        [
+            ("provider", "Provider", None),
+            ("service_name", "Service", None),
+            ("resource_id", "Resource", None),
+            ("reason", "Why unallocated", None),
+            ("amount", f"Cost ({cur})", money),
+            ("lines", "Lines", count),
+        ],
+    )
+    reasons = table(
+        f.unallocated_reasons,
+        [("reason", "Reason", None), ("amount", f"Cost ({cur})", money), ("lines", "Lines", count)],
+    )
+    conflicts = table(
+        f.conflicts,
+        [
+            ("provider", "Provider", None),
+            ("resource_id", "Resource", None),
+            ("matched_models", "Matched by", None),
+            ("chosen_model", "Counted for", None),
+            ("amount", f"Cost ({cur})", money),
+        ],
+    )
+    loads = table(
+        f.loads,
+        [
+            ("load_id", "Load id", None),
+            ("connector", "Connector", None),
+            ("finished_at", "Loaded at (UTC)", None),
+            ("files", "Files", count),
+            ("lines", "Lines", count),
+            ("effective_cost", f"Effective ({cur})", money),
+        ],
+    )
+    files = table(
+        f.source_files,
+        [
+            ("source_file", "Source file", None),
+            ("load_id", "Load id", None),
+            ("lines", "Lines", count),
+            ("effective_cost", f"Effective ({cur})", money),
+        ],
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)} — {f.month:%B %Y}</title>
+<style>{CSS}</style></head>
+<body>
+<h1>{escape(title)}: {f.month:%B %Y}</h1>
+<p class="meta">{escape(f.project_name)} · generated {f.generated_at:%Y-%m-%d %H:%M} UTC ·
+attribution <code>{escape(f.attribution_id)}</code> · amounts in {escape(cur)}, effective
+(amortized) cost unless marked billed</p>
+<div class="cards">{card_html}</div>
+<p>{status}</p>
+
+<h2>Cost per model</h2>
+<div class="chart" id="model-chart">{to_svg(model_chart(f))}</div>
+{table(by_model, model_cols, total=totals)}
+
+<h2>Trend</h2>
+<div class="chart" id="trend-chart">{to_svg(trend_chart(f))}</div>
+
+<h2>Reconciliation with the invoices</h2>
+<p>Billed cost is what the providers invoice for the month; effective cost spreads commitments
+(savings plans, reservations) over the usage they cover. Models are charged effective cost.</p>
+{providers}
+
+<h2>Unallocated cost</h2>
+<p>Cost no model selector matched, largest first: the worklist for tags and selectors.</p>
+{reasons}
+{unallocated}
+
+<h2>Selector conflicts</h2>
+<p>Lines two models' selectors matched; each is counted once, for the model shown.</p>
+{conflicts}
+
+<h2>Lineage</h2>
+<p>Every figure above comes from these loads (table <code>_loads</code>) and source files
+(columns <code>cost_lines.source_file</code> and <code>source_row</code>).</p>
+{loads}
+<details><summary>{f.source_files.height} source files</summary>{files}</details>
+
+<footer>roi · {escape(f.project_name)} · report for {f.month:%Y-%m}</footer>
+</body></html>
+"""

@@ -1,0 +1,72 @@
+"""Data output for the CLI: a Polars frame as an aligned text table, JSON or CSV."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+
+FORMATS = ("table", "json", "csv")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value
+
+
+def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
+    """Nested columns (lists, maps, structs) as JSON text, for CSV and tables."""
+    nested = [c for c, t in frame.schema.items() if t.is_nested()]
+    if not nested:
+        return frame
+    return frame.with_columns(
+        pl.Series(c, [json.dumps(_plain(v)) if v is not None else None for v in frame[c].to_list()])
+        for c in nested
+    )
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        if value.as_tuple().exponent == 0:
+            return f"{int(value):,}"
+        return f"{value.quantize(Decimal('0.01')):,}" if abs(value) >= Decimal("0.01") else str(value.normalize())
+    if isinstance(value, float):
+        return f"{value:,.4f}".rstrip("0").rstrip(".")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)
+
+
+def format_frame(frame: pl.DataFrame, fmt: str) -> str:
+    """Render `frame` as `table` (aligned text), `json` (array of objects) or `csv`."""
+    if fmt == "json":
+        rows = [{k: _plain(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+        return json.dumps(rows, indent=2, ensure_ascii=False)
+    flat = _flatten(frame)
+    if fmt == "csv":
+        return flat.write_csv().rstrip("\n")
+    numeric = [t.is_numeric() for t in frame.schema.values()]
+    cells = [[_cell(v) for v in row] for row in flat.iter_rows()]
+    header = list(flat.columns)
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
+
+    def line(values: list[str]) -> str:
+        return "  ".join(
+            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)
+        ).rstrip()
+
+    out = [line(header), line(["-" * w for w in widths])]
+    out.extend(line(r) for r in cells)
+    return "\n".join(out)

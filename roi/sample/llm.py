@@ -1,0 +1,247 @@
+"""LLM traffic of the sample: LiteLLM spend logs and the daily token totals the clouds bill.
+
+Three products call LLMs through one LiteLLM proxy: the support assistant and the claims
+summarizer (Azure OpenAI, one shared account) and document extraction (Claude on Bedrock).
+Spend logs are written for the last months only (LiteLLM's table is pruned); the billed token
+volumes cover every month, and in the logged months they equal the logged tokens plus the few
+percent of traffic that bypasses the proxy.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import numpy as np
+import polars as pl
+
+from roi.sample.meters import LLM_PRICES
+from roi.sample.portfolio import LAST_MONTH, LLM_LOG_FIRST_MONTH, MODELS_BY_ID, live, next_month
+from roi.sample.rng import rng_for
+
+BYPASS_SHARE = 0.03  # traffic that reaches the provider without going through LiteLLM
+
+
+@dataclass(frozen=True)
+class LlmFeature:
+    """One product's LLM traffic."""
+
+    feature: str
+    model_id: str
+    key_alias: str
+    team_alias: str
+    deployments: tuple[tuple[str, str, float], ...]  # (deployment alias, provider model, share)
+    requests_per_day: float  # at the end of the sample window
+    prompt_tokens: float  # mean prompt tokens, cached ones included
+    completion_tokens: float
+    cache_read_share: float  # share of prompt tokens read from the provider's prompt cache
+    cache_write_share: float  # Anthropic only: share written to the cache
+    weekday_only: bool = False
+
+
+FEATURES: tuple[LlmFeature, ...] = (
+    LlmFeature(
+        "support-assistant", "support-assistant", "support-assistant-prod", "customer-service",
+        (("support-gpt-4o-mini", "gpt-4o-mini", 0.55), ("support-gpt-4o", "gpt-4o", 0.45)),
+        290.0, 5_200.0, 380.0, 0.55, 0.0,
+    ),
+    LlmFeature(
+        "doc-extraction", "document-extraction", "docx-pipeline", "lending-ml",
+        (
+            ("docx-sonnet", "anthropic.claude-3-5-sonnet-20241022-v2:0", 0.7),
+            ("docx-haiku", "anthropic.claude-3-haiku-20240307-v1:0", 0.3),
+        ),
+        110.0, 9_000.0, 900.0, 0.30, 0.05, True,
+    ),
+    LlmFeature(
+        "claims-summary", "claims-summarizer", "claims-pilot", "health-analytics",
+        (("claims-gpt-4o", "gpt-4o", 1.0),),
+        45.0, 7_000.0, 600.0, 0.20, 0.0, True,
+    ),
+)
+
+
+def _volume(feature: LlmFeature, day: date) -> float:
+    """Expected requests on `day`: ramping up over the first year after launch."""
+    model = MODELS_BY_ID[feature.model_id]
+    if not live(model, day):
+        return 0.0
+    age_days = (day - model.launched).days
+    ramp = min(1.0, 0.35 + age_days / 540)
+    if feature.weekday_only and day.weekday() >= 5:
+        return feature.requests_per_day * ramp * 0.15
+    return feature.requests_per_day * ramp
+
+
+def _hex(rng: np.random.Generator, n: int) -> str:
+    return "".join(f"{b:02x}" for b in rng.integers(0, 256, n // 2))
+
+
+def spend_logs(seed: int) -> pl.DataFrame:
+    """Every request of the logged months, as rows of LiteLLM's `LiteLLM_SpendLogs`."""
+    rng = rng_for(seed, "litellm-spend-logs")
+    rows: list[dict[str, object]] = []
+    day = LLM_LOG_FIRST_MONTH
+    end = next_month(LAST_MONTH)
+    keys = {f.feature: hashlib.sha256(f"sk-{f.key_alias}".encode()).hexdigest() for f in FEATURES}
+    teams = {f.feature: _hex(rng_for(seed, f"team-{f.team_alias}"), 32) for f in FEATURES}
+    while day < end:
+        for feature in FEATURES:
+            n = int(rng.poisson(_volume(feature, day)))
+            for _ in range(n):
+                rows.append(_request(rng, feature, day, keys[feature.feature], teams[feature.feature]))
+        day += timedelta(days=1)
+    rows.sort(key=lambda r: str(r["startTime"]))
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+def _request(
+    rng: np.random.Generator, feature: LlmFeature, day: date, api_key: str, team_id: str
+) -> dict[str, object]:
+    shares = np.array([d[2] for d in feature.deployments])
+    alias, provider_model = feature.deployments[int(rng.choice(len(shares), p=shares))][:2]
+    provider, p_in, p_cached, p_write, p_out = LLM_PRICES[provider_model]
+    hour = float(np.clip(rng.normal(13.0, 3.2), 0, 23.99))
+    start = datetime.combine(day, time(), UTC) + timedelta(hours=hour)
+    failed = rng.random() < 0.006
+    prompt = 0 if failed else int(rng.lognormal(np.log(feature.prompt_tokens), 0.45))
+    completion = 0 if failed else int(rng.lognormal(np.log(feature.completion_tokens), 0.5))
+    cached = int(prompt * feature.cache_read_share * rng.uniform(0.6, 1.4)) // 128 * 128
+    cached = min(cached, prompt)
+    written = int(prompt * feature.cache_write_share * rng.uniform(0.5, 1.5))
+    written = min(written, prompt - cached)
+    uncached = prompt - cached - written
+    spend = (uncached * p_in + cached * p_cached + written * p_write + completion * p_out) / 1000
+    duration = int(rng.lognormal(np.log(2_400 + completion * 18), 0.35))
+    first_token = int(duration * rng.uniform(0.08, 0.3))
+    azure = provider == "Microsoft"
+    usage: dict[str, object] = (
+        {"prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+         "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0}}
+        if azure
+        else {"cache_read_input_tokens": cached, "cache_creation_input_tokens": written}
+    )
+    metadata: dict[str, object] = {
+        "user_api_key": api_key,
+        "user_api_key_alias": feature.key_alias,
+        "user_api_key_team_id": team_id,
+        "user_api_key_team_alias": feature.team_alias,
+        "user_api_key_org_id": None,
+        "user_api_key_user_id": None,
+        "additional_usage_values": usage,
+        "requester_ip_address": "",
+        "applied_guardrails": [],
+        "status": "failure" if failed else "success",
+    }
+    # About one request in twelve comes from an old client that does not send the portfolio id.
+    if rng.random() > 0.08:
+        metadata["spend_logs_metadata"] = {"model_portfolio_id": feature.model_id}
+    end = start + timedelta(milliseconds=duration)
+    ms = "%Y-%m-%d %H:%M:%S.%f"
+    return {
+        "request_id": ("chatcmpl-" if azure else "msg_bdrk_01") + _hex(rng, 24),
+        "call_type": "acompletion",
+        "api_key": api_key,
+        "spend": round(spend, 10),
+        "total_tokens": prompt + completion,
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "startTime": start.strftime(ms)[:-3],
+        "endTime": end.strftime(ms)[:-3],
+        "completionStartTime": (start + timedelta(milliseconds=first_token)).strftime(ms)[:-3],
+        "model": provider_model,
+        "model_id": hashlib.sha256(alias.encode()).hexdigest()[:32],
+        "model_group": alias,
+        "custom_llm_provider": "azure" if azure else "bedrock",
+        "api_base": (
+            "https://oai-northwind-shared.openai.azure.com/"
+            if azure
+            else "https://bedrock-runtime.us-east-1.amazonaws.com"
+        ),
+        "user": "",
+        "metadata": json.dumps(metadata, separators=(",", ":")),
+        "cache_hit": "False",
+        "cache_key": "Cache OFF",
+        "request_tags": json.dumps([f"feature:{feature.feature}", "env:prod"]),
+        "team_id": team_id,
+        "organization_id": None,
+        "end_user": "",
+        "requester_ip_address": "",
+        "messages": "{}",
+        "response": "{}",
+        "session_id": _hex(rng, 32),
+        "status": "failure" if failed else "success",
+        "proxy_server_request": "{}",
+        "mcp_namespaced_tool_name": None,
+        "agent_id": None,
+        "request_duration_ms": duration,
+        "_cached": cached,
+        "_written": written,
+    }
+
+
+def spend_log_csv(frame: pl.DataFrame) -> bytes:
+    """One month of spend logs as `\\copy "LiteLLM_SpendLogs" TO ... CSV HEADER` writes it."""
+    out = io.StringIO()
+    columns = [c for c in frame.columns if not c.startswith("_")]
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in frame.select(columns).iter_rows():
+        writer.writerow("" if v is None else v for v in row)
+    return out.getvalue().encode("utf-8")
+
+
+def daily_tokens(seed: int, logs: pl.DataFrame) -> pl.DataFrame:
+    """Billed tokens per day and provider model: logged traffic plus bypass, or modelled volume."""
+    logged = (
+        logs.filter(pl.col("status") == "success")
+        .with_columns(day=pl.col("startTime").str.slice(0, 10).str.to_date())
+        .group_by("day", "model")
+        .agg(
+            requests=pl.len(),
+            input_tokens=(pl.col("prompt_tokens") - pl.col("_cached") - pl.col("_written")).sum(),
+            cached_tokens=pl.col("_cached").sum(),
+            cache_write_tokens=pl.col("_written").sum(),
+            output_tokens=pl.col("completion_tokens").sum(),
+        )
+        .with_columns(
+            (pl.col(c) * (1 + BYPASS_SHARE)).round(0).cast(pl.Int64)
+            for c in ("requests", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens")
+        )
+    )
+    rng = rng_for(seed, "llm-daily-volume")
+    rows = []
+    day = min(MODELS_BY_ID[f.model_id].launched for f in FEATURES)
+    while day < LLM_LOG_FIRST_MONTH:
+        for feature in FEATURES:
+            volume = _volume(feature, day)
+            if volume <= 0:
+                continue
+            for _, provider_model, share in feature.deployments:
+                n = volume * share * rng.normal(1.0, 0.08)
+                prompt = n * feature.prompt_tokens * 1.1
+                cached = prompt * feature.cache_read_share
+                written = prompt * feature.cache_write_share
+                rows.append(
+                    {
+                        "day": day,
+                        "model": provider_model,
+                        "requests": round(n),
+                        "input_tokens": round(prompt - cached - written),
+                        "cached_tokens": round(cached),
+                        "cache_write_tokens": round(written),
+                        "output_tokens": round(n * feature.completion_tokens * 1.13),
+                    }
+                )
+        day += timedelta(days=1)
+    modelled = pl.DataFrame(rows, schema=logged.schema)
+    return (
+        pl.concat([modelled, logged])
+        .group_by("day", "model")
+        .agg(pl.all().sum())
+        .sort("day", "model")
+    )

@@ -1,0 +1,79 @@
+"""Shared fixtures: the repository's sample project copied into tmp dirs, real services.
+
+The repository root is the sample project (like SQLMesh's sushi example): tests copy its
+definitions and sample data, load them into a DuckDB file on disk and check real outcomes.
+Tests that need `../shared/data` or a service (Chromium, LibreOffice, Prometheus, PostgreSQL)
+skip with a reason when it is missing, except in CI (ROI_CI=1), where a skip is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from roi import pipeline
+from roi.config import ProjectConfig, load_project
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+PROJECT_PARTS = ("roi.toml", "connectors", "models", "reports", "sample_data")
+IN_CI = os.environ.get("ROI_CI") == "1"
+
+
+def missing(reason: str) -> None:
+    """Skip with a visible reason; in CI a missing prerequisite fails the test instead."""
+    if IN_CI:
+        pytest.fail(f"CI must provide this: {reason}")
+    pytest.skip(reason)
+
+
+def shared_file(relative: str) -> Path:
+    """A file of ../shared/data, or skip when this clone has no ../shared next to it."""
+    path = SHARED_DATA / relative
+    if not path.exists():
+        missing(f"{path} not found: the shared sample data lives next to the repository")
+    return path
+
+
+def copy_project(target: Path) -> Path:
+    """Copy the sample project's definitions and data into `target`."""
+    target.mkdir(parents=True, exist_ok=True)
+    for part in PROJECT_PARTS:
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, target / part)
+        else:
+            shutil.copy2(source, target / part)
+    return target
+
+
+@pytest.fixture(autouse=True)
+def _clean_roi_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in list(os.environ):
+        if key.startswith("ROI__"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> Path:
+    """A fresh copy of the sample project (nothing loaded yet)."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture
+def project(project_dir: Path) -> ProjectConfig:
+    """The configuration of a fresh sample-project copy."""
+    return load_project(project_dir)
+
+
+@pytest.fixture(scope="session")
+def loaded_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectConfig]:
+    """One sample-project copy, run end to end once (load, attribute, reports). Read only."""
+    root = copy_project(tmp_path_factory.mktemp("loaded") / "project")
+    config = load_project(root)
+    pipeline.run(config, config.warehouse_path)
+    yield config

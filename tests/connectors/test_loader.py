@@ -1,0 +1,147 @@
+"""The load protocol on the sample project: idempotent, deduplicated, all-or-nothing."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from roi import pipeline, warehouse
+from roi.config import ProjectConfig, load_project
+from roi.errors import ValidationFailed
+from tests.helpers import snapshot
+
+DATA_TABLES = ("cost_lines", "inference_usage", "gpu_usage", "kpi_values", "model_metrics")
+
+
+def _sums(path: Path) -> dict[str, tuple[int, Decimal | None]]:
+    money = {
+        "cost_lines": "effective_cost", "inference_usage": "cost", "gpu_usage": "utilization",
+        "kpi_values": "value", "model_metrics": "value",
+    }
+    with warehouse.open_warehouse(path, read_only=True) as con:
+        return {
+            t: warehouse.fetch_one(con, f"SELECT count(*), round(sum({money[t]}), 6) FROM {t}")
+            for t in DATA_TABLES
+        }
+
+
+def test_load_twice_equals_load_once(project: ProjectConfig) -> None:
+    first = pipeline.load(project, project.warehouse_path)
+    assert all(r.changed and r.rows_loaded > 0 for r in first)
+    once = _sums(project.warehouse_path)
+    state = snapshot(project.warehouse_path)
+
+    second = pipeline.load(project, project.warehouse_path)
+    assert [r.changed for r in second] == [False] * len(second)
+    assert snapshot(project.warehouse_path) == state
+
+    # Even with the cursors lost, reloading every file merges onto the same keys.
+    with warehouse.open_warehouse(project.warehouse_path) as con:
+        warehouse.execute(con, "DELETE FROM _state")
+    third = pipeline.load(project, project.warehouse_path)
+    assert all(r.changed for r in third)
+    assert _sums(project.warehouse_path) == once
+    assert once["cost_lines"][0] == 33_021
+
+
+def test_only_changed_sources_reload(project: ProjectConfig) -> None:
+    pipeline.load(project, project.warehouse_path)
+    metrics = project.root / "sample_data/metrics/model_metrics.csv"
+    metrics.write_text(metrics.read_text() + "fraud-detection,auc,2026-11-02T06:00:00Z,0.9411,v9\n")
+    results = {r.connector: r for r in pipeline.load(project, project.warehouse_path)}
+    assert [name for name, r in results.items() if r.changed] == ["model_metrics"]
+    assert results["model_metrics"].rows_loaded == 1_170
+    assert results["model_metrics"].rows_replaced == 1_169
+
+
+def test_duplicate_keys_in_one_batch_keep_the_last_row(project: ProjectConfig) -> None:
+    kpis = project.root / "sample_data/kpis/business_kpis.csv"
+    kpis.write_text(
+        "kpi,period_start,period_end,model_id,segment,value,unit\n"
+        "tickets_deflected,2026-10-01,2026-11-01,support-assistant,all,100,tickets\n"
+        "tickets_deflected,2026-10-01,2026-11-01,support-assistant,all,250,tickets\n"
+        "tickets_deflected,2026-09-01,2026-10-01,support-assistant,,90,tickets\n"
+    )
+    pipeline.load(project, project.warehouse_path, names=["business_kpis"])
+    rows = pipeline.query(
+        project.warehouse_path,
+        "SELECT period_start::VARCHAR AS p, segment, value FROM kpi_values ORDER BY p",
+    ).rows()
+    assert rows == [("2026-09-01", "all", 90.0), ("2026-10-01", "all", 250.0)]
+
+
+def test_a_bad_row_fails_the_load_and_names_file_row_and_field(project: ProjectConfig) -> None:
+    pipeline.load(project, project.warehouse_path)
+    before = snapshot(project.warehouse_path)
+    kpis = project.root / "sample_data/kpis/business_kpis.csv"
+    lines = kpis.read_text().splitlines()
+    lines[5] = lines[5].rsplit(",", 2)[0] + ",12O.5,count"  # a letter O instead of a zero
+    kpis.write_text("\n".join(lines) + "\n")
+    with pytest.raises(ValidationFailed) as err:
+        pipeline.load(project, project.warehouse_path)
+    message = str(err.value)
+    assert message.startswith(
+        "sample_data/kpis/business_kpis.csv row 6 field value: not a number; "
+        "write plain or E-notation digits, e.g. 0.42 (value '12O.5')"
+    )
+    assert "on_reject = \"skip\"" in message
+    assert snapshot(project.warehouse_path) == before
+
+
+def test_skip_mode_loads_valid_rows_and_keeps_rejects(project_dir: Path) -> None:
+    toml = project_dir / "connectors/business_kpis.toml"
+    toml.write_text(toml.read_text() + 'on_reject = "skip"\n')
+    kpis = project_dir / "sample_data/kpis/business_kpis.csv"
+    text = kpis.read_text().splitlines()
+    total = len(text) - 1
+    text[7] = "fraud_cases_caught,2026-13-01,2026-14-01,fraud-detection,all,1,cases"
+    kpis.write_text("\n".join(text) + "\n")
+    config = load_project(project_dir)
+    [result] = pipeline.load(config, config.warehouse_path, names=["business_kpis"])
+    assert result.rows_rejected == 1  # line 8: both of its periods are impossible dates
+    assert result.rows_loaded == total - 1
+    rejects = pipeline.query(
+        config.warehouse_path, 'SELECT source_file, source_row, "column", value FROM _rejects ORDER BY 3'
+    ).rows()
+    assert rejects == [
+        ("sample_data/kpis/business_kpis.csv", 8, "period_end", "2026-14-01"),
+        ("sample_data/kpis/business_kpis.csv", 8, "period_start", "2026-13-01"),
+    ]
+
+
+def test_reissued_month_keeps_only_the_newest_delivery(project: ProjectConfig) -> None:
+    month_dir = project.root / "sample_data/billing/aws/focus-export/data/BILLING_PERIOD=2025-06"
+    deliveries = sorted(p for p in month_dir.iterdir())
+    assert len(deliveries) == 2
+    expected = sum(
+        pl.read_csv(f, infer_schema=False)["EffectiveCost"].cast(pl.Decimal(38, 10)).sum()
+        for f in deliveries[-1].iterdir()
+    )
+    original = sum(
+        pl.read_csv(f, infer_schema=False)["EffectiveCost"].cast(pl.Decimal(38, 10)).sum()
+        for f in deliveries[0].iterdir()
+    )
+    assert expected != original
+    pipeline.load(project, project.warehouse_path, names=["aws_focus"])
+
+    def june() -> list[tuple[object, ...]]:
+        return pipeline.query(
+            project.warehouse_path,
+            "SELECT delivery, sum(effective_cost) FROM cost_lines WHERE provider = 'AWS' "
+            "AND billing_period_start = '2025-06-01' GROUP BY ALL",
+        ).rows()
+
+    assert june() == [(f"BILLING_PERIOD=2025-06/{deliveries[-1].name}", expected)]
+
+    # The original delivery turning up again later (e.g. restored from a backup under a new
+    # name that sorts earlier) never overwrites the newer one.
+    stale = month_dir / "20250701T000000Z"
+    shutil.copytree(deliveries[0], stale)
+    [result] = pipeline.load(project, project.warehouse_path, names=["aws_focus"])
+    assert result.stale_partitions and "older than" in result.stale_partitions[0]
+    assert result.rows_loaded == 0
+    assert june() == [(f"BILLING_PERIOD=2025-06/{deliveries[-1].name}", expected)]

@@ -1,0 +1,142 @@
+"""Crashes and concurrent access during a load leave the warehouse exactly as it was."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from roi import pipeline
+from roi.config import load_project
+from roi.connectors import loader
+from tests.helpers import roi_cli, snapshot
+
+pytestmark = pytest.mark.faults
+
+CHANGED_MONTH = "BILLING_PERIOD=2026-10"
+
+
+def _redeliver_last_month(project_dir: Path) -> Path:
+    """Simulate AWS re-issuing 2026-10: a newer delivery folder with the same files."""
+    month = project_dir / "sample_data/billing/aws/focus-export/data" / CHANGED_MONTH
+    old = next(p for p in month.iterdir() if p.is_dir())
+    new = month / "20261120T101010Z"
+    shutil.copytree(old, new)
+    return new
+
+
+def _load_script(project_dir: Path, hook: str, names: list[str] | None = None) -> str:
+    return textwrap.dedent(
+        f"""
+        import os, signal, sys, time
+        from pathlib import Path
+        from roi import pipeline
+        from roi.config import load_project
+        from roi.connectors import loader
+
+        def hook():
+            {hook}
+
+        loader.before_commit_hooks.append(hook)
+        config = load_project(Path({str(project_dir)!r}))
+        pipeline.load(config, config.warehouse_path, names={names!r})
+        """
+    )
+
+
+def test_exception_between_merge_and_commit_changes_nothing(project_dir: Path) -> None:
+    config = load_project(project_dir)
+    pipeline.load(config, config.warehouse_path)
+    before = snapshot(config.warehouse_path)
+    _redeliver_last_month(project_dir)
+    (project_dir / "sample_data/kpis/business_kpis.csv").open("a").write(
+        "card_transactions,2026-11-01,2026-12-01,,all,1,count\n"
+    )
+
+    def fail() -> None:
+        raise RuntimeError("injected fault before COMMIT")
+
+    loader.before_commit_hooks.append(fail)
+    try:
+        with pytest.raises(RuntimeError, match="injected fault"):
+            pipeline.load(config, config.warehouse_path)
+    finally:
+        loader.before_commit_hooks.remove(fail)
+    assert snapshot(config.warehouse_path) == before
+
+    results = pipeline.load(config, config.warehouse_path)
+    changed = {r.connector for r in results if r.changed}
+    assert changed == {"aws_focus", "business_kpis"}
+    after = snapshot(config.warehouse_path)
+    assert after["cost_lines"][0] == before["cost_lines"][0]  # the month was replaced, not added
+    assert after["kpi_values"][0] == before["kpi_values"][0] + 1
+
+
+@pytest.mark.slow
+def test_kill_9_between_merge_and_commit_changes_nothing(project_dir: Path) -> None:
+    config = load_project(project_dir)
+    pipeline.load(config, config.warehouse_path, names=["business_kpis", "aws_focus"])
+    before = snapshot(config.warehouse_path)
+    new = _redeliver_last_month(project_dir)
+    script = _load_script(project_dir, "os.kill(os.getpid(), signal.SIGKILL)", ["aws_focus"])
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+
+    assert snapshot(config.warehouse_path) == before
+    results = pipeline.load(config, config.warehouse_path, names=["aws_focus"])
+    assert [r.rows_replaced > 0 for r in results] == [True]
+    deliveries = pipeline.query(
+        config.warehouse_path,
+        "SELECT DISTINCT delivery FROM cost_lines "
+        "WHERE provider = 'AWS' AND billing_period_start = '2026-10-01'",
+    )["delivery"].to_list()
+    assert deliveries == [f"{CHANGED_MONTH}/{new.name}"]
+
+
+def test_second_process_gets_busy_error(project_dir: Path) -> None:
+    ready = project_dir / "ready"
+    release = project_dir / "release"
+    hook = (
+        f"Path({str(ready)!r}).write_text(str(os.getpid()))\n"
+        f"            deadline = time.time() + 60\n"
+        f"            while not Path({str(release)!r}).exists() and time.time() < deadline:\n"
+        f"                time.sleep(0.05)"
+    )
+    script = _load_script(project_dir, hook)
+    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 120
+        while not ready.exists() and time.time() < deadline and holder.poll() is None:
+            time.sleep(0.05)
+        assert ready.exists(), holder.communicate()[1]
+        pid = ready.read_text()
+        warehouse_file = project_dir / "roi.duckdb"
+        for args in (["status"], ["query", "SELECT 1"], ["load", "ab_tests"]):
+            result = roi_cli(*args, "--project", str(project_dir))
+            assert result.returncode == 1, result.stderr
+            assert result.stderr == (
+                f"Error: warehouse {warehouse_file} is busy (held by PID {pid}); "
+                "retry when the running roi command ends\n"
+            )
+    finally:
+        release.write_text("go")
+        _, err = holder.communicate(timeout=300)
+    assert holder.returncode == 0, err
+    assert roi_cli("status", "--project", str(project_dir)).returncode == 0
+
+
+def test_interrupted_first_load_leaves_an_empty_warehouse(project_dir: Path) -> None:
+    script = _load_script(project_dir, "os.kill(os.getpid(), signal.SIGKILL)")
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == -signal.SIGKILL
+    counts = snapshot(project_dir / "roi.duckdb")
+    assert all(count == 0 for count, _ in counts.values()), counts
+    config = load_project(project_dir)
+    assert all(r.changed for r in pipeline.load(config, config.warehouse_path))
