@@ -8,6 +8,7 @@ error (one `Error: ...` line), 2 on a usage error.
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -55,15 +56,23 @@ class Options:
 
 _COMMON = (
     click.option(
-        "--project", "-p", type=click.Path(file_okay=False, path_type=Path), default=None,
+        "--project",
+        "-p",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
         help="Project folder holding roi.toml (default: the current folder).",
     ),
     click.option(
-        "--warehouse", type=click.Path(dir_okay=False, path_type=Path), default=None,
+        "--warehouse",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
         help="DuckDB warehouse file (default: the project's, roi.duckdb).",
     ),
     click.option(
-        "--format", "fmt", type=click.Choice(FORMATS), default=None,
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=None,
         help="Output format for data on stdout (default: table).",
     ),
     click.option("--quiet", "-q", is_flag=True, default=False, help="No progress on stderr."),
@@ -78,8 +87,14 @@ def common_options(func: F) -> F:
     return func
 
 
-def _options(ctx: click.Context, project: Path | None, warehouse: Path | None, fmt: str | None,
-             quiet: bool, debug: bool) -> Options:
+def _options(
+    ctx: click.Context,
+    project: Path | None,
+    warehouse: Path | None,
+    fmt: str | None,
+    quiet: bool,
+    debug: bool,
+) -> Options:
     parent: Options | None = ctx.find_object(Options)
     merged = Options(
         project=(project or (parent.project if parent else Path("."))),
@@ -96,8 +111,15 @@ def roi_command(func: Callable[..., None]) -> Callable[..., None]:
     """Turn the common options into an `Options` object and errors into `Error:` lines."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, project: Path | None, warehouse: Path | None, fmt: str | None,
-                quiet: bool, debug: bool, **kwargs: Any) -> None:
+    def wrapper(
+        *args: Any,
+        project: Path | None,
+        warehouse: Path | None,
+        fmt: str | None,
+        quiet: bool,
+        debug: bool,
+        **kwargs: Any,
+    ) -> None:
         ctx = click.get_current_context()
         opts = _options(ctx, project, warehouse, fmt, quiet, debug)
         try:
@@ -107,13 +129,18 @@ def roi_command(func: Callable[..., None]) -> Callable[..., None]:
                 raise
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except BrokenPipeError:
+            # stdout was closed early (`roi query ... | head`): not an error.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
         except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
             raise
         except Exception as exc:
             if opts.debug:
                 raise
             click.echo(
-                f"Error: unexpected {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}; "
+                f"Error: unexpected {type(exc).__name__}: {(str(exc) or '?').splitlines()[0]}; "
                 "rerun with --debug for the traceback and report it",
                 err=True,
             )
@@ -133,8 +160,12 @@ def parse_month(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f"{value!r} is not a month; use YYYY-MM, e.g. 2026-10") from None
 
 
-MONTH = click.option("--month", callback=parse_month, metavar="YYYY-MM",
-                     help="Only this month (default: all months / the latest month).")
+MONTH = click.option(
+    "--month",
+    callback=parse_month,
+    metavar="YYYY-MM",
+    help="Only this month (default: all months / the latest month).",
+)
 
 
 def emit(opts: Options, frame: pl.DataFrame) -> None:
@@ -146,8 +177,14 @@ def emit(opts: Options, frame: pl.DataFrame) -> None:
 @click.version_option(__version__, prog_name="roi")
 @common_options
 @click.pass_context
-def cli(ctx: click.Context, project: Path | None, warehouse: Path | None, fmt: str | None,
-        quiet: bool, debug: bool) -> None:
+def cli(
+    ctx: click.Context,
+    project: Path | None,
+    warehouse: Path | None,
+    fmt: str | None,
+    quiet: bool,
+    debug: bool,
+) -> None:
     """roi: what each ML model costs, what it earns, and what is at risk.
 
     Loads billing exports, LLM usage, GPU telemetry and business KPIs into a DuckDB warehouse,
@@ -160,7 +197,10 @@ def cli(ctx: click.Context, project: Path | None, warehouse: Path | None, fmt: s
       roi query "SELECT * FROM allocated_costs LIMIT 5"
     """
     ctx.obj = Options(
-        project=project or Path("."), warehouse=warehouse, fmt=fmt or "table", quiet=quiet,
+        project=project or Path("."),
+        warehouse=warehouse,
+        fmt=fmt or "table",
+        quiet=quiet,
         debug=debug,
     )
 
@@ -184,26 +224,45 @@ def init(opts: Options, directory: Path, no_sample: bool, seed: int | None, forc
     from roi.sample import DEFAULT_SEED, write_definitions, write_sample
 
     if (directory / "roi.toml").exists() and not force:
-        raise RoiError(f"{directory / 'roi.toml'} exists already; use --force to overwrite the definitions")
+        raise RoiError(
+            f"{directory / 'roi.toml'} exists already; use --force to overwrite the definitions"
+        )
     written = write_definitions(directory, overwrite=force)
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text("roi.duckdb\nroi.duckdb.wal\nreports/out/\n", encoding="utf-8")
     if not no_sample:
         write_sample(directory / "sample_data", seed or DEFAULT_SEED, opts.progress)
-    opts.progress.info(f"wrote {len(written)} definition file(s) to {directory}; next: cd {directory} && roi run")
+    opts.progress.info(
+        f"wrote {len(written)} definition file(s) to {directory}; next: cd {directory} && roi run"
+    )
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Output folder (default: <project>/sample_data, or bench/out/focus-<N> with --rows).")
-@click.option("--rows", type=click.IntRange(min=1), default=None,
-              help="Write a large benchmark set of N FOCUS billing lines instead.")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Output folder (default: <project>/sample_data, or bench/out/focus-<N> with --rows).",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Write a large benchmark set of N FOCUS billing lines instead.",
+)
 @click.option("--seed", type=int, default=None, help="Random seed (same seed, same bytes).")
-@click.option("--file-format", type=click.Choice(["parquet", "csv.gz"]), default="parquet",
-              show_default=True, help="File format of a benchmark set.")
+@click.option(
+    "--file-format",
+    type=click.Choice(["parquet", "csv.gz"]),
+    default="parquet",
+    show_default=True,
+    help="File format of a benchmark set.",
+)
 @roi_command
-def sample(opts: Options, out: Path | None, rows: int | None, seed: int | None, file_format: str) -> None:
+def sample(
+    opts: Options, out: Path | None, rows: int | None, seed: int | None, file_format: str
+) -> None:
     """Write the sample portfolio's input files (or a large benchmark set).
 
     \b
@@ -226,16 +285,27 @@ def _loads_frame(results: list[Any]) -> pl.DataFrame:
     return pl.DataFrame(
         [
             {
-                "connector": r.connector, "table": r.table, "files": r.files,
-                "unchanged_files": r.skipped_files, "rows_loaded": r.rows_loaded,
-                "rows_rejected": r.rows_rejected, "rows_replaced": r.rows_replaced,
+                "connector": r.connector,
+                "table": r.table,
+                "files": r.files,
+                "unchanged_files": r.skipped_files,
+                "rows_loaded": r.rows_loaded,
+                "rows_rejected": r.rows_rejected,
+                "rows_replaced": r.rows_replaced,
                 "load_id": r.load_id,
             }
             for r in results
         ],
-        schema={"connector": pl.String, "table": pl.String, "files": pl.Int64,
-                "unchanged_files": pl.Int64, "rows_loaded": pl.Int64, "rows_rejected": pl.Int64,
-                "rows_replaced": pl.Int64, "load_id": pl.String},
+        schema={
+            "connector": pl.String,
+            "table": pl.String,
+            "files": pl.Int64,
+            "unchanged_files": pl.Int64,
+            "rows_loaded": pl.Int64,
+            "rows_rejected": pl.Int64,
+            "rows_replaced": pl.Int64,
+            "load_id": pl.String,
+        },
     )
 
 
@@ -262,11 +332,17 @@ def load(opts: Options, names: tuple[str, ...]) -> None:
 @click.argument("connector_type", metavar="TYPE")
 @click.argument("path")
 @click.option("--name", default=None, help="Connector name for its cursor (default: TYPE:PATH).")
-@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
-              help="Connector option, e.g. --option provider=AWS (repeatable).")
+@click.option(
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Connector option, e.g. --option provider=AWS (repeatable).",
+)
 @roi_command
-def ingest(opts: Options, connector_type: str, path: str, name: str | None,
-           options: tuple[str, ...]) -> None:
+def ingest(
+    opts: Options, connector_type: str, path: str, name: str | None, options: tuple[str, ...]
+) -> None:
     """Load one file, folder or glob with a connector TYPE, without a TOML definition.
 
     \b
@@ -287,7 +363,9 @@ def ingest(opts: Options, connector_type: str, path: str, name: str | None,
         warehouse_path = opts.config().warehouse_path
     else:
         warehouse_path = root / "roi.duckdb"
-    result = pipeline.ingest(root, warehouse_path, connector_type, path, name, parsed, opts.progress)
+    result = pipeline.ingest(
+        root, warehouse_path, connector_type, path, name, parsed, opts.progress
+    )
     emit(opts, _loads_frame([result]))
 
 
@@ -304,17 +382,31 @@ def attribute(opts: Options, month: date | None) -> None:
     """
     config = opts.config()
     result = pipeline.attribute(config, opts.warehouse_path(config), month, opts.progress)
-    emit(opts, pl.DataFrame([{
-        "attribution_id": result.attribution_id, "months": len(result.months),
-        "cost_lines": result.lines, "allocated_rows": result.allocated_rows,
-        "conflicts": result.conflicts, "unallocated_amount": round(result.unallocated_amount, 2),
-    }]))
+    emit(
+        opts,
+        pl.DataFrame(
+            [
+                {
+                    "attribution_id": result.attribution_id,
+                    "months": len(result.months),
+                    "cost_lines": result.lines,
+                    "allocated_rows": result.allocated_rows,
+                    "conflicts": result.conflicts,
+                    "unallocated_amount": round(result.unallocated_amount, 2),
+                }
+            ]
+        ),
+    )
 
 
 @cli.command()
 @MONTH
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the reports (default: reports/out).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the reports (default: reports/out).",
+)
 @roi_command
 def run(opts: Options, month: date | None, out: Path | None) -> None:
     """The main job: load every connector, attribute cost, write the month's reports.
@@ -326,13 +418,20 @@ def run(opts: Options, month: date | None, out: Path | None) -> None:
     """
     config = opts.config()
     result = pipeline.run(config, opts.warehouse_path(config), month, out, opts.progress)
-    emit(opts, pl.DataFrame({"output": [str(p) for p in result.outputs]}, schema={"output": pl.String}))
+    emit(
+        opts,
+        pl.DataFrame({"output": [str(p) for p in result.outputs]}, schema={"output": pl.String}),
+    )
 
 
 @cli.command()
 @MONTH
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the report (default: reports/out).")
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the report (default: reports/out).",
+)
 @roi_command
 def report(opts: Options, month: date | None, out: Path | None) -> None:
     """Write the monthly finance report (HTML with charts) from the warehouse.
@@ -344,7 +443,9 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
     from roi.reporting import render_reports
 
     config = opts.config()
-    paths = render_reports(config, opts.warehouse_path(config), month, out, ("monthly_finance",), opts.progress)
+    paths = render_reports(
+        config, opts.warehouse_path(config), month, out, ("monthly_finance",), opts.progress
+    )
     emit(opts, pl.DataFrame({"output": [str(p) for p in paths]}, schema={"output": pl.String}))
 
 
@@ -355,8 +456,12 @@ def export() -> None:
 
 @export.command("excel")
 @MONTH
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Workbook to write (default: reports/out/executive_pack_<month>.xlsx).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Workbook to write (default: reports/out/executive_pack_<month>.xlsx).",
+)
 @roi_command
 def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
     """Write the Excel executive pack for a month.
@@ -368,10 +473,15 @@ def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
     from roi.reporting import render_reports
 
     config = opts.config()
-    folder = out.parent if out else None
-    paths = render_reports(config, opts.warehouse_path(config), month, folder, ("excel_pack",), opts.progress)
-    if out is not None:
-        paths = [p.replace(out) for p in paths[:1]]
+    paths = render_reports(
+        config,
+        opts.warehouse_path(config),
+        month,
+        None,
+        ("excel_pack",),
+        opts.progress,
+        out_file=out,
+    )
     emit(opts, pl.DataFrame({"output": [str(p) for p in paths]}, schema={"output": pl.String}))
 
 
@@ -405,13 +515,21 @@ def status(opts: Options) -> None:
 
         from roi.reporting.output import _plain
 
-        click.echo(json.dumps({
-            "warehouse": str(result.warehouse),
-            "schema_version": result.schema_version,
-            "sources": [{k: _plain(v) for k, v in r.items()} for r in result.sources.iter_rows(named=True)],
-            "tables": dict(zip(result.tables["table"], result.tables["rows"], strict=True)),
-            "last_attribution": result.last_attribution,
-        }, indent=2))
+        click.echo(
+            json.dumps(
+                {
+                    "warehouse": str(result.warehouse),
+                    "schema_version": result.schema_version,
+                    "sources": [
+                        {k: _plain(v) for k, v in r.items()}
+                        for r in result.sources.iter_rows(named=True)
+                    ],
+                    "tables": dict(zip(result.tables["table"], result.tables["rows"], strict=True)),
+                    "last_attribution": result.last_attribution,
+                },
+                indent=2,
+            )
+        )
         return
     emit(opts, result.sources)
     if opts.fmt == "table":
@@ -419,8 +537,10 @@ def status(opts: Options) -> None:
         emit(opts, result.tables)
         if result.last_attribution:
             a = result.last_attribution
-            click.echo(f"\nlast attribution {a['attribution_id']} at {a['finished_at']}: "
-                       f"{a['cost_lines']:,} cost lines, {a['conflicts']} conflict(s)")
+            click.echo(
+                f"\nlast attribution {a['attribution_id']} at {a['finished_at']}: "
+                f"{a['cost_lines']:,} cost lines, {a['conflicts']} conflict(s)"
+            )
 
 
 def main() -> None:

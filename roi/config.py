@@ -230,7 +230,9 @@ def _env_overrides(
             allowed = ", ".join(
                 f"ROI__{s.upper()}__{k.upper()}" for s, keys in PROJECT_KEYS.items() for k in keys
             )
-            raise ConfigError(f"environment variable {var} overrides no roi.toml key; allowed: {allowed}")
+            raise ConfigError(
+                f"environment variable {var} overrides no roi.toml key; allowed: {allowed}"
+            )
         try:
             value: Any = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
@@ -254,25 +256,35 @@ def _project_sections(
     fin = data.get("finance", {})
     _check_keys(path, "[finance] ", fin, PROJECT_KEYS["finance"])
     project = ProjectSettings(
-        name=_typed(at("project.name"), "project.name", proj.get("name", ProjectSettings.name), str),
-        currency=_typed(at("project.currency"), "project.currency", proj.get("currency", "USD"), str),
+        name=_typed(
+            at("project.name"), "project.name", proj.get("name", ProjectSettings.name), str
+        ),
+        currency=_typed(
+            at("project.currency"), "project.currency", proj.get("currency", "USD"), str
+        ),
         warehouse=_typed(
             at("project.warehouse"), "project.warehouse", proj.get("warehouse", "roi.duckdb"), str
         ),
         reports_out=_typed(
-            at("project.reports_out"), "project.reports_out",
-            proj.get("reports_out", "reports/out"), str,
+            at("project.reports_out"),
+            "project.reports_out",
+            proj.get("reports_out", "reports/out"),
+            str,
         ),
     )
     attribution = AttributionSettings(
         month_basis=_choice(
-            at("attribution.month_basis"), "attribution.month_basis",
-            attr.get("month_basis", "billing_period"), MONTH_BASES,
+            at("attribution.month_basis"),
+            "attribution.month_basis",
+            attr.get("month_basis", "billing_period"),
+            MONTH_BASES,
         ),
     )
     rate = _typed(
-        at("finance.discount_rate"), "finance.discount_rate",
-        fin.get("discount_rate", 0.10), (int, float),
+        at("finance.discount_rate"),
+        "finance.discount_rate",
+        fin.get("discount_rate", 0.10),
+        (int, float),
     )
     if not 0 <= rate < 1:
         raise ConfigError(

@@ -52,7 +52,8 @@ def ingest(
     """
     if connector_type not in connector_types():
         raise ConfigError(
-            f"unknown connector type {connector_type!r}; allowed values: {', '.join(connector_types())}"
+            f"unknown connector type {connector_type!r}; "
+            f"allowed values: {', '.join(connector_types())}"
         )
     config = ConnectorConfig(
         name=name or f"{connector_type}:{path}",
@@ -160,23 +161,23 @@ def status(warehouse_path: Path) -> Status:
     return Status(warehouse_path, version, tables, sources, last_attribution)
 
 
-# Per target table, the column that says how fresh its data is.
+# Per target table, the last day its data covers (period ends are exclusive).
 _FRESHNESS = {
-    "cost_lines": "charge_period_end",
-    "inference_usage": "ts",
-    "gpu_usage": "interval_end",
-    "kpi_values": "period_end",
-    "model_metrics": "ts",
+    "cost_lines": "max(t.charge_period_end) - INTERVAL 1 SECOND",
+    "inference_usage": "max(t.ts)",
+    "gpu_usage": "max(t.interval_end) - INTERVAL 1 SECOND",
+    "kpi_values": "max(t.period_end) - INTERVAL 1 DAY",
+    "model_metrics": "max(t.ts)",
 }
 
 
 def _coverage(con: warehouse.Connection) -> pl.DataFrame:
-    """Per connector: the latest data time it has loaded (from the rows of its loads)."""
+    """Per connector: the last day its loaded rows cover."""
     parts = []
-    for table, column in _FRESHNESS.items():
+    for table, last in _FRESHNESS.items():
         parts.append(
-            f"""SELECT l.connector, max(t.{column})::VARCHAR AS data_until
+            f"""SELECT l.connector, ({last})::DATE::VARCHAR AS data_through
                 FROM {table} t JOIN _loads l ON l.load_id = t._load_id GROUP BY l.connector"""
         )
     frame = warehouse.fetch_frame(con, " UNION ALL ".join(parts))
-    return frame.group_by("connector").agg(pl.col("data_until").max())
+    return frame.group_by("connector").agg(pl.col("data_through").max())

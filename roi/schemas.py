@@ -19,13 +19,24 @@ def _required(*names: str) -> dict[str, pa.Column]:
     return {n: pa.Column(nullable=False, required=True) for n in names}
 
 
-def _period_order(start: str, end: str, strict: bool) -> pa.Check:
-    def check(data: pa.PolarsData) -> pl.LazyFrame:
-        cmp = pl.col(end) > pl.col(start) if strict else pl.col(end) >= pl.col(start)
-        return data.lazyframe.select(cmp | pl.col(start).is_null() | pl.col(end).is_null())
+# Row-level checks across columns: their message → the column a reject names.
+ROW_CHECK_COLUMNS: dict[str, str] = {}
 
-    op = ">" if strict else ">="
-    return pa.Check(check, name=f"{end} {op} {start}", error=f"{end} must be {op} {start}")
+
+def row_check(column: str, rule: pl.Expr, message: str) -> pa.Check:
+    """A dataframe check that fails the rows where `rule` is false, blaming `column`."""
+    ROW_CHECK_COLUMNS[message] = column
+
+    def check(data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(rule.fill_null(True))
+
+    return pa.Check(check, name=message, error=message)
+
+
+def _period_order(start: str, end: str, strict: bool) -> pa.Check:
+    rule = pl.col(end) > pl.col(start) if strict else pl.col(end) >= pl.col(start)
+    op = "after" if strict else "at or after"
+    return row_check(end, rule, f"{end} must be {op} {start}")
 
 
 COST_LINES = pa.DataFrameSchema(
@@ -66,10 +77,10 @@ INFERENCE_USAGE = pa.DataFrameSchema(
         "cost": pa.Column(nullable=True, checks=pa.Check.ge(0)),
     },
     checks=[
-        pa.Check(
-            lambda d: d.lazyframe.select(pl.col("cached_input_tokens") <= pl.col("input_tokens")),
-            name="cached_input_tokens <= input_tokens",
-            error="cached input tokens exceed input tokens (they are part of input)",
+        row_check(
+            "cached_input_tokens",
+            pl.col("cached_input_tokens") + pl.col("cache_write_tokens") <= pl.col("input_tokens"),
+            "cached and cache-write tokens exceed input tokens (they are part of it)",
         )
     ],
     name="inference_usage",
@@ -116,6 +127,26 @@ SCHEMAS: dict[str, pa.DataFrameSchema] = {
 }
 
 
+def check_reason(check: str | None) -> str:
+    """A pandera check name as a sentence a user can act on."""
+    if check is None:
+        return "failed validation"
+    if check == "not_nullable":
+        return "required value is missing"
+    if check.startswith("isin("):
+        return "not an allowed value; allowed: " + check[len("isin(") : -1]
+    if check.startswith("str_matches("):
+        return "wrong format; expected " + check[len("str_matches(") : -1]
+    if check.startswith("greater_than_or_equal_to("):
+        return "must be at least " + check[len("greater_than_or_equal_to(") : -1]
+    if check.startswith("in_range("):
+        low, high = check[len("in_range(") : -1].split(",")
+        return f"must be between {low.strip()} and {high.strip()}"
+    if check == "column_in_dataframe":
+        return "column is missing from the file"
+    return check
+
+
 def validate(table: str, frame: pl.DataFrame) -> pl.DataFrame:
     """Validate a parsed batch lazily; return reject records (empty when every row passes).
 
@@ -137,10 +168,15 @@ def validate(table: str, frame: pl.DataFrame) -> pl.DataFrame:
             .select(
                 pl.col("source_file").fill_null(frame.get_column("source_file").first()),
                 pl.col("source_row"),
-                pl.col("column").cast(pl.String),
+                pl.when(pl.col("column").cast(pl.String) == table)
+                .then(pl.col("check").cast(pl.String).replace(ROW_CHECK_COLUMNS))
+                .otherwise(pl.col("column").cast(pl.String))
+                .alias("column"),
                 pl.col("failure_case").cast(pl.String).alias("value"),
-                (pl.lit("failed check ") + pl.col("check").cast(pl.String)).alias("reason"),
+                pl.col("check").cast(pl.String).alias("reason"),
             )
         )
-        return pl.DataFrame(failures.cast(REJECT_COLUMNS))  # type: ignore[arg-type]
+        reasons = {c: check_reason(c) for c in failures["reason"].unique().to_list()}
+        failures = failures.with_columns(pl.col("reason").replace(reasons))
+        return pl.DataFrame(failures.cast(dict(REJECT_COLUMNS)))
     return pl.DataFrame(schema=REJECT_COLUMNS)

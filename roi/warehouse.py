@@ -30,7 +30,8 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         "core tables",
         f"""
         CREATE TABLE _loads (
-            load_id VARCHAR PRIMARY KEY, connector VARCHAR NOT NULL, connector_type VARCHAR NOT NULL,
+            load_id VARCHAR PRIMARY KEY, connector VARCHAR NOT NULL,
+            connector_type VARCHAR NOT NULL,
             target_table VARCHAR NOT NULL, started_at TIMESTAMPTZ NOT NULL,
             finished_at TIMESTAMPTZ NOT NULL, status VARCHAR NOT NULL,
             rows_extracted BIGINT NOT NULL, rows_loaded BIGINT NOT NULL,

@@ -11,8 +11,17 @@ from typing import Any
 from roi import warehouse
 
 TABLES = (
-    "cost_lines", "inference_usage", "gpu_usage", "kpi_values", "model_metrics", "_loads",
-    "_state", "_rejects", "allocated_costs", "attribution_conflicts", "unallocated_costs",
+    "cost_lines",
+    "inference_usage",
+    "gpu_usage",
+    "kpi_values",
+    "model_metrics",
+    "_loads",
+    "_state",
+    "_rejects",
+    "allocated_costs",
+    "attribution_conflicts",
+    "unallocated_costs",
 )
 
 
@@ -27,11 +36,15 @@ def snapshot(path: Path) -> dict[str, tuple[Any, ...]]:
         }
 
 
-def roi_cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+def roi_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
     """Run the installed `roi` entry point in a subprocess (python -m roi)."""
     return subprocess.run(
         [sys.executable, "-m", "roi", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
         env={**os.environ, **(env or {})},
     )

@@ -23,15 +23,13 @@ def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     with warehouse.open_warehouse(path) as con:
         with pytest.raises(RuntimeError), warehouse.transaction(con):
-            warehouse.execute(
-                con, "INSERT INTO _state VALUES ('c', '{}', 'l', now())"
-            )
+            warehouse.execute(con, "INSERT INTO _state VALUES ('c', '{}', 'l', now())")
             raise RuntimeError("boom")
         assert warehouse.fetch_one(con, "SELECT count(*) FROM _state")[0] == 0
 
 
 def test_reader_needs_an_existing_roi_warehouse(tmp_path: Path) -> None:
-    with pytest.raises(WarehouseError, match="no warehouse at .*run `roi load`"):
+    with pytest.raises(WarehouseError, match=r"no warehouse at .*run `roi load`"):
         warehouse.connect(tmp_path / "missing.duckdb", read_only=True)
     junk = tmp_path / "junk.duckdb"
     junk.write_text("not a database")
@@ -42,6 +40,8 @@ def test_reader_needs_an_existing_roi_warehouse(tmp_path: Path) -> None:
 def test_read_only_connection_refuses_writes(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     warehouse.connect(path).close()
-    with warehouse.open_warehouse(path, read_only=True) as con:
-        with pytest.raises(Exception, match="read-only"):
-            warehouse.run_user_query(con, "DELETE FROM _state")
+    with (
+        warehouse.open_warehouse(path, read_only=True) as con,
+        pytest.raises(Exception, match="read-only"),
+    ):
+        warehouse.run_user_query(con, "DELETE FROM _state")

@@ -99,7 +99,9 @@ def _selector_exprs(model: ModelConfig) -> list[tuple[str, pl.Expr]]:
             (
                 "tag",
                 pl.any_horizontal(
-                    pl.col(_tag_column(k)).is_in([v.strip().lower() for v in values]).fill_null(False)
+                    pl.col(_tag_column(k))
+                    .is_in([v.strip().lower() for v in values])
+                    .fill_null(False)
                     for k, values in sel.tags.items()
                 ),
             )
@@ -142,7 +144,12 @@ def assign_models(lines: pl.DataFrame, models: tuple[ModelConfig, ...]) -> pl.Da
     return frame.with_columns(
         model_id=best.list.get(2, null_on_oob=True).fill_null(UNALLOCATED),
         rule_id=pl.when(pl.col("_matches").list.len() > 0)
-        .then(pl.concat_str([best.list.get(2, null_on_oob=True), best.list.get(3, null_on_oob=True)], separator=":"))
+        .then(
+            pl.concat_str(
+                [best.list.get(2, null_on_oob=True), best.list.get(3, null_on_oob=True)],
+                separator=":",
+            )
+        )
         .otherwise(pl.lit(UNMATCHED_RULE)),
         basis=pl.when(pl.col("_matches").list.len() > 0)
         .then(pl.lit("direct"))
@@ -164,7 +171,11 @@ def unallocated_detail(assigned: pl.DataFrame, tag_keys: list[str]) -> pl.DataFr
     )
     reason = (
         pl.when(pl.col("charge_category").is_in(NOT_A_RESOURCE))
-        .then(pl.lit("not a resource charge (") + pl.col("charge_category").str.to_lowercase() + pl.lit(")"))
+        .then(
+            pl.lit("not a resource charge (")
+            + pl.col("charge_category").str.to_lowercase()
+            + pl.lit(")")
+        )
         .when(pl.col("commitment_discount_status") == "Unused")
         .then(pl.lit("unused commitment"))
         .when(tagged_for_model)
@@ -176,7 +187,9 @@ def unallocated_detail(assigned: pl.DataFrame, tag_keys: list[str]) -> pl.DataFr
     return (
         assigned.filter(pl.col("model_id") == UNALLOCATED)
         .with_columns(reason=reason)
-        .group_by("month", "provider", "service_name", "resource_id", "cost_type", "reason", "currency")
+        .group_by(
+            "month", "provider", "service_name", "resource_id", "cost_type", "reason", "currency"
+        )
         .agg(pl.col("amount").sum(), pl.col("line_count").sum().cast(pl.Int64))
     )
 
@@ -218,7 +231,9 @@ def attribute_costs(
     groups = line_groups(con, tag_keys, settings, month).with_columns(cost_type_expr())
     assigned = assign_models(groups, models)
     allocated = (
-        assigned.group_by("month", "model_id", "cost_type", "basis", "rule_id", "provider", "currency")
+        assigned.group_by(
+            "month", "model_id", "cost_type", "basis", "rule_id", "provider", "currency"
+        )
         .agg(
             pl.col("amount").sum(),
             pl.col("billed_amount").sum(),
@@ -258,8 +273,12 @@ def attribute_costs(
             con,
             "INSERT INTO _attributions VALUES (?, ?, ?, ?, ?, ?)",
             [
-                attribution_id, started, datetime.now(UTC),
-                json.dumps([m.isoformat() for m in months]), lines, json.dumps(load_ids),
+                attribution_id,
+                started,
+                datetime.now(UTC),
+                json.dumps([m.isoformat() for m in months]),
+                lines,
+                json.dumps(load_ids),
             ],
         )
     unallocated = allocated.filter(pl.col("model_id") == UNALLOCATED)["amount"].sum()

@@ -13,9 +13,14 @@ def register(cls: type[Connector]) -> type[Connector]:
     return cls
 
 
+_BUILTIN_LOADED = False
+
+
 def _load_builtin() -> None:
-    if _REGISTRY:
+    global _BUILTIN_LOADED
+    if _BUILTIN_LOADED:
         return
+    _BUILTIN_LOADED = True
     from roi.connectors import (  # noqa: F401  (imports register the types)
         ab_tests,
         dcgm,

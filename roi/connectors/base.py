@@ -85,7 +85,7 @@ class Connector(ABC):
 def changed_files(
     files: list[Path], state: Mapping[str, Any] | None, relative: Callable[[Path], str]
 ) -> tuple[list[Path], dict[str, str]]:
-    """Files whose content differs from the fingerprints in `state["files"]`, and all new fingerprints."""
+    """Files whose fingerprint differs from `state["files"]`, and every file's fingerprint."""
     known: Mapping[str, str] = (state or {}).get("files", {})
     fingerprints = {relative(p): file_digest(p) for p in files}
     changed = [p for p in files if known.get(relative(p)) != fingerprints[relative(p)]]

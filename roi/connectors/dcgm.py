@@ -84,12 +84,14 @@ def series_rows(body: Any, relative: str) -> list[dict[str, Any]]:
         status = body.get("status") if isinstance(body, dict) else type(body).__name__
         error = body.get("error") if isinstance(body, dict) else None
         raise SourceError(
-            f"{relative}: Prometheus response status is {status!r} (error {error!r}); re-run the query"
+            f"{relative}: Prometheus response status is {status!r} (error {error!r}); "
+            "re-run the query"
         )
     data = body.get("data") or {}
     if data.get("resultType") != "matrix":
         raise SourceError(
-            f"{relative}: resultType {data.get('resultType')!r}; save a query_range (matrix) response"
+            f"{relative}: resultType {data.get('resultType')!r}; "
+            "save a query_range (matrix) response"
         )
     rows: list[dict[str, Any]] = []
     for series in data.get("result", []):
@@ -114,18 +116,18 @@ def series_rows(body: Any, relative: str) -> list[dict[str, Any]]:
     return rows
 
 
-ROW_SCHEMA = {
-    "metric": pl.String,
-    "gpu_uuid": pl.String,
-    "gpu_index": pl.String,
-    "gpu_model": pl.String,
-    "node": pl.String,
-    "pod": pl.String,
-    "namespace": pl.String,
+ROW_SCHEMA: dict[str, pl.DataType] = {
+    "metric": pl.String(),
+    "gpu_uuid": pl.String(),
+    "gpu_index": pl.String(),
+    "gpu_model": pl.String(),
+    "node": pl.String(),
+    "pod": pl.String(),
+    "namespace": pl.String(),
     "labels": TAGS_DTYPE,
-    "source_file": pl.String,
-    "ts": pl.Float64,
-    "value": pl.String,
+    "source_file": pl.String(),
+    "ts": pl.Float64(),
+    "value": pl.String(),
 }
 
 

@@ -1,4 +1,6 @@
-"""Business KPIs as a long CSV (`kpi,period_start,period_end,model_id,segment,value,unit`) → `kpi_values`.
+"""Business KPIs as a long CSV → `kpi_values`.
+
+Header: `kpi,period_start,period_end,model_id,segment,value,unit`.
 
 `period_end` is exclusive (the first day of the next period), like FOCUS periods. Optional
 columns: `n`, `std_dev`, `experiment_id`. An empty `model_id` is a company-level KPI and an

@@ -47,14 +47,13 @@ class KpiExcel(FileConnector):
         ws = wb[sheet_name]
         where = f"{relative}#{sheet_name}"
         header: list[Any] | None = None
-        header_row = 0
         rows: list[dict[str, Any]] = []
         rejects: list[dict[str, Any]] = []
         for r, values in enumerate(ws.iter_rows(values_only=True), 1):
             cells = list(values)
             if header is None:
                 if cells and isinstance(cells[0], str) and cells[0].strip().lower() == "kpi":
-                    header, header_row = cells, r
+                    header = cells
                 continue
             kpi = cells[0] if cells else None
             if kpi is None or str(kpi).strip() == "" or str(kpi).strip().lower() == "total":

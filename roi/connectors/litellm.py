@@ -36,7 +36,7 @@ REQUIRED_SOURCE = (
 
 
 def _tag_map(col: str) -> pl.Expr:
-    """`["feature:x","env:prod","beta"]` → [{key: feature, value: x}, ..., {key: beta, value: true}]."""
+    """`["feature:x","beta"]` → [{key: feature, value: x}, {key: beta, value: true}]."""
     items = pl.col(col).str.json_decode(pl.List(pl.String))
     return items.list.eval(
         pl.struct(
@@ -118,7 +118,7 @@ class LiteLLMSpendLogs(FileConnector):
             cost_source=pl.lit("reported"),
             price_version=pl.lit(None, pl.String),
             source_file=pl.lit(relative),
-            source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+            source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
         )
         parsed = parse_columns(frame, KINDS, required=("request_id", "ts", "model"))
         return Batch(parsed.frame, parsed.rejects)

@@ -221,7 +221,7 @@ class _PartitionWriter(_Writer):
 def _checked(
     batch: Batch, table: str, config: ConnectorConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Validate one batch; return (rows to write, rejects). Raise when the connector fails on rejects."""
+    """Validate one batch; return (rows to write, rejects), or raise when rejects fail the load."""
     frame = batch.frame
     rejects = batch.rejects
     if frame.height:
@@ -274,7 +274,9 @@ def load_connector(
                 writer.add(frame)
         written, replaced, stale = writer.finish()
         rejects = pl.concat(rejected)
-        rejected_rows = rejects.select("source_file", "source_row").n_unique() if rejects.height else 0
+        rejected_rows = (
+            rejects.select("source_file", "source_row").n_unique() if rejects.height else 0
+        )
         if rejects.height:
             rows = rejects.with_columns(
                 load_id=pl.lit(load_id), connector=pl.lit(config.name), rejected_at=pl.lit(started)
@@ -308,9 +310,7 @@ def load_connector(
         for hook in before_commit_hooks:
             hook()
     if rejected_rows:
-        progress.info(
-            f"{config.name}: skipped {rejected_rows} rejected row(s); see table _rejects"
-        )
+        progress.info(f"{config.name}: skipped {rejected_rows} rejected row(s); see table _rejects")
     for part in stale:
         progress.info(f"{config.name}: kept the stored data for {part}")
     progress.info(

@@ -81,11 +81,13 @@ class NvidiaSmiCsv(FileConnector):
             required=("interval_start", "gpu_uuid"),
         )
         out = parsed.frame.sort("gpu_uuid", "interval_start").with_columns(
-            _gap=(pl.col("interval_start").shift(-1).over("gpu_uuid") - pl.col("interval_start"))
-            .dt.total_seconds()
+            _gap=(
+                pl.col("interval_start").shift(-1).over("gpu_uuid") - pl.col("interval_start")
+            ).dt.total_seconds()
         )
-        median = out.select(pl.col("_gap").median()).item()
-        step = int(self.option("interval_seconds", median or 60))
+        # The sampling interval (-l N): a low quantile, so nights the host was off do not count.
+        typical = out.select(pl.col("_gap").quantile(0.25, "lower")).item()
+        step = int(self.option("interval_seconds", typical or 60))
         # A sample covers the time to the next one, unless the log stopped (the host was off).
         covered = (
             pl.when(pl.col("_gap").is_not_null() & (pl.col("_gap") <= 2 * step))

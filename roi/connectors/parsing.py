@@ -19,12 +19,12 @@ from roi.errors import SourceError
 
 # Placeholders real exports use for "no value" (FOCUS sample: NULL; spec examples: null).
 NULL_TOKENS = ("", "NULL", "null", "Null", "N/A", "[N/A]")
-REJECT_COLUMNS = {
-    "source_file": pl.String,
-    "source_row": pl.Int64,
-    "column": pl.String,
-    "value": pl.String,
-    "reason": pl.String,
+REJECT_COLUMNS: dict[str, pl.DataType] = {
+    "source_file": pl.String(),
+    "source_row": pl.Int64(),
+    "column": pl.String(),
+    "value": pl.String(),
+    "reason": pl.String(),
 }
 MONEY = pl.Decimal(38, 10)
 
@@ -257,7 +257,7 @@ TAGS_DTYPE = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
 
 
 def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> pl.DataFrame:
-    """Parse a JSON tag column once per distinct value into a key/value list (keys trimmed, lower-cased).
+    """Parse a JSON tag column once per distinct value into key/value lists (keys trimmed, lower).
 
     Values that are not JSON objects keep their text under the key `__unparsed__`, so untrusted
     text is carried, never interpreted.

@@ -13,7 +13,9 @@ from roi.reporting.figures import monthly_figures
 from roi.reporting.html import render_html
 
 DEFAULT_REPORTS = (
-    ReportConfig("monthly_finance", "monthly_finance", "ML portfolio: monthly cost report", Path("<default>")),
+    ReportConfig(
+        "monthly_finance", "monthly_finance", "ML portfolio: monthly cost report", Path("<default>")
+    ),
     ReportConfig("executive_pack", "excel_pack", "ML portfolio: executive pack", Path("<default>")),
 )
 
@@ -31,8 +33,12 @@ def render_reports(
     out_dir: Path | None = None,
     kinds: tuple[str, ...] = ("monthly_finance", "excel_pack"),
     progress: Progress = SILENT,
+    out_file: Path | None = None,
 ) -> list[Path]:
-    """Render the project's reports (of the given kinds) for one month; return the files written."""
+    """Render the project's reports (of the given kinds) for one month; return the files written.
+
+    `out_file` names the file of a single report instead of `<out>/<report>_<month>.<ext>`.
+    """
     out = out_dir or project.reports_out
     reports = [r for r in (project.reports or DEFAULT_REPORTS) if r.kind in kinds]
     written: list[Path] = []
@@ -45,7 +51,7 @@ def render_reports(
                 trend_months=int(report.options.get("trend_months", 12)),
                 top_unallocated=int(report.options.get("top_unallocated", 10)),
             )
-            path = report_path(out, report, figures.month)
+            path = out_file if out_file is not None else report_path(out, report, figures.month)
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(path.name + ".tmp")
             if report.kind == "excel_pack":

@@ -31,18 +31,23 @@ def trend_chart(figures: MonthlyFigures) -> alt.Chart:
         pl.col("amount").cast(pl.Float64).round(2).alias("amount"),
     )
     values: list[dict[str, Any]] = data.to_dicts()
-    return (
-        alt.Chart(alt.Data(values=values))
+    chart: alt.Chart = (
+        alt.Chart(alt.Data(values=values))  # type: ignore[no-untyped-call]
         .mark_bar()
         .encode(
             x=alt.X("month:O", title=None),
-            y=alt.Y("sum(amount):Q", title=f"Effective cost ({figures.currency})", axis=alt.Axis(format=",.0f")),
+            y=alt.Y(
+                "sum(amount):Q",
+                title=f"Effective cost ({figures.currency})",
+                axis=alt.Axis(format=",.0f"),
+            ),
             color=alt.Color("model:N", title="Model", scale=alt.Scale(scheme="tableau20")),
             order=alt.Order("model:N"),
             tooltip=["month:O", "model:N", alt.Tooltip("amount:Q", format=",.2f")],
         )
         .properties(width=640, height=300, title="Cost per model, by month")
     )
+    return chart
 
 
 def model_chart(figures: MonthlyFigures) -> alt.Chart:
@@ -53,19 +58,28 @@ def model_chart(figures: MonthlyFigures) -> alt.Chart:
         .alias("model"),
         pl.col("amount").cast(pl.Float64).round(2).alias("amount"),
     )
-    return (
-        alt.Chart(alt.Data(values=data.to_dicts()))
+    chart: alt.Chart = (
+        alt.Chart(alt.Data(values=data.to_dicts()))  # type: ignore[no-untyped-call]
         .mark_bar()
         .encode(
             y=alt.Y("model:N", sort="-x", title=None),
-            x=alt.X("amount:Q", title=f"Effective cost ({figures.currency})", axis=alt.Axis(format=",.0f")),
+            x=alt.X(
+                "amount:Q",
+                title=f"Effective cost ({figures.currency})",
+                axis=alt.Axis(format=",.0f"),
+            ),
             color=alt.condition(
                 alt.datum.model == UNALLOCATED_LABEL, alt.value("#bab0ac"), alt.value("#4c78a8")
             ),
             tooltip=["model:N", alt.Tooltip("amount:Q", format=",.2f")],
         )
-        .properties(width=640, height=max(120, 22 * data.height), title=f"Cost per model, {figures.month:%B %Y}")
+        .properties(
+            width=640,
+            height=max(120, 22 * data.height),
+            title=f"Cost per model, {figures.month:%B %Y}",
+        )
     )
+    return chart
 
 
 def to_svg(chart: alt.Chart) -> str:

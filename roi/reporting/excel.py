@@ -8,7 +8,6 @@ string cells, never as formulas, whatever it starts with.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from io import BytesIO
 from typing import Any
@@ -23,7 +22,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from roi.reporting.charts import to_png, trend_chart
 from roi.reporting.figures import MonthlyFigures
 
-MONEY_FORMAT = '#,##0.00;[Red](#,##0.00)'
+MONEY_FORMAT = "#,##0.00;[Red](#,##0.00)"
 HEADER_FILL = PatternFill("solid", fgColor="DCE3EE")
 BOLD = Font(bold=True)
 
@@ -75,9 +74,17 @@ def _label(model_id: str, name: Any) -> str:
 def _cost_by_model(wb: Workbook, f: MonthlyFigures) -> tuple[str, str, str]:
     """Write the sheet; return cell refs of (allocated total, unallocated, idle)."""
     ws = wb.create_sheet("Cost by model")
-    titles = ["Model id", "Model", "Owner", "Business unit", "Stage",
-              *[c.replace("_", " ").capitalize() for c in f.cost_types],
-              f"Total ({f.currency})", "Previous month", "Change"]
+    titles = [
+        "Model id",
+        "Model",
+        "Owner",
+        "Business unit",
+        "Stage",
+        *[c.replace("_", " ").capitalize() for c in f.cost_types],
+        f"Total ({f.currency})",
+        "Previous month",
+        "Change",
+    ]
     _header(ws, 1, titles)
     first_cost = 6
     total_col = first_cost + len(f.cost_types)
@@ -128,7 +135,7 @@ def _summary(ws: Worksheet, f: MonthlyFigures, title: str, refs: tuple[str, str,
     put(ws, 2, 1, f"{f.project_name}: {f.month:%B %Y}")
     put(ws, 3, 1, "Amounts in " + f.currency + "; effective (amortized) cost unless marked billed.")
     rows: list[tuple[str, Any, str | None]] = [
-        ("Month", datetime(f.month.year, f.month.month, 1), "mmmm yyyy"),
+        ("Month", f.month, "mmmm yyyy"),
         ("Source total: effective cost in cost_lines", f.source_total, MONEY_FORMAT),
         ("Billed cost (invoices)", f.billed_total, MONEY_FORMAT),
         ("Allocated to models", f"={allocated}", MONEY_FORMAT),
@@ -137,8 +144,12 @@ def _summary(ws: Worksheet, f: MonthlyFigures, title: str, refs: tuple[str, str,
         ("Attributed total", "=B9+B10+B11", MONEY_FORMAT),
         ("Difference to source total (must be 0.00)", "=ROUND(B12-B7,2)", MONEY_FORMAT),
         ("Unallocated share", "=IF(B7=0,0,B10/B7)", "0.0%"),
-        ("Previous month total", f.previous_total if f.previous_total is not None else "", MONEY_FORMAT),
-        ("Change vs previous month", "=IF(B15=\"\",\"\",B12-B15)", MONEY_FORMAT),
+        (
+            "Previous month total",
+            f.previous_total if f.previous_total is not None else "",
+            MONEY_FORMAT,
+        ),
+        ("Change vs previous month", '=IF(B15="","",B12-B15)', MONEY_FORMAT),
     ]
     for i, (label, value, fmt) in enumerate(rows, 6):
         put(ws, i, 1, label)
@@ -164,7 +175,8 @@ def _summary(ws: Worksheet, f: MonthlyFigures, title: str, refs: tuple[str, str,
 def _trend(ws: Worksheet, f: MonthlyFigures) -> None:
     months = sorted(f.trend["month"].unique().to_list())
     models = (
-        f.trend.group_by("model_id", "model_name").agg(pl.col("amount").sum())
+        f.trend.group_by("model_id", "model_name")
+        .agg(pl.col("amount").sum())
         .with_columns(other=pl.col("model_id").str.starts_with("__"))
         .sort(["other", "amount"], descending=[False, True])
     )
@@ -188,8 +200,12 @@ def _trend(ws: Worksheet, f: MonthlyFigures) -> None:
     _widths(ws, [32] + [13] * (len(months) + 1))
 
 
-def _frame_sheet(ws: Worksheet, frame: pl.DataFrame, columns: list[tuple[str, str, str | None]],
-                 widths: list[int]) -> None:
+def _frame_sheet(
+    ws: Worksheet,
+    frame: pl.DataFrame,
+    columns: list[tuple[str, str, str | None]],
+    widths: list[int],
+) -> None:
     _header(ws, 1, [title for _, title, _ in columns])
     for r, row in enumerate(frame.iter_rows(named=True), 2):
         for c, (name, _, fmt) in enumerate(columns, 1):
@@ -213,24 +229,38 @@ def build_workbook(f: MonthlyFigures, title: str) -> Workbook:
     _frame_sheet(
         wb.create_sheet("Unallocated"),
         f.unallocated_top,
-        [("provider", "Provider", None), ("service_name", "Service", None),
-         ("resource_id", "Resource", None), ("reason", "Why unallocated", None),
-         ("amount", f"Cost ({f.currency})", MONEY_FORMAT), ("lines", "Lines", "#,##0")],
+        [
+            ("provider", "Provider", None),
+            ("service_name", "Service", None),
+            ("resource_id", "Resource", None),
+            ("reason", "Why unallocated", None),
+            ("amount", f"Cost ({f.currency})", MONEY_FORMAT),
+            ("lines", "Lines", "#,##0"),
+        ],
         [12, 30, 70, 34, 14, 10],
     )
     _frame_sheet(
         wb.create_sheet("Conflicts"),
         f.conflicts,
-        [("provider", "Provider", None), ("resource_id", "Resource", None),
-         ("matched_models", "Matched by", None), ("chosen_model", "Counted for", None),
-         ("amount", f"Cost ({f.currency})", MONEY_FORMAT), ("lines", "Lines", "#,##0")],
+        [
+            ("provider", "Provider", None),
+            ("resource_id", "Resource", None),
+            ("matched_models", "Matched by", None),
+            ("chosen_model", "Counted for", None),
+            ("amount", f"Cost ({f.currency})", MONEY_FORMAT),
+            ("lines", "Lines", "#,##0"),
+        ],
         [12, 70, 40, 24, 14, 10],
     )
     _frame_sheet(
         wb.create_sheet("Lineage"),
         f.source_files,
-        [("source_file", "Source file", None), ("load_id", "Load id", None),
-         ("lines", "Lines", "#,##0"), ("effective_cost", f"Effective ({f.currency})", MONEY_FORMAT)],
+        [
+            ("source_file", "Source file", None),
+            ("load_id", "Load id", None),
+            ("lines", "Lines", "#,##0"),
+            ("effective_cost", f"Effective ({f.currency})", MONEY_FORMAT),
+        ],
         [90, 36, 10, 16],
     )
     for ws in wb.worksheets:

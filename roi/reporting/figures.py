@@ -67,11 +67,17 @@ def _dec(value: object) -> Decimal:
 
 def attributed_months(con: Connection) -> list[date]:
     """Months present in `allocated_costs`, oldest first."""
-    return [r[0] for r in warehouse.fetch_all(con, "SELECT DISTINCT month FROM allocated_costs ORDER BY 1")]
+    return [
+        r[0]
+        for r in warehouse.fetch_all(con, "SELECT DISTINCT month FROM allocated_costs ORDER BY 1")
+    ]
 
 
 def monthly_figures(
-    con: Connection, project: ProjectConfig, month: date | None = None, trend_months: int = 12,
+    con: Connection,
+    project: ProjectConfig,
+    month: date | None = None,
+    trend_months: int = 12,
     top_unallocated: int = 10,
 ) -> MonthlyFigures:
     """Read one month's figures (default: the latest attributed month).
@@ -202,11 +208,20 @@ def monthly_figures(
 
 
 COST_TYPE_ORDER = (
-    "gpu", "ai_service", "cloud", "commitment", "commitment_unused", "credit", "tax", "adjustment",
+    "gpu",
+    "ai_service",
+    "cloud",
+    "commitment",
+    "commitment_unused",
+    "credit",
+    "tax",
+    "adjustment",
 )
 
 
-def _by_model(con: Connection, month: date, previous: date | None) -> tuple[pl.DataFrame, list[str]]:
+def _by_model(
+    con: Connection, month: date, previous: date | None
+) -> tuple[pl.DataFrame, list[str]]:
     """One row per model (portfolio models first, then unallocated): amount by cost type."""
     rows = warehouse.fetch_frame(
         con,
@@ -237,7 +252,9 @@ def _by_model(con: Connection, month: date, previous: date | None) -> tuple[pl.D
         else pl.DataFrame({"model_id": []}, schema={"model_id": pl.String})
     )
     wide = wide.with_columns(
-        pl.col(c).cast(money).fill_null(Decimal(0)) if c in wide.columns else pl.lit(Decimal(0), money).alias(c)
+        pl.col(c).cast(money).fill_null(Decimal(0))
+        if c in wide.columns
+        else pl.lit(Decimal(0), money).alias(c)
         for c in cost_types
     )
     frame = (
@@ -245,7 +262,9 @@ def _by_model(con: Connection, month: date, previous: date | None) -> tuple[pl.D
         .join(prev, on="model_id", how="left")
         .with_columns(pl.col(c).fill_null(Decimal(0)) for c in cost_types)
         .with_columns(
-            amount=pl.sum_horizontal(cost_types).cast(money) if cost_types else pl.lit(Decimal(0), money),
+            amount=pl.sum_horizontal(cost_types).cast(money)
+            if cost_types
+            else pl.lit(Decimal(0), money),
             unallocated=pl.col("model_id").str.starts_with("__"),
         )
         .sort(["unallocated", "amount", "model_id"], descending=[False, True, False])

@@ -22,7 +22,8 @@ CSS = """
 body { font-family: -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif; color: #1d2433;
        margin: 2rem auto; max-width: 1100px; padding: 0 1.5rem; line-height: 1.45; }
 h1 { font-size: 1.6rem; margin-bottom: .2rem; }
-h2 { font-size: 1.15rem; margin-top: 2.2rem; border-bottom: 2px solid #e3e7ee; padding-bottom: .3rem; }
+h2 { font-size: 1.15rem; margin-top: 2.2rem; border-bottom: 2px solid #e3e7ee;
+     padding-bottom: .3rem; }
 .meta { color: #5b6475; font-size: .85rem; }
 .cards { display: flex; flex-wrap: wrap; gap: .8rem; margin: 1.2rem 0; }
 .card { border: 1px solid #e3e7ee; border-radius: 8px; padding: .7rem 1rem; min-width: 170px; }
@@ -30,11 +31,13 @@ h2 { font-size: 1.15rem; margin-top: 2.2rem; border-bottom: 2px solid #e3e7ee; p
 .card .value { font-size: 1.35rem; font-weight: 600; font-variant-numeric: tabular-nums; }
 .card .sub { color: #5b6475; font-size: .8rem; }
 table { border-collapse: collapse; width: 100%; font-size: .85rem; margin: .6rem 0; }
-th, td { border-bottom: 1px solid #e3e7ee; padding: .35rem .5rem; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid #e3e7ee; padding: .35rem .5rem; text-align: left;
+         vertical-align: top; }
 th { background: #f5f7fa; font-weight: 600; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.total td { font-weight: 600; border-top: 2px solid #c9d0db; }
-td.id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .78rem; word-break: break-all; }
+td.id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .78rem;
+        word-break: break-all; }
 .ok { color: #1a7f37; font-weight: 600; } .bad { color: #b42318; font-weight: 600; }
 .chart { margin: 1rem 0; overflow-x: auto; }
 details summary { cursor: pointer; color: #3056d3; }
@@ -77,16 +80,20 @@ def table(
         cells = []
         for name, _, fmt in columns:
             value = row.get(name)
-            css = "num" if fmt else ("id" if name in ("resource_id", "source_file", "load_id") else "")
+            css = (
+                "num"
+                if fmt
+                else ("id" if name in ("resource_id", "source_file", "load_id") else "")
+            )
             shown = fmt(value) if fmt else ("" if value is None else str(value))
             cells.append(f'<td class="{css}">{escape(shown)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     if total:
-        cells = "".join(
+        total_cells = "".join(
             f'<td class="{"num" if fmt else ""}">{escape(total.get(name, ""))}</td>'
             for name, _, fmt in columns
         )
-        body.append(f'<tr class="total">{cells}</tr>')
+        body.append(f'<tr class="total">{total_cells}</tr>')
     if not body:
         return '<p class="meta">None.</p>'
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -107,7 +114,8 @@ def render_html(figures: MonthlyFigures, title: str) -> str:
     change = ""
     if f.previous_total:
         delta = f.source_total - f.previous_total
-        change = f"{'+' if delta >= 0 else '−'}{money(abs(delta))} vs previous month ({percent(delta, f.previous_total)})"
+        sign = "+" if delta >= 0 else "−"
+        change = f"{sign}{money(abs(delta))} vs previous month ({percent(delta, f.previous_total)})"
     reconciled = f.difference == 0
     status = (
         '<span class="ok">reconciled: allocated + unallocated + idle = source total</span>'
@@ -118,11 +126,20 @@ def render_html(figures: MonthlyFigures, title: str) -> str:
     cards = [
         ("Effective cost", money(f.source_total, cur), change or "amortized, model P&amp;L basis"),
         ("Billed cost", money(f.billed_total, cur), "invoice basis"),
-        ("Allocated to models", money(f.allocated, cur), percent(f.allocated, f.source_total) + " of total"),
-        ("Unallocated", money(f.unallocated, cur), percent(f.unallocated, f.source_total) + " of total"),
+        (
+            "Allocated to models",
+            money(f.allocated, cur),
+            percent(f.allocated, f.source_total) + " of total",
+        ),
+        (
+            "Unallocated",
+            money(f.unallocated, cur),
+            percent(f.unallocated, f.source_total) + " of total",
+        ),
     ]
     card_html = "".join(
-        f'<div class="card"><div class="label">{label}</div><div class="value">{escape(value)}</div>'
+        f'<div class="card"><div class="label">{label}</div>'
+        f'<div class="value">{escape(value)}</div>'
         f'<div class="sub">{sub if sub.endswith("basis") else escape(sub)}</div></div>'
         for label, value, sub in cards
     )

@@ -41,7 +41,11 @@ def _cell(value: Any) -> str:
     if isinstance(value, Decimal):
         if value.as_tuple().exponent == 0:
             return f"{int(value):,}"
-        return f"{value.quantize(Decimal('0.01')):,}" if abs(value) >= Decimal("0.01") else str(value.normalize())
+        return (
+            f"{value.quantize(Decimal('0.01')):,}"
+            if abs(value) >= Decimal("0.01")
+            else str(value.normalize())
+        )
     if isinstance(value, float):
         return f"{value:,.4f}".rstrip("0").rstrip(".")
     if isinstance(value, int) and not isinstance(value, bool):
@@ -64,7 +68,8 @@ def format_frame(frame: pl.DataFrame, fmt: str) -> str:
 
     def line(values: list[str]) -> str:
         return "  ".join(
-            v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)
+            v.rjust(w) if num else v.ljust(w)
+            for v, w, num in zip(values, widths, numeric, strict=True)
         ).rstrip()
 
     out = [line(header), line(["-" * w for w in widths])]

@@ -43,8 +43,11 @@ class BenchmarkSet:
     def as_row(self) -> dict[str, Any]:
         """One summary row for the CLI."""
         return {
-            "out": str(self.out), "rows": self.rows, "files": self.files,
-            "megabytes": round(self.bytes / 1e6, 1), "seconds": round(self.seconds, 1),
+            "out": str(self.out),
+            "rows": self.rows,
+            "files": self.files,
+            "megabytes": round(self.bytes / 1e6, 1),
+            "seconds": round(self.seconds, 1),
         }
 
 
@@ -69,20 +72,33 @@ def resource_pool(provider: str, size: int, seed: int) -> pl.DataFrame:
         else:
             tags = None
         suffix = f"{i:08x}"
-        resource_id = (
-            f"{meter.resource_id}-{suffix}" if meter.resource_id else None
+        resource_id = f"{meter.resource_id}-{suffix}" if meter.resource_id else None
+        details = {
+            k: v
+            for k, v in (("InstanceType", meter.instance_type), ("GpuCount", meter.gpu_count))
+            if v
+        }
+        rows.append(
+            {
+                "provider": provider,
+                "sub_account": meter.sub_account,
+                "service": meter.service,
+                "category": meter.category,
+                "subcategory": meter.subcategory,
+                "resource_id": resource_id,
+                "resource_name": (meter.resource_name or "") + f"-{suffix}",
+                "resource_type": meter.resource_type,
+                "sku_id": meter.sku_id,
+                "sku_meter": meter.sku_meter,
+                "description": meter.description,
+                "unit": meter.unit,
+                "price": meter.price,
+                "hourly_quantity": meter.quantity / 24,
+                "region": meter.region,
+                "tags": json.dumps(tags, separators=(",", ":")) if tags else None,
+                "sku_details": json.dumps(details, separators=(",", ":")) if details else None,
+            }
         )
-        details = {k: v for k, v in (("InstanceType", meter.instance_type), ("GpuCount", meter.gpu_count)) if v}
-        rows.append({
-            "provider": provider, "sub_account": meter.sub_account, "service": meter.service,
-            "category": meter.category, "subcategory": meter.subcategory,
-            "resource_id": resource_id, "resource_name": (meter.resource_name or "") + f"-{suffix}",
-            "resource_type": meter.resource_type, "sku_id": meter.sku_id, "sku_meter": meter.sku_meter,
-            "description": meter.description, "unit": meter.unit, "price": meter.price,
-            "hourly_quantity": meter.quantity / 24, "region": meter.region,
-            "tags": json.dumps(tags, separators=(",", ":")) if tags else None,
-            "sku_details": json.dumps(details, separators=(",", ":")) if details else None,
-        })
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
@@ -104,10 +120,14 @@ def _chunk(pool: pl.DataFrame, month: datetime, n: int, rng: np.random.Generator
         AvailabilityZone=pl.lit(None, pl.String),
         BilledCost=cost,
         BillingAccountId=pl.lit(AWS_PAYER if aws else AZURE_BILLING_ACCOUNT),
-        BillingAccountName=pl.lit("Northwind Holdings" if aws else "Northwind Enterprise Agreement"),
+        BillingAccountName=pl.lit(
+            "Northwind Holdings" if aws else "Northwind Enterprise Agreement"
+        ),
         BillingAccountType=pl.lit("Management Account" if aws else "Billing Account"),
         BillingCurrency=pl.lit("USD"),
-        BillingPeriodEnd=pl.lit(datetime.combine(next_month(month.date()), datetime.min.time(), UTC)).dt.cast_time_unit("ms"),
+        BillingPeriodEnd=pl.lit(
+            datetime.combine(next_month(month.date()), datetime.min.time(), UTC)
+        ).dt.cast_time_unit("ms"),
         BillingPeriodStart=period_start,
         CapacityReservationId=pl.lit(None, pl.String),
         CapacityReservationStatus=pl.lit(None, pl.String),
@@ -189,7 +209,9 @@ def write_benchmark_set(
         assert tuple(frame.columns) == FOCUS_12_COLUMNS
         total += float(frame["EffectiveCost"].sum())
         folder = "aws" if provider == "AWS" else "azure"
-        target = out / folder / f"BILLING_PERIOD={month:%Y-%m}" / f"{next_month(month):%Y%m}02T000000Z"
+        target = (
+            out / folder / f"BILLING_PERIOD={month:%Y-%m}" / f"{next_month(month):%Y%m}02T000000Z"
+        )
         target.mkdir(parents=True, exist_ok=True)
         if file_format == "parquet":
             path = target / f"part-{part:05d}.parquet"

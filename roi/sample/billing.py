@@ -48,20 +48,63 @@ from roi.sample.rng import rng_for
 
 # FOCUS 1.2 Cost and Usage columns (57), in the order the exports write them.
 FOCUS_12_COLUMNS = (
-    "AvailabilityZone", "BilledCost", "BillingAccountId", "BillingAccountName",
-    "BillingAccountType", "BillingCurrency", "BillingPeriodEnd", "BillingPeriodStart",
-    "CapacityReservationId", "CapacityReservationStatus", "ChargeCategory", "ChargeClass",
-    "ChargeDescription", "ChargeFrequency", "ChargePeriodEnd", "ChargePeriodStart",
-    "CommitmentDiscountCategory", "CommitmentDiscountId", "CommitmentDiscountName",
-    "CommitmentDiscountQuantity", "CommitmentDiscountStatus", "CommitmentDiscountType",
-    "CommitmentDiscountUnit", "ConsumedQuantity", "ConsumedUnit", "ContractedCost",
-    "ContractedUnitPrice", "EffectiveCost", "InvoiceId", "InvoiceIssuerName", "ListCost",
-    "ListUnitPrice", "PricingCategory", "PricingCurrency", "PricingCurrencyContractedUnitPrice",
-    "PricingCurrencyEffectiveCost", "PricingCurrencyListUnitPrice", "PricingQuantity",
-    "PricingUnit", "ProviderName", "PublisherName", "RegionId", "RegionName", "ResourceId",
-    "ResourceName", "ResourceType", "ServiceCategory", "ServiceName", "ServiceSubcategory",
-    "SkuId", "SkuMeter", "SkuPriceDetails", "SkuPriceId", "SubAccountId", "SubAccountName",
-    "SubAccountType", "Tags",
+    "AvailabilityZone",
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingAccountType",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "CapacityReservationId",
+    "CapacityReservationStatus",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargeFrequency",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountQuantity",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
+    "CommitmentDiscountUnit",
+    "ConsumedQuantity",
+    "ConsumedUnit",
+    "ContractedCost",
+    "ContractedUnitPrice",
+    "EffectiveCost",
+    "InvoiceId",
+    "InvoiceIssuerName",
+    "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
+    "PricingCurrency",
+    "PricingCurrencyContractedUnitPrice",
+    "PricingCurrencyEffectiveCost",
+    "PricingCurrencyListUnitPrice",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
+    "ServiceCategory",
+    "ServiceName",
+    "ServiceSubcategory",
+    "SkuId",
+    "SkuMeter",
+    "SkuPriceDetails",
+    "SkuPriceId",
+    "SubAccountId",
+    "SubAccountName",
+    "SubAccountType",
+    "Tags",
 )
 AWS_EXTRA = ("x_Discounts", "x_Operation", "x_ServiceCode")
 AZURE_EXTRA = ("x_BillingProfileId", "x_ResourceGroupName", "x_SkuMeterCategory")
@@ -203,8 +246,10 @@ def _llm_lines(seed: int, logs: pl.DataFrame) -> pl.DataFrame:
     tokens = daily_tokens(seed, logs)
     parts = []
     meters = (
-        ("input_tokens", "Inp", 1), ("cached_tokens", "Cached Inp", 2),
-        ("cache_write_tokens", "Cache Write", 3), ("output_tokens", "Outp", 4),
+        ("input_tokens", "Inp", 1),
+        ("cached_tokens", "Cached Inp", 2),
+        ("cache_write_tokens", "Cache Write", 3),
+        ("output_tokens", "Outp", 4),
     )
     for column, label, price_index in meters:
         frame = tokens.filter(pl.col(column) > 0).with_columns(
@@ -233,18 +278,38 @@ def _llm_lines(seed: int, logs: pl.DataFrame) -> pl.DataFrame:
         pl.lit("Usage-Based").alias("charge_frequency"),
         pl.col("day").alias("period_start"),
         (pl.col("day") + pl.duration(days=1)).alias("period_end"),
-        pl.when(azure).then(pl.lit("Azure AI Services")).otherwise(pl.lit("Amazon Bedrock")).alias("service"),
+        pl.when(azure)
+        .then(pl.lit("Azure AI Services"))
+        .otherwise(pl.lit("Amazon Bedrock"))
+        .alias("service"),
         pl.lit("AI and Machine Learning").alias("category"),
-        pl.when(azure).then(pl.lit("AI Platforms")).otherwise(pl.lit("Generative AI")).alias("subcategory"),
-        pl.when(azure).then(pl.lit(AZURE_OPENAI_ID)).otherwise(pl.lit(BEDROCK_PROFILE)).alias("resource_id"),
-        pl.when(azure).then(pl.lit("oai-northwind-shared")).otherwise(pl.lit("docx-claude")).alias("resource_name"),
+        pl.when(azure)
+        .then(pl.lit("AI Platforms"))
+        .otherwise(pl.lit("Generative AI"))
+        .alias("subcategory"),
+        pl.when(azure)
+        .then(pl.lit(AZURE_OPENAI_ID))
+        .otherwise(pl.lit(BEDROCK_PROFILE))
+        .alias("resource_id"),
+        pl.when(azure)
+        .then(pl.lit("oai-northwind-shared"))
+        .otherwise(pl.lit("docx-claude"))
+        .alias("resource_name"),
         pl.when(azure)
         .then(pl.lit("microsoft.cognitiveservices/accounts"))
         .otherwise(pl.lit("ApplicationInferenceProfile"))
         .alias("resource_type"),
-        pl.col("model").str.to_uppercase().str.replace_all(r"[^A-Z0-9]", "").str.slice(0, 12).alias("sku_id"),
-        pl.concat_str([pl.col("model"), pl.lit(" "), pl.col("label"), pl.lit(" Tokens")]).alias("sku_meter"),
-        pl.concat_str([pl.col("model"), pl.lit(" "), pl.col("label"), pl.lit(" 1K Tokens")]).alias("description"),
+        pl.col("model")
+        .str.to_uppercase()
+        .str.replace_all(r"[^A-Z0-9]", "")
+        .str.slice(0, 12)
+        .alias("sku_id"),
+        pl.concat_str([pl.col("model"), pl.lit(" "), pl.col("label"), pl.lit(" Tokens")]).alias(
+            "sku_meter"
+        ),
+        pl.concat_str([pl.col("model"), pl.lit(" "), pl.col("label"), pl.lit(" 1K Tokens")]).alias(
+            "description"
+        ),
         pl.lit("1K Tokens").alias("unit"),
         "list_price",
         (pl.col("quantity") * pl.col("list_price")).alias("list_cost"),
@@ -263,14 +328,26 @@ def _llm_lines(seed: int, logs: pl.DataFrame) -> pl.DataFrame:
 
 
 def _monthly_lines(usage: pl.DataFrame) -> pl.DataFrame:
-    """Savings-plan fee and unused commitment, the reservation purchase, credits, tax, a correction."""
+    """Savings-plan fee and unused commitment, the reservation purchase and credits."""
     rows: list[dict[str, object]] = []
     template: dict[str, object] = {
-        "quantity": None, "tags": None, "charge_class": None, "charge_frequency": "Recurring",
-        "resource_type": None, "sku_meter": None, "unit": None, "list_price": None,
-        "pricing_category": None, "commitment_id": None, "commitment_status": None,
-        "sku_details": None, "service_code": None, "operation": None, "resource_group": None,
-        "meter_category": None, "resource_name": None,
+        "quantity": None,
+        "tags": None,
+        "charge_class": None,
+        "charge_frequency": "Recurring",
+        "resource_type": None,
+        "sku_meter": None,
+        "unit": None,
+        "list_price": None,
+        "pricing_category": None,
+        "commitment_id": None,
+        "commitment_status": None,
+        "sku_details": None,
+        "service_code": None,
+        "operation": None,
+        "resource_group": None,
+        "meter_category": None,
+        "resource_name": None,
     }
     sp_daily = 2 * 24 * 10.493 * SAVINGS_PLAN_RATE
     covered = (
@@ -278,61 +355,123 @@ def _monthly_lines(usage: pl.DataFrame) -> pl.DataFrame:
         .group_by("day")
         .agg(pl.col("effective").sum())
     )
-    covered_by_day = dict(zip(covered["day"].to_list(), covered["effective"].to_list(), strict=True))
+    covered_by_day = dict(
+        zip(covered["day"].to_list(), covered["effective"].to_list(), strict=True)
+    )
     for month in _months():
         days = _days(month, next_month(month))
-        rows.append({
-            **template, "key": "savings-plan-fee", "provider": "AWS", "sub_account": AWS_PLATFORM,
-            "charge_category": "Purchase", "period_start": month, "period_end": next_month(month),
-            "day": month, "service": "Savings Plans for AWS Compute usage", "category": "Compute",
-            "subcategory": "Other (Compute)", "resource_id": SAVINGS_PLAN_ARN,
-            "resource_name": "ml-gpu-compute-sp", "sku_id": "SP-COMPUTE-1Y-NU",
-            "description": "1 year No Upfront Compute Savings Plan recurring fee",
-            "list_cost": round(sp_daily * len(days), 6), "billed": round(sp_daily * len(days), 6),
-            "effective": 0.0, "pricing_category": "Committed", "commitment_id": SAVINGS_PLAN_ARN,
-            "region": "us-east-1", "service_code": "ComputeSavingsPlans",
-            "operation": "SavingsPlanRecurringFee",
-        })
+        rows.append(
+            {
+                **template,
+                "key": "savings-plan-fee",
+                "provider": "AWS",
+                "sub_account": AWS_PLATFORM,
+                "charge_category": "Purchase",
+                "period_start": month,
+                "period_end": next_month(month),
+                "day": month,
+                "service": "Savings Plans for AWS Compute usage",
+                "category": "Compute",
+                "subcategory": "Other (Compute)",
+                "resource_id": SAVINGS_PLAN_ARN,
+                "resource_name": "ml-gpu-compute-sp",
+                "sku_id": "SP-COMPUTE-1Y-NU",
+                "description": "1 year No Upfront Compute Savings Plan recurring fee",
+                "list_cost": round(sp_daily * len(days), 6),
+                "billed": round(sp_daily * len(days), 6),
+                "effective": 0.0,
+                "pricing_category": "Committed",
+                "commitment_id": SAVINGS_PLAN_ARN,
+                "region": "us-east-1",
+                "service_code": "ComputeSavingsPlans",
+                "operation": "SavingsPlanRecurringFee",
+            }
+        )
         for day in days:
             unused = sp_daily - covered_by_day.get(day, 0.0)
             if unused > 0.005:
-                rows.append({
-                    **template, "key": "savings-plan-unused", "provider": "AWS",
-                    "sub_account": AWS_PLATFORM, "charge_category": "Usage",
-                    "charge_frequency": "Usage-Based", "period_start": day,
-                    "period_end": day + timedelta(days=1), "day": day,
-                    "service": "Savings Plans for AWS Compute usage", "category": "Compute",
-                    "subcategory": "Other (Compute)", "resource_id": SAVINGS_PLAN_ARN,
-                    "resource_name": "ml-gpu-compute-sp", "sku_id": "SP-COMPUTE-1Y-NU",
-                    "description": "Unused Compute Savings Plan commitment",
-                    "list_cost": 0.0, "billed": 0.0, "effective": round(unused, 6),
-                    "pricing_category": "Committed", "commitment_id": SAVINGS_PLAN_ARN,
-                    "commitment_status": "Unused", "region": "us-east-1",
-                    "service_code": "ComputeSavingsPlans", "operation": "SavingsPlanUnused",
-                })
+                rows.append(
+                    {
+                        **template,
+                        "key": "savings-plan-unused",
+                        "provider": "AWS",
+                        "sub_account": AWS_PLATFORM,
+                        "charge_category": "Usage",
+                        "charge_frequency": "Usage-Based",
+                        "period_start": day,
+                        "period_end": day + timedelta(days=1),
+                        "day": day,
+                        "service": "Savings Plans for AWS Compute usage",
+                        "category": "Compute",
+                        "subcategory": "Other (Compute)",
+                        "resource_id": SAVINGS_PLAN_ARN,
+                        "resource_name": "ml-gpu-compute-sp",
+                        "sku_id": "SP-COMPUTE-1Y-NU",
+                        "description": "Unused Compute Savings Plan commitment",
+                        "list_cost": 0.0,
+                        "billed": 0.0,
+                        "effective": round(unused, 6),
+                        "pricing_category": "Committed",
+                        "commitment_id": SAVINGS_PLAN_ARN,
+                        "commitment_status": "Unused",
+                        "region": "us-east-1",
+                        "service_code": "ComputeSavingsPlans",
+                        "operation": "SavingsPlanUnused",
+                    }
+                )
         if month == RESERVATION_START:
-            rows.append({
-                **template, "key": "reservation-purchase", "provider": "Microsoft",
-                "sub_account": AZURE_SUB, "charge_category": "Purchase", "charge_frequency": "One-Time",
-                "period_start": month, "period_end": next_month(month), "day": month,
-                "service": "Azure Reservations", "category": "Management and Governance",
-                "subcategory": "Cost Management", "resource_id": RESERVATION_ID,
-                "resource_name": "churn-d4sv3-1y", "sku_id": "DZH318Z0BQ4L",
-                "description": "Reserved VM Instance, Standard_D4s_v3, US East, 1 Year",
-                "list_cost": RESERVATION_UPFRONT, "billed": RESERVATION_UPFRONT, "effective": 0.0,
-                "pricing_category": "Committed", "commitment_id": RESERVATION_ID,
-                "region": "eastus", "meter_category": "Virtual Machines Licenses",
-            })
+            rows.append(
+                {
+                    **template,
+                    "key": "reservation-purchase",
+                    "provider": "Microsoft",
+                    "sub_account": AZURE_SUB,
+                    "charge_category": "Purchase",
+                    "charge_frequency": "One-Time",
+                    "period_start": month,
+                    "period_end": next_month(month),
+                    "day": month,
+                    "service": "Azure Reservations",
+                    "category": "Management and Governance",
+                    "subcategory": "Cost Management",
+                    "resource_id": RESERVATION_ID,
+                    "resource_name": "churn-d4sv3-1y",
+                    "sku_id": "DZH318Z0BQ4L",
+                    "description": "Reserved VM Instance, Standard_D4s_v3, US East, 1 Year",
+                    "list_cost": RESERVATION_UPFRONT,
+                    "billed": RESERVATION_UPFRONT,
+                    "effective": 0.0,
+                    "pricing_category": "Committed",
+                    "commitment_id": RESERVATION_ID,
+                    "region": "eastus",
+                    "meter_category": "Virtual Machines Licenses",
+                }
+            )
         if date(2025, 1, 1) <= month <= date(2025, 4, 1):
-            rows.append({
-                **template, "key": "credit", "provider": "AWS", "sub_account": AWS_PROD,
-                "charge_category": "Credit", "charge_frequency": "One-Time", "period_start": month,
-                "period_end": next_month(month), "day": month, "service": "AWS Support (Business)",
-                "category": "Other", "subcategory": "Other (Other)", "resource_id": None,
-                "sku_id": "CREDIT-MAP-2025", "description": "AWS Migration Acceleration Program credit",
-                "list_cost": 0.0, "billed": -2_500.0, "effective": -2_500.0, "region": "us-east-1",
-                "service_code": "AWSCredits",
-            })
+            rows.append(
+                {
+                    **template,
+                    "key": "credit",
+                    "provider": "AWS",
+                    "sub_account": AWS_PROD,
+                    "charge_category": "Credit",
+                    "charge_frequency": "One-Time",
+                    "period_start": month,
+                    "period_end": next_month(month),
+                    "day": month,
+                    "service": "AWS Support (Business)",
+                    "category": "Other",
+                    "subcategory": "Other (Other)",
+                    "resource_id": None,
+                    "sku_id": "CREDIT-MAP-2025",
+                    "description": "AWS Migration Acceleration Program credit",
+                    "list_cost": 0.0,
+                    "billed": -2_500.0,
+                    "effective": -2_500.0,
+                    "region": "us-east-1",
+                    "service_code": "AWSCredits",
+                }
+            )
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
@@ -386,20 +525,42 @@ def _correction_line() -> pl.DataFrame:
     """A refund, invoiced in 2025-09, of a day AWS billed twice in 2025-07."""
     day = date(2025, 7, 14)
     amount = -24 * 0.8048
-    return pl.DataFrame([{
-        "day": date(2025, 9, 1), "quantity": -24.0, "tags": json.dumps({"ml-model": "recsys"}),
-        "key": "correction", "provider": "AWS", "sub_account": AWS_PROD,
-        "charge_category": "Usage", "charge_class": "Correction", "charge_frequency": "Usage-Based",
-        "period_start": day, "period_end": day + timedelta(days=1),
-        "service": "Amazon Elastic Compute Cloud", "category": "Compute",
-        "subcategory": "Virtual Machines", "resource_id": _meter("recsys-gpu-1").resource_id,
-        "resource_name": "recsys-infer-1", "resource_type": "Instance", "sku_id": "3MVK8TQ2RX5PJ6YA",
-        "sku_meter": "BoxUsage:g6.xlarge",
-        "description": "Correction: duplicate g6.xlarge usage billed on 2025-07-14", "unit": "Hours",
-        "list_price": 0.8048, "list_cost": amount, "billed": amount, "effective": amount,
-        "pricing_category": "Standard", "region": "us-east-1", "service_code": "AmazonEC2",
-        "operation": "RunInstances",
-    }], infer_schema_length=None)
+    return pl.DataFrame(
+        [
+            {
+                "day": date(2025, 9, 1),
+                "quantity": -24.0,
+                "tags": json.dumps({"ml-model": "recsys"}),
+                "key": "correction",
+                "provider": "AWS",
+                "sub_account": AWS_PROD,
+                "charge_category": "Usage",
+                "charge_class": "Correction",
+                "charge_frequency": "Usage-Based",
+                "period_start": day,
+                "period_end": day + timedelta(days=1),
+                "service": "Amazon Elastic Compute Cloud",
+                "category": "Compute",
+                "subcategory": "Virtual Machines",
+                "resource_id": _meter("recsys-gpu-1").resource_id,
+                "resource_name": "recsys-infer-1",
+                "resource_type": "Instance",
+                "sku_id": "3MVK8TQ2RX5PJ6YA",
+                "sku_meter": "BoxUsage:g6.xlarge",
+                "description": "Correction: duplicate g6.xlarge usage billed on 2025-07-14",
+                "unit": "Hours",
+                "list_price": 0.8048,
+                "list_cost": amount,
+                "billed": amount,
+                "effective": amount,
+                "pricing_category": "Standard",
+                "region": "us-east-1",
+                "service_code": "AmazonEC2",
+                "operation": "RunInstances",
+            }
+        ],
+        infer_schema_length=None,
+    )
 
 
 def billing_lines(seed: int, logs: pl.DataFrame) -> pl.DataFrame:
@@ -410,7 +571,9 @@ def billing_lines(seed: int, logs: pl.DataFrame) -> pl.DataFrame:
     """
     rng = rng_for(seed, "billing")
     parts = [_meter_lines(m, rng) for m in (*AWS_METERS, *AZURE_METERS)]
-    usage = pl.concat([p for p in parts if p.height] + [_llm_lines(seed, logs)], how="diagonal_relaxed")
+    usage = pl.concat(
+        [p for p in parts if p.height] + [_llm_lines(seed, logs)], how="diagonal_relaxed"
+    )
     monthly = _monthly_lines(usage)
     lines = pl.concat([usage, monthly, _correction_line()], how="diagonal_relaxed")
     lines = pl.concat([lines, _tax_lines(lines)], how="diagonal_relaxed")
@@ -452,7 +615,9 @@ def focus_frame(lines: pl.DataFrame, provider: str) -> pl.DataFrame:
         else pl.lit(None, pl.String),
         BilledCost=_money(pl.col("billed")),
         BillingAccountId=pl.lit(AWS_PAYER if aws else AZURE_BILLING_ACCOUNT),
-        BillingAccountName=pl.lit("Northwind Holdings" if aws else "Northwind Enterprise Agreement"),
+        BillingAccountName=pl.lit(
+            "Northwind Holdings" if aws else "Northwind Enterprise Agreement"
+        ),
         BillingAccountType=pl.lit("Management Account" if aws else "Billing Account"),
         BillingCurrency=pl.lit("USD"),
         BillingPeriodEnd=_ts(month.dt.offset_by("1mo"), aws),
@@ -486,7 +651,9 @@ def focus_frame(lines: pl.DataFrame, provider: str) -> pl.DataFrame:
         .then(pl.col("quantity").round(6).cast(pl.String))
         .otherwise(None),
         ConsumedUnit=pl.when(usage).then(pl.col("unit")).otherwise(None),
-        ContractedCost=_money(pl.when(committed & usage).then(pl.col("effective")).otherwise(pl.col("billed"))),
+        ContractedCost=_money(
+            pl.when(committed & usage).then(pl.col("effective")).otherwise(pl.col("billed"))
+        ),
         ContractedUnitPrice=pl.col("list_price").cast(pl.String),
         EffectiveCost=_money(pl.col("effective")),
         InvoiceId=invoice,
@@ -541,14 +708,14 @@ def focus_frame(lines: pl.DataFrame, provider: str) -> pl.DataFrame:
 def original_delivery(corrected: pl.DataFrame) -> pl.DataFrame:
     """What AWS first delivered for the re-issued month: three endpoint days billed twice, the
     last day of the search domain missing. The re-issue fixes both."""
-    doubled = (pl.col("ResourceName") == "fraud-detector-prod") & pl.col("ChargePeriodStart").str.slice(
-        0, 10
-    ).is_in(["2025-06-10", "2025-06-11", "2025-06-12"])
+    doubled = (pl.col("ResourceName") == "fraud-detector-prod") & pl.col(
+        "ChargePeriodStart"
+    ).str.slice(0, 10).is_in(["2025-06-10", "2025-06-11", "2025-06-12"])
     missing = (pl.col("ResourceName") == "search-helpcentre") & (
         pl.col("ChargePeriodStart").str.slice(0, 10) == "2025-06-30"
     )
-    twice = pl.concat([corrected, corrected.filter(doubled)])
-    return twice.filter(~missing)
+    twice = pl.concat([corrected, corrected.filter(doubled.fill_null(False))])
+    return twice.filter(~missing.fill_null(False))
 
 
 def _check_columns() -> None:

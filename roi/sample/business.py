@@ -72,9 +72,18 @@ def model_metrics_csv(seed: int) -> bytes:
         rng = rng_for(seed, f"metrics-{model.model_id}")
         for day, value, version in metric_history(model, rng):
             ts = datetime.combine(day, datetime.min.time(), UTC) + timedelta(hours=6)
-            rows.append((model.model_id, model.metric, ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                         f"{value:.4f}", version))
-    frame = pl.DataFrame(rows, schema=["model_id", "metric", "ts", "value", "model_version"], orient="row")
+            rows.append(
+                (
+                    model.model_id,
+                    model.metric,
+                    ts.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                    f"{value:.4f}",
+                    version,
+                )
+            )
+    frame = pl.DataFrame(
+        rows, schema=["model_id", "metric", "ts", "value", "model_version"], orient="row"
+    )
     return frame.write_csv().encode("utf-8")
 
 
@@ -100,14 +109,34 @@ def kpis_csv(seed: int) -> bytes:
             quality = _quality(model, month, seed) ** 3  # value falls faster than the metric
             value = model.kpi_monthly * growth * quality * rng.normal(1.0, 0.04)
             end = next_month(month)
-            rows.append((model.kpi, month, end, model.model_id, "all", round(value, 2), model.kpi_unit))
+            rows.append(
+                (model.kpi, month, end, model.model_id, "all", round(value, 2), model.kpi_unit)
+            )
             served = volume * growth * rng.normal(1.0, 0.03)
             rows.append((volume_kpi, month, end, model.model_id, "all", round(served), "count"))
     for i, month in enumerate(window):
-        rows.append(("card_transactions", month, next_month(month), None, "all",
-                     round(11_200_000 * (1 + 0.01 * i) * rng.normal(1, 0.02)), "count"))
-        rows.append(("active_customers", month, next_month(month), None, "all",
-                     round(1_310_000 * (1 + 0.004 * i)), "customers"))
+        rows.append(
+            (
+                "card_transactions",
+                month,
+                next_month(month),
+                None,
+                "all",
+                round(11_200_000 * (1 + 0.01 * i) * rng.normal(1, 0.02)),
+                "count",
+            )
+        )
+        rows.append(
+            (
+                "active_customers",
+                month,
+                next_month(month),
+                None,
+                "all",
+                round(1_310_000 * (1 + 0.004 * i)),
+                "customers",
+            )
+        )
     frame = pl.DataFrame(
         rows,
         schema=["kpi", "period_start", "period_end", "model_id", "segment", "value", "unit"],
@@ -135,7 +164,7 @@ def finance_workbook(seed: int) -> bytes:
     ws.cell(header_row, 2, "Model")
     ws.cell(header_row, 3, "Unit")
     for c, month in enumerate(window, 4):
-        cell = ws.cell(header_row, c, datetime(month.year, month.month, 1))
+        cell = ws.cell(header_row, c, month)
         cell.number_format = "mmm yyyy"
     for cell in ws[header_row]:
         cell.font = Font(bold=True)
@@ -165,8 +194,9 @@ def finance_workbook(seed: int) -> bytes:
     notes = wb.create_sheet("Notes")
     notes["A1"] = "Unit values feed the ML value model; questions to fpa@northwind.example."
     wb.properties.creator = "FP&A"
-    wb.properties.created = datetime(2026, 11, 5, 9, 0)
-    wb.properties.modified = datetime(2026, 11, 5, 9, 0)
+    approved = datetime(2026, 11, 5, 9, 0, tzinfo=UTC).replace(tzinfo=None)  # Excel: naive
+    wb.properties.created = approved
+    wb.properties.modified = approved
     buffer = io.BytesIO()
     wb.save(buffer)
     return buffer.getvalue()
@@ -174,7 +204,16 @@ def finance_workbook(seed: int) -> bytes:
 
 # Experiments: (experiment id, model, KPI, months, treatment units, control units, p_t, p_c).
 EXPERIMENTS = (
-    ("exp-recs-holdout", "recommendations", "purchase_conversion", 12, 950_000, 50_000, 0.0212, 0.0200),
+    (
+        "exp-recs-holdout",
+        "recommendations",
+        "purchase_conversion",
+        12,
+        950_000,
+        50_000,
+        0.0212,
+        0.0200,
+    ),
     ("exp-churn-targeting", "churn-prediction", "retained_90d", 12, 18_000, 6_000, 0.712, 0.664),
     ("exp-search-rerank", "search-ranking", "search_success", 6, 180_000, 20_000, 0.634, 0.581),
     ("exp-assist-holdout", "support-assistant", "ticket_deflected", 12, 4_100, 460, 0.342, 0.214),
@@ -190,13 +229,34 @@ def ab_tests_csv(seed: int) -> bytes:
             for variant, n, p in (("treatment", n_t, p_t), ("control", n_c, p_c)):
                 units = int(n * rng.normal(1, 0.03))
                 observed = rng.binomial(units, p) / units
-                rows.append((exp_id, model_id, kpi, month, next_month(month), variant, units,
-                             round(observed, 6), round(float(np.sqrt(observed * (1 - observed))), 6),
-                             "ratio"))
+                rows.append(
+                    (
+                        exp_id,
+                        model_id,
+                        kpi,
+                        month,
+                        next_month(month),
+                        variant,
+                        units,
+                        round(observed, 6),
+                        round(float(np.sqrt(observed * (1 - observed))), 6),
+                        "ratio",
+                    )
+                )
     frame = pl.DataFrame(
         rows,
-        schema=["experiment_id", "model_id", "kpi", "period_start", "period_end", "variant",
-                "units", "mean", "std_dev", "unit"],
+        schema=[
+            "experiment_id",
+            "model_id",
+            "kpi",
+            "period_start",
+            "period_end",
+            "variant",
+            "units",
+            "mean",
+            "std_dev",
+            "unit",
+        ],
         orient="row",
     )
     return frame.write_csv().encode("utf-8")

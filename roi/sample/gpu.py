@@ -57,7 +57,9 @@ def _uuid(rng: np.random.Generator) -> str:
     return f"GPU-{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
-def _pod_suffix(rng: np.random.Generator, n: int, alphabet: str = "bcdfghjklmnpqrstvwxz2456789") -> str:
+def _pod_suffix(
+    rng: np.random.Generator, n: int, alphabet: str = "bcdfghjklmnpqrstvwxz2456789"
+) -> str:
     return "".join(alphabet[i] for i in rng.integers(0, len(alphabet), n))
 
 
@@ -87,7 +89,7 @@ def dcgm_month(seed: int, month: date) -> dict[str, dict[str, object]]:
         "DCGM_FI_DEV_FB_USED": [],
     }
     for gpu, slot in enumerate(SLOTS):
-        node_id, node_name = SHARED_NODES[slot.node]
+        node_name = SHARED_NODES[slot.node][1]
         base_labels = {
             "gpu": str(slot.index),
             "UUID": uuids[gpu],
@@ -127,7 +129,9 @@ def dcgm_month(seed: int, month: date) -> dict[str, dict[str, object]]:
                 ("DCGM_FI_PROF_GR_ENGINE_ACTIVE", values["util"]),
                 ("DCGM_FI_DEV_FB_USED", values["mem"]),
             ):
-                activity[metric].append({"metric": {"__name__": metric, **labels}, "values": points})
+                activity[metric].append(
+                    {"metric": {"__name__": metric, **labels}, "values": points}
+                )
     return {
         metric: {"status": "success", "data": {"resultType": "matrix", "result": result}}
         for metric, result in activity.items()
@@ -160,17 +164,28 @@ def nvidia_smi_log(seed: int) -> bytes:
     end = next_month(LAST_MONTH)
     while day < end:
         lines.append(NVIDIA_SMI_QUERY)  # every boot starts a new `nvidia-smi -l` and its header
-        boot = datetime.combine(day, datetime.min.time(), UTC) + timedelta(seconds=int(rng.integers(2, 40)))
+        boot = datetime.combine(day, datetime.min.time(), UTC) + timedelta(
+            seconds=int(rng.integers(2, 40))
+        )
         for i in range(32):  # 8 hours every 15 minutes
-            ts = boot + timedelta(seconds=900 * i) + timedelta(milliseconds=int(rng.integers(0, 999)))
+            ts = (
+                boot
+                + timedelta(seconds=900 * i)
+                + timedelta(milliseconds=int(rng.integers(0, 999)))
+            )
             loading = i < 2 or i > 29
             util = int(np.clip(rng.normal(12 if loading else 91, 6), 0, 100))
             mem_util = int(np.clip(util * rng.uniform(0.35, 0.5), 0, 100))
             mem = int(np.clip(rng.normal(4_100 if loading else 18_300, 400), 300, 23_028))
-            power = "[N/A]" if rng.random() < 0.01 else f"{np.clip(rng.normal(60 + util * 1.4, 8), 25, 300):.2f} W"
+            power = (
+                "[N/A]"
+                if rng.random() < 0.01
+                else f"{np.clip(rng.normal(60 + util * 1.4, 8), 25, 300):.2f} W"
+            )
             stamp = ts.strftime("%Y/%m/%d %H:%M:%S.%f")[:-3]
             lines.append(
-                f"{stamp}, 0, {uuid}, NVIDIA A10G, {util} %, {mem_util} %, {mem} MiB, 23028 MiB, {power}"
+                f"{stamp}, 0, {uuid}, NVIDIA A10G, {util} %, {mem_util} %, {mem} MiB, "
+                f"23028 MiB, {power}"
             )
         day += timedelta(days=1)
     return ("\n".join(lines) + "\n").encode("utf-8")

@@ -45,22 +45,45 @@ class LlmFeature:
 
 FEATURES: tuple[LlmFeature, ...] = (
     LlmFeature(
-        "support-assistant", "support-assistant", "support-assistant-prod", "customer-service",
+        "support-assistant",
+        "support-assistant",
+        "support-assistant-prod",
+        "customer-service",
         (("support-gpt-4o-mini", "gpt-4o-mini", 0.55), ("support-gpt-4o", "gpt-4o", 0.45)),
-        290.0, 5_200.0, 380.0, 0.55, 0.0,
+        290.0,
+        5_200.0,
+        380.0,
+        0.55,
+        0.0,
     ),
     LlmFeature(
-        "doc-extraction", "document-extraction", "docx-pipeline", "lending-ml",
+        "doc-extraction",
+        "document-extraction",
+        "docx-pipeline",
+        "lending-ml",
         (
             ("docx-sonnet", "anthropic.claude-3-5-sonnet-20241022-v2:0", 0.7),
             ("docx-haiku", "anthropic.claude-3-haiku-20240307-v1:0", 0.3),
         ),
-        110.0, 9_000.0, 900.0, 0.30, 0.05, True,
+        110.0,
+        9_000.0,
+        900.0,
+        0.30,
+        0.05,
+        True,
     ),
     LlmFeature(
-        "claims-summary", "claims-summarizer", "claims-pilot", "health-analytics",
+        "claims-summary",
+        "claims-summarizer",
+        "claims-pilot",
+        "health-analytics",
         (("claims-gpt-4o", "gpt-4o", 1.0),),
-        45.0, 7_000.0, 600.0, 0.20, 0.0, True,
+        45.0,
+        7_000.0,
+        600.0,
+        0.20,
+        0.0,
+        True,
     ),
 )
 
@@ -93,7 +116,9 @@ def spend_logs(seed: int) -> pl.DataFrame:
         for feature in FEATURES:
             n = int(rng.poisson(_volume(feature, day)))
             for _ in range(n):
-                rows.append(_request(rng, feature, day, keys[feature.feature], teams[feature.feature]))
+                rows.append(
+                    _request(rng, feature, day, keys[feature.feature], teams[feature.feature])
+                )
         day += timedelta(days=1)
     rows.sort(key=lambda r: str(r["startTime"]))
     return pl.DataFrame(rows, infer_schema_length=None)
@@ -120,8 +145,10 @@ def _request(
     first_token = int(duration * rng.uniform(0.08, 0.3))
     azure = provider == "Microsoft"
     usage: dict[str, object] = (
-        {"prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
-         "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0}}
+        {
+            "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+            "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
+        }
         if azure
         else {"cache_read_input_tokens": cached, "cache_creation_input_tokens": written}
     )
@@ -210,7 +237,13 @@ def daily_tokens(seed: int, logs: pl.DataFrame) -> pl.DataFrame:
         )
         .with_columns(
             (pl.col(c) * (1 + BYPASS_SHARE)).round(0).cast(pl.Int64)
-            for c in ("requests", "input_tokens", "cached_tokens", "cache_write_tokens", "output_tokens")
+            for c in (
+                "requests",
+                "input_tokens",
+                "cached_tokens",
+                "cache_write_tokens",
+                "output_tokens",
+            )
         )
     )
     rng = rng_for(seed, "llm-daily-volume")

@@ -148,7 +148,7 @@ def model_toml(model: SampleModel) -> str:
         "",
         "# How billing lines, GPU workloads and LLM requests are matched to this model.",
         "[selectors]",
-        f"tags = {{ \"ml-model\" = {_list([model.model_id, *model.tag_aliases])} }}",
+        f'tags = {{ "ml-model" = {_list([model.model_id, *model.tag_aliases])} }}',
         f"resource_ids = {_list(model.resource_patterns)}",
     ]
     if model.cluster_workload:
@@ -171,8 +171,12 @@ def model_toml(model: SampleModel) -> str:
     ]
     if model.unit_value_kpi:
         lines.append(f"unit_value_kpi = {_s(model.unit_value_kpi)}")
-    lines += ["", "[quality]", f"metric = {_s(model.metric)}",
-              f"retrain_every_months = {model.retrain_every_months}"]
+    lines += [
+        "",
+        "[quality]",
+        f"metric = {_s(model.metric)}",
+        f"retrain_every_months = {model.retrain_every_months}",
+    ]
     for name, frequency, drop, delay, cost in RISKS.get(model.domain, ()):
         lines += [
             "",

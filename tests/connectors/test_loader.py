@@ -19,8 +19,11 @@ DATA_TABLES = ("cost_lines", "inference_usage", "gpu_usage", "kpi_values", "mode
 
 def _sums(path: Path) -> dict[str, tuple[int, Decimal | None]]:
     money = {
-        "cost_lines": "effective_cost", "inference_usage": "cost", "gpu_usage": "utilization",
-        "kpi_values": "value", "model_metrics": "value",
+        "cost_lines": "effective_cost",
+        "inference_usage": "cost",
+        "gpu_usage": "utilization",
+        "kpi_values": "value",
+        "model_metrics": "value",
     }
     with warehouse.open_warehouse(path, read_only=True) as con:
         return {
@@ -88,7 +91,7 @@ def test_a_bad_row_fails_the_load_and_names_file_row_and_field(project: ProjectC
         "sample_data/kpis/business_kpis.csv row 6 field value: not a number; "
         "write plain or E-notation digits, e.g. 0.42 (value '12O.5')"
     )
-    assert "on_reject = \"skip\"" in message
+    assert 'on_reject = "skip"' in message
     assert snapshot(project.warehouse_path) == before
 
 
@@ -105,7 +108,8 @@ def test_skip_mode_loads_valid_rows_and_keeps_rejects(project_dir: Path) -> None
     assert result.rows_rejected == 1  # line 8: both of its periods are impossible dates
     assert result.rows_loaded == total - 1
     rejects = pipeline.query(
-        config.warehouse_path, 'SELECT source_file, source_row, "column", value FROM _rejects ORDER BY 3'
+        config.warehouse_path,
+        'SELECT source_file, source_row, "column", value FROM _rejects ORDER BY 3',
     ).rows()
     assert rejects == [
         ("sample_data/kpis/business_kpis.csv", 8, "period_end", "2026-14-01"),

@@ -85,7 +85,9 @@ def test_kill_9_between_merge_and_commit_changes_nothing(project_dir: Path) -> N
     before = snapshot(config.warehouse_path)
     new = _redeliver_last_month(project_dir)
     script = _load_script(project_dir, "os.kill(os.getpid(), signal.SIGKILL)", ["aws_focus"])
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stderr
 
     assert snapshot(config.warehouse_path) == before
@@ -109,8 +111,9 @@ def test_second_process_gets_busy_error(project_dir: Path) -> None:
         f"                time.sleep(0.05)"
     )
     script = _load_script(project_dir, hook)
-    holder = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         deadline = time.time() + 120
         while not ready.exists() and time.time() < deadline and holder.poll() is None:
@@ -134,7 +137,9 @@ def test_second_process_gets_busy_error(project_dir: Path) -> None:
 
 def test_interrupted_first_load_leaves_an_empty_warehouse(project_dir: Path) -> None:
     script = _load_script(project_dir, "os.kill(os.getpid(), signal.SIGKILL)")
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == -signal.SIGKILL
     counts = snapshot(project_dir / "roi.duckdb")
     assert all(count == 0 for count, _ in counts.values()), counts

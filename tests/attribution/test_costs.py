@@ -1,0 +1,243 @@
+"""Cost attribution: exact per-month conservation, selector precedence, conflicts, reasons."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+
+import polars as pl
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from roi import pipeline, warehouse
+from roi.attribution.costs import UNALLOCATED, assign_models, attribute_costs, glob_regex
+from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig
+
+
+def test_allocated_equals_source_total_to_the_cent_every_month(
+    loaded_project: ProjectConfig,
+) -> None:
+    rows = pipeline.query(
+        loaded_project.warehouse_path,
+        """WITH source AS (SELECT date_trunc('month', billing_period_start)::DATE AS month,
+                                  sum(effective_cost) AS total FROM cost_lines GROUP BY 1),
+                allocated AS (SELECT month, sum(amount) AS total FROM allocated_costs GROUP BY 1)
+           SELECT s.month, s.total AS source, a.total AS allocated
+           FROM source s FULL JOIN allocated a USING (month) ORDER BY 1""",
+    ).rows()
+    assert len(rows) == 24
+    for month, source, allocated in rows:
+        assert allocated == source, month
+        assert round(allocated, 2) == round(source, 2)
+
+
+def test_every_model_gets_cost_and_shared_cost_stays_unallocated(
+    loaded_project: ProjectConfig,
+) -> None:
+    by_model = dict(
+        pipeline.query(
+            loaded_project.warehouse_path,
+            "SELECT model_id, sum(amount) FROM allocated_costs WHERE month = '2026-10-01' GROUP BY 1",
+        ).rows()
+    )
+    live = {m.model_id for m in loaded_project.models if m.stage != "retired"}
+    assert live <= {k for k, v in by_model.items() if v > 0}
+    assert by_model["aml-screening"] > 0  # retired, but its archive bucket still bills
+    reasons = dict(
+        pipeline.query(
+            loaded_project.warehouse_path,
+            "SELECT reason, sum(amount) FROM unallocated_costs WHERE month = '2026-10-01' GROUP BY 1",
+        ).rows()
+    )
+    assert set(reasons) >= {
+        "untagged",
+        "tagged, but no model selector matches",
+        "model tag value matches no model",
+        "not a resource charge (tax)",
+    }
+    assert sum(reasons.values()) == by_model[UNALLOCATED]
+
+
+def test_tag_beats_resource_pattern_and_conflict_is_reported(loaded_project: ProjectConfig) -> None:
+    conflicts = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT DISTINCT resource_id, matched_models, chosen_model FROM attribution_conflicts",
+    ).rows()
+    assert conflicts == [
+        (
+            "arn:aws:sagemaker:us-east-1:210987654321:endpoint/credit-fraud-check",
+            ["fraud-detection", "credit-scoring"],
+            "fraud-detection",
+        )
+    ]
+
+
+def test_one_month_reattribution_leaves_other_months(
+    loaded_project: ProjectConfig, tmp_path: Path
+) -> None:
+    copy = tmp_path / "w.duckdb"
+    copy.write_bytes(loaded_project.warehouse_path.read_bytes())
+    before = pipeline.query(
+        copy, "SELECT month, sum(amount) FROM allocated_costs GROUP BY 1 ORDER BY 1"
+    ).rows()
+    with warehouse.open_warehouse(copy) as con:
+        result = attribute_costs(
+            con, loaded_project.models, loaded_project.attribution, date(2026, 9, 1)
+        )
+    assert result.months == [date(2026, 9, 1)]
+    after = pipeline.query(
+        copy, "SELECT month, sum(amount) FROM allocated_costs GROUP BY 1 ORDER BY 1"
+    ).rows()
+    assert after == before
+
+
+def _model(
+    model_id: str,
+    priority: int = 100,
+    tags: tuple[str, ...] = (),
+    resources: tuple[str, ...] = (),
+    accounts: tuple[str, ...] = (),
+) -> ModelConfig:
+    return ModelConfig(
+        model_id=model_id,
+        name=model_id,
+        owner="o",
+        business_unit="b",
+        stage="production",
+        file=Path(f"models/{model_id}.toml"),
+        selectors=ModelSelectors(
+            priority=priority,
+            tags=MappingProxyType({"ml-model": tags} if tags else {}),
+            resource_ids=resources,
+            sub_accounts=accounts,
+        ),
+    )
+
+
+def test_selector_precedence() -> None:
+    lines = pl.DataFrame(
+        {
+            "resource_id": ["arn:x:endpoint/credit-a", "arn:x:endpoint/credit-b", "vm-1", None],
+            "sub_account_id": ["111", "111", "222", "222"],
+            "_tag_ml_model": ["fraud", None, None, None],
+        }
+    )
+    models = (
+        _model("credit", resources=("arn:x:endpoint/credit-*",), accounts=("111",)),
+        _model("fraud", tags=("fraud",)),
+        _model("platform", priority=200, accounts=("222",)),
+        _model("ops", priority=150, accounts=("222",)),
+    )
+    out = assign_models(lines, models).select("model_id", "rule_id", "matched_models").rows()
+    assert out == [
+        ("fraud", "fraud:tag", ["fraud", "credit"]),
+        ("credit", "credit:resource", ["credit"]),
+        ("ops", "ops:sub_account", ["ops", "platform"]),
+        ("ops", "ops:sub_account", ["ops", "platform"]),
+    ]
+    assert glob_regex("arn:*:bucket/a?c") == r"^arn:.*:bucket/a.c$"
+
+
+MODELS = (
+    _model("a", tags=("a", "alias-a")),
+    _model("b", priority=10, resources=("res-1*",)),
+    _model("c", accounts=("acct-2",)),
+)
+line = st.fixed_dictionaries(
+    {
+        "month": st.sampled_from([date(2026, 1, 1), date(2026, 2, 1), date(2026, 3, 1)]),
+        "resource_id": st.sampled_from(["res-10", "res-2", "other", None]),
+        "sub_account_id": st.sampled_from(["acct-1", "acct-2", None]),
+        "tag": st.sampled_from(["a", "ALIAS-A ", "b", None]),
+        "category": st.sampled_from(["Usage", "Usage", "Tax", "Credit", "Purchase"]),
+        "amount": st.decimals(
+            min_value=Decimal("-500"),
+            max_value=Decimal("5000"),
+            places=10,
+            allow_nan=False,
+            allow_infinity=False,
+        ),
+    }
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.lists(line, min_size=1, max_size=40), st.randoms())
+def test_attribution_conserves_cost_whatever_the_lines(
+    tmp_path: Path, lines: list[dict[str, object]], rnd: object
+) -> None:
+    """Σ allocated = Σ source per month, exactly, and the result ignores input row order."""
+    path = tmp_path / f"w{abs(hash(str(lines))) % 10**9}.duckdb"
+    path.unlink(missing_ok=True)
+    rows = []
+    for i, item in enumerate(lines):
+        month = item["month"]
+        assert isinstance(month, date)
+        start = datetime(month.year, month.month, 1, tzinfo=UTC)
+        tags = {"ml-model": item["tag"]} if item["tag"] else None
+        rows.append(
+            {
+                "provider": "AWS",
+                "billing_account_id": "1",
+                "billing_period_start": start,
+                "billing_period_end": start,
+                "charge_period_start": start,
+                "charge_period_end": start,
+                "charge_category": item["category"],
+                "resource_id": item["resource_id"],
+                "sub_account_id": item["sub_account_id"],
+                "billed_cost": item["amount"],
+                "effective_cost": item["amount"],
+                "billing_currency": "USD",
+                "tags": [{"key": "ml-model", "value": str(tags["ml-model"]).strip().lower()}]
+                if tags
+                else None,
+                "focus_version": "1.2",
+                "delivery": "",
+                "source_file": "f",
+                "source_row": i,
+                "_load_id": "l",
+            }
+        )
+    frame = pl.DataFrame(
+        rows,
+        schema_overrides={"billed_cost": pl.Decimal(38, 10), "effective_cost": pl.Decimal(38, 10)},
+    )
+    import random
+
+    assert isinstance(rnd, random.Random)
+    shuffled = frame.sample(fraction=1.0, shuffle=True, seed=rnd.randint(0, 2**31))
+    results = []
+    for batch in (frame, shuffled):
+        path.unlink(missing_ok=True)
+        with warehouse.open_warehouse(path) as con:
+            with warehouse.registered(con, "_in", batch):
+                warehouse.execute(
+                    con,
+                    "INSERT INTO cost_lines BY NAME SELECT * REPLACE (map_from_entries(tags) AS tags) FROM _in",
+                )
+            attribute_costs(con, MODELS, AttributionSettings())
+            results.append(
+                warehouse.fetch_all(
+                    con,
+                    "SELECT month, model_id, cost_type, sum(amount) FROM allocated_costs GROUP BY ALL ORDER BY ALL",
+                )
+            )
+            source = dict(
+                warehouse.fetch_all(
+                    con,
+                    "SELECT date_trunc('month', billing_period_start)::DATE, sum(effective_cost) FROM cost_lines GROUP BY 1",
+                )
+            )
+            allocated = dict(
+                warehouse.fetch_all(
+                    con, "SELECT month, sum(amount) FROM allocated_costs GROUP BY 1"
+                )
+            )
+            assert allocated == source
+    assert results[0] == results[1]
+    path.unlink(missing_ok=True)

@@ -1,0 +1,332 @@
+"""LiteLLM spend logs, DCGM/Prometheus series, nvidia-smi logs, KPI files and metrics."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from roi import pipeline
+from roi.connectors.dcgm import MEMORY_METRIC, UTILIZATION_METRICS, workload_of
+from roi.errors import SourceError, ValidationFailed
+from tests.conftest import shared_file
+
+
+def _ingest(tmp_path: Path, kind: str, path: Path, **options: object) -> pipeline.LoadResult:
+    return pipeline.ingest(tmp_path, tmp_path / "w.duckdb", kind, str(path), options=dict(options))
+
+
+def _rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
+    return pipeline.query(tmp_path / "w.duckdb", sql).rows()
+
+
+SPEND_LOG_HEADER = (
+    "request_id,call_type,api_key,spend,total_tokens,prompt_tokens,completion_tokens,startTime,"
+    "endTime,model,model_group,custom_llm_provider,metadata,request_tags,team_id,status"
+)
+
+
+def _spend_log(tmp_path: Path, rows: list[dict[str, object]]) -> Path:
+    path = tmp_path / "spend.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, SPEND_LOG_HEADER.split(","))
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(row)
+    return path
+
+
+def test_litellm_cached_tokens_tags_and_portfolio_id(tmp_path: Path) -> None:
+    common = {
+        "call_type": "acompletion",
+        "api_key": "abc",
+        "startTime": "2026-10-01 08:00:00.123",
+        "endTime": "2026-10-01 08:00:02.500",
+        "team_id": "t",
+        "status": "success",
+    }
+    openai_style = {
+        **common,
+        "request_id": "chatcmpl-1",
+        "spend": "0.0125",
+        "total_tokens": 4600,
+        "prompt_tokens": 4000,
+        "completion_tokens": 600,
+        "model": "gpt-4o",
+        "model_group": "support-gpt-4o",
+        "custom_llm_provider": "azure",
+        "metadata": json.dumps(
+            {
+                "spend_logs_metadata": {"model_portfolio_id": "support-assistant"},
+                "additional_usage_values": {"prompt_tokens_details": {"cached_tokens": 2048}},
+                "user_api_key_team_alias": "customer-service",
+            }
+        ),
+        "request_tags": json.dumps(["feature:support-assistant", "env:prod", "beta"]),
+    }
+    anthropic_style = {
+        **common,
+        "request_id": "msg_bdrk_1",
+        "spend": "0.02",
+        "total_tokens": 9900,
+        "prompt_tokens": 9000,
+        "completion_tokens": 900,
+        "model": "anthropic.claude-3-5-sonnet-20241022-v2:0",
+        "model_group": "docx-sonnet",
+        "custom_llm_provider": "bedrock",
+        "metadata": json.dumps(
+            {
+                "additional_usage_values": {
+                    "cache_read_input_tokens": 2700,
+                    "cache_creation_input_tokens": 450,
+                }
+            }
+        ),
+        "request_tags": json.dumps(["feature:doc-extraction"]),
+    }
+    path = _spend_log(tmp_path, [openai_style, anthropic_style])
+    assert _ingest(tmp_path, "litellm_spend_logs", path).rows_loaded == 2
+    rows = _rows(
+        tmp_path,
+        "SELECT request_id, model_id, feature, team, input_tokens, cached_input_tokens, "
+        "cache_write_tokens, output_tokens, cost, tags['beta'], ts::VARCHAR FROM inference_usage "
+        "ORDER BY request_id",
+    )
+    assert rows == [
+        (
+            "chatcmpl-1",
+            "support-assistant",
+            "support-assistant",
+            "customer-service",
+            4000,
+            2048,
+            0,
+            600,
+            Decimal("0.0125000000"),
+            "true",
+            "2026-10-01 08:00:00.123+00",
+        ),
+        (
+            "msg_bdrk_1",
+            None,
+            "doc-extraction",
+            "t",
+            9000,
+            2700,
+            450,
+            900,
+            Decimal("0.0200000000"),
+            None,
+            "2026-10-01 08:00:00.123+00",
+        ),
+    ]
+
+
+def test_litellm_cached_above_input_is_rejected(tmp_path: Path) -> None:
+    row = {
+        "request_id": "r1",
+        "call_type": "acompletion",
+        "api_key": "k",
+        "spend": "0.1",
+        "total_tokens": 10,
+        "prompt_tokens": 10,
+        "completion_tokens": 0,
+        "startTime": "2026-10-01 08:00:00",
+        "endTime": "2026-10-01 08:00:01",
+        "model": "gpt-4o",
+        "metadata": json.dumps(
+            {"additional_usage_values": {"prompt_tokens_details": {"cached_tokens": 50}}}
+        ),
+        "request_tags": "[]",
+        "status": "success",
+    }
+    with pytest.raises(
+        ValidationFailed,
+        match=r"spend\.csv row 2 field cached_input_tokens: cached and cache-write",
+    ):
+        _ingest(tmp_path, "litellm_spend_logs", _spend_log(tmp_path, [row]))
+
+
+def _matrix(metric: str, labels: dict[str, str], values: list[list[object]]) -> dict[str, object]:
+    return {"metric": {"__name__": metric, **labels}, "values": values}
+
+
+def test_dcgm_hostname_rename_idle_gpus_and_nan(tmp_path: Path) -> None:
+    gpu = {"gpu": "0", "UUID": "GPU-aaaa", "modelName": "NVIDIA L40S", "device": "nvidia0"}
+    old = {
+        **gpu,
+        "Hostname": "node-a",
+        "namespace": "recsys",
+        "pod": "recsys-ranker-7d9f8b6c5d-x2kqp",
+        "container": "ranker",
+        "label_team": "digital",
+    }
+    new = {
+        **gpu,
+        "UUID": "GPU-bbbb",
+        "hostname": "node-b",
+        "pod": "",
+        "namespace": "",
+        "container": "",
+    }
+    body = {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [
+                _matrix(
+                    "DCGM_FI_PROF_GR_ENGINE_ACTIVE",
+                    old,
+                    [[1767225600, "0.42"], [1767229200, "NaN"]],
+                ),
+                _matrix("DCGM_FI_PROF_GR_ENGINE_ACTIVE", new, [[1767225600, "0"]]),
+                _matrix("DCGM_FI_DEV_FB_USED", old, [[1767225600, "30000"], [1767229200, "30010"]]),
+            ],
+        },
+    }
+    folder = tmp_path / "dcgm"
+    folder.mkdir()
+    (folder / "DCGM_FI_PROF_GR_ENGINE_ACTIVE_2026-01.json.gz").write_bytes(
+        gzip.compress(json.dumps(body).encode())
+    )
+    result = _ingest(tmp_path, "dcgm_prometheus", folder, cluster="c1", step_seconds=3600)
+    assert result.rows_loaded == 3
+    rows = _rows(
+        tmp_path,
+        "SELECT node, pod, workload, gpu_share, utilization, memory_used_bytes, labels['label_team'], "
+        "(interval_end - interval_start)::VARCHAR FROM gpu_usage ORDER BY node, interval_start",
+    )
+    assert rows == [
+        (
+            "node-a",
+            "recsys-ranker-7d9f8b6c5d-x2kqp",
+            "recsys-ranker",
+            1.0,
+            0.42,
+            30000 * 2**20,
+            "digital",
+            "01:00:00",
+        ),
+        (
+            "node-a",
+            "recsys-ranker-7d9f8b6c5d-x2kqp",
+            "recsys-ranker",
+            1.0,
+            None,
+            30010 * 2**20,
+            "digital",
+            "01:00:00",
+        ),
+        ("node-b", None, None, 0.0, 0.0, None, None, "01:00:00"),
+    ]
+
+
+def test_dcgm_error_responses_are_clear(tmp_path: Path) -> None:
+    folder = tmp_path / "dcgm"
+    folder.mkdir()
+    (folder / "DCGM_FI_DEV_FB_USED_2026-01.json").write_text(
+        json.dumps({"status": "error", "errorType": "bad_data", "error": "parse error"})
+    )
+    with pytest.raises(
+        SourceError, match="status is 'error' \\(error 'parse error'\\); re-run the query"
+    ):
+        _ingest(tmp_path, "dcgm_prometheus", folder)
+
+
+def test_dcgm_metrics_exist_in_the_exporter_defaults() -> None:
+    counters = shared_file("gpu/nvidia-dcgm-exporter/default-counters.csv").read_text()
+    names = {
+        line.split(",")[0].strip().lstrip("# ").strip()
+        for line in counters.splitlines()
+        if "DCGM_FI" in line
+    }
+    for metric in [*UTILIZATION_METRICS, MEMORY_METRIC]:
+        assert metric in names
+
+
+def test_workload_of_pod_names() -> None:
+    assert workload_of("recsys-ranker-7d9f8b6c5d-x2kqp") == "recsys-ranker"
+    assert workload_of("triage-bert-0") == "triage-bert"
+    assert workload_of("standalone") == "standalone"
+    assert workload_of(None) is None
+
+
+def test_nvidia_smi_units_na_and_repeated_headers(tmp_path: Path) -> None:
+    header = (
+        "timestamp, index, uuid, name, utilization.gpu [%], utilization.memory [%], "
+        "memory.used [MiB], memory.total [MiB], power.draw [W]"
+    )
+    log = (
+        "\n".join(
+            [
+                header,
+                "2026/09/01 00:00:03.412, 0, GPU-1, NVIDIA A10G, 87 %, 41 %, 18234 MiB, 23028 MiB, 187.41 W",
+                "2026/09/01 00:15:03.512, 0, GPU-1, NVIDIA A10G, 90 %, 44 %, 18300 MiB, 23028 MiB, [N/A]",
+                header,
+                "2026/09/02 00:00:05.000, 0, GPU-1, NVIDIA A10G, 12 %, 5 %, 4100 MiB, 23028 MiB, 61.00 W",
+            ]
+        )
+        + "\n"
+    )
+    path = tmp_path / "host-1.csv"
+    path.write_text(log)
+    assert (
+        _ingest(tmp_path, "nvidia_smi", path, workloads={"host-1": "demand-forecast"}).rows_loaded
+        == 3
+    )
+    rows = _rows(
+        tmp_path,
+        "SELECT node, workload, utilization, memory_used_bytes, power_watts, source_row, "
+        "(interval_end - interval_start)::VARCHAR FROM gpu_usage ORDER BY interval_start",
+    )
+    assert rows == [
+        ("host-1", "demand-forecast", 0.87, 18234 * 2**20, 187.41, 2, "00:15:00"),
+        # the host was off after this sample: it covers one sampling step, not the night
+        ("host-1", "demand-forecast", 0.9, 18300 * 2**20, None, 3, "00:15:00"),
+        ("host-1", "demand-forecast", 0.12, 4100 * 2**20, 61.0, 5, "00:15:00"),
+    ]
+
+
+def test_finance_workbook_skips_titles_formulas_and_open_months(
+    project_dir: Path, tmp_path: Path
+) -> None:
+    workbook = project_dir / "sample_data/kpis/finance_unit_values.xlsx"
+    result = _ingest(tmp_path, "kpi_excel", workbook, sheet="Unit values")
+    rows = _rows(
+        tmp_path,
+        "SELECT count(*), count(DISTINCT kpi), max(period_start)::VARCHAR, "
+        "count(*) FILTER (WHERE kpi = 'Total') FROM kpi_values",
+    )
+    assert result.rows_loaded == rows[0][0] == 263  # 11 drivers × 24 months, one not approved
+    assert rows[0][1:] == (11, "2026-10-01", 0)
+    [(file,)] = _rows(tmp_path, "SELECT DISTINCT source_file FROM kpi_values")
+    assert file.endswith("finance_unit_values.xlsx#Unit values")
+
+
+def test_ab_test_arms_become_kpi_segments(project_dir: Path, tmp_path: Path) -> None:
+    _ingest(tmp_path, "ab_test_csv", project_dir / "sample_data/experiments/ab_tests.csv")
+    rows = _rows(
+        tmp_path,
+        "SELECT segment, count(*), min(n) > 0 FROM kpi_values WHERE experiment_id = 'exp-recs-holdout' "
+        "GROUP BY 1 ORDER BY 1",
+    )
+    assert rows == [("control", 12, True), ("treatment", 12, True)]
+
+
+def test_model_metrics_decay_and_retraining(project_dir: Path, tmp_path: Path) -> None:
+    _ingest(tmp_path, "model_metrics_csv", project_dir / "sample_data/metrics/model_metrics.csv")
+    rows = _rows(
+        tmp_path,
+        "SELECT model_id, count(DISTINCT model_version) AS versions, max(value) - min(value) AS spread "
+        "FROM model_metrics GROUP BY 1 ORDER BY 1",
+    )
+    assert len(rows) == 12
+    # Every model still running was retrained at least once in the window; the retired AML
+    # screener decayed without retraining until it was switched off.
+    assert all(versions >= 2 for model, versions, _ in rows if model != "aml-screening")
+    assert dict((m, v) for m, v, _ in rows)["aml-screening"] == 1
+    assert all(spread > 0.005 for _, _, spread in rows)

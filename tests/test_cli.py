@@ -1,0 +1,126 @@
+"""The command line: thin wiring over the library, exit codes, formats, common options."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from roi.cli import cli
+from roi.config import ProjectConfig
+from tests.helpers import roi_cli
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_common_options_work_after_the_command(loaded_project: ProjectConfig) -> None:
+    root = str(loaded_project.root)
+    code, out, err = invoke(
+        "query", "SELECT 1 AS x, 'a,b' AS y", "--project", root, "--format", "csv"
+    )
+    assert (code, out, err) == (0, 'x,y\n1,"a,b"\n', "")
+    code, out, _ = invoke("--project", root, "--format", "json", "query", "SELECT 2 AS x")
+    assert code == 0 and json.loads(out) == [{"x": 2}]
+
+
+def test_status_json(loaded_project: ProjectConfig) -> None:
+    code, out, _ = invoke("status", "--project", str(loaded_project.root), "--format", "json")
+    assert code == 0
+    status = json.loads(out)
+    assert status["tables"]["cost_lines"] == 33_021
+    sources = {s["connector"]: s for s in status["sources"]}
+    assert sources["aws_focus"]["data_through"] == "2026-10-31"
+    assert len(sources) == 9
+    assert status["last_attribution"]["conflicts"] > 0
+
+
+def test_data_errors_exit_1_with_one_error_line(
+    loaded_project: ProjectConfig, tmp_path: Path
+) -> None:
+    code, out, err = invoke(
+        "query", "SELECT nope FROM cost_lines", "--project", str(loaded_project.root)
+    )
+    assert code == 1 and out == ""
+    assert err.startswith('Error: Binder Error: Referenced column "nope" not found')
+    assert err.count("\n") == 1
+    code, _, err = invoke("query", "DELETE FROM cost_lines", "--project", str(loaded_project.root))
+    assert code == 1 and "read-only" in err
+    code, _, err = invoke("status", "--project", str(tmp_path))
+    assert (code, err) == (
+        1,
+        f"Error: no roi.toml in {tmp_path.resolve()}; point roi at a project with "
+        f"--project DIR, or create one with `roi init {tmp_path.resolve()}`\n",
+    )
+    code, _, err = invoke(
+        "report",
+        "--project",
+        str(loaded_project.root),
+        "--month",
+        "2019-01",
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 1 and err.startswith(
+        "Error: no attributed costs for 2019-01; attributed months are 2024-11 to 2026-10"
+    )
+
+
+def test_usage_errors_exit_2() -> None:
+    code, _, err = invoke("attribute", "--month", "2026-13")
+    assert code == 2 and "'2026-13' is not a month; use YYYY-MM" in err
+    code, _, err = invoke("query")
+    assert code == 2 and "Missing argument 'SQL'" in err
+    code, _, err = invoke("no-such-command")
+    assert code == 2
+
+
+def test_unknown_connector_type_for_ingest(tmp_path: Path) -> None:
+    code, _, err = invoke("ingest", "focus_v9", "x.csv", "--project", str(tmp_path))
+    assert code == 1 and err.startswith(
+        "Error: unknown connector type 'focus_v9'; allowed values: ab_test_csv,"
+    )
+
+
+@pytest.mark.slow
+def test_init_then_run_in_a_new_folder(tmp_path: Path) -> None:
+    target = tmp_path / "portfolio"
+    result = roi_cli("init", str(target), "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert (target / "roi.toml").exists() and (target / "sample_data/README.md").exists()
+    again = roi_cli("init", str(target))
+    assert (
+        again.returncode == 1 and again.stderr.startswith("Error: ") and "--force" in again.stderr
+    )
+    run = roi_cli("run", "--project", str(target), "--format", "json")
+    assert run.returncode == 0, run.stderr
+    outputs = [Path(r["output"]) for r in json.loads(run.stdout)]
+    assert sorted(p.name for p in outputs) == [
+        "executive_pack_2026-10.xlsx",
+        "monthly_finance_2026-10.html",
+    ]
+    assert all(p.exists() and p.parent == target / "reports/out" for p in outputs)
+    assert "loaded 22,831 row(s) into cost_lines" in run.stderr  # progress goes to stderr
+    quiet = roi_cli("load", "--project", str(target), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == ""
+    assert "unchanged_files" in quiet.stdout
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    commands = [(name, cmd) for name, cmd in cli.commands.items()]
+    for name, command in commands:
+        subcommands = getattr(command, "commands", None)
+        targets = (
+            [(f"{name} {s}", c) for s, c in subcommands.items()]
+            if subcommands
+            else [(name, command)]
+        )
+        for full, _ in targets:
+            code, out, _ = invoke(*full.split(), "--help")
+            assert code == 0, full
+            assert "Example" in out, f"roi {full} --help has no example"
+            assert f"roi {full}" in out, f"roi {full} --help example does not show the command"

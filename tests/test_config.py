@@ -1,0 +1,120 @@
+"""Project configuration: typed, frozen, overridable from the environment, secrets from env only."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from roi.config import load_project
+from roi.errors import ConfigError
+
+
+def test_sample_project_reads_into_frozen_objects(project_dir: Path) -> None:
+    config = load_project(project_dir)
+    assert len(config.models) == 12 and len(config.connectors) == 9 and len(config.reports) == 2
+    assert config.warehouse_path == project_dir.resolve() / "roi.duckdb"
+    fraud = next(m for m in config.models if m.model_id == "fraud-detection")
+    assert fraud.selectors.tags["ml-model"] == ("fraud-detection",)
+    assert fraud.selectors.gpu_workloads == ("fraud-scorer",)
+    assert fraud.risks[0]["frequency_per_year"] == 2.0
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fraud.stage = "retired"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        fraud.value["method"] = "x"  # type: ignore[index]
+
+
+def test_environment_overrides(project_dir: Path) -> None:
+    config = load_project(
+        project_dir,
+        environ={
+            "ROI__PROJECT__WAREHOUSE": "/data/other.duckdb",
+            "ROI__FINANCE__DISCOUNT_RATE": "0.08",
+        },
+    )
+    assert config.warehouse_path == Path("/data/other.duckdb")
+    assert config.finance.discount_rate == 0.08
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"ROI__FINANCE__DISCOUNT_RATE": "ten"},
+            "environment variable ROI__FINANCE__DISCOUNT_RATE: key 'finance.discount_rate' must be int or float, got 'ten'",
+        ),
+        (
+            {"ROI__ATTRIBUTION__MONTH_BASIS": "fiscal"},
+            "environment variable ROI__ATTRIBUTION__MONTH_BASIS: key 'attribution.month_basis' = 'fiscal' "
+            "is not allowed; allowed values: billing_period, charge_period",
+        ),
+        (
+            {"ROI__PROJECT__COLOUR": "blue"},
+            "environment variable ROI__PROJECT__COLOUR overrides no roi.toml key",
+        ),
+        (
+            {"ROI__WAREHOUSE": "x"},
+            "environment variable ROI__WAREHOUSE: expected ROI__SECTION__KEY",
+        ),
+    ],
+)
+def test_environment_errors_name_the_variable(
+    project_dir: Path, environ: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_project(project_dir, environ=environ)
+    assert str(err.value).startswith(message)
+
+
+def test_config_errors_name_file_key_and_allowed_values(project_dir: Path) -> None:
+    model = project_dir / "models/churn-prediction.toml"
+    model.write_text(model.read_text().replace('stage = "production"', 'stage = "live"'))
+    with pytest.raises(ConfigError) as err:
+        load_project(project_dir)
+    assert str(err.value) == (
+        f"{model.resolve()}: key 'stage' = 'live' is not allowed; allowed values: "
+        "experiment, production, retired"
+    )
+
+
+def test_unknown_connector_type_and_key(project_dir: Path) -> None:
+    toml = project_dir / "connectors/ab_tests.toml"
+    toml.write_text('type = "focus_v9"\npath = "x"\n')
+    with pytest.raises(
+        ConfigError,
+        match=r"ab_tests\.toml: key 'type' = 'focus_v9' is not allowed; allowed values: ab_test_csv, ",
+    ):
+        load_project(project_dir)
+    toml.write_text('type = "kpi_csv"\npath = "x"\nschedule = "daily"\n')
+    with pytest.raises(
+        ConfigError, match=r"ab_tests\.toml: unknown key 'schedule'; allowed keys: type, path"
+    ):
+        load_project(project_dir)
+
+
+def test_invalid_toml_names_the_line(project_dir: Path) -> None:
+    (project_dir / "roi.toml").write_text("[project\nname = 1\n")
+    with pytest.raises(ConfigError, match=r"roi\.toml: invalid TOML: .*line 1"):
+        load_project(project_dir)
+
+
+def test_missing_project(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"no roi\.toml in .*--project DIR.*roi init"):
+        load_project(tmp_path)
+
+
+def test_secrets_come_only_from_named_environment_variables(
+    project_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    toml = project_dir / "connectors/warehouse_kpis.toml"
+    toml.write_text('type = "kpi_csv"\npath = "k.csv"\npassword = "hunter2"\n')
+    with pytest.raises(ConfigError, match=r"holds a secret in the file; remove it.*password_env"):
+        load_project(project_dir)
+    toml.write_text('type = "kpi_csv"\npath = "k.csv"\npassword_env = "KPI_DB_PASSWORD"\n')
+    connector = load_project(project_dir).connector("warehouse_kpis")
+    with pytest.raises(ConfigError, match=r"environment variable KPI_DB_PASSWORD .* is not set"):
+        connector.secret("password")
+    monkeypatch.setenv("KPI_DB_PASSWORD", "hunter2")
+    assert connector.secret("password") == "hunter2"
+    assert "hunter2" not in repr(connector)
