@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import click
 import polars as pl
 
-from roi import __version__, pipeline
+from roi import __version__, pipeline, warehouse
 from roi.config import ProjectConfig, load_project
 from roi.errors import RoiError
 from roi.progress import SILENT, ConsoleProgress, Progress
@@ -357,14 +357,14 @@ def ingest(
             raise click.BadParameter(f"{item!r}; use KEY=VALUE", param_hint="--option")
         parsed[key.strip()] = value
     root = opts.project.resolve()
+    config = opts.config() if (root / "roi.toml").exists() else None
     if opts.warehouse is not None:
         warehouse_path = opts.warehouse.resolve()
-    elif (root / "roi.toml").exists():
-        warehouse_path = opts.config().warehouse_path
     else:
-        warehouse_path = root / "roi.duckdb"
+        warehouse_path = config.warehouse_path if config else root / "roi.duckdb"
+    limit = config.project.memory_limit if config else warehouse.DEFAULT_MEMORY_LIMIT
     result = pipeline.ingest(
-        root, warehouse_path, connector_type, path, name, parsed, opts.progress
+        root, warehouse_path, connector_type, path, name, parsed, opts.progress, limit
     )
     emit(opts, _loads_frame([result]))
 
@@ -440,7 +440,7 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
     Example:
       roi report --month 2026-10
     """
-    from roi.reporting import render_reports
+    from roi.reporting.render import render_reports
 
     config = opts.config()
     paths = render_reports(
@@ -470,7 +470,7 @@ def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
     Example:
       roi export excel --month 2026-10 --out pack.xlsx
     """
-    from roi.reporting import render_reports
+    from roi.reporting.render import render_reports
 
     config = opts.config()
     paths = render_reports(

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import Any
 
 from roi.errors import ConfigError
+from roi.warehouse import MEMORY_LIMIT
 
 PROJECT_FILE = "roi.toml"
 ENV_PREFIX = "ROI__"
@@ -35,6 +36,7 @@ class ProjectSettings:
     currency: str = "USD"
     warehouse: str = "roi.duckdb"
     reports_out: str = "reports/out"
+    memory_limit: str = "4GB"  # DuckDB's memory cap; larger work spills to disk
 
 
 @dataclass(frozen=True)
@@ -204,7 +206,7 @@ def _choice(path: Path | str, key: str, value: Any, allowed: tuple[str, ...]) ->
 
 # roi.toml sections and their keys (environment overrides are checked against these).
 PROJECT_KEYS: dict[str, tuple[str, ...]] = {
-    "project": ("name", "currency", "warehouse", "reports_out"),
+    "project": ("name", "currency", "warehouse", "reports_out", "memory_limit"),
     "attribution": ("month_basis",),
     "finance": ("discount_rate",),
 }
@@ -271,7 +273,15 @@ def _project_sections(
             proj.get("reports_out", "reports/out"),
             str,
         ),
+        memory_limit=_typed(
+            at("project.memory_limit"), "project.memory_limit", proj.get("memory_limit", "4GB"), str
+        ),
     )
+    if not MEMORY_LIMIT.fullmatch(project.memory_limit):
+        raise ConfigError(
+            f"{at('project.memory_limit')}: key 'project.memory_limit' = "
+            f'{project.memory_limit!r} is not a size; write e.g. "4GB" or "512MB"'
+        )
     attribution = AttributionSettings(
         month_basis=_choice(
             at("attribution.month_basis"),

@@ -32,7 +32,7 @@ def load(
     """Run the project's connectors (all enabled ones, or those named), one transaction each."""
     for name in names or []:
         project.connector(name)  # an unknown name is a ConfigError before anything runs
-    with warehouse.open_warehouse(warehouse_path) as con:
+    with warehouse.open_warehouse(warehouse_path, memory_limit=project.project.memory_limit) as con:
         return load_all(con, project.connectors, project.root, progress, names)
 
 
@@ -44,6 +44,7 @@ def ingest(
     name: str | None = None,
     options: dict[str, Any] | None = None,
     progress: Progress = SILENT,
+    memory_limit: str = warehouse.DEFAULT_MEMORY_LIMIT,
 ) -> LoadResult:
     """Load one file, folder or glob with a connector type, without a TOML definition.
 
@@ -62,7 +63,7 @@ def ingest(
         path=path,
         options=MappingProxyType(dict(options or {})),
     )
-    with warehouse.open_warehouse(warehouse_path) as con:
+    with warehouse.open_warehouse(warehouse_path, memory_limit=memory_limit) as con:
         return load_connector(con, config, root, progress)
 
 
@@ -73,7 +74,7 @@ def attribute(
     progress: Progress = SILENT,
 ) -> AttributionResult:
     """Rebuild the attribution tables from the warehouse (all months, or one)."""
-    with warehouse.open_warehouse(warehouse_path) as con:
+    with warehouse.open_warehouse(warehouse_path, memory_limit=project.project.memory_limit) as con:
         return attribute_costs(con, project.models, project.attribution, month, progress)
 
 
@@ -94,7 +95,7 @@ def run(
     progress: Progress = SILENT,
 ) -> RunResult:
     """The main job: load every connector, attribute every month, write the reports."""
-    from roi.reporting import render_reports
+    from roi.reporting.render import render_reports
 
     loads = load(project, warehouse_path, progress=progress)
     result = attribute(project, warehouse_path, progress=progress)

@@ -128,8 +128,16 @@ def _busy_error(path: Path, exc: Exception) -> WarehouseBusy:
     )
 
 
-def connect(path: Path, read_only: bool = False) -> Connection:
+DEFAULT_MEMORY_LIMIT = "4GB"
+MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def connect(
+    path: Path, read_only: bool = False, memory_limit: str = DEFAULT_MEMORY_LIMIT
+) -> Connection:
     """Open the warehouse file; writers also create it and apply pending migrations.
+
+    `memory_limit` caps DuckDB's memory (e.g. "4GB"); bigger work spills to `<file>.tmp/`.
 
     Raises:
         WarehouseBusy: another process holds the file lock.
@@ -151,6 +159,13 @@ def connect(path: Path, read_only: bool = False) -> Connection:
             "point --warehouse at a roi DuckDB file"
         ) from exc
     execute(con, "SET TimeZone = 'UTC'")
+    # A bounded buffer pool keeps a 100M-line load in bounded memory: committed and
+    # optimistically written blocks are evicted. (preserve_insertion_order stays on: turned off,
+    # DuckDB inserts twice as fast but holds a whole uncommitted load in memory.)
+    if not MEMORY_LIMIT.fullmatch(memory_limit):
+        con.close()
+        raise WarehouseError(f"memory limit {memory_limit!r} is not a size like '4GB' or '512MB'")
+    execute(con, f"SET memory_limit = '{memory_limit}'")
     if read_only:
         if schema_version(con) == 0:
             con.close()
@@ -163,13 +178,27 @@ def connect(path: Path, read_only: bool = False) -> Connection:
 
 
 @contextmanager
-def open_warehouse(path: Path, read_only: bool = False) -> Iterator[Connection]:
+def open_warehouse(
+    path: Path, read_only: bool = False, memory_limit: str = DEFAULT_MEMORY_LIMIT
+) -> Iterator[Connection]:
     """`connect`, then close the connection when the block ends."""
-    con = connect(path, read_only=read_only)
+    con = connect(path, read_only=read_only, memory_limit=memory_limit)
     try:
         yield con
     finally:
         con.close()
+
+
+def database_file(con: Connection) -> Path:
+    """The file of the connection's database."""
+    rows = fetch_all(
+        con, "SELECT path FROM duckdb_databases() WHERE database_name = current_database()"
+    )
+    if not rows or not rows[0][0]:
+        raise WarehouseError(
+            "the connection has no database file; open the warehouse with connect()"
+        )
+    return Path(str(rows[0][0]))
 
 
 def schema_version(con: Connection) -> int:

@@ -24,7 +24,7 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Batch, Connector, Extracted, TableSpec, changed_files
-from roi.connectors.parsing import TAGS_DTYPE
+from roi.connectors.parsing import tag_json
 from roi.errors import SourceError
 from roi.progress import Progress
 
@@ -104,11 +104,9 @@ def series_rows(body: Any, relative: str) -> list[dict[str, Any]]:
             "node": labels.get("hostname") or labels.get("Hostname") or labels.get("instance"),
             "pod": labels.get("pod") or labels.get("pod_name") or None,
             "namespace": labels.get("namespace") or labels.get("pod_namespace") or None,
-            "labels": [
-                {"key": k, "value": v}
-                for k, v in sorted(labels.items())
-                if k not in _KNOWN_LABELS and v != ""
-            ],
+            "labels": tag_json(
+                (k, v) for k, v in sorted(labels.items()) if k not in _KNOWN_LABELS and v != ""
+            ),
             "source_file": relative,
         }
         for ts, value in series.get("values", []):
@@ -124,7 +122,7 @@ ROW_SCHEMA: dict[str, pl.DataType] = {
     "node": pl.String(),
     "pod": pl.String(),
     "namespace": pl.String(),
-    "labels": TAGS_DTYPE,
+    "labels": pl.String(),
     "source_file": pl.String(),
     "ts": pl.Float64(),
     "value": pl.String(),

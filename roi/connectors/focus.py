@@ -28,7 +28,6 @@ from roi.connectors.parsing import (
     parse_columns,
     parse_tags,
     read_csv_text,
-    tags_from_entries,
 )
 from roi.errors import SourceError
 from roi.progress import Progress
@@ -248,12 +247,7 @@ def _sku_details(raw: str | None) -> tuple[int | None, str | None]:
 
 def derive_columns(frame: pl.DataFrame) -> pl.DataFrame:
     """Tags to a key/value list; GPU count and instance type from SkuPriceDetails or x_ columns."""
-    if frame.schema["tags_raw"] == pl.String:
-        frame = parse_tags(frame, "tags_raw")
-    else:
-        frame = frame.with_columns(
-            tags=tags_from_entries("tags_raw"), tags_raw=pl.lit(None, pl.String)
-        )
+    frame = parse_tags(frame, "tags_raw")
     frame = frame.with_columns(pl.col("sku_price_details").cast(pl.String))
     details = frame["sku_price_details"].unique().to_list()
     parsed = [_sku_details(d) for d in details]

@@ -9,13 +9,20 @@ request tag.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Batch, FileConnector, TableSpec
-from roi.connectors.parsing import TAGS_DTYPE, null_if_token, parse_columns, read_csv_text
+from roi.connectors.parsing import (
+    map_distinct,
+    null_if_token,
+    parse_columns,
+    read_csv_text,
+    tag_json,
+)
 
 KINDS = {
     "ts": "utc",
@@ -35,22 +42,21 @@ REQUIRED_SOURCE = (
 )
 
 
-def _tag_map(col: str) -> pl.Expr:
-    """`["feature:x","beta"]` → [{key: feature, value: x}, {key: beta, value: true}]."""
-    items = pl.col(col).str.json_decode(pl.List(pl.String))
-    return items.list.eval(
-        pl.struct(
-            key=pl.element()
-            .str.split_exact(":", 1)
-            .struct.field("field_0")
-            .str.strip_chars()
-            .str.to_lowercase(),
-            value=pl.coalesce(
-                pl.element().str.split_exact(":", 1).struct.field("field_1").str.strip_chars(),
-                pl.lit("true"),
-            ),
-        )
-    ).cast(TAGS_DTYPE)
+def request_tags(raw: str | None) -> str | None:
+    """`["feature:x","beta"]` → `{"beta":"true","feature":"x"}` (roi's tag JSON)."""
+    if raw is None:
+        return None
+    try:
+        items = json.loads(raw)
+    except json.JSONDecodeError:
+        return tag_json([("__unparsed__", raw)])
+    if not isinstance(items, list):
+        return tag_json([("__unparsed__", raw)])
+    pairs = []
+    for item in items:
+        key, sep, value = str(item).partition(":")
+        pairs.append((key, value.strip() if sep else True))
+    return tag_json(pairs)
 
 
 @register
@@ -91,7 +97,7 @@ class LiteLLMSpendLogs(FileConnector):
                 pl.col("metadata").str.json_path_match("$.user_api_key_team_alias"),
                 pl.col("team_id"),
             ).alias("team"),
-            _tag_map("request_tags").alias("tags"),
+            pl.col("request_tags"),
             pl.col("status"),
             pl.col("prompt_tokens").alias("input_tokens"),
             pl.col("completion_tokens").alias("output_tokens"),
@@ -108,11 +114,9 @@ class LiteLLMSpendLogs(FileConnector):
             ).alias("cache_write_tokens"),
             pl.col("spend").alias("cost"),
         )
+        frame = map_distinct(frame, "request_tags", "tags", request_tags).drop("request_tags")
         frame = frame.with_columns(
-            feature=pl.col("tags")
-            .list.eval(pl.element().filter(pl.element().struct.field("key") == "feature"))
-            .list.first()
-            .struct.field("value"),
+            feature=pl.col("tags").str.json_path_match("$.feature"),
             requests=pl.lit(1, pl.Int64),
             currency=pl.lit("USD"),
             cost_source=pl.lit("reported"),

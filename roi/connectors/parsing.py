@@ -18,7 +18,7 @@ import polars as pl
 from roi.errors import SourceError
 
 # Placeholders real exports use for "no value" (FOCUS sample: NULL; spec examples: null).
-NULL_TOKENS = ("", "NULL", "null", "Null", "N/A", "[N/A]")
+NULL_TOKENS = ("", " ", "NULL", "null", "Null", "N/A", "[N/A]")
 REJECT_COLUMNS: dict[str, pl.DataType] = {
     "source_file": pl.String(),
     "source_row": pl.Int64(),
@@ -104,10 +104,7 @@ def read_csv_text(path: Path, relative: str, **options: Any) -> pl.DataFrame:
 def null_if_token(columns: Iterable[str]) -> list[pl.Expr]:
     """Expressions turning placeholder text (NULL, null, empty, N/A) into real nulls."""
     return [
-        pl.when(pl.col(c).str.strip_chars().is_in(NULL_TOKENS))
-        .then(None)
-        .otherwise(pl.col(c))
-        .alias(c)
+        pl.when(pl.col(c).is_in(NULL_TOKENS)).then(None).otherwise(pl.col(c)).alias(c)
         for c in columns
     ]
 
@@ -230,7 +227,23 @@ def parse_columns(
     return Parsed(parsed, rejects.cast(REJECT_COLUMNS))  # type: ignore[arg-type]
 
 
-def _normalise_tags(raw: str | None) -> list[dict[str, str]] | None:
+def tag_json(pairs: Iterable[tuple[Any, Any]]) -> str:
+    """Key/value pairs as the JSON object roi stores: keys trimmed and lower-cased, values text.
+
+    Valueless tags (`true`) and booleans become "true"/"false"; null values are dropped; a later
+    duplicate key (after normalising) wins.
+    """
+    out: dict[str, str] = {}
+    for key, value in pairs:
+        if value is None:
+            continue
+        norm = str(key).strip().lower()
+        out[norm] = "true" if value is True else "false" if value is False else str(value).strip()
+    return json.dumps(dict(sorted(out.items())), ensure_ascii=False, separators=(",", ":"))
+
+
+def normalise_tags(raw: str | None) -> str | None:
+    """A provider's Tags text as normalised JSON (None when empty)."""
     if raw is None:
         return None
     text = raw.strip()
@@ -241,50 +254,58 @@ def _normalise_tags(raw: str | None) -> list[dict[str, str]] | None:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError:
-        return [{"key": "__unparsed__", "value": raw}]
+        return tag_json([("__unparsed__", raw)])
     if not isinstance(obj, dict):
-        return [{"key": "__unparsed__", "value": raw}]
-    out: dict[str, str] = {}
-    for key, value in obj.items():
-        norm = str(key).strip().lower()
-        if value is None:
-            continue
-        out[norm] = "true" if value is True else "false" if value is False else str(value).strip()
-    return [{"key": k, "value": v} for k, v in sorted(out.items())]
+        return tag_json([("__unparsed__", raw)])
+    return tag_json(obj.items())
 
 
-TAGS_DTYPE = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
+def map_distinct(frame: pl.DataFrame, col: str, out_col: str, func: Any) -> pl.DataFrame:
+    """Add `out_col` = func(value of `col`), computed once per distinct value (tags repeat)."""
+    distinct = frame.get_column(col).unique().to_list()
+    mapping = pl.DataFrame(
+        {col: distinct, out_col: [func(v) for v in distinct]},
+        schema={col: frame.schema[col], out_col: pl.String},
+    )
+    return frame.join(mapping, on=col, how="left", nulls_equal=True)
 
 
 def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> pl.DataFrame:
-    """Parse a JSON tag column once per distinct value into key/value lists (keys trimmed, lower).
+    """Parse a Tags column (JSON text, or a Parquet map) into normalised JSON text.
 
     Values that are not JSON objects keep their text under the key `__unparsed__`, so untrusted
-    text is carried, never interpreted.
+    text is carried, never interpreted. The loader turns the JSON into a DuckDB MAP.
     """
-    distinct = frame.select(pl.col(raw_col).unique()).to_series().to_list()
-    mapping = pl.DataFrame(
-        {raw_col: distinct, out_col: [_normalise_tags(v) for v in distinct]},
-        schema={raw_col: pl.String, out_col: TAGS_DTYPE},
-    )
-    return frame.join(mapping, on=raw_col, how="left", nulls_equal=True)
-
-
-def tags_from_entries(col: str) -> pl.Expr:
-    """Normalise an already-structured tag column (Parquet MAP: list of key/value structs)."""
-    return (
-        pl.col(col)
+    if frame.schema[raw_col] == pl.String:
+        return map_distinct(frame, raw_col, out_col, normalise_tags)
+    # A Parquet MAP arrives as a list of key/value structs: flatten each to text, then parse
+    # each distinct text once.
+    entry = pl.element()
+    flat = (
+        pl.col(raw_col)
         .list.eval(
-            pl.struct(
-                key=pl.element()
-                .struct.field("key")
-                .cast(pl.String)
-                .str.strip_chars()
-                .str.to_lowercase(),
-                value=pl.element().struct.field("value").cast(pl.String).str.strip_chars(),
+            pl.concat_str(
+                [
+                    entry.struct.field("key").cast(pl.String),
+                    entry.struct.field("value").cast(pl.String).fill_null("\x00"),
+                ],
+                separator="\x1e",
             )
         )
-        .cast(TAGS_DTYPE)
+        .list.join("\x1f")
+    )
+
+    def from_flat(text: str | None) -> str | None:
+        if text is None:
+            return None
+        pairs = [item.split("\x1e", 1) for item in text.split("\x1f") if item]
+        return tag_json((k, None if v == "\x00" else v) for k, v in pairs)
+
+    with_flat = frame.with_columns(flat.alias("_tags_flat"))
+    return (
+        map_distinct(with_flat, "_tags_flat", out_col, from_flat)
+        .with_columns(pl.lit(None, pl.String).alias(raw_col))
+        .drop("_tags_flat")
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -193,9 +194,7 @@ def test_attribution_conserves_cost_whatever_the_lines(
                 "billed_cost": item["amount"],
                 "effective_cost": item["amount"],
                 "billing_currency": "USD",
-                "tags": [{"key": "ml-model", "value": str(tags["ml-model"]).strip().lower()}]
-                if tags
-                else None,
+                "tags": json.dumps({"ml-model": str(tags["ml-model"])}) if tags else None,
                 "focus_version": "1.2",
                 "delivery": "",
                 "source_file": "f",
@@ -218,7 +217,8 @@ def test_attribution_conserves_cost_whatever_the_lines(
             with warehouse.registered(con, "_in", batch):
                 warehouse.execute(
                     con,
-                    "INSERT INTO cost_lines BY NAME SELECT * REPLACE (map_from_entries(tags) AS tags) FROM _in",
+                    "INSERT INTO cost_lines BY NAME "
+                    "SELECT * REPLACE (CAST(tags::JSON AS MAP(VARCHAR, VARCHAR)) AS tags) FROM _in",
                 )
             attribute_costs(con, MODELS, AttributionSettings())
             results.append(

@@ -14,8 +14,8 @@ from PIL import Image
 
 from roi import pipeline, warehouse
 from roi.config import ProjectConfig, load_project
-from roi.reporting import render_reports
 from roi.reporting.figures import monthly_figures
+from roi.reporting.render import render_reports
 from tests.services import chromium_run, libreoffice_convert
 
 pytestmark = pytest.mark.service

@@ -1,0 +1,139 @@
+"""Benchmark: load and attribute N FOCUS billing lines, against raw-scan baselines, same run.
+
+Usage (from the repository root, in the project's virtual environment):
+
+    python bench/bench_billing.py --rows 10000000 [--rows ...] [--keep]
+
+For each size it writes a benchmark set with `roi sample --rows N` (kept under bench/out/ for
+reuse), then measures, each in its own process (wall time and peak RSS from wait4):
+
+- roi load:       `roi ingest focus` of the AWS and Azure exports into a fresh warehouse
+                  (parse, validate, lineage, one transaction per export)
+- roi attribute:  every line to a model or __unallocated__, all 24 months
+- duckdb floor:   DuckDB scanning the same Parquet files and summing effective cost per month
+                  and model tag (no validation, lineage or idempotency): the floor to compare with
+- polars scan:    the same aggregation with a Polars lazy scan
+
+and checks that attribution conserves the source total to the cent. Results are printed as a
+Markdown table to paste into bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "bench" / "out"
+
+DUCKDB_FLOOR = """
+import duckdb, json, sys
+con = duckdb.connect()
+rows = con.execute('''
+  SELECT date_trunc('month', BillingPeriodStart) AS month,
+         json_extract_string(Tags, '$."ml-model"') AS model, sum(EffectiveCost)
+  FROM read_parquet(?, union_by_name=true) GROUP BY ALL''', [sys.argv[1] + '/**/*.parquet']).fetchall()
+print(json.dumps({"groups": len(rows)}))
+"""
+
+POLARS_SCAN = """
+import json, sys
+import polars as pl
+frame = (pl.scan_parquet(sys.argv[1] + '/**/*.parquet')
+         .group_by(pl.col('BillingPeriodStart').dt.truncate('1mo'),
+                   pl.col('Tags').str.json_path_match('$.ml-model'))
+         .agg(pl.col('EffectiveCost').sum()).collect())
+print(json.dumps({"groups": frame.height}))
+"""
+
+CONSERVATION = """
+import json, sys
+from roi import pipeline
+from pathlib import Path
+rows = pipeline.query(Path(sys.argv[1]), '''
+  WITH s AS (SELECT date_trunc('month', billing_period_start)::DATE m, sum(effective_cost) t
+             FROM cost_lines GROUP BY 1),
+       a AS (SELECT month m, sum(amount) t FROM allocated_costs GROUP BY 1)
+  SELECT count(*), count(*) FILTER (WHERE round(s.t, 2) <> round(a.t, 2)), sum(s.t)::DOUBLE
+  FROM s FULL JOIN a USING (m)''').row(0)
+print(json.dumps({"months": rows[0], "months_off_by_a_cent": rows[1], "total": rows[2]}))
+"""
+
+
+def measure(args: list[str], cwd: Path = ROOT) -> tuple[float, float, str]:
+    """Run a command; return (seconds, peak RSS in MiB, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - start
+    out = proc.stdout.read() if proc.stdout else ""
+    err = proc.stderr.read() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{err}")
+    return seconds, usage.ru_maxrss / 1024, out
+
+
+def bench(rows: int, keep: bool) -> dict[str, object]:
+    data = OUT / f"focus-{rows}"
+    roi = [sys.executable, "-m", "roi"]
+    if not (data / "aws").exists():
+        seconds, _, _ = measure([*roi, "sample", "--rows", str(rows), "--out", str(data), "--quiet"])
+        print(f"generated {rows:,} lines in {seconds:.1f} s", file=sys.stderr)
+    work = Path(tempfile.mkdtemp(prefix="roi-bench-"))
+    warehouse = work / "bench.duckdb"
+    common = ["--project", str(ROOT), "--warehouse", str(warehouse), "--quiet"]
+    result: dict[str, object] = {"rows": rows}
+    load_s = load_rss = 0.0
+    for export in ("aws", "azure"):
+        s, rss, _ = measure([*roi, "ingest", "focus", str(data / export), *common])
+        load_s += s
+        load_rss = max(load_rss, rss)
+    result["load"] = (load_s, load_rss)
+    result["attribute"] = measure([*roi, "attribute", *common])[:2]
+    result["duckdb_floor"] = measure([sys.executable, "-c", DUCKDB_FLOOR, str(data)])[:2]
+    result["polars_scan"] = measure([sys.executable, "-c", POLARS_SCAN, str(data)])[:2]
+    result["check"] = json.loads(measure([sys.executable, "-c", CONSERVATION, str(warehouse)])[2])
+    result["warehouse_mb"] = warehouse.stat().st_size / 1e6
+    result["input_mb"] = sum(p.stat().st_size for p in data.rglob("*.parquet")) / 1e6
+    shutil.rmtree(work)
+    if not keep:
+        shutil.rmtree(data)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, action="append", required=True)
+    parser.add_argument("--keep", action="store_true", help="keep the generated sets in bench/out/")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print()
+    print("| lines | input (Parquet) | roi load | roi attribute | DuckDB floor | Polars scan | warehouse | conserved |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---|")
+    for rows in args.rows:
+        r = bench(rows, args.keep)
+        check = r["check"]
+        assert isinstance(check, dict)
+
+        def cell(key: str) -> str:
+            seconds, rss = r[key]  # type: ignore[misc]
+            return f"{seconds:,.1f} s / {rss:,.0f} MiB"
+
+        ok = "yes" if check["months_off_by_a_cent"] == 0 else f"NO ({check['months_off_by_a_cent']} months)"
+        print(
+            f"| {rows:,} | {r['input_mb']:,.0f} MB | {cell('load')} | {cell('attribute')} | "
+            f"{cell('duckdb_floor')} | {cell('polars_scan')} | {r['warehouse_mb']:,.0f} MB | {ok} |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

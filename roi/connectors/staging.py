@@ -1,0 +1,63 @@
+"""Staging: validated batches written to Parquet files on disk before the load transaction.
+
+A load writes each checked batch to `<warehouse>.staging/<load_id>/part-NNNNN.parquet`, then
+one transaction reads them all with DuckDB's `read_parquet`. Memory stays bounded at any size
+(DuckDB holds the strings of rows appended batch by batch inside an open transaction in memory
+until it commits; one INSERT from Parquet streams instead), and nothing reaches the warehouse
+before every batch passed validation. The folder is removed after the load, and any folder a
+killed load left behind is removed by the next one.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+
+from roi import warehouse
+from roi.warehouse import Connection
+
+
+class Staging:
+    """The staged Parquet parts of one load."""
+
+    def __init__(self, root: Path, load_id: str) -> None:
+        self.root = root
+        self.folder = root / load_id
+        self.parts = 0
+        self.rows = 0
+
+    @classmethod
+    def for_connection(cls, con: Connection, load_id: str) -> Staging:
+        """Staging next to the warehouse file; stale folders of killed loads are removed."""
+        root = warehouse.database_file(con).with_suffix(".staging")
+        if root.exists():
+            for stale in root.iterdir():
+                shutil.rmtree(stale, ignore_errors=True)
+        return cls(root, load_id)
+
+    def add(self, frame: pl.DataFrame) -> None:
+        """Write one batch as the next part (all-null columns are typed as text)."""
+        if not frame.height:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        frame = frame.with_columns(pl.col(pl.Null).cast(pl.String))
+        self.parts += 1
+        frame.write_parquet(self.folder / f"part-{self.parts:05d}.parquet", compression="lz4")
+        self.rows += frame.height
+
+    @property
+    def glob(self) -> str:
+        """The glob `read_parquet` reads the parts with."""
+        return str(self.folder / "*.parquet")
+
+    def relation(self) -> str:
+        """SQL for the staged rows (bind `glob` as its one parameter)."""
+        return "read_parquet(?, union_by_name = true)"
+
+    def cleanup(self) -> None:
+        """Remove this load's parts (and the staging folder when it is empty)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.root.exists() and not any(self.root.iterdir()):
+            self.root.rmdir()
