@@ -46,7 +46,7 @@ def ingest(
     progress: Progress = SILENT,
     memory_limit: str = warehouse.DEFAULT_MEMORY_LIMIT,
 ) -> LoadResult:
-    """Load one file, folder or glob with a connector type, without a TOML definition.
+    """Load one file, folder, glob or URL with a connector type, without a TOML definition.
 
     The connector name (default `<type>:<path>`) keys its cursor, so ingesting the same
     unchanged file again changes nothing.
@@ -56,11 +56,13 @@ def ingest(
             f"unknown connector type {connector_type!r}; "
             f"allowed values: {', '.join(connector_types())}"
         )
+    is_url = path.startswith(("http://", "https://"))
     config = ConnectorConfig(
         name=name or f"{connector_type}:{path}",
         type=connector_type,
         file=Path("<roi ingest>"),
-        path=path,
+        path=None if is_url else path,
+        url=path if is_url else None,
         options=MappingProxyType(dict(options or {})),
     )
     with warehouse.open_warehouse(warehouse_path, memory_limit=memory_limit) as con:

@@ -1,7 +1,10 @@
 """NVIDIA DCGM exporter metrics from Prometheus → `gpu_usage`.
 
-Reads Prometheus HTTP API `query_range` responses saved as JSON (optionally gzip), one file per
-metric and period, e.g. `DCGM_FI_PROF_GR_ENGINE_ACTIVE_2026-10.json.gz`. Each series is one GPU
+Two ways in: a live Prometheus (`url = "http://prometheus:9090"`), queried with `query_range`
+from the last load's cursor to now a window at a time (options `step_seconds`, `start` for the
+first load, `window_hours`, `lag_seconds`, `until`, and `token_env` for a bearer token); or saved
+`query_range` responses (`path`), JSON or gzip, one file per metric and period, e.g.
+`DCGM_FI_PROF_GR_ENGINE_ACTIVE_2026-10.json.gz`. Each series is one GPU
 (by `UUID`) running one pod; a series with an empty `pod` label is the GPU sitting idle.
 Accepts both `Hostname` and, after dcgm-exporter's 2026-05 rename, `hostname`, and the older
 `pod_name` / `pod_namespace` labels. Values are strings and may be "NaN".
@@ -15,8 +18,12 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +32,7 @@ import polars as pl
 from roi.connectors import register
 from roi.connectors.base import Batch, Connector, Extracted, TableSpec, changed_files
 from roi.connectors.parsing import tag_json
-from roi.errors import SourceError
+from roi.errors import ConfigError, SourceError
 from roi.progress import Progress
 
 UTILIZATION_METRICS = {
@@ -185,6 +192,52 @@ def to_intervals(
     )
 
 
+def _floor(when: datetime, step: int) -> datetime:
+    seconds = int(when.timestamp()) // step * step
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def parse_instant(text: str, key: str) -> datetime:
+    """An ISO date or date-time option as a UTC instant."""
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(
+            f"connector {key} = {text!r} is not an ISO date, e.g. 2026-10-01"
+        ) from exc
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def query_range(
+    url: str, query: str, start: datetime, end: datetime, step: int, token: str | None = None
+) -> Any:
+    """GET /api/v1/query_range from Prometheus; errors name the server and what to check."""
+    params = urllib.parse.urlencode(
+        {"query": query, "start": start.timestamp(), "end": end.timestamp(), "step": step}
+    )
+    request = urllib.request.Request(f"{url}/api/v1/query_range?{params}")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return json.loads(response.read().decode("utf-8"))
+    except urllib.error.HTTPError as exc:
+        try:
+            detail = json.loads(exc.read().decode("utf-8")).get("error", "")
+        except (ValueError, OSError):
+            detail = ""
+        raise SourceError(
+            f"Prometheus at {url} answered HTTP {exc.code} for {query!r}: {detail or exc.reason}; "
+            "check the metric name and the connector's options"
+        ) from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise SourceError(
+            f"cannot reach Prometheus at {url} ({reason}); check the connector's url and that "
+            "Prometheus is running"
+        ) from exc
+
+
 @register
 class DcgmPrometheus(Connector):
     """DCGM exporter series exported from Prometheus."""
@@ -197,6 +250,63 @@ class DcgmPrometheus(Connector):
     suffixes = (".json", ".json.gz")
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
+        """Query a live Prometheus (`url`), or read changed saved responses (`path`)."""
+        if self.config.url:
+            return self._extract_live(state, progress)
+        return self._extract_files(state, progress)
+
+    def _extract_live(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
+        """Query `query_range` from the last cursor to now, a window at a time."""
+        assert self.config.url is not None
+        url = self.config.url.rstrip("/")
+        step = int(self.option("step_seconds", 300))
+        until = self.option("until")
+        end = (
+            parse_instant(str(until), "options.until")
+            if until
+            else datetime.now(UTC) - timedelta(seconds=int(self.option("lag_seconds", 2 * step)))
+        )
+        end = _floor(end, step)
+        if state and state.get("until"):
+            start = datetime.fromisoformat(str(state["until"]))
+        elif self.option("start"):
+            start = _floor(parse_instant(str(self.option("start")), "options.start"), step)
+        else:
+            start = end - timedelta(days=7)
+        window = timedelta(hours=float(self.option("window_hours", 24)))
+        windows = []
+        cursor = start
+        while cursor < end:
+            windows.append((cursor, min(cursor + window, end)))
+            cursor += window
+        token = self.config.secret("token") if "token" in self.config.secret_env else None
+        cluster = str(self.option("cluster", "default"))
+        metrics = list(self.option("metrics", [*UTILIZATION_METRICS, MEMORY_METRIC]))
+
+        def batches() -> Iterator[Batch]:
+            for first, last in progress.track(windows, f"{self.config.name}: querying"):
+                rows: list[dict[str, Any]] = []
+                for metric in metrics:
+                    # query_range includes both ends: stop one step early, the next window
+                    # starts there.
+                    body = query_range(
+                        url, metric, first, last - timedelta(seconds=step), step, token
+                    )
+                    rows.extend(series_rows(body, f"{url}#{metric}"))
+                if rows:
+                    yield Batch(to_intervals(rows, cluster, step))
+
+        return Extracted(
+            batches=batches(),
+            files=[f"{url}#{m} {start.isoformat()}..{end.isoformat()}" for m in metrics]
+            if windows
+            else [],
+            cursor={"until": end.isoformat()}
+            if windows
+            else dict(state or {"until": end.isoformat()}),
+        )
+
+    def _extract_files(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Read changed files, together with the other metrics of the same period."""
         files = self.input_files()
         changed, fingerprints = changed_files(files, state, self.relative)
