@@ -40,7 +40,8 @@ con = duckdb.connect()
 rows = con.execute('''
   SELECT date_trunc('month', BillingPeriodStart) AS month,
          json_extract_string(Tags, '$."ml-model"') AS model, sum(EffectiveCost)
-  FROM read_parquet(?, union_by_name=true) GROUP BY ALL''', [sys.argv[1] + '/**/*.parquet']).fetchall()
+  FROM read_parquet(?, union_by_name=true) GROUP BY ALL''',
+  [sys.argv[1] + '/**/*.parquet']).fetchall()
 print(json.dumps({"groups": len(rows)}))
 """
 
@@ -71,7 +72,9 @@ print(json.dumps({"months": rows[0], "months_off_by_a_cent": rows[1], "total": r
 def measure(args: list[str], cwd: Path = ROOT) -> tuple[float, float, str]:
     """Run a command; return (seconds, peak RSS in MiB, stdout)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - start
     out = proc.stdout.read() if proc.stdout else ""
@@ -85,7 +88,9 @@ def bench(rows: int, keep: bool) -> dict[str, object]:
     data = OUT / f"focus-{rows}"
     roi = [sys.executable, "-m", "roi"]
     if not (data / "aws").exists():
-        seconds, _, _ = measure([*roi, "sample", "--rows", str(rows), "--out", str(data), "--quiet"])
+        seconds, _, _ = measure(
+            [*roi, "sample", "--rows", str(rows), "--out", str(data), "--quiet"]
+        )
         print(f"generated {rows:,} lines in {seconds:.1f} s", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="roi-bench-"))
     warehouse = work / "bench.duckdb"
@@ -110,27 +115,39 @@ def bench(rows: int, keep: bool) -> dict[str, object]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, action="append", required=True)
     parser.add_argument("--keep", action="store_true", help="keep the generated sets in bench/out/")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
     print()
-    print("| lines | input (Parquet) | roi load | roi attribute | DuckDB floor | Polars scan | warehouse | conserved |")
+    print(
+        "| lines | input (Parquet) | roi load | roi attribute | DuckDB floor | Polars scan "
+        "| warehouse | conserved |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---|")
     for rows in args.rows:
         r = bench(rows, args.keep)
         check = r["check"]
         assert isinstance(check, dict)
 
-        def cell(key: str) -> str:
-            seconds, rss = r[key]  # type: ignore[misc]
+        def cell(key: str, result: dict[str, object] = r) -> str:
+            seconds, rss = result[key]  # type: ignore[misc]
             return f"{seconds:,.1f} s / {rss:,.0f} MiB"
 
-        ok = "yes" if check["months_off_by_a_cent"] == 0 else f"NO ({check['months_off_by_a_cent']} months)"
+        ok = (
+            "yes"
+            if check["months_off_by_a_cent"] == 0
+            else f"NO ({check['months_off_by_a_cent']} months)"
+        )
         print(
             f"| {rows:,} | {r['input_mb']:,.0f} MB | {cell('load')} | {cell('attribute')} | "
-            f"{cell('duckdb_floor')} | {cell('polars_scan')} | {r['warehouse_mb']:,.0f} MB | {ok} |",
+            f"{cell('duckdb_floor')} | {cell('polars_scan')} | "
+            f"{r['warehouse_mb']:,.0f} MB | {ok} |",
             flush=True,
         )
 
