@@ -13,8 +13,7 @@ import polars as pl
 from roi.connectors import register
 from roi.connectors.base import Batch, FileConnector, TableSpec
 from roi.connectors.kpi_csv import KPI_KEY, finish_kpis
-from roi.connectors.parsing import null_if_token, read_csv_text
-from roi.errors import SourceError
+from roi.connectors.parsing import read_table_csv
 
 COLUMNS = (
     "experiment_id",
@@ -40,15 +39,7 @@ class AbTestCsv(FileConnector):
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one experiment-results CSV."""
-        raw = read_csv_text(path, relative)
-        raw = raw.rename({c: c.strip().lower() for c in raw.columns})
-        missing = [c for c in COLUMNS if c not in raw.columns]
-        if missing:
-            raise SourceError(
-                f"{relative}: missing column(s) {', '.join(missing)}; expected "
-                f"{','.join(COLUMNS)},std_dev,unit"
-            )
-        raw = raw.with_columns(null_if_token(raw.columns))
+        raw = read_table_csv(path, relative, COLUMNS, f"expected {','.join(COLUMNS)},std_dev,unit")
         frame = raw.select(
             "kpi",
             "period_start",
@@ -62,7 +53,7 @@ class AbTestCsv(FileConnector):
             if "std_dev" in raw.columns
             else pl.lit(None, pl.String).alias("std_dev"),
             pl.col("unit") if "unit" in raw.columns else pl.lit(None, pl.String).alias("unit"),
-        ).with_columns(
-            source_file=pl.lit(relative), source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64)
+            "source_file",
+            "source_row",
         )
         return finish_kpis(frame)

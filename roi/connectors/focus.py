@@ -31,6 +31,7 @@ from roi.connectors.parsing import (
 )
 from roi.errors import SourceError
 from roi.progress import Progress
+from roi.schemas import CHARGE_CATEGORIES
 
 # FOCUS column → warehouse column.
 COLUMNS: dict[str, str] = {
@@ -116,7 +117,7 @@ REQUIRED = (
 )
 # Microsoft writes these placeholders where FOCUS wants null (finops-toolkit does the same).
 PLACEHOLDER_COLUMNS = ("sub_account_id", "resource_id", "region_id", "commitment_discount_id")
-CHARGE_CATEGORIES = {c.lower(): c for c in ("Usage", "Purchase", "Tax", "Credit", "Adjustment")}
+CHARGE_CATEGORY_CASE = {c.lower(): c for c in CHARGE_CATEGORIES}
 PARTITION = ("provider", "billing_account_id", "billing_period_start")
 
 
@@ -217,7 +218,7 @@ def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataF
         pl.col("charge_category")
         .str.strip_chars()
         .str.to_lowercase()
-        .replace_strict(CHARGE_CATEGORIES, default=pl.col("charge_category")),
+        .replace_strict(CHARGE_CATEGORY_CASE, default=pl.col("charge_category")),
         focus_version=pl.lit(focus_version(raw_cols)),
         source_file=pl.lit(relative),
         source_row=pl.int_range(first_row, pl.len() + first_row, dtype=pl.Int64),

@@ -15,8 +15,7 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Batch, FileConnector, TableSpec
-from roi.connectors.parsing import null_if_token, parse_columns, read_csv_text
-from roi.errors import SourceError
+from roi.connectors.parsing import parse_columns, read_table_csv
 
 KPI_KEY = ("kpi", "model_id", "segment", "period_start", "period_end", "experiment_id")
 KPI_KINDS = {
@@ -52,17 +51,10 @@ class KpiCsv(FileConnector):
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one KPI CSV."""
-        raw = read_csv_text(path, relative)
-        raw = raw.rename({c: c.strip().lower() for c in raw.columns})
-        missing = [
-            c for c in ("kpi", "period_start", "period_end", "value") if c not in raw.columns
-        ]
-        if missing:
-            raise SourceError(
-                f"{relative}: missing column(s) {', '.join(missing)}; expected header "
-                "kpi,period_start,period_end,model_id,segment,value,unit"
-            )
-        raw = raw.with_columns(null_if_token(raw.columns)).with_columns(
-            source_file=pl.lit(relative), source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64)
+        raw = read_table_csv(
+            path,
+            relative,
+            ("kpi", "period_start", "period_end", "value"),
+            "expected header kpi,period_start,period_end,model_id,segment,value,unit",
         )
         return finish_kpis(raw)

@@ -21,6 +21,7 @@ from roi.connectors.parsing import (
     null_if_token,
     parse_columns,
     read_csv_text,
+    require_columns,
     tag_json,
 )
 
@@ -70,14 +71,12 @@ class LiteLLMSpendLogs(FileConnector):
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one spend-log dump."""
         raw = read_csv_text(path, relative)
-        missing = [c for c in REQUIRED_SOURCE if c not in raw.columns]
-        if missing:
-            from roi.errors import SourceError
-
-            raise SourceError(
-                f"{relative}: missing column(s) {', '.join(missing)}; export the whole "
-                "LiteLLM_SpendLogs table with its header row"
-            )
+        require_columns(
+            raw,
+            relative,
+            REQUIRED_SOURCE,
+            "export the whole LiteLLM_SpendLogs table with its header row",
+        )
         raw = raw.with_columns(null_if_token(raw.columns))
         key = str(self.option("portfolio_key", "model_portfolio_id"))
         usage = "$.additional_usage_values"

@@ -8,8 +8,7 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Batch, FileConnector, TableSpec
-from roi.connectors.parsing import null_if_token, parse_columns, read_csv_text
-from roi.errors import SourceError
+from roi.connectors.parsing import parse_columns, read_table_csv
 
 COLUMNS = ("model_id", "metric", "ts", "value")
 
@@ -26,20 +25,11 @@ class ModelMetricsCsv(FileConnector):
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one metrics CSV."""
-        raw = read_csv_text(path, relative)
-        raw = raw.rename({c: c.strip().lower() for c in raw.columns})
-        missing = [c for c in COLUMNS if c not in raw.columns]
-        if missing:
-            raise SourceError(
-                f"{relative}: missing column(s) {', '.join(missing)}; expected "
-                "model_id,metric,ts,value,model_version"
-            )
+        raw = read_table_csv(
+            path, relative, COLUMNS, "expected model_id,metric,ts,value,model_version"
+        )
         if "model_version" not in raw.columns:
             raw = raw.with_columns(model_version=pl.lit(None, pl.String))
-        raw = raw.with_columns(null_if_token(raw.columns)).with_columns(
-            metric=pl.col("metric").str.strip_chars().str.to_lowercase(),
-            source_file=pl.lit(relative),
-            source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
-        )
+        raw = raw.with_columns(metric=pl.col("metric").str.strip_chars().str.to_lowercase())
         parsed = parse_columns(raw, {"ts": "utc", "value": "float"}, required=COLUMNS)
         return Batch(parsed.frame, parsed.rejects)

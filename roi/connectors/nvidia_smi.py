@@ -15,8 +15,7 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Batch, FileConnector, TableSpec
-from roi.connectors.parsing import null_if_token, parse_columns, read_csv_text
-from roi.errors import SourceError
+from roi.connectors.parsing import null_if_token, parse_columns, read_csv_text, require_columns
 
 MIB = 1024 * 1024
 NEEDED = ("timestamp", "uuid")
@@ -46,12 +45,13 @@ class NvidiaSmiCsv(FileConnector):
         """Parse one host's nvidia-smi log."""
         raw = read_csv_text(path, relative, quote_char=None)
         raw = raw.rename({c: _header(c) for c in raw.columns})
-        missing = [c for c in NEEDED if c not in raw.columns]
-        if missing:
-            raise SourceError(
-                f"{relative}: missing column(s) {', '.join(missing)}; log with "
-                "--query-gpu=timestamp,index,uuid,name,utilization.gpu,memory.used --format=csv"
-            )
+        require_columns(
+            raw,
+            relative,
+            NEEDED,
+            "log with --query-gpu=timestamp,index,uuid,name,utilization.gpu,memory.used "
+            "--format=csv",
+        )
         raw = raw.with_columns(pl.col(c).str.strip_chars() for c in raw.columns)
         # Each `nvidia-smi -l` start appends its header again; those lines are not samples.
         raw = raw.with_columns(null_if_token(raw.columns))

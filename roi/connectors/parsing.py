@@ -101,6 +101,29 @@ def read_csv_text(path: Path, relative: str, **options: Any) -> pl.DataFrame:
     return frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
 
 
+def require_columns(frame: pl.DataFrame, relative: str, required: Iterable[str], hint: str) -> None:
+    """Raise a SourceError naming the file and the missing columns, with how to fix it."""
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SourceError(f"{relative}: missing column(s) {', '.join(missing)}; {hint}")
+
+
+def read_table_csv(
+    path: Path, relative: str, required: Iterable[str], hint: str, **options: Any
+) -> pl.DataFrame:
+    """A headed CSV with lower-cased headers, placeholder nulls, and `source_file`/`source_row`.
+
+    `source_row` is the row number a spreadsheet shows (the header is row 1).
+    """
+    raw = read_csv_text(path, relative, **options)
+    raw = raw.rename({c: c.strip().lower() for c in raw.columns})
+    require_columns(raw, relative, required, hint)
+    return raw.with_columns(null_if_token(raw.columns)).with_columns(
+        source_file=pl.lit(relative),
+        source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
+    )
+
+
 def null_if_token(columns: Iterable[str]) -> list[pl.Expr]:
     """Expressions turning placeholder text (NULL, null, empty, N/A) into real nulls."""
     return [
