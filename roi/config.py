@@ -305,7 +305,7 @@ def _project_sections(
 
 
 def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
-    from roi.connectors import connector_types  # registry import is cheap; avoids a cycle
+    from roi.connectors import connector_class, connector_types  # lazy: avoids a cycle
 
     if "type" not in data:
         raise ConfigError(
@@ -327,9 +327,15 @@ def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
             raise ConfigError(
                 f"{path}: unknown key {key!r}; allowed keys: {', '.join(allowed)}, <secret>_env"
             )
-    if "path" not in data and "url" not in data:
+    if "path" not in data and "url" not in data and connector_class(ctype).needs_location:
         raise ConfigError(f"{path}: connector needs a 'path' (file, folder or glob) or a 'url'")
     options = _typed(path, "options", data.get("options", {}), dict)
+    for key in options:
+        if any(word in key.lower() for word in SECRET_WORDS):
+            raise ConfigError(
+                f"{path}: key 'options.{key}' holds a secret in the file; remove it, export it "
+                f'as an environment variable and write `{key}_env = "VAR_NAME"` at the top level'
+            )
     return ConnectorConfig(
         name=path.stem,
         type=ctype,

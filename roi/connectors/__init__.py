@@ -27,6 +27,7 @@ def _load_builtin() -> None:
         focus,
         kpi_csv,
         kpi_excel,
+        kpi_sql,
         litellm,
         model_metrics,
         nvidia_smi,

@@ -56,6 +56,7 @@ class Connector(ABC):
     table: ClassVar[TableSpec]
     description: ClassVar[str]
     suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz")
+    needs_location: ClassVar[bool] = True  # False: the source is named by a secret (a DSN)
 
     def __init__(self, config: ConnectorConfig, root: Path) -> None:
         self.config = config

@@ -1,0 +1,127 @@
+"""Business KPIs from a SQL warehouse (PostgreSQL or anything speaking its protocol) → `kpi_values`.
+
+The connector runs the `query` of its TOML in a read-only transaction; the query returns the
+columns of the `kpi_csv` format (`kpi, period_start, period_end, model_id, segment, value,
+unit`, optionally `n, std_dev, experiment_id`). The connection string comes only from the
+environment variable the TOML names (`dsn_env = "KPI_WAREHOUSE_DSN"`); it is never printed or
+stored: lineage records the server and database without credentials. When the query returns
+exactly what the last load saw, nothing is written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import polars as pl
+
+from roi.connectors import register
+from roi.connectors.base import Batch, Connector, Extracted, TableSpec
+from roi.connectors.kpi_csv import KPI_KEY, finish_kpis
+from roi.connectors.parsing import null_if_token, require_columns
+from roi.errors import ConfigError, SourceError
+from roi.progress import Progress
+
+REQUIRED = ("kpi", "period_start", "period_end", "value")
+
+
+def _redacted(dsn: str) -> str:
+    """`postgresql://user:secret@host:5432/db?x=y` → `postgresql://host:5432/db` (no secrets)."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(dsn)
+    except Exception:  # an unparsable DSN: say nothing about it
+        return "postgresql://<unparsable dsn>"
+    host = info.get("host") or "localhost"
+    port = f":{info['port']}" if info.get("port") else ""
+    return f"postgresql://{host}{port}/{info.get('dbname') or ''}"
+
+
+def _secrets(dsn: str) -> list[str]:
+    """The parts of a DSN that must never appear in a message."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(dsn)
+    except Exception:
+        return [dsn]
+    return [dsn, *(str(info[k]) for k in ("password", "user") if info.get(k))]
+
+
+def run_query(dsn: str, query: str) -> pl.DataFrame:
+    """Run `query` read-only and return its rows as text columns (the parsers type them)."""
+    import psycopg
+
+    where = _redacted(dsn)
+    try:
+        with psycopg.connect(dsn, connect_timeout=10) as conn:
+            conn.read_only = True
+            with conn.cursor() as cur:
+                cur.execute(query)  # the project's own query, from its TOML
+                if cur.description is None:
+                    raise SourceError(f"{where}: the query returned no result set; use a SELECT")
+                columns = [d.name.strip().lower() for d in cur.description]
+                rows = cur.fetchall()
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        for secret in _secrets(dsn):
+            reason = reason.replace(secret, "***")
+        raise SourceError(
+            f"cannot connect to {where} ({reason}); check the server and the environment "
+            "variable named by dsn_env"
+        ) from None
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(
+            f"{where}: the KPI query failed: {first}; fix `query` in the TOML"
+        ) from None
+    return pl.DataFrame(
+        [[None if v is None else str(v) for v in row] for row in rows],
+        schema=dict.fromkeys(columns, pl.String),
+        orient="row",
+    )
+
+
+@register
+class KpiSql(Connector):
+    """KPIs selected from a SQL warehouse."""
+
+    type_name = "kpi_sql"
+    table = TableSpec("kpi_values", KPI_KEY)
+    description = "business KPIs from a SQL warehouse (PostgreSQL): `query` + `dsn_env`"
+    needs_location = False
+
+    def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
+        """Run the query; a result identical to the last load's changes nothing."""
+        query = self.option("query")
+        if not isinstance(query, str) or not query.strip():
+            raise ConfigError(
+                f"{self.config.file}: [options] query is missing; write the SELECT that returns "
+                "kpi, period_start, period_end, model_id, segment, value, unit"
+            )
+        dsn = self.config.secret("dsn")
+        where = _redacted(dsn)
+        progress.info(f"{self.config.name}: querying {where}")
+        frame = run_query(dsn, query)
+        digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
+        cursor = {"result_sha256": digest}
+        if state == cursor:
+            return Extracted(batches=iter(()), files=[], cursor=cursor)
+        source = f"{where}#{self.config.name}"
+        require_columns(
+            frame,
+            source,
+            REQUIRED,
+            "the query must return kpi, period_start, period_end, model_id, segment, value, unit",
+        )
+
+        def batches() -> Iterator[Batch]:
+            rows = frame.with_columns(null_if_token(frame.columns)).with_columns(
+                source_file=pl.lit(source),
+                source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+            )
+            yield finish_kpis(rows)
+
+        return Extracted(batches=batches(), files=[source], cursor=cursor)
