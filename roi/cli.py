@@ -230,7 +230,9 @@ def init(opts: Options, directory: Path, no_sample: bool, seed: int | None, forc
     written = write_definitions(directory, overwrite=force)
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text("roi.duckdb\nroi.duckdb.wal\nreports/out/\n", encoding="utf-8")
+        gitignore.write_text(
+            "roi.duckdb\nroi.duckdb.wal\nroi.staging/\nreports/out/\n", encoding="utf-8"
+        )
     if not no_sample:
         write_sample(directory / "sample_data", seed or DEFAULT_SEED, opts.progress)
     opts.progress.info(

@@ -41,7 +41,12 @@ def trend_chart(figures: MonthlyFigures) -> alt.Chart:
                 title=f"Effective cost ({figures.currency})",
                 axis=alt.Axis(format=",.0f"),
             ),
-            color=alt.Color("model:N", title="Model", scale=alt.Scale(scheme="tableau20")),
+            color=alt.Color(
+                "model:N",
+                title="Model",
+                scale=alt.Scale(scheme="tableau20"),
+                legend=alt.Legend(labelLimit=260),
+            ),
             order=alt.Order("model:N"),
             tooltip=["month:O", "model:N", alt.Tooltip("amount:Q", format=",.2f")],
         )
@@ -62,7 +67,7 @@ def model_chart(figures: MonthlyFigures) -> alt.Chart:
         alt.Chart(alt.Data(values=data.to_dicts()))  # type: ignore[no-untyped-call]
         .mark_bar()
         .encode(
-            y=alt.Y("model:N", sort="-x", title=None),
+            y=alt.Y("model:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
             x=alt.X(
                 "amount:Q",
                 title=f"Effective cost ({figures.currency})",
