@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from roi.progress import SILENT, Progress
-from roi.sample import billing, business, gpu, llm
+from roi.sample import billing, business, focus_export, gpu, llm
 from roi.sample.portfolio import REISSUED_MONTH, months, next_month
 from roi.sample.project import project_files
 
@@ -73,8 +73,8 @@ def _csv(frame: pl.DataFrame) -> bytes:
 def _billing_files(seed: int, logs: pl.DataFrame) -> tuple[dict[str, bytes], int]:
     lines = billing.billing_lines(seed, logs)
     files: dict[str, bytes] = {}
-    aws = billing.focus_frame(lines, "AWS")
-    azure = billing.focus_frame(lines, "Microsoft")
+    aws = focus_export.focus_frame(lines, "AWS")
+    azure = focus_export.focus_frame(lines, "Microsoft")
     for month in months():
         end = next_month(month)
         period = month.strftime("%Y-%m")
@@ -84,7 +84,7 @@ def _billing_files(seed: int, logs: pl.DataFrame) -> tuple[dict[str, bytes], int
         deliveries = [(delivered, month_aws)]
         if month == REISSUED_MONTH:
             deliveries = [
-                (delivered, billing.original_delivery(month_aws)),
+                (delivered, focus_export.original_delivery(month_aws)),
                 (f"{end.strftime('%Y%m')}12T183344Z", month_aws),
             ]
         for stamp, frame in deliveries:

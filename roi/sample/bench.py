@@ -20,8 +20,10 @@ import polars as pl
 
 from roi.progress import SILENT, Progress
 from roi.sample import gzip_bytes
-from roi.sample.billing import FOCUS_12_COLUMNS, REGION_NAMES, SUB_ACCOUNT_NAMES
-from roi.sample.meters import AWS_METERS, AZURE_METERS, Meter
+from roi.sample.focus_export import FOCUS_12_COLUMNS, REGION_NAMES, SUB_ACCOUNT_NAMES
+from roi.sample.meters import Meter
+from roi.sample.meters_aws import AWS_METERS
+from roi.sample.meters_azure import AZURE_METERS
 from roi.sample.portfolio import AWS_PAYER, AZURE_BILLING_ACCOUNT, SAMPLE_MODELS, months, next_month
 from roi.sample.rng import rng_for
 
