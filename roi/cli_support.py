@@ -1,0 +1,168 @@
+"""Plumbing of the `roi` command line: the common options, error handling, month parsing and
+output. The commands themselves are in `roi.cli`."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import polars as pl
+
+from roi.config import ProjectConfig, load_project
+from roi.errors import RoiError
+from roi.progress import SILENT, ConsoleProgress, Progress
+from roi.reporting.output import FORMATS, format_frame
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Options:
+    """The common options, merged from before and after the command name."""
+
+    project: Path
+    warehouse: Path | None
+    fmt: str
+    quiet: bool
+    debug: bool
+
+    @property
+    def progress(self) -> Progress:
+        """Progress on stderr, or nothing with --quiet."""
+        return SILENT if self.quiet else ConsoleProgress()
+
+    def config(self) -> ProjectConfig:
+        """The project's configuration."""
+        return load_project(self.project)
+
+    def warehouse_path(self, config: ProjectConfig | None = None) -> Path:
+        """--warehouse, else the project's warehouse."""
+        if self.warehouse is not None:
+            return self.warehouse.resolve()
+        return (config or self.config()).warehouse_path
+
+
+_COMMON = (
+    click.option(
+        "--project",
+        "-p",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        help="Project folder holding roi.toml (default: the current folder).",
+    ),
+    click.option(
+        "--warehouse",
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="DuckDB warehouse file (default: the project's, roi.duckdb).",
+    ),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default=None,
+        help="Output format for data on stdout (default: table).",
+    ),
+    click.option("--quiet", "-q", is_flag=True, default=False, help="No progress on stderr."),
+    click.option("--debug", is_flag=True, default=False, help="Show tracebacks on errors."),
+)
+
+
+def common_options(func: F) -> F:
+    """Add the common options to a command (they are accepted after its name)."""
+    for option in reversed(_COMMON):
+        func = option(func)
+    return func
+
+
+def _options(
+    ctx: click.Context,
+    project: Path | None,
+    warehouse: Path | None,
+    fmt: str | None,
+    quiet: bool,
+    debug: bool,
+) -> Options:
+    parent: Options | None = ctx.find_object(Options)
+    merged = Options(
+        project=(project or (parent.project if parent else Path("."))),
+        warehouse=warehouse or (parent.warehouse if parent else None),
+        fmt=fmt or (parent.fmt if parent else "table"),
+        quiet=quiet or (parent.quiet if parent else False),
+        debug=debug or (parent.debug if parent else False),
+    )
+    ctx.meta["roi.debug"] = merged.debug
+    return merged
+
+
+def roi_command(func: Callable[..., None]) -> Callable[..., None]:
+    """Turn the common options into an `Options` object and errors into `Error:` lines."""
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        project: Path | None,
+        warehouse: Path | None,
+        fmt: str | None,
+        quiet: bool,
+        debug: bool,
+        **kwargs: Any,
+    ) -> None:
+        ctx = click.get_current_context()
+        opts = _options(ctx, project, warehouse, fmt, quiet, debug)
+        try:
+            func(opts, *args, **kwargs)
+        except RoiError as exc:
+            if opts.debug:
+                raise
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+        except BrokenPipeError:
+            # stdout was closed early (`roi query ... | head`): not an error.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            sys.exit(0)
+        except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            if opts.debug:
+                raise
+            click.echo(
+                f"Error: unexpected {type(exc).__name__}: {(str(exc) or '?').splitlines()[0]}; "
+                "rerun with --debug for the traceback and report it",
+                err=True,
+            )
+            sys.exit(1)
+
+    return common_options(wrapper)
+
+
+def parse_month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
+    """`YYYY-MM` → the first day of that month."""
+    if value is None:
+        return None
+    try:
+        year, month = value.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a month; use YYYY-MM, e.g. 2026-10") from None
+
+
+MONTH = click.option(
+    "--month",
+    callback=parse_month,
+    metavar="YYYY-MM",
+    help="Only this month (default: all months / the latest month).",
+)
+
+
+def emit(opts: Options, frame: pl.DataFrame) -> None:
+    """Write a result frame to stdout in the chosen format."""
+    click.echo(format_frame(frame, opts.fmt))
