@@ -77,7 +77,7 @@ def init(opts: Options, directory: Path, no_sample: bool, seed: int | None, forc
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text(
-            "roi.duckdb\nroi.duckdb.wal\nroi.staging/\nreports/out/\n", encoding="utf-8"
+            "roi.duckdb\nroi.duckdb.wal\nroi.duckdb.staging/\nreports/out/\n", encoding="utf-8"
         )
     if not no_sample:
         write_sample(directory / "sample_data", seed or DEFAULT_SEED, opts.progress)

@@ -9,7 +9,9 @@ value is read only when the connector runs.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,6 +25,8 @@ from roi.warehouse import MEMORY_LIMIT
 PROJECT_FILE = "roi.toml"
 ENV_PREFIX = "ROI__"
 STAGES = ("experiment", "production", "retired")
+PRIORITY_RANGE = (-1_000_000, 1_000_000)
+MODEL_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 MONTH_BASES = ("billing_period", "charge_period")
 ON_REJECT = ("fail", "skip")
 SECRET_WORDS = ("password", "secret", "api_key", "apikey", "token", "dsn")
@@ -160,6 +164,15 @@ class ProjectConfig:
         raise ConfigError(
             f"no connector named {name!r} in {self.root / 'connectors'}; defined: {known}"
         )
+
+
+def redact_url(url: str) -> str:
+    """A URL without user, password, query or fragment: safe to print and to store as lineage."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def _resolve(root: Path, value: str) -> Path:
@@ -364,6 +377,27 @@ def _str_tuple(path: Path, key: str, value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
+def _priority(path: Path, value: Any) -> int:
+    priority = int(_typed(path, "selectors.priority", value, int))
+    low, high = PRIORITY_RANGE
+    if not low <= priority <= high:
+        raise ConfigError(
+            f"{path}: key 'selectors.priority' = {priority} is out of range; use a whole number "
+            f"from {low} to {high} (lower wins)"
+        )
+    return priority
+
+
+def _model_id(path: Path, value: Any) -> str:
+    model_id = str(_typed(path, "model_id", value, str))
+    if not MODEL_ID.fullmatch(model_id):
+        raise ConfigError(
+            f"{path}: key 'model_id' = {model_id!r} is not allowed; use 1-63 lower-case letters, "
+            "digits, '.', '_' or '-', starting with a letter or digit (e.g. fraud-detection)"
+        )
+    return model_id
+
+
 def _model(path: Path, data: dict[str, Any]) -> ModelConfig:
     allowed = (
         "model_id",
@@ -392,7 +426,7 @@ def _model(path: Path, data: dict[str, Any]) -> ModelConfig:
     )
     tags = _typed(path, "selectors.tags", sel.get("tags", {}), dict)
     selectors = ModelSelectors(
-        priority=_typed(path, "selectors.priority", sel.get("priority", 100), int),
+        priority=_priority(path, sel.get("priority", 100)),
         tags=MappingProxyType(
             {k.strip().lower(): _str_tuple(path, f"selectors.tags.{k}", v) for k, v in tags.items()}
         ),
@@ -403,7 +437,7 @@ def _model(path: Path, data: dict[str, Any]) -> ModelConfig:
     )
     risks = _typed(path, "risks", data.get("risks", []), list)
     return ModelConfig(
-        model_id=_typed(path, "model_id", data["model_id"], str),
+        model_id=_model_id(path, data["model_id"]),
         name=_typed(path, "name", data["name"], str),
         owner=_typed(path, "owner", data["owner"], str),
         business_unit=_typed(path, "business_unit", data["business_unit"], str),

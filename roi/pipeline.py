@@ -16,7 +16,7 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.costs import AttributionResult, attribute_costs
-from roi.config import ConnectorConfig, ProjectConfig
+from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.connectors import connector_types
 from roi.connectors.loader import LoadResult, load_all, load_connector
 from roi.errors import ConfigError
@@ -58,7 +58,7 @@ def ingest(
         )
     is_url = path.startswith(("http://", "https://"))
     config = ConnectorConfig(
-        name=name or f"{connector_type}:{path}",
+        name=name or f"{connector_type}:{redact_url(path) if is_url else path}",
         type=connector_type,
         file=Path("<roi ingest>"),
         path=None if is_url else path,

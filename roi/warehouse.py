@@ -61,7 +61,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             commitment_discount_category VARCHAR, commitment_discount_status VARCHAR,
             billing_currency VARCHAR NOT NULL, tags MAP(VARCHAR, VARCHAR), tags_raw VARCHAR,
             sku_price_details VARCHAR, x_instance_type VARCHAR, x_gpu_count INTEGER,
-            focus_version VARCHAR NOT NULL, delivery VARCHAR NOT NULL,
+            focus_version VARCHAR NOT NULL, export VARCHAR NOT NULL, delivery VARCHAR NOT NULL,
             source_file VARCHAR NOT NULL, source_row BIGINT NOT NULL, _load_id VARCHAR NOT NULL);
         CREATE TABLE inference_usage (
             request_id VARCHAR NOT NULL, ts TIMESTAMPTZ NOT NULL, provider VARCHAR,
@@ -173,7 +173,11 @@ def connect(
                 f"{path} is not a roi warehouse (no _migrations table); run `roi load` first"
             )
     else:
-        migrate(con)
+        try:
+            migrate(con)
+        except BaseException:
+            con.close()
+            raise
     return con
 
 

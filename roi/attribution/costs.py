@@ -14,6 +14,7 @@ hundred thousand groups, so matching never touches every line.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
@@ -23,7 +24,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 
 from roi import warehouse
-from roi.config import AttributionSettings, ModelConfig
+from roi.config import PRIORITY_RANGE, AttributionSettings, ModelConfig
 from roi.portfolio import sync_portfolio
 from roi.progress import SILENT, Progress
 from roi.warehouse import Connection
@@ -81,8 +82,9 @@ def cost_type_expr() -> pl.Expr:
     )
 
 
-def _tag_column(key: str) -> str:
-    return "_tag_" + re.sub(r"[^a-z0-9]", "_", key)
+def tag_column(key: str) -> str:
+    """The working column holding one selector tag key's value (distinct for distinct keys)."""
+    return "_tag_" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
 
 
 # Selector kinds in the order they win: a tag names its model explicitly, a resource pattern or a
@@ -99,7 +101,7 @@ def _selector_exprs(model: ModelConfig) -> list[tuple[str, pl.Expr]]:
             (
                 "tag",
                 pl.any_horizontal(
-                    pl.col(_tag_column(k))
+                    pl.col(tag_column(k))
                     .is_in([v.strip().lower() for v in values])
                     .fill_null(False)
                     for k, values in sel.tags.items()
@@ -118,17 +120,20 @@ def _selector_exprs(model: ModelConfig) -> list[tuple[str, pl.Expr]]:
 def assign_models(lines: pl.DataFrame, models: tuple[ModelConfig, ...]) -> pl.DataFrame:
     """Add `model_id`, `rule_id`, `basis` and `matched_models` (every model that matched).
 
-    `lines` carries `resource_id`, `sub_account_id` and one `_tag_<key>` column (lower-cased
-    value) per tag key the selectors use. When several models match, the strongest selector
-    kind wins (tag, then resource, then sub-account), then the lower model `priority`, then the
-    model id; every model that matched is kept in `matched_models` for the conflict report.
+    `lines` carries `resource_id`, `sub_account_id` and one `tag_column(key)` column
+    (lower-cased value) per tag key the selectors use. When several models match, the strongest
+    selector kind wins (tag, then resource, then sub-account), then the lower model `priority`,
+    then the model id; every model that matched is kept in `matched_models` for the conflict
+    report.
     """
     candidates: list[pl.Expr] = []
     for model in models:
         candidate: pl.Expr = pl.lit(None, pl.String)
         for kind, expr in reversed(_selector_exprs(model)):
             rank = SELECTOR_KINDS.index(kind)
-            key = f"{rank}|{model.selectors.priority:09d}|{model.model_id}|{kind}"
+            # Sortable text: config keeps priorities in PRIORITY_RANGE and `|` out of model ids.
+            priority = model.selectors.priority - PRIORITY_RANGE[0]
+            key = f"{rank}|{priority:08d}|{model.model_id}|{kind}"
             candidate = pl.when(expr).then(pl.lit(key)).otherwise(candidate)
         candidates.append(candidate)
     if not candidates:
@@ -165,7 +170,7 @@ NOT_A_RESOURCE = ("Tax", "Credit", "Adjustment", "Purchase")
 def unallocated_detail(assigned: pl.DataFrame, tag_keys: list[str]) -> pl.DataFrame:
     """Unallocated cost per month, resource and reason: the worklist for tagging."""
     tagged_for_model = (
-        pl.any_horizontal(pl.col(_tag_column(k)).is_not_null() for k in tag_keys)
+        pl.any_horizontal(pl.col(tag_column(k)).is_not_null() for k in tag_keys)
         if tag_keys
         else pl.lit(False)
     )
@@ -199,7 +204,7 @@ def line_groups(
 ) -> pl.DataFrame:
     """`cost_lines` folded to one row per combination of the columns attribution reads."""
     when = month_column(settings)
-    tags = "".join(f", lower(trim(tags[?])) AS {_tag_column(k)}" for k in tag_keys)
+    tags = "".join(f", lower(trim(tags[?])) AS {tag_column(k)}" for k in tag_keys)
     where = f"WHERE date_trunc('month', {when})::DATE = ?" if month else ""
     params: list[object] = [*tag_keys, *([month] if month else [])]
     return warehouse.fetch_frame(

@@ -29,6 +29,7 @@ from typing import Any
 
 import polars as pl
 
+from roi.config import redact_url
 from roi.connectors import register
 from roi.connectors.base import Batch, Connector, Extracted, TableSpec, changed_files
 from roi.connectors.parsing import tag_json
@@ -227,13 +228,15 @@ def query_range(
         except (ValueError, OSError):
             detail = ""
         raise SourceError(
-            f"Prometheus at {url} answered HTTP {exc.code} for {query!r}: {detail or exc.reason}; "
+            f"Prometheus at {redact_url(url)} answered HTTP {exc.code} for {query!r}: "
+            f"{detail or exc.reason}; "
             "check the metric name and the connector's options"
         ) from exc
     except (urllib.error.URLError, TimeoutError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise SourceError(
-            f"cannot reach Prometheus at {url} ({reason}); check the connector's url and that "
+            f"cannot reach Prometheus at {redact_url(url)} ({reason}); check the connector's url "
+            "and that "
             "Prometheus is running"
         ) from exc
 
@@ -259,6 +262,7 @@ class DcgmPrometheus(Connector):
         """Query `query_range` from the last cursor to now, a window at a time."""
         assert self.config.url is not None
         url = self.config.url.rstrip("/")
+        shown = redact_url(url)  # lineage and messages never carry credentials
         step = int(self.option("step_seconds", 300))
         until = self.option("until")
         end = (
@@ -292,13 +296,13 @@ class DcgmPrometheus(Connector):
                     body = query_range(
                         url, metric, first, last - timedelta(seconds=step), step, token
                     )
-                    rows.extend(series_rows(body, f"{url}#{metric}"))
+                    rows.extend(series_rows(body, f"{shown}#{metric}"))
                 if rows:
                     yield Batch(to_intervals(rows, cluster, step))
 
         return Extracted(
             batches=batches(),
-            files=[f"{url}#{m} {start.isoformat()}..{end.isoformat()}" for m in metrics]
+            files=[f"{shown}#{m} {start.isoformat()}..{end.isoformat()}" for m in metrics]
             if windows
             else [],
             cursor={"until": end.isoformat()}

@@ -4,18 +4,22 @@ Reads CSV (optionally gzip, with or without BOM) and Parquet exactly as provider
 headers matched case-insensitively with the FOCUS renames, literal NULL/null/empty as null,
 timestamps with or without `T`/`Z`, E-notation amounts, Tags as JSON text.
 
-Providers re-deliver a whole billing period when they correct it. Files are grouped into
-deliveries by their folder (AWS: `BILLING_PERIOD=2025-06/<timestamp>/`, Azure:
-`<start>-<end>/<timestamp>/`); for each (provider, billing account, billing period) the delivery
-whose folder sorts last wins and replaces that period in the warehouse (each line keeps its
-`delivery`, so an older delivery loaded later never overwrites a newer one). The cursor holds the
-fingerprint of every file, so unchanged deliveries are not read again.
+Providers re-deliver a whole billing period when they correct it. The folder a file sits in is
+its *delivery* (AWS: `BILLING_PERIOD=2025-06/<timestamp>/`, Azure: `<start>-<end>/<run>/`) and
+the folder above it the *export* the deliveries belong to. Deliveries of one export compete: for
+each (provider, billing account, billing period, export) the delivery that sorts last (by folder
+name, or by file modification time with `options.delivery_order = "modified_time"`) replaces the
+period in the warehouse. Each line keeps its `export` and `delivery`, so an older delivery loaded
+later never overwrites a newer one, and two exports of one account (say, one per subscription)
+never replace each other. The cursor holds the fingerprint of every file, so unchanged
+deliveries are not read again.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +33,7 @@ from roi.connectors.parsing import (
     parse_tags,
     read_csv_text,
 )
-from roi.errors import SourceError
+from roi.errors import ConfigError, SourceError
 from roi.progress import Progress
 from roi.schemas import CHARGE_CATEGORIES
 
@@ -118,7 +122,7 @@ REQUIRED = (
 # Microsoft writes these placeholders where FOCUS wants null (finops-toolkit does the same).
 PLACEHOLDER_COLUMNS = ("sub_account_id", "resource_id", "region_id", "commitment_discount_id")
 CHARGE_CATEGORY_CASE = {c.lower(): c for c in CHARGE_CATEGORIES}
-PARTITION = ("provider", "billing_account_id", "billing_period_start")
+PARTITION = ("provider", "billing_account_id", "billing_period_start", "export")
 
 
 def focus_version(columns: list[str]) -> str:
@@ -164,9 +168,10 @@ def _read_raw(path: Path, relative: str) -> pl.DataFrame:
     if path.name.endswith(".parquet"):
         try:
             return pl.read_parquet(path)
-        except (pl.exceptions.ComputeError, OSError) as exc:
+        except (pl.exceptions.PolarsError, OSError) as exc:
+            first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
             raise SourceError(
-                f"{relative}: not a readable Parquet file ({exc}); re-export it"
+                f"{relative}: not a readable Parquet file ({first}); re-export it"
             ) from exc
     return read_csv_text(path, relative)
 
@@ -271,17 +276,17 @@ def derive_columns(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _base_dir(root: Path, spec: str) -> Path:
-    """The folder deliveries are named relative to: the non-glob prefix of the connector path."""
-    target = Path(spec).expanduser()
-    target = target if target.is_absolute() else root / target
-    parts: list[str] = []
-    for part in target.parts:
-        if any(ch in part for ch in "*?["):
-            break
-        parts.append(part)
-    base = Path(*parts)
-    return base if base.is_dir() else base.parent
+DELIVERY_ORDERS = ("folder_name", "modified_time")
+
+
+def delivery_version(folder: Path, files: list[Path], order: str) -> str:
+    """The text deliveries of one export are ordered by: the folder name, or the files' newest
+    modification time (for providers whose run folders are not timestamps)."""
+    if order == "modified_time":
+        newest = max(p.stat().st_mtime for p in files)
+        stamp = datetime.fromtimestamp(newest, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return f"{stamp} {folder.name}"
+    return folder.name
 
 
 @register
@@ -299,24 +304,29 @@ class FocusConnector(Connector):
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Read every file of each delivery (folder) that has a new or changed file."""
-        assert self.config.path is not None
-        base = _base_dir(self.root, self.config.path)
+        order = str(self.option("delivery_order", "folder_name"))
+        if order not in DELIVERY_ORDERS:
+            raise ConfigError(
+                f"{self.config.file}: key 'options.delivery_order' = {order!r} is not allowed; "
+                f"allowed values: {', '.join(DELIVERY_ORDERS)}"
+            )
         files = self.input_files()
         changed, fingerprints = changed_files(files, state, self.relative)
         deliveries = {p.parent for p in changed}
         to_read = [p for p in files if p.parent in deliveries]
+        members: dict[Path, list[Path]] = {}
+        for path in to_read:
+            members.setdefault(path.parent, []).append(path)
         provider = self.option("provider")
 
         def batches() -> Iterator[Batch]:
             for path in progress.track(to_read, f"{self.config.name}: reading"):
-                try:
-                    delivery = path.parent.relative_to(base).as_posix()
-                except ValueError:
-                    delivery = path.parent.as_posix()
+                folder = path.parent
                 text = read_focus_file(path, self.relative(path), provider)
                 parsed = parse_columns(text, KINDS, required=REQUIRED)
                 frame = derive_columns(parsed.frame).with_columns(
-                    delivery=pl.lit("" if delivery == "." else delivery)
+                    export=pl.lit(self.relative(folder.parent)),
+                    delivery=pl.lit(delivery_version(folder, members[folder], order)),
                 )
                 yield Batch(frame, parsed.rejects)
 

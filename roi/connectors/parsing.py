@@ -190,6 +190,10 @@ def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
         else:
             expr = pl.col(col).cast(pl.Datetime("us"), strict=False).dt.replace_time_zone("UTC")
         return expr.dt.date() if kind == "date" else expr
+    if kind == "money":
+        # DECIMAL(38,10) holds 28 integer digits; larger floats become a reject, not a crash.
+        fits = pl.col(col).cast(pl.Float64, strict=False).abs() < 1e27
+        return pl.when(fits).then(pl.col(col)).otherwise(None).cast(MONEY, strict=False)
     return pl.col(col).cast(PARSERS[kind][0], strict=False)
 
 

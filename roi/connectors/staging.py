@@ -1,6 +1,6 @@
 """Staging: validated batches written to Parquet files on disk before the load transaction.
 
-A load writes each checked batch to `<warehouse>.staging/<load_id>/part-NNNNN.parquet`, then
+A load writes each checked batch to `<warehouse file>.staging/<load_id>/part-NNNNN.parquet`, then
 one transaction reads them all with DuckDB's `read_parquet`. Memory stays bounded at any size
 (DuckDB holds the strings of rows appended batch by batch inside an open transaction in memory
 until it commits; one INSERT from Parquet streams instead), and nothing reaches the warehouse
@@ -31,7 +31,8 @@ class Staging:
     @classmethod
     def for_connection(cls, con: Connection, load_id: str) -> Staging:
         """Staging next to the warehouse file; stale folders of killed loads are removed."""
-        root = warehouse.database_file(con).with_suffix(".staging")
+        database = warehouse.database_file(con)
+        root = database.with_name(database.name + ".staging")
         if root.exists():
             for stale in root.iterdir():
                 shutil.rmtree(stale, ignore_errors=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.drawing.image import Image
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
@@ -28,10 +29,13 @@ BOLD = Font(bold=True)
 
 
 def put(ws: Worksheet, row: int, col: int, value: Any, fmt: str | None = None) -> None:
-    """Write one cell; strings are always stored as text, never evaluated as formulas."""
+    """Write one cell; strings are always stored as text, never evaluated as formulas.
+
+    Control characters XML cannot hold (from billing text) become U+FFFD.
+    """
     cell = ws.cell(row=row, column=col)
     if isinstance(value, str):
-        cell.value = value
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("\ufffd", value)
         cell.data_type = "s"
     elif isinstance(value, Decimal):
         cell.value = float(value)
@@ -166,6 +170,9 @@ def _summary(ws: Worksheet, f: MonthlyFigures, title: str, refs: tuple[str, str,
     put(ws, 19, 2, f.generated_at.replace(tzinfo=None), "yyyy-mm-dd hh:mm")
     put(ws, 20, 1, "Loads behind these figures")
     put(ws, 20, 2, ", ".join(f.loads["load_id"].to_list()))
+    for line, other in enumerate(f.other_currencies.iter_rows(named=True), 22):
+        put(ws, line, 1, f"Also billed in {other['currency']} (not included, not converted)")
+        put(ws, line, 2, other["effective_cost"], MONEY_FORMAT)
     _widths(ws, [46, 40])
     png = to_png(trend_chart(f), scale=1.0)
     image = Image(BytesIO(png))

@@ -1,5 +1,8 @@
 """The numbers of one month's finance report, read from the warehouse.
 
+Amounts are in the project's currency; lines billed in another currency are listed apart (never
+added to a different currency's total: converting is a later step with dated FX rates).
+
 Both the HTML report and the Excel pack render these figures, so they can never disagree. The
 source total is read from `cost_lines` itself and compared with the attribution tables, so a
 stale attribution shows as a reconciliation difference instead of a wrong report.
@@ -47,6 +50,7 @@ class MonthlyFigures:
     conflicts: pl.DataFrame
     loads: pl.DataFrame
     source_files: pl.DataFrame
+    other_currencies: pl.DataFrame  # cost billed in other currencies: reported apart, not converted
 
     @property
     def attributed_total(self) -> Decimal:
@@ -98,20 +102,21 @@ def monthly_figures(
             f"no attributed costs for {month:%Y-%m}; attributed months are {shown}"
         )
     when = month_column(project.attribution)
+    cur = project.project.currency
     in_month = f"date_trunc('month', {when})::DATE = ?"
     source_total, billed_total = warehouse.fetch_one(
         con,
         f"SELECT coalesce(sum(effective_cost), 0), coalesce(sum(billed_cost), 0) "
-        f"FROM cost_lines WHERE {in_month}",
-        [month],
+        f"FROM cost_lines WHERE {in_month} AND billing_currency = ?",
+        [month, cur],
     )
     split = dict(
         warehouse.fetch_all(
             con,
             """SELECT CASE WHEN model_id IN ('__unallocated__', '__idle__') THEN model_id
                            ELSE 'allocated' END AS kind, sum(amount)
-               FROM allocated_costs WHERE month = ? GROUP BY 1""",
-            [month],
+               FROM allocated_costs WHERE month = ? AND currency = ? GROUP BY 1""",
+            [month, cur],
         )
     )
     index = months.index(month)
@@ -119,7 +124,9 @@ def monthly_figures(
     if index > 0:
         previous_total = _dec(
             warehouse.fetch_one(
-                con, "SELECT sum(amount) FROM allocated_costs WHERE month = ?", [months[index - 1]]
+                con,
+                "SELECT sum(amount) FROM allocated_costs WHERE month = ? AND currency = ?",
+                [months[index - 1], cur],
             )[0]
         )
     attribution_id = str(
@@ -127,37 +134,48 @@ def monthly_figures(
             con, "SELECT max(attribution_id) FROM allocated_costs WHERE month = ?", [month]
         )[0]
     )
-    by_model, cost_types = _by_model(con, month, months[index - 1] if index else None)
+    by_model, cost_types = _by_model(con, month, months[index - 1] if index else None, cur)
+    other_currencies = warehouse.fetch_frame(
+        con,
+        f"""SELECT billing_currency AS currency, count(*) AS lines,
+                   sum(effective_cost) AS effective_cost, sum(billed_cost) AS billed_cost
+            FROM cost_lines WHERE {in_month} AND billing_currency <> ?
+            GROUP BY ALL ORDER BY 1""",
+        [month, cur],
+    )
     first_trend = months[max(0, index - trend_months + 1)]
     trend = warehouse.fetch_frame(
         con,
         """SELECT a.month, a.model_id, coalesce(p.name, a.model_id) AS model_name,
                   sum(a.amount) AS amount
            FROM allocated_costs a LEFT JOIN portfolio_models p USING (model_id)
-           WHERE a.month BETWEEN ? AND ? GROUP BY ALL ORDER BY a.month, a.model_id""",
-        [first_trend, month],
+           WHERE a.month BETWEEN ? AND ? AND a.currency = ?
+           GROUP BY ALL ORDER BY a.month, a.model_id""",
+        [first_trend, month, cur],
     )
     providers = warehouse.fetch_frame(
         con,
         f"""SELECT provider, billing_account_id, string_agg(DISTINCT invoice_id, ', ') AS invoices,
                    sum(billed_cost) AS billed_cost, sum(effective_cost) AS effective_cost,
                    count(*) AS lines
-            FROM cost_lines WHERE {in_month} GROUP BY ALL ORDER BY provider""",
-        [month],
+            FROM cost_lines WHERE {in_month} AND billing_currency = ?
+            GROUP BY ALL ORDER BY provider""",
+        [month, cur],
     )
     unallocated_top = warehouse.fetch_frame(
         con,
         """SELECT provider, service_name, resource_id, reason, sum(amount) AS amount,
                   sum(line_count) AS lines
-           FROM unallocated_costs WHERE month = ? GROUP BY ALL
+           FROM unallocated_costs WHERE month = ? AND currency = ? GROUP BY ALL
            ORDER BY amount DESC, resource_id LIMIT ?""",
-        [month, top_unallocated],
+        [month, cur, top_unallocated],
     )
     unallocated_reasons = warehouse.fetch_frame(
         con,
         """SELECT reason, sum(amount) AS amount, sum(line_count) AS lines
-           FROM unallocated_costs WHERE month = ? GROUP BY ALL ORDER BY amount DESC""",
-        [month],
+           FROM unallocated_costs WHERE month = ? AND currency = ?
+           GROUP BY ALL ORDER BY amount DESC""",
+        [month, cur],
     )
     conflicts = warehouse.fetch_frame(
         con,
@@ -172,15 +190,17 @@ def monthly_figures(
                    count(*) AS lines, sum(c.effective_cost) AS effective_cost,
                    count(DISTINCT c.source_file) AS files
             FROM cost_lines c JOIN _loads l ON l.load_id = c._load_id
-            WHERE date_trunc('month', c.{when})::DATE = ? GROUP BY ALL ORDER BY l.connector""",
-        [month],
+            WHERE date_trunc('month', c.{when})::DATE = ? AND c.billing_currency = ?
+            GROUP BY ALL ORDER BY l.connector""",
+        [month, cur],
     )
     source_files = warehouse.fetch_frame(
         con,
         f"""SELECT source_file, _load_id AS load_id, count(*) AS lines,
                    sum(effective_cost) AS effective_cost
-            FROM cost_lines WHERE {in_month} GROUP BY ALL ORDER BY source_file""",
-        [month],
+            FROM cost_lines WHERE {in_month} AND billing_currency = ?
+            GROUP BY ALL ORDER BY source_file""",
+        [month, cur],
     )
     return MonthlyFigures(
         month=month,
@@ -204,6 +224,7 @@ def monthly_figures(
         conflicts=conflicts,
         loads=loads,
         source_files=source_files,
+        other_currencies=other_currencies,
     )
 
 
@@ -220,14 +241,14 @@ COST_TYPE_ORDER = (
 
 
 def _by_model(
-    con: Connection, month: date, previous: date | None
+    con: Connection, month: date, previous: date | None, cur: str
 ) -> tuple[pl.DataFrame, list[str]]:
     """One row per model (portfolio models first, then unallocated): amount by cost type."""
     rows = warehouse.fetch_frame(
         con,
         """SELECT a.model_id, a.cost_type, sum(a.amount) AS amount
-           FROM allocated_costs a WHERE a.month = ? GROUP BY ALL""",
-        [month],
+           FROM allocated_costs a WHERE a.month = ? AND a.currency = ? GROUP BY ALL""",
+        [month, cur],
     )
     present = set(rows["cost_type"].to_list())
     cost_types = [c for c in COST_TYPE_ORDER if c in present] + sorted(
@@ -242,8 +263,9 @@ def _by_model(
     )
     prev = warehouse.fetch_frame(
         con,
-        "SELECT model_id, sum(amount) AS previous FROM allocated_costs WHERE month = ? GROUP BY 1",
-        [previous or date(1900, 1, 1)],
+        "SELECT model_id, sum(amount) AS previous FROM allocated_costs "
+        "WHERE month = ? AND currency = ? GROUP BY 1",
+        [previous or date(1900, 1, 1), cur],
     )
     money = pl.Decimal(38, 10)
     wide = (

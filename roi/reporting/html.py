@@ -117,6 +117,17 @@ def render_html(figures: MonthlyFigures, title: str) -> str:
         sign = "+" if delta >= 0 else "−"
         change = f"{sign}{money(abs(delta))} vs previous month ({percent(delta, f.previous_total)})"
     reconciled = f.difference == 0
+    foreign = ""
+    if f.other_currencies.height:
+        listed = "; ".join(
+            f"{escape(str(r['currency']))} {escape(money(r['effective_cost']))} "
+            f"({count(r['lines'])} lines)"
+            for r in f.other_currencies.iter_rows(named=True)
+        )
+        foreign = (
+            f'<p class="bad">Also billed in other currencies this month, not included above '
+            f"(no conversion to {escape(cur)} yet): {listed}.</p>"
+        )
     status = (
         '<span class="ok">reconciled: allocated + unallocated + idle = source total</span>'
         if reconciled
@@ -241,6 +252,7 @@ attribution <code>{escape(f.attribution_id)}</code> · amounts in {escape(cur)},
 (amortized) cost unless marked billed</p>
 <div class="cards">{card_html}</div>
 <p>{status}</p>
+{foreign}
 
 <h2>Cost per model</h2>
 <div class="chart" id="model-chart">{to_svg(model_chart(f))}</div>

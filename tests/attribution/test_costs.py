@@ -13,7 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roi import pipeline, warehouse
-from roi.attribution.costs import UNALLOCATED, assign_models, attribute_costs, glob_regex
+from roi.attribution.costs import (
+    UNALLOCATED,
+    assign_models,
+    attribute_costs,
+    glob_regex,
+    tag_column,
+)
 from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig
 
 
@@ -122,7 +128,7 @@ def test_selector_precedence() -> None:
         {
             "resource_id": ["arn:x:endpoint/credit-a", "arn:x:endpoint/credit-b", "vm-1", None],
             "sub_account_id": ["111", "111", "222", "222"],
-            "_tag_ml_model": ["fraud", None, None, None],
+            tag_column("ml-model"): ["fraud", None, None, None],
         }
     )
     models = (
@@ -196,6 +202,7 @@ def test_attribution_conserves_cost_whatever_the_lines(
                 "billing_currency": "USD",
                 "tags": json.dumps({"ml-model": str(tags["ml-model"])}) if tags else None,
                 "focus_version": "1.2",
+                "export": "",
                 "delivery": "",
                 "source_file": "f",
                 "source_row": i,
@@ -241,3 +248,24 @@ def test_attribution_conserves_cost_whatever_the_lines(
             assert allocated == source
     assert results[0] == results[1]
     path.unlink(missing_ok=True)
+
+
+def test_negative_priorities_and_similar_tag_keys() -> None:
+    lines = pl.DataFrame({
+        "resource_id": ["r-1"],
+        "sub_account_id": ["acct"],
+        tag_column("cost-center"): ["payments"],
+        tag_column("cost_center"): ["lending"],
+    })
+    first = ModelConfig(
+        model_id="first", name="f", owner="o", business_unit="b", stage="production",
+        file=Path("first.toml"),
+        selectors=ModelSelectors(priority=-10, tags=MappingProxyType({"cost-center": ("payments",)})),
+    )
+    second = ModelConfig(
+        model_id="second", name="s", owner="o", business_unit="b", stage="production",
+        file=Path("second.toml"),
+        selectors=ModelSelectors(priority=-5, tags=MappingProxyType({"cost_center": ("lending",)})),
+    )
+    out = assign_models(lines, (second, first)).select("model_id", "matched_models").rows()
+    assert out == [("first", ["first", "second"])]  # -10 beats -5

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import shutil
 import socket
 import subprocess
@@ -130,8 +131,13 @@ def test_live_prometheus_matches_the_saved_responses(prometheus: str, tmp_path: 
     assert not again.changed
 
 
-def test_unreachable_prometheus_is_a_clear_error(tmp_path: Path) -> None:
-    root = _project(tmp_path, f"http://127.0.0.1:{_free_port()}")
-    config = load_project(root)
-    with pytest.raises(SourceError, match=r"cannot reach Prometheus at http://127\.0\.0\.1:\d+ .*check the connector's url"):
+def test_unreachable_prometheus_is_a_clear_error_without_credentials(tmp_path: Path) -> None:
+    url = f"http://scraper:hunter2@127.0.0.1:{_free_port()}"
+    config = load_project(_project(tmp_path, url))
+    with pytest.raises(SourceError) as err:
         pipeline.load(config, config.warehouse_path)
+    assert re.match(r"cannot reach Prometheus at http://127\.0\.0\.1:\d+ \(.*\); check the connector's url", str(err.value))
+    assert "hunter2" not in str(err.value) and "scraper" not in str(err.value)
+    with pytest.raises(SourceError):
+        pipeline.ingest(tmp_path, tmp_path / "i.duckdb", "dcgm_prometheus", url)
+    assert "hunter2" not in (tmp_path / "i.duckdb").read_bytes().decode("latin-1")

@@ -139,7 +139,7 @@ def test_reissued_month_keeps_only_the_newest_delivery(project: ProjectConfig) -
             "AND billing_period_start = '2025-06-01' GROUP BY ALL",
         ).rows()
 
-    assert june() == [(f"BILLING_PERIOD=2025-06/{deliveries[-1].name}", expected)]
+    assert june() == [(deliveries[-1].name, expected)]
 
     # The original delivery turning up again later (e.g. restored from a backup under a new
     # name that sorts earlier) never overwrites the newer one.
@@ -148,4 +148,54 @@ def test_reissued_month_keeps_only_the_newest_delivery(project: ProjectConfig) -
     [result] = pipeline.load(project, project.warehouse_path, names=["aws_focus"])
     assert result.stale_partitions and "older than" in result.stale_partitions[0]
     assert result.rows_loaded == 0
-    assert june() == [(f"BILLING_PERIOD=2025-06/{deliveries[-1].name}", expected)]
+    assert june() == [(deliveries[-1].name, expected)]
+
+
+def _focus_csv(path: Path, sub_account: str, amount: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        "BillingAccountId,SubAccountId,ProviderName,BillingPeriodStart,BillingPeriodEnd,"
+        "ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency\n"
+        f"EA1,{sub_account},Microsoft,2025-06-01T00:00:00Z,2025-07-01T00:00:00Z,"
+        f"2025-06-03T00:00:00Z,2025-06-04T00:00:00Z,Usage,{amount},{amount},USD\n"
+    )
+
+
+def test_exports_of_one_account_never_replace_each_other(tmp_path: Path) -> None:
+    """Two subscription-scoped exports of one billing account are two exports, both kept."""
+    billing = tmp_path / "billing"
+    _focus_csv(billing / "sub-a/20250601-20250630/run-1/part.csv", "sub-a", "10.00")
+    _focus_csv(billing / "sub-b/20250601-20250630/run-1/part.csv", "sub-b", "5.00")
+    result = pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(billing))
+    assert (result.rows_extracted, result.rows_loaded) == (2, 2)
+    rows = pipeline.query(
+        tmp_path / "w.duckdb", "SELECT sub_account_id, effective_cost FROM cost_lines ORDER BY 1"
+    ).rows()
+    assert rows == [("sub-a", Decimal("10.0000000000")), ("sub-b", Decimal("5.0000000000"))]
+
+
+def test_an_older_delivery_ingested_later_never_wins(tmp_path: Path) -> None:
+    month = tmp_path / "export/BILLING_PERIOD=2025-06"
+    _focus_csv(month / "20250705T000000Z/a.csv", "s", "12.00")
+    _focus_csv(month / "20250701T000000Z/a.csv", "s", "10.00")
+    warehouse_file = tmp_path / "w.duckdb"
+    pipeline.ingest(tmp_path, warehouse_file, "focus", str(month / "20250705T000000Z/a.csv"))
+    late = pipeline.ingest(tmp_path, warehouse_file, "focus", str(month / "20250701T000000Z/a.csv"))
+    assert late.rows_loaded == 0 and "older than '20250705T000000Z'" in late.stale_partitions[0]
+    total = pipeline.query(warehouse_file, "SELECT sum(effective_cost) FROM cost_lines").item()
+    assert total == Decimal("12.0000000000")
+
+
+def test_delivery_order_by_modification_time(tmp_path: Path) -> None:
+    """Azure-style run folders named by GUID: the newest files win when asked to order by time."""
+    import os
+
+    month = tmp_path / "export/20250601-20250630"
+    _focus_csv(month / "f3c1a2b0-guid/part.csv", "s", "7.00")  # sorts last by name, but older
+    _focus_csv(month / "0a9d4e5f-guid/part.csv", "s", "9.00")
+    os.utime(month / "f3c1a2b0-guid/part.csv", (1_751_000_000, 1_751_000_000))
+    os.utime(month / "0a9d4e5f-guid/part.csv", (1_752_000_000, 1_752_000_000))
+    pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(tmp_path / "export"),
+                    options={"delivery_order": "modified_time"})
+    rows = pipeline.query(tmp_path / "w.duckdb", "SELECT delivery, effective_cost FROM cost_lines").rows()
+    assert rows == [("2025-07-08T18:40:00Z 0a9d4e5f-guid", Decimal("9.0000000000"))]

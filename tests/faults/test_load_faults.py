@@ -91,17 +91,17 @@ def test_kill_9_between_merge_and_commit_changes_nothing(project_dir: Path) -> N
     assert proc.returncode == -signal.SIGKILL, proc.stderr
 
     assert snapshot(config.warehouse_path) == before
-    staged = list((project_dir / "roi.staging").glob("*/part-*.parquet"))
+    staged = list((project_dir / "roi.duckdb.staging").glob("*/part-*.parquet"))
     assert staged, "the killed load had staged its rows"
     results = pipeline.load(config, config.warehouse_path, names=["aws_focus"])
-    assert not (project_dir / "roi.staging").exists()  # the next load cleared the leftovers
+    assert not (project_dir / "roi.duckdb.staging").exists()  # the next load cleared the leftovers
     assert [r.rows_replaced > 0 for r in results] == [True]
     deliveries = pipeline.query(
         config.warehouse_path,
         "SELECT DISTINCT delivery FROM cost_lines "
         "WHERE provider = 'AWS' AND billing_period_start = '2026-10-01'",
     )["delivery"].to_list()
-    assert deliveries == [f"{CHANGED_MONTH}/{new.name}"]
+    assert deliveries == [new.name]
 
 
 def test_second_process_gets_busy_error(project_dir: Path) -> None:
