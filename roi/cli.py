@@ -15,7 +15,7 @@ import click
 import polars as pl
 
 from roi import __version__, pipeline, warehouse
-from roi.cli_support import MONTH, Options, common_options, emit, roi_command
+from roi.cli_support import MONTH, Options, common_options, emit, merge_options, roi_command
 from roi.errors import RoiError
 
 
@@ -42,13 +42,7 @@ def cli(
       roi status                   what is loaded
       roi query "SELECT * FROM allocated_costs LIMIT 5"
     """
-    ctx.obj = Options(
-        project=project or Path("."),
-        warehouse=warehouse,
-        fmt=fmt or "table",
-        quiet=quiet,
-        debug=debug,
-    )
+    ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug)
 
 
 @cli.command()

@@ -82,7 +82,7 @@ def common_options(func: F) -> F:
     return func
 
 
-def _options(
+def merge_options(
     ctx: click.Context,
     project: Path | None,
     warehouse: Path | None,
@@ -90,6 +90,7 @@ def _options(
     quiet: bool,
     debug: bool,
 ) -> Options:
+    """The common options of this command merged over those given before its name."""
     parent: Options | None = ctx.find_object(Options)
     merged = Options(
         project=(project or (parent.project if parent else Path("."))),
@@ -116,7 +117,7 @@ def roi_command(func: Callable[..., None]) -> Callable[..., None]:
         **kwargs: Any,
     ) -> None:
         ctx = click.get_current_context()
-        opts = _options(ctx, project, warehouse, fmt, quiet, debug)
+        opts = merge_options(ctx, project, warehouse, fmt, quiet, debug)
         try:
             func(opts, *args, **kwargs)
         except RoiError as exc:
