@@ -74,7 +74,9 @@ def init(opts: Options, directory: Path, no_sample: bool, seed: int | None, forc
             "roi.duckdb\nroi.duckdb.wal\nroi.duckdb.staging/\nreports/out/\n", encoding="utf-8"
         )
     if not no_sample:
-        write_sample(directory / "sample_data", seed or DEFAULT_SEED, opts.progress)
+        write_sample(
+            directory / "sample_data", DEFAULT_SEED if seed is None else seed, opts.progress
+        )
     opts.progress.info(
         f"wrote {len(written)} definition file(s) to {directory}; next: cd {directory} && roi run"
     )
@@ -116,10 +118,16 @@ def sample(
     from roi.sample.bench import write_benchmark_set
 
     if rows is None:
-        write_sample(out or opts.project / "sample_data", seed or DEFAULT_SEED, opts.progress)
+        write_sample(
+            out or opts.project / "sample_data",
+            DEFAULT_SEED if seed is None else seed,
+            opts.progress,
+        )
         return
     target = out or opts.project / "bench" / "out" / f"focus-{rows}"
-    summary = write_benchmark_set(target, rows, seed or DEFAULT_SEED, file_format, opts.progress)
+    summary = write_benchmark_set(
+        target, rows, DEFAULT_SEED if seed is None else seed, file_format, opts.progress
+    )
     emit(opts, pl.DataFrame([summary.as_row()]))
 
 
@@ -175,6 +183,13 @@ def load(opts: Options, names: tuple[str, ...]) -> None:
 @click.argument("path")
 @click.option("--name", default=None, help="Connector name for its cursor (default: TYPE:PATH).")
 @click.option(
+    "--on-reject",
+    type=click.Choice(["fail", "skip"]),
+    default="fail",
+    show_default=True,
+    help="skip: load the valid rows and keep the rejected ones in _rejects.",
+)
+@click.option(
     "--option",
     "options",
     multiple=True,
@@ -183,7 +198,12 @@ def load(opts: Options, names: tuple[str, ...]) -> None:
 )
 @roi_command
 def ingest(
-    opts: Options, connector_type: str, path: str, name: str | None, options: tuple[str, ...]
+    opts: Options,
+    connector_type: str,
+    path: str,
+    name: str | None,
+    on_reject: str,
+    options: tuple[str, ...],
 ) -> None:
     """Load one file, folder or glob with a connector TYPE, without a TOML definition.
 
@@ -206,7 +226,7 @@ def ingest(
         warehouse_path = config.warehouse_path if config else root / "roi.duckdb"
     limit = config.project.memory_limit if config else warehouse.DEFAULT_MEMORY_LIMIT
     result = pipeline.ingest(
-        root, warehouse_path, connector_type, path, name, parsed, opts.progress, limit
+        root, warehouse_path, connector_type, path, name, parsed, opts.progress, limit, on_reject
     )
     emit(opts, _loads_frame([result]))
 
@@ -292,8 +312,18 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
 
 
 @cli.group()
-def export() -> None:
+@common_options
+@click.pass_context
+def export(
+    ctx: click.Context,
+    project: Path | None,
+    warehouse: Path | None,
+    fmt: str | None,
+    quiet: bool,
+    debug: bool,
+) -> None:
     """Export the warehouse's figures to other tools (Excel)."""
+    ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug)
 
 
 @export.command("excel")

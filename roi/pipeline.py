@@ -45,6 +45,7 @@ def ingest(
     options: dict[str, Any] | None = None,
     progress: Progress = SILENT,
     memory_limit: str = warehouse.DEFAULT_MEMORY_LIMIT,
+    on_reject: str = "fail",
 ) -> LoadResult:
     """Load one file, folder, glob or URL with a connector type, without a TOML definition.
 
@@ -63,6 +64,7 @@ def ingest(
         file=Path("<roi ingest>"),
         path=None if is_url else path,
         url=path if is_url else None,
+        on_reject=on_reject,
         options=MappingProxyType(dict(options or {})),
     )
     with warehouse.open_warehouse(warehouse_path, memory_limit=memory_limit) as con:

@@ -124,3 +124,32 @@ def test_every_command_has_help_with_an_example() -> None:
             assert code == 0, full
             assert "Example" in out, f"roi {full} --help has no example"
             assert f"roi {full}" in out, f"roi {full} --help example does not show the command"
+
+
+def test_export_takes_the_common_options_too(loaded_project: ProjectConfig, tmp_path: Path) -> None:
+    out = tmp_path / "pack.xlsx"
+    code, stdout, _ = invoke(
+        "export",
+        "--format",
+        "json",
+        "excel",
+        "--project",
+        str(loaded_project.root),
+        "--out",
+        str(out),
+        "--month",
+        "2026-08",
+    )
+    assert code == 0 and json.loads(stdout) == [{"output": str(out)}]
+    assert out.exists()
+
+
+def test_seed_zero_is_a_seed(tmp_path: Path) -> None:
+    for seed in ("0", "20261125"):
+        code, _, _ = invoke(
+            "sample", "--rows", "500", "--seed", seed, "--out", str(tmp_path / seed), "-q"
+        )
+        assert code == 0
+    first = sorted((tmp_path / "0").rglob("*.parquet"))[0]
+    other = tmp_path / "20261125" / first.relative_to(tmp_path / "0")
+    assert first.read_bytes() != other.read_bytes()

@@ -124,7 +124,10 @@ def test_secrets_come_only_from_named_environment_variables(
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('model_id = "fraud|detection"', "key 'model_id' = 'fraud|detection' is not allowed; use 1-63 lower-case"),
+        (
+            'model_id = "fraud|detection"',
+            "key 'model_id' = 'fraud|detection' is not allowed; use 1-63 lower-case",
+        ),
         ('model_id = "__unallocated__"', "key 'model_id' = '__unallocated__' is not allowed"),
     ],
 )
@@ -137,10 +140,15 @@ def test_model_ids_are_checked(project_dir: Path, line: str, message: str) -> No
 
 def test_priority_range(project_dir: Path) -> None:
     model = project_dir / "models/churn-prediction.toml"
-    model.write_text(model.read_text().replace("[selectors]\n", "[selectors]\npriority = 5000000000\n"))
+    model.write_text(
+        model.read_text().replace("[selectors]\n", "[selectors]\npriority = 5000000000\n")
+    )
     with pytest.raises(ConfigError, match=r"selectors\.priority' = 5000000000 is out of range"):
         load_project(project_dir)
 
 
 def test_redact_url() -> None:
-    assert redact_url("https://bob:s3cret@prom.example:9090/api?token=x#f") == "https://prom.example:9090/api"
+    assert (
+        redact_url("https://bob:s3cret@prom.example:9090/api?token=x#f")
+        == "https://prom.example:9090/api"
+    )

@@ -20,7 +20,8 @@ class TableSpec:
     """How a warehouse table is written.
 
     `primary_key` identifies a row: batches are deduplicated on it (keeping the last row in
-    `source_file`, `source_row` order) and merged on it. `replace_by` names partition columns
+    `source_file`, row order) and merged on it; `coalesce` columns combine across rows of one
+    key instead of replacing (a null never overwrites a value). `replace_by` names partition columns
     instead: for every partition present in a load, the warehouse's rows of that partition are
     replaced wholesale by the newest delivery (a billing export re-delivers whole months, so a
     corrected month must also drop the lines the provider removed).
@@ -29,14 +30,20 @@ class TableSpec:
     name: str
     primary_key: tuple[str, ...]
     replace_by: tuple[str, ...] = ()
+    coalesce: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Batch:
-    """Parsed rows for the target table plus the rows that failed to parse, from one file."""
+    """Parsed rows for the target table plus the rows that failed to parse, from one file.
+
+    `rejects` name rows of `frame` (kept with nulls; the loader drops them). `left_out` name
+    values the connector already left out of `frame` (a bad cell of a wide workbook row).
+    """
 
     frame: pl.DataFrame
     rejects: pl.DataFrame = field(default_factory=empty_rejects)
+    left_out: pl.DataFrame = field(default_factory=empty_rejects)
 
 
 @dataclass
@@ -47,6 +54,8 @@ class Extracted:
     files: list[str]
     cursor: dict[str, Any]
     skipped_files: int = 0
+    # True when `files` are re-read whole: rows a changed file no longer holds are deleted.
+    replaces_files: bool = False
 
 
 class Connector(ABC):
@@ -114,4 +123,5 @@ class FileConnector(Connector):
             files=[self.relative(p) for p in changed],
             cursor={"files": fingerprints},
             skipped_files=len(files) - len(changed),
+            replaces_files=True,
         )

@@ -246,7 +246,11 @@ class DcgmPrometheus(Connector):
     """DCGM exporter series exported from Prometheus."""
 
     type_name = "dcgm_prometheus"
-    table = TableSpec("gpu_usage", ("cluster", "gpu_uuid", "interval_start", "pod"))
+    table = TableSpec(
+        "gpu_usage",
+        ("cluster", "gpu_uuid", "interval_start", "pod"),
+        coalesce=("utilization", "memory_used_bytes", "power_watts"),
+    )
     description = (
         "NVIDIA DCGM exporter metrics as Prometheus query_range JSON (GPU utilisation, memory)"
     )
@@ -335,4 +339,5 @@ class DcgmPrometheus(Connector):
             files=[self.relative(p) for g in wanted for p in groups[g]],
             cursor={"files": fingerprints},
             skipped_files=len(files) - sum(len(groups[g]) for g in wanted),
+            replaces_files=True,
         )

@@ -36,9 +36,18 @@ class KpiExcel(FileConnector):
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one workbook."""
-        import openpyxl
+        import zipfile
 
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        import openpyxl
+        from openpyxl.utils.exceptions import InvalidFileException
+
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError) as exc:
+            raise SourceError(
+                f"{relative}: not a readable .xlsx workbook ({type(exc).__name__}); save it from "
+                "Excel as .xlsx (not .xls or .xlsb) and make sure it is not still being written"
+            ) from exc
         sheet_name = self.option("sheet") or wb.sheetnames[0]
         if sheet_name not in wb.sheetnames:
             raise SourceError(
@@ -77,23 +86,29 @@ class KpiExcel(FileConnector):
                     "period_end": _next_month(start).isoformat(),
                     "value": str(value),
                 }
-                if not isinstance(value, int | float):
-                    col = openpyxl.utils.get_column_letter(c + 1)
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    cell = f"{openpyxl.utils.get_column_letter(c + 1)}{r}"
                     rejects.append(
                         {
                             "source_file": where,
                             "source_row": r,
-                            "column": col,
+                            "column": f"{cell} ({start:%Y-%m})",
                             "value": str(value),
                             "reason": "not a number in a KPI month cell",
                         }
                     )
+                    continue
                 rows.append(row)
         wb.close()
         if header is None:
             raise SourceError(
                 f"{where}: no header row starting with 'KPI'; put KPI, Model, Unit "
                 "and one date cell per month in one row"
+            )
+        if not any(isinstance(m, datetime | date) for m in header[3:]):
+            raise SourceError(
+                f"{where}: the header row has no date cells after KPI, Model, Unit; format the "
+                "month headers as dates (e.g. 2026-10-01 shown as Oct 2026), not as text"
             )
         frame = pl.DataFrame(
             rows,
@@ -109,5 +124,5 @@ class KpiExcel(FileConnector):
             },
         )
         parsed = finish_kpis(frame)
-        extra = pl.DataFrame(rejects, schema=REJECT_COLUMNS)
-        return Batch(parsed.frame, pl.concat([parsed.rejects, extra]))
+        left_out = pl.DataFrame(rejects, schema=REJECT_COLUMNS)
+        return Batch(parsed.frame, parsed.rejects, left_out)

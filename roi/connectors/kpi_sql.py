@@ -50,13 +50,36 @@ def _secrets(dsn: str) -> list[str]:
     return [dsn, *(str(info[k]) for k in ("password", "user") if info.get(k))]
 
 
+def _first_line(exc: Exception, dsn: str) -> str:
+    """An error's first line with every secret of the DSN masked."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    for secret in _secrets(dsn):
+        if secret:
+            line = line.replace(secret, "***")
+    return line
+
+
 def run_query(dsn: str, query: str) -> pl.DataFrame:
     """Run `query` read-only and return its rows as text columns (the parsers type them)."""
     import psycopg
 
     where = _redacted(dsn)
     try:
-        with psycopg.connect(dsn, connect_timeout=10) as conn:
+        conn = psycopg.connect(dsn, connect_timeout=10)
+    except psycopg.ProgrammingError:
+        # The DSN did not parse; its text may hold a password, so none of it is shown.
+        raise SourceError(
+            "the DSN in the environment variable named by dsn_env is malformed; write "
+            "postgresql://user@host:5432/database (password in PGPASSWORD or ~/.pgpass)"
+        ) from None
+    except psycopg.OperationalError as exc:
+        raise SourceError(
+            f"cannot connect to {where} ({_first_line(exc, dsn)}); check the server and the "
+            "DSN in the environment variable named by dsn_env"
+        ) from None
+    try:
+        with conn:
             conn.read_only = True
             with conn.cursor() as cur:
                 cur.execute(query)  # the project's own query, from its TOML
@@ -65,17 +88,13 @@ def run_query(dsn: str, query: str) -> pl.DataFrame:
                 columns = [d.name.strip().lower() for d in cur.description]
                 rows = cur.fetchall()
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        for secret in _secrets(dsn):
-            reason = reason.replace(secret, "***")
         raise SourceError(
-            f"cannot connect to {where} ({reason}); check the server and the environment "
-            "variable named by dsn_env"
+            f"cannot connect to {where} ({_first_line(exc, dsn)}); check the server and the "
+            "environment variable named by dsn_env"
         ) from None
     except psycopg.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise SourceError(
-            f"{where}: the KPI query failed: {first}; fix `query` in the TOML"
+            f"{where}: the KPI query failed: {_first_line(exc, dsn)}; fix `query` in the TOML"
         ) from None
     return pl.DataFrame(
         [[None if v is None else str(v) for v in row] for row in rows],

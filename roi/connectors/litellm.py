@@ -41,6 +41,15 @@ REQUIRED_SOURCE = (
     "prompt_tokens",
     "completion_tokens",
 )
+OPTIONAL_SOURCE = (
+    "custom_llm_provider",
+    "model_group",
+    "call_type",
+    "metadata",
+    "team_id",
+    "request_tags",
+    "status",
+)
 
 
 def request_tags(raw: str | None) -> str | None:
@@ -77,15 +86,17 @@ class LiteLLMSpendLogs(FileConnector):
             REQUIRED_SOURCE,
             "export the whole LiteLLM_SpendLogs table with its header row",
         )
+        # Older LiteLLM versions and `\copy (SELECT ...)` dumps lack some columns.
+        raw = raw.with_columns(
+            pl.lit(None, pl.String).alias(c) for c in OPTIONAL_SOURCE if c not in raw.columns
+        )
         raw = raw.with_columns(null_if_token(raw.columns))
         key = str(self.option("portfolio_key", "model_portfolio_id"))
         usage = "$.additional_usage_values"
         frame = raw.select(
             pl.col("request_id"),
             pl.col("startTime").alias("ts"),
-            pl.col("custom_llm_provider").alias("provider")
-            if "custom_llm_provider" in raw.columns
-            else pl.lit(None, pl.String).alias("provider"),
+            pl.col("custom_llm_provider").alias("provider"),
             pl.col("model"),
             pl.coalesce(pl.col("model_group"), pl.col("model")).alias("deployment"),
             pl.col("call_type"),

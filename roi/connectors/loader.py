@@ -29,7 +29,7 @@ from roi.connectors import connector_class
 from roi.connectors.base import Batch, Extracted, TableSpec
 from roi.connectors.parsing import REJECT_COLUMNS, empty_rejects
 from roi.connectors.staging import Staging
-from roi.connectors.writers import merge, replace_partitions
+from roi.connectors.writers import forget_files, merge, replace_partitions
 from roi.errors import ValidationFailed
 from roi.progress import SILENT, Progress
 from roi.warehouse import Connection
@@ -99,12 +99,13 @@ def _checked(
             rejects, on=["source_file", "source_row", "column"], how="anti", nulls_equal=True
         )
         rejects = pl.concat([rejects, checked]).unique(maintain_order=True)
-    if not rejects.height:
-        return frame, rejects
-    if config.on_reject == "fail" or rejects["source_row"].is_null().any():
-        raise ValidationFailed(describe_rejects(rejects))
+    every = pl.concat([rejects, batch.left_out])
+    if not every.height:
+        return frame, every
+    if config.on_reject == "fail" or every["source_row"].is_null().any():
+        raise ValidationFailed(describe_rejects(every))
     bad = rejects.select("source_file", "source_row").unique()
-    return frame.join(bad, on=["source_file", "source_row"], how="anti"), rejects
+    return frame.join(bad, on=["source_file", "source_row"], how="anti"), every
 
 
 def load_connector(
@@ -136,10 +137,14 @@ def load_connector(
         with warehouse.transaction(con):
             if not staging.rows:
                 written, replaced = 0, 0
+                if extracted.replaces_files and not spec.replace_by and extracted.files:
+                    forget_files(con, spec.name, extracted.files)  # the files hold no rows now
             elif spec.replace_by:
                 written, replaced, stale = replace_partitions(con, spec, staging, load_id)
             else:
-                written, replaced = merge(con, spec, staging)
+                written, replaced = merge(
+                    con, spec, staging, extracted.files if extracted.replaces_files else None
+                )
             if rejects.height:
                 rows = rejects.with_columns(
                     load_id=pl.lit(load_id),

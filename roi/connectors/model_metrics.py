@@ -18,7 +18,8 @@ class ModelMetricsCsv(FileConnector):
     """Metric observations from a model registry or monitoring export."""
 
     type_name = "model_metrics_csv"
-    table = TableSpec("model_metrics", ("model_id", "metric", "ts"))
+    # A champion and a challenger version can be scored at the same time.
+    table = TableSpec("model_metrics", ("model_id", "metric", "ts", "model_version"))
     description = (
         "model quality metrics (AUC, F1, ...) over time: model_id, metric, ts, value, model_version"
     )

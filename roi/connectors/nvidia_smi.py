@@ -38,7 +38,11 @@ class NvidiaSmiCsv(FileConnector):
     """nvidia-smi CSV query logs."""
 
     type_name = "nvidia_smi"
-    table = TableSpec("gpu_usage", ("cluster", "gpu_uuid", "interval_start", "pod"))
+    table = TableSpec(
+        "gpu_usage",
+        ("cluster", "gpu_uuid", "interval_start", "pod"),
+        coalesce=("utilization", "memory_used_bytes", "power_watts"),
+    )
     description = "nvidia-smi --query-gpu CSV logs (one file per host)"
 
     def read_file(self, path: Path, relative: str) -> Batch:
@@ -52,10 +56,19 @@ class NvidiaSmiCsv(FileConnector):
             "log with --query-gpu=timestamp,index,uuid,name,utilization.gpu,memory.used "
             "--format=csv",
         )
-        raw = raw.with_columns(pl.col(c).str.strip_chars() for c in raw.columns)
+        # `[N/A]`, `[Not Supported]`, `[Unknown Error]`: nvidia-smi's ways of saying "no value".
+        raw = raw.with_columns(
+            pl.when(pl.col(c).str.strip_chars().str.contains(r"^\[.*\]$"))
+            .then(None)
+            .otherwise(pl.col(c).str.strip_chars())
+            .alias(c)
+            for c in raw.columns
+        )
         # Each `nvidia-smi -l` start appends its header again; those lines are not samples.
         raw = raw.with_columns(null_if_token(raw.columns))
-        raw = raw.with_row_index("_line", offset=2).filter(pl.col("timestamp") != "timestamp")
+        raw = raw.with_row_index("_line", offset=2).filter(
+            (pl.col("timestamp") != "timestamp").fill_null(True)
+        )
         node = str(self.option("node", path.name.split(".")[0]))
         workloads = dict(self.option("workloads", {}))
         frame = raw.select(

@@ -63,6 +63,8 @@ def list_files(root: Path, spec: str, suffixes: tuple[str, ...]) -> list[Path]:
     else:
         anchor = Path(target.anchor)
         files = sorted(p for p in anchor.glob(str(target.relative_to(anchor))) if p.is_file())
+    # Office lock files (`~$book.xlsx`) and hidden files are not data.
+    files = [p for p in files if not p.name.startswith(("~$", "."))]
     if not files:
         raise SourceError(
             f"no input files match {spec} (looked for {', '.join(suffixes)} under {target}); "
@@ -156,6 +158,15 @@ def _utc_expr(col: str) -> pl.Expr:
     ).dt.convert_time_zone("UTC")
 
 
+def _calendar_date(col: str) -> pl.Expr:
+    """The date a text names, ignoring any time of day or UTC offset after it."""
+    day = pl.col(col).str.strip_chars().str.slice(0, 10)
+    return pl.coalesce(
+        day.str.to_date("%Y-%m-%d", strict=False),
+        day.str.to_date("%Y/%m/%d", strict=False),
+    )
+
+
 PARSERS: Mapping[str, tuple[pl.DataType, str]] = {
     "money": (MONEY, "not a decimal number; write plain or E-notation digits, e.g. 12.50"),
     "float": (pl.Float64(), "not a number; write plain or E-notation digits, e.g. 0.42"),
@@ -174,12 +185,17 @@ def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
         if kind == "utc":
             return _utc_expr(col)
         if kind == "date":
-            return _utc_expr(col).dt.date()
+            return _calendar_date(col)
         text = pl.col(col).str.strip_chars()
         if kind == "int":
             return text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
         return text.cast(PARSERS[kind][0], strict=False)
-    if kind in ("utc", "date"):
+    if kind == "date":
+        # The calendar date as written: a period starting 2026-10-01T00:00+02:00 is October.
+        if isinstance(dtype, pl.Datetime):
+            return pl.col(col).dt.date()
+        return pl.col(col).cast(pl.Date, strict=False)
+    if kind == "utc":
         if isinstance(dtype, pl.Datetime):
             expr = pl.col(col).cast(pl.Datetime("us", dtype.time_zone))
             expr = (
@@ -189,7 +205,7 @@ def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
             )
         else:
             expr = pl.col(col).cast(pl.Datetime("us"), strict=False).dt.replace_time_zone("UTC")
-        return expr.dt.date() if kind == "date" else expr
+        return expr
     if kind == "money":
         # DECIMAL(38,10) holds 28 integer digits; larger floats become a reject, not a crash.
         fits = pl.col(col).cast(pl.Float64, strict=False).abs() < 1e27

@@ -3,6 +3,8 @@ whole partitions with their newest delivery."""
 
 from __future__ import annotations
 
+import polars as pl
+
 from roi import warehouse
 from roi.connectors.base import TableSpec
 from roi.connectors.staging import Staging
@@ -32,37 +34,80 @@ def _staged_columns(con: Connection, staging: Staging) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def merge(con: Connection, spec: TableSpec, staging: Staging) -> tuple[int, int]:
-    """Dedupe staged rows by primary key (the last staged row wins) and MERGE them.
+def merge(
+    con: Connection, spec: TableSpec, staging: Staging, reloaded_files: list[str] | None = None
+) -> tuple[int, int]:
+    """Dedupe staged rows by primary key and MERGE them; return (rows written, rows replaced).
 
-    Returns (rows written, existing rows replaced).
+    Which row of a key wins never depends on load history: the last one in (source_file,
+    row) order, within the load and against the warehouse (a row from a file that sorts earlier
+    does not overwrite one from a later file). Columns in `spec.coalesce` combine instead: a
+    null never overwrites a value (GPU utilisation and memory arrive from separate metrics).
+    With `reloaded_files`, rows that a re-read file no longer contains are deleted.
     """
     columns = warehouse.table_columns(con, spec.name)
     names, exprs = select_list(columns, _staged_columns(con, staging))
     key = ", ".join(f'"{k}"' for k in spec.primary_key)
+    combined = [c for c in spec.coalesce if c in names]
+    window = (
+        f"(PARTITION BY {key} ORDER BY source_file, _seq "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+    )
+    replace = (
+        "REPLACE ("
+        + ", ".join(f'last_value("{c}" IGNORE NULLS) OVER {window} AS "{c}"' for c in combined)
+        + ")"
+        if combined
+        else ""
+    )
     warehouse.execute(
         con,
         f"""CREATE OR REPLACE TEMP TABLE _deduped AS
             SELECT {exprs} FROM (
-                SELECT * FROM {staging.relation()}
-                QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _seq DESC) = 1) s""",
+                SELECT * {replace} FROM {staging.relation()}
+                QUALIFY row_number() OVER (
+                    PARTITION BY {key} ORDER BY source_file DESC NULLS LAST, _seq DESC) = 1) s""",
         [staging.glob],
     )
+    t = f'"{spec.name}"'
     on = " AND ".join(f't."{k}" IS NOT DISTINCT FROM s."{k}"' for k in spec.primary_key)
+    if reloaded_files:
+        forget_files(
+            con, spec.name, reloaded_files, f"NOT EXISTS (SELECT 1 FROM _deduped s WHERE {on})"
+        )
+    newer = "" if combined else " AND coalesce(s.source_file, '') >= coalesce(t.source_file, '')"
     replaced = int(
-        warehouse.fetch_one(con, f'SELECT count(*) FROM "{spec.name}" t JOIN _deduped s ON {on}')[0]
+        warehouse.fetch_one(con, f"SELECT count(*) FROM {t} t JOIN _deduped s ON {on}{newer}")[0]
     )
-    updates = ", ".join(f'"{c}" = s."{c}"' for c in names if c not in spec.primary_key)
+    updates = ", ".join(
+        f'"{c}" = coalesce(s."{c}", t."{c}")' if c in combined else f'"{c}" = s."{c}"'
+        for c in names
+        if c not in spec.primary_key
+    )
     values = ", ".join(f's."{c}"' for c in names)
     warehouse.execute(
         con,
-        f'MERGE INTO "{spec.name}" AS t USING _deduped AS s ON {on} '
-        f"WHEN MATCHED THEN UPDATE SET {updates} "
+        f"MERGE INTO {t} AS t USING _deduped AS s ON {on} "
+        f"WHEN MATCHED{newer} THEN UPDATE SET {updates} "
         f"WHEN NOT MATCHED THEN INSERT ({_quoted(names)}) VALUES ({values})",
     )
     written = int(warehouse.fetch_one(con, "SELECT count(*) FROM _deduped")[0])
     warehouse.execute(con, "DROP TABLE _deduped")
     return written, replaced
+
+
+def forget_files(con: Connection, table: str, files: list[str], condition: str = "true") -> None:
+    """Delete the rows that came from `files` (a workbook's rows are `<file>#<sheet>`)."""
+    with warehouse.registered(
+        con, "_reloaded", pl.DataFrame({"file": files}, schema={"file": pl.String})
+    ):
+        warehouse.execute(
+            con,
+            f"""DELETE FROM "{table}" t WHERE EXISTS (
+                    SELECT 1 FROM _reloaded r
+                    WHERE t.source_file = r.file OR starts_with(t.source_file, r.file || '#'))
+                AND {condition}""",
+        )
 
 
 def replace_partitions(

@@ -86,18 +86,22 @@ def test_one_month_reattribution_leaves_other_months(
 ) -> None:
     copy = tmp_path / "w.duckdb"
     copy.write_bytes(loaded_project.warehouse_path.read_bytes())
-    before = pipeline.query(
-        copy, "SELECT month, sum(amount) FROM allocated_costs GROUP BY 1 ORDER BY 1"
-    ).rows()
+    sql = (
+        "SELECT month, sum(amount), any_value(attribution_id) FROM allocated_costs "
+        "GROUP BY 1 ORDER BY 1"
+    )
+    before = pipeline.query(copy, sql).rows()
     with warehouse.open_warehouse(copy) as con:
         result = attribute_costs(
             con, loaded_project.models, loaded_project.attribution, date(2026, 9, 1)
         )
     assert result.months == [date(2026, 9, 1)]
-    after = pipeline.query(
-        copy, "SELECT month, sum(amount) FROM allocated_costs GROUP BY 1 ORDER BY 1"
-    ).rows()
-    assert after == before
+    after = pipeline.query(copy, sql).rows()
+    assert len(after) == len(before) == 24
+    for old, new in zip(before, after, strict=True):
+        assert new[:2] == old[:2]  # the same money in every month
+        rebuilt = new[2] == result.attribution_id
+        assert rebuilt == (new[0] == date(2026, 9, 1)), new[0]  # and only September rebuilt
 
 
 def _model(
@@ -251,19 +255,31 @@ def test_attribution_conserves_cost_whatever_the_lines(
 
 
 def test_negative_priorities_and_similar_tag_keys() -> None:
-    lines = pl.DataFrame({
-        "resource_id": ["r-1"],
-        "sub_account_id": ["acct"],
-        tag_column("cost-center"): ["payments"],
-        tag_column("cost_center"): ["lending"],
-    })
+    lines = pl.DataFrame(
+        {
+            "resource_id": ["r-1"],
+            "sub_account_id": ["acct"],
+            tag_column("cost-center"): ["payments"],
+            tag_column("cost_center"): ["lending"],
+        }
+    )
     first = ModelConfig(
-        model_id="first", name="f", owner="o", business_unit="b", stage="production",
+        model_id="first",
+        name="f",
+        owner="o",
+        business_unit="b",
+        stage="production",
         file=Path("first.toml"),
-        selectors=ModelSelectors(priority=-10, tags=MappingProxyType({"cost-center": ("payments",)})),
+        selectors=ModelSelectors(
+            priority=-10, tags=MappingProxyType({"cost-center": ("payments",)})
+        ),
     )
     second = ModelConfig(
-        model_id="second", name="s", owner="o", business_unit="b", stage="production",
+        model_id="second",
+        name="s",
+        owner="o",
+        business_unit="b",
+        stage="production",
         file=Path("second.toml"),
         selectors=ModelSelectors(priority=-5, tags=MappingProxyType({"cost_center": ("lending",)})),
     )

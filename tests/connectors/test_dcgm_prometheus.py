@@ -40,7 +40,9 @@ def openmetrics(month: str) -> str:
         lines.append(f"# TYPE {metric} gauge")
         for series in body["data"]["result"]:
             labels = ",".join(
-                f'{k}="{_escape(v)}"' for k, v in sorted(series["metric"].items()) if k != "__name__"
+                f'{k}="{_escape(v)}"'
+                for k, v in sorted(series["metric"].items())
+                if k != "__name__"
             )
             for ts, value in series["values"]:
                 lines.append(f"{metric}{{{labels}}} {value} {ts}")
@@ -63,16 +65,31 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     work = tmp_path_factory.mktemp("prometheus")
     (work / "dcgm.om").write_text(openmetrics(MONTH))
     subprocess.run(
-        [promtool, "tsdb", "create-blocks-from", "openmetrics", str(work / "dcgm.om"), str(work / "data")],
-        check=True, capture_output=True, timeout=300,
+        [
+            promtool,
+            "tsdb",
+            "create-blocks-from",
+            "openmetrics",
+            str(work / "dcgm.om"),
+            str(work / "data"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (work / "prometheus.yml").write_text("global:\n  scrape_interval: 1h\nscrape_configs: []\n")
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [binary, f"--config.file={work / 'prometheus.yml'}", f"--storage.tsdb.path={work / 'data'}",
-         f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=100y"],
-        stdout=subprocess.DEVNULL, stderr=(work / "prometheus.log").open("w"),
+        [
+            binary,
+            f"--config.file={work / 'prometheus.yml'}",
+            f"--storage.tsdb.path={work / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=100y",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=(work / "prometheus.log").open("w"),
     )
     try:
         deadline = time.time() + 60
@@ -84,7 +101,9 @@ def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except OSError:
                 time.sleep(0.3)
         else:
-            pytest.fail("Prometheus did not become ready: " + (work / "prometheus.log").read_text()[-2000:])
+            pytest.fail(
+                "Prometheus did not become ready: " + (work / "prometheus.log").read_text()[-2000:]
+            )
         yield url
     finally:
         server.terminate()
@@ -118,8 +137,13 @@ def test_live_prometheus_matches_the_saved_responses(prometheus: str, tmp_path: 
     saved.mkdir()
     for metric in METRICS:
         shutil.copy(REPO / f"sample_data/gpu/dcgm/{metric}_{MONTH}.json.gz", saved)
-    pipeline.ingest(tmp_path, tmp_path / "files.duckdb", "dcgm_prometheus", str(saved),
-                    options={"cluster": "ml-shared-gpu", "step_seconds": 3600})
+    pipeline.ingest(
+        tmp_path,
+        tmp_path / "files.duckdb",
+        "dcgm_prometheus",
+        str(saved),
+        options={"cluster": "ml-shared-gpu", "step_seconds": 3600},
+    )
 
     from_prometheus = pipeline.query(config.warehouse_path, COMPARE).rows()
     from_files = pipeline.query(tmp_path / "files.duckdb", COMPARE).rows()
@@ -136,7 +160,10 @@ def test_unreachable_prometheus_is_a_clear_error_without_credentials(tmp_path: P
     config = load_project(_project(tmp_path, url))
     with pytest.raises(SourceError) as err:
         pipeline.load(config, config.warehouse_path)
-    assert re.match(r"cannot reach Prometheus at http://127\.0\.0\.1:\d+ \(.*\); check the connector's url", str(err.value))
+    assert re.match(
+        r"cannot reach Prometheus at http://127\.0\.0\.1:\d+ \(.*\); check the connector's url",
+        str(err.value),
+    )
     assert "hunter2" not in str(err.value) and "scraper" not in str(err.value)
     with pytest.raises(SourceError):
         pipeline.ingest(tmp_path, tmp_path / "i.duckdb", "dcgm_prometheus", url)

@@ -20,7 +20,8 @@ SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 @pytest.fixture
 def kpi_database() -> Iterator[str]:
-    psycopg = pytest.importorskip("psycopg")
+    import psycopg
+
     name = f"roi_test_{uuid.uuid4().hex[:10]}"
     try:
         admin = psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=5)
@@ -57,7 +58,9 @@ def _project(tmp_path: Path) -> Path:
     return root
 
 
-def test_kpis_from_postgres(kpi_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kpis_from_postgres(
+    kpi_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("ROI_TEST_KPI_DSN", kpi_database)
     config = load_project(_project(tmp_path))
     [result] = pipeline.load(config, config.warehouse_path)
@@ -93,3 +96,16 @@ def test_missing_dsn_variable_names_it(tmp_path: Path, monkeypatch: pytest.Monke
     config = load_project(_project(tmp_path))
     with pytest.raises(ConfigError, match=r"environment variable ROI_TEST_KPI_DSN .* is not set"):
         pipeline.load(config, config.warehouse_path)
+
+
+def test_a_malformed_dsn_shows_none_of_its_text(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ROI_TEST_KPI_DSN", "host=db password=hunter2 extra")
+    config = load_project(_project(tmp_path))
+    with pytest.raises(SourceError) as err:
+        pipeline.load(config, config.warehouse_path)
+    assert str(err.value).startswith(
+        "the DSN in the environment variable named by dsn_env is malformed"
+    )
+    assert "hunter2" not in str(err.value) and "extra" not in str(err.value)

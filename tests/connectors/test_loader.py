@@ -195,7 +195,57 @@ def test_delivery_order_by_modification_time(tmp_path: Path) -> None:
     _focus_csv(month / "0a9d4e5f-guid/part.csv", "s", "9.00")
     os.utime(month / "f3c1a2b0-guid/part.csv", (1_751_000_000, 1_751_000_000))
     os.utime(month / "0a9d4e5f-guid/part.csv", (1_752_000_000, 1_752_000_000))
-    pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(tmp_path / "export"),
-                    options={"delivery_order": "modified_time"})
-    rows = pipeline.query(tmp_path / "w.duckdb", "SELECT delivery, effective_cost FROM cost_lines").rows()
+    pipeline.ingest(
+        tmp_path,
+        tmp_path / "w.duckdb",
+        "focus",
+        str(tmp_path / "export"),
+        options={"delivery_order": "modified_time"},
+    )
+    rows = pipeline.query(
+        tmp_path / "w.duckdb", "SELECT delivery, effective_cost FROM cost_lines"
+    ).rows()
     assert rows == [("2025-07-08T18:40:00Z 0a9d4e5f-guid", Decimal("9.0000000000"))]
+
+
+def _kpi_file(path: Path, rows: list[str]) -> None:
+    path.write_text(
+        "kpi,period_start,period_end,model_id,segment,value,unit\n" + "\n".join(rows) + "\n"
+    )
+
+
+def test_the_later_file_wins_whatever_the_load_history(tmp_path: Path) -> None:
+    """A key in two files takes the value of the file that sorts last, on every load."""
+    folder = tmp_path / "kpis"
+    folder.mkdir()
+    october = "tickets,2026-10-01,2026-11-01,m,all,{},count"
+    _kpi_file(folder / "a.csv", [october.format(100), "other,2026-10-01,2026-11-01,m,all,1,count"])
+    _kpi_file(folder / "b_corrections.csv", [october.format(120)])
+    warehouse_file = tmp_path / "w.duckdb"
+
+    def load_and_read() -> list[tuple[object, ...]]:
+        pipeline.ingest(tmp_path, warehouse_file, "kpi_csv", str(folder), name="kpis")
+        return pipeline.query(warehouse_file, "SELECT kpi, value FROM kpi_values ORDER BY 1").rows()
+
+    assert load_and_read() == [("other", 1.0), ("tickets", 120.0)]
+    # Editing a.csv alone (b_corrections.csv unchanged) must not bring back its stale value.
+    _kpi_file(folder / "a.csv", [october.format(100), "other,2026-10-01,2026-11-01,m,all,2,count"])
+    assert load_and_read() == [("other", 2.0), ("tickets", 120.0)]
+    # A row removed from a file disappears from the warehouse when the file is read again.
+    _kpi_file(folder / "a.csv", [october.format(100)])
+    assert load_and_read() == [("tickets", 120.0)]
+    (folder / "a.csv").write_text("kpi,period_start,period_end,model_id,segment,value,unit\n")
+    assert load_and_read() == [("tickets", 120.0)]
+
+
+def test_champion_and_challenger_metrics_at_the_same_time(tmp_path: Path) -> None:
+    path = tmp_path / "metrics.csv"
+    path.write_text(
+        "model_id,metric,ts,value,model_version\n"
+        "fraud-detection,auc,2026-10-05T06:00:00Z,0.95,v9\n"
+        "fraud-detection,auc,2026-10-05T06:00:00Z,0.96,v10\n"
+    )
+    assert (
+        pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "model_metrics_csv", str(path)).rows_loaded
+        == 2
+    )

@@ -239,13 +239,13 @@ def test_dcgm_error_responses_are_clear(tmp_path: Path) -> None:
 
 def test_dcgm_metrics_exist_in_the_exporter_defaults() -> None:
     counters = shared_file("gpu/nvidia-dcgm-exporter/default-counters.csv").read_text()
-    names = {
-        line.split(",")[0].strip().lstrip("# ").strip()
+    enabled = {
+        line.split(",")[0].strip()
         for line in counters.splitlines()
-        if "DCGM_FI" in line
+        if line.startswith("DCGM_FI")  # a line starting with '#' is disabled in the exporter
     }
     for metric in [*UTILIZATION_METRICS, MEMORY_METRIC]:
-        assert metric in names
+        assert metric in enabled
 
 
 def test_workload_of_pod_names() -> None:
@@ -330,3 +330,125 @@ def test_model_metrics_decay_and_retraining(project_dir: Path, tmp_path: Path) -
     assert all(versions >= 2 for model, versions, _ in rows if model != "aml-screening")
     assert dict((m, v) for m, v, _ in rows)["aml-screening"] == 1
     assert all(spread > 0.005 for _, _, spread in rows)
+
+
+def test_dcgm_metrics_from_separately_named_files_combine(tmp_path: Path) -> None:
+    labels = {
+        "gpu": "0",
+        "UUID": "GPU-cccc",
+        "Hostname": "node-c",
+        "pod": "svc-0",
+        "namespace": "ns",
+    }
+
+    def body(metric: str, value: str) -> dict[str, object]:
+        return {
+            "status": "success",
+            "data": {
+                "resultType": "matrix",
+                "result": [_matrix(metric, labels, [[1767225600, value]])],
+            },
+        }
+
+    folder = tmp_path / "dcgm"
+    folder.mkdir()
+    (folder / "util-2026-01.json").write_text(
+        json.dumps(body("DCGM_FI_PROF_GR_ENGINE_ACTIVE", "0.5"))
+    )
+    (folder / "mem-2026-01.json").write_text(json.dumps(body("DCGM_FI_DEV_FB_USED", "1024")))
+    result = _ingest(tmp_path, "dcgm_prometheus", folder, step_seconds=3600)
+    assert result.rows_loaded == 1
+    assert _rows(tmp_path, "SELECT utilization, memory_used_bytes FROM gpu_usage") == [
+        (0.5, 1024 * 2**20)
+    ]
+
+
+def test_kpi_periods_keep_their_calendar_date_whatever_the_offset(tmp_path: Path) -> None:
+    path = tmp_path / "kpis.csv"
+    path.write_text(
+        "kpi,period_start,period_end,model_id,segment,value,unit\n"
+        "revenue,2026-10-01 00:00:00+02:00,2026-11-01 00:00:00+01:00,m,all,10,USD\n"
+    )
+    _ingest(tmp_path, "kpi_csv", path)
+    assert _rows(tmp_path, "SELECT period_start::VARCHAR, period_end::VARCHAR FROM kpi_values") == [
+        ("2026-10-01", "2026-11-01")
+    ]
+
+
+def test_litellm_dump_with_only_the_core_columns(tmp_path: Path) -> None:
+    path = tmp_path / "old.csv"
+    path.write_text(
+        "request_id,startTime,model,spend,prompt_tokens,completion_tokens\n"
+        "r1,2026-10-01 08:00:00,gpt-4o,0.01,100,20\n"
+    )
+    assert _ingest(tmp_path, "litellm_spend_logs", path).rows_loaded == 1
+    assert _rows(
+        tmp_path, "SELECT request_id, feature, cached_input_tokens FROM inference_usage"
+    ) == [("r1", None, 0)]
+
+
+def test_nvidia_smi_bracketed_placeholders_are_nulls_and_blank_times_rejected(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mig-host.csv"
+    path.write_text(
+        "timestamp, index, uuid, name, utilization.gpu [%], memory.used [MiB], power.draw [W]\n"
+        "2026/09/01 00:00:03.412, 0, GPU-1, NVIDIA A100, [Not Supported], 100 MiB, [Unknown Error]\n"
+        ", 0, GPU-1, NVIDIA A100, 5 %, 100 MiB, 50 W\n"
+    )
+    with pytest.raises(
+        ValidationFailed,
+        match=r"mig-host\.csv row 3 field interval_start: required value is missing",
+    ):
+        _ingest(tmp_path, "nvidia_smi", path)
+    path.write_text("\n".join(path.read_text().splitlines()[:2]) + "\n")
+    assert _ingest(tmp_path, "nvidia_smi", path).rows_loaded == 1
+    assert _rows(tmp_path, "SELECT utilization, power_watts FROM gpu_usage") == [(None, None)]
+
+
+def _workbook(path: Path, header: list[object], rows: list[list[object]]) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.append(["Title"])
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    wb.save(path)
+
+
+def test_workbook_problems_are_named(tmp_path: Path) -> None:
+    from datetime import date
+
+    folder = tmp_path / "fpa"
+    folder.mkdir()
+    (folder / "~$units.xlsx").write_bytes(b"lock file, not a workbook")  # Excel's lock file
+    _workbook(
+        folder / "units.xlsx",
+        ["KPI", "Model", "Unit", date(2026, 9, 1), date(2026, 10, 1)],
+        [["cost_per_ticket", None, "USD", 7.5, "n/a"]],
+    )
+    with pytest.raises(ValidationFailed) as err:
+        _ingest(tmp_path, "kpi_excel", folder)
+    assert str(err.value).startswith(
+        "fpa/units.xlsx#Sheet row 3 field E3 (2026-10): not a number in a KPI month cell "
+        "(value 'n/a'); fix"
+    )
+    # Skipping rejects keeps the row's other months.
+    result = pipeline.ingest(
+        tmp_path, tmp_path / "w.duckdb", "kpi_excel", str(folder), on_reject="skip"
+    )
+    assert (result.rows_loaded, result.rows_rejected) == (1, 1)
+    assert _rows(tmp_path, "SELECT period_start::VARCHAR, value FROM kpi_values") == [
+        ("2026-09-01", 7.5)
+    ]
+    broken = tmp_path / "broken.xlsx"
+    broken.write_text("not a zip")
+    with pytest.raises(SourceError, match=r"broken\.xlsx: not a readable \.xlsx workbook"):
+        _ingest(tmp_path, "kpi_excel", broken)
+    text_months = tmp_path / "text.xlsx"
+    _workbook(text_months, ["KPI", "Model", "Unit", "2026-09"], [["k", None, "USD", 1.0]])
+    with pytest.raises(SourceError, match=r"text\.xlsx#Sheet: the header row has no date cells"):
+        _ingest(tmp_path, "kpi_excel", text_months)

@@ -169,18 +169,32 @@ def test_untrusted_billing_text_is_never_executed(project_dir: Path, tmp_path: P
 def test_other_currencies_are_reported_apart_and_control_characters_survive(
     project_dir: Path, tmp_path: Path
 ) -> None:
-    _inject(project_dir, [
-        {"ResourceId": "arn:aws:ec2:us-east-1:210987654321:instance/i-0vt\x0bab", "Tags": "",
-         "EffectiveCost": "700", "BilledCost": "700"},
-        {"ResourceId": "eu-contract-1", "Tags": "", "BillingCurrency": "EUR",
-         "EffectiveCost": "1234.5", "BilledCost": "1234.5"},
-    ])
+    _inject(
+        project_dir,
+        [
+            {
+                "ResourceId": "arn:aws:ec2:us-east-1:210987654321:instance/i-0vt\x0bab",
+                "Tags": "",
+                "EffectiveCost": "700",
+                "BilledCost": "700",
+            },
+            {
+                "ResourceId": "eu-contract-1",
+                "Tags": "",
+                "BillingCurrency": "EUR",
+                "EffectiveCost": "1234.5",
+                "BilledCost": "1234.5",
+            },
+        ],
+    )
     config = load_project(project_dir)
     pipeline.run(config, config.warehouse_path, out_dir=tmp_path / "out")
     with warehouse.open_warehouse(config.warehouse_path, read_only=True) as con:
         figures = monthly_figures(con, config, None)
     assert figures.difference == 0  # reconciled within USD
-    assert figures.other_currencies.rows() == [("EUR", 1, Decimal("1234.5000000000"), Decimal("1234.5000000000"))]
+    assert figures.other_currencies.rows() == [
+        ("EUR", 1, Decimal("1234.5000000000"), Decimal("1234.5000000000"))
+    ]
     html = (tmp_path / "out/monthly_finance_2026-10.html").read_text()
     assert "Also billed in other currencies this month, not included above" in html
     assert "EUR 1,234.50 (1 lines)" in html
