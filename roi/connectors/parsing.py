@@ -350,14 +350,3 @@ def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> pl.D
         .with_columns(pl.lit(None, pl.String).alias(raw_col))
         .drop("_tags_flat")
     )
-
-
-def json_field(raw: str | None, key: str) -> Any:
-    """One key of a JSON object held as text, or None when absent or not JSON."""
-    if not raw:
-        return None
-    try:
-        obj = json.loads(raw)
-    except json.JSONDecodeError:
-        return None
-    return obj.get(key) if isinstance(obj, dict) else None
