@@ -261,6 +261,11 @@ def attribute(opts: Options, month: date | None) -> None:
     )
 
 
+def _emit_outputs(opts: Options, paths: list[Path]) -> None:
+    """List the files a command wrote, one row each."""
+    emit(opts, pl.DataFrame({"output": [str(p) for p in paths]}, schema={"output": pl.String}))
+
+
 @cli.command()
 @MONTH
 @click.option(
@@ -280,10 +285,7 @@ def run(opts: Options, month: date | None, out: Path | None) -> None:
     """
     config = opts.config()
     result = pipeline.run(config, opts.warehouse_path(config), month, out, opts.progress)
-    emit(
-        opts,
-        pl.DataFrame({"output": [str(p) for p in result.outputs]}, schema={"output": pl.String}),
-    )
+    _emit_outputs(opts, result.outputs)
 
 
 @cli.command()
@@ -308,7 +310,7 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
     paths = render_reports(
         config, opts.warehouse_path(config), month, out, ("monthly_finance",), opts.progress
     )
-    emit(opts, pl.DataFrame({"output": [str(p) for p in paths]}, schema={"output": pl.String}))
+    _emit_outputs(opts, paths)
 
 
 @cli.group()
@@ -354,7 +356,7 @@ def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
         opts.progress,
         out_file=out,
     )
-    emit(opts, pl.DataFrame({"output": [str(p) for p in paths]}, schema={"output": pl.String}))
+    _emit_outputs(opts, paths)
 
 
 @cli.command()

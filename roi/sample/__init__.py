@@ -13,6 +13,7 @@ import re
 import shutil
 import zipfile
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import polars as pl
@@ -93,10 +94,8 @@ def _billing_files(seed: int, logs: pl.DataFrame) -> tuple[dict[str, bytes], int
                 name = f"{base}/{stamp}/focus-export-{i:05d}.csv.gz"
                 files[name] = gzip_bytes(_csv(chunk))
         month_azure = azure.filter(pl.col("_month") == month).drop("_month")
-        last = end.toordinal() - 1
-        from datetime import date
-
-        folder = f"{month.strftime('%Y%m%d')}-{date.fromordinal(last).strftime('%Y%m%d')}"
+        last_day = end - timedelta(days=1)
+        folder = f"{month:%Y%m%d}-{last_day:%Y%m%d}"
         run = f"{end.strftime('%Y%m')}03T061502Z"
         name = f"billing/azure/focus-cost/{folder}/{run}/part_0_0001.csv.gz"
         files[name] = gzip_bytes(_csv(month_azure))

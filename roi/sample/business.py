@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 
+from roi.connectors.ab_tests import COLUMNS as AB_TEST_COLUMNS
 from roi.sample.portfolio import (
     FIRST_MONTH,
     LAST_MONTH,
@@ -245,18 +246,7 @@ def ab_tests_csv(seed: int) -> bytes:
                 )
     frame = pl.DataFrame(
         rows,
-        schema=[
-            "experiment_id",
-            "model_id",
-            "kpi",
-            "period_start",
-            "period_end",
-            "variant",
-            "units",
-            "mean",
-            "std_dev",
-            "unit",
-        ],
+        schema=[*AB_TEST_COLUMNS, "std_dev", "unit"],  # the format the ab_test_csv connector reads
         orient="row",
     )
     return frame.write_csv().encode("utf-8")
