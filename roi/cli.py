@@ -400,12 +400,15 @@ def status(opts: Options) -> None:
                     ],
                     "tables": dict(zip(result.tables["table"], result.tables["rows"], strict=True)),
                     "last_attribution": result.last_attribution,
+                    "warnings": result.warnings,
                 },
                 indent=2,
             )
         )
         return
     emit(opts, result.sources)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if opts.fmt == "table":
         click.echo("")
         emit(opts, result.tables)

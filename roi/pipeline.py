@@ -122,6 +122,7 @@ class Status:
     tables: pl.DataFrame
     sources: pl.DataFrame
     last_attribution: dict[str, Any] | None
+    warnings: list[str] = field(default_factory=list)
 
 
 def status(warehouse_path: Path) -> Status:
@@ -153,6 +154,7 @@ def status(warehouse_path: Path) -> Status:
         )
         conflicts = int(warehouse.fetch_one(con, "SELECT count(*) FROM attribution_conflicts")[0])
         version = warehouse.schema_version(con)
+        warnings = overlapping_exports(con)
     last_attribution = (
         {
             "attribution_id": last[0][0],
@@ -163,7 +165,29 @@ def status(warehouse_path: Path) -> Status:
         if last
         else None
     )
-    return Status(warehouse_path, version, tables, sources, last_attribution)
+    return Status(warehouse_path, version, tables, sources, last_attribution, warnings)
+
+
+def overlapping_exports(con: warehouse.Connection) -> list[str]:
+    """One warning per billing period of an account that more than one export holds.
+
+    The loader already refused exports that bill the same charges; what is left counts twice
+    only if the exports were cut another way (by granularity, say), so a person should look.
+    """
+    rows = warehouse.fetch_all(
+        con,
+        """WITH e AS (SELECT provider, billing_account_id, billing_period_start, export,
+                             count(*) AS lines
+                      FROM cost_lines GROUP BY ALL)
+           SELECT provider, billing_account_id, strftime(billing_period_start, '%Y-%m'),
+                  count(*), string_agg(export || ': ' || lines || ' line(s)', ', ' ORDER BY export)
+           FROM e GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL""",
+    )
+    return [
+        f"{provider} account {account} billing period {month} has {n} exports ({detail}); "
+        "both count: check that they bill different charges"
+        for provider, account, month, n, detail in rows
+    ]
 
 
 # Per target table, the last day its data covers (period ends are exclusive).

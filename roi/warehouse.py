@@ -115,6 +115,20 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             load_ids JSON NOT NULL);
         """,
     ),
+    (
+        2,
+        "billing exports named by the provider's layout, not the path they were read from",
+        r"""
+        UPDATE cost_lines SET export = CASE
+            WHEN regexp_matches(export, '(^|/)[^/]+/data/BILLING_PERIOD=[^/]*$')
+                THEN regexp_extract(export, '([^/]+)/data/BILLING_PERIOD=[^/]*$', 1)
+            WHEN regexp_matches(export, '(^|/)[^/]+/BILLING_PERIOD=[^/]*$')
+                THEN regexp_extract(export, '([^/]+)/BILLING_PERIOD=[^/]*$', 1)
+            WHEN regexp_matches(export, '(^|/)[^/]+/\d{8}-\d{8}$')
+                THEN regexp_extract(export, '([^/]+)/\d{8}-\d{8}$', 1)
+            ELSE regexp_extract(export, '([^/]*)$', 1) END;
+        """,
+    ),
 )
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")

@@ -15,7 +15,6 @@ Utilisation comes from `DCGM_FI_PROF_GR_ENGINE_ACTIVE` (ratio, works on MIG) and
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 import urllib.error
@@ -32,6 +31,7 @@ import polars as pl
 from roi.config import redact_url
 from roi.connectors import register
 from roi.connectors.base import Batch, Connector, Extracted, TableSpec, changed_files
+from roi.connectors.csv_text import read_bytes
 from roi.connectors.parsing import tag_json
 from roi.errors import ConfigError, SourceError
 from roi.progress import Progress
@@ -74,12 +74,10 @@ def workload_of(pod: str | None) -> str | None:
 
 
 def _read_json(path: Path, relative: str) -> Any:
+    data = read_bytes(path, relative)  # gunzips; a broken gzip stream is named as such
     try:
-        if path.name.endswith(".gz"):
-            with gzip.open(path, "rt", encoding="utf-8") as fh:
-                return json.load(fh)
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise SourceError(
             f"{relative}: not a Prometheus JSON response ({exc}); save the body of "
             "GET /api/v1/query_range as it is"
@@ -95,14 +93,23 @@ def series_rows(body: Any, relative: str) -> list[dict[str, Any]]:
             f"{relative}: Prometheus response status is {status!r} (error {error!r}); "
             "re-run the query"
         )
-    data = body.get("data") or {}
-    if data.get("resultType") != "matrix":
+    data = body.get("data")
+    if not isinstance(data, dict) or data.get("resultType") != "matrix":
+        data = data if isinstance(data, dict) else {}
         raise SourceError(
             f"{relative}: resultType {data.get('resultType')!r}; "
             "save a query_range (matrix) response"
         )
     rows: list[dict[str, Any]] = []
-    for series in data.get("result", []):
+    result = data.get("result")
+    if not isinstance(result, list) or not all(
+        isinstance(x, dict) and isinstance(x.get("metric", {}), dict) for x in result
+    ):
+        raise SourceError(
+            f"{relative}: data.result is not a list of series; save the query_range response "
+            "as Prometheus returned it"
+        )
+    for series in result:
         labels: dict[str, str] = series.get("metric", {})
         base = {
             "metric": labels.get("__name__", ""),
@@ -117,8 +124,18 @@ def series_rows(body: Any, relative: str) -> list[dict[str, Any]]:
             ),
             "source_file": relative,
         }
-        for ts, value in series.get("values", []):
-            rows.append({**base, "ts": float(ts), "value": value})
+        for sample in series.get("values") or []:
+            try:
+                ts, value = sample
+                rows.append(
+                    {**base, "ts": float(ts), "value": None if value is None else str(value)}
+                )
+            except (TypeError, ValueError):
+                raise SourceError(
+                    f"{relative}: series {base['metric']} of GPU {base['gpu_uuid']} has a "
+                    f'sample {str(sample)[:60]!r} that is not [timestamp, "value"]; save the '
+                    "query_range response as Prometheus returned it"
+                ) from None
     return rows
 
 
@@ -142,11 +159,26 @@ def to_intervals(
 ) -> pl.DataFrame:
     """One `gpu_usage` row per GPU, pod and sample step from flattened DCGM samples."""
     raw = pl.DataFrame(rows, schema=ROW_SCHEMA).with_columns(
-        value=pl.col("value").cast(pl.Float64, strict=False).fill_nan(None),
+        number=pl.col("value").str.strip_chars().cast(pl.Float64, strict=False),
         interval_start=pl.from_epoch(
             pl.col("ts").round(0).cast(pl.Int64), time_unit="s"
         ).dt.replace_time_zone("UTC"),
     )
+    # Prometheus writes a sample as a decimal string, or "NaN" for no value. Anything else
+    # (text, infinities) is a broken export, not a missing sample.
+    broken = raw.filter(
+        pl.col("value").is_null() | pl.col("number").is_null() | (pl.col("number").is_infinite())
+    )
+    if broken.height:
+        first = broken.row(0, named=True)
+        when = first["interval_start"].strftime("%Y-%m-%dT%H:%M:%SZ")
+        raise SourceError(
+            f"{first['source_file']}: series {first['metric']} of GPU {first['gpu_uuid']} "
+            f"(pod {first['pod'] or 'none'}) has the sample value {first['value']!r} at {when}, "
+            f"which is not a number; {broken.height} such sample(s); save the query_range "
+            "response as Prometheus returned it"
+        )
+    raw = raw.with_columns(value=pl.col("number").fill_nan(None)).drop("number")
     keys = ["gpu_uuid", "interval_start", "pod"]
     scale = pl.col("metric").replace_strict(
         UTILIZATION_METRICS, default=None, return_dtype=pl.Float64

@@ -18,6 +18,7 @@ deliveries are not read again.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,11 +28,13 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Batch, Connector, Extracted, TableSpec, changed_files
+from roi.connectors.csv_text import read_csv_text
 from roi.connectors.parsing import (
+    Parsed,
+    list_files,
     null_if_token,
     parse_columns,
     parse_tags,
-    read_csv_text,
 )
 from roi.errors import ConfigError, SourceError
 from roi.progress import Progress
@@ -96,8 +99,10 @@ ALIASES: dict[str, str] = {
 _CANONICAL = {name.lower(): name for name in COLUMNS} | ALIASES
 
 KINDS = {
-    "billing_period_start": "utc",
-    "billing_period_end": "utc",
+    # A billing period is a calendar month as the provider writes it: 2026-10-01T00:00+02:00
+    # starts October, whatever its UTC instant (stored as midnight UTC of that date).
+    "billing_period_start": "calendar_day",
+    "billing_period_end": "calendar_day",
     "charge_period_start": "utc",
     "charge_period_end": "utc",
     "billed_cost": "money",
@@ -167,13 +172,40 @@ MANDATORY_SOURCE = (
 def _read_raw(path: Path, relative: str) -> pl.DataFrame:
     if path.name.endswith(".parquet"):
         try:
-            return pl.read_parquet(path)
+            frame = pl.read_parquet(path)
         except (pl.exceptions.PolarsError, OSError) as exc:
             first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
             raise SourceError(
                 f"{relative}: not a readable Parquet file ({first}); re-export it"
             ) from exc
+        return frame.with_columns(source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
     return read_csv_text(path, relative)
+
+
+def _renames(raw_cols: list[str], relative: str) -> dict[str, str]:
+    """Source column → warehouse column. FOCUS names win over older aliases (a 1.3 file keeps
+    ProviderName beside ServiceProviderName); one FOCUS name spelt twice is an error."""
+    exact: dict[str, str] = {}
+    for col in raw_cols:
+        canonical = COLUMNS.get(col) or next(
+            (COLUMNS[n] for n in COLUMNS if n.lower() == col.lower()), None
+        )
+        if canonical is None:
+            continue
+        if canonical in exact.values():
+            other = next(c for c, m in exact.items() if m == canonical)
+            raise SourceError(
+                f"{relative}: columns {other!r} and {col!r} are the same FOCUS column; remove "
+                "one of them (which one holds the right values cannot be guessed)"
+            )
+        exact[col] = canonical
+    renames = dict(exact)
+    for col in raw_cols:
+        alias = ALIASES.get(col.lower())
+        if col in exact or alias is None or COLUMNS[alias] in renames.values():
+            continue
+        renames[col] = COLUMNS[alias]
+    return renames
 
 
 def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataFrame:
@@ -183,26 +215,29 @@ def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataF
         SourceError: the file cannot be read or lacks a mandatory FOCUS column.
     """
     raw = _read_raw(path, relative)
-    raw_cols = raw.columns
-    renames: dict[str, str] = {}
-    for col in raw_cols:
-        canonical = _CANONICAL.get(col.lower())
-        if canonical and COLUMNS[canonical] not in renames.values():
-            renames[col] = COLUMNS[canonical]
-    found = {COLUMNS[_CANONICAL[c.lower()]] for c in raw_cols if c.lower() in _CANONICAL}
+    raw_cols = [c for c in raw.columns if c != "source_row"]
+    renames = _renames(raw_cols, relative)
+    found = set(renames.values())
     missing = [c for c in MANDATORY_SOURCE if COLUMNS[c] not in found]
     inferred = provider or _infer_provider(raw_cols)
-    if "provider" not in found and not inferred:
+    if "provider" not in found and not inferred and missing:
         missing.append("ProviderName")
     if missing:
+        present = ", ".join(raw_cols[:8]) + (", ..." if len(raw_cols) > 8 else "")
         raise SourceError(
-            f"{relative}: missing FOCUS column(s) {', '.join(missing)}; this does not look like a "
-            "FOCUS cost and usage export (set options.provider for files without ProviderName)"
+            f"{relative}: missing FOCUS column(s) {', '.join(missing)} (the file has {present}); "
+            "export a FOCUS cost and usage dataset with all mandatory columns"
+        )
+    if "provider" not in found and not inferred:
+        raise SourceError(
+            f"{relative}: no ProviderName column and the provider cannot be told from the "
+            'columns; set options.provider (e.g. provider = "AWS", or --option provider=AWS)'
         )
     gpu_col = next((c for c in raw_cols if c.lower() in ("x_gpucount", "x_gpu_count")), None)
     frame = raw.select(
         [pl.col(src).alias(dst) for src, dst in renames.items()]
         + ([pl.col(gpu_col).cast(pl.String).alias("x_gpu_count_raw")] if gpu_col else [])
+        + [pl.col("source_row")]
     )
     frame = frame.with_columns(
         pl.lit(None, pl.String).alias(m) for m in COLUMNS.values() if m not in frame.columns
@@ -218,7 +253,6 @@ def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataF
         frame = frame.with_columns(provider=pl.lit(provider))
     elif inferred:
         frame = frame.with_columns(pl.col("provider").fill_null(pl.lit(inferred)))
-    first_row = 1 if path.name.endswith(".parquet") else 2  # CSV: the header is row 1
     return frame.with_columns(
         pl.col("charge_category")
         .str.strip_chars()
@@ -226,7 +260,6 @@ def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataF
         .replace_strict(CHARGE_CATEGORY_CASE, default=pl.col("charge_category")),
         focus_version=pl.lit(focus_version(raw_cols)),
         source_file=pl.lit(relative),
-        source_row=pl.int_range(first_row, pl.len() + first_row, dtype=pl.Int64),
     )
 
 
@@ -251,10 +284,13 @@ def _sku_details(raw: str | None) -> tuple[int | None, str | None]:
     return gpu, (str(it) if it is not None else None)
 
 
-def derive_columns(frame: pl.DataFrame) -> pl.DataFrame:
-    """Tags to a key/value list; GPU count and instance type from SkuPriceDetails or x_ columns."""
-    frame = parse_tags(frame, "tags_raw")
-    frame = frame.with_columns(pl.col("sku_price_details").cast(pl.String))
+def derive_columns(frame: pl.DataFrame) -> Parsed:
+    """Tags to a key/value list; GPU count and instance type from SkuPriceDetails or x_ columns.
+
+    Tags that are not a JSON object come back as rejects naming the row.
+    """
+    tags = parse_tags(frame, "tags_raw")
+    frame = tags.frame.with_columns(pl.col("sku_price_details").cast(pl.String))
     details = frame["sku_price_details"].unique().to_list()
     parsed = [_sku_details(d) for d in details]
     lookup = pl.DataFrame(
@@ -271,12 +307,36 @@ def derive_columns(frame: pl.DataFrame) -> pl.DataFrame:
         if "x_gpu_count_raw" in frame.columns
         else pl.lit(None, pl.Int32)
     )
-    return frame.with_columns(x_gpu_count=pl.coalesce(pl.col("_gpu"), x_gpu)).drop(
+    frame = frame.with_columns(x_gpu_count=pl.coalesce(pl.col("_gpu"), x_gpu)).drop(
         [c for c in ("_gpu", "x_gpu_count_raw") if c in frame.columns]
     )
+    return Parsed(frame, tags.rejects)
 
 
 DELIVERY_ORDERS = ("folder_name", "modified_time")
+_AZURE_RANGE = re.compile(r"\d{8}-\d{8}")
+
+
+def export_name(folder: Path, declared: str | None = None) -> str:
+    """The name of the export a delivery folder belongs to, as the provider wrote it.
+
+    The declared name (`options.export`) wins. Otherwise the provider's layout names it: AWS
+    Data Exports write `<export-name>/data/BILLING_PERIOD=YYYY-MM/[<delivery>/]`, Azure cost
+    exports `<export-name>/<YYYYMMDD-YYYYMMDD>/<run>/`. Else it is the name of the folder above
+    the delivery. Only folder names count, never where the tree is mounted or copied to.
+    """
+    if declared:
+        return declared
+    parts = folder.parts
+    for i in range(len(parts) - 1, -1, -1):
+        if parts[i].startswith("BILLING_PERIOD="):
+            above = parts[:i]
+            if above and above[-1] == "data" and len(above) > 1:
+                return above[-2]
+            return above[-1] if above else parts[i]
+        if _AZURE_RANGE.fullmatch(parts[i]) and i > 0:
+            return parts[i - 1]
+    return folder.parent.name or folder.name
 
 
 def delivery_version(folder: Path, files: list[Path], order: str) -> str:
@@ -310,13 +370,29 @@ class FocusConnector(Connector):
                 f"{self.config.file}: key 'options.delivery_order' = {order!r} is not allowed; "
                 f"allowed values: {', '.join(DELIVERY_ORDERS)}"
             )
+        declared = self.option("export")
         files = self.input_files()
         changed, fingerprints = changed_files(files, state, self.relative)
-        deliveries = {p.parent for p in changed}
+        # A delivery whose file changed, or lost a file, is read again whole.
+        vanished = {
+            (self.root / known).parent.resolve()
+            for known in (state or {}).get("files", {})
+            if known not in fingerprints
+        }
+        deliveries = {p.parent for p in changed} | {
+            p.parent for p in files if p.parent.resolve() in vanished
+        }
         to_read = [p for p in files if p.parent in deliveries]
         members: dict[Path, list[Path]] = {}
         for path in to_read:
             members.setdefault(path.parent, []).append(path)
+        # A delivery read whole replaces every part stored for it; a single part file (one
+        # `roi ingest` of a part) replaces only itself.
+        whole = {
+            folder: set(parts)
+            == set(list_files(folder, str(folder), self.suffixes, recursive=False))
+            for folder, parts in members.items()
+        }
         provider = self.option("provider")
 
         def batches() -> Iterator[Batch]:
@@ -324,11 +400,13 @@ class FocusConnector(Connector):
                 folder = path.parent
                 text = read_focus_file(path, self.relative(path), provider)
                 parsed = parse_columns(text, KINDS, required=REQUIRED)
-                frame = derive_columns(parsed.frame).with_columns(
-                    export=pl.lit(self.relative(folder.parent)),
+                derived = derive_columns(parsed.frame)
+                frame = derived.frame.with_columns(
+                    export=pl.lit(export_name(folder, declared)),
                     delivery=pl.lit(delivery_version(folder, members[folder], order)),
+                    _whole_delivery=pl.lit(whole[folder]),
                 )
-                yield Batch(frame, parsed.rejects)
+                yield Batch(frame, pl.concat([parsed.rejects, derived.rejects]))
 
         return Extracted(
             batches=batches(),

@@ -2,8 +2,10 @@
 
 The sheet is found by `options.sheet` (default: the first). The header row is the first row
 whose first cell is `KPI` (title and notes rows above it are skipped); it holds `KPI`, `Model`,
-`Unit`, then one real date cell per month. Formula rows (totals) and blank cells are skipped:
-a total is not a KPI and a blank month is not closed yet. Cell text is read as data only.
+`Unit`, then one real date cell per month. A `Total` row is skipped (a total is not a KPI) and
+so are blank cells (a blank month is not approved yet). A cell holding a formula counts with the
+result Excel saved for it; a formula without a saved result is an error naming the sheet and
+cell. Cell text is read as data only, never evaluated.
 """
 
 from __future__ import annotations
@@ -36,58 +38,52 @@ class KpiExcel(FileConnector):
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one workbook."""
-        import zipfile
+        from openpyxl.utils import get_column_letter
 
-        import openpyxl
-        from openpyxl.utils.exceptions import InvalidFileException
-
-        try:
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-        except (zipfile.BadZipFile, InvalidFileException, OSError, KeyError) as exc:
+        formulas = _open(path, relative, data_only=False)
+        values = _open(path, relative, data_only=True)
+        sheet_name = self.option("sheet") or formulas.sheetnames[0]
+        if sheet_name not in formulas.sheetnames:
             raise SourceError(
-                f"{relative}: not a readable .xlsx workbook ({type(exc).__name__}); save it from "
-                "Excel as .xlsx (not .xls or .xlsb) and make sure it is not still being written"
-            ) from exc
-        sheet_name = self.option("sheet") or wb.sheetnames[0]
-        if sheet_name not in wb.sheetnames:
-            raise SourceError(
-                f"{relative}: no sheet {sheet_name!r}; sheets: {', '.join(wb.sheetnames)}"
+                f"{relative}: no sheet {sheet_name!r}; sheets: {', '.join(formulas.sheetnames)}"
             )
-        ws = wb[sheet_name]
         where = f"{relative}#{sheet_name}"
         header: list[Any] | None = None
         rows: list[dict[str, Any]] = []
         rejects: list[dict[str, Any]] = []
-        for r, values in enumerate(ws.iter_rows(values_only=True), 1):
-            cells = list(values)
+        pairs = zip(
+            formulas[sheet_name].iter_rows(),
+            values[sheet_name].iter_rows(values_only=True),
+            strict=False,
+        )
+        for r, (cells, cached) in enumerate(pairs, 1):
+            row_values = list(cached)
             if header is None:
-                if cells and isinstance(cells[0], str) and cells[0].strip().lower() == "kpi":
-                    header = cells
+                first = row_values[0] if row_values else None
+                if isinstance(first, str) and first.strip().lower() == "kpi":
+                    header = row_values
                 continue
-            kpi = cells[0] if cells else None
+            kpi = row_values[0] if row_values else None
             if kpi is None or str(kpi).strip() == "" or str(kpi).strip().lower() == "total":
                 continue
-            model = cells[1] if len(cells) > 1 else None
-            unit = cells[2] if len(cells) > 2 else None
+            model = row_values[1] if len(row_values) > 1 else None
+            unit = row_values[2] if len(row_values) > 2 else None
             for c, month in enumerate(header[3:], 3):
                 if not isinstance(month, datetime | date):
                     continue
-                value = cells[c] if c < len(cells) else None
-                if value is None or (isinstance(value, str) and value.startswith("=")):
-                    continue
+                value = row_values[c] if c < len(row_values) else None
+                is_formula = c < len(cells) and getattr(cells[c], "data_type", None) == "f"
+                cell = f"{get_column_letter(c + 1)}{r}"
+                if is_formula and value is None:
+                    raise SourceError(
+                        f"{where} cell {cell}: a formula with no saved result, so its value "
+                        "cannot be read; open the workbook in Excel or LibreOffice and save it "
+                        "(that stores the results), or type the value"
+                    )
+                if value is None or (isinstance(value, str) and not value.strip()):
+                    continue  # blank: not approved yet
                 start = month.date() if isinstance(month, datetime) else month
-                row = {
-                    "source_file": where,
-                    "source_row": r,
-                    "kpi": str(kpi).strip(),
-                    "model_id": str(model).strip() if model else None,
-                    "unit": unit,
-                    "period_start": start.isoformat(),
-                    "period_end": _next_month(start).isoformat(),
-                    "value": str(value),
-                }
                 if isinstance(value, bool) or not isinstance(value, int | float):
-                    cell = f"{openpyxl.utils.get_column_letter(c + 1)}{r}"
                     rejects.append(
                         {
                             "source_file": where,
@@ -98,8 +94,20 @@ class KpiExcel(FileConnector):
                         }
                     )
                     continue
-                rows.append(row)
-        wb.close()
+                rows.append(
+                    {
+                        "source_file": where,
+                        "source_row": r,
+                        "kpi": str(kpi).strip(),
+                        "model_id": str(model).strip() if model else None,
+                        "unit": None if unit is None else str(unit),
+                        "period_start": start.isoformat(),
+                        "period_end": _next_month(start).isoformat(),
+                        "value": str(value),
+                    }
+                )
+        formulas.close()
+        values.close()
         if header is None:
             raise SourceError(
                 f"{where}: no header row starting with 'KPI'; put KPI, Model, Unit "
@@ -126,3 +134,16 @@ class KpiExcel(FileConnector):
         parsed = finish_kpis(frame)
         left_out = pl.DataFrame(rejects, schema=REJECT_COLUMNS)
         return Batch(parsed.frame, parsed.rejects, left_out)
+
+
+def _open(path: Path, relative: str, data_only: bool) -> Any:
+    """Open a workbook read-only: with formulas, or with the results Excel saved for them."""
+    import openpyxl
+
+    try:
+        return openpyxl.load_workbook(path, read_only=True, data_only=data_only)
+    except Exception as exc:  # openpyxl raises many types for a broken zip or XML part
+        raise SourceError(
+            f"{relative}: not a readable .xlsx workbook ({type(exc).__name__}); save it from "
+            "Excel as .xlsx (not .xls or .xlsb) and make sure it is not still being written"
+        ) from exc

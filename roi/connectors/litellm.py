@@ -16,11 +16,13 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Batch, FileConnector, TableSpec
+from roi.connectors.csv_text import read_csv_text
 from roi.connectors.parsing import (
+    INVALID_TAGS,
     map_distinct,
     null_if_token,
     parse_columns,
-    read_csv_text,
+    reject_where,
     require_columns,
     tag_json,
 )
@@ -53,15 +55,18 @@ OPTIONAL_SOURCE = (
 
 
 def request_tags(raw: str | None) -> str | None:
-    """`["feature:x","beta"]` → `{"beta":"true","feature":"x"}` (roi's tag JSON)."""
+    """`["feature:x","beta"]` → `{"beta":"true","feature":"x"}` (roi's tag JSON).
+
+    Returns `INVALID_TAGS` for text that is not a JSON list (the row is rejected).
+    """
     if raw is None:
         return None
     try:
         items = json.loads(raw)
     except json.JSONDecodeError:
-        return tag_json([("__unparsed__", raw)])
+        return INVALID_TAGS
     if not isinstance(items, list):
-        return tag_json([("__unparsed__", raw)])
+        return INVALID_TAGS
     pairs = []
     for item in items:
         key, sep, value = str(item).partition(":")
@@ -90,7 +95,7 @@ class LiteLLMSpendLogs(FileConnector):
         raw = raw.with_columns(
             pl.lit(None, pl.String).alias(c) for c in OPTIONAL_SOURCE if c not in raw.columns
         )
-        raw = raw.with_columns(null_if_token(raw.columns))
+        raw = raw.with_columns(null_if_token(c for c in raw.columns if c != "source_row"))
         key = str(self.option("portfolio_key", "model_portfolio_id"))
         usage = "$.additional_usage_values"
         frame = raw.select(
@@ -123,16 +128,42 @@ class LiteLLMSpendLogs(FileConnector):
                 pl.lit("0"),
             ).alias("cache_write_tokens"),
             pl.col("spend").alias("cost"),
+            pl.col("metadata"),
+            pl.col("source_row"),
+            source_file=pl.lit(relative),
         )
-        frame = map_distinct(frame, "request_tags", "tags", request_tags).drop("request_tags")
+        frame = map_distinct(frame, "request_tags", "tags", request_tags)
+        # Metadata that is not JSON would silently lose the model and cached tokens.
+        bad_metadata = (
+            pl.col("metadata").is_not_null() & pl.col("metadata").str.json_path_match("$").is_null()
+        )
+        rejects = pl.concat(
+            [
+                reject_where(
+                    frame,
+                    bad_metadata,
+                    "metadata",
+                    pl.col("metadata").str.slice(0, 60),
+                    "not valid JSON; export the metadata column as LiteLLM stores it",
+                ),
+                reject_where(
+                    frame,
+                    pl.col("tags") == INVALID_TAGS,
+                    "request_tags",
+                    pl.col("request_tags"),
+                    'not a JSON list of tags; write e.g. ["feature:search"] (or leave it empty)',
+                ),
+            ]
+        )
+        frame = frame.with_columns(
+            tags=pl.when(pl.col("tags") == INVALID_TAGS).then(None).otherwise(pl.col("tags"))
+        ).drop("request_tags", "metadata")
         frame = frame.with_columns(
             feature=pl.col("tags").str.json_path_match("$.feature"),
             requests=pl.lit(1, pl.Int64),
             currency=pl.lit("USD"),
             cost_source=pl.lit("reported"),
             price_version=pl.lit(None, pl.String),
-            source_file=pl.lit(relative),
-            source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
         )
         parsed = parse_columns(frame, KINDS, required=("request_id", "ts", "model"))
-        return Batch(parsed.frame, parsed.rejects)
+        return Batch(parsed.frame, pl.concat([parsed.rejects, rejects]))

@@ -27,9 +27,10 @@ from roi import schemas, warehouse
 from roi.config import ConnectorConfig
 from roi.connectors import connector_class
 from roi.connectors.base import Batch, Extracted, TableSpec
-from roi.connectors.parsing import REJECT_COLUMNS, empty_rejects
+from roi.connectors.deliveries import replace_deliveries
+from roi.connectors.parsing import REJECT_COLUMNS, empty_rejects, nul_byte_rejects
 from roi.connectors.staging import Staging
-from roi.connectors.writers import forget_files, merge, replace_partitions
+from roi.connectors.writers import forget_files, merge
 from roi.errors import ValidationFailed
 from roi.progress import SILENT, Progress
 from roi.warehouse import Connection
@@ -92,7 +93,7 @@ def _checked(
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Validate one batch; return (rows to write, rejects), or raise when rejects fail the load."""
     frame = batch.frame
-    rejects = batch.rejects
+    rejects = pl.concat([batch.rejects, nul_byte_rejects(frame)])
     if frame.height:
         # A value that did not parse also fails its schema check; report it once.
         checked = schemas.validate(table, frame).join(
@@ -140,7 +141,8 @@ def load_connector(
                 if extracted.replaces_files and not spec.replace_by and extracted.files:
                     forget_files(con, spec.name, extracted.files)  # the files hold no rows now
             elif spec.replace_by:
-                written, replaced, stale = replace_partitions(con, spec, staging, load_id)
+                outcome = replace_deliveries(con, spec, staging, load_id)
+                written, replaced, stale = outcome.written, outcome.replaced, outcome.kept
             else:
                 written, replaced = merge(
                     con, spec, staging, extracted.files if extracted.replaces_files else None

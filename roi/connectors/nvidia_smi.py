@@ -2,8 +2,10 @@
 
 One file per host (the file name is the node unless `options.node` says otherwise). Headers
 carry units (`utilization.gpu [%]`), values carry unit suffixes (`37 %`, `9871 MiB`), fields are
-separated by ", ", and unsupported values print `[N/A]`. Each sample covers the time up to the
-next sample of the same GPU (the last one: the median sampling interval).
+separated by ", ", and unsupported values print `[N/A]`. Timestamps are the host's local time:
+`options.timezone` (an IANA name such as "Europe/Berlin", default UTC) makes them UTC. Each
+sample covers the time up to the next sample of the same GPU; the last sample of a log (or of a
+run before the host was switched off) covers nothing, so a one-hour log is one hour of GPU time.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Batch, FileConnector, TableSpec
-from roi.connectors.parsing import null_if_token, parse_columns, read_csv_text, require_columns
+from roi.connectors.csv_text import read_csv_text
+from roi.connectors.parsing import null_if_token, parse_columns, reject_where, require_columns
 
 MIB = 1024 * 1024
 NEEDED = ("timestamp", "uuid")
@@ -31,6 +34,26 @@ def _text(raw: pl.DataFrame, col: str, alias: str, number: bool = False) -> pl.E
         return pl.lit(None, pl.String).alias(alias)
     expr = pl.col(col).str.split(" ").list.first() if number else pl.col(col)
     return expr.alias(alias)
+
+
+def _local_to_utc(frame: pl.DataFrame, zone: str) -> pl.Expr:
+    """Local wall-clock `interval_start` (as parsed, labelled UTC) → the real UTC instant.
+
+    At the autumn daylight-saving change the local hour repeats; samples are in file order, so a
+    time not later than one already seen for the same GPU is the second pass (the later instant).
+    """
+    naive = pl.col("interval_start").dt.replace_time_zone(None)
+    seen = naive.cum_max().shift(1).over("gpu_uuid", order_by="source_row")
+    second_pass = (naive <= seen).fill_null(False)
+    return (
+        naive.dt.replace_time_zone(
+            zone,
+            ambiguous=pl.when(second_pass).then(pl.lit("latest")).otherwise(pl.lit("earliest")),
+            non_existent="null",
+        )
+        .dt.convert_time_zone("UTC")
+        .alias("interval_start")
+    )
 
 
 @register
@@ -56,17 +79,17 @@ class NvidiaSmiCsv(FileConnector):
             "log with --query-gpu=timestamp,index,uuid,name,utilization.gpu,memory.used "
             "--format=csv",
         )
+        text = [c for c in raw.columns if c != "source_row"]
         # `[N/A]`, `[Not Supported]`, `[Unknown Error]`: nvidia-smi's ways of saying "no value".
         raw = raw.with_columns(
             pl.when(pl.col(c).str.strip_chars().str.contains(r"^\[.*\]$"))
             .then(None)
             .otherwise(pl.col(c).str.strip_chars())
             .alias(c)
-            for c in raw.columns
+            for c in text
         )
         # Each `nvidia-smi -l` start appends its header again; those lines are not samples.
-        raw = raw.with_columns(null_if_token(raw.columns))
-        raw = raw.with_row_index("_line", offset=2).filter(
+        raw = raw.with_columns(null_if_token(text)).filter(
             (pl.col("timestamp") != "timestamp").fill_null(True)
         )
         node = str(self.option("node", path.name.split(".")[0]))
@@ -79,8 +102,8 @@ class NvidiaSmiCsv(FileConnector):
             _text(raw, "utilization.gpu", "utilization", number=True),
             _text(raw, "memory.used", "memory_used_mib", number=True),
             _text(raw, "power.draw", "power_watts", number=True),
+            pl.col("source_row"),
             source_file=pl.lit(relative),
-            source_row=pl.col("_line").cast(pl.Int64),
         )
         parsed = parse_columns(
             frame,
@@ -93,31 +116,60 @@ class NvidiaSmiCsv(FileConnector):
             },
             required=("interval_start", "gpu_uuid"),
         )
-        out = parsed.frame.sort("gpu_uuid", "interval_start").with_columns(
+        out = parsed.frame
+        rejects = parsed.rejects
+        zone = str(self.option("timezone", "UTC"))
+        if zone != "UTC":
+            # nvidia-smi prints the host's local time: the log's zone makes it UTC.
+            local = out.get_column("interval_start")
+            out = out.with_columns(_local_to_utc(out, zone))
+            gap = out.filter(local.is_not_null() & pl.col("interval_start").is_null())
+            if gap.height:
+                rejects = pl.concat(
+                    [
+                        rejects,
+                        reject_where(
+                            gap,
+                            pl.lit(True),
+                            "timestamp",
+                            pl.lit(None, pl.String),
+                            f"this local time does not exist in {zone} (the clock skipped it at "
+                            "a daylight-saving change); check options.timezone",
+                        ),
+                    ]
+                )
+        out = out.sort("gpu_uuid", "interval_start").with_columns(
             _gap=(
                 pl.col("interval_start").shift(-1).over("gpu_uuid") - pl.col("interval_start")
-            ).dt.total_seconds()
+            ).dt.total_microseconds()
+            / 1e6
         )
         # The sampling interval (-l N): a low quantile, so nights the host was off do not count.
         typical = out.select(pl.col("_gap").quantile(0.25, "lower")).item()
-        step = int(self.option("interval_seconds", typical or 60))
-        # A sample covers the time to the next one, unless the log stopped (the host was off).
-        covered = (
-            pl.when(pl.col("_gap").is_not_null() & (pl.col("_gap") <= 2 * step))
-            .then(pl.col("_gap"))
-            .otherwise(step)
+        step = float(self.option("interval_seconds", typical or 60))
+        # Sample and hold: a sample covers the time to the next one. The last sample of a run
+        # (the end of the log, or before the host was off) covers nothing: the log says nothing
+        # about how long the GPU ran after it, and counting a full interval would over-count
+        # every log by one interval per GPU.
+        continues = (
+            pl.col("_gap").is_not_null() & (pl.col("_gap") > 0) & (pl.col("_gap") <= 2 * step)
         )
-        out = out.with_columns(
-            interval_end=pl.col("interval_start") + pl.duration(seconds=covered),
-            utilization=pl.col("utilization") / 100,
-            memory_used_bytes=(pl.col("memory_used_mib") * MIB).round(0).cast(pl.Int64),
-            gpu_index=pl.col("gpu_index").cast(pl.Int32),
-            cluster=pl.lit(str(self.option("cluster", "standalone"))),
-            node=pl.lit(node),
-            namespace=pl.lit(None, pl.String),
-            pod=pl.lit(None, pl.String),
-            workload=pl.lit(workloads.get(node), pl.String),
-            gpu_share=pl.lit(1.0),
-            source=pl.lit("nvidia-smi"),
-        ).drop("_gap", "memory_used_mib")
-        return Batch(out, parsed.rejects)
+        out = (
+            out.filter(continues | pl.col("interval_start").is_null())
+            .with_columns(
+                interval_end=pl.col("interval_start")
+                + pl.duration(microseconds=(pl.col("_gap") * 1e6).round(0).cast(pl.Int64)),
+                utilization=pl.col("utilization") / 100,
+                memory_used_bytes=(pl.col("memory_used_mib") * MIB).round(0).cast(pl.Int64),
+                gpu_index=pl.col("gpu_index").cast(pl.Int32),
+                cluster=pl.lit(str(self.option("cluster", "standalone"))),
+                node=pl.lit(node),
+                namespace=pl.lit(None, pl.String),
+                pod=pl.lit(None, pl.String),
+                workload=pl.lit(workloads.get(node), pl.String),
+                gpu_share=pl.lit(1.0),
+                source=pl.lit("nvidia-smi"),
+            )
+            .drop("_gap", "memory_used_mib")
+        )
+        return Batch(out, rejects)

@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from roi.connectors.csv_text import read_csv_text
 from roi.errors import SourceError
 
 # Placeholders real exports use for "no value" (FOCUS sample: NULL; spec examples: null).
@@ -48,21 +49,30 @@ def file_digest(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def list_files(root: Path, spec: str, suffixes: tuple[str, ...]) -> list[Path]:
+def list_files(
+    root: Path, spec: str, suffixes: tuple[str, ...], recursive: bool = True
+) -> list[Path]:
     """Files named by a connector `path`: a file, a folder (searched recursively) or a glob.
 
     Raises:
-        SourceError: nothing matches.
+        SourceError: nothing matches, or the folder cannot be listed.
     """
     target = Path(spec).expanduser()
     target = target if target.is_absolute() else root / target
-    if target.is_file():
-        return [target]
-    if target.is_dir():
-        files = sorted(p for p in target.rglob("*") if p.is_file() and p.name.endswith(suffixes))
-    else:
-        anchor = Path(target.anchor)
-        files = sorted(p for p in anchor.glob(str(target.relative_to(anchor))) if p.is_file())
+    try:
+        if target.is_file():
+            return [target]
+        if target.is_dir():
+            found = target.rglob("*") if recursive else target.iterdir()
+            files = sorted(p for p in found if p.name.endswith(suffixes) and p.is_file())
+        else:
+            anchor = Path(target.anchor)
+            files = sorted(p for p in anchor.glob(str(target.relative_to(anchor))) if p.is_file())
+    except OSError as exc:
+        raise SourceError(
+            f"cannot list {spec} ({exc.strerror or exc}); check the path (a symbolic link that "
+            "points to itself or a folder without read permission)"
+        ) from exc
     # Office lock files (`~$book.xlsx`) and hidden files are not data.
     files = [p for p in files if not p.name.startswith(("~$", "."))]
     if not files:
@@ -71,36 +81,6 @@ def list_files(root: Path, spec: str, suffixes: tuple[str, ...]) -> list[Path]:
             "check the connector's path"
         )
     return files
-
-
-def read_csv_text(path: Path, relative: str, **options: Any) -> pl.DataFrame:
-    """Read a CSV (plain or gzip) with every column as text; read errors name the file and a fix.
-
-    Raises:
-        SourceError: the file is empty, not UTF-8, or its rows do not match the header.
-    """
-    try:
-        frame = pl.read_csv(path, infer_schema=False, **options)
-    except pl.exceptions.NoDataError as exc:
-        raise SourceError(
-            f"{relative}: the file is empty; re-export it with its header row"
-        ) from exc
-    except pl.exceptions.ComputeError as exc:
-        text = str(exc).splitlines()[0]
-        if "utf-8" in text.lower():
-            raise SourceError(
-                f"{relative}: not UTF-8 text ({text}); re-export the file as UTF-8 "
-                "(e.g. `iconv -f latin1 -t utf-8`)"
-            ) from exc
-        raise SourceError(
-            f"{relative}: cannot parse as CSV ({text}); check that every row has as many "
-            "fields as the header and that quotes are balanced"
-        ) from exc
-    except OSError as exc:
-        raise SourceError(
-            f"{relative}: cannot read the file ({exc}); check the path and its permissions"
-        ) from exc
-    return frame.rename({c: c.lstrip("\ufeff").strip() for c in frame.columns})
 
 
 def require_columns(frame: pl.DataFrame, relative: str, required: Iterable[str], hint: str) -> None:
@@ -115,15 +95,23 @@ def read_table_csv(
 ) -> pl.DataFrame:
     """A headed CSV with lower-cased headers, placeholder nulls, and `source_file`/`source_row`.
 
-    `source_row` is the row number a spreadsheet shows (the header is row 1).
+    `source_row` is the row a spreadsheet shows (the header is row 1). Two headers that differ
+    only in case or spaces are one column named twice: an error.
     """
     raw = read_csv_text(path, relative, **options)
+    lowered: dict[str, str] = {}
+    for column in raw.columns:
+        key = column.strip().lower()
+        if key in lowered and column != "source_row":
+            raise SourceError(
+                f"{relative}: the header names column {key!r} twice ({lowered[key]!r} and "
+                f"{column!r}); remove or rename one of them"
+            )
+        lowered[key] = column
     raw = raw.rename({c: c.strip().lower() for c in raw.columns})
     require_columns(raw, relative, required, hint)
-    return raw.with_columns(null_if_token(raw.columns)).with_columns(
-        source_file=pl.lit(relative),
-        source_row=pl.int_range(2, pl.len() + 2, dtype=pl.Int64),
-    )
+    text = [c for c in raw.columns if c != "source_row"]
+    return raw.with_columns(null_if_token(text)).with_columns(source_file=pl.lit(relative))
 
 
 def null_if_token(columns: Iterable[str]) -> list[pl.Expr]:
@@ -169,13 +157,20 @@ def _calendar_date(col: str) -> pl.Expr:
 
 PARSERS: Mapping[str, tuple[pl.DataType, str]] = {
     "money": (MONEY, "not a decimal number; write plain or E-notation digits, e.g. 12.50"),
-    "float": (pl.Float64(), "not a number; write plain or E-notation digits, e.g. 0.42"),
-    "int": (pl.Int64(), "not a whole number"),
+    "float": (
+        pl.Float64(),
+        "not a finite number; write plain or E-notation digits, e.g. 0.42",
+    ),
+    "int": (pl.Int64(), "not a whole number; counts cannot have fractions, e.g. 1200"),
     "utc": (
         pl.Datetime("us", "UTC"),
         "not a date/time; use ISO 8601 UTC, e.g. 2025-01-01T00:00:00Z",
     ),
     "date": (pl.Date(), "not a date; use YYYY-MM-DD"),
+    "calendar_day": (
+        pl.Datetime("us", "UTC"),
+        "not a date/time; use ISO 8601, e.g. 2025-01-01T00:00:00Z",
+    ),
 }
 
 
@@ -186,15 +181,27 @@ def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
             return _utc_expr(col)
         if kind == "date":
             return _calendar_date(col)
+        if kind == "calendar_day":
+            # The date as written, whatever the UTC offset after it, at midnight UTC.
+            valid = _utc_expr(col).is_not_null()
+            day = pl.when(valid).then(_calendar_date(col)).otherwise(None)
+            return day.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
         text = pl.col(col).str.strip_chars()
         if kind == "int":
-            return text.cast(pl.Float64, strict=False).cast(pl.Int64, strict=False)
+            return _whole_number(text.cast(pl.Float64, strict=False))
+        if kind == "float":
+            return _finite(text.cast(pl.Float64, strict=False))
         return text.cast(PARSERS[kind][0], strict=False)
-    if kind == "date":
+    if kind in ("date", "calendar_day"):
         # The calendar date as written: a period starting 2026-10-01T00:00+02:00 is October.
-        if isinstance(dtype, pl.Datetime):
-            return pl.col(col).dt.date()
-        return pl.col(col).cast(pl.Date, strict=False)
+        day = (
+            pl.col(col).dt.date()
+            if isinstance(dtype, pl.Datetime)
+            else pl.col(col).cast(pl.Date, strict=False)
+        )
+        if kind == "date":
+            return day
+        return day.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     if kind == "utc":
         if isinstance(dtype, pl.Datetime):
             expr = pl.col(col).cast(pl.Datetime("us", dtype.time_zone))
@@ -210,7 +217,22 @@ def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
         # DECIMAL(38,10) holds 28 integer digits; larger floats become a reject, not a crash.
         fits = pl.col(col).cast(pl.Float64, strict=False).abs() < 1e27
         return pl.when(fits).then(pl.col(col)).otherwise(None).cast(MONEY, strict=False)
+    if kind == "int":
+        return _whole_number(pl.col(col).cast(pl.Float64, strict=False))
+    if kind == "float":
+        return _finite(pl.col(col).cast(pl.Float64, strict=False))
     return pl.col(col).cast(PARSERS[kind][0], strict=False)
+
+
+def _whole_number(number: pl.Expr) -> pl.Expr:
+    """A whole number as Int64; fractions (100.7 tokens) and non-finite values become null."""
+    exact = number.is_finite() & (number == number.floor()) & (number.abs() < 2.0**63)
+    return pl.when(exact).then(number).otherwise(None).cast(pl.Int64)
+
+
+def _finite(number: pl.Expr) -> pl.Expr:
+    """A finite float; NaN and infinities become null (a reject when the text was present)."""
+    return pl.when(number.is_finite()).then(number).otherwise(None)
 
 
 def parse_columns(
@@ -285,8 +307,14 @@ def tag_json(pairs: Iterable[tuple[Any, Any]]) -> str:
     return json.dumps(dict(sorted(out.items())), ensure_ascii=False, separators=(",", ":"))
 
 
+INVALID_TAGS = "\x00invalid"  # marks a tag text that is not a JSON object (never stored)
+
+
 def normalise_tags(raw: str | None) -> str | None:
-    """A provider's Tags text as normalised JSON (None when empty)."""
+    """A provider's Tags text as normalised JSON (None when empty).
+
+    Returns `INVALID_TAGS` when the text is not a JSON object: the caller rejects that row.
+    """
     if raw is None:
         return None
     text = raw.strip()
@@ -297,9 +325,9 @@ def normalise_tags(raw: str | None) -> str | None:
     try:
         obj = json.loads(text)
     except json.JSONDecodeError:
-        return tag_json([("__unparsed__", raw)])
+        return INVALID_TAGS
     if not isinstance(obj, dict):
-        return tag_json([("__unparsed__", raw)])
+        return INVALID_TAGS
     return tag_json(obj.items())
 
 
@@ -313,14 +341,66 @@ def map_distinct(frame: pl.DataFrame, col: str, out_col: str, func: Any) -> pl.D
     return frame.join(mapping, on=col, how="left", nulls_equal=True)
 
 
-def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> pl.DataFrame:
+def reject_where(
+    frame: pl.DataFrame, condition: pl.Expr, column: str, value: pl.Expr, reason: str
+) -> pl.DataFrame:
+    """Reject records (file, row, column, value, reason) for the rows where `condition` holds."""
+    return (
+        frame.filter(condition)
+        .select(
+            "source_file",
+            "source_row",
+            pl.lit(column).alias("column"),
+            value.cast(pl.String).alias("value"),
+            pl.lit(reason).alias("reason"),
+        )
+        .cast(REJECT_COLUMNS)  # type: ignore[arg-type]
+    )
+
+
+def nul_byte_rejects(frame: pl.DataFrame) -> pl.DataFrame:
+    """Reject records for text fields holding a NUL byte (binary data where text belongs)."""
+    text = [c for c, t in frame.schema.items() if t == pl.String and c != "source_file"]
+    if not text or "source_row" not in frame.columns:
+        return empty_rejects()
+    hit = pl.any_horizontal(pl.col(c).str.contains("\x00", literal=True) for c in text)
+    flagged = frame.filter(hit.fill_null(False))
+    if not flagged.height:
+        return empty_rejects()
+    return pl.concat(
+        reject_where(
+            flagged,
+            pl.col(c).str.contains("\x00", literal=True).fill_null(False),
+            c,
+            pl.col(c).str.replace_all("\x00", "\\0", literal=True).str.slice(0, 60),
+            "holds a NUL byte (binary data in a text field); re-export the file as text",
+        )
+        for c in text
+    )
+
+
+TAGS_REASON = (
+    'not a JSON object of tags; write e.g. {"ml-model": "fraud-detection"} (or leave it empty)'
+)
+
+
+def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> Parsed:
     """Parse a Tags column (JSON text, or a Parquet map) into normalised JSON text.
 
-    Values that are not JSON objects keep their text under the key `__unparsed__`, so untrusted
-    text is carried, never interpreted. The loader turns the JSON into a DuckDB MAP.
+    A tag text that is not a JSON object is a reject naming the row (its tags would otherwise
+    be lost silently); the row keeps a null `out_col`. Untrusted text is carried, never
+    interpreted.
     """
     if frame.schema[raw_col] == pl.String:
-        return map_distinct(frame, raw_col, out_col, normalise_tags)
+        parsed = map_distinct(frame, raw_col, out_col, normalise_tags)
+        invalid = pl.col(out_col) == INVALID_TAGS
+        rejects = reject_where(parsed, invalid, raw_col, pl.col(raw_col), TAGS_REASON)
+        return Parsed(
+            parsed.with_columns(
+                pl.when(invalid).then(None).otherwise(pl.col(out_col)).alias(out_col)
+            ),
+            rejects,
+        )
     # A Parquet MAP arrives as a list of key/value structs: flatten each to text, then parse
     # each distinct text once.
     entry = pl.element()
@@ -345,8 +425,9 @@ def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> pl.D
         return tag_json((k, None if v == "\x00" else v) for k, v in pairs)
 
     with_flat = frame.with_columns(flat.alias("_tags_flat"))
-    return (
+    return Parsed(
         map_distinct(with_flat, "_tags_flat", out_col, from_flat)
         .with_columns(pl.lit(None, pl.String).alias(raw_col))
-        .drop("_tags_flat")
+        .drop("_tags_flat"),
+        empty_rejects(),
     )

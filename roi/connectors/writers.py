@@ -1,5 +1,5 @@
-"""How staged rows reach their table inside the load transaction: merge by key, or replace
-whole partitions with their newest delivery."""
+"""How staged rows reach their table inside the load transaction: merge by key (billing lines
+replace by delivery instead: `deliveries.py`)."""
 
 from __future__ import annotations
 
@@ -25,11 +25,11 @@ def select_list(columns: dict[str, str], available: list[str]) -> tuple[list[str
     return names, ", ".join(exprs)
 
 
-def _quoted(names: list[str]) -> str:
+def quoted(names: list[str]) -> str:
     return ", ".join(f'"{c}"' for c in names)
 
 
-def _staged_columns(con: Connection, staging: Staging) -> list[str]:
+def staged_columns(con: Connection, staging: Staging) -> list[str]:
     rows = warehouse.fetch_all(con, f"DESCRIBE SELECT * FROM {staging.relation()}", [staging.glob])
     return [str(r[0]) for r in rows]
 
@@ -46,7 +46,7 @@ def merge(
     With `reloaded_files`, rows that a re-read file no longer contains are deleted.
     """
     columns = warehouse.table_columns(con, spec.name)
-    names, exprs = select_list(columns, _staged_columns(con, staging))
+    names, exprs = select_list(columns, staged_columns(con, staging))
     key = ", ".join(f'"{k}"' for k in spec.primary_key)
     combined = [c for c in spec.coalesce if c in names]
     window = (
@@ -89,7 +89,7 @@ def merge(
         con,
         f"MERGE INTO {t} AS t USING _deduped AS s ON {on} "
         f"WHEN MATCHED{newer} THEN UPDATE SET {updates} "
-        f"WHEN NOT MATCHED THEN INSERT ({_quoted(names)}) VALUES ({values})",
+        f"WHEN NOT MATCHED THEN INSERT ({quoted(names)}) VALUES ({values})",
     )
     written = int(warehouse.fetch_one(con, "SELECT count(*) FROM _deduped")[0])
     warehouse.execute(con, "DROP TABLE _deduped")
@@ -108,57 +108,3 @@ def forget_files(con: Connection, table: str, files: list[str], condition: str =
                     WHERE t.source_file = r.file OR starts_with(t.source_file, r.file || '#'))
                 AND {condition}""",
         )
-
-
-def replace_partitions(
-    con: Connection, spec: TableSpec, staging: Staging, load_id: str
-) -> tuple[int, int, tuple[str, ...]]:
-    """Insert staged rows, then keep only the newest delivery of each partition they touch.
-
-    A partition whose stored delivery is newer than every staged one keeps its stored rows.
-    Returns (rows written, stored rows replaced, stale partitions skipped).
-    """
-    t = f'"{spec.name}"'
-    columns = warehouse.table_columns(con, spec.name)
-    names, exprs = select_list(columns, _staged_columns(con, staging))
-    warehouse.execute(
-        con,
-        f"INSERT INTO {t} ({_quoted(names)}) SELECT {exprs} FROM {staging.relation()} s",
-        [staging.glob],
-    )
-    keys = ", ".join(f'"{k}"' for k in spec.replace_by)
-    on = " AND ".join(f't."{k}" = p."{k}"' for k in spec.replace_by)
-    warehouse.execute(
-        con,
-        f"""CREATE OR REPLACE TEMP TABLE _parts AS
-        WITH new AS (SELECT {keys}, max(delivery) AS new_delivery FROM {t}
-                     WHERE _load_id = ? GROUP BY ALL),
-             old AS (SELECT {keys}, max(delivery) AS old_delivery, count(*) AS old_rows
-                     FROM {t} t SEMI JOIN new p ON {on}
-                     WHERE t._load_id <> ? GROUP BY ALL)
-        SELECT new.*, old.old_delivery, coalesce(old.old_rows, 0) AS old_rows,
-               old.old_delivery IS NULL OR new.new_delivery >= old.old_delivery AS wins
-        FROM new LEFT JOIN old USING ({keys})""",
-        [load_id, load_id],
-    )
-    replaced = int(
-        warehouse.fetch_one(con, "SELECT coalesce(sum(old_rows), 0) FROM _parts WHERE wins")[0]
-    )
-    stale = tuple(
-        " ".join(str(v) for v in row[:-2]) + f" (delivery {row[-2]!r} is older than {row[-1]!r})"
-        for row in warehouse.fetch_all(
-            con, f"SELECT {keys}, new_delivery, old_delivery FROM _parts WHERE NOT wins"
-        )
-    )
-    warehouse.execute(
-        con,
-        f"""DELETE FROM {t} t USING _parts p WHERE {on} AND (
-              (p.wins AND (t._load_id <> ? OR t.delivery <> p.new_delivery))
-              OR (NOT p.wins AND t._load_id = ?))""",
-        [load_id, load_id],
-    )
-    written = int(
-        warehouse.fetch_one(con, f"SELECT count(*) FROM {t} WHERE _load_id = ?", [load_id])[0]
-    )
-    warehouse.execute(con, "DROP TABLE _parts")
-    return written, replaced, stale

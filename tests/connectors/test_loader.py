@@ -88,7 +88,7 @@ def test_a_bad_row_fails_the_load_and_names_file_row_and_field(project: ProjectC
         pipeline.load(project, project.warehouse_path)
     message = str(err.value)
     assert message.startswith(
-        "sample_data/kpis/business_kpis.csv row 6 field value: not a number; "
+        "sample_data/kpis/business_kpis.csv row 6 field value: not a finite number; "
         "write plain or E-notation digits, e.g. 0.42 (value '12O.5')"
     )
     assert 'on_reject = "skip"' in message

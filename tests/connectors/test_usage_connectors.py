@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -276,18 +277,79 @@ def test_nvidia_smi_units_na_and_repeated_headers(tmp_path: Path) -> None:
     path.write_text(log)
     assert (
         _ingest(tmp_path, "nvidia_smi", path, workloads={"host-1": "demand-forecast"}).rows_loaded
-        == 3
+        == 1
     )
     rows = _rows(
         tmp_path,
         "SELECT node, workload, utilization, memory_used_bytes, power_watts, source_row, "
         "(interval_end - interval_start)::VARCHAR FROM gpu_usage ORDER BY interval_start",
     )
+    # Sample and hold: the first sample covers the time to the second. The second ends a run
+    # (the host was off for the night) and the third ends the log: the log says nothing about
+    # how long the GPU ran after them, so they cover no time.
+    assert rows == [("host-1", "demand-forecast", 0.87, 18234 * 2**20, 187.41, 2, "00:15:00.1")]
+
+
+def _smi_log(start: datetime, samples: int, step_seconds: int, gpus: int = 1) -> str:
+    header = "timestamp, index, uuid, name, utilization.gpu [%], memory.used [MiB]"
+    lines = [header]
+    for i in range(samples):
+        when = start + timedelta(seconds=i * step_seconds)
+        for g in range(gpus):
+            lines.append(
+                f"{when:%Y/%m/%d %H:%M:%S}.{(i * 37) % 1000:03d}, {g}, GPU-{g}, NVIDIA A10G, "
+                f"{(i * 7 + g) % 100} %, {1000 + i} MiB"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def test_nvidia_smi_one_hour_log_is_one_gpu_hour_per_gpu(tmp_path: Path) -> None:
+    # nvidia-smi -l 60 for one hour: 61 samples per GPU, from 10:00:00 to 11:00:00.
+    path = tmp_path / "host-2.csv"
+    path.write_text(_smi_log(datetime(2026, 10, 5, 10, tzinfo=UTC), 61, 60, gpus=2))
+    _ingest(tmp_path, "nvidia_smi", path)
+    [(gpu_hours, gpus, first, last)] = _rows(
+        tmp_path,
+        "SELECT sum(epoch(interval_end - interval_start)) / 3600, count(DISTINCT gpu_uuid), "
+        "min(interval_start)::VARCHAR, max(interval_end)::VARCHAR FROM gpu_usage",
+    )
+    assert gpus == 2
+    # The samples' own clock decides the span: last minus first sample, per GPU.
+    expected = 2 * (60 * 60 + (60 * 37 % 1000) / 1000) / 3600
+    assert gpu_hours == pytest.approx(expected, abs=1e-9)
+    assert first.startswith("2026-10-05 10:00:00") and last.startswith("2026-10-05 11:00:00")
+
+
+def test_nvidia_smi_local_time_with_timezone_option(tmp_path: Path) -> None:
+    # Logged in Berlin every 30 minutes across the end of summer time (2026-10-25, when 03:00
+    # CEST becomes 02:00 CET): local 02:00 and 02:30 happen twice.
+    local = ["01:30", "02:00", "02:30", "02:00", "02:30", "03:00"]
+    lines = ["timestamp, index, uuid, name, utilization.gpu [%], memory.used [MiB]"] + [
+        f"2026/10/25 {hhmm}:00.000, 0, GPU-0, NVIDIA A10G, 50 %, 1000 MiB" for hhmm in local
+    ]
+    path = tmp_path / "host-3.csv"
+    path.write_text("\n".join(lines) + "\n")
+    _ingest(tmp_path, "nvidia_smi", path, timezone="Europe/Berlin")
+    rows = _rows(
+        tmp_path,
+        "SELECT strftime(interval_start, '%d %H:%M'), strftime(interval_end, '%d %H:%M') "
+        "FROM gpu_usage ORDER BY interval_start",
+    )
     assert rows == [
-        ("host-1", "demand-forecast", 0.87, 18234 * 2**20, 187.41, 2, "00:15:00"),
-        # the host was off after this sample: it covers one sampling step, not the night
-        ("host-1", "demand-forecast", 0.9, 18300 * 2**20, None, 3, "00:15:00"),
-        ("host-1", "demand-forecast", 0.12, 4100 * 2**20, 61.0, 5, "00:15:00"),
+        ("24 23:30", "25 00:00"),
+        ("25 00:00", "25 00:30"),
+        ("25 00:30", "25 01:00"),
+        ("25 01:00", "25 01:30"),  # the second 02:00, now CET
+        ("25 01:30", "25 02:00"),
+    ]
+
+
+def test_nvidia_smi_timestamps_are_utc_without_the_option(tmp_path: Path) -> None:
+    path = tmp_path / "host-4.csv"
+    path.write_text(_smi_log(datetime(2026, 10, 5, 10, tzinfo=UTC), 2, 60))
+    _ingest(tmp_path, "nvidia_smi", path)
+    assert _rows(tmp_path, "SELECT strftime(interval_start, '%H:%M') FROM gpu_usage") == [
+        ("10:00",)
     ]
 
 
@@ -401,8 +463,10 @@ def test_nvidia_smi_bracketed_placeholders_are_nulls_and_blank_times_rejected(
         match=r"mig-host\.csv row 3 field interval_start: required value is missing",
     ):
         _ingest(tmp_path, "nvidia_smi", path)
-    path.write_text("\n".join(path.read_text().splitlines()[:2]) + "\n")
-    assert _ingest(tmp_path, "nvidia_smi", path).rows_loaded == 1
+    lines = path.read_text().splitlines()[:2]
+    lines.append("2026/09/01 00:01:03.412, 0, GPU-1, NVIDIA A100, 7 %, 100 MiB, 50 W")
+    path.write_text("\n".join(lines) + "\n")
+    assert _ingest(tmp_path, "nvidia_smi", path).rows_loaded == 1  # the last sample covers no time
     assert _rows(tmp_path, "SELECT utilization, power_watts FROM gpu_usage") == [(None, None)]
 
 

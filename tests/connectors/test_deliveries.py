@@ -1,0 +1,177 @@
+"""Billing data read twice, by any route, never counts twice; part files of a delivery add up.
+
+Each scenario here gave exit 0 and wrong money before deliveries were identified by the data
+and the export's name instead of the path: a part replaced its sibling, a copy doubled a month.
+"""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from roi import pipeline
+from roi.config import ProjectConfig
+from roi.errors import ValidationFailed
+from tests.conftest import REPO
+
+AWS = REPO / "sample_data/billing/aws/focus-export"
+SEPTEMBER = AWS / "data/BILLING_PERIOD=2026-09/20261002T041209Z"
+
+
+def _file_total(*files: Path) -> tuple[int, Decimal]:
+    """Lines and Σ EffectiveCost of FOCUS CSV files, read independently of roi."""
+    frames = [pl.read_csv(f, infer_schema=False) for f in files]
+    total = sum((f["EffectiveCost"].cast(pl.Decimal(38, 10)).sum() for f in frames), Decimal(0))
+    return sum(f.height for f in frames), total
+
+
+def _totals(warehouse_file: Path) -> list[tuple[object, ...]]:
+    return pipeline.query(
+        warehouse_file,
+        "SELECT billing_period_start::DATE::VARCHAR, count(*), sum(effective_cost) "
+        "FROM cost_lines GROUP BY 1 ORDER BY 1",
+    ).rows()
+
+
+def _ingest(tmp_path: Path, path: Path, **options: str) -> pipeline.LoadResult:
+    return pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(path), options=options)
+
+
+def test_part_files_loaded_one_at_a_time_add_up(tmp_path: Path) -> None:
+    parts = sorted(SEPTEMBER.iterdir())
+    assert len(parts) == 2
+    _ingest(tmp_path, parts[0])
+    second = _ingest(tmp_path, parts[1])
+    assert second.rows_replaced == 0
+    lines, total = _file_total(*parts)
+    assert _totals(tmp_path / "w.duckdb") == [("2026-09-01", lines, total)]
+    # Loading the whole delivery afterwards replaces both parts with themselves.
+    _ingest(tmp_path, SEPTEMBER)
+    assert _totals(tmp_path / "w.duckdb") == [("2026-09-01", lines, total)]
+    # And a part loaded again replaces only itself.
+    _ingest(tmp_path, parts[0], export="focus-export")
+    assert _totals(tmp_path / "w.duckdb") == [("2026-09-01", lines, total)]
+
+
+def test_a_delivery_read_whole_drops_parts_the_provider_removed(tmp_path: Path) -> None:
+    # AWS "overwrite" exports rewrite the files of a period in place: a refresh with fewer
+    # parts must not leave the old third part behind.
+    folder = tmp_path / "exports/focus-export/data/BILLING_PERIOD=2026-09"
+    folder.mkdir(parents=True)
+    for part in sorted(SEPTEMBER.iterdir()):
+        shutil.copy2(part, folder / part.name)
+    shutil.copy2(sorted(SEPTEMBER.iterdir())[0], folder / "focus-export-00003.csv.gz")
+    _ingest(tmp_path, folder)
+    (folder / "focus-export-00003.csv.gz").unlink()
+    _ingest(tmp_path, folder)
+    lines, total = _file_total(*SEPTEMBER.iterdir())
+    assert _totals(tmp_path / "w.duckdb") == [("2026-09-01", lines, total)]
+
+
+def test_copies_of_the_aws_export_in_two_folders_give_the_totals_of_one(
+    project: ProjectConfig, tmp_path: Path
+) -> None:
+    pipeline.load(project, project.warehouse_path, names=["aws_focus"])
+    once = _totals(project.warehouse_path)
+    # The same bucket synced to two other places, loaded with `roi ingest`.
+    for mount in ("mnt/a", "mnt/b"):
+        copy = tmp_path / mount / "focus-export"
+        shutil.copytree(AWS, copy)
+        pipeline.ingest(project.root, project.warehouse_path, "focus", str(copy / "data"))
+    assert _totals(project.warehouse_path) == once
+    # Independent check: the newest delivery of each month, summed from the files.
+    expected = []
+    for month in sorted((AWS / "data").iterdir()):
+        newest = sorted(month.iterdir())[-1]
+        lines, total = _file_total(*newest.iterdir())
+        expected.append((month.name.split("=")[1] + "-01", lines, total))
+    assert once == expected
+
+
+def test_a_renamed_copy_is_recognised_by_its_lines(project: ProjectConfig, tmp_path: Path) -> None:
+    pipeline.load(project, project.warehouse_path, names=["aws_focus"])
+    once = _totals(project.warehouse_path)
+    renamed = tmp_path / "old-bucket" / "billing-backup"  # not the export's name any more
+    shutil.copytree(AWS / "data", renamed)
+    result = pipeline.ingest(project.root, project.warehouse_path, "focus", str(renamed))
+    assert result.rows_loaded == 0
+    assert any("already loaded from export 'focus-export'" in k for k in result.stale_partitions)
+    assert _totals(project.warehouse_path) == once
+
+
+def _reissue(delivery: Path, target: Path) -> None:
+    """A re-issued delivery: the same lines, one of them corrected."""
+    target.mkdir(parents=True)
+    for part in sorted(delivery.iterdir()):
+        text = gzip.decompress(part.read_bytes()).decode()
+        if part.name.endswith("00001.csv.gz"):
+            header, first, *rest = text.split("\n")
+            columns = header.split(",")
+            cells = first.split(",")
+            index = columns.index("EffectiveCost")
+            cells[index] = str(Decimal(cells[index]) + Decimal("100"))
+            text = "\n".join([header, ",".join(cells), *rest])
+        (target / part.name).write_bytes(gzip.compress(text.encode()))
+
+
+def test_a_different_copy_of_the_same_charges_is_refused(
+    project: ProjectConfig, tmp_path: Path
+) -> None:
+    pipeline.load(project, project.warehouse_path, names=["aws_focus"])
+    before = _totals(project.warehouse_path)
+    # Another route to the same account's September, with one line corrected: neither holds all
+    # of the other's lines, so it is not the same data, yet it bills the same resources.
+    other = tmp_path / "finance-share/BILLING_PERIOD=2026-09/20261015T000000Z"
+    _reissue(SEPTEMBER, other)
+    with pytest.raises(ValidationFailed) as err:
+        pipeline.ingest(project.root, project.warehouse_path, "focus", str(other))
+    message = str(err.value)
+    assert "finance-share/BILLING_PERIOD=2026-09/20261015T000000Z/focus-export-0000" in message
+    assert "sample_data/billing/aws/focus-export/data/BILLING_PERIOD=2026-09" in message
+    assert "--option export=<name>" in message
+    assert _totals(project.warehouse_path) == before
+    # Declared as the same export, the later delivery replaces the month.
+    pipeline.ingest(
+        project.root,
+        project.warehouse_path,
+        "focus",
+        str(other),
+        options={"export": "focus-export"},
+    )
+    after = dict((m, (n, t)) for m, n, t in _totals(project.warehouse_path))
+    lines, total = _file_total(*other.iterdir())
+    assert after["2026-09-01"] == (lines, total)
+    assert total == dict((m, t) for m, _, t in before)["2026-09-01"] + 100
+
+
+def test_exports_with_different_resources_of_one_account_both_count(tmp_path: Path) -> None:
+    header = (
+        "BillingAccountId,SubAccountId,ResourceId,ProviderName,BillingPeriodStart,"
+        "BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,"
+        "EffectiveCost,BillingCurrency\n"
+    )
+
+    def line(resource: str, amount: str) -> str:
+        return (
+            f"EA1,sub-1,{resource},Microsoft,2025-06-01T00:00:00Z,2025-07-01T00:00:00Z,"
+            f"2025-06-03T00:00:00Z,2025-06-04T00:00:00Z,Usage,{amount},{amount},USD\n"
+        )
+
+    # Two resource-group exports of one subscription: the same sub-account, other resources.
+    for group, resource in (("rg-a", "/rg-a/vm1"), ("rg-b", "/rg-b/vm2")):
+        path = tmp_path / group / "20250601-20250630/run-1/part.csv"
+        path.parent.mkdir(parents=True)
+        path.write_text(header + line(resource, "10.00"))
+    _ingest(tmp_path, tmp_path / "rg-a")
+    _ingest(tmp_path, tmp_path / "rg-b")
+    assert _totals(tmp_path / "w.duckdb") == [("2025-06-01", 2, Decimal("20.0000000000"))]
+    status = pipeline.status(tmp_path / "w.duckdb")
+    assert [w for w in status.warnings if "2 exports" in w] == [
+        "Microsoft account EA1 billing period 2025-06 has 2 exports (rg-a: 1 line(s), "
+        "rg-b: 1 line(s)); both count: check that they bill different charges"
+    ]
