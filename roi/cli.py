@@ -30,6 +30,7 @@ def cli(
     fmt: str | None,
     quiet: bool,
     debug: bool,
+    wait: float | None,
 ) -> None:
     """roi: what each ML model costs, what it earns, and what is at risk.
 
@@ -42,7 +43,7 @@ def cli(
       roi status                   what is loaded
       roi query "SELECT * FROM allocated_costs LIMIT 5"
     """
-    ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug)
+    ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug, wait)
 
 
 @cli.command()
@@ -71,15 +72,24 @@ def init(opts: Options, directory: Path, no_sample: bool, seed: int | None, forc
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text(
-            "roi.duckdb\nroi.duckdb.wal\nroi.duckdb.staging/\nreports/out/\n", encoding="utf-8"
+            "roi.duckdb\nroi.duckdb.wal\nroi.duckdb.lock\nroi.duckdb.staging/\nreports/out/\n",
+            encoding="utf-8",
         )
     if not no_sample:
         write_sample(
             directory / "sample_data", DEFAULT_SEED if seed is None else seed, opts.progress
         )
-    opts.progress.info(
-        f"wrote {len(written)} definition file(s) to {directory}; next: cd {directory} && roi run"
-    )
+    if no_sample:
+        opts.progress.info(
+            f"wrote {len(written)} definition file(s) to {directory}, without sample data; "
+            "next: point the connectors in connectors/*.toml at your exports (or put them where "
+            "those paths say), describe your models in models/*.toml, then run `roi run`"
+        )
+    else:
+        opts.progress.info(
+            f"wrote {len(written)} definition file(s) to {directory}; next: cd {directory} && "
+            "roi run"
+        )
 
 
 @cli.command()
@@ -174,7 +184,9 @@ def load(opts: Options, names: tuple[str, ...]) -> None:
       roi load aws_focus litellm --format json
     """
     config = opts.config()
-    results = pipeline.load(config, opts.warehouse_path(config), list(names) or None, opts.progress)
+    results = pipeline.load(
+        config, opts.warehouse_path(config), list(names) or None, opts.progress, opts.write_wait()
+    )
     emit(opts, _loads_frame(results))
 
 
@@ -219,6 +231,8 @@ def ingest(
             raise click.BadParameter(f"{item!r}; use KEY=VALUE", param_hint="--option")
         parsed[key.strip()] = value
     root = opts.project.resolve()
+    if not path.startswith(("http://", "https://")):
+        path = str(Path(path).expanduser().resolve())  # relative to where the command runs
     config = opts.config() if (root / "roi.toml").exists() else None
     if opts.warehouse is not None:
         warehouse_path = opts.warehouse.resolve()
@@ -226,7 +240,16 @@ def ingest(
         warehouse_path = config.warehouse_path if config else root / "roi.duckdb"
     limit = config.project.memory_limit if config else warehouse.DEFAULT_MEMORY_LIMIT
     result = pipeline.ingest(
-        root, warehouse_path, connector_type, path, name, parsed, opts.progress, limit, on_reject
+        root,
+        warehouse_path,
+        connector_type,
+        path,
+        name,
+        parsed,
+        opts.progress,
+        limit,
+        on_reject,
+        opts.write_wait(),
     )
     emit(opts, _loads_frame([result]))
 
@@ -243,7 +266,9 @@ def attribute(opts: Options, month: date | None) -> None:
       roi attribute --month 2026-10
     """
     config = opts.config()
-    result = pipeline.attribute(config, opts.warehouse_path(config), month, opts.progress)
+    result = pipeline.attribute(
+        config, opts.warehouse_path(config), month, opts.progress, opts.write_wait()
+    )
     emit(
         opts,
         pl.DataFrame(
@@ -284,7 +309,9 @@ def run(opts: Options, month: date | None, out: Path | None) -> None:
       roi run --month 2026-09 --out /tmp/reports
     """
     config = opts.config()
-    result = pipeline.run(config, opts.warehouse_path(config), month, out, opts.progress)
+    result = pipeline.run(
+        config, opts.warehouse_path(config), month, out, opts.progress, opts.write_wait()
+    )
     _emit_outputs(opts, result.outputs)
 
 
@@ -308,7 +335,13 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
 
     config = opts.config()
     paths = render_reports(
-        config, opts.warehouse_path(config), month, out, ("monthly_finance",), opts.progress
+        config,
+        opts.warehouse_path(config),
+        month,
+        out,
+        ("monthly_finance",),
+        opts.progress,
+        wait=opts.read_wait(),
     )
     _emit_outputs(opts, paths)
 
@@ -323,9 +356,10 @@ def export(
     fmt: str | None,
     quiet: bool,
     debug: bool,
+    wait: float | None,
 ) -> None:
     """Export the warehouse's figures to other tools (Excel)."""
-    ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug)
+    ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug, wait)
 
 
 @export.command("excel")
@@ -355,6 +389,7 @@ def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
         ("excel_pack",),
         opts.progress,
         out_file=out,
+        wait=opts.read_wait(),
     )
     _emit_outputs(opts, paths)
 
@@ -370,7 +405,7 @@ def query(opts: Options, sql: str) -> None:
       roi query "SELECT month, model_id, sum(amount) FROM allocated_costs GROUP BY ALL"
       roi query "SHOW TABLES" --format csv
     """
-    emit(opts, pipeline.query(opts.warehouse_path(), sql))
+    emit(opts, pipeline.query(opts.warehouse_path(), sql, opts.read_wait()))
 
 
 @cli.command()
@@ -383,7 +418,7 @@ def status(opts: Options) -> None:
       roi status
       roi status --format json
     """
-    result = pipeline.status(opts.warehouse_path())
+    result = pipeline.status(opts.warehouse_path(), opts.read_wait())
     if opts.fmt == "json":
         import json
 

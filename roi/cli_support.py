@@ -19,6 +19,7 @@ from roi.config import ProjectConfig, load_project
 from roi.errors import RoiError
 from roi.progress import SILENT, ConsoleProgress, Progress
 from roi.reporting.output import FORMATS, format_frame
+from roi.warehouse import READ_WAIT_SECONDS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +33,15 @@ class Options:
     fmt: str
     quiet: bool
     debug: bool
+    wait: float | None = None
+
+    def read_wait(self) -> float:
+        """How long a reading command waits for a writer's final transaction."""
+        return READ_WAIT_SECONDS if self.wait is None else self.wait
+
+    def write_wait(self) -> float:
+        """How long a writing command waits for another writing roi command (default: not)."""
+        return 0.0 if self.wait is None else self.wait
 
     @property
     def progress(self) -> Progress:
@@ -72,6 +82,14 @@ _COMMON = (
     ),
     click.option("--quiet", "-q", is_flag=True, default=False, help="No progress on stderr."),
     click.option("--debug", is_flag=True, default=False, help="Show tracebacks on errors."),
+    click.option(
+        "--wait",
+        type=click.FloatRange(min=0),
+        default=None,
+        metavar="SECONDS",
+        help="How long to wait while another roi command writes to the warehouse "
+        f"(default: {READ_WAIT_SECONDS:g} s for reading commands, 0 for writing ones).",
+    ),
 )
 
 
@@ -89,6 +107,7 @@ def merge_options(
     fmt: str | None,
     quiet: bool,
     debug: bool,
+    wait: float | None = None,
 ) -> Options:
     """The common options of this command merged over those given before its name."""
     parent: Options | None = ctx.find_object(Options)
@@ -98,6 +117,7 @@ def merge_options(
         fmt=fmt or (parent.fmt if parent else "table"),
         quiet=quiet or (parent.quiet if parent else False),
         debug=debug or (parent.debug if parent else False),
+        wait=wait if wait is not None else (parent.wait if parent else None),
     )
     ctx.meta["roi.debug"] = merged.debug
     return merged
@@ -114,10 +134,11 @@ def roi_command(func: Callable[..., None]) -> Callable[..., None]:
         fmt: str | None,
         quiet: bool,
         debug: bool,
+        wait: float | None,
         **kwargs: Any,
     ) -> None:
         ctx = click.get_current_context()
-        opts = merge_options(ctx, project, warehouse, fmt, quiet, debug)
+        opts = merge_options(ctx, project, warehouse, fmt, quiet, debug, wait)
         try:
             func(opts, *args, **kwargs)
         except RoiError as exc:

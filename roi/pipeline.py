@@ -9,15 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.costs import AttributionResult, attribute_costs
+from roi.attribution.costs import AttributionResult, plan_attribution, write_attribution
 from roi.config import ConnectorConfig, ProjectConfig, redact_url
-from roi.connectors import connector_types
+from roi.connectors import connector_class, connector_types
 from roi.connectors.loader import LoadResult, load_all, load_connector
 from roi.errors import ConfigError
 from roi.progress import SILENT, Progress
@@ -28,12 +27,18 @@ def load(
     warehouse_path: Path,
     names: list[str] | None = None,
     progress: Progress = SILENT,
+    wait: float = 0.0,
 ) -> list[LoadResult]:
-    """Run the project's connectors (all enabled ones, or those named), one transaction each."""
+    """Run the project's connectors (all enabled ones, or those named), one transaction each.
+
+    `wait` is how long to wait for another roi command that is writing to the warehouse.
+    """
     for name in names or []:
         project.connector(name)  # an unknown name is a ConfigError before anything runs
-    with warehouse.open_warehouse(warehouse_path, memory_limit=project.project.memory_limit) as con:
-        return load_all(con, project.connectors, project.root, progress, names)
+    limit = project.project.memory_limit
+    with warehouse.writer_lock(warehouse_path, wait):
+        warehouse.upgrade(warehouse_path, limit, warehouse.COMMIT_WAIT_SECONDS)
+        return load_all(warehouse_path, project.connectors, project.root, progress, names, limit)
 
 
 def ingest(
@@ -46,11 +51,13 @@ def ingest(
     progress: Progress = SILENT,
     memory_limit: str = warehouse.DEFAULT_MEMORY_LIMIT,
     on_reject: str = "fail",
+    wait: float = 0.0,
 ) -> LoadResult:
     """Load one file, folder, glob or URL with a connector type, without a TOML definition.
 
     The connector name (default `<type>:<path>`) keys its cursor, so ingesting the same
-    unchanged file again changes nothing.
+    unchanged file again changes nothing. `options` are checked against the type's option set
+    (text values, as typed on the command line, are converted).
     """
     if connector_type not in connector_types():
         raise ConfigError(
@@ -58,6 +65,13 @@ def ingest(
             f"allowed values: {', '.join(connector_types())}"
         )
     is_url = path.startswith(("http://", "https://"))
+    cls = connector_class(connector_type)
+    if is_url and not cls.reads_urls:
+        raise ConfigError(
+            f"connector type {connector_type!r} reads files, not URLs; download {redact_url(path)} "
+            "first (e.g. `curl -O <url>`) and ingest the downloaded file"
+        )
+    checked = cls.check_options(dict(options or {}), "--option", from_text=True)
     config = ConnectorConfig(
         name=name or f"{connector_type}:{redact_url(path) if is_url else path}",
         type=connector_type,
@@ -65,10 +79,11 @@ def ingest(
         path=None if is_url else path,
         url=path if is_url else None,
         on_reject=on_reject,
-        options=MappingProxyType(dict(options or {})),
+        options=checked,
     )
-    with warehouse.open_warehouse(warehouse_path, memory_limit=memory_limit) as con:
-        return load_connector(con, config, root, progress)
+    with warehouse.writer_lock(warehouse_path, wait):
+        warehouse.upgrade(warehouse_path, memory_limit, warehouse.COMMIT_WAIT_SECONDS)
+        return load_connector(warehouse_path, config, root, progress, memory_limit)
 
 
 def attribute(
@@ -76,10 +91,24 @@ def attribute(
     warehouse_path: Path,
     month: date | None = None,
     progress: Progress = SILENT,
+    wait: float = 0.0,
 ) -> AttributionResult:
-    """Rebuild the attribution tables from the warehouse (all months, or one)."""
-    with warehouse.open_warehouse(warehouse_path, memory_limit=project.project.memory_limit) as con:
-        return attribute_costs(con, project.models, project.attribution, month, progress)
+    """Rebuild the attribution tables from the warehouse (all months, or one).
+
+    The tables are computed on a read-only connection; the file is opened for writing only to
+    replace them.
+    """
+    limit = project.project.memory_limit
+    with warehouse.writer_lock(warehouse_path, wait):
+        warehouse.upgrade(warehouse_path, limit, warehouse.COMMIT_WAIT_SECONDS)
+        with warehouse.open_warehouse(
+            warehouse_path, read_only=True, memory_limit=limit, wait=warehouse.COMMIT_WAIT_SECONDS
+        ) as con:
+            plan = plan_attribution(con, project.models, project.attribution, month)
+        with warehouse.open_warehouse(
+            warehouse_path, memory_limit=limit, wait=warehouse.COMMIT_WAIT_SECONDS
+        ) as con:
+            return write_attribution(con, plan, progress)
 
 
 @dataclass(frozen=True)
@@ -97,19 +126,25 @@ def run(
     month: date | None = None,
     out_dir: Path | None = None,
     progress: Progress = SILENT,
+    wait: float = 0.0,
 ) -> RunResult:
     """The main job: load every connector, attribute every month, write the reports."""
     from roi.reporting.render import render_reports
 
-    loads = load(project, warehouse_path, progress=progress)
-    result = attribute(project, warehouse_path, progress=progress)
+    loads = load(project, warehouse_path, progress=progress, wait=wait)
+    result = attribute(project, warehouse_path, progress=progress, wait=wait)
     outputs = render_reports(project, warehouse_path, month, out_dir, progress=progress)
     return RunResult(loads, result, outputs)
 
 
-def query(warehouse_path: Path, sql: str) -> pl.DataFrame:
-    """Run read-only SQL on the warehouse."""
-    with warehouse.open_warehouse(warehouse_path, read_only=True) as con:
+def query(
+    warehouse_path: Path, sql: str, wait: float = warehouse.READ_WAIT_SECONDS
+) -> pl.DataFrame:
+    """Run one read-only statement on the warehouse, sandboxed to its tables.
+
+    `wait` is how long to wait while a writer holds the file for its final transaction.
+    """
+    with warehouse.open_warehouse(warehouse_path, read_only=True, wait=wait) as con:
         return warehouse.run_user_query(con, sql)
 
 
@@ -125,9 +160,9 @@ class Status:
     warnings: list[str] = field(default_factory=list)
 
 
-def status(warehouse_path: Path) -> Status:
+def status(warehouse_path: Path, wait: float = warehouse.READ_WAIT_SECONDS) -> Status:
     """Row counts per table and, per connector, its last load and the data it covers."""
-    with warehouse.open_warehouse(warehouse_path, read_only=True) as con:
+    with warehouse.open_warehouse(warehouse_path, read_only=True, wait=wait) as con:
         counts = warehouse.table_row_counts(con)
         tables = pl.DataFrame(
             {"table": list(counts), "rows": list(counts.values())},

@@ -7,7 +7,10 @@ Schema changes are numbered migrations recorded in `_migrations`.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -132,13 +135,20 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
 )
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
+LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)
+# How long a reader waits by default while a writer holds the file for its final transaction.
+READ_WAIT_SECONDS = 30.0
+# How long a writer waits, with its rows staged, for readers to close the file (queries are short).
+COMMIT_WAIT_SECONDS = 600.0
+_POLL_SECONDS = 0.05
 
 
 def _busy_error(path: Path, exc: Exception) -> WarehouseBusy:
     match = _LOCK_PID.search(str(exc))
     pid = match.group(1) if match else "unknown"
     return WarehouseBusy(
-        f"warehouse {path} is busy (held by PID {pid}); retry when the running roi command ends"
+        f"warehouse {path} is busy (held by PID {pid}); retry when the running roi command ends, "
+        "or pass --wait SECONDS to wait for it"
     )
 
 
@@ -146,45 +156,65 @@ DEFAULT_MEMORY_LIMIT = "4GB"
 MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
+def _open(path: Path, read_only: bool, wait: float) -> Connection:
+    """duckdb.connect, retrying while another process holds the file, for up to `wait` s."""
+    deadline = time.monotonic() + max(wait, 0.0)
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise WarehouseError(
+                    f"cannot open warehouse {path}: {str(exc).splitlines()[0]}; "
+                    "point --warehouse at a roi DuckDB file"
+                ) from exc
+            if time.monotonic() >= deadline:
+                raise _busy_error(path, exc) from exc
+            time.sleep(_POLL_SECONDS)
+
+
 def connect(
-    path: Path, read_only: bool = False, memory_limit: str = DEFAULT_MEMORY_LIMIT
+    path: Path,
+    read_only: bool = False,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    wait: float = 0.0,
 ) -> Connection:
     """Open the warehouse file; writers also create it and apply pending migrations.
 
     `memory_limit` caps DuckDB's memory (e.g. "4GB"); bigger work spills to `<file>.tmp/`.
+    `wait` is how long to keep trying while another process holds the file (DuckDB allows one
+    writer or many readers at a time).
 
     Raises:
-        WarehouseBusy: another process holds the file lock.
+        WarehouseBusy: another process still holds the file after `wait` seconds.
         WarehouseError: the file is missing (for readers) or not a DuckDB database.
     """
     if read_only and not path.exists():
         raise WarehouseError(
             f"no warehouse at {path}; run `roi load` (or `roi run`) in the project first"
         )
+    if not MEMORY_LIMIT.fullmatch(memory_limit):
+        raise WarehouseError(f"memory limit {memory_limit!r} is not a size like '4GB' or '512MB'")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        con = duckdb.connect(str(path), read_only=read_only)
-    except duckdb.IOException as exc:
-        if "lock" in str(exc).lower():
-            raise _busy_error(path, exc) from exc
-        raise WarehouseError(
-            f"cannot open warehouse {path}: {str(exc).splitlines()[0]}; "
-            "point --warehouse at a roi DuckDB file"
-        ) from exc
+    con = _open(path, read_only, wait)
     execute(con, "SET TimeZone = 'UTC'")
     # A bounded buffer pool keeps a 100M-line load in bounded memory: committed and
     # optimistically written blocks are evicted. (preserve_insertion_order stays on: turned off,
     # DuckDB inserts twice as fast but holds a whole uncommitted load in memory.)
-    if not MEMORY_LIMIT.fullmatch(memory_limit):
-        con.close()
-        raise WarehouseError(f"memory limit {memory_limit!r} is not a size like '4GB' or '512MB'")
     execute(con, f"SET memory_limit = '{memory_limit}'")
     if read_only:
-        if schema_version(con) == 0:
+        version = schema_version(con)
+        if version == 0:
             con.close()
             raise WarehouseError(
                 f"{path} is not a roi warehouse (no _migrations table); run `roi load` first"
+            )
+        if version < LATEST_VERSION:
+            con.close()
+            raise WarehouseError(
+                f"warehouse {path} has schema version {version}, this roi needs "
+                f"{LATEST_VERSION}; run `roi load` (or any command that writes) once to upgrade it"
             )
     else:
         try:
@@ -197,14 +227,75 @@ def connect(
 
 @contextmanager
 def open_warehouse(
-    path: Path, read_only: bool = False, memory_limit: str = DEFAULT_MEMORY_LIMIT
+    path: Path,
+    read_only: bool = False,
+    memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    wait: float = 0.0,
 ) -> Iterator[Connection]:
     """`connect`, then close the connection when the block ends."""
-    con = connect(path, read_only=read_only, memory_limit=memory_limit)
+    con = connect(path, read_only=read_only, memory_limit=memory_limit, wait=wait)
     try:
         yield con
     finally:
         con.close()
+
+
+def upgrade(path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT, wait: float = 0.0) -> None:
+    """Apply pending migrations to an existing warehouse file (nothing when there is none)."""
+    if not path.exists():
+        return
+    con = _open(path, True, wait)
+    try:
+        version = schema_version(con)
+    finally:
+        con.close()
+    if 0 < version < LATEST_VERSION:
+        connect(path, memory_limit=memory_limit, wait=wait).close()
+
+
+def _lock_file(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+@contextmanager
+def writer_lock(path: Path, wait: float = 0.0) -> Iterator[None]:
+    """Hold the warehouse's writer lock: one roi command writes at a time.
+
+    Loads parse, check and stage their rows without the DuckDB file lock (readers keep working)
+    and take it only for their final transaction; this advisory lock (`<file>.lock`) keeps a
+    second writer from staging the same data meanwhile.
+
+    Raises:
+        WarehouseBusy: another roi command holds it after `wait` seconds.
+    """
+    lock = _lock_file(path)
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + max(wait, 0.0)
+    with lock.open("a+") as fh:
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    pid = fh.read().strip() or "unknown"
+                    raise WarehouseBusy(
+                        f"warehouse {path} is busy: another roi command (PID {pid}) is writing "
+                        "to it; retry when it ends, or pass --wait SECONDS to wait for it"
+                    ) from None
+                time.sleep(_POLL_SECONDS)
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(str(os.getpid()))
+            fh.flush()
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fh.flush()
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
 
 
 def database_file(con: Connection) -> Path:
@@ -321,17 +412,60 @@ def table_columns(con: Connection, table: str) -> dict[str, str]:
     return {str(name): str(dtype) for name, dtype in rows}
 
 
+# Statement types `roi query` runs: reads only (SHOW, DESCRIBE, SUMMARIZE and FROM are SELECTs).
+_QUERY_TYPES = ("SELECT", "EXPLAIN")
+
+
+def sandbox(con: Connection) -> None:
+    """Lock a read-only connection to the warehouse alone: no files, no extensions, no settings.
+
+    After this, COPY, EXPORT DATABASE, ATTACH, read_csv/read_blob/glob, INSTALL/LOAD and SET fail
+    inside DuckDB itself, whatever the SQL says.
+    """
+    for setting in (
+        "SET enable_external_access = false",
+        "SET autoinstall_known_extensions = false",
+        "SET autoload_known_extensions = false",
+        "SET allow_community_extensions = false",
+        "SET lock_configuration = true",
+    ):
+        execute(con, setting)
+
+
 def run_user_query(con: Connection, sql: str) -> pl.DataFrame:
-    """Run a user's read-only SQL; DuckDB errors become one-line `QueryError`s."""
+    """Run one read-only statement of a user on a sandboxed connection.
+
+    Raises:
+        QueryError: several statements, a statement that is not a query, or any DuckDB error,
+            as one line.
+    """
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(
+            f'{str(exc).splitlines()[0]}; check the SQL; `roi query "SHOW TABLES"` lists the tables'
+        ) from exc
+    if len(statements) != 1:
+        raise QueryError(
+            f"roi query runs one statement at a time; got {len(statements)}; run them one by one"
+        )
+    kind = statements[0].type.name
+    if kind not in _QUERY_TYPES:
+        raise QueryError(
+            f"roi query only reads the warehouse: a {kind} statement is not allowed; use SELECT "
+            "(or SHOW, DESCRIBE, SUMMARIZE, EXPLAIN), and --format csv > file to export"
+        )
+    sandbox(con)
     try:
         return fetch_frame(con, sql)
     except duckdb.Error as exc:
         first = str(exc).splitlines()[0]
-        hint = (
-            "the warehouse is opened read-only, so only queries run"
-            if "read-only" in first or "read only" in first
-            else 'check the SQL; `roi query "SHOW TABLES"` lists the tables'
-        )
+        if "disabled by configuration" in first or "configuration has been locked" in first:
+            hint = "roi query sees only the warehouse's tables: no files, extensions or settings"
+        elif "read-only" in first or "read only" in first:
+            hint = "the warehouse is opened read-only, so only queries run"
+        else:
+            hint = 'check the SQL; `roi query "SHOW TABLES"` lists the tables'
         raise QueryError(f"{first}; {hint}") from exc
 
 

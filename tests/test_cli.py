@@ -49,7 +49,7 @@ def test_data_errors_exit_1_with_one_error_line(
     assert err.startswith('Error: Binder Error: Referenced column "nope" not found')
     assert err.count("\n") == 1
     code, _, err = invoke("query", "DELETE FROM cost_lines", "--project", str(loaded_project.root))
-    assert code == 1 and "read-only" in err
+    assert code == 1 and "only reads the warehouse" in err
     code, _, err = invoke("status", "--project", str(tmp_path))
     assert (code, err) == (
         1,
@@ -153,3 +153,51 @@ def test_seed_zero_is_a_seed(tmp_path: Path) -> None:
     first = sorted((tmp_path / "0").rglob("*.parquet"))[0]
     other = tmp_path / "20261125" / first.relative_to(tmp_path / "0")
     assert first.read_bytes() != other.read_bytes()
+
+
+def test_ingest_options_are_checked(tmp_path: Path) -> None:
+    data = tmp_path / "k.csv"
+    data.write_text("kpi,period_start,period_end,value\nk,2026-10-01,2026-11-01,1\n")
+    code, _, err = invoke(
+        "--project", str(tmp_path), "ingest", "kpi_csv", str(data), "--option", "nosuch=1"
+    )
+    assert code == 1
+    assert err.strip() == "Error: --option: unknown key 'options.nosuch'; allowed keys: none"
+    code, _, err = invoke(
+        "--project",
+        str(tmp_path),
+        "ingest",
+        "nvidia_smi",
+        str(data),
+        "--option",
+        "timezone=Mars/Olympus",
+    )
+    assert (
+        code == 1 and "key 'options.timezone' = 'Mars/Olympus' is not allowed; use an IANA" in err
+    )
+
+
+def test_ingest_of_a_url_by_a_file_connector_says_to_download_it(tmp_path: Path) -> None:
+    code, _, err = invoke(
+        "--project", str(tmp_path), "ingest", "focus", "https://user:pw@example.com/export.csv.gz"
+    )
+    assert code == 1
+    assert err.strip().startswith(
+        "Error: connector type 'focus' reads files, not URLs; download https://example.com/export.csv.gz"
+    )
+    assert "pw" not in err
+
+
+def test_ingest_paths_are_relative_to_the_current_folder(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    here = tmp_path / "work"
+    (here / "drop").mkdir(parents=True)
+    (here / "drop/k.csv").write_text(
+        "kpi,period_start,period_end,value\nk,2026-10-01,2026-11-01,1\n"
+    )
+    result = roi_cli(
+        "ingest", "kpi_csv", "drop/k.csv", "--project", str(project), "--format", "json", cwd=here
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["rows_loaded"] == 1

@@ -19,11 +19,12 @@ def test_sample_project_reads_into_frozen_objects(project_dir: Path) -> None:
     fraud = next(m for m in config.models if m.model_id == "fraud-detection")
     assert fraud.selectors.tags["ml-model"] == ("fraud-detection",)
     assert fraud.selectors.gpu_workloads == ("fraud-scorer",)
-    assert fraud.risks[0]["frequency_per_year"] == 2.0
+    assert fraud.risks[0].frequency_per_year.mode == 2.0
+    assert fraud.value is not None and fraud.value.method == "per_unit"
     with pytest.raises(dataclasses.FrozenInstanceError):
         fraud.stage = "retired"  # type: ignore[misc]
-    with pytest.raises(TypeError):
-        fraud.value["method"] = "x"  # type: ignore[index]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fraud.value.method = "x"  # type: ignore[misc]
 
 
 def test_environment_overrides(project_dir: Path) -> None:
@@ -152,3 +153,93 @@ def test_redact_url() -> None:
         redact_url("https://bob:s3cret@prom.example:9090/api?token=x#f")
         == "https://prom.example:9090/api"
     )
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        (
+            "connectors/dcgm.toml",
+            'cluster = "ml-shared-gpu"',
+            'clustr = "ml-shared-gpu"',
+            "dcgm.toml: unknown key 'options.clustr'; allowed keys: cluster, step_seconds, start,",
+        ),
+        (
+            "connectors/dcgm.toml",
+            "step_seconds = 3600",
+            'step_seconds = "1h"',
+            "dcgm.toml: key 'options.step_seconds' must be a whole number, got '1h'",
+        ),
+        (
+            "connectors/aws_focus.toml",
+            'path = "sample_data/billing/aws/focus-export/data"',
+            'path = "sample_data/billing/aws/focus-export/data"\n'
+            '[options]\ndelivery_order = "newest"',
+            "aws_focus.toml: key 'options.delivery_order' = 'newest' is not allowed; allowed "
+            "values: folder_name, modified_time",
+        ),
+        (
+            "models/fraud-detection.toml",
+            'method = "per_unit"',
+            'methd = "per_unit"',
+            "fraud-detection.toml: key 'value.method' is missing; allowed values: per_unit,",
+        ),
+        (
+            "models/fraud-detection.toml",
+            'volume_kpi = "transactions_scored"',
+            'volume_kpi = "transactions_scored"\nunit_valu = 3.5',
+            "fraud-detection.toml: unknown key 'value.unit_valu'; allowed keys: method, "
+            "volume_kpi, kpi, unit_value_kpi, unit_value, baseline, unit",
+        ),
+        (
+            "models/fraud-detection.toml",
+            "frequency_per_year = 2.0",
+            "frequency_per_yr = 2.0",
+            "fraud-detection.toml: unknown key 'risks[1].frequency_per_yr'; allowed keys: name, "
+            "frequency_per_year,",
+        ),
+        (
+            "models/fraud-detection.toml",
+            "retrain_every_months = 3",
+            "retrain_every_month = 3",
+            "fraud-detection.toml: unknown key 'quality.retrain_every_month'",
+        ),
+        (
+            "models/fraud-detection.toml",
+            "metric_drop = 0.03",
+            "metric_drop = [0.05, 0.03, 0.01]",
+            "fraud-detection.toml: key 'risks[1].metric_drop' must be a number, or [min, most "
+            "likely, max]",
+        ),
+    ],
+)
+def test_typos_and_wrong_types_in_sections_are_errors(
+    project_dir: Path, file: str, old: str, new: str, message: str
+) -> None:
+    path = project_dir / file
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new, 1))
+    with pytest.raises(ConfigError) as err:
+        load_project(project_dir)
+    assert message in str(err.value)
+
+
+def test_risk_estimates_take_pert_ranges(project_dir: Path) -> None:
+    path = project_dir / "models/fraud-detection.toml"
+    path.write_text(
+        path.read_text()
+        .replace("metric_drop = 0.03", "metric_drop = [0.01, 0.03, 0.08]")
+        .replace(
+            "detection_delay_days = 21", "detection_delay_days = { min = 7, mode = 21, max = 60 }"
+        )
+    )
+    fraud = next(m for m in load_project(project_dir).models if m.model_id == "fraud-detection")
+    risk = fraud.risks[0]
+    assert (risk.metric_drop.low, risk.metric_drop.mode, risk.metric_drop.high) == (
+        0.01,
+        0.03,
+        0.08,
+    )
+    assert risk.detection_delay_days.high == 60 and not risk.detection_delay_days.is_point
+    assert risk.recovery_cost.is_point and risk.recovery_cost.mode == 18000

@@ -40,8 +40,9 @@ def test_reader_needs_an_existing_roi_warehouse(tmp_path: Path) -> None:
 def test_read_only_connection_refuses_writes(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     warehouse.connect(path).close()
-    with (
-        warehouse.open_warehouse(path, read_only=True) as con,
-        pytest.raises(Exception, match="read-only"),
-    ):
-        warehouse.run_user_query(con, "DELETE FROM _state")
+    with warehouse.open_warehouse(path, read_only=True) as con:
+        with pytest.raises(Exception, match="only reads the warehouse"):
+            warehouse.run_user_query(con, "DELETE FROM _state")
+        # Even a statement that gets past the check cannot write to a read-only file.
+        with pytest.raises(Exception, match="read-only"):
+            warehouse.execute(con, "DELETE FROM _state")

@@ -222,14 +222,29 @@ def line_groups(
     )
 
 
-def attribute_costs(
+@dataclass(frozen=True)
+class AttributionPlan:
+    """Attribution tables computed from the warehouse, not yet written."""
+
+    attribution_id: str
+    started: datetime
+    month: date | None
+    models: tuple[ModelConfig, ...]
+    allocated: pl.DataFrame
+    conflicts: pl.DataFrame
+    unallocated: pl.DataFrame
+    months: list[date]
+    load_ids: list[str]
+    lines: int
+
+
+def plan_attribution(
     con: Connection,
     models: tuple[ModelConfig, ...],
     settings: AttributionSettings,
     month: date | None = None,
-    progress: Progress = SILENT,
-) -> AttributionResult:
-    """Rebuild `allocated_costs` (all months, or one) from `cost_lines`, in one transaction."""
+) -> AttributionPlan:
+    """Compute `allocated_costs` and its detail tables (all months, or one); reads only."""
     started = datetime.now(UTC)
     attribution_id = started.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
     tag_keys = sorted({k for m in models for k in m.selectors.tags})
@@ -258,18 +273,32 @@ def attribute_costs(
     unallocated_rows = unallocated_detail(assigned, tag_keys).with_columns(
         attribution_id=pl.lit(attribution_id)
     )
-    months = sorted(groups["month"].unique().to_list())
-    load_ids = sorted(set(assigned["load_ids"].explode().drop_nulls().to_list()))
-    lines = int(groups["line_count"].sum() or 0)
+    return AttributionPlan(
+        attribution_id=attribution_id,
+        started=started,
+        month=month,
+        models=models,
+        allocated=allocated,
+        conflicts=conflicts,
+        unallocated=unallocated_rows,
+        months=sorted(groups["month"].unique().to_list()),
+        load_ids=sorted(set(assigned["load_ids"].explode().drop_nulls().to_list())),
+        lines=int(groups["line_count"].sum() or 0),
+    )
+
+
+def write_attribution(
+    con: Connection, plan: AttributionPlan, progress: Progress = SILENT
+) -> AttributionResult:
+    """Replace the attribution tables (all months, or the plan's month) in one transaction."""
     with warehouse.transaction(con):
-        sync_portfolio(con, models)
-        if month is None:
-            for table in OUTPUT_TABLES:
+        sync_portfolio(con, plan.models)
+        for table in OUTPUT_TABLES:
+            if plan.month is None:
                 warehouse.execute(con, f"DELETE FROM {table}")
-        else:
-            for table in OUTPUT_TABLES:
-                warehouse.execute(con, f"DELETE FROM {table} WHERE month = ?", [month])
-        outputs = (allocated, conflicts, unallocated_rows)
+            else:
+                warehouse.execute(con, f"DELETE FROM {table} WHERE month = ?", [plan.month])
+        outputs = (plan.allocated, plan.conflicts, plan.unallocated)
         for name, frame in zip(OUTPUT_TABLES, outputs, strict=True):
             if frame.height:
                 with warehouse.registered(con, "_new_rows", frame):
@@ -278,24 +307,36 @@ def attribute_costs(
             con,
             "INSERT INTO _attributions VALUES (?, ?, ?, ?, ?, ?)",
             [
-                attribution_id,
-                started,
+                plan.attribution_id,
+                plan.started,
                 datetime.now(UTC),
-                json.dumps([m.isoformat() for m in months]),
-                lines,
-                json.dumps(load_ids),
+                json.dumps([m.isoformat() for m in plan.months]),
+                plan.lines,
+                json.dumps(plan.load_ids),
             ],
         )
-    unallocated = allocated.filter(pl.col("model_id") == UNALLOCATED)["amount"].sum()
+    unallocated = plan.allocated.filter(pl.col("model_id") == UNALLOCATED)["amount"].sum()
     progress.info(
-        f"attribution {attribution_id}: {lines:,} cost line(s) in {len(months)} month(s) → "
-        f"{allocated.height} allocated row(s), {conflicts.height} conflict(s)"
+        f"attribution {plan.attribution_id}: {plan.lines:,} cost line(s) in "
+        f"{len(plan.months)} month(s) → {plan.allocated.height} allocated row(s), "
+        f"{plan.conflicts.height} conflict(s)"
     )
     return AttributionResult(
-        attribution_id=attribution_id,
-        months=months,
-        lines=lines,
-        allocated_rows=allocated.height,
-        conflicts=conflicts.height,
+        attribution_id=plan.attribution_id,
+        months=plan.months,
+        lines=plan.lines,
+        allocated_rows=plan.allocated.height,
+        conflicts=plan.conflicts.height,
         unallocated_amount=float(unallocated or 0),
     )
+
+
+def attribute_costs(
+    con: Connection,
+    models: tuple[ModelConfig, ...],
+    settings: AttributionSettings,
+    month: date | None = None,
+    progress: Progress = SILENT,
+) -> AttributionResult:
+    """Rebuild `allocated_costs` (all months, or one) from `cost_lines` on one connection."""
+    return write_attribution(con, plan_attribution(con, models, settings, month), progress)

@@ -6,13 +6,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import polars as pl
 
 from roi.config import ConnectorConfig
+from roi.config.typed import build
 from roi.connectors.parsing import empty_rejects, file_digest, list_files
 from roi.progress import Progress
+
+
+@dataclass(frozen=True)
+class NoOptions:
+    """The option set of a connector type that takes no options."""
 
 
 @dataclass(frozen=True)
@@ -66,10 +73,13 @@ class Connector(ABC):
     description: ClassVar[str]
     suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz")
     needs_location: ClassVar[bool] = True  # False: the source is named by a secret (a DSN)
+    reads_urls: ClassVar[bool] = False  # True: `url` (a service) instead of files
+    Options: ClassVar[type[Any]] = NoOptions
 
     def __init__(self, config: ConnectorConfig, root: Path) -> None:
         self.config = config
         self.root = root
+        self.options = build(self.Options, config.options, config.file, "options.")
 
     def relative(self, path: Path) -> str:
         """A file's path relative to the project root when inside it (lineage stays portable)."""
@@ -78,9 +88,19 @@ class Connector(ABC):
         except ValueError:
             return str(path.resolve())
 
-    def option(self, key: str, default: Any = None) -> Any:
-        """A connector option from the TOML's `[options]` table."""
-        return self.config.options.get(key, default)
+    @classmethod
+    def check_options(
+        cls, raw: Mapping[str, Any], where: Path | str, from_text: bool = False
+    ) -> Mapping[str, Any]:
+        """Check an `[options]` table (or `--option` text) against the type's option set.
+
+        Returns the given options with their values converted to the declared types.
+
+        Raises:
+            ConfigError: an unknown key (naming the allowed keys) or a value of the wrong type.
+        """
+        built = build(cls.Options, raw, where, "options.", from_text=from_text)
+        return MappingProxyType({k: getattr(built, k) for k in raw})
 
     def input_files(self) -> list[Path]:
         """The files the connector's `path` names (a file, a folder or a glob)."""

@@ -22,13 +22,15 @@ import urllib.parse
 import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from roi.config import redact_url
+from roi.config.typed import check
 from roi.connectors import register
 from roi.connectors.base import Batch, Connector, Extracted, TableSpec, changed_files
 from roi.connectors.csv_text import read_bytes
@@ -273,6 +275,22 @@ def query_range(
         ) from exc
 
 
+_positive = check(lambda v: v > 0, "a number above 0")
+
+
+@dataclass(frozen=True)
+class DcgmOptions:
+    """`[options]` of a `dcgm_prometheus` connector."""
+
+    cluster: str = "default"
+    step_seconds: int | None = field(default=None, metadata=_positive)  # files: inferred
+    start: str | date | None = None  # live: where the first load starts (default: 7 days ago)
+    until: str | date | None = None  # live: stop here instead of now
+    window_hours: float = field(default=24.0, metadata=_positive)
+    lag_seconds: int | None = field(default=None, metadata=check(lambda v: v >= 0, ">= 0"))
+    metrics: tuple[str, ...] = (*UTILIZATION_METRICS, MEMORY_METRIC)
+
+
 @register
 class DcgmPrometheus(Connector):
     """DCGM exporter series exported from Prometheus."""
@@ -287,6 +305,8 @@ class DcgmPrometheus(Connector):
         "NVIDIA DCGM exporter metrics as Prometheus query_range JSON (GPU utilisation, memory)"
     )
     suffixes = (".json", ".json.gz")
+    reads_urls = True
+    Options = DcgmOptions
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Query a live Prometheus (`url`), or read changed saved responses (`path`)."""
@@ -299,29 +319,30 @@ class DcgmPrometheus(Connector):
         assert self.config.url is not None
         url = self.config.url.rstrip("/")
         shown = redact_url(url)  # lineage and messages never carry credentials
-        step = int(self.option("step_seconds", 300))
-        until = self.option("until")
+        step = self.options.step_seconds or 300
+        until = self.options.until
+        lag = self.options.lag_seconds if self.options.lag_seconds is not None else 2 * step
         end = (
             parse_instant(str(until), "options.until")
             if until
-            else datetime.now(UTC) - timedelta(seconds=int(self.option("lag_seconds", 2 * step)))
+            else datetime.now(UTC) - timedelta(seconds=lag)
         )
         end = _floor(end, step)
         if state and state.get("until"):
             start = datetime.fromisoformat(str(state["until"]))
-        elif self.option("start"):
-            start = _floor(parse_instant(str(self.option("start")), "options.start"), step)
+        elif self.options.start:
+            start = _floor(parse_instant(str(self.options.start), "options.start"), step)
         else:
             start = end - timedelta(days=7)
-        window = timedelta(hours=float(self.option("window_hours", 24)))
+        window = timedelta(hours=self.options.window_hours)
         windows = []
         cursor = start
         while cursor < end:
             windows.append((cursor, min(cursor + window, end)))
             cursor += window
         token = self.config.secret("token") if "token" in self.config.secret_env else None
-        cluster = str(self.option("cluster", "default"))
-        metrics = list(self.option("metrics", [*UTILIZATION_METRICS, MEMORY_METRIC]))
+        cluster = self.options.cluster
+        metrics = list(self.options.metrics)
 
         def batches() -> Iterator[Batch]:
             for first, last in progress.track(windows, f"{self.config.name}: querying"):
@@ -354,8 +375,8 @@ class DcgmPrometheus(Connector):
         for p in files:
             groups[_METRIC_IN_NAME.sub("", p.name)].append(p)
         wanted = sorted({_METRIC_IN_NAME.sub("", p.name) for p in changed})
-        cluster = str(self.option("cluster", "default"))
-        step = self.option("step_seconds")
+        cluster = self.options.cluster
+        step = self.options.step_seconds
 
         def batches() -> Iterator[Batch]:
             for period in progress.track(wanted, f"{self.config.name}: reading"):

@@ -20,9 +20,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import polars as pl
 
@@ -36,7 +37,7 @@ from roi.connectors.parsing import (
     parse_columns,
     parse_tags,
 )
-from roi.errors import ConfigError, SourceError
+from roi.errors import SourceError
 from roi.progress import Progress
 from roi.schemas import CHARGE_CATEGORIES
 
@@ -349,6 +350,15 @@ def delivery_version(folder: Path, files: list[Path], order: str) -> str:
     return folder.name
 
 
+@dataclass(frozen=True)
+class FocusOptions:
+    """`[options]` of a `focus` connector."""
+
+    provider: str | None = None  # for files without ProviderName
+    export: str | None = None  # the export's name when the folder layout does not say it
+    delivery_order: Literal["folder_name", "modified_time"] = "folder_name"
+
+
 @register
 class FocusConnector(Connector):
     """FOCUS cost and usage exports from any provider."""
@@ -361,16 +371,12 @@ class FocusConnector(Connector):
     )
     description = "FOCUS 1.0-1.3 billing export files (CSV, CSV.gz, Parquet) from any provider"
     suffixes = (".csv", ".csv.gz", ".parquet")
+    Options = FocusOptions
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Read every file of each delivery (folder) that has a new or changed file."""
-        order = str(self.option("delivery_order", "folder_name"))
-        if order not in DELIVERY_ORDERS:
-            raise ConfigError(
-                f"{self.config.file}: key 'options.delivery_order' = {order!r} is not allowed; "
-                f"allowed values: {', '.join(DELIVERY_ORDERS)}"
-            )
-        declared = self.option("export")
+        order = self.options.delivery_order
+        declared = self.options.export
         files = self.input_files()
         changed, fingerprints = changed_files(files, state, self.relative)
         # A delivery whose file changed, or lost a file, is read again whole.
@@ -393,7 +399,7 @@ class FocusConnector(Connector):
             == set(list_files(folder, str(folder), self.suffixes, recursive=False))
             for folder, parts in members.items()
         }
-        provider = self.option("provider")
+        provider = self.options.provider
 
         def batches() -> Iterator[Batch]:
             for path in progress.track(to_read, f"{self.config.name}: reading"):

@@ -10,6 +10,7 @@ cell. Cell text is read as data only, never evaluated.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,13 @@ def _next_month(d: date) -> date:
     return date(d.year + (d.month == 12), d.month % 12 + 1, 1)
 
 
+@dataclass(frozen=True)
+class KpiExcelOptions:
+    """`[options]` of a `kpi_excel` connector."""
+
+    sheet: str | None = None  # default: the first sheet
+
+
 @register
 class KpiExcel(FileConnector):
     """Wide finance KPI workbooks."""
@@ -35,6 +43,7 @@ class KpiExcel(FileConnector):
     table = TableSpec("kpi_values", KPI_KEY)
     description = "finance KPI workbook (.xlsx): rows KPI/Model/Unit, one date column per month"
     suffixes = (".xlsx",)
+    Options = KpiExcelOptions
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one workbook."""
@@ -42,7 +51,7 @@ class KpiExcel(FileConnector):
 
         formulas = _open(path, relative, data_only=False)
         values = _open(path, relative, data_only=True)
-        sheet_name = self.option("sheet") or formulas.sheetnames[0]
+        sheet_name = self.options.sheet or formulas.sheetnames[0]
         if sheet_name not in formulas.sheetnames:
             raise SourceError(
                 f"{relative}: no sheet {sheet_name!r}; sheets: {', '.join(formulas.sheetnames)}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
@@ -61,12 +62,19 @@ def _first_line(exc: Exception, dsn: str) -> str:
 
 
 def run_query(dsn: str, query: str) -> pl.DataFrame:
-    """Run `query` read-only and return its rows as text columns (the parsers type them)."""
+    """Run `query` read-only and return its rows as text columns (the parsers type them).
+
+    The session is read-only from its start (`default_transaction_read_only`), so a query that
+    ends the transaction (`COMMIT; INSERT ...`) still cannot write, and the query runs as one
+    prepared statement, so several statements are refused outright.
+    """
     import psycopg
 
     where = _redacted(dsn)
     try:
-        conn = psycopg.connect(dsn, connect_timeout=10)
+        conn = psycopg.connect(
+            dsn, connect_timeout=10, options="-c default_transaction_read_only=on"
+        )
     except psycopg.ProgrammingError:
         # The DSN did not parse; its text may hold a password, so none of it is shown.
         raise SourceError(
@@ -82,7 +90,7 @@ def run_query(dsn: str, query: str) -> pl.DataFrame:
         with conn:
             conn.read_only = True
             with conn.cursor() as cur:
-                cur.execute(query)  # the project's own query, from its TOML
+                cur.execute(query, prepare=True)  # the project's own query, one statement
                 if cur.description is None:
                     raise SourceError(f"{where}: the query returned no result set; use a SELECT")
                 columns = [d.name.strip().lower() for d in cur.description]
@@ -93,6 +101,11 @@ def run_query(dsn: str, query: str) -> pl.DataFrame:
             "environment variable named by dsn_env"
         ) from None
     except psycopg.Error as exc:
+        if "multiple commands" in str(exc):
+            raise SourceError(
+                f"{where}: the KPI query holds several statements; write one SELECT (it runs "
+                "read-only, one statement)"
+            ) from None
         raise SourceError(
             f"{where}: the KPI query failed: {_first_line(exc, dsn)}; fix `query` in the TOML"
         ) from None
@@ -103,6 +116,13 @@ def run_query(dsn: str, query: str) -> pl.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class KpiSqlOptions:
+    """`[options]` of a `kpi_sql` connector (the DSN comes from `dsn_env`, never from here)."""
+
+    query: str | None = None
+
+
 @register
 class KpiSql(Connector):
     """KPIs selected from a SQL warehouse."""
@@ -111,10 +131,11 @@ class KpiSql(Connector):
     table = TableSpec("kpi_values", KPI_KEY)
     description = "business KPIs from a SQL warehouse (PostgreSQL): `query` + `dsn_env`"
     needs_location = False
+    Options = KpiSqlOptions
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Run the query; a result identical to the last load's changes nothing."""
-        query = self.option("query")
+        query = self.options.query
         if not isinstance(query, str) or not query.strip():
             raise ConfigError(
                 f"{self.config.file}: [options] query is missing; write the SELECT that returns "

@@ -10,6 +10,7 @@ request tag.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -74,6 +75,13 @@ def request_tags(raw: str | None) -> str | None:
     return tag_json(pairs)
 
 
+@dataclass(frozen=True)
+class LiteLLMOptions:
+    """`[options]` of a `litellm_spend_logs` connector."""
+
+    portfolio_key: str = "model_portfolio_id"  # metadata.spend_logs_metadata key naming the model
+
+
 @register
 class LiteLLMSpendLogs(FileConnector):
     """LiteLLM `LiteLLM_SpendLogs` CSV dumps."""
@@ -81,6 +89,7 @@ class LiteLLMSpendLogs(FileConnector):
     type_name = "litellm_spend_logs"
     table = TableSpec("inference_usage", ("request_id",))
     description = "LiteLLM proxy spend logs (LiteLLM_SpendLogs table dumped to CSV / CSV.gz)"
+    Options = LiteLLMOptions
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one spend-log dump."""
@@ -96,7 +105,7 @@ class LiteLLMSpendLogs(FileConnector):
             pl.lit(None, pl.String).alias(c) for c in OPTIONAL_SOURCE if c not in raw.columns
         )
         raw = raw.with_columns(null_if_token(c for c in raw.columns if c != "source_row"))
-        key = str(self.option("portfolio_key", "model_portfolio_id"))
+        key = self.options.portfolio_key
         usage = "$.additional_usage_values"
         frame = raw.select(
             pl.col("request_id"),

@@ -31,7 +31,7 @@ from roi.connectors.deliveries import replace_deliveries
 from roi.connectors.parsing import REJECT_COLUMNS, empty_rejects, nul_byte_rejects
 from roi.connectors.staging import Staging
 from roi.connectors.writers import forget_files, merge
-from roi.errors import ValidationFailed
+from roi.errors import ValidationFailed, WarehouseError
 from roi.progress import SILENT, Progress
 from roi.warehouse import Connection
 
@@ -110,9 +110,17 @@ def _checked(
 
 
 def load_connector(
-    con: Connection, config: ConnectorConfig, root: Path, progress: Progress = SILENT
+    warehouse_path: Path,
+    config: ConnectorConfig,
+    root: Path,
+    progress: Progress = SILENT,
+    memory_limit: str = warehouse.DEFAULT_MEMORY_LIMIT,
 ) -> LoadResult:
-    """Run one connector through the whole load protocol on an open write connection.
+    """Run one connector through the whole load protocol. Call it holding the writer lock.
+
+    Reading, parsing, checking and staging need no warehouse connection, so readers keep
+    working meanwhile; the file is opened for writing only for the final transaction (waiting
+    for open readers to finish). A warehouse that does not exist yet is created then.
 
     Raises:
         ValidationFailed: rows failed parsing or validation and the connector's on_reject is
@@ -120,7 +128,7 @@ def load_connector(
     """
     connector = connector_class(config.type)(config, root)
     spec = connector.table
-    state = read_state(con, config.name)
+    state = _committed_state(warehouse_path, config.name, memory_limit)
     started = datetime.now(UTC)
     extracted = connector.extract(state, progress)
     if not extracted.files and state is not None and extracted.cursor == state:
@@ -128,61 +136,33 @@ def load_connector(
         return LoadResult(config.name, None, spec.name, 0, 0, 0, 0, 0, extracted.skipped_files)
 
     load_id = new_load_id()
-    staging = Staging.for_connection(con, load_id)
+    staging = Staging.for_warehouse(warehouse_path, load_id)
     try:
         rejects, extracted_rows = _stage(extracted, staging, spec, config, load_id)
         rejected_rows = (
             rejects.select("source_file", "source_row").n_unique() if rejects.height else 0
         )
-        stale: tuple[str, ...] = ()
-        with warehouse.transaction(con):
-            if not staging.rows:
-                written, replaced = 0, 0
-                if extracted.replaces_files and not spec.replace_by and extracted.files:
-                    forget_files(con, spec.name, extracted.files)  # the files hold no rows now
-            elif spec.replace_by:
-                outcome = replace_deliveries(con, spec, staging, load_id)
-                written, replaced, stale = outcome.written, outcome.replaced, outcome.kept
-            else:
-                written, replaced = merge(
-                    con, spec, staging, extracted.files if extracted.replaces_files else None
+        progress.info(f"{config.name}: writing {staging.rows:,} row(s)")
+        with warehouse.open_warehouse(
+            warehouse_path, memory_limit=memory_limit, wait=warehouse.COMMIT_WAIT_SECONDS
+        ) as con:
+            if read_state(con, config.name) != state:
+                raise WarehouseError(
+                    f"connector {config.name} was loaded by another process while this load "
+                    "ran; run it again (nothing was written)"
                 )
-            if rejects.height:
-                rows = rejects.with_columns(
-                    load_id=pl.lit(load_id),
-                    connector=pl.lit(config.name),
-                    rejected_at=pl.lit(started),
-                )
-                with warehouse.registered(con, "_new_rejects", rows):
-                    warehouse.execute(
-                        con, "INSERT INTO _rejects BY NAME SELECT * FROM _new_rejects"
-                    )
-            cursor_json = json.dumps(extracted.cursor, sort_keys=True)
-            warehouse.execute(
+            written, replaced, stale = _write(
                 con,
-                "INSERT INTO _loads VALUES (?, ?, ?, ?, ?, ?, 'completed', ?, ?, ?, ?, ?, ?)",
-                [
-                    load_id,
-                    config.name,
-                    config.type,
-                    spec.name,
-                    started,
-                    datetime.now(UTC),
-                    extracted_rows,
-                    written,
-                    rejected_rows,
-                    replaced,
-                    json.dumps(extracted.files),
-                    cursor_json,
-                ],
+                extracted,
+                staging,
+                spec,
+                config,
+                load_id,
+                rejects,
+                started,
+                extracted_rows,
+                rejected_rows,
             )
-            warehouse.execute(
-                con,
-                "INSERT OR REPLACE INTO _state VALUES (?, ?, ?, ?)",
-                [config.name, cursor_json, load_id, datetime.now(UTC)],
-            )
-            for hook in before_commit_hooks:
-                hook()
     finally:
         staging.cleanup()
     if rejected_rows:
@@ -205,6 +185,84 @@ def load_connector(
         extracted.skipped_files,
         stale,
     )
+
+
+def _committed_state(
+    warehouse_path: Path, connector: str, memory_limit: str
+) -> dict[str, Any] | None:
+    """The connector's cursor from a short read-only look (None before the first load)."""
+    if not warehouse_path.exists():
+        return None
+    with warehouse.open_warehouse(
+        warehouse_path,
+        read_only=True,
+        memory_limit=memory_limit,
+        wait=warehouse.COMMIT_WAIT_SECONDS,
+    ) as con:
+        return read_state(con, connector)
+
+
+def _write(
+    con: Connection,
+    extracted: Extracted,
+    staging: Staging,
+    spec: TableSpec,
+    config: ConnectorConfig,
+    load_id: str,
+    rejects: pl.DataFrame,
+    started: datetime,
+    extracted_rows: int,
+    rejected_rows: int,
+) -> tuple[int, int, tuple[str, ...]]:
+    """The load's one transaction: rows, rejects, the `_loads` record and the cursor."""
+    stale: tuple[str, ...] = ()
+    with warehouse.transaction(con):
+        if not staging.rows:
+            written, replaced = 0, 0
+            if extracted.replaces_files and not spec.replace_by and extracted.files:
+                forget_files(con, spec.name, extracted.files)  # the files hold no rows now
+        elif spec.replace_by:
+            outcome = replace_deliveries(con, spec, staging, load_id)
+            written, replaced, stale = outcome.written, outcome.replaced, outcome.kept
+        else:
+            written, replaced = merge(
+                con, spec, staging, extracted.files if extracted.replaces_files else None
+            )
+        if rejects.height:
+            rows = rejects.with_columns(
+                load_id=pl.lit(load_id),
+                connector=pl.lit(config.name),
+                rejected_at=pl.lit(started),
+            )
+            with warehouse.registered(con, "_new_rejects", rows):
+                warehouse.execute(con, "INSERT INTO _rejects BY NAME SELECT * FROM _new_rejects")
+        cursor_json = json.dumps(extracted.cursor, sort_keys=True)
+        warehouse.execute(
+            con,
+            "INSERT INTO _loads VALUES (?, ?, ?, ?, ?, ?, 'completed', ?, ?, ?, ?, ?, ?)",
+            [
+                load_id,
+                config.name,
+                config.type,
+                spec.name,
+                started,
+                datetime.now(UTC),
+                extracted_rows,
+                written,
+                rejected_rows,
+                replaced,
+                json.dumps(extracted.files),
+                cursor_json,
+            ],
+        )
+        warehouse.execute(
+            con,
+            "INSERT OR REPLACE INTO _state VALUES (?, ?, ?, ?)",
+            [config.name, cursor_json, load_id, datetime.now(UTC)],
+        )
+        for hook in before_commit_hooks:
+            hook()
+    return written, replaced, stale
 
 
 def _stage(
@@ -235,11 +293,12 @@ def _stage(
 
 
 def load_all(
-    con: Connection,
+    warehouse_path: Path,
     connectors: tuple[ConnectorConfig, ...],
     root: Path,
     progress: Progress = SILENT,
     names: list[str] | None = None,
+    memory_limit: str = warehouse.DEFAULT_MEMORY_LIMIT,
 ) -> list[LoadResult]:
     """Load the named connectors (default: every enabled one), one transaction each."""
     chosen = (
@@ -247,7 +306,7 @@ def load_all(
         if names
         else [c for c in connectors if c.enabled]
     )
-    return [load_connector(con, c, root, progress) for c in chosen]
+    return [load_connector(warehouse_path, c, root, progress, memory_limit) for c in chosen]
 
 
 __all__ = ["REJECT_COLUMNS", "LoadResult", "describe_rejects", "load_all", "load_connector"]

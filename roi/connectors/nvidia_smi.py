@@ -11,10 +11,15 @@ run before the host was switched off) covers nothing, so a one-hour log is one h
 from __future__ import annotations
 
 import re
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 
 import polars as pl
 
+from roi.config.typed import check
 from roi.connectors import register
 from roi.connectors.base import Batch, FileConnector, TableSpec
 from roi.connectors.csv_text import read_csv_text
@@ -56,6 +61,28 @@ def _local_to_utc(frame: pl.DataFrame, zone: str) -> pl.Expr:
     )
 
 
+def _is_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class NvidiaSmiOptions:
+    """`[options]` of an `nvidia_smi` connector."""
+
+    cluster: str = "standalone"
+    node: str | None = None  # default: the file name up to its first dot
+    workloads: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    interval_seconds: float | None = field(default=None, metadata=check(lambda v: v > 0, "> 0"))
+    timezone: str = field(
+        default="UTC",
+        metadata=check(_is_zone, 'an IANA time zone name, e.g. "Europe/Berlin" or "UTC"'),
+    )
+
+
 @register
 class NvidiaSmiCsv(FileConnector):
     """nvidia-smi CSV query logs."""
@@ -67,6 +94,7 @@ class NvidiaSmiCsv(FileConnector):
         coalesce=("utilization", "memory_used_bytes", "power_watts"),
     )
     description = "nvidia-smi --query-gpu CSV logs (one file per host)"
+    Options = NvidiaSmiOptions
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one host's nvidia-smi log."""
@@ -92,8 +120,8 @@ class NvidiaSmiCsv(FileConnector):
         raw = raw.with_columns(null_if_token(text)).filter(
             (pl.col("timestamp") != "timestamp").fill_null(True)
         )
-        node = str(self.option("node", path.name.split(".")[0]))
-        workloads = dict(self.option("workloads", {}))
+        node = self.options.node or path.name.split(".")[0]
+        workloads = dict(self.options.workloads)
         frame = raw.select(
             pl.col("timestamp").alias("interval_start"),
             pl.col("uuid").alias("gpu_uuid"),
@@ -118,7 +146,7 @@ class NvidiaSmiCsv(FileConnector):
         )
         out = parsed.frame
         rejects = parsed.rejects
-        zone = str(self.option("timezone", "UTC"))
+        zone = self.options.timezone
         if zone != "UTC":
             # nvidia-smi prints the host's local time: the log's zone makes it UTC.
             local = out.get_column("interval_start")
@@ -146,7 +174,7 @@ class NvidiaSmiCsv(FileConnector):
         )
         # The sampling interval (-l N): a low quantile, so nights the host was off do not count.
         typical = out.select(pl.col("_gap").quantile(0.25, "lower")).item()
-        step = float(self.option("interval_seconds", typical or 60))
+        step = float(self.options.interval_seconds or typical or 60)
         # Sample and hold: a sample covers the time to the next one. The last sample of a run
         # (the end of the log, or before the host was off) covers nothing: the log says nothing
         # about how long the GPU ran after it, and counting a full interval would over-count
@@ -162,7 +190,7 @@ class NvidiaSmiCsv(FileConnector):
                 utilization=pl.col("utilization") / 100,
                 memory_used_bytes=(pl.col("memory_used_mib") * MIB).round(0).cast(pl.Int64),
                 gpu_index=pl.col("gpu_index").cast(pl.Int32),
-                cluster=pl.lit(str(self.option("cluster", "standalone"))),
+                cluster=pl.lit(self.options.cluster),
                 node=pl.lit(node),
                 namespace=pl.lit(None, pl.String),
                 pod=pl.lit(None, pl.String),

@@ -15,9 +15,6 @@ from pathlib import Path
 
 import polars as pl
 
-from roi import warehouse
-from roi.warehouse import Connection
-
 
 class Staging:
     """The staged Parquet parts of one load."""
@@ -29,9 +26,11 @@ class Staging:
         self.rows = 0
 
     @classmethod
-    def for_connection(cls, con: Connection, load_id: str) -> Staging:
-        """Staging next to the warehouse file; stale folders of killed loads are removed."""
-        database = warehouse.database_file(con)
+    def for_warehouse(cls, database: Path, load_id: str) -> Staging:
+        """Staging next to the warehouse file; stale folders of killed loads are removed.
+
+        Loads hold the warehouse's writer lock, so any other folder here is a killed load's.
+        """
         root = database.with_name(database.name + ".staging")
         if root.exists():
             for stale in root.iterdir():

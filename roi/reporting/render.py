@@ -34,6 +34,7 @@ def render_reports(
     kinds: tuple[str, ...] = ("monthly_finance", "excel_pack"),
     progress: Progress = SILENT,
     out_file: Path | None = None,
+    wait: float = warehouse.READ_WAIT_SECONDS,
 ) -> list[Path]:
     """Render the project's reports (of the given kinds) for one month; return the files written.
 
@@ -43,7 +44,7 @@ def render_reports(
     reports = [r for r in (project.reports or DEFAULT_REPORTS) if r.kind in kinds]
     written: list[Path] = []
     with warehouse.open_warehouse(
-        warehouse_path, read_only=True, memory_limit=project.project.memory_limit
+        warehouse_path, read_only=True, memory_limit=project.project.memory_limit, wait=wait
     ) as con:
         for report in reports:
             figures = monthly_figures(

@@ -109,3 +109,35 @@ def test_a_malformed_dsn_shows_none_of_its_text(
         "the DSN in the environment variable named by dsn_env is malformed"
     )
     assert "hunter2" not in str(err.value) and "extra" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        (
+            "COMMIT; INSERT INTO monthly_kpis VALUES ('x', '2026-10-01', '2026-11-01', NULL, "
+            "NULL, 1, 'u'); SELECT * FROM monthly_kpis",
+            "the KPI query holds several statements",
+        ),
+        (
+            "WITH gone AS (DELETE FROM monthly_kpis RETURNING *) SELECT * FROM gone",
+            "in a read-only transaction",
+        ),
+        ("SET default_transaction_read_only = off", "the query returned no result set"),
+    ],
+)
+def test_the_kpi_query_cannot_write(
+    kpi_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, query: str, message: str
+) -> None:
+    import psycopg
+
+    root = _project(tmp_path)
+    toml = root / "connectors/warehouse_kpis.toml"
+    toml.write_text(toml.read_text().split("[options]")[0] + f"[options]\nquery = {query!r}\n")
+    monkeypatch.setenv("ROI_TEST_KPI_DSN", kpi_database)
+    config = load_project(root)
+    with pytest.raises(SourceError) as err:
+        pipeline.load(config, config.warehouse_path)
+    assert message in str(err.value)
+    with psycopg.connect(kpi_database) as conn:
+        assert conn.execute("SELECT count(*) FROM monthly_kpis").fetchone() == (3,)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
 import subprocess
@@ -104,7 +105,9 @@ def test_kill_9_between_merge_and_commit_changes_nothing(project_dir: Path) -> N
     assert deliveries == [new.name]
 
 
-def test_second_process_gets_busy_error(project_dir: Path) -> None:
+def test_readers_wait_and_a_second_writer_is_busy_during_the_final_transaction(
+    project_dir: Path,
+) -> None:
     ready = project_dir / "ready"
     release = project_dir / "release"
     hook = (
@@ -113,10 +116,11 @@ def test_second_process_gets_busy_error(project_dir: Path) -> None:
         f"            while not Path({str(release)!r}).exists() and time.time() < deadline:\n"
         f"                time.sleep(0.05)"
     )
-    script = _load_script(project_dir, hook)
+    script = _load_script(project_dir, hook, ["ab_tests"])
     holder = subprocess.Popen(
         [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    waiting: list[subprocess.Popen[str]] = []
     try:
         deadline = time.time() + 120
         while not ready.exists() and time.time() < deadline and holder.poll() is None:
@@ -124,17 +128,44 @@ def test_second_process_gets_busy_error(project_dir: Path) -> None:
         assert ready.exists(), holder.communicate()[1]
         pid = ready.read_text()
         warehouse_file = project_dir / "roi.duckdb"
-        for args in (["status"], ["query", "SELECT 1"], ["load", "ab_tests"]):
-            result = roi_cli(*args, "--project", str(project_dir))
-            assert result.returncode == 1, result.stderr
-            assert result.stderr == (
-                f"Error: warehouse {warehouse_file} is busy (held by PID {pid}); "
-                "retry when the running roi command ends\n"
+        # A reader that will not wait is told who holds the file.
+        result = roi_cli("status", "--wait", "0", "--project", str(project_dir))
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"Error: warehouse {warehouse_file} is busy (held by PID {pid}); retry when the "
+            "running roi command ends, or pass --wait SECONDS to wait for it\n"
+        )
+        # A second writer is refused at once, before it reads anything.
+        result = roi_cli("load", "ab_tests", "--project", str(project_dir))
+        assert result.returncode == 1
+        assert result.stderr == (
+            f"Error: warehouse {warehouse_file} is busy: another roi command (PID {pid}) is "
+            "writing to it; retry when it ends, or pass --wait SECONDS to wait for it\n"
+        )
+        # A reader (default wait) and a writer asked to wait both finish after the commit.
+        for args in (
+            ["query", "SELECT count(*) AS n FROM kpi_values", "--format", "json"],
+            ["load", "ab_tests", "--wait", "120", "--format", "json"],
+        ):
+            waiting.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "roi", *args, "--project", str(project_dir)],
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    text=True,
+                )
             )
+        time.sleep(2)
+        assert all(p.poll() is None for p in waiting)  # still waiting, not failed
     finally:
         release.write_text("go")
         _, err = holder.communicate(timeout=300)
     assert holder.returncode == 0, err
+    (query_out, query_err), (load_out, load_err) = (p.communicate(timeout=120) for p in waiting)
+    assert waiting[0].returncode == 0, query_err
+    assert json.loads(query_out)[0]["n"] > 0  # it saw the committed rows
+    assert waiting[1].returncode == 0, load_err
+    assert json.loads(load_out)[0]["rows_loaded"] == 0  # nothing is loaded twice
     assert roi_cli("status", "--project", str(project_dir)).returncode == 0
 
 

@@ -1,5 +1,7 @@
 """Project configuration: roi.toml + connectors/*.toml + models/*.toml + reports/*.toml.
 
+(Model definitions are in `roi.config.models`; the typed option machinery in `roi.config.typed`.)
+
 Everything is read into frozen dataclasses. `ROI__SECTION__KEY` environment variables override
 roi.toml (e.g. `ROI__PROJECT__WAREHOUSE=/data/roi.duckdb`). Secrets never live in TOML: a
 connector names the environment variable that holds one (`dsn_env = "LITELLM_DSN"`), and the
@@ -9,24 +11,20 @@ value is read only when the connector runs.
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from roi.config.models import ModelConfig, model_from_toml
 from roi.errors import ConfigError
 from roi.warehouse import MEMORY_LIMIT
 
 PROJECT_FILE = "roi.toml"
 ENV_PREFIX = "ROI__"
-STAGES = ("experiment", "production", "retired")
-PRIORITY_RANGE = (-1_000_000, 1_000_000)
-MODEL_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 MONTH_BASES = ("billing_period", "charge_period")
 ON_REJECT = ("fail", "skip")
 SECRET_WORDS = ("password", "secret", "api_key", "apikey", "token", "dsn")
@@ -86,37 +84,6 @@ class ConnectorConfig:
                 f"export it before running roi"
             )
         return value
-
-
-@dataclass(frozen=True)
-class ModelSelectors:
-    """How cost lines and usage are matched to one ML model, in priority order."""
-
-    priority: int = 100
-    tags: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
-    resource_ids: tuple[str, ...] = ()
-    sub_accounts: tuple[str, ...] = ()
-    gpu_workloads: tuple[str, ...] = ()
-    llm_features: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """One ML model of the portfolio (`models/<model_id>.toml`)."""
-
-    model_id: str
-    name: str
-    owner: str
-    business_unit: str
-    stage: str
-    file: Path
-    launched: date | None = None
-    retired: date | None = None
-    domain: str | None = None
-    selectors: ModelSelectors = field(default_factory=ModelSelectors)
-    value: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    quality: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    risks: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -349,6 +316,13 @@ def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
                 f"{path}: key 'options.{key}' holds a secret in the file; remove it, export it "
                 f'as an environment variable and write `{key}_env = "VAR_NAME"` at the top level'
             )
+    cls = connector_class(ctype)
+    options = cls.check_options(options, path)
+    if "url" in data and not cls.reads_urls:
+        raise ConfigError(
+            f"{path}: connector type {ctype!r} reads files, not a url; download the data and "
+            "set 'path' to the file or folder"
+        )
     return ConnectorConfig(
         name=path.stem,
         type=ctype,
@@ -359,97 +333,6 @@ def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
         on_reject=_choice(path, "on_reject", data.get("on_reject", "fail"), ON_REJECT),
         options=MappingProxyType(options),
         secret_env=MappingProxyType(secret_env),
-    )
-
-
-def _date(path: Path, key: str, value: Any) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, date):
-        return value
-    raise ConfigError(f"{path}: key {key!r} must be a TOML date like 2024-03-01, got {value!r}")
-
-
-def _str_tuple(path: Path, key: str, value: Any) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return (value,)
-    _typed(path, key, value, list)
-    return tuple(str(v) for v in value)
-
-
-def _priority(path: Path, value: Any) -> int:
-    priority = int(_typed(path, "selectors.priority", value, int))
-    low, high = PRIORITY_RANGE
-    if not low <= priority <= high:
-        raise ConfigError(
-            f"{path}: key 'selectors.priority' = {priority} is out of range; use a whole number "
-            f"from {low} to {high} (lower wins)"
-        )
-    return priority
-
-
-def _model_id(path: Path, value: Any) -> str:
-    model_id = str(_typed(path, "model_id", value, str))
-    if not MODEL_ID.fullmatch(model_id):
-        raise ConfigError(
-            f"{path}: key 'model_id' = {model_id!r} is not allowed; use 1-63 lower-case letters, "
-            "digits, '.', '_' or '-', starting with a letter or digit (e.g. fraud-detection)"
-        )
-    return model_id
-
-
-def _model(path: Path, data: dict[str, Any]) -> ModelConfig:
-    allowed = (
-        "model_id",
-        "name",
-        "owner",
-        "business_unit",
-        "stage",
-        "launched",
-        "retired",
-        "domain",
-        "selectors",
-        "value",
-        "quality",
-        "risks",
-    )
-    _check_keys(path, "", data, allowed)
-    for key in ("model_id", "name", "owner", "business_unit", "stage"):
-        if key not in data:
-            raise ConfigError(f"{path}: missing key {key!r}")
-    sel = _typed(path, "selectors", data.get("selectors", {}), dict)
-    _check_keys(
-        path,
-        "[selectors] ",
-        sel,
-        ("priority", "tags", "resource_ids", "sub_accounts", "gpu_workloads", "llm_features"),
-    )
-    tags = _typed(path, "selectors.tags", sel.get("tags", {}), dict)
-    selectors = ModelSelectors(
-        priority=_priority(path, sel.get("priority", 100)),
-        tags=MappingProxyType(
-            {k.strip().lower(): _str_tuple(path, f"selectors.tags.{k}", v) for k, v in tags.items()}
-        ),
-        resource_ids=_str_tuple(path, "selectors.resource_ids", sel.get("resource_ids", [])),
-        sub_accounts=_str_tuple(path, "selectors.sub_accounts", sel.get("sub_accounts", [])),
-        gpu_workloads=_str_tuple(path, "selectors.gpu_workloads", sel.get("gpu_workloads", [])),
-        llm_features=_str_tuple(path, "selectors.llm_features", sel.get("llm_features", [])),
-    )
-    risks = _typed(path, "risks", data.get("risks", []), list)
-    return ModelConfig(
-        model_id=_model_id(path, data["model_id"]),
-        name=_typed(path, "name", data["name"], str),
-        owner=_typed(path, "owner", data["owner"], str),
-        business_unit=_typed(path, "business_unit", data["business_unit"], str),
-        stage=_choice(path, "stage", data["stage"], STAGES),
-        file=path,
-        launched=_date(path, "launched", data.get("launched")),
-        retired=_date(path, "retired", data.get("retired")),
-        domain=data.get("domain"),
-        selectors=selectors,
-        value=MappingProxyType(_typed(path, "value", data.get("value", {}), dict)),
-        quality=MappingProxyType(_typed(path, "quality", data.get("quality", {}), dict)),
-        risks=tuple(MappingProxyType(r) for r in risks),
     )
 
 
@@ -484,7 +367,9 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
     connectors = tuple(
         _connector(p, _read_toml(p)) for p in sorted((root / "connectors").glob("*.toml"))
     )
-    models = tuple(_model(p, _read_toml(p)) for p in sorted((root / "models").glob("*.toml")))
+    models = tuple(
+        model_from_toml(p, _read_toml(p)) for p in sorted((root / "models").glob("*.toml"))
+    )
     seen: dict[str, Path] = {}
     for m in models:
         if m.model_id in seen:

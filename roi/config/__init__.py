@@ -1,0 +1,53 @@
+"""Project configuration: roi.toml, connectors/, models/ and reports/, as typed frozen objects.
+
+`load_project` reads a project folder; every section is checked when it loads (unknown keys,
+missing keys and values of the wrong type are errors naming the file and the key).
+"""
+
+from roi.config.models import (
+    MODEL_ID,
+    PRIORITY_RANGE,
+    STAGES,
+    VALUE_METHODS,
+    ModelConfig,
+    ModelSelectors,
+    QualityConfig,
+    RiskConfig,
+)
+from roi.config.project import (
+    ENV_PREFIX,
+    ON_REJECT,
+    PROJECT_FILE,
+    SECRET_WORDS,
+    AttributionSettings,
+    ConnectorConfig,
+    FinanceSettings,
+    ProjectConfig,
+    ProjectSettings,
+    ReportConfig,
+    load_project,
+    redact_url,
+)
+
+__all__ = [
+    "ENV_PREFIX",
+    "MODEL_ID",
+    "ON_REJECT",
+    "PRIORITY_RANGE",
+    "PROJECT_FILE",
+    "SECRET_WORDS",
+    "STAGES",
+    "VALUE_METHODS",
+    "AttributionSettings",
+    "ConnectorConfig",
+    "FinanceSettings",
+    "ModelConfig",
+    "ModelSelectors",
+    "ProjectConfig",
+    "ProjectSettings",
+    "QualityConfig",
+    "ReportConfig",
+    "RiskConfig",
+    "load_project",
+    "redact_url",
+]

@@ -1,0 +1,309 @@
+"""ML model definitions (`models/<model_id>.toml`): typed, validated sections.
+
+`[selectors]` say which cost lines, GPU workloads and LLM requests belong to the model;
+`[value]` declares how its value is measured (one option set per method, found by name in
+`VALUE_METHODS`); `[quality]` its quality metric and retraining; `[[risks]]` its failure modes.
+Every section is checked when the project loads: an unknown key, a missing one or a value of the
+wrong type is an error naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Literal
+
+from roi.config.typed import Estimate, allowed_keys, build, check
+from roi.errors import ConfigError
+
+STAGES = ("experiment", "production", "retired")
+PRIORITY_RANGE = (-1_000_000, 1_000_000)
+MODEL_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+
+_share = check(lambda v: 0 < v < 1, "a share between 0 and 1, e.g. 0.9")
+_positive = check(lambda v: v > 0, "a number above 0")
+_not_negative = check(lambda v: v >= 0, "a number of at least 0")
+
+
+@dataclass(frozen=True)
+class ModelSelectors:
+    """How cost lines and usage are matched to one ML model, in priority order."""
+
+    priority: int = field(
+        default=100,
+        metadata=check(
+            lambda v: PRIORITY_RANGE[0] <= v <= PRIORITY_RANGE[1],
+            f"a whole number from {PRIORITY_RANGE[0]} to {PRIORITY_RANGE[1]} (lower wins)",
+            "is out of range",
+        ),
+    )
+    tags: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    resource_ids: tuple[str, ...] = ()
+    sub_accounts: tuple[str, ...] = ()
+    gpu_workloads: tuple[str, ...] = ()
+    llm_features: tuple[str, ...] = ()
+
+
+# --- value methods: one option set each, found by `method` -------------------------------
+
+
+@dataclass(frozen=True)
+class PerUnitValue:
+    """Volume KPI × unit value, against a declared baseline (what happens without the model)."""
+
+    method: Literal["per_unit"]
+    volume_kpi: str
+    kpi: str | None = None
+    unit_value_kpi: str | None = None
+    unit_value: float | None = None
+    baseline: float | str | None = None  # a rate or a KPI name; none: gross, no counterfactual
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class AbUpliftValue:
+    """Treatment minus control per unit, from experiment arms, scaled to the treated volume."""
+
+    method: Literal["ab_uplift"]
+    experiment: str
+    kpi: str
+    volume_kpi: str | None = None
+    unit_value_kpi: str | None = None
+    unit_value: float | None = None
+    level: float = field(default=0.9, metadata=_share)
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class DidValue:
+    """Difference-in-differences of a KPI for a rollout with a comparison group."""
+
+    method: Literal["did"]
+    kpi: str
+    treated: str
+    control: str
+    rollout: date
+    volume_kpi: str | None = None
+    unit_value_kpi: str | None = None
+    unit_value: float | None = None
+    level: float = field(default=0.9, metadata=_share)
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class ConfusionPayoffValue:
+    """Confusion-matrix counts per month × a payoff per outcome (fraud, credit, triage)."""
+
+    method: Literal["confusion_payoff"]
+    tp_kpi: str
+    fp_kpi: str
+    fn_kpi: str
+    tp_value: float
+    fp_value: float
+    fn_value: float
+    tn_kpi: str | None = None
+    tn_value: float = 0.0
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class CostSavingsValue:
+    """Baseline cost minus actual (automation, deflected tickets × cost per ticket)."""
+
+    method: Literal["cost_savings"]
+    volume_kpi: str
+    unit_value_kpi: str | None = None
+    unit_value: float | None = None
+    actual_cost_kpi: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class KpiRegressionValue:
+    """KPI points per metric point, estimated from history (used by decay and risk)."""
+
+    method: Literal["kpi_regression"]
+    kpi: str
+    metric: str
+    unit_value_kpi: str | None = None
+    unit_value: float | None = None
+    unit: str | None = None
+
+
+ValueMethod = (
+    PerUnitValue
+    | AbUpliftValue
+    | DidValue
+    | ConfusionPayoffValue
+    | CostSavingsValue
+    | KpiRegressionValue
+)
+VALUE_METHODS: dict[str, type[Any]] = {
+    "per_unit": PerUnitValue,
+    "ab_uplift": AbUpliftValue,
+    "did": DidValue,
+    "confusion_payoff": ConfusionPayoffValue,
+    "cost_savings": CostSavingsValue,
+    "kpi_regression": KpiRegressionValue,
+}
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    """The model's quality metric, how it decays and how often it is retrained."""
+
+    metric: str | None = None
+    higher_is_better: bool = True
+    retrain_every_months: int | None = field(default=None, metadata=_positive)
+    decay_per_month: float | None = None  # declared metric points lost per month, if known
+    retraining_cost: float | None = field(default=None, metadata=_not_negative)
+
+
+RISK_KINDS = ("drift", "data_failure", "pipeline_failure", "adversarial", "outage", "compliance")
+
+
+@dataclass(frozen=True)
+class RiskConfig:
+    """One failure mode: how often, how bad, how long until noticed and fixed, at what cost."""
+
+    name: str
+    frequency_per_year: Estimate
+    kind: Literal[
+        "drift", "data_failure", "pipeline_failure", "adversarial", "outage", "compliance"
+    ] = "drift"
+    metric_drop: Estimate = field(default_factory=lambda: Estimate(0.0, 0.0, 0.0))
+    detection_delay_days: Estimate = field(default_factory=lambda: Estimate(0.0, 0.0, 0.0))
+    fix_days: Estimate = field(default_factory=lambda: Estimate(0.0, 0.0, 0.0))
+    recovery_cost: Estimate = field(default_factory=lambda: Estimate(0.0, 0.0, 0.0))
+    correlated_with: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One ML model of the portfolio (`models/<model_id>.toml`)."""
+
+    model_id: str
+    name: str
+    owner: str
+    business_unit: str
+    stage: Literal["experiment", "production", "retired"]
+    file: Path
+    launched: date | None = None
+    retired: date | None = None
+    domain: str | None = None
+    selectors: ModelSelectors = field(default_factory=ModelSelectors)
+    value: ValueMethod | None = None
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    risks: tuple[RiskConfig, ...] = ()
+
+
+@dataclass(frozen=True)
+class _ModelFile:
+    """The top-level keys of a model file (sections are built separately)."""
+
+    model_id: str = field(
+        metadata=check(
+            lambda v: MODEL_ID.fullmatch(v) is not None,
+            "1-63 lower-case letters, digits, '.', '_' or '-', starting with a letter or "
+            "digit (e.g. fraud-detection)",
+        )
+    )
+    name: str
+    owner: str
+    business_unit: str
+    stage: Literal["experiment", "production", "retired"]
+    launched: date | None = None
+    retired: date | None = None
+    domain: str | None = None
+    selectors: Mapping[str, Any] | None = None
+    value: Mapping[str, Any] | None = None
+    quality: Mapping[str, Any] | None = None
+    risks: tuple[Mapping[str, Any], ...] = ()
+
+
+def _table(path: Path, key: str, value: Any) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{path}: [{key}] must be a table, got {value!r}")
+    return value
+
+
+def _value(path: Path, data: Mapping[str, Any]) -> ValueMethod:
+    method = data.get("method")
+    if method not in VALUE_METHODS:
+        shown = "missing" if method is None else repr(method)
+        raise ConfigError(
+            f"{path}: key 'value.method' is {shown}; allowed values: {', '.join(VALUE_METHODS)}"
+        )
+    spec = VALUE_METHODS[str(method)]
+    built: ValueMethod = build(spec, data, path, "value.")
+    if getattr(built, "unit_value_kpi", None) and getattr(built, "unit_value", None) is not None:
+        raise ConfigError(
+            f"{path}: keys 'value.unit_value_kpi' and 'value.unit_value' both set; keep one "
+            "(a KPI from the finance workbook, or a constant)"
+        )
+    return built
+
+
+def model_from_toml(path: Path, data: Mapping[str, Any]) -> ModelConfig:
+    """Build and check one model definition.
+
+    Raises:
+        ConfigError: naming the file and the key, with the allowed keys or the expected type.
+    """
+    top = build(_ModelFile, data, path)
+    selectors_data = dict(_table(path, "selectors", top.selectors or {}))
+    if "tags" in selectors_data:
+        tags = _table(path, "selectors.tags", selectors_data["tags"])
+        selectors_data["tags"] = {
+            str(k).strip().lower(): [v] if isinstance(v, str) else v for k, v in tags.items()
+        }
+    selectors = build(ModelSelectors, selectors_data, path, "selectors.")
+    value = _value(path, _table(path, "value", top.value)) if top.value is not None else None
+    quality = build(QualityConfig, _table(path, "quality", top.quality or {}), path, "quality.")
+    risks = tuple(
+        build(RiskConfig, _table(path, f"risks[{i}]", r), path, f"risks[{i}].")
+        for i, r in enumerate(top.risks, 1)
+    )
+    if top.launched and top.retired and top.retired < top.launched:
+        raise ConfigError(f"{path}: key 'retired' ({top.retired}) is before 'launched'")
+    return ModelConfig(
+        model_id=top.model_id,
+        name=top.name,
+        owner=top.owner,
+        business_unit=top.business_unit,
+        stage=top.stage,
+        file=path,
+        launched=top.launched,
+        retired=top.retired,
+        domain=top.domain,
+        selectors=selectors,
+        value=value,
+        quality=quality,
+        risks=risks,
+    )
+
+
+__all__ = [
+    "MODEL_ID",
+    "PRIORITY_RANGE",
+    "RISK_KINDS",
+    "STAGES",
+    "VALUE_METHODS",
+    "AbUpliftValue",
+    "ConfusionPayoffValue",
+    "CostSavingsValue",
+    "DidValue",
+    "KpiRegressionValue",
+    "ModelConfig",
+    "ModelSelectors",
+    "PerUnitValue",
+    "QualityConfig",
+    "RiskConfig",
+    "ValueMethod",
+    "allowed_keys",
+    "model_from_toml",
+]
