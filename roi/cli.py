@@ -72,7 +72,8 @@ def init(opts: Options, directory: Path, no_sample: bool, seed: int | None, forc
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text(
-            "roi.duckdb\nroi.duckdb.wal\nroi.duckdb.lock\nroi.duckdb.staging/\nreports/out/\n",
+            "roi.duckdb\nroi.duckdb.wal\nroi.duckdb.lock\nroi.duckdb.data/\n"
+            "roi.duckdb.staging/\nreports/out/\n",
             encoding="utf-8",
         )
     if not no_sample:

@@ -18,6 +18,7 @@ from typing import Any
 
 import duckdb
 import polars as pl
+import pyarrow as pa
 
 from roi.errors import QueryError, WarehouseBusy, WarehouseError
 
@@ -27,6 +28,8 @@ MONEY = "DECIMAL(38,10)"
 
 # Each migration is applied once, in order, inside one transaction with its `_migrations` row.
 # Never edit a released migration: append a new one.
+# A migration is SQL, or the name of a module whose `move_table_to_files`-style step runs in
+# Python ("cost_store": the billing lines become Parquet files, see roi.cost_store).
 MIGRATIONS: tuple[tuple[int, str, str], ...] = (
     (
         1,
@@ -132,6 +135,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             ELSE regexp_extract(export, '([^/]*)$', 1) END;
         """,
     ),
+    (3, "cost_lines stored as Parquet files listed in _cost_files", "cost_store"),
 )
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
@@ -222,7 +226,22 @@ def connect(
         except BaseException:
             con.close()
             raise
+    _point_views_here(con, path, read_only)
     return con
+
+
+def _point_views_here(con: Connection, path: Path, read_only: bool) -> None:
+    """A warehouse moved with its data folder: point `cost_lines` at the files where they are."""
+    from roi.cost_store import data_dir, refresh_view, view_matches
+
+    data = data_dir(path.resolve())
+    if view_matches(con, data):
+        return
+    if read_only:
+        refresh_view(con, data, temporary=True)
+    else:
+        with transaction(con):
+            refresh_view(con, data)
 
 
 @contextmanager
@@ -335,7 +354,12 @@ def migrate(con: Connection) -> list[int]:
                 "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, "
                 "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
             )
-            execute(con, sql)
+            if sql == "cost_store":
+                from roi.cost_store import move_table_to_files
+
+                move_table_to_files(con)
+            else:
+                execute(con, sql)
             execute(con, "INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
         applied.append(version)
     return applied
@@ -380,6 +404,13 @@ def fetch_frame(con: Connection, sql: str, params: Sequence[Any] | None = None) 
     return result
 
 
+def fetch_arrow(con: Connection, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
+    """Run a query and return the result as an Arrow table."""
+    table = con.execute(sql, list(params) if params else []).to_arrow_table()
+    assert isinstance(table, pa.Table)
+    return table
+
+
 def fetch_one(con: Connection, sql: str, params: Sequence[Any] | None = None) -> tuple[Any, ...]:
     """Run a query expected to return exactly one row."""
     rows = con.execute(sql, list(params) if params else []).fetchall()
@@ -420,8 +451,13 @@ def sandbox(con: Connection) -> None:
     """Lock a read-only connection to the warehouse alone: no files, no extensions, no settings.
 
     After this, COPY, EXPORT DATABASE, ATTACH, read_csv/read_blob/glob, INSTALL/LOAD and SET fail
-    inside DuckDB itself, whatever the SQL says.
+    inside DuckDB itself, whatever the SQL says. Only the warehouse's own data folder (the
+    Parquet files behind `cost_lines`) stays readable.
     """
+    from roi.cost_store import data_dir
+
+    data = str(data_dir(database_file(con).resolve()))
+    execute(con, "SET allowed_directories = [?]", [data + "/"])
     for setting in (
         "SET enable_external_access = false",
         "SET autoinstall_known_extensions = false",

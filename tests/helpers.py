@@ -12,6 +12,7 @@ from roi import warehouse
 
 TABLES = (
     "cost_lines",
+    "_cost_files",
     "inference_usage",
     "gpu_usage",
     "kpi_values",

@@ -15,21 +15,21 @@ so the same charges read through another route never count twice:
 
 - no resource (or, for lines without one, service and charge category) of one sub-account is in
   both: two genuinely different exports (one per subscription, say), both count;
-- every line of one is also in the other: it is the same data, already loaded; the contained
-  copy is dropped;
+- every line of one is also in the other: it is the same data; the contained copy is dropped;
 - otherwise: an error naming both sources and how to declare them.
 
-Everything runs inside the load's transaction: an error leaves the warehouse as it was.
+The rules work on the `_cost_files` manifest (one row per stored Parquet file), inside the
+load's transaction: an error leaves the warehouse as it was.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 from roi import warehouse
-from roi.connectors.base import TableSpec
-from roi.connectors.staging import Staging
-from roi.connectors.writers import quoted, select_list, staged_columns
+from roi.cost_store import BillingStaging, expired_files, refresh_view, relation
 from roi.errors import ValidationFailed
 from roi.warehouse import Connection
 
@@ -58,18 +58,18 @@ LINE_FINGERPRINT = (
 CHARGE_KEY = (
     "hash(sub_account_id, coalesce(resource_id, service_name || '\x1f' || charge_category))"
 )
-PART = r"regexp_extract(source_file, '[^/]+$')"
-STORED_PART = r"regexp_extract(t.source_file, '[^/]+$')"
-WHOLE_DELIVERY = "_whole_delivery"  # staged flag: the connector read every file of the folder
+CURRENT = "superseded_by IS NULL"
 
 
 @dataclass(frozen=True)
 class DeliveryOutcome:
-    """What a billing load did: rows written, stored rows replaced, partitions left as stored."""
+    """What a billing load did: lines written, stored lines replaced, partitions kept as they
+    were, and files no longer listed (to delete once the transaction has committed)."""
 
     written: int
     replaced: int
     kept: tuple[str, ...]
+    removed_files: tuple[str, ...]
 
 
 def _cols(alias: str, columns: tuple[str, ...]) -> str:
@@ -82,53 +82,33 @@ def _on(left: str, right: str, columns: tuple[str, ...]) -> str:
 
 def _label(row: tuple[object, ...]) -> str:
     provider, account, period = row[:3]
-    month = str(period)[:7]
-    return f"{provider} account {account} billing period {month}"
+    return f"{provider} account {account} billing period {str(period)[:7]}"
 
 
-def replace_deliveries(
-    con: Connection, spec: TableSpec, staging: Staging, load_id: str
-) -> DeliveryOutcome:
-    """Insert the staged billing lines, then keep only what the rules above keep.
+def replace_deliveries(con: Connection, staging: BillingStaging, load_id: str) -> DeliveryOutcome:
+    """Record the load's files, then keep only what the rules above keep; refresh the view.
 
     Raises:
         ValidationFailed: two exports hold overlapping charges of one account and period and
             neither holds all of the other's lines.
     """
-    t = f'"{spec.name}"'
-    columns = warehouse.table_columns(con, spec.name)
-    available = staged_columns(con, staging)
-    names, exprs = select_list(columns, available)
-    warehouse.execute(
-        con,
-        f"INSERT INTO {t} ({quoted(names)}) SELECT {exprs} FROM {staging.relation()} s",
-        [staging.glob],
-    )
-    keys = quoted(list(PARTITION))
-    whole = f"bool_or({WHOLE_DELIVERY})" if WHOLE_DELIVERY in available else "false"
-    # This load's partitions and their newest delivery (an older one in the same load loses).
+    now = datetime.now(UTC)
+    with warehouse.registered(con, "_staged_files", staging.manifest()):
+        warehouse.execute(con, "INSERT INTO _cost_files BY NAME SELECT * FROM _staged_files")
+    keys = ", ".join(f'"{k}"' for k in PARTITION)
     warehouse.execute(
         con,
         f"""CREATE OR REPLACE TEMP TABLE _new AS
-            SELECT {keys}, max(delivery) AS new_delivery FROM {t} WHERE _load_id = ?
+            SELECT {keys}, max(delivery) AS new_delivery FROM _cost_files WHERE load_id = ?
             GROUP BY ALL""",
         [load_id],
     )
     warehouse.execute(
         con,
-        f"""CREATE OR REPLACE TEMP TABLE _new_parts AS
-            SELECT {keys}, delivery, {PART} AS part, {whole} AS whole
-            FROM (SELECT DISTINCT {keys}, delivery, source_file
-                  {", " + WHOLE_DELIVERY if WHOLE_DELIVERY in available else ""}
-                  FROM {staging.relation()}) GROUP BY ALL""",
-        [staging.glob],
-    )
-    warehouse.execute(
-        con,
         f"""CREATE OR REPLACE TEMP TABLE _old AS
-            SELECT {_cols("t", PARTITION)}, max(t.delivery) AS old_delivery
-            FROM {t} t SEMI JOIN _new n ON {_on("t", "n", PARTITION)}
-            WHERE t._load_id <> ? GROUP BY ALL""",
+            SELECT {_cols("c", PARTITION)}, max(c.delivery) AS old_delivery
+            FROM _cost_files c SEMI JOIN _new n ON {_on("c", "n", PARTITION)}
+            WHERE c.load_id <> ? AND c.{CURRENT} GROUP BY ALL""",
         [load_id],
     )
     stale = warehouse.fetch_all(
@@ -143,51 +123,91 @@ def replace_deliveries(
     warehouse.execute(
         con,
         f"""CREATE OR REPLACE TEMP TABLE _win AS
-            SELECT n.*, coalesce(p.whole, false) AS whole FROM _new n
-            LEFT JOIN (SELECT {keys}, delivery, bool_or(whole) AS whole FROM _new_parts
-                       GROUP BY ALL) p
-              ON {_on("n", "p", PARTITION)} AND p.delivery = n.new_delivery
+            SELECT n.*, (SELECT bool_or(f.whole_delivery) FROM _cost_files f
+                         WHERE f.load_id = ? AND {_on("f", "n", PARTITION)}
+                         AND f.delivery = n.new_delivery) AS whole
+            FROM _new n
             ANTI JOIN _old o ON {_on("n", "o", PARTITION)} AND o.old_delivery > n.new_delivery""",
-    )
-    # This load's rows that do not win: stale partitions and older deliveries of the load.
-    warehouse.execute(
-        con,
-        f"""DELETE FROM {t} t WHERE t._load_id = ? AND NOT EXISTS (
-                SELECT 1 FROM _win w WHERE {_on("t", "w", PARTITION)}
-                AND t.delivery = w.new_delivery)""",
         [load_id],
     )
-    replaced = int(
-        warehouse.fetch_one(
+    # This load's files that do not win: stale partitions and older deliveries in the load.
+    removed = [
+        str(r[0])
+        for r in warehouse.fetch_all(
             con,
-            f"""DELETE FROM {t} t USING _win w WHERE {_on("t", "w", PARTITION)}
-                AND t._load_id <> ? AND (
-                    t.delivery <> w.new_delivery OR w.whole OR EXISTS (
-                        SELECT 1 FROM _new_parts p WHERE {_on("p", "w", PARTITION)}
-                        AND p.delivery = w.new_delivery AND p.part = {STORED_PART}))""",
+            f"""DELETE FROM _cost_files c WHERE c.load_id = ? AND NOT EXISTS (
+                    SELECT 1 FROM _win w WHERE {_on("c", "w", PARTITION)}
+                    AND c.delivery = w.new_delivery)
+                RETURNING file""",
             [load_id],
+        )
+    ]
+    replaced = _supersede(
+        con,
+        f"""c.load_id <> ? AND c.{CURRENT} AND EXISTS (
+                SELECT 1 FROM _win w WHERE {_on("c", "w", PARTITION)} AND (
+                    c.delivery <> w.new_delivery OR w.whole OR EXISTS (
+                        SELECT 1 FROM _cost_files p WHERE p.load_id = ?
+                        AND {_on("p", "w", PARTITION)} AND p.delivery = w.new_delivery
+                        AND p.part = c.part)))""",
+        [load_id, load_id],
+        load_id,
+        now,
+    )
+    replaced += _settle_exports(con, staging.data, load_id, kept, removed, now)
+    removed += expired_files(con, now)
+    written = int(
+        warehouse.fetch_one(
+            con, "SELECT coalesce(sum(lines), 0) FROM _cost_files WHERE load_id = ?", [load_id]
         )[0]
     )
-    replaced += _settle_exports(con, t, load_id, kept)
-    written = int(
-        warehouse.fetch_one(con, f"SELECT count(*) FROM {t} WHERE _load_id = ?", [load_id])[0]
-    )
-    for table in ("_new", "_new_parts", "_old", "_win"):
+    for table in ("_new", "_old", "_win"):
         warehouse.execute(con, f"DROP TABLE {table}")
-    return DeliveryOutcome(written, replaced, tuple(kept))
+    refresh_view(con, staging.data)
+    return DeliveryOutcome(written, replaced, tuple(kept), tuple(removed))
 
 
-def _settle_exports(con: Connection, t: str, load_id: str, kept: list[str]) -> int:
-    """Check every other export holding a period this load wrote; return stored rows dropped."""
-    period_keys = quoted(list(ACCOUNT_PERIOD))
+def _supersede(
+    con: Connection, condition: str, params: list[object], load_id: str, now: datetime
+) -> int:
+    """Mark the current files matching `condition` superseded; return their lines."""
+    rows = warehouse.fetch_all(
+        con,
+        f"""UPDATE _cost_files c SET superseded_by = ?, superseded_at = ?
+            WHERE {condition} RETURNING lines""",
+        [load_id, now, *params],
+    )
+    return sum(int(r[0]) for r in rows)
+
+
+def _files(con: Connection, partition: tuple[object, ...]) -> list[str]:
+    where = " AND ".join(f'"{c}" = ?' for c in PARTITION)
+    return [
+        str(r[0])
+        for r in warehouse.fetch_all(
+            con, f"SELECT file FROM _cost_files WHERE {where} AND {CURRENT}", list(partition)
+        )
+    ]
+
+
+def _settle_exports(
+    con: Connection,
+    data: Path,
+    load_id: str,
+    kept: list[str],
+    removed: list[str],
+    now: datetime,
+) -> int:
+    """Check every other export holding a period this load wrote; return stored lines dropped."""
+    period_keys = ", ".join(f'"{k}"' for k in ACCOUNT_PERIOD)
     present = warehouse.fetch_all(
         con,
         f"""WITH touched AS (SELECT DISTINCT {period_keys} FROM _win),
                  exports AS (
-                    SELECT {_cols("t", PARTITION)}, bool_or(t._load_id = ?) AS is_new,
-                           min(t.source_file) AS example, min(t._load_id) AS first_load
-                    FROM {t} t SEMI JOIN touched k ON {_on("t", "k", ACCOUNT_PERIOD)}
-                    GROUP BY ALL)
+                    SELECT {_cols("c", PARTITION)}, bool_or(c.load_id = ?) AS is_new,
+                           min(c.source_file) AS example, min(c.load_id) AS first_load
+                    FROM _cost_files c SEMI JOIN touched k ON {_on("c", "k", ACCOUNT_PERIOD)}
+                    WHERE c.{CURRENT} GROUP BY ALL)
             SELECT a.provider, a.billing_account_id, a.billing_period_start, a.export,
                    a.example, b.export, b.example, b.is_new, b.first_load
             FROM exports a JOIN exports b USING ({period_keys})
@@ -205,28 +225,39 @@ def _settle_exports(con: Connection, t: str, load_id: str, kept: list[str]) -> i
         other,
         other_example,
         other_new,
-        other_load,
+        first,
     ) in present:
         mine = (provider, account, period, export)
         theirs = (provider, account, period, other)
         if mine in dropped or theirs in dropped:
             continue
-        if not _share_charges(con, t, mine, theirs):
+        mine_rel = relation(data, _files(con, mine))
+        theirs_rel = relation(data, _files(con, theirs))
+        if not _share_charges(con, mine_rel, theirs_rel):
             continue  # two genuinely different exports of one account: both count
-        if _contained(con, t, mine, theirs):
+        if _contained(con, mine_rel, theirs_rel):
             # Every line is already there under the other export: the same data again.
-            _delete(con, t, mine)
+            where = " AND ".join(f'"{c}" = ?' for c in PARTITION)
+            removed.extend(
+                str(r[0])
+                for r in warehouse.fetch_all(
+                    con,
+                    f"DELETE FROM _cost_files WHERE {where} AND load_id = ? RETURNING file",
+                    [*mine, load_id],
+                )
+            )
             dropped.add(mine)
             kept.append(
                 f"{_label(mine)}, export {export!r}: the same lines are already loaded from "
                 f"export {other!r} ({other_example})"
             )
-        elif _contained(con, t, theirs, mine):
+        elif _contained(con, theirs_rel, mine_rel):
             # The other export's lines are all here too: this one replaces it.
-            replaced += _delete(con, t, theirs)
+            where = " AND ".join(f'c."{c}" = ?' for c in PARTITION)
+            replaced += _supersede(con, f"{where} AND c.{CURRENT}", list(theirs), load_id, now)
             dropped.add(theirs)
         else:
-            source = "this load" if other_new else f"load {other_load}"
+            source = "this load" if other_new else f"load {first}"
             raise ValidationFailed(
                 f"{example} and {other_example} ({source}) both hold charges of "
                 f"{_label(mine)} but neither holds all of the other's lines, so counting both "
@@ -237,45 +268,24 @@ def _settle_exports(con: Connection, t: str, load_id: str, kept: list[str]) -> i
     return replaced
 
 
-def _where(partition: tuple[object, ...]) -> tuple[str, list[object]]:
-    return " AND ".join(f'"{c}" = ?' for c in PARTITION), list(partition)
-
-
-def _share_charges(
-    con: Connection, t: str, mine: tuple[object, ...], theirs: tuple[object, ...]
-) -> bool:
-    where, params = _where(mine)
-    other_where, other_params = _where(theirs)
+def _share_charges(con: Connection, mine: str, theirs: str) -> bool:
     return bool(
         warehouse.fetch_one(
             con,
             f"""SELECT count(*) > 0 FROM (
-                    SELECT DISTINCT {CHARGE_KEY} FROM {t} WHERE {where}
-                    INTERSECT SELECT DISTINCT {CHARGE_KEY} FROM {t} WHERE {other_where})""",
-            [*params, *other_params],
+                    SELECT DISTINCT {CHARGE_KEY} FROM {mine}
+                    INTERSECT SELECT DISTINCT {CHARGE_KEY} FROM {theirs})""",
         )[0]
     )
 
 
-def _contained(
-    con: Connection, t: str, inner: tuple[object, ...], outer: tuple[object, ...]
-) -> bool:
+def _contained(con: Connection, inner: str, outer: str) -> bool:
     """Whether every line of `inner` (counted with repeats) is also a line of `outer`."""
     fingerprint = "hash(" + ", ".join(f'"{c}"' for c in LINE_FINGERPRINT) + ")"
-    where, params = _where(inner)
-    other_where, other_params = _where(outer)
     missing = warehouse.fetch_one(
         con,
-        f"""WITH a AS (SELECT {fingerprint} AS fp, count(*) AS n FROM {t} WHERE {where}
-                       GROUP BY 1),
-                 b AS (SELECT {fingerprint} AS fp, count(*) AS n FROM {t} WHERE {other_where}
-                       GROUP BY 1)
+        f"""WITH a AS (SELECT {fingerprint} AS fp, count(*) AS n FROM {inner} GROUP BY 1),
+                 b AS (SELECT {fingerprint} AS fp, count(*) AS n FROM {outer} GROUP BY 1)
             SELECT count(*) FROM a LEFT JOIN b USING (fp) WHERE b.n IS NULL OR a.n > b.n""",
-        [*params, *other_params],
     )[0]
     return int(missing) == 0
-
-
-def _delete(con: Connection, t: str, partition: tuple[object, ...]) -> int:
-    where, params = _where(partition)
-    return int(warehouse.fetch_one(con, f"DELETE FROM {t} WHERE {where}", params)[0])

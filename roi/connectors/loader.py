@@ -31,6 +31,7 @@ from roi.connectors.deliveries import replace_deliveries
 from roi.connectors.parsing import REJECT_COLUMNS, empty_rejects, nul_byte_rejects
 from roi.connectors.staging import Staging
 from roi.connectors.writers import forget_files, merge
+from roi.cost_store import BillingStaging, remove_files
 from roi.errors import ValidationFailed, WarehouseError
 from roi.progress import SILENT, Progress
 from roi.warehouse import Connection
@@ -128,7 +129,7 @@ def load_connector(
     """
     connector = connector_class(config.type)(config, root)
     spec = connector.table
-    state = _committed_state(warehouse_path, config.name, memory_limit)
+    state, committed_loads = _committed_state(warehouse_path, config.name, memory_limit)
     started = datetime.now(UTC)
     extracted = connector.extract(state, progress)
     if not extracted.files and state is not None and extracted.cursor == state:
@@ -136,7 +137,12 @@ def load_connector(
         return LoadResult(config.name, None, spec.name, 0, 0, 0, 0, 0, extracted.skipped_files)
 
     load_id = new_load_id()
-    staging = Staging.for_warehouse(warehouse_path, load_id)
+    staging: Staging | BillingStaging = (
+        BillingStaging(warehouse_path, load_id, committed_loads)
+        if spec.replace_by
+        else Staging.for_warehouse(warehouse_path, load_id)
+    )
+    removed: tuple[str, ...] = ()
     try:
         rejects, extracted_rows = _stage(extracted, staging, spec, config, load_id)
         rejected_rows = (
@@ -151,7 +157,7 @@ def load_connector(
                     f"connector {config.name} was loaded by another process while this load "
                     "ran; run it again (nothing was written)"
                 )
-            written, replaced, stale = _write(
+            written, replaced, stale, removed = _write(
                 con,
                 extracted,
                 staging,
@@ -163,6 +169,9 @@ def load_connector(
                 extracted_rows,
                 rejected_rows,
             )
+        if isinstance(staging, BillingStaging):
+            staging.committed = True
+            remove_files(staging.data, removed)
     finally:
         staging.cleanup()
     if rejected_rows:
@@ -189,23 +198,27 @@ def load_connector(
 
 def _committed_state(
     warehouse_path: Path, connector: str, memory_limit: str
-) -> dict[str, Any] | None:
-    """The connector's cursor from a short read-only look (None before the first load)."""
+) -> tuple[dict[str, Any] | None, set[str]]:
+    """A short read-only look: the connector's cursor (None before its first load) and the
+    loads whose billing files the warehouse lists."""
     if not warehouse_path.exists():
-        return None
+        return None, set()
     with warehouse.open_warehouse(
         warehouse_path,
         read_only=True,
         memory_limit=memory_limit,
         wait=warehouse.COMMIT_WAIT_SECONDS,
     ) as con:
-        return read_state(con, connector)
+        loads = {
+            str(r[0]) for r in warehouse.fetch_all(con, "SELECT DISTINCT load_id FROM _cost_files")
+        }
+        return read_state(con, connector), loads
 
 
 def _write(
     con: Connection,
     extracted: Extracted,
-    staging: Staging,
+    staging: Staging | BillingStaging,
     spec: TableSpec,
     config: ConnectorConfig,
     load_id: str,
@@ -213,17 +226,23 @@ def _write(
     started: datetime,
     extracted_rows: int,
     rejected_rows: int,
-) -> tuple[int, int, tuple[str, ...]]:
-    """The load's one transaction: rows, rejects, the `_loads` record and the cursor."""
+) -> tuple[int, int, tuple[str, ...], tuple[str, ...]]:
+    """The load's one transaction: rows, rejects, the `_loads` record and the cursor.
+
+    Returns (rows written, rows replaced, partitions kept as stored, billing files to delete
+    after the commit).
+    """
     stale: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
     with warehouse.transaction(con):
         if not staging.rows:
             written, replaced = 0, 0
             if extracted.replaces_files and not spec.replace_by and extracted.files:
                 forget_files(con, spec.name, extracted.files)  # the files hold no rows now
-        elif spec.replace_by:
-            outcome = replace_deliveries(con, spec, staging, load_id)
+        elif isinstance(staging, BillingStaging):
+            outcome = replace_deliveries(con, staging, load_id)
             written, replaced, stale = outcome.written, outcome.replaced, outcome.kept
+            removed = outcome.removed_files
         else:
             written, replaced = merge(
                 con, spec, staging, extracted.files if extracted.replaces_files else None
@@ -262,11 +281,15 @@ def _write(
         )
         for hook in before_commit_hooks:
             hook()
-    return written, replaced, stale
+    return written, replaced, stale, removed
 
 
 def _stage(
-    extracted: Extracted, staging: Staging, spec: TableSpec, config: ConnectorConfig, load_id: str
+    extracted: Extracted,
+    staging: Staging | BillingStaging,
+    spec: TableSpec,
+    config: ConnectorConfig,
+    load_id: str,
 ) -> tuple[pl.DataFrame, int]:
     """Check every batch and stage its good rows; return (all rejects, rows extracted).
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,6 +22,7 @@ from roi.attribution.costs import (
     tag_column,
 )
 from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig
+from roi.cost_store import data_dir, store_lines
 
 
 def test_allocated_equals_source_total_to_the_cent_every_month(
@@ -86,6 +88,8 @@ def test_one_month_reattribution_leaves_other_months(
 ) -> None:
     copy = tmp_path / "w.duckdb"
     copy.write_bytes(loaded_project.warehouse_path.read_bytes())
+    source_data = data_dir(loaded_project.warehouse_path)
+    shutil.copytree(source_data, data_dir(copy))  # a warehouse moves with its data folder
     sql = (
         "SELECT month, sum(amount), any_value(attribution_id) FROM allocated_costs "
         "GROUP BY 1 ORDER BY 1"
@@ -224,13 +228,9 @@ def test_attribution_conserves_cost_whatever_the_lines(
     results = []
     for batch in (frame, shuffled):
         path.unlink(missing_ok=True)
+        shutil.rmtree(data_dir(path), ignore_errors=True)
         with warehouse.open_warehouse(path) as con:
-            with warehouse.registered(con, "_in", batch):
-                warehouse.execute(
-                    con,
-                    "INSERT INTO cost_lines BY NAME "
-                    "SELECT * REPLACE (CAST(tags::JSON AS MAP(VARCHAR, VARCHAR)) AS tags) FROM _in",
-                )
+            store_lines(con, batch, "l")
             attribute_costs(con, MODELS, AttributionSettings())
             results.append(
                 warehouse.fetch_all(

@@ -92,10 +92,15 @@ def test_kill_9_between_merge_and_commit_changes_nothing(project_dir: Path) -> N
     assert proc.returncode == -signal.SIGKILL, proc.stderr
 
     assert snapshot(config.warehouse_path) == before
-    staged = list((project_dir / "roi.duckdb.staging").glob("*/part-*.parquet"))
-    assert staged, "the killed load had staged its rows"
+    billing = project_dir / "roi.duckdb.data/cost_lines"
+    listed = {
+        Path(f).parent.name
+        for f in pipeline.query(config.warehouse_path, "SELECT file FROM _cost_files")["file"]
+    }
+    orphans = [p for p in billing.iterdir() if p.name not in listed]
+    assert orphans and list(orphans[0].glob("*.parquet")), "the killed load had written files"
     results = pipeline.load(config, config.warehouse_path, names=["aws_focus"])
-    assert not (project_dir / "roi.duckdb.staging").exists()  # the next load cleared the leftovers
+    assert not any(p.exists() for p in orphans)  # the next load cleared the leftovers
     assert [r.rows_replaced > 0 for r in results] == [True]
     deliveries = pipeline.query(
         config.warehouse_path,

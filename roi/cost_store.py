@@ -1,0 +1,338 @@
+"""Where billing lines live: Parquet files beside the warehouse, listed in `_cost_files`.
+
+`cost_lines` is a view over the current files in `<warehouse>.data/cost_lines/<load_id>/`. A
+load writes its files (one per source file and billing partition, in the final column types)
+before it takes the warehouse's file lock; its transaction then only records them in the
+manifest, marks the files they replace as superseded and points the view at the new set. So
+readers are locked out for a moment, not for the time DuckDB would take to write every line
+into its own file, and a 100M-line load never holds the lock for minutes.
+
+Superseded files stay on disk for a while (a query that started before the commit may still be
+reading them) and are removed by a later load; files of a load that never committed are
+removed by the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from roi import warehouse
+from roi.errors import WarehouseError
+from roi.tables import COST_LINES, TAG_ENTRY, arrow_schema, empty_select, polars_type
+from roi.warehouse import Connection
+
+FOLDER = "cost_lines"
+PARTITION = ("provider", "billing_account_id", "billing_period_start", "export")
+KEEP_SUPERSEDED = timedelta(minutes=10)  # long enough for any query that was running
+
+
+def data_dir(warehouse_path: Path) -> Path:
+    """The folder beside the warehouse file that holds its Parquet-backed tables."""
+    return warehouse_path.with_name(warehouse_path.name + ".data")
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """One Parquet file of billing lines: one source file's lines of one partition."""
+
+    file: str  # relative to the data folder
+    load_id: str
+    provider: str
+    billing_account_id: str
+    billing_period_start: datetime
+    export: str
+    delivery: str
+    part: str
+    source_file: str
+    lines: int
+    whole_delivery: bool
+
+
+def _tag_entries(tags_json: str | None) -> list[dict[str, str | None]] | None:
+    if tags_json is None:
+        return None
+    return [{"key": k, "value": v} for k, v in json.loads(tags_json).items()]
+
+
+def _entries_column(frame: pl.DataFrame) -> pl.DataFrame:
+    """`tags` (normalised JSON text) → a list of key/value structs, once per distinct value."""
+    distinct = frame.get_column("tags").unique().to_list()
+    lookup = pl.DataFrame(
+        {"tags": distinct, "_entries": [_tag_entries(v) for v in distinct]},
+        schema={"tags": pl.String, "_entries": pl.List(TAG_ENTRY)},
+    )
+    return (
+        frame.join(lookup, on="tags", how="left", nulls_equal=True)
+        .drop("tags")
+        .rename({"_entries": "tags"})
+    )
+
+
+def _as_map(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A list of key/value structs as an Arrow MAP (what DuckDB reads as MAP(VARCHAR, VARCHAR))."""
+    entry = pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))
+    chunks = []
+    for chunk in column.chunks:
+        chunk = chunk.cast(entry)
+        chunks.append(
+            pa.MapArray.from_arrays(
+                chunk.offsets,
+                chunk.values.field("key"),
+                chunk.values.field("value"),
+                mask=chunk.is_null(),
+            )
+        )
+    return pa.chunked_array(chunks, type=pa.map_(pa.string(), pa.string()))
+
+
+def to_arrow(frame: pl.DataFrame) -> pa.Table:
+    """Checked billing lines in the `cost_lines` contract's columns and types."""
+    frame = _entries_column(frame) if frame.schema.get("tags") == pl.String else frame
+    frame = frame.select(
+        pl.col(name).cast(polars_type(kind))
+        if name in frame.columns
+        else pl.lit(None, polars_type(kind)).alias(name)
+        for name, kind in COST_LINES.items()
+    )
+    table = frame.to_arrow()
+    columns = [
+        _as_map(table.column(name)) if kind.startswith("MAP") else table.column(name)
+        for name, kind in COST_LINES.items()
+    ]
+    return pa.Table.from_arrays(columns, schema=arrow_schema(COST_LINES))
+
+
+class BillingStaging:
+    """The final Parquet files of one billing load, written before its transaction."""
+
+    def __init__(self, warehouse_path: Path, load_id: str, committed_loads: Iterable[str]) -> None:
+        self.data = data_dir(warehouse_path)
+        self.load_id = load_id
+        self.folder = self.data / FOLDER / load_id
+        self.files: list[StoredFile] = []
+        self.rows = 0
+        self.committed = False
+        # Under the writer lock, a load folder the manifest does not know is a killed load's.
+        known = set(committed_loads)
+        root = self.data / FOLDER
+        if root.exists():
+            for folder in root.iterdir():
+                if folder.is_dir() and folder.name not in known:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    def add(self, frame: pl.DataFrame) -> None:
+        """Write one checked batch: one file per billing partition and delivery in it."""
+        if not frame.height:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        whole = (
+            bool(frame.get_column("_whole_delivery").all())
+            if ("_whole_delivery" in frame.columns)
+            else False
+        )
+        for part in frame.partition_by(
+            [*PARTITION, "delivery", "source_file"], maintain_order=True
+        ):
+            first = part.row(0, named=True)
+            name = f"{FOLDER}/{self.load_id}/{len(self.files) + 1:05d}.parquet"
+            pq.write_table(to_arrow(part), self.data / name, compression="zstd")
+            self.files.append(
+                StoredFile(
+                    file=name,
+                    load_id=self.load_id,
+                    provider=first["provider"],
+                    billing_account_id=first["billing_account_id"],
+                    billing_period_start=first["billing_period_start"],
+                    export=first["export"],
+                    delivery=first["delivery"],
+                    part=Path(first["source_file"]).name,
+                    source_file=first["source_file"],
+                    lines=part.height,
+                    whole_delivery=whole,
+                )
+            )
+            self.rows += part.height
+
+    def manifest(self) -> pl.DataFrame:
+        """The files as `_cost_files` rows."""
+        return pl.DataFrame(
+            [f.__dict__ for f in self.files],
+            schema={
+                "file": pl.String,
+                "load_id": pl.String,
+                "provider": pl.String,
+                "billing_account_id": pl.String,
+                "billing_period_start": pl.Datetime("us", "UTC"),
+                "export": pl.String,
+                "delivery": pl.String,
+                "part": pl.String,
+                "source_file": pl.String,
+                "lines": pl.Int64,
+                "whole_delivery": pl.Boolean,
+            },
+        )
+
+    def cleanup(self) -> None:
+        """Remove the files unless the load committed (then the manifest owns them)."""
+        if not self.committed:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def relation(data: Path, files: list[str]) -> str:
+    """SQL reading billing-line files, in the contract's column order."""
+    if not files:
+        return f"({empty_select(COST_LINES)})"
+    paths = ", ".join("'" + str(data / f).replace("'", "''") + "'" for f in files)
+    columns = ", ".join(f'"{c}"' for c in COST_LINES)
+    return f"(SELECT {columns} FROM read_parquet([{paths}]))"
+
+
+def current_files(con: Connection) -> list[str]:
+    """The files `cost_lines` reads now."""
+    rows = warehouse.fetch_all(
+        con, "SELECT file FROM _cost_files WHERE superseded_by IS NULL ORDER BY file"
+    )
+    return [str(r[0]) for r in rows]
+
+
+def refresh_view(con: Connection, data: Path, temporary: bool = False) -> None:
+    """Point the `cost_lines` view at the current files (a temporary one for a reader)."""
+    kind = "TEMP VIEW" if temporary else "VIEW"
+    source = relation(data, current_files(con))
+    warehouse.execute(con, f"CREATE OR REPLACE {kind} cost_lines AS SELECT * FROM {source}")
+
+
+def view_matches(con: Connection, data: Path) -> bool:
+    """Whether the stored view reads from this warehouse's data folder (not a moved copy's).
+
+    Raises:
+        WarehouseError: the manifest lists files the data folder does not hold (the warehouse
+            file was copied or moved without its `.data` folder).
+    """
+    files = current_files(con)
+    if not files:
+        return True
+    missing = [f for f in files if not (data / f).exists()]
+    if missing:
+        raise WarehouseError(
+            f"the warehouse lists {len(files)} billing file(s) under {data}, but {len(missing)} "
+            f"are missing (e.g. {missing[0]}); copy or move the warehouse file together with its "
+            f"{data.name} folder"
+        )
+    rows = warehouse.fetch_all(
+        con, "SELECT sql FROM duckdb_views() WHERE view_name = 'cost_lines' AND NOT temporary"
+    )
+    return bool(rows) and str(data / files[0]) in str(rows[0][0])
+
+
+def expired_files(con: Connection, now: datetime) -> list[str]:
+    """Superseded files no query can still be reading; forget them (inside a transaction)."""
+    cutoff = now - KEEP_SUPERSEDED
+    rows = warehouse.fetch_all(
+        con,
+        "DELETE FROM _cost_files WHERE superseded_by IS NOT NULL AND superseded_at < ? "
+        "RETURNING file",
+        [cutoff],
+    )
+    return [str(r[0]) for r in rows]
+
+
+def remove_files(data: Path, files: Iterable[str]) -> None:
+    """Delete files the manifest no longer lists (after the commit that dropped them)."""
+    for name in files:
+        (data / name).unlink(missing_ok=True)
+        parent = (data / name).parent
+        if parent.exists() and not any(parent.iterdir()):
+            parent.rmdir()
+
+
+def store_lines(con: Connection, frame: pl.DataFrame, load_id: str) -> int:
+    """Add billing lines to `cost_lines` directly (for tests and tools; loads use connectors).
+
+    `frame` holds `cost_lines` columns (tags as normalised JSON text); it is written as one file
+    per partition, listed in the manifest and the view is refreshed, in one transaction.
+    """
+    path = warehouse.database_file(con)
+    known = {
+        str(r[0]) for r in warehouse.fetch_all(con, "SELECT DISTINCT load_id FROM _cost_files")
+    }
+    staging = BillingStaging(path, load_id, known | {load_id})
+    staging.add(frame.with_columns(pl.lit(load_id).alias("_load_id")))
+    with warehouse.transaction(con):
+        with warehouse.registered(con, "_stored_files", staging.manifest()):
+            warehouse.execute(con, "INSERT INTO _cost_files BY NAME SELECT * FROM _stored_files")
+        refresh_view(con, staging.data)
+    staging.committed = True
+    return staging.rows
+
+
+MANIFEST_DDL = """
+    CREATE TABLE _cost_files (
+        file VARCHAR PRIMARY KEY, load_id VARCHAR NOT NULL, provider VARCHAR NOT NULL,
+        billing_account_id VARCHAR NOT NULL, billing_period_start TIMESTAMPTZ NOT NULL,
+        export VARCHAR NOT NULL, delivery VARCHAR NOT NULL, part VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL, lines BIGINT NOT NULL, whole_delivery BOOLEAN NOT NULL,
+        superseded_by VARCHAR, superseded_at TIMESTAMPTZ)
+"""
+
+
+def move_table_to_files(con: Connection) -> None:
+    """Migration: the `cost_lines` table becomes Parquet files listed in `_cost_files`.
+
+    One file per (partition, delivery, source file, load) of the stored lines; the table is
+    dropped and `cost_lines` becomes the view over the files.
+    """
+    data = data_dir(warehouse.database_file(con))
+    warehouse.execute(con, MANIFEST_DDL)
+    groups = warehouse.fetch_all(
+        con,
+        f"""SELECT {", ".join(PARTITION)}, delivery, source_file, _load_id, count(*)
+            FROM cost_lines GROUP BY ALL ORDER BY ALL""",
+    )
+    columns = ", ".join(f'"{c}"' for c in COST_LINES)
+    manifest = []
+    for i, (provider, account, period, export, delivery, source, load_id, lines) in enumerate(
+        groups, 1
+    ):
+        name = f"{FOLDER}/{load_id}/migrated-{i:05d}.parquet"
+        (data / name).parent.mkdir(parents=True, exist_ok=True)
+        table = warehouse.fetch_arrow(
+            con,
+            f"""SELECT {columns} FROM cost_lines WHERE provider = ? AND billing_account_id = ?
+                AND billing_period_start = ? AND export = ? AND delivery = ?
+                AND source_file = ? AND _load_id = ? ORDER BY source_row""",
+            [provider, account, period, export, delivery, source, load_id],
+        )
+        pq.write_table(table.cast(arrow_schema(COST_LINES)), data / name, compression="zstd")
+        manifest.append(
+            StoredFile(
+                name,
+                load_id,
+                provider,
+                account,
+                period,
+                export,
+                delivery,
+                Path(source).name,
+                source,
+                int(lines),
+                True,
+            ).__dict__
+        )
+    if manifest:
+        frame = pl.DataFrame(manifest).with_columns(
+            pl.col("billing_period_start").cast(pl.Datetime("us", "UTC"))
+        )
+        with warehouse.registered(con, "_migrated_files", frame):
+            warehouse.execute(con, "INSERT INTO _cost_files BY NAME SELECT * FROM _migrated_files")
+    warehouse.execute(con, "DROP TABLE cost_lines")
+    refresh_view(con, data)
