@@ -136,6 +136,15 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         """,
     ),
     (3, "cost_lines stored as Parquet files listed in _cost_files", "cost_store"),
+    (
+        4,
+        "rejected billing lines keep their month and amount",
+        f"""
+        ALTER TABLE _rejects ADD COLUMN month DATE;
+        ALTER TABLE _rejects ADD COLUMN amount {MONEY};
+        ALTER TABLE _rejects ADD COLUMN currency VARCHAR;
+        """,
+    ),
 )
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
@@ -406,7 +415,7 @@ def fetch_frame(con: Connection, sql: str, params: Sequence[Any] | None = None) 
 
 def fetch_arrow(con: Connection, sql: str, params: Sequence[Any] | None = None) -> pa.Table:
     """Run a query and return the result as an Arrow table."""
-    table = con.execute(sql, list(params) if params else []).to_arrow_table()
+    table = con.sql(sql, params=list(params) if params else None).to_arrow_table()
     assert isinstance(table, pa.Table)
     return table
 

@@ -201,3 +201,16 @@ def test_ingest_paths_are_relative_to_the_current_folder(tmp_path: Path) -> None
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["rows_loaded"] == 1
+
+
+def test_init_without_sample_says_what_to_do_and_run_leaves_no_warehouse(tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    result = roi_cli("init", str(target), "--no-sample")
+    assert result.returncode == 0, result.stderr
+    assert "roi run" in result.stderr and "point the connectors" in result.stderr
+    assert not (target / "sample_data").exists()
+    run = roi_cli("run", "--project", str(target))
+    assert run.returncode == 1
+    assert run.stderr.startswith("Error: no input files match sample_data/")
+    assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
+    assert not (target / "roi.duckdb").exists()  # nothing half-made

@@ -103,11 +103,35 @@ def _checked(
         rejects = pl.concat([rejects, checked]).unique(maintain_order=True)
     every = pl.concat([rejects, batch.left_out])
     if not every.height:
-        return frame, every
+        return frame, every.with_columns(**_NO_AMOUNT)
+    every = _with_amounts(every, frame)
     if config.on_reject == "fail" or every["source_row"].is_null().any():
         raise ValidationFailed(describe_rejects(every))
     bad = rejects.select("source_file", "source_row").unique()
     return frame.join(bad, on=["source_file", "source_row"], how="anti"), every
+
+
+_NO_AMOUNT = {
+    "month": pl.lit(None, pl.Date),
+    "amount": pl.lit(None, pl.Decimal(38, 10)),
+    "currency": pl.lit(None, pl.String),
+}
+
+
+def _with_amounts(rejects: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+    """Rejected billing lines keep the month and amount they could be read with, so reports
+    can say how much money is missing from the figures."""
+    needed = ("billing_period_start", "effective_cost", "billing_currency")
+    if not all(c in frame.columns for c in needed):
+        return rejects.with_columns(**_NO_AMOUNT)
+    values = frame.select(
+        "source_file",
+        "source_row",
+        pl.col("billing_period_start").dt.date().dt.month_start().alias("month"),
+        pl.col("effective_cost").cast(pl.Decimal(38, 10)).alias("amount"),
+        pl.col("billing_currency").alias("currency"),
+    ).unique(["source_file", "source_row"], keep="first")
+    return rejects.join(values, on=["source_file", "source_row"], how="left", nulls_equal=True)
 
 
 def load_connector(
@@ -296,7 +320,7 @@ def _stage(
     Merge tables get a `_seq` column: the order rows were staged in, so that deduplication
     keeps the last row of a key deterministically.
     """
-    rejected = [empty_rejects()]
+    rejected = [empty_rejects().with_columns(**_NO_AMOUNT)]
     extracted_rows = 0
     for batch in extracted.batches:
         extracted_rows += batch.frame.height

@@ -170,9 +170,23 @@ def _summary(ws: Worksheet, f: MonthlyFigures, title: str, refs: tuple[str, str,
     put(ws, 19, 2, f.generated_at.replace(tzinfo=None), "yyyy-mm-dd hh:mm")
     put(ws, 20, 1, "Loads behind these figures")
     put(ws, 20, 2, ", ".join(f.loads["load_id"].to_list()))
-    for line, other in enumerate(f.other_currencies.iter_rows(named=True), 22):
-        put(ws, line, 1, f"Also billed in {other['currency']} (not included, not converted)")
-        put(ws, line, 2, other["effective_cost"], MONEY_FORMAT)
+    put(ws, 22, 1, "Checks")
+    ws.cell(row=22, column=1).font = BOLD
+    if not f.checks:
+        put(
+            ws,
+            23,
+            1,
+            "All checks passed: reconciled to the cent, no rejected lines, one "
+            "currency, no unusual change",
+        )
+        ws.cell(row=23, column=1).font = Font(bold=True, color="1A7F37")
+    for line, check in enumerate(f.checks, 23):
+        put(ws, line, 1, f"Warning ({check.kind}): {check.message}")
+        ws.cell(row=line, column=1).font = Font(color="B42318")
+        ws.cell(row=line, column=1).alignment = Alignment(wrap_text=True, vertical="top")
+        if check.amount is not None:
+            put(ws, line, 2, check.amount, MONEY_FORMAT)
     _widths(ws, [46, 40])
     png = to_png(trend_chart(f), scale=1.0)
     image = Image(BytesIO(png))

@@ -20,6 +20,7 @@ from roi import warehouse
 from roi.attribution.costs import UNALLOCATED, month_column
 from roi.config import ProjectConfig
 from roi.errors import WarehouseError
+from roi.reporting.checks import DEFAULT_CHANGE_THRESHOLD, Check, month_checks
 from roi.warehouse import Connection
 
 ZERO = Decimal(0)
@@ -51,6 +52,7 @@ class MonthlyFigures:
     loads: pl.DataFrame
     source_files: pl.DataFrame
     other_currencies: pl.DataFrame  # cost billed in other currencies: reported apart, not converted
+    checks: list[Check]  # warnings with amounts; empty when the month is whole and reconciled
 
     @property
     def attributed_total(self) -> Decimal:
@@ -83,6 +85,7 @@ def monthly_figures(
     month: date | None = None,
     trend_months: int = 12,
     top_unallocated: int = 10,
+    change_threshold: float = DEFAULT_CHANGE_THRESHOLD,
 ) -> MonthlyFigures:
     """Read one month's figures (default: the latest attributed month).
 
@@ -202,6 +205,22 @@ def monthly_figures(
             GROUP BY ALL ORDER BY source_file""",
         [month, cur],
     )
+    allocated, unallocated, idle = (
+        _dec(split.get("allocated")),
+        _dec(split.get(UNALLOCATED)),
+        _dec(split.get("__idle__")),
+    )
+    checks = month_checks(
+        con,
+        month,
+        months[index - 1] if index else None,
+        cur,
+        _dec(source_total),
+        previous_total,
+        allocated + unallocated + idle - _dec(source_total),
+        other_currencies,
+        change_threshold,
+    )
     return MonthlyFigures(
         month=month,
         months=months,
@@ -211,9 +230,9 @@ def monthly_figures(
         attribution_id=attribution_id,
         source_total=_dec(source_total),
         billed_total=_dec(billed_total),
-        allocated=_dec(split.get("allocated")),
-        unallocated=_dec(split.get(UNALLOCATED)),
-        idle=_dec(split.get("__idle__")),
+        allocated=allocated,
+        unallocated=unallocated,
+        idle=idle,
         previous_total=previous_total,
         by_model=by_model,
         cost_types=cost_types,
@@ -225,6 +244,7 @@ def monthly_figures(
         loads=loads,
         source_files=source_files,
         other_currencies=other_currencies,
+        checks=checks,
     )
 
 

@@ -39,6 +39,7 @@ tr.total td { font-weight: 600; border-top: 2px solid #c9d0db; }
 td.id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .78rem;
         word-break: break-all; }
 .ok { color: #1a7f37; font-weight: 600; } .bad { color: #b42318; font-weight: 600; }
+.warn { border: 1px solid #f0b4ae; background: #fff6f5; border-radius: 8px; padding: .2rem 1rem; }
 .chart { margin: 1rem 0; overflow-x: auto; }
 details summary { cursor: pointer; color: #3056d3; }
 footer { margin-top: 3rem; color: #5b6475; font-size: .8rem; }
@@ -116,24 +117,17 @@ def render_html(figures: MonthlyFigures, title: str) -> str:
         delta = f.source_total - f.previous_total
         sign = "+" if delta >= 0 else "−"
         change = f"{sign}{money(abs(delta))} vs previous month ({percent(delta, f.previous_total)})"
-    reconciled = f.difference == 0
-    foreign = ""
-    if f.other_currencies.height:
-        listed = "; ".join(
-            f"{escape(str(r['currency']))} {escape(money(r['effective_cost']))} "
-            f"({count(r['lines'])} lines)"
-            for r in f.other_currencies.iter_rows(named=True)
+    if f.checks:
+        items = "".join(f"<li>{escape(c.message)}</li>" for c in f.checks)
+        status = (
+            f'<div class="warn"><p class="bad">{len(f.checks)} warning(s): these figures are '
+            f"not the whole story</p><ul>{items}</ul></div>"
         )
-        foreign = (
-            f'<p class="bad">Also billed in other currencies this month, not included above '
-            f"(no conversion to {escape(cur)} yet): {listed}.</p>"
+    else:
+        status = (
+            '<p class="ok">All checks passed: allocated + unallocated + idle = source total to '
+            "the cent; no rejected lines; one currency; no unusual change.</p>"
         )
-    status = (
-        '<span class="ok">reconciled: allocated + unallocated + idle = source total</span>'
-        if reconciled
-        else f'<span class="bad">NOT reconciled: difference {escape(money(f.difference, cur))}; '
-        "run `roi attribute` again</span>"
-    )
     cards = [
         ("Effective cost", money(f.source_total, cur), change or "amortized, model P&amp;L basis"),
         ("Billed cost", money(f.billed_total, cur), "invoice basis"),
@@ -251,8 +245,7 @@ def render_html(figures: MonthlyFigures, title: str) -> str:
 attribution <code>{escape(f.attribution_id)}</code> · amounts in {escape(cur)}, effective
 (amortized) cost unless marked billed</p>
 <div class="cards">{card_html}</div>
-<p>{status}</p>
-{foreign}
+<section id="checks">{status}</section>
 
 <h2>Cost per model</h2>
 <div class="chart" id="model-chart">{to_svg(model_chart(f))}</div>

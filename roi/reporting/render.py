@@ -8,6 +8,7 @@ from pathlib import Path
 from roi import warehouse
 from roi.config import ProjectConfig, ReportConfig
 from roi.progress import SILENT, Progress
+from roi.reporting.checks import DEFAULT_CHANGE_THRESHOLD
 from roi.reporting.excel import build_workbook
 from roi.reporting.figures import monthly_figures
 from roi.reporting.html import render_html
@@ -53,6 +54,9 @@ def render_reports(
                 month,
                 trend_months=int(report.options.get("trend_months", 12)),
                 top_unallocated=int(report.options.get("top_unallocated", 10)),
+                change_threshold=float(
+                    report.options.get("change_warning", DEFAULT_CHANGE_THRESHOLD)
+                ),
             )
             path = out_file if out_file is not None else report_path(out, report, figures.month)
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -41,7 +41,7 @@ def test_html_report_renders_in_chromium(loaded_project: ProjectConfig, tmp_path
     dom = chromium_run(html, tmp_path, "--dump-dom").stdout
     total = _source_total(loaded_project, "2026-10-01")
     assert f"{_cents(total):,} USD" in dom
-    assert "reconciled: allocated + unallocated + idle = source total" in dom
+    assert "All checks passed: allocated + unallocated + idle = source total" in dom
     assert dom.count("<svg") >= 2  # both charts rendered inline
     for model in loaded_project.models:
         assert model.name in dom
@@ -196,9 +196,92 @@ def test_other_currencies_are_reported_apart_and_control_characters_survive(
         ("EUR", 1, Decimal("1234.5000000000"), Decimal("1234.5000000000"))
     ]
     html = (tmp_path / "out/monthly_finance_2026-10.html").read_text()
-    assert "Also billed in other currencies this month, not included above" in html
-    assert "EUR 1,234.50 (1 lines)" in html
+    assert "also billed in other currencies, not included and not converted to USD: " in html
+    assert "1,234.50 EUR (1 lines)" in html
+    assert "All checks passed" not in html
     pack = openpyxl.load_workbook(tmp_path / "out/executive_pack_2026-10.xlsx")
-    assert pack["Summary"]["A22"].value == "Also billed in EUR (not included, not converted)"
+    assert pack["Summary"]["A23"].value.startswith(
+        "Warning (currency): also billed in other currencies"
+    )
     ids = [c.value for c in pack["Unallocated"]["C"]]
     assert "arn:aws:ec2:us-east-1:210987654321:instance/i-0vt\ufffdab" in ids
+
+
+def _warnings(config: ProjectConfig, month: str | None = None) -> list[str]:
+    from datetime import date
+
+    with warehouse.open_warehouse(config.warehouse_path, read_only=True) as con:
+        figures = monthly_figures(con, config, date.fromisoformat(month) if month else None)
+    return [c.message for c in figures.checks]
+
+
+def test_skipped_rejects_show_as_a_warning_with_their_amount(
+    project_dir: Path, tmp_path: Path
+) -> None:
+    _inject(
+        project_dir,
+        [
+            {
+                "ResourceId": "bad-date",
+                "Tags": "",
+                "EffectiveCost": "250.50",
+                "BilledCost": "250.50",
+                "ChargePeriodStart": "2026-10-32T00:00:00Z",
+            },
+            {"ResourceId": "bad-amount", "Tags": "", "EffectiveCost": "12,5", "BilledCost": "1"},
+        ],
+    )
+    connector = project_dir / "connectors/aws_focus.toml"
+    connector.write_text(connector.read_text() + 'on_reject = "skip"\n')
+    config = load_project(project_dir)
+    pipeline.run(config, config.warehouse_path, out_dir=tmp_path / "out")
+    [warning] = _warnings(config)
+    # The line with a readable amount counts 250.50; the other's amount is unreadable.
+    assert warning.startswith(
+        "2 billing line(s) were rejected and are in no figure: 250.50 USD plus 1 line(s) whose "
+        "amount could not be read (fields charge_period_start, effective_cost; "
+    )
+    html = (tmp_path / "out/monthly_finance_2026-10.html").read_text()
+    assert "1 warning(s)" in html and "250.50 USD" in html and "All checks passed" not in html
+    pack = openpyxl.load_workbook(tmp_path / "out/executive_pack_2026-10.xlsx")
+    assert pack["Summary"]["A23"].value.startswith("Warning (rejects): 2 billing line(s)")
+    assert pack["Summary"]["B23"].value == 250.5
+    # Fixing the file and loading it again clears the warning.
+    _inject(
+        project_dir, [{"ResourceId": "fixed", "Tags": "", "EffectiveCost": "1", "BilledCost": "1"}]
+    )
+    pipeline.load(config, config.warehouse_path)
+    pipeline.attribute(config, config.warehouse_path)
+    assert _warnings(config) == []
+
+
+def test_a_currency_with_no_data_is_a_warning_not_zero_tiles(project_dir: Path) -> None:
+    roi_toml = project_dir / "roi.toml"
+    roi_toml.write_text(roi_toml.read_text().replace('currency = "USD"', 'currency = "EUR"'))
+    config = load_project(project_dir)
+    pipeline.load(config, config.warehouse_path)
+    pipeline.attribute(config, config.warehouse_path)
+    [warning] = _warnings(config)
+    assert warning.startswith(
+        "no cost lines are billed in EUR this month, so every figure is 0; the bills are in "
+        "other currencies: "
+    )
+    assert "USD" in warning and "set [project] currency" in warning
+
+
+def test_a_large_month_on_month_change_is_a_warning(project_dir: Path) -> None:
+    report = project_dir / "reports/monthly_finance.toml"
+    report.write_text(report.read_text() + "change_warning = 0.01\n")
+    config = load_project(project_dir)
+    pipeline.load(config, config.warehouse_path)
+    pipeline.attribute(config, config.warehouse_path)
+    october, september = (_source_total(config, m) for m in ("2026-10-01", "2026-09-01"))
+    change = (october - september) / september
+    assert abs(change) > Decimal("0.01")
+    with warehouse.open_warehouse(config.warehouse_path, read_only=True) as con:
+        figures = monthly_figures(con, config, None, change_threshold=0.01)
+        quiet = monthly_figures(con, config, None, change_threshold=0.5)
+    [check] = figures.checks
+    assert check.kind == "change" and check.amount == october - september
+    assert f"{float(change):+.1%} against September 2026" in check.message
+    assert quiet.checks == []
