@@ -7,6 +7,7 @@ error (one `Error: ...` line), 2 on a usage error.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -233,7 +234,7 @@ def ingest(
         parsed[key.strip()] = value
     root = opts.project.resolve()
     if not path.startswith(("http://", "https://")):
-        path = str(Path(path).expanduser().resolve())  # relative to where the command runs
+        path = os.path.abspath(Path(path).expanduser())  # relative to where the command runs
     config = opts.config() if (root / "roi.toml").exists() else None
     if opts.warehouse is not None:
         warehouse_path = opts.warehouse.resolve()

@@ -179,8 +179,19 @@ def _read_raw(path: Path, relative: str) -> pl.DataFrame:
             raise SourceError(
                 f"{relative}: not a readable Parquet file ({first}); re-export it"
             ) from exc
+        if not frame.height:
+            raise SourceError(
+                f"{relative}: a Parquet file with no rows; re-export it (an export with nothing "
+                "in it is usually a failed one)"
+            )
         return frame.with_columns(source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
-    return read_csv_text(path, relative)
+    frame = read_csv_text(path, relative)
+    if not frame.height:
+        raise SourceError(
+            f"{relative}: a header row and no billing lines; re-export it (a billing export "
+            "with nothing in it is usually a failed one)"
+        )
+    return frame
 
 
 def _renames(raw_cols: list[str], relative: str) -> dict[str, str]:
@@ -242,7 +253,7 @@ def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataF
     )
     frame = frame.with_columns(
         pl.lit(None, pl.String).alias(m) for m in COLUMNS.values() if m not in frame.columns
-    )
+    ).with_columns(pl.col(pl.Null).cast(pl.String))  # Parquet columns with no value at all
     text_cols = [c for c in COLUMNS.values() if frame.schema[c] == pl.String]
     frame = frame.with_columns(null_if_token(text_cols))
     frame = frame.with_columns(

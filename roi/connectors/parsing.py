@@ -60,6 +60,13 @@ def list_files(
     target = Path(spec).expanduser()
     target = target if target.is_absolute() else root / target
     try:
+        target.resolve()
+    except RuntimeError as exc:  # Python's name for a symbolic link loop
+        raise SourceError(
+            f"{spec}: a symbolic link that points to itself (a loop); point the connector at "
+            "the real file or folder"
+        ) from exc
+    try:
         if target.is_file():
             return [target]
         if target.is_dir():
@@ -391,6 +398,8 @@ def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> Pars
     be lost silently); the row keeps a null `out_col`. Untrusted text is carried, never
     interpreted.
     """
+    if frame.schema[raw_col] == pl.Null:  # a Parquet column with no value at all
+        frame = frame.with_columns(pl.col(raw_col).cast(pl.String))
     if frame.schema[raw_col] == pl.String:
         parsed = map_distinct(frame, raw_col, out_col, normalise_tags)
         invalid = pl.col(out_col) == INVALID_TAGS

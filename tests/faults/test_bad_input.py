@@ -1,0 +1,586 @@
+"""Malformed input, across every connector type: exit 1, one `Error:` line naming the file (and
+row and field where there is one), no traceback, and every warehouse table exactly as it was.
+
+The README's reliability section lists these cases; `test_readme_lists_every_case` keeps the two
+in step.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as default
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from roi.cli import cli
+from roi.config import ProjectConfig
+from roi.cost_store import data_dir
+from tests.conftest import REPO
+from tests.helpers import snapshot
+
+pytestmark = pytest.mark.faults
+
+FOCUS_HEADER = (
+    "BillingAccountId,SubAccountId,ProviderName,BillingPeriodStart,BillingPeriodEnd,"
+    "ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,"
+    "BillingCurrency,Tags"
+)
+FOCUS_LINE = (
+    "A1,S1,AWS,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,2026-10-03T00:00:00Z,"
+    "2026-10-04T00:00:00Z,Usage,12.50,12.50,USD,"
+)
+SPEND_HEADER = (
+    "request_id,startTime,model,spend,prompt_tokens,completion_tokens,metadata,request_tags"
+)
+SPEND_LINE = 'r1,2026-10-01 08:00:00,gpt-4o,0.01,100,20,{},"[""feature:search""]"'
+SMI_HEADER = "timestamp, index, uuid, name, utilization.gpu [%], memory.used [MiB]"
+SMI_LINE = "2026/10/01 00:00:00.000, 0, GPU-1, NVIDIA A10G, 37 %, 1000 MiB"
+KPI_HEADER = "kpi,period_start,period_end,model_id,segment,value,unit"
+KPI_LINE = "tickets,2026-10-01,2026-11-01,support-assistant,all,120,count"
+AB_HEADER = "experiment_id,model_id,kpi,period_start,period_end,variant,units,mean,std_dev,unit"
+AB_LINE = "exp-1,recommendations,margin,2026-10-01,2026-11-01,treatment,5000,1.2,0.4,USD"
+METRICS_HEADER = "model_id,metric,ts,value,model_version"
+METRICS_LINE = "fraud-detection,auc,2026-10-01T00:00:00Z,0.91,v7"
+
+
+def _replace(line: str, index: int, value: str) -> str:
+    cells = line.split(",")
+    cells[index] = value
+    return ",".join(cells)
+
+
+def _csv(header: str, *lines: str, end: str = "\n") -> bytes:
+    return ("\n".join([header, *lines]) + end).encode()
+
+
+def _dcgm(values: list[list[object]], status: str = "success", kind: str = "matrix") -> bytes:
+    body = {
+        "status": status,
+        "data": {
+            "resultType": kind,
+            "result": [
+                {
+                    "metric": {
+                        "__name__": "DCGM_FI_DEV_GPU_UTIL",
+                        "UUID": "GPU-1",
+                        "Hostname": "node-1",
+                        "pod": "p-1",
+                    },
+                    "values": values,
+                }
+            ],
+        },
+    }
+    return json.dumps(body).encode()
+
+
+def _parquet(columns: dict[str, list[object]]) -> bytes:
+    import io
+
+    import polars as pl
+
+    out = io.BytesIO()
+    pl.DataFrame(columns).write_parquet(out)
+    return out.getvalue()
+
+
+def _focus_parquet(**override: list[object]) -> bytes:
+    names = FOCUS_HEADER.split(",")
+    values = FOCUS_LINE.split(",")
+    columns: dict[str, list[object]] = {n: [v or None] for n, v in zip(names, values, strict=True)}
+    columns.update(override)
+    return _parquet(columns)
+
+
+def _workbook(rows: list[list[object]]) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Case:
+    """One malformed input and what its error must name."""
+
+    id: str
+    kind: str
+    name: str
+    content: bytes | Callable[[Path], None]
+    row: int | None = None
+    field: str | None = None
+    options: dict[str, str] = default(default_factory=dict)
+    names_file: bool = True  # False: the mistake is in an option, not in the file
+
+
+def _symlink_loop(path: Path) -> None:
+    path.symlink_to(path)
+
+
+def _folder_without_data(path: Path) -> None:
+    path.mkdir()
+    (path / "notes.txt").write_text("nothing to load here")
+
+
+OCT = "2026-10-01"
+CASES = [
+    # --- focus: CSV structure -------------------------------------------------------------
+    Case(
+        "cut off mid-row",
+        "focus",
+        "cut.csv",
+        _csv(FOCUS_HEADER, FOCUS_LINE, FOCUS_LINE[:-12], end=""),
+        row=3,
+    ),
+    Case(
+        "short row",
+        "focus",
+        "short.csv",
+        _csv(FOCUS_HEADER, FOCUS_LINE, FOCUS_LINE.rsplit(",", 3)[0], FOCUS_LINE),
+        row=3,
+    ),
+    Case("long row", "focus", "long.csv", _csv(FOCUS_HEADER, FOCUS_LINE + ",extra"), row=2),
+    Case(
+        "column named twice",
+        "focus",
+        "twice.csv",
+        _csv(FOCUS_HEADER + ",BilledCost", FOCUS_LINE + ",1"),
+    ),
+    Case(
+        "missing BilledCost",
+        "focus",
+        "nobilled.csv",
+        _csv(FOCUS_HEADER.replace("BilledCost,", ""), FOCUS_LINE.replace("12.50,", "", 1)),
+    ),
+    Case("empty file", "focus", "empty.csv", b""),
+    Case("header only", "focus", "header.csv", _csv(FOCUS_HEADER)),
+    Case(
+        "latin-1 text",
+        "focus",
+        "latin1.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 1, "Caf\xe9")).replace(b"Caf\xc3\xa9", b"Caf\xe9"),
+        row=2,
+    ),
+    Case(
+        "UTF-16 text",
+        "focus",
+        "utf16.csv",
+        ("\ufeff" + FOCUS_HEADER + "\n" + FOCUS_LINE + "\n").encode("utf-16-le"),
+    ),
+    Case("binary garbage", "focus", "garbage.csv", bytes(range(256)) * 4),
+    # --- focus: values --------------------------------------------------------------------
+    Case(
+        "letter in an amount",
+        "focus",
+        "letter.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 8, "12O.5")),
+        row=2,
+        field="billed_cost",
+    ),
+    Case(
+        "NaN amount",
+        "focus",
+        "nan.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 9, "NaN")),
+        row=2,
+        field="effective_cost",
+    ),
+    Case(
+        "infinite amount",
+        "focus",
+        "inf.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 8, "inf")),
+        row=2,
+        field="billed_cost",
+    ),
+    Case(
+        "amount too large",
+        "focus",
+        "huge.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 8, "1e40")),
+        row=2,
+        field="billed_cost",
+    ),
+    Case(
+        "impossible date",
+        "focus",
+        "date.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 5, "2026-10-32T00:00:00Z")),
+        row=2,
+        field="charge_period_start",
+    ),
+    Case(
+        "period ends before it starts",
+        "focus",
+        "order.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 4, "2026-09-01T00:00:00Z")),
+        row=2,
+        field="billing_period_end",
+    ),
+    Case(
+        "unknown charge category",
+        "focus",
+        "category.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 7, "Usage2")),
+        row=2,
+        field="charge_category",
+    ),
+    Case(
+        "currency that is not a code",
+        "focus",
+        "currency.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 10, "Dollars")),
+        row=2,
+        field="billing_currency",
+    ),
+    Case(
+        "missing billing account",
+        "focus",
+        "account.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 0, "")),
+        row=2,
+        field="billing_account_id",
+    ),
+    Case(
+        "tags that are not JSON",
+        "focus",
+        "tags.csv",
+        _csv(FOCUS_HEADER, FOCUS_LINE + '"{ml-model: x"'),
+        row=2,
+        field="tags_raw",
+    ),
+    Case(
+        "NUL byte in a name",
+        "focus",
+        "nul.csv",
+        _csv(FOCUS_HEADER, _replace(FOCUS_LINE, 1, "S\x001")),
+        row=2,
+        field="sub_account_id",
+    ),
+    # --- focus: compressed and columnar files ---------------------------------------------
+    Case(
+        "corrupt gzip",
+        "focus",
+        "corrupt.csv.gz",
+        lambda p: p.write_bytes(
+            gzip.compress(_csv(FOCUS_HEADER, FOCUS_LINE) * 20)[:30] + b"\x00" * 64
+        ),
+    ),
+    Case(
+        "gzip cut off",
+        "focus",
+        "cut.csv.gz",
+        lambda p: p.write_bytes(gzip.compress(_csv(FOCUS_HEADER, *[FOCUS_LINE] * 200))[:-40]),
+    ),
+    Case(".gz that is plain text", "focus", "plain.csv.gz", _csv(FOCUS_HEADER, FOCUS_LINE)),
+    Case("corrupt Parquet", "focus", "corrupt.parquet", b"PAR1" + bytes(range(200)) + b"PAR1"),
+    Case(
+        "Parquet cut off", "focus", "cut.parquet", lambda p: p.write_bytes(_focus_parquet()[:-30])
+    ),
+    Case(
+        "Parquet with text in an amount",
+        "focus",
+        "text.parquet",
+        _focus_parquet(BilledCost=["abc"]),
+        row=1,
+        field="billed_cost",
+    ),
+    Case(
+        "Parquet with no rows",
+        "focus",
+        "norows.parquet",
+        _parquet({n: [] for n in FOCUS_HEADER.split(",")}),
+    ),
+    # --- paths ----------------------------------------------------------------------------
+    Case("symbolic link loop", "focus", "loop.csv", _symlink_loop),
+    Case("missing path", "focus", "nowhere.csv", lambda p: None),
+    Case("folder without data files", "focus", "folder", _folder_without_data),
+    # --- litellm_spend_logs ---------------------------------------------------------------
+    Case(
+        "spend log without prompt_tokens",
+        "litellm_spend_logs",
+        "noprompt.csv",
+        _csv(SPEND_HEADER.replace("prompt_tokens,", ""), SPEND_LINE.replace("100,", "", 1)),
+    ),
+    Case(
+        "fractional token count",
+        "litellm_spend_logs",
+        "fraction.csv",
+        _csv(SPEND_HEADER, SPEND_LINE.replace(",100,", ",100.7,")),
+        row=2,
+        field="input_tokens",
+    ),
+    Case(
+        "negative token count",
+        "litellm_spend_logs",
+        "negative.csv",
+        _csv(SPEND_HEADER, SPEND_LINE.replace(",20,", ",-20,")),
+        row=2,
+        field="output_tokens",
+    ),
+    Case(
+        "metadata that is not JSON",
+        "litellm_spend_logs",
+        "metadata.csv",
+        _csv(SPEND_HEADER, SPEND_LINE.replace(",{},", ",{'model': 1},")),
+        row=2,
+        field="metadata",
+    ),
+    Case(
+        "request tags that are not JSON",
+        "litellm_spend_logs",
+        "reqtags.csv",
+        _csv(SPEND_HEADER, SPEND_LINE.replace('"[""feature:search""]"', "feature:search")),
+        row=2,
+        field="request_tags",
+    ),
+    Case(
+        "request time that is not a time",
+        "litellm_spend_logs",
+        "time.csv",
+        _csv(SPEND_HEADER, SPEND_LINE.replace("2026-10-01 08:00:00", "yesterday")),
+        row=2,
+        field="ts",
+    ),
+    # --- dcgm_prometheus ------------------------------------------------------------------
+    Case(
+        "response that is not JSON",
+        "dcgm_prometheus",
+        "DCGM_FI_DEV_GPU_UTIL_bad.json",
+        b'{"status": "success", "data": ',
+    ),
+    Case(
+        "error response",
+        "dcgm_prometheus",
+        "DCGM_FI_DEV_GPU_UTIL_err.json",
+        _dcgm([], status="error"),
+    ),
+    Case(
+        "instant vector instead of a range",
+        "dcgm_prometheus",
+        "DCGM_FI_DEV_GPU_UTIL_vec.json",
+        _dcgm([], kind="vector"),
+    ),
+    Case(
+        "sample value that is not a number",
+        "dcgm_prometheus",
+        "DCGM_FI_DEV_GPU_UTIL_abc.json",
+        _dcgm([[1790000000, "37"], [1790000060, "abc"]]),
+    ),
+    Case(
+        "sample that is not a pair",
+        "dcgm_prometheus",
+        "DCGM_FI_DEV_GPU_UTIL_pair.json",
+        _dcgm([[1790000000]]),
+    ),
+    Case(
+        "gzip response cut off",
+        "dcgm_prometheus",
+        "DCGM_FI_DEV_GPU_UTIL_cut.json.gz",
+        lambda p: p.write_bytes(
+            gzip.compress(_dcgm([[1790000000 + i, "1"] for i in range(500)]))[:-50]
+        ),
+    ),
+    # --- nvidia_smi -----------------------------------------------------------------------
+    Case(
+        "log without a uuid column",
+        "nvidia_smi",
+        "nouuid.csv",
+        _csv(SMI_HEADER.replace(" uuid,", ""), SMI_LINE.replace(" GPU-1,", "")),
+    ),
+    Case(
+        "sample time that is not a time",
+        "nvidia_smi",
+        "smitime.csv",
+        _csv(
+            SMI_HEADER,
+            SMI_LINE.replace("2026/10/01 00:00:00.000", "2026/13/01 00:00:00.000"),
+            SMI_LINE,
+        ),
+        row=2,
+        field="interval_start",
+    ),
+    Case(
+        "utilisation that is not a number",
+        "nvidia_smi",
+        "smiutil.csv",
+        _csv(SMI_HEADER, SMI_LINE.replace("37 %", "high %")),
+        row=2,
+        field="utilization",
+    ),
+    Case(
+        "unknown time zone",
+        "nvidia_smi",
+        "smizone.csv",
+        _csv(SMI_HEADER, SMI_LINE),
+        options={"timezone": "Mars/Olympus"},
+        names_file=False,
+    ),
+    # --- kpi_csv --------------------------------------------------------------------------
+    Case(
+        "KPI file without a value column",
+        "kpi_csv",
+        "novalue.csv",
+        _csv(KPI_HEADER.replace(",value", ""), KPI_LINE.replace(",120", "")),
+    ),
+    Case(
+        "KPI value that is not a number",
+        "kpi_csv",
+        "kpivalue.csv",
+        _csv(KPI_HEADER, KPI_LINE.replace(",120,", ",12O,")),
+        row=2,
+        field="value",
+    ),
+    Case(
+        "KPI period that ends before it starts",
+        "kpi_csv",
+        "kpiorder.csv",
+        _csv(KPI_HEADER, KPI_LINE.replace("2026-11-01", "2026-09-01")),
+        row=2,
+        field="period_end",
+    ),
+    Case(
+        "KPI date that is not a date",
+        "kpi_csv",
+        "kpidate.csv",
+        _csv(KPI_HEADER, KPI_LINE.replace("2026-10-01", "01.10.2026")),
+        row=2,
+        field="period_start",
+    ),
+    # --- kpi_excel ------------------------------------------------------------------------
+    Case(
+        "workbook that is not a zip",
+        "kpi_excel",
+        "notzip.xlsx",
+        b"PK\x03\x04 not really a workbook",
+    ),
+    Case(
+        "workbook without a KPI header",
+        "kpi_excel",
+        "noheader.xlsx",
+        _workbook([["Unit values"], ["x", None, "USD", 1.0]]),
+    ),
+    Case(
+        "formula with no saved result",
+        "kpi_excel",
+        "formula.xlsx",
+        _workbook(
+            [
+                ["KPI", "Model", "Unit", __import__("datetime").date(2026, 10, 1)],
+                ["cost", None, "USD", "=1+1"],
+            ]
+        ),
+    ),
+    Case(
+        "text in a month cell",
+        "kpi_excel",
+        "textcell.xlsx",
+        _workbook(
+            [
+                ["KPI", "Model", "Unit", __import__("datetime").date(2026, 10, 1)],
+                ["cost", None, "USD", "n/a"],
+            ]
+        ),
+        row=2,
+        field="D2",
+    ),
+    # --- ab_test_csv ----------------------------------------------------------------------
+    Case(
+        "experiment results without units",
+        "ab_test_csv",
+        "nounits.csv",
+        _csv(AB_HEADER.replace(",units", ""), AB_LINE.replace(",5000", "")),
+    ),
+    Case(
+        "negative standard deviation",
+        "ab_test_csv",
+        "std.csv",
+        _csv(AB_HEADER, AB_LINE.replace(",0.4,", ",-0.4,")),
+        row=2,
+        field="std_dev",
+    ),
+    # --- model_metrics_csv ----------------------------------------------------------------
+    Case(
+        "metrics without a value column",
+        "model_metrics_csv",
+        "nometric.csv",
+        _csv(METRICS_HEADER.replace(",value", ""), METRICS_LINE.replace(",0.91", "")),
+    ),
+    Case(
+        "metric value that is infinite",
+        "model_metrics_csv",
+        "infmetric.csv",
+        _csv(METRICS_HEADER, METRICS_LINE.replace("0.91", "inf")),
+        row=2,
+        field="value",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def warehouse_copy(
+    loaded_project: ProjectConfig, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, dict[str, tuple[object, ...]]]:
+    """A loaded warehouse (with its data folder) that every case tries to change."""
+    folder = tmp_path_factory.mktemp("bad-input")
+    target = folder / "w.duckdb"
+    shutil.copy2(loaded_project.warehouse_path, target)
+    shutil.copytree(data_dir(loaded_project.warehouse_path), data_dir(target))
+    return target, snapshot(target)
+
+
+def test_at_least_forty_cases_across_every_connector_type() -> None:
+    from roi.connectors import connector_types
+
+    assert len(CASES) >= 40
+    covered = {c.kind for c in CASES}
+    assert covered >= set(connector_types()) - {"kpi_sql"}  # kpi_sql: see test_kpi_sql.py
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_bad_input_is_one_error_line_and_changes_nothing(
+    case: Case, warehouse_copy: tuple[Path, dict[str, tuple[object, ...]]], tmp_path: Path
+) -> None:
+    warehouse_file, before = warehouse_copy
+    path = tmp_path / case.name
+    if callable(case.content):
+        case.content(path)
+    else:
+        path.write_bytes(case.content)
+    options = [arg for k, v in case.options.items() for arg in ("--option", f"{k}={v}")]
+    result = CliRunner().invoke(
+        cli,
+        ["ingest", case.kind, str(path), "--warehouse", str(warehouse_file), "--quiet", *options],
+    )
+    stderr = result.stderr
+    assert result.exit_code == 1, (result.exit_code, stderr, result.stdout)
+    assert stderr.startswith("Error: ") and stderr.count("\n") == 1, stderr
+    assert "Traceback" not in stderr and "unexpected" not in stderr, stderr
+    assert case.name in stderr or not case.names_file, stderr
+    if case.row is not None:
+        assert re.search(rf"\brow {case.row}\b", stderr), stderr
+    if case.field is not None:
+        assert case.field in stderr, stderr
+    assert snapshot(warehouse_file) == before
+
+
+def test_readme_lists_every_case() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    missing = [c.id for c in CASES if f"| {c.id} |" not in readme]
+    assert not missing, f"README reliability table lacks: {missing}"
