@@ -9,6 +9,8 @@ reuse), then measures, each in its own process (wall time and peak RSS from wait
 
 - roi load:       `roi ingest focus` of the AWS and Azure exports into a fresh warehouse
                   (parse, validate, lineage, one transaction per export)
+- previous load:  the same with `--baseline-python` (another environment's roi), same files
+- DuckDB CTAS:    DuckDB's own `CREATE TABLE ... AS SELECT * FROM read_parquet(...)` of the files
 - roi attribute:  every line to a model or __unallocated__, all 24 months
 - duckdb floor:   DuckDB scanning the same Parquet files and summing effective cost per month
                   and model tag (no validation, lineage or idempotency): the floor to compare with
@@ -43,6 +45,16 @@ rows = con.execute('''
   FROM read_parquet(?, union_by_name=true) GROUP BY ALL''',
   [sys.argv[1] + '/**/*.parquet']).fetchall()
 print(json.dumps({"groups": len(rows)}))
+"""
+
+# DuckDB's own load of the same files into a table of its own: the floor the issue compares with.
+DUCKDB_CTAS = """
+import duckdb, json, sys
+con = duckdb.connect(sys.argv[2])
+con.execute("SET memory_limit = '4GB'")
+con.execute("CREATE TABLE lines AS SELECT * FROM read_parquet(?, union_by_name=true)",
+            [sys.argv[1] + '/**/*.parquet'])
+print(json.dumps({"rows": con.execute("SELECT count(*) FROM lines").fetchone()[0]}))
 """
 
 POLARS_SCAN = """
@@ -84,7 +96,19 @@ def measure(args: list[str], cwd: Path = ROOT) -> tuple[float, float, str]:
     return seconds, usage.ru_maxrss / 1024, out
 
 
-def bench(rows: int, keep: bool) -> dict[str, object]:
+def load_with(python: str, data: Path, warehouse: Path) -> tuple[float, float]:
+    """`roi ingest focus` of the AWS and the Azure export with one interpreter's roi."""
+    roi = [python, "-m", "roi"]
+    common = ["--project", str(ROOT), "--warehouse", str(warehouse), "--quiet"]
+    load_s = load_rss = 0.0
+    for export in ("aws", "azure"):
+        s, rss, _ = measure([*roi, "ingest", "focus", str(data / export), *common])
+        load_s += s
+        load_rss = max(load_rss, rss)
+    return load_s, load_rss
+
+
+def bench(rows: int, keep: bool, baseline_python: str | None) -> dict[str, object]:
     data = OUT / f"focus-{rows}"
     roi = [sys.executable, "-m", "roi"]
     if not (data / "aws").exists():
@@ -96,17 +120,24 @@ def bench(rows: int, keep: bool) -> dict[str, object]:
     warehouse = work / "bench.duckdb"
     common = ["--project", str(ROOT), "--warehouse", str(warehouse), "--quiet"]
     result: dict[str, object] = {"rows": rows}
-    load_s = load_rss = 0.0
-    for export in ("aws", "azure"):
-        s, rss, _ = measure([*roi, "ingest", "focus", str(data / export), *common])
-        load_s += s
-        load_rss = max(load_rss, rss)
-    result["load"] = (load_s, load_rss)
+    result["load"] = load_with(sys.executable, data, warehouse)
     result["attribute"] = measure([*roi, "attribute", *common])[:2]
+    result["ctas"] = measure(
+        [sys.executable, "-c", DUCKDB_CTAS, str(data), str(work / "ctas.duckdb")]
+    )[:2]
+    if baseline_python:
+        # The previous release (another interpreter with it installed), same files, same run.
+        old = work / "previous.duckdb"
+        result["previous_load"] = load_with(baseline_python, data, old)
+        old_common = ["--project", str(ROOT), "--warehouse", str(old), "--quiet"]
+        result["previous_attribute"] = measure(
+            [baseline_python, "-m", "roi", "attribute", *old_common]
+        )[:2]
     result["duckdb_floor"] = measure([sys.executable, "-c", DUCKDB_FLOOR, str(data)])[:2]
     result["polars_scan"] = measure([sys.executable, "-c", POLARS_SCAN, str(data)])[:2]
     result["check"] = json.loads(measure([sys.executable, "-c", CONSERVATION, str(warehouse)])[2])
-    result["warehouse_mb"] = warehouse.stat().st_size / 1e6
+    stored = [warehouse, *warehouse.parent.glob(warehouse.name + ".data/**/*.parquet")]
+    result["warehouse_mb"] = sum(p.stat().st_size for p in stored if p.is_file()) / 1e6
     result["input_mb"] = sum(p.stat().st_size for p in data.rglob("*.parquet")) / 1e6
     shutil.rmtree(work)
     if not keep:
@@ -120,22 +151,30 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, action="append", required=True)
     parser.add_argument("--keep", action="store_true", help="keep the generated sets in bench/out/")
+    parser.add_argument(
+        "--baseline-python",
+        default=None,
+        help="python of an environment with the previous roi installed: its load and "
+        "attribution are measured on the same files in the same run",
+    )
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print()
     print(
-        "| lines | input (Parquet) | roi load | roi attribute | DuckDB floor | Polars scan "
-        "| warehouse | conserved |"
+        "| lines | input (Parquet) | roi load | previous roi load | DuckDB CTAS | roi attribute "
+        "| previous roi attribute | DuckDB floor | Polars scan | warehouse | conserved |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for rows in args.rows:
-        r = bench(rows, args.keep)
+        r = bench(rows, args.keep, args.baseline_python)
         check = r["check"]
         assert isinstance(check, dict)
 
         def cell(key: str, result: dict[str, object] = r) -> str:
+            if key not in result:
+                return "n/a"
             seconds, rss = result[key]  # type: ignore[misc]
             return f"{seconds:,.1f} s / {rss:,.0f} MiB"
 
@@ -145,7 +184,8 @@ def main() -> None:
             else f"NO ({check['months_off_by_a_cent']} months)"
         )
         print(
-            f"| {rows:,} | {r['input_mb']:,.0f} MB | {cell('load')} | {cell('attribute')} | "
+            f"| {rows:,} | {r['input_mb']:,.0f} MB | {cell('load')} | {cell('previous_load')} | "
+            f"{cell('ctas')} | {cell('attribute')} | {cell('previous_attribute')} | "
             f"{cell('duckdb_floor')} | {cell('polars_scan')} | "
             f"{r['warehouse_mb']:,.0f} MB | {ok} |",
             flush=True,

@@ -46,3 +46,47 @@ def test_read_only_connection_refuses_writes(tmp_path: Path) -> None:
         # Even a statement that gets past the check cannot write to a read-only file.
         with pytest.raises(Exception, match="read-only"):
             warehouse.execute(con, "DELETE FROM _state")
+
+
+def test_billing_lines_of_an_older_warehouse_move_to_parquet_files(tmp_path: Path) -> None:
+    """A warehouse written before billing lines became files keeps every line and cent."""
+    import duckdb
+
+    from roi.cost_store import data_dir
+
+    path = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(path))
+    for version, name, sql in warehouse.MIGRATIONS[:2]:  # the schema of the previous release
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, "
+            "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+        )
+        con.execute(sql)
+        con.execute("INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
+    con.execute(
+        """INSERT INTO cost_lines (provider, billing_account_id, billing_period_start,
+               billing_period_end, charge_period_start, charge_period_end, charge_category,
+               billed_cost, effective_cost, billing_currency, tags, focus_version, export,
+               delivery, source_file, source_row, _load_id)
+           SELECT 'AWS', 'A1', TIMESTAMPTZ '2026-10-01', TIMESTAMPTZ '2026-11-01',
+               TIMESTAMPTZ '2026-10-01' + INTERVAL (i) HOUR,
+               TIMESTAMPTZ '2026-10-01' + INTERVAL (i + 1) HOUR, 'Usage', 0.1 * i, 0.1 * i,
+               'USD', MAP {'ml-model': 'm' || (i % 3)}, '1.2', 'x/focus-export/data/BILLING_PERIOD=2026-10',
+               'd1', 'part-' || (i % 2) || '.csv', i, 'load-1'
+           FROM range(1000) t(i)"""
+    )
+    before = con.execute(
+        "SELECT count(*), sum(effective_cost), count(DISTINCT tags['ml-model']) FROM cost_lines"
+    ).fetchone()
+    con.close()
+    with warehouse.open_warehouse(path) as con:
+        assert warehouse.schema_version(con) == warehouse.LATEST_VERSION
+        after = warehouse.fetch_one(
+            con,
+            "SELECT count(*), sum(effective_cost), count(DISTINCT tags['ml-model']) FROM cost_lines",
+        )
+        exports = warehouse.fetch_all(con, "SELECT DISTINCT export FROM cost_lines")
+        files = warehouse.fetch_one(con, "SELECT count(*) FROM _cost_files")[0]
+    assert after == before and before[0] == 1000
+    assert exports == [("focus-export",)]  # named by the export, not the path it came from
+    assert files == 2 and len(list(data_dir(path).rglob("*.parquet"))) == 2

@@ -10,6 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -181,6 +182,7 @@ line = st.fixed_dictionaries(
 @settings(
     max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
+@pytest.mark.slow
 @given(st.lists(line, min_size=1, max_size=40), st.randoms())
 def test_attribution_conserves_cost_whatever_the_lines(
     tmp_path: Path, lines: list[dict[str, object]], rnd: object

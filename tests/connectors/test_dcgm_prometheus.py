@@ -127,6 +127,7 @@ COMPARE = (
 )
 
 
+@pytest.mark.slow
 def test_live_prometheus_matches_the_saved_responses(prometheus: str, tmp_path: Path) -> None:
     root = _project(tmp_path, prometheus)
     config = load_project(root)

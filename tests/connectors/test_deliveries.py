@@ -73,6 +73,7 @@ def test_a_delivery_read_whole_drops_parts_the_provider_removed(tmp_path: Path) 
     assert _totals(tmp_path / "w.duckdb") == [("2026-09-01", lines, total)]
 
 
+@pytest.mark.slow
 def test_copies_of_the_aws_export_in_two_folders_give_the_totals_of_one(
     project: ProjectConfig, tmp_path: Path
 ) -> None:
@@ -93,6 +94,7 @@ def test_copies_of_the_aws_export_in_two_folders_give_the_totals_of_one(
     assert once == expected
 
 
+@pytest.mark.slow
 def test_a_renamed_copy_is_recognised_by_its_lines(project: ProjectConfig, tmp_path: Path) -> None:
     pipeline.load(project, project.warehouse_path, names=["aws_focus"])
     once = _totals(project.warehouse_path)

@@ -32,6 +32,7 @@ def _sums(path: Path) -> dict[str, tuple[int, Decimal | None]]:
         }
 
 
+@pytest.mark.slow
 def test_load_twice_equals_load_once(project: ProjectConfig) -> None:
     first = pipeline.load(project, project.warehouse_path)
     assert all(r.changed and r.rows_loaded > 0 for r in first)
@@ -51,6 +52,7 @@ def test_load_twice_equals_load_once(project: ProjectConfig) -> None:
     assert once["cost_lines"][0] == 33_021
 
 
+@pytest.mark.slow
 def test_only_changed_sources_reload(project: ProjectConfig) -> None:
     pipeline.load(project, project.warehouse_path)
     metrics = project.root / "sample_data/metrics/model_metrics.csv"
@@ -77,6 +79,7 @@ def test_duplicate_keys_in_one_batch_keep_the_last_row(project: ProjectConfig) -
     assert rows == [("2026-09-01", "all", 90.0), ("2026-10-01", "all", 250.0)]
 
 
+@pytest.mark.slow
 def test_a_bad_row_fails_the_load_and_names_file_row_and_field(project: ProjectConfig) -> None:
     pipeline.load(project, project.warehouse_path)
     before = snapshot(project.warehouse_path)

@@ -51,6 +51,7 @@ def _load_script(project_dir: Path, hook: str, names: list[str] | None = None) -
     )
 
 
+@pytest.mark.slow
 def test_exception_between_merge_and_commit_changes_nothing(project_dir: Path) -> None:
     config = load_project(project_dir)
     pipeline.load(config, config.warehouse_path)
@@ -110,6 +111,7 @@ def test_kill_9_between_merge_and_commit_changes_nothing(project_dir: Path) -> N
     assert deliveries == [new.name]
 
 
+@pytest.mark.slow
 def test_readers_wait_and_a_second_writer_is_busy_during_the_final_transaction(
     project_dir: Path,
 ) -> None:
@@ -174,6 +176,7 @@ def test_readers_wait_and_a_second_writer_is_busy_during_the_final_transaction(
     assert roi_cli("status", "--project", str(project_dir)).returncode == 0
 
 
+@pytest.mark.slow
 def test_interrupted_first_load_leaves_an_empty_warehouse(project_dir: Path) -> None:
     script = _load_script(project_dir, "os.kill(os.getpid(), signal.SIGKILL)")
     proc = subprocess.run(

