@@ -14,7 +14,7 @@ from typing import Any
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.costs import AttributionResult, plan_attribution, write_attribution
+from roi.attribution.engine import AttributionResult, plan_attribution, write_attribution
 from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.connectors import connector_class, connector_types
 from roi.connectors.loader import LoadResult, load_all, load_connector
@@ -104,7 +104,7 @@ def attribute(
         with warehouse.open_warehouse(
             warehouse_path, read_only=True, memory_limit=limit, wait=warehouse.COMMIT_WAIT_SECONDS
         ) as con:
-            plan = plan_attribution(con, project.models, project.attribution, month)
+            plan = plan_attribution(con, project.models, project.attribution, month, project.pools)
         with warehouse.open_warehouse(
             warehouse_path, memory_limit=limit, wait=warehouse.COMMIT_WAIT_SECONDS
         ) as con:

@@ -145,6 +145,16 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE _rejects ADD COLUMN currency VARCHAR;
         """,
     ),
+    (
+        5,
+        "the basis each shared pool was split by",
+        """
+        CREATE TABLE allocation_bases (
+            month DATE NOT NULL, rule_id VARCHAR NOT NULL, model_id VARCHAR NOT NULL,
+            basis VARCHAR NOT NULL, unit VARCHAR, quantity DOUBLE, usage_quantity DOUBLE,
+            share DOUBLE, attribution_id VARCHAR NOT NULL);
+        """,
+    ),
 )
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")

@@ -20,7 +20,7 @@ from roi.config import ProjectConfig, load_project
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
-PROJECT_PARTS = ("roi.toml", "connectors", "models", "reports", "sample_data")
+PROJECT_PARTS = ("roi.toml", "connectors", "models", "pools", "reports", "sample_data")
 IN_CI = os.environ.get("ROI_CI") == "1"
 
 

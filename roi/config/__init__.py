@@ -14,6 +14,7 @@ from roi.config.models import (
     QualityConfig,
     RiskConfig,
 )
+from roi.config.pools import POOL_BASES, PoolClaims, PoolConfig, PoolUsage
 from roi.config.project import (
     ENV_PREFIX,
     ON_REJECT,
@@ -33,6 +34,7 @@ __all__ = [
     "ENV_PREFIX",
     "MODEL_ID",
     "ON_REJECT",
+    "POOL_BASES",
     "PRIORITY_RANGE",
     "PROJECT_FILE",
     "SECRET_WORDS",
@@ -43,6 +45,9 @@ __all__ = [
     "FinanceSettings",
     "ModelConfig",
     "ModelSelectors",
+    "PoolClaims",
+    "PoolConfig",
+    "PoolUsage",
     "ProjectConfig",
     "ProjectSettings",
     "QualityConfig",

@@ -1,4 +1,4 @@
-"""Project configuration: roi.toml + connectors/*.toml + models/*.toml + reports/*.toml.
+"""Project configuration: roi.toml + connectors/ + models/ + pools/ + reports/ (*.toml).
 
 (Model definitions are in `roi.config.models`; the typed option machinery in `roi.config.typed`.)
 
@@ -20,6 +20,7 @@ from types import MappingProxyType
 from typing import Any
 
 from roi.config.models import ModelConfig, model_from_toml
+from roi.config.pools import PoolConfig, check_pool_models, pool_from_toml
 from roi.errors import ConfigError
 from roi.warehouse import MEMORY_LIMIT
 
@@ -111,6 +112,7 @@ class ProjectConfig:
     connectors: tuple[ConnectorConfig, ...]
     models: tuple[ModelConfig, ...]
     reports: tuple[ReportConfig, ...]
+    pools: tuple[PoolConfig, ...] = ()
 
     @property
     def warehouse_path(self) -> Path:
@@ -379,4 +381,6 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
             )
         seen[m.model_id] = m.file
     reports = tuple(_report(p, _read_toml(p)) for p in sorted((root / "reports").glob("*.toml")))
-    return ProjectConfig(root, project, attribution, finance, connectors, models, reports)
+    pools = tuple(pool_from_toml(p, _read_toml(p)) for p in sorted((root / "pools").glob("*.toml")))
+    check_pool_models(pools, set(seen))
+    return ProjectConfig(root, project, attribution, finance, connectors, models, reports, pools)

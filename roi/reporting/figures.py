@@ -17,7 +17,8 @@ from decimal import Decimal
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.costs import UNALLOCATED, month_column
+from roi.attribution.ledger import month_column
+from roi.attribution.vocabulary import COST_TYPES, IDLE, UNALLOCATED
 from roi.config import ProjectConfig
 from roi.errors import WarehouseError
 from roi.reporting.checks import DEFAULT_CHANGE_THRESHOLD, Check, month_checks
@@ -208,7 +209,7 @@ def monthly_figures(
     allocated, unallocated, idle = (
         _dec(split.get("allocated")),
         _dec(split.get(UNALLOCATED)),
-        _dec(split.get("__idle__")),
+        _dec(split.get(IDLE)),
     )
     checks = month_checks(
         con,
@@ -248,16 +249,7 @@ def monthly_figures(
     )
 
 
-COST_TYPE_ORDER = (
-    "gpu",
-    "ai_service",
-    "cloud",
-    "commitment",
-    "commitment_unused",
-    "credit",
-    "tax",
-    "adjustment",
-)
+COST_TYPE_ORDER = COST_TYPES
 
 
 def _by_model(

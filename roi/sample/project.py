@@ -1,4 +1,5 @@
-"""Project definitions of the sample: roi.toml, connectors/, models/ and reports/ as TOML text.
+"""Project definitions of the sample: roi.toml, connectors/, models/, pools/ and reports/ as
+TOML text.
 
 `roi init` writes these; the repository root holds the same files, and a test keeps the two
 identical.
@@ -211,10 +212,54 @@ trend_months = 12
 }
 
 
+POOLS = {
+    "eks-gpu": """\
+# The shared EKS GPU cluster (two g6e.12xlarge nodes, 8 × L40S) under a compute savings plan.
+# Its nodes and volumes carry the cluster tag, not a model tag: their cost is split by the
+# GPU-hours each model's pods held, from dcgm-exporter (gpu_usage); GPUs no pod held are idle.
+title = "Shared EKS GPU cluster"
+basis = "gpu_hours"
+idle = "separate"          # or "share": spread idle GPUs over the models by their GPU-hours
+
+[claims]
+tags = { "eks:cluster-name" = ["ml-shared-gpu"] }
+
+[usage]
+clusters = ["ml-shared-gpu"]
+""",
+    "azure-openai": """\
+# The shared Azure OpenAI account: one bill for every LLM feature. LiteLLM's spend logs say
+# which feature sent which tokens; the bill is split by the cost the gateway reported per model
+# (its prices already weigh input, cached and output tokens). The bill wins where the two differ.
+title = "Shared Azure OpenAI account"
+basis = "reported_cost"
+cost_type = "inference_api"
+
+[claims]
+resource_ids = ["*/providers/microsoft.cognitiveservices/accounts/oai-northwind-shared"]
+
+[usage]
+providers = ["azure"]
+""",
+    "ml-platform": """\
+# The ML platform team's shared services (feature store bucket, model registry database,
+# monitoring, the EKS control plane): split by each model's direct cost that month.
+title = "ML platform"
+basis = "direct_cost"
+cost_type = "platform_shared"
+priority = 200             # after the GPU cluster pool, which claims the cluster's nodes
+
+[claims]
+tags = { team = ["ml-platform"] }
+""",
+}
+
+
 def project_files() -> dict[str, str]:
     """Relative path → text of every definition file of the sample project."""
     files = {"roi.toml": ROI_TOML}
     files.update({f"connectors/{name}.toml": text for name, text in CONNECTORS.items()})
     files.update({f"models/{m.model_id}.toml": model_toml(m) for m in SAMPLE_MODELS})
     files.update({f"reports/{name}.toml": text for name, text in REPORTS.items()})
+    files.update({f"pools/{name}.toml": text for name, text in POOLS.items()})
     return files

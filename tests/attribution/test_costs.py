@@ -15,13 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from roi import pipeline, warehouse
-from roi.attribution.costs import (
-    UNALLOCATED,
-    assign_models,
-    attribute_costs,
-    glob_regex,
-    tag_column,
-)
+from roi.attribution.engine import attribute_costs
+from roi.attribution.ledger import glob_regex, tag_column
+from roi.attribution.rules.direct import match_models
+from roi.attribution.vocabulary import UNALLOCATED
 from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig
 from roi.cost_store import data_dir, store_lines
 
@@ -43,7 +40,21 @@ def test_allocated_equals_source_total_to_the_cent_every_month(
         assert round(allocated, 2) == round(source, 2)
 
 
-def test_every_model_gets_cost_and_shared_cost_stays_unallocated(
+def _assign(lines: pl.DataFrame, models: tuple[ModelConfig, ...]) -> pl.DataFrame:
+    """Each line's winning model, the rule and every model that matched (direct stage)."""
+    groups = lines.with_row_index("group_id")
+    matches = match_models(groups, models)
+    return groups.join(matches, on="group_id", how="left").select(
+        pl.col("winner").fill_null(UNALLOCATED).alias("model_id"),
+        pl.when(pl.col("winner").is_null())
+        .then(pl.lit("unmatched"))
+        .otherwise(pl.concat_str([pl.col("winner"), pl.col("kind")], separator=":"))
+        .alias("rule_id"),
+        pl.col("matched").fill_null([]).alias("matched_models"),
+    )
+
+
+def test_every_model_gets_cost_and_what_no_rule_places_has_a_reason(
     loaded_project: ProjectConfig,
 ) -> None:
     by_model = dict(
@@ -63,7 +74,7 @@ def test_every_model_gets_cost_and_shared_cost_stays_unallocated(
     )
     assert set(reasons) >= {
         "untagged",
-        "tagged, but no model selector matches",
+        "tagged, but no model selector or pool matches",
         "model tag value matches no model",
         "not a resource charge (tax)",
     }
@@ -146,7 +157,7 @@ def test_selector_precedence() -> None:
         _model("platform", priority=200, accounts=("222",)),
         _model("ops", priority=150, accounts=("222",)),
     )
-    out = assign_models(lines, models).select("model_id", "rule_id", "matched_models").rows()
+    out = _assign(lines, models).rows()
     assert out == [
         ("fraud", "fraud:tag", ["fraud", "credit"]),
         ("credit", "credit:resource", ["credit"]),
@@ -285,5 +296,5 @@ def test_negative_priorities_and_similar_tag_keys() -> None:
         file=Path("second.toml"),
         selectors=ModelSelectors(priority=-5, tags=MappingProxyType({"cost_center": ("lending",)})),
     )
-    out = assign_models(lines, (second, first)).select("model_id", "matched_models").rows()
+    out = _assign(lines, (second, first)).select("model_id", "matched_models").rows()
     assert out == [("first", ["first", "second"])]  # -10 beats -5

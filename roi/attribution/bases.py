@@ -1,0 +1,285 @@
+"""The bases a shared pool is split by, per month: who used how much of it.
+
+Each basis returns one row per (month, target) with a weight, where a target is a model, the
+pool's idle capacity (`__idle__`), or usage no model's selectors claim (`__unallocated__`,
+with the reason). GPU bases come from `gpu_usage`, token bases from `inference_usage`, the
+others from the project's definitions or the direct stage.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from roi import warehouse
+from roi.attribution.ledger import glob_regex
+from roi.attribution.vocabulary import IDLE, UNALLOCATED
+from roi.config import ModelConfig, PoolConfig
+from roi.config.pools import GPU_BASES, TOKEN_BASES
+from roi.warehouse import Connection
+
+WEIGHTS_SCHEMA: dict[str, pl.DataType] = {
+    "month": pl.Date(),
+    "currency": pl.String(),  # null: the weights hold for every currency
+    "target": pl.String(),
+    "reason": pl.String(),
+    "weight": pl.Float64(),
+    "quantity": pl.Float64(),
+    "usage_quantity": pl.Float64(),
+    "unit": pl.String(),
+}
+
+
+def _in_list(column: str, values: tuple[str, ...]) -> tuple[str, list[object]]:
+    marks = ", ".join("?" for _ in values)
+    return f"{column} IN ({marks})", list(values)
+
+
+def _month_filter(column: str, month: date | None) -> tuple[str, list[object]]:
+    if month is None:
+        return "true", []
+    return f"date_trunc('month', {column})::DATE = ?", [month]
+
+
+def _gpu_model(models: tuple[ModelConfig, ...]) -> list[tuple[str, str]]:
+    """(regex, model id) for every GPU workload pattern, in model order."""
+    return [
+        (glob_regex(pattern), m.model_id) for m in models for pattern in m.selectors.gpu_workloads
+    ]
+
+
+def _match_workload(
+    patterns: list[tuple[str, str]], namespace: str | None, workload: str | None, pod: str | None
+) -> str | None:
+    import re
+
+    names = [n for n in (workload, pod, f"{namespace}/{workload}" if namespace else None) if n]
+    for regex, model_id in patterns:
+        if any(re.match(regex, n) for n in names):
+            return model_id
+    return None
+
+
+def gpu_weights(
+    con: Connection, pool: PoolConfig, models: tuple[ModelConfig, ...], month: date | None
+) -> pl.DataFrame:
+    """GPU-hours held (and busy) per model on the pool's clusters, idle capacity apart."""
+    clusters, params = _in_list("cluster", pool.usage.clusters)
+    when, month_params = _month_filter("interval_start", month)
+    held = warehouse.fetch_frame(
+        con,
+        f"""SELECT date_trunc('month', interval_start)::DATE AS month, namespace, workload, pod,
+                   sum(epoch(interval_end - interval_start) * gpu_share) / 3600 AS held,
+                   sum(epoch(interval_end - interval_start) * gpu_share
+                       * coalesce(utilization, 0)) / 3600 AS busy
+            FROM gpu_usage WHERE {clusters} AND {when} AND gpu_share > 0
+            GROUP BY ALL""",
+        [*params, *month_params],
+    )
+    capacity = warehouse.fetch_frame(
+        con,
+        f"""SELECT date_trunc('month', interval_start)::DATE AS month,
+                   sum(epoch(interval_end - interval_start)) / 3600 AS capacity
+            FROM (SELECT DISTINCT cluster, gpu_uuid, interval_start, interval_end
+                  FROM gpu_usage WHERE {clusters} AND {when})
+            GROUP BY 1""",
+        [*params, *month_params],
+    )
+    patterns = _gpu_model(models)
+    names = held.select("namespace", "workload", "pod").unique()
+    mapping = names.with_columns(
+        target=pl.struct("namespace", "workload", "pod").map_elements(
+            lambda r: _match_workload(patterns, r["namespace"], r["workload"], r["pod"]),
+            return_dtype=pl.String,
+        )
+    )
+    held = held.join(mapping, on=["namespace", "workload", "pod"], how="left", nulls_equal=True)
+    by_basis = "busy" if pool.basis == "gpu_hours_utilization" else "held"
+    rows = held.with_columns(
+        reason=pl.when(pl.col("target").is_null())
+        .then(
+            pl.lit(f"pool {pool.pool_id}: GPU workload ")
+            + pl.coalesce("workload", "pod", pl.lit("(unnamed)"))
+            + pl.lit(" matches no model")
+        )
+        .otherwise(None),
+        target=pl.col("target").fill_null(UNALLOCATED),
+    )
+    used = (
+        rows.group_by("month", "target", "reason")
+        .agg(pl.col("held").sum().alias("quantity"), pl.col("busy").sum().alias("usage_quantity"))
+        .with_columns(weight=pl.col("usage_quantity" if by_basis == "busy" else "quantity"))
+    )
+    totals = used.group_by("month").agg(
+        pl.col("quantity").sum().alias("held"), pl.col("usage_quantity").sum().alias("busy")
+    )
+    idle = (
+        capacity.join(totals, on="month", how="left")
+        .with_columns(pl.col("held").fill_null(0.0), pl.col("busy").fill_null(0.0))
+        .select(
+            "month",
+            pl.lit(IDLE).alias("target"),
+            pl.lit(None, pl.String).alias("reason"),
+            (pl.col("capacity") - pl.col("held")).clip(0).alias("quantity"),
+            (pl.col("capacity") - pl.col("busy")).clip(0).alias("usage_quantity"),
+        )
+        .with_columns(
+            weight=pl.col("usage_quantity" if by_basis == "busy" else "quantity"),
+        )
+    )
+    frames = [used]
+    if pool.idle == "separate":
+        frames.append(idle.select(used.columns))
+    return _finish(pl.concat(frames), "GPU-hours")
+
+
+def _llm_model(
+    models: tuple[ModelConfig, ...], model_id: str | None, feature: str | None
+) -> str | None:
+    import re
+
+    known = {m.model_id for m in models}
+    if model_id in known:
+        return model_id
+    for m in models:
+        if feature and any(re.match(glob_regex(p), feature) for p in m.selectors.llm_features):
+            return m.model_id
+    return None
+
+
+def token_weights(
+    con: Connection, pool: PoolConfig, models: tuple[ModelConfig, ...], month: date | None
+) -> pl.DataFrame:
+    """Tokens (raw or priced), reported cost or requests per model of the pool's LLM usage."""
+    conditions = []
+    params: list[object] = []
+    if pool.usage.providers:
+        clause, values = _in_list("provider", pool.usage.providers)
+        conditions.append(clause)
+        params += values
+    if pool.usage.deployments:
+        regex = "|".join(f"(?:{glob_regex(p)})" for p in pool.usage.deployments)
+        conditions.append("regexp_matches(coalesce(deployment, ''), ?)")
+        params.append(regex)
+    when, month_params = _month_filter("ts", month)
+    usage = warehouse.fetch_frame(
+        con,
+        f"""SELECT date_trunc('month', ts)::DATE AS month, model_id, feature,
+                   sum(requests)::DOUBLE AS requests, sum(input_tokens)::DOUBLE AS input,
+                   sum(cached_input_tokens)::DOUBLE AS cached,
+                   sum(cache_write_tokens)::DOUBLE AS cache_write,
+                   sum(output_tokens)::DOUBLE AS output, sum(cost)::DOUBLE AS cost
+            FROM inference_usage WHERE ({" OR ".join(conditions)}) AND {when}
+            GROUP BY ALL""",
+        [*params, *month_params],
+    )
+    names = usage.select("model_id", "feature").unique()
+    mapping = names.with_columns(
+        target=pl.struct("model_id", "feature").map_elements(
+            lambda r: _llm_model(models, r["model_id"], r["feature"]), return_dtype=pl.String
+        )
+    )
+    usage = usage.join(mapping, on=["model_id", "feature"], how="left", nulls_equal=True)
+    prices = pool.token_prices
+    tokens = pl.col("input") + pl.col("output")
+    priced = (
+        (pl.col("input") - pl.col("cached") - pl.col("cache_write")) * prices.get("input", 0.0)
+        + pl.col("cached") * prices.get("cached_input", 0.0)
+        + pl.col("cache_write") * prices.get("cache_write", 0.0)
+        + pl.col("output") * prices.get("output", 0.0)
+    ) / 1e6
+    weight = {
+        "tokens": tokens,
+        "tokens_priced": priced,
+        "reported_cost": pl.col("cost").fill_null(0.0),
+        "requests": pl.col("requests"),
+    }[pool.basis]
+    unit = {"requests": "requests", "reported_cost": "reported cost"}.get(pool.basis, "tokens")
+    rows = usage.with_columns(
+        reason=pl.when(pl.col("target").is_null())
+        .then(
+            pl.lit(f"pool {pool.pool_id}: LLM feature ")
+            + pl.coalesce("feature", pl.lit("(none)"))
+            + pl.lit(" matches no model")
+        )
+        .otherwise(None),
+        target=pl.col("target").fill_null(UNALLOCATED),
+        weight=weight,
+        quantity=tokens if unit == "tokens" else weight,
+        usage_quantity=tokens,
+    )
+    grouped = rows.group_by("month", "target", "reason").agg(
+        pl.col("weight").sum(), pl.col("quantity").sum(), pl.col("usage_quantity").sum()
+    )
+    return _finish(grouped, unit)
+
+
+def declared_weights(pool: PoolConfig, months: list[date]) -> pl.DataFrame:
+    """`even` and `fixed` pools: the same declared weights every month."""
+    shares = dict(pool.shares) if pool.basis == "fixed" else dict.fromkeys(pool.models, 1.0)
+    rows = [
+        {"month": m, "target": t, "reason": None, "weight": w, "quantity": w, "usage_quantity": w}
+        for m in months
+        for t, w in shares.items()
+    ]
+    return _finish(
+        pl.DataFrame(
+            rows,
+            schema={
+                "month": pl.Date,
+                "target": pl.String,
+                "reason": pl.String,
+                "weight": pl.Float64,
+                "quantity": pl.Float64,
+                "usage_quantity": pl.Float64,
+            },
+        ),
+        "percent" if pool.basis == "fixed" else "share",
+    )
+
+
+def direct_cost_weights(pool: PoolConfig, allocated: pl.DataFrame) -> pl.DataFrame:
+    """`direct_cost` pools: each model's direct cost that month, in the same currency."""
+    direct = allocated.filter(pl.col("basis") == "direct")
+    if pool.models:
+        direct = direct.filter(pl.col("model_id").is_in(list(pool.models)))
+    rows = (
+        direct.group_by("month", "currency", "model_id")
+        .agg(pl.col("amount").sum().cast(pl.Float64).alias("weight"))
+        .filter(pl.col("weight") > 0)
+        .select(
+            "month",
+            "currency",
+            pl.col("model_id").alias("target"),
+            pl.lit(None, pl.String).alias("reason"),
+            "weight",
+            pl.col("weight").alias("quantity"),
+            pl.col("weight").alias("usage_quantity"),
+            pl.lit("direct cost").alias("unit"),
+        )
+    )
+    return rows.cast(WEIGHTS_SCHEMA)  # type: ignore[arg-type]
+
+
+def _finish(frame: pl.DataFrame, unit: str) -> pl.DataFrame:
+    out = frame.with_columns(currency=pl.lit(None, pl.String), unit=pl.lit(unit))
+    return out.select(list(WEIGHTS_SCHEMA)).cast(WEIGHTS_SCHEMA)  # type: ignore[arg-type]
+
+
+def pool_weights(
+    con: Connection,
+    pool: PoolConfig,
+    models: tuple[ModelConfig, ...],
+    allocated: pl.DataFrame,
+    month: date | None,
+    months: list[date],
+) -> pl.DataFrame:
+    """The pool's weights per month (and currency, for `direct_cost`)."""
+    if pool.basis in GPU_BASES:
+        return gpu_weights(con, pool, models, month)
+    if pool.basis in TOKEN_BASES:
+        return token_weights(con, pool, models, month)
+    if pool.basis == "direct_cost":
+        return direct_cost_weights(pool, allocated)
+    return declared_weights(pool, months)

@@ -1,0 +1,223 @@
+"""The attribution engine: stages over the ledger, conservation checked after each, one write.
+
+`plan_attribution` reads the warehouse (a read-only connection is enough) and computes every
+table; `write_attribution` replaces them (all months, or the one planned) in one transaction.
+After every stage, per month and currency, the allocated rows plus the ledger groups still left
+must equal the source total exactly (DECIMAL, effective and billed); otherwise attribution stops
+with an error and nothing is written.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import polars as pl
+
+from roi import warehouse
+from roi.attribution.ledger import fold_lines, tag_keys
+from roi.attribution.rules import (
+    ALLOCATION_SCHEMA,
+    BASES_SCHEMA,
+    CONFLICT_SCHEMA,
+    UNALLOCATED_SCHEMA,
+    StageContext,
+    empty,
+    stages,
+)
+from roi.attribution.vocabulary import UNALLOCATED
+from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.errors import RoiError
+from roi.portfolio import sync_portfolio
+from roi.progress import SILENT, Progress
+from roi.warehouse import Connection
+
+OUTPUT_TABLES = (
+    "allocated_costs",
+    "attribution_conflicts",
+    "unallocated_costs",
+    "allocation_bases",
+)
+
+
+class ConservationError(RoiError):
+    """A stage lost or invented money: attribution stops before writing anything."""
+
+
+@dataclass(frozen=True)
+class AttributionResult:
+    """Summary of one attribution run."""
+
+    attribution_id: str
+    months: list[date]
+    lines: int
+    allocated_rows: int
+    conflicts: int
+    unallocated_amount: float
+
+
+@dataclass(frozen=True)
+class AttributionPlan:
+    """Attribution tables computed from the warehouse, not yet written."""
+
+    attribution_id: str
+    started: datetime
+    month: date | None
+    models: tuple[ModelConfig, ...]
+    allocated: pl.DataFrame
+    conflicts: pl.DataFrame
+    unallocated: pl.DataFrame
+    bases: pl.DataFrame
+    months: list[date]
+    load_ids: list[str]
+    lines: int
+
+
+def _totals(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.group_by("month", "currency").agg(
+        pl.col("amount").sum().alias("amount"), pl.col("billed_amount").sum().alias("billed")
+    )
+
+
+def check_conservation(
+    source: pl.DataFrame, allocated: pl.DataFrame, left: pl.DataFrame, stage: str
+) -> None:
+    """Allocated + left = source, per month and currency, exactly (effective and billed).
+
+    Raises:
+        ConservationError: naming the stage, the month and the difference.
+    """
+    accounted = _totals(pl.concat([allocated.select(_KEYS), left.select(_KEYS)]))
+    compared = source.join(
+        accounted, on=["month", "currency"], how="full", coalesce=True, suffix="_now"
+    )
+    for row in compared.iter_rows(named=True):
+        for column in ("amount", "billed"):
+            before = row[column] or 0
+            after = row[f"{column}_now"] or 0
+            if before != after:
+                raise ConservationError(
+                    f"attribution stage {stage!r} does not conserve {row['currency']} cost of "
+                    f"{row['month']:%Y-%m}: source {before} vs {after} accounted for "
+                    f"({column}); nothing was written — report this with the project's files"
+                )
+
+
+_KEYS = ["month", "currency", "amount", "billed_amount"]
+
+
+def plan_attribution(
+    con: Connection,
+    models: tuple[ModelConfig, ...],
+    settings: AttributionSettings,
+    month: date | None = None,
+    pools: tuple[PoolConfig, ...] = (),
+) -> AttributionPlan:
+    """Run every stage over the ledger (all months, or one); reads only.
+
+    Raises:
+        ConservationError: a stage did not conserve cost (nothing is written).
+    """
+    started = datetime.now(UTC)
+    attribution_id = started.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
+    ledger = fold_lines(con, tag_keys(models, pools), settings, month)
+    source = _totals(ledger)
+    allocated = empty(ALLOCATION_SCHEMA)
+    details = [empty(UNALLOCATED_SCHEMA)]
+    conflicts = [empty(CONFLICT_SCHEMA)]
+    bases = [empty(BASES_SCHEMA)]
+    left = ledger
+    for name, stage in stages():
+        result = stage(left, StageContext(con, models, pools, settings, month, allocated))
+        allocated = pl.concat([allocated, result.allocations])
+        left = left.filter(~pl.col("group_id").is_in(result.taken.implode()))
+        check_conservation(source, allocated, left, name)
+        details.append(result.unallocated)
+        conflicts.append(result.conflicts)
+        bases.append(result.bases)
+    stamp = pl.lit(attribution_id).alias("attribution_id")
+    final = (
+        allocated.group_by(
+            "month", "model_id", "cost_type", "basis", "rule_id", "provider", "currency"
+        )
+        .agg(
+            pl.col("amount").sum(),
+            pl.col("billed_amount").sum(),
+            pl.col("line_count").sum().cast(pl.Int64),
+            pl.col("load_ids").explode().drop_nulls().unique().sort(),
+        )
+        .sort("month", "model_id", "cost_type", "rule_id", "provider", "currency")
+        .with_columns(stamp)
+    )
+    return AttributionPlan(
+        attribution_id=attribution_id,
+        started=started,
+        month=month,
+        models=models,
+        allocated=final,
+        conflicts=pl.concat(conflicts).with_columns(stamp),
+        unallocated=pl.concat(details).with_columns(stamp),
+        bases=pl.concat(bases).with_columns(stamp),
+        months=sorted(ledger["month"].unique().to_list()),
+        load_ids=sorted(set(ledger["load_ids"].explode().drop_nulls().to_list())),
+        lines=int(ledger["line_count"].sum() or 0),
+    )
+
+
+def write_attribution(
+    con: Connection, plan: AttributionPlan, progress: Progress = SILENT
+) -> AttributionResult:
+    """Replace the attribution tables (all months, or the plan's month) in one transaction."""
+    with warehouse.transaction(con):
+        sync_portfolio(con, plan.models)
+        for table in OUTPUT_TABLES:
+            if plan.month is None:
+                warehouse.execute(con, f"DELETE FROM {table}")
+            else:
+                warehouse.execute(con, f"DELETE FROM {table} WHERE month = ?", [plan.month])
+        outputs = (plan.allocated, plan.conflicts, plan.unallocated, plan.bases)
+        for name, frame in zip(OUTPUT_TABLES, outputs, strict=True):
+            if frame.height:
+                with warehouse.registered(con, "_new_rows", frame):
+                    warehouse.execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _new_rows")
+        warehouse.execute(
+            con,
+            "INSERT INTO _attributions VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                plan.attribution_id,
+                plan.started,
+                datetime.now(UTC),
+                json.dumps([m.isoformat() for m in plan.months]),
+                plan.lines,
+                json.dumps(plan.load_ids),
+            ],
+        )
+    unallocated = plan.allocated.filter(pl.col("model_id") == UNALLOCATED)["amount"].sum()
+    progress.info(
+        f"attribution {plan.attribution_id}: {plan.lines:,} cost line(s) in "
+        f"{len(plan.months)} month(s) → {plan.allocated.height} allocated row(s), "
+        f"{plan.conflicts.height} conflict(s)"
+    )
+    return AttributionResult(
+        attribution_id=plan.attribution_id,
+        months=plan.months,
+        lines=plan.lines,
+        allocated_rows=plan.allocated.height,
+        conflicts=plan.conflicts.height,
+        unallocated_amount=float(unallocated or 0),
+    )
+
+
+def attribute_costs(
+    con: Connection,
+    models: tuple[ModelConfig, ...],
+    settings: AttributionSettings,
+    month: date | None = None,
+    progress: Progress = SILENT,
+    pools: tuple[PoolConfig, ...] = (),
+) -> AttributionResult:
+    """Rebuild the attribution tables from `cost_lines` on one connection."""
+    plan = plan_attribution(con, models, settings, month, pools)
+    return write_attribution(con, plan, progress)

@@ -1,0 +1,125 @@
+"""Attribution rule kinds, one module each, run in order over the ledger.
+
+Each stage takes the line groups the stages before it left, writes allocation rows with its own
+`basis` and `rule_id`, and leaves the rest: `direct` (each model's selectors) → `pools` (shared
+cost split by a basis, GPU idle capacity included) → `idle` (unused commitments) → `remainder`
+(`__unallocated__`, with a reason). The engine checks after every stage that allocated plus
+what is left equals the source, per month and currency, to the last decimal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.warehouse import Connection
+
+MONEY = pl.Decimal(38, 10)
+ALLOCATION_SCHEMA: dict[str, pl.DataType] = {
+    "month": pl.Date(),
+    "model_id": pl.String(),
+    "cost_type": pl.String(),
+    "basis": pl.String(),
+    "rule_id": pl.String(),
+    "provider": pl.String(),
+    "currency": pl.String(),
+    "amount": MONEY,
+    "billed_amount": MONEY,
+    "line_count": pl.Int64(),
+    "load_ids": pl.List(pl.String()),
+}
+UNALLOCATED_SCHEMA: dict[str, pl.DataType] = {
+    "month": pl.Date(),
+    "provider": pl.String(),
+    "service_name": pl.String(),
+    "resource_id": pl.String(),
+    "cost_type": pl.String(),
+    "reason": pl.String(),
+    "currency": pl.String(),
+    "amount": MONEY,
+    "line_count": pl.Int64(),
+}
+CONFLICT_SCHEMA: dict[str, pl.DataType] = {
+    "month": pl.Date(),
+    "provider": pl.String(),
+    "resource_id": pl.String(),
+    "matched_models": pl.List(pl.String()),
+    "chosen_model": pl.String(),
+    "amount": MONEY,
+    "line_count": pl.Int64(),
+}
+BASES_SCHEMA: dict[str, pl.DataType] = {
+    "month": pl.Date(),
+    "rule_id": pl.String(),
+    "model_id": pl.String(),
+    "basis": pl.String(),
+    "unit": pl.String(),
+    "quantity": pl.Float64(),
+    "usage_quantity": pl.Float64(),
+    "share": pl.Float64(),
+}
+
+
+def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A frame with `schema` and no rows."""
+    return pl.DataFrame(schema=schema)
+
+
+@dataclass(frozen=True)
+class StageContext:
+    """What every stage may read: the project's rules, the warehouse, what earlier stages did."""
+
+    con: Connection
+    models: tuple[ModelConfig, ...]
+    pools: tuple[PoolConfig, ...]
+    settings: AttributionSettings
+    month: date | None
+    allocated: pl.DataFrame  # allocation rows of the stages before
+
+
+@dataclass(frozen=True)
+class StageResult:
+    """What one stage did: rows it allocated and the ledger groups it used up."""
+
+    allocations: pl.DataFrame
+    taken: pl.Series  # group ids fully taken
+    unallocated: pl.DataFrame = field(default_factory=lambda: empty(UNALLOCATED_SCHEMA))
+    conflicts: pl.DataFrame = field(default_factory=lambda: empty(CONFLICT_SCHEMA))
+    bases: pl.DataFrame = field(default_factory=lambda: empty(BASES_SCHEMA))
+
+
+Stage = Callable[[pl.DataFrame, StageContext], StageResult]
+
+
+def stages() -> list[tuple[str, Stage]]:
+    """The stages, in the order they run."""
+    from roi.attribution.rules import direct, idle, pools, remainder
+
+    return [
+        ("direct", direct.run),
+        ("pools", pools.run),
+        ("idle", idle.run),
+        ("remainder", remainder.run),
+    ]
+
+
+def whole_groups(
+    groups: pl.DataFrame, model_id: pl.Expr, basis: str, rule_id: pl.Expr
+) -> pl.DataFrame:
+    """Allocation rows for groups taken whole, summed to the allocation grain."""
+    return (
+        groups.with_columns(model_id=model_id, basis=pl.lit(basis), rule_id=rule_id)
+        .group_by("month", "model_id", "cost_type", "basis", "rule_id", "provider", "currency")
+        .agg(
+            pl.col("amount").sum(),
+            pl.col("billed_amount").sum(),
+            pl.col("line_count").sum().cast(pl.Int64),
+            pl.col("load_ids").explode().drop_nulls().unique().sort(),
+        )
+        .select(list(ALLOCATION_SCHEMA))
+        .cast(ALLOCATION_SCHEMA)  # type: ignore[arg-type]
+    )

@@ -1,0 +1,201 @@
+"""Shared pools: claim what direct selectors left (a cluster tag, an account, a service) and
+split it to models by the pool's basis; GPU capacity no workload held goes to `__idle__`.
+
+Splits are exact: each month's pool cost (per provider, currency and cost type) is divided by
+largest remainder in units of 1e-10, so the parts add up to the whole. A month whose basis has
+no usage keeps the pool's cost as `__unallocated__` with the reason.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import polars as pl
+
+from roi.attribution.bases import pool_weights
+from roi.attribution.ledger import globs_match
+from roi.attribution.rules import (
+    ALLOCATION_SCHEMA,
+    BASES_SCHEMA,
+    CONFLICT_SCHEMA,
+    UNALLOCATED_SCHEMA,
+    StageContext,
+    StageResult,
+    empty,
+)
+from roi.attribution.rules.direct import best_match, tags_match
+from roi.attribution.split import split_amount
+from roi.attribution.vocabulary import IDLE, UNALLOCATED
+from roi.config import PoolConfig
+
+ZERO = Decimal(0)
+
+
+def claim_expr(pool: PoolConfig) -> pl.Expr:
+    """Whether a line group is one the pool claims."""
+    claims = pool.claims
+    parts: list[pl.Expr] = []
+    if claims.tags:
+        parts.append(tags_match(claims.tags))
+    if claims.resource_ids:
+        parts.append(globs_match("resource_id", claims.resource_ids))
+    if claims.sub_accounts:
+        parts.append(pl.col("sub_account_id").is_in(list(claims.sub_accounts)).fill_null(False))
+    if claims.services:
+        parts.append(globs_match("service_name", claims.services))
+    return pl.any_horizontal(parts)
+
+
+def _target_rows(
+    pool: PoolConfig, key: dict[str, object], weights: pl.DataFrame
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """Allocation and unallocated-detail rows for one month's pool cost of one kind."""
+    amount = key["amount"]
+    billed = key["billed_amount"]
+    assert isinstance(amount, Decimal) and isinstance(billed, Decimal)
+    month = key["month"]
+    assert isinstance(month, date)
+    base = {
+        "month": month,
+        "provider": key["provider"],
+        "currency": key["currency"],
+        "line_count": key["line_count"],
+        "load_ids": key["load_ids"],
+    }
+    applicable = weights.filter(
+        (pl.col("month") == month)
+        & (pl.col("currency").is_null() | (pl.col("currency") == key["currency"]))
+        & (pl.col("weight") > 0)
+    )
+    if not applicable.height:
+        reason = f"pool {pool.pool_id}: no usage in {month:%Y-%m}"
+        row = {
+            **base,
+            "model_id": UNALLOCATED,
+            "cost_type": key["cost_type"],
+            "basis": "unallocated",
+            "rule_id": pool.rule_id,
+            "amount": amount,
+            "billed_amount": billed,
+        }
+        detail = {
+            "month": month,
+            "provider": key["provider"],
+            "service_name": None,
+            "resource_id": None,
+            "cost_type": key["cost_type"],
+            "reason": reason,
+            "currency": key["currency"],
+            "amount": amount,
+            "line_count": key["line_count"],
+        }
+        return [row], [detail]
+    # One weight per target; unallocated usage keeps one target per reason.
+    labels = [
+        t if t != UNALLOCATED else f"{UNALLOCATED}\x1f{r}"
+        for t, r in zip(applicable["target"], applicable["reason"], strict=True)
+    ]
+    weights_by = dict(zip(labels, applicable["weight"].to_list(), strict=True))
+    parts = split_amount(amount, weights_by)
+    billed_parts = split_amount(billed, weights_by)
+    rows: list[dict[str, object]] = []
+    details: list[dict[str, object]] = []
+    for label, part in parts.items():
+        target, _, reason = label.partition("\x1f")
+        if target == IDLE:
+            basis, cost_type = "idle", "idle_gpu"
+        elif target == UNALLOCATED:
+            basis, cost_type = "unallocated", str(key["cost_type"])
+        else:
+            basis, cost_type = "shared", pool.cost_type or str(key["cost_type"])
+        rows.append(
+            {
+                **base,
+                "model_id": target,
+                "cost_type": cost_type,
+                "basis": basis,
+                "rule_id": pool.rule_id,
+                "amount": part,
+                "billed_amount": billed_parts[label],
+            }
+        )
+        if target == UNALLOCATED:
+            details.append(
+                {
+                    "month": month,
+                    "provider": key["provider"],
+                    "service_name": None,
+                    "resource_id": None,
+                    "cost_type": cost_type,
+                    "reason": reason,
+                    "currency": key["currency"],
+                    "amount": part,
+                    "line_count": key["line_count"],
+                }
+            )
+    return rows, details
+
+
+def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
+    """Take every group a pool claims and split it by the pool's basis."""
+    pools = sorted(ctx.pools, key=lambda p: (p.priority, p.pool_id))
+    candidates = [(p.rule_id, 0, p.priority, claim_expr(p)) for p in pools]
+    matches = best_match(ledger, candidates)
+    claimed = ledger.join(matches, on="group_id", how="inner")
+    rows: list[dict[str, object]] = []
+    details: list[dict[str, object]] = []
+    bases: list[pl.DataFrame] = []
+    months = sorted(ledger["month"].unique().to_list())
+    for pool in pools:
+        mine = claimed.filter(pl.col("winner") == pool.rule_id)
+        if not mine.height:
+            continue
+        weights = pool_weights(ctx.con, pool, ctx.models, ctx.allocated, ctx.month, months)
+        used_months = sorted(mine["month"].unique().to_list())
+        bases.append(_bases(pool, weights.filter(pl.col("month").is_in(used_months))))
+        kinds = mine.group_by("month", "provider", "currency", "cost_type").agg(
+            pl.col("amount").sum(),
+            pl.col("billed_amount").sum(),
+            pl.col("line_count").sum().cast(pl.Int64),
+            pl.col("load_ids").explode().drop_nulls().unique().sort(),
+        )
+        for key in kinds.sort("month", "provider", "currency", "cost_type").iter_rows(named=True):
+            new_rows, new_details = _target_rows(pool, key, weights)
+            rows += new_rows
+            details += new_details
+    allocations = pl.DataFrame(rows, schema=ALLOCATION_SCHEMA) if rows else empty(ALLOCATION_SCHEMA)
+    # Pools that overlap on purpose say so by priority; only a tie is a conflict.
+    conflicts = (
+        claimed.filter(pl.col("tied"))
+        .group_by("month", "provider", "resource_id", "matched", "winner")
+        .agg(pl.col("amount").sum(), pl.col("line_count").sum().cast(pl.Int64))
+        .rename({"matched": "matched_models", "winner": "chosen_model"})
+        .select(list(CONFLICT_SCHEMA))
+    )
+    return StageResult(
+        allocations,
+        claimed["group_id"],
+        unallocated=pl.DataFrame(details, schema=UNALLOCATED_SCHEMA)
+        if details
+        else empty(UNALLOCATED_SCHEMA),
+        conflicts=conflicts,
+        bases=pl.concat(bases) if bases else empty(BASES_SCHEMA),
+    )
+
+
+def _bases(pool: PoolConfig, weights: pl.DataFrame) -> pl.DataFrame:
+    """The basis each model was split by, as `allocation_bases` rows."""
+    grouped = weights.group_by("month", "target", "unit").agg(
+        pl.col("quantity").sum(), pl.col("usage_quantity").sum(), pl.col("weight").sum()
+    )
+    return (
+        grouped.with_columns(
+            share=pl.col("weight") / pl.col("weight").sum().over("month"),
+            rule_id=pl.lit(pool.rule_id),
+            basis=pl.lit(pool.basis),
+        )
+        .rename({"target": "model_id"})
+        .select(list(BASES_SCHEMA))
+        .cast(BASES_SCHEMA)  # type: ignore[arg-type]
+    )
