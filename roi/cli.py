@@ -288,6 +288,57 @@ def attribute(opts: Options, month: date | None) -> None:
     )
 
 
+@cli.command()
+@MONTH
+@roi_command
+def reconcile(opts: Options, month: date | None) -> None:
+    """Check attribution against the source, per month and currency (difference must be 0.00).
+
+    Shows the billed and effective totals of the billing lines, the effective cost allocated
+    directly, shared by pools, amortized, idle and unallocated, and the difference; under it,
+    for LLM pools, the gateway's reported cost against the bill. Exits 1 if any month does
+    not reconcile.
+
+    \b
+    Examples:
+      roi reconcile --month 2026-10
+      roi reconcile --format csv > reconciliation.csv
+    """
+    config = opts.config()
+    result = pipeline.reconcile(config, opts.warehouse_path(config), month, opts.read_wait())
+    if opts.fmt == "json":
+        import json
+
+        from roi.reporting.output import _plain
+
+        click.echo(
+            json.dumps(
+                {
+                    "months": [
+                        {k: _plain(v) for k, v in r.items()}
+                        for r in result.months.iter_rows(named=True)
+                    ],
+                    "gateway_vs_bill": [
+                        {k: _plain(v) for k, v in r.items()}
+                        for r in result.gateway.iter_rows(named=True)
+                    ],
+                },
+                indent=2,
+            )
+        )
+    else:
+        emit(opts, result.months)
+        if opts.fmt == "table" and result.gateway.height:
+            click.echo("\nLLM gateway against the bill (the bill wins):")
+            emit(opts, result.gateway)
+    if not result.reconciled:
+        off = result.months.filter(pl.col("difference") != 0).row(0, named=True)
+        raise RoiError(
+            f"{off['month']:%Y-%m} {off['currency']} does not reconcile: attributed minus "
+            f"source is {off['difference']}; run `roi attribute` (the lines changed since)"
+        )
+
+
 def _emit_outputs(opts: Options, paths: list[Path]) -> None:
     """List the files a command wrote, one row each."""
     emit(opts, pl.DataFrame({"output": [str(p) for p in paths]}, schema={"output": pl.String}))

@@ -15,6 +15,8 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.engine import AttributionResult, plan_attribution, write_attribution
+from roi.attribution.reconcile import gateway_vs_bill
+from roi.attribution.reconcile import reconcile as reconcile_months
 from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.connectors import connector_class, connector_types
 from roi.connectors.loader import LoadResult, load_all, load_connector
@@ -109,6 +111,36 @@ def attribute(
             warehouse_path, memory_limit=limit, wait=warehouse.COMMIT_WAIT_SECONDS
         ) as con:
             return write_attribution(con, plan, progress)
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """Source totals against attributed parts per month and currency, and LLM bills against
+    the gateway's reported cost."""
+
+    months: pl.DataFrame
+    gateway: pl.DataFrame
+
+    @property
+    def reconciled(self) -> bool:
+        """Whether every difference is zero."""
+        return bool((self.months["difference"] == 0).all())
+
+
+def reconcile(
+    project: ProjectConfig,
+    warehouse_path: Path,
+    month: date | None = None,
+    wait: float = warehouse.READ_WAIT_SECONDS,
+) -> Reconciliation:
+    """Per month and currency: the source's billed and effective totals, what attribution
+    placed (direct, shared, amortized, idle, unallocated) and the difference (0.00)."""
+    with warehouse.open_warehouse(
+        warehouse_path, read_only=True, memory_limit=project.project.memory_limit, wait=wait
+    ) as con:
+        months = reconcile_months(con, project.attribution, month)
+        gateway = gateway_vs_bill(con, project.pools, month)
+    return Reconciliation(months, gateway)
 
 
 @dataclass(frozen=True)

@@ -148,10 +148,8 @@ def _llm_model(
     return None
 
 
-def token_weights(
-    con: Connection, pool: PoolConfig, models: tuple[ModelConfig, ...], month: date | None
-) -> pl.DataFrame:
-    """Tokens (raw or priced), reported cost or requests per model of the pool's LLM usage."""
+def llm_usage(con: Connection, pool: PoolConfig, month: date | None) -> pl.DataFrame:
+    """The pool's LLM requests per month, model id and feature: requests, tokens, cost."""
     conditions = []
     params: list[object] = []
     if pool.usage.providers:
@@ -163,17 +161,24 @@ def token_weights(
         conditions.append("regexp_matches(coalesce(deployment, ''), ?)")
         params.append(regex)
     when, month_params = _month_filter("ts", month)
-    usage = warehouse.fetch_frame(
+    return warehouse.fetch_frame(
         con,
         f"""SELECT date_trunc('month', ts)::DATE AS month, model_id, feature,
                    sum(requests)::DOUBLE AS requests, sum(input_tokens)::DOUBLE AS input,
                    sum(cached_input_tokens)::DOUBLE AS cached,
                    sum(cache_write_tokens)::DOUBLE AS cache_write,
-                   sum(output_tokens)::DOUBLE AS output, sum(cost)::DOUBLE AS cost
+                   sum(output_tokens)::DOUBLE AS output, sum(cost) AS cost
             FROM inference_usage WHERE ({" OR ".join(conditions)}) AND {when}
             GROUP BY ALL""",
         [*params, *month_params],
     )
+
+
+def token_weights(
+    con: Connection, pool: PoolConfig, models: tuple[ModelConfig, ...], month: date | None
+) -> pl.DataFrame:
+    """Tokens (raw or priced), reported cost or requests per model of the pool's LLM usage."""
+    usage = llm_usage(con, pool, month)
     names = usage.select("model_id", "feature").unique()
     mapping = names.with_columns(
         target=pl.struct("model_id", "feature").map_elements(
@@ -192,7 +197,7 @@ def token_weights(
     weight = {
         "tokens": tokens,
         "tokens_priced": priced,
-        "reported_cost": pl.col("cost").fill_null(0.0),
+        "reported_cost": pl.col("cost").cast(pl.Float64).fill_null(0.0),
         "requests": pl.col("requests"),
     }[pool.basis]
     unit = {"requests": "requests", "reported_cost": "reported cost"}.get(pool.basis, "tokens")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from typing import Literal
 
 UNALLOCATED = "__unallocated__"  # cost no rule could place (with a reason)
@@ -23,7 +24,9 @@ CostType = Literal[
     "credit",
     "other",
 ]
-COST_TYPES: tuple[str, ...] = (
+COST_TYPES: tuple[str, ...] = typing.get_args(CostType)
+# What a pool may declare its split cost as (idle, tax, credit and the like are never shared).
+PoolCostType = Literal[
     "inference_api",
     "gpu_compute",
     "cpu_compute",
@@ -31,14 +34,10 @@ COST_TYPES: tuple[str, ...] = (
     "network",
     "training",
     "platform_shared",
-    "idle_gpu",
-    "commitment_unused",
-    "tax",
-    "credit",
     "other",
-)
+]
 
 Basis = Literal["direct", "shared", "amortized", "idle", "unallocated"]
-BASES: tuple[str, ...] = ("direct", "shared", "amortized", "idle", "unallocated")
+BASES: tuple[str, ...] = typing.get_args(Basis)
 
 UNMATCHED_RULE = "unmatched"

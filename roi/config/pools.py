@@ -26,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from roi.attribution.vocabulary import PoolCostType
 from roi.config.typed import build, check
 from roi.errors import ConfigError
 
@@ -71,19 +72,7 @@ class _PoolFile:
     claims: Mapping[str, Any]
     usage: Mapping[str, Any] | None = None
     idle: Literal["separate", "share"] = "separate"
-    cost_type: (
-        Literal[
-            "inference_api",
-            "gpu_compute",
-            "cpu_compute",
-            "storage",
-            "network",
-            "training",
-            "platform_shared",
-            "other",
-        ]
-        | None
-    ) = None
+    cost_type: PoolCostType | None = None
     models: tuple[str, ...] = ()
     shares: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
     token_prices: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))

@@ -1,0 +1,103 @@
+"""Reconciliation: the source totals against what attribution placed, per month and currency.
+
+For every month and currency: the billed and effective totals of `cost_lines`, the effective
+cost allocated directly, shared by pools, amortized, idle and unallocated, and the difference,
+which must be 0.00 (a non-zero difference means the lines changed since the last attribution).
+Under it, for each pool split by LLM usage, the gateway's reported cost against the bill: the
+bill wins, and the difference is shown, not hidden.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from roi import warehouse
+from roi.attribution.bases import llm_usage
+from roi.attribution.ledger import month_column
+from roi.config import AttributionSettings, PoolConfig
+from roi.config.pools import TOKEN_BASES
+from roi.warehouse import Connection
+
+
+def reconcile(
+    con: Connection, settings: AttributionSettings, month: date | None = None
+) -> pl.DataFrame:
+    """One row per month and currency: source totals, attributed parts and the difference."""
+    when = month_column(settings)
+    where_lines = f"WHERE date_trunc('month', {when})::DATE = ?" if month else ""
+    where_alloc = "WHERE month = ?" if month else ""
+    params: list[object] = [month] if month else []
+    return warehouse.fetch_frame(
+        con,
+        f"""WITH source AS (
+                SELECT date_trunc('month', {when})::DATE AS month, billing_currency AS currency,
+                       sum(billed_cost) AS billed, sum(effective_cost) AS effective
+                FROM cost_lines {where_lines} GROUP BY ALL),
+            attributed AS (
+                SELECT month, currency,
+                       sum(amount) FILTER (WHERE basis = 'direct') AS direct,
+                       sum(amount) FILTER (WHERE basis = 'shared') AS shared,
+                       sum(amount) FILTER (WHERE basis = 'amortized') AS amortized,
+                       sum(amount) FILTER (WHERE basis = 'idle') AS idle,
+                       sum(amount) FILTER (WHERE basis = 'unallocated') AS unallocated,
+                       sum(amount) AS attributed
+                FROM allocated_costs {where_alloc} GROUP BY ALL)
+            SELECT month, currency, coalesce(s.billed, 0) AS billed,
+                   coalesce(s.effective, 0) AS effective,
+                   coalesce(direct, 0) AS direct, coalesce(shared, 0) AS shared,
+                   coalesce(amortized, 0) AS amortized, coalesce(idle, 0) AS idle,
+                   coalesce(unallocated, 0) AS unallocated,
+                   coalesce(attributed, 0) - coalesce(s.effective, 0) AS difference
+            FROM source s FULL JOIN attributed a USING (month, currency)
+            ORDER BY month, currency""",
+        [*params, *params],
+    )
+
+
+def gateway_vs_bill(
+    con: Connection, pools: tuple[PoolConfig, ...], month: date | None = None
+) -> pl.DataFrame:
+    """Per LLM pool and month: the gateway's reported cost against the billed pool cost."""
+    frames = []
+    for pool in pools:
+        if pool.basis not in TOKEN_BASES:
+            continue
+        usage = (
+            llm_usage(con, pool, month)
+            .group_by("month")
+            .agg(
+                pl.col("cost").sum().alias("gateway"),
+                (pl.col("input") + pl.col("output")).sum().alias("tokens"),
+            )
+        )
+        billed = warehouse.fetch_frame(
+            con,
+            "SELECT month, currency, sum(billed_amount) AS billed FROM allocated_costs "
+            "WHERE rule_id = ? " + ("AND month = ? " if month else "") + "GROUP BY ALL",
+            [pool.rule_id, *([month] if month else [])],
+        )
+        frames.append(
+            billed.join(usage, on="month", how="full", coalesce=True)
+            .with_columns(
+                pool=pl.lit(pool.pool_id),
+                billed=pl.col("billed").fill_null(0),
+                gateway=pl.col("gateway").fill_null(0),
+            )
+            .with_columns(difference=pl.col("billed") - pl.col("gateway"))
+            .select("pool", "month", "currency", "billed", "gateway", "difference", "tokens")
+        )
+    if not frames:
+        return pl.DataFrame(
+            schema={
+                "pool": pl.String,
+                "month": pl.Date,
+                "currency": pl.String,
+                "billed": pl.Decimal(38, 10),
+                "gateway": pl.Decimal(38, 10),
+                "difference": pl.Decimal(38, 10),
+                "tokens": pl.Float64,
+            }
+        )
+    return pl.concat(frames, how="vertical_relaxed").sort("pool", "month")

@@ -1,0 +1,249 @@
+"""Shared pools on the sample project: the bases equal an independent computation from the raw
+usage rows, splits conserve every cent, and random pools never lose or invent money."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from types import MappingProxyType
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from roi import pipeline, warehouse
+from roi.attribution.engine import attribute_costs
+from roi.attribution.split import split_amount
+from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig
+from roi.config.pools import PoolClaims, PoolConfig, PoolUsage
+from roi.cost_store import data_dir, store_lines
+
+OCTOBER = date(2026, 10, 1)
+
+
+def _glob(pattern: str) -> str:
+    return "^" + re.escape(pattern).replace(r"\*", ".*") + "$"
+
+
+def test_gpu_hours_equal_an_independent_computation(loaded_project: ProjectConfig) -> None:
+    raw = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT gpu_uuid, interval_start, interval_end, namespace, workload, pod, gpu_share, "
+        "utilization FROM gpu_usage WHERE cluster = 'ml-shared-gpu' "
+        "AND interval_start >= '2026-10-01' AND interval_start < '2026-11-01'",
+    )
+    hours = (pl.col("interval_end") - pl.col("interval_start")).dt.total_seconds() / 3600
+    per_model: dict[str, tuple[float, float]] = {}
+    for model in loaded_project.models:
+        patterns = [_glob(p) for p in model.selectors.gpu_workloads]
+        if not patterns:
+            continue
+        mine = raw.filter(
+            pl.any_horizontal(pl.col("workload").str.contains(p).fill_null(False) for p in patterns)
+            & (pl.col("gpu_share") > 0)
+        )
+        held = mine.select((hours * pl.col("gpu_share")).sum()).item()
+        busy = mine.select(
+            (hours * pl.col("gpu_share") * pl.col("utilization").fill_null(0)).sum()
+        ).item()
+        if held:
+            per_model[model.model_id] = (held, busy)
+    capacity = raw.unique(["gpu_uuid", "interval_start"]).select(hours.sum()).item()
+    bases = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT model_id, quantity, usage_quantity, share FROM allocation_bases "
+        "WHERE rule_id = 'pool:eks-gpu' AND month = '2026-10-01'",
+    )
+    got = {r[0]: (r[1], r[2]) for r in bases.rows()}
+    idle = got.pop("__idle__")
+    assert set(got) == set(per_model) and len(got) >= 5
+    for model_id, (held, busy) in per_model.items():
+        assert got[model_id][0] == pytest.approx(held, rel=1e-9)
+        assert got[model_id][1] == pytest.approx(busy, rel=1e-9)
+    assert idle[0] == pytest.approx(capacity - sum(h for h, _ in per_model.values()), rel=1e-9)
+    # The money follows the GPU-hours exactly: pool cost × share, split to the 1e-10.
+    rows = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT model_id, sum(amount) FROM allocated_costs WHERE rule_id = 'pool:eks-gpu' "
+        "AND month = '2026-10-01' GROUP BY 1",
+    ).rows()
+    split = dict(rows)
+    total = sum(split.values(), Decimal(0))
+    pooled = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT sum(effective_cost) FROM cost_lines WHERE billing_period_start = '2026-10-01' "
+        "AND tags['eks:cluster-name'] = 'ml-shared-gpu' AND tags['ml-model'] IS NULL",
+    ).item()
+    assert total == pooled
+    weights = {k: v[0] for k, v in per_model.items()} | {"__idle__": idle[0]}
+    for model_id, amount in split.items():
+        assert abs(float(amount) - float(total) * weights[model_id] / sum(weights.values())) < 0.05
+
+
+def test_llm_account_is_split_by_the_gateways_reported_cost(loaded_project: ProjectConfig) -> None:
+    usage = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT model_id, feature, cost FROM inference_usage WHERE provider = 'azure' "
+        "AND ts >= '2026-10-01' AND ts < '2026-11-01'",
+    )
+    by_feature = {f: m.model_id for m in loaded_project.models for f in m.selectors.llm_features}
+    weights: dict[str, float] = {}
+    for model_id, feature, cost in usage.rows():
+        owner = model_id or by_feature.get(feature)
+        assert owner is not None
+        weights[owner] = weights.get(owner, 0.0) + float(cost or 0)
+    bill = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT sum(effective_cost) FROM cost_lines WHERE billing_period_start = '2026-10-01' "
+        "AND resource_id LIKE '%/accounts/oai-northwind-shared'",
+    ).item()
+    expected = split_amount(bill, weights)
+    got = dict(
+        pipeline.query(
+            loaded_project.warehouse_path,
+            "SELECT model_id, sum(amount) FROM allocated_costs WHERE rule_id = "
+            "'pool:azure-openai' AND month = '2026-10-01' GROUP BY 1",
+        ).rows()
+    )
+    assert got == expected and sum(got.values()) == bill
+
+
+def test_reconcile_is_zero_every_month_and_shows_the_gateway_difference(
+    loaded_project: ProjectConfig,
+) -> None:
+    result = pipeline.reconcile(loaded_project, loaded_project.warehouse_path)
+    assert result.reconciled and result.months.height == 24
+    october = result.months.filter(pl.col("month") == OCTOBER).row(0, named=True)
+    parts = sum(
+        (october[k] for k in ("direct", "shared", "amortized", "idle", "unallocated")), Decimal(0)
+    )
+    assert parts == october["effective"] and october["idle"] > 0 and october["shared"] > 0
+    gateway = result.gateway.filter(pl.col("month") == OCTOBER).row(0, named=True)
+    assert gateway["pool"] == "azure-openai"
+    assert gateway["difference"] == gateway["billed"] - gateway["gateway"]
+
+
+def test_unallocated_share_falls_once_pools_split_shared_cost(
+    loaded_project: ProjectConfig,
+) -> None:
+    share = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT sum(amount) FILTER (WHERE model_id = '__unallocated__') / sum(amount) "
+        "FROM allocated_costs WHERE month = '2026-10-01'",
+    ).item()
+    assert share < Decimal("0.15")  # 63.5% before pools; 10.5% with them
+
+
+def _model(model_id: str, tag: str, workload: str) -> ModelConfig:
+    return ModelConfig(
+        model_id=model_id,
+        name=model_id,
+        owner="o",
+        business_unit="b",
+        stage="production",
+        file=Path(f"{model_id}.toml"),
+        selectors=ModelSelectors(
+            tags=MappingProxyType({"ml-model": (tag,)}), gpu_workloads=(workload,)
+        ),
+    )
+
+
+MODELS = (_model("a", "a", "wa"), _model("b", "b", "wb"))
+POOL = PoolConfig(
+    pool_id="p",
+    title="p",
+    file=Path("p.toml"),
+    basis="direct_cost",
+    claims=PoolClaims(tags=MappingProxyType({"team": ("shared",)})),
+    usage=PoolUsage(),
+)
+line = st.fixed_dictionaries(
+    {
+        "month": st.sampled_from([date(2026, 1, 1), date(2026, 2, 1)]),
+        "tag": st.sampled_from(["a", "b", None]),
+        "team": st.sampled_from(["shared", None]),
+        "amount": st.decimals(
+            min_value=Decimal("-100"), max_value=Decimal("1000"), places=10, allow_nan=False
+        ),
+    }
+)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@pytest.mark.slow
+@given(st.lists(line, min_size=1, max_size=30))
+def test_pools_conserve_cost_whatever_the_lines(
+    tmp_path: Path, lines: list[dict[str, object]]
+) -> None:
+    """With a pool split by direct cost, Σ allocated = Σ source per month, exactly."""
+    import json
+    from datetime import UTC, datetime
+
+    path = tmp_path / f"p{abs(hash(str(lines))) % 10**9}.duckdb"
+    shutil.rmtree(data_dir(path), ignore_errors=True)
+    path.unlink(missing_ok=True)
+    rows = []
+    for i, item in enumerate(lines):
+        month = item["month"]
+        assert isinstance(month, date)
+        start = datetime(month.year, month.month, 1, tzinfo=UTC)
+        tags = {k: v for k, v in (("ml-model", item["tag"]), ("team", item["team"])) if v}
+        rows.append(
+            {
+                "provider": "AWS",
+                "billing_account_id": "1",
+                "billing_period_start": start,
+                "billing_period_end": start,
+                "charge_period_start": start,
+                "charge_period_end": start,
+                "charge_category": "Usage",
+                "resource_id": f"r{i % 4}",
+                "billed_cost": item["amount"],
+                "effective_cost": item["amount"],
+                "billing_currency": "USD",
+                "tags": json.dumps(tags) if tags else None,
+                "focus_version": "1.2",
+                "export": "e",
+                "delivery": "d",
+                "source_file": "f",
+                "source_row": i,
+            }
+        )
+    frame = pl.DataFrame(
+        rows,
+        schema_overrides={"billed_cost": pl.Decimal(38, 10), "effective_cost": pl.Decimal(38, 10)},
+    )
+    with warehouse.open_warehouse(path) as con:
+        store_lines(con, frame, "l")
+        attribute_costs(con, MODELS, AttributionSettings(), pools=(POOL,))
+        source = dict(
+            warehouse.fetch_all(
+                con,
+                "SELECT billing_period_start::DATE, sum(effective_cost) FROM cost_lines GROUP BY 1",
+            )
+        )
+        allocated = dict(
+            warehouse.fetch_all(con, "SELECT month, sum(amount) FROM allocated_costs GROUP BY 1")
+        )
+        tagged = dict(
+            warehouse.fetch_all(
+                con,
+                "SELECT billing_period_start::DATE, sum(effective_cost) FROM cost_lines "
+                "WHERE tags['ml-model'] IN ('a', 'b') GROUP BY 1",
+            )
+        )
+        direct = dict(
+            warehouse.fetch_all(
+                con,
+                "SELECT month, sum(amount) FROM allocated_costs WHERE basis = 'direct' GROUP BY 1",
+            )
+        )
+    assert allocated == source
+    # A line a direct selector matches is never left unallocated or pooled.
+    assert direct == tagged
