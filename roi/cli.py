@@ -16,7 +16,15 @@ import click
 import polars as pl
 
 from roi import __version__, pipeline, warehouse
-from roi.cli_support import MONTH, Options, common_options, emit, merge_options, roi_command
+from roi.cli_support import (
+    MONTH,
+    Options,
+    common_options,
+    emit,
+    merge_options,
+    parse_month,
+    roi_command,
+)
 from roi.errors import RoiError
 
 
@@ -337,6 +345,76 @@ def reconcile(opts: Options, month: date | None) -> None:
             f"{off['month']:%Y-%m} {off['currency']} does not reconcile: attributed minus "
             f"source is {off['difference']}; run `roi attribute` (the lines changed since)"
         )
+
+
+@cli.command()
+@click.argument("model_id", metavar="MODEL")
+@click.option(
+    "--month",
+    callback=parse_month,
+    required=True,
+    metavar="YYYY-MM",
+    help="The month to explain (against the month before).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="How many of the lines that moved most to list.",
+)
+@roi_command
+def explain(opts: Options, model_id: str, month: date, top: int) -> None:
+    """Explain a model's change in cost against the month before: volume, price, mix, pools.
+
+    MODEL is a model id, or __unallocated__ / __idle__. The effects add up to the change; the
+    lines (service, resource) that moved most follow.
+
+    \b
+    Examples:
+      roi explain fraud-detection --month 2026-10
+      roi explain __idle__ --month 2026-10 --format json
+    """
+    config = opts.config()
+    result = pipeline.explain(
+        config, opts.warehouse_path(config), model_id, month, top, opts.read_wait()
+    )
+    if opts.fmt == "json":
+        import json
+
+        from roi.reporting.output import _plain
+
+        click.echo(
+            json.dumps(
+                {
+                    "model_id": result.model_id,
+                    "month": result.month.isoformat(),
+                    "previous": result.previous.isoformat(),
+                    "before": _plain(result.before),
+                    "after": _plain(result.after),
+                    "change": _plain(result.change),
+                    "effects": [
+                        {k: _plain(v) for k, v in r.items()}
+                        for r in result.effects.iter_rows(named=True)
+                    ],
+                    "movers": [
+                        {k: _plain(v) for k, v in r.items()}
+                        for r in result.movers.iter_rows(named=True)
+                    ],
+                },
+                indent=2,
+            )
+        )
+        return
+    if opts.fmt == "table":
+        click.echo(
+            f"{result.model_id}: {result.before:,.2f} in {result.previous:%B %Y} → "
+            f"{result.after:,.2f} in {result.month:%B %Y} ({result.change:+,.2f})\n"
+        )
+    emit(opts, result.effects)
+    if opts.fmt == "table" and result.movers.height:
+        click.echo("\nLines that moved most:")
+        emit(opts, result.movers)
 
 
 def _emit_outputs(opts: Options, paths: list[Path]) -> None:

@@ -15,6 +15,8 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.engine import AttributionResult, plan_attribution, write_attribution
+from roi.attribution.explain import Explanation
+from roi.attribution.explain import explain as explain_change
 from roi.attribution.reconcile import gateway_vs_bill
 from roi.attribution.reconcile import reconcile as reconcile_months
 from roi.config import ConnectorConfig, ProjectConfig, redact_url
@@ -141,6 +143,21 @@ def reconcile(
         months = reconcile_months(con, project.attribution, month)
         gateway = gateway_vs_bill(con, project.pools, month)
     return Reconciliation(months, gateway)
+
+
+def explain(
+    project: ProjectConfig,
+    warehouse_path: Path,
+    model_id: str,
+    month: date,
+    top: int = 10,
+    wait: float = warehouse.READ_WAIT_SECONDS,
+) -> Explanation:
+    """A model's month-over-month cost change as volume, price, mix and pool effects."""
+    with warehouse.open_warehouse(
+        warehouse_path, read_only=True, memory_limit=project.project.memory_limit, wait=wait
+    ) as con:
+        return explain_change(con, project, model_id, month, top)
 
 
 @dataclass(frozen=True)

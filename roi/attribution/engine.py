@@ -20,6 +20,7 @@ from roi import warehouse
 from roi.attribution.ledger import fold_lines, tag_keys
 from roi.attribution.rules import (
     ALLOCATION_SCHEMA,
+    ASSIGNED_SCHEMA,
     BASES_SCHEMA,
     CONFLICT_SCHEMA,
     UNALLOCATED_SCHEMA,
@@ -73,6 +74,7 @@ class AttributionPlan:
     months: list[date]
     load_ids: list[str]
     lines: int
+    ledger: pl.DataFrame  # the line groups, with the model (or pool) rule that took each
 
 
 def _totals(frame: pl.DataFrame) -> pl.DataFrame:
@@ -128,6 +130,7 @@ def plan_attribution(
     details = [empty(UNALLOCATED_SCHEMA)]
     conflicts = [empty(CONFLICT_SCHEMA)]
     bases = [empty(BASES_SCHEMA)]
+    assignments = [empty(ASSIGNED_SCHEMA)]
     left = ledger
     for name, stage in stages():
         result = stage(left, StageContext(con, models, pools, settings, month, allocated))
@@ -137,6 +140,7 @@ def plan_attribution(
         details.append(result.unallocated)
         conflicts.append(result.conflicts)
         bases.append(result.bases)
+        assignments.append(result.assigned)
     stamp = pl.lit(attribution_id).alias("attribution_id")
     final = (
         allocated.group_by(
@@ -163,6 +167,7 @@ def plan_attribution(
         months=sorted(ledger["month"].unique().to_list()),
         load_ids=sorted(set(ledger["load_ids"].explode().drop_nulls().to_list())),
         lines=int(ledger["line_count"].sum() or 0),
+        ledger=ledger.join(pl.concat(assignments), on="group_id", how="left"),
     )
 
 

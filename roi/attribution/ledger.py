@@ -93,11 +93,12 @@ def fold_lines(
         con,
         f"""SELECT date_trunc('month', {when})::DATE AS month, provider, billing_account_id,
                sub_account_id, resource_id{tags}, charge_category, commitment_discount_status,
-               service_category, service_name, x_instance_type AS instance_type,
+               service_category, service_name, x_instance_type AS instance_type, consumed_unit,
                coalesce(x_gpu_count, 0) > 0 AS has_gpu,
                coalesce(cardinality(tags), 0) = 0 AS untagged,
                billing_currency AS currency,
                sum(effective_cost) AS amount, sum(billed_cost) AS billed_amount,
+               sum(consumed_quantity) AS quantity,
                count(*) AS line_count, list(DISTINCT _load_id ORDER BY _load_id) AS load_ids
             FROM cost_lines {where}
             GROUP BY ALL""",

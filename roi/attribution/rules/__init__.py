@@ -64,6 +64,13 @@ BASES_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+ASSIGNED_SCHEMA: dict[str, pl.DataType] = {
+    "group_id": pl.UInt32(),
+    "model_id": pl.String(),
+    "rule_id": pl.String(),
+}
+
+
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """A frame with `schema` and no rows."""
     return pl.DataFrame(schema=schema)
@@ -90,6 +97,8 @@ class StageResult:
     unallocated: pl.DataFrame = field(default_factory=lambda: empty(UNALLOCATED_SCHEMA))
     conflicts: pl.DataFrame = field(default_factory=lambda: empty(CONFLICT_SCHEMA))
     bases: pl.DataFrame = field(default_factory=lambda: empty(BASES_SCHEMA))
+    # Which rule took each group (model_id null for a pool, which splits it): for `roi explain`.
+    assigned: pl.DataFrame = field(default_factory=lambda: empty(ASSIGNED_SCHEMA))
 
 
 Stage = Callable[[pl.DataFrame, StageContext], StageResult]
@@ -105,6 +114,12 @@ def stages() -> list[tuple[str, Stage]]:
         ("idle", idle.run),
         ("remainder", remainder.run),
     ]
+
+
+def assignments_of(groups: pl.DataFrame, model_id: pl.Expr, rule_id: pl.Expr) -> pl.DataFrame:
+    """Which model and rule took each of `groups`."""
+    picked = groups.select("group_id", model_id.alias("model_id"), rule_id.alias("rule_id"))
+    return picked.cast(ASSIGNED_SCHEMA)  # type: ignore[arg-type]
 
 
 def whole_groups(

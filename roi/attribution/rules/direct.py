@@ -13,7 +13,13 @@ from collections.abc import Mapping
 import polars as pl
 
 from roi.attribution.ledger import globs_match, tag_column
-from roi.attribution.rules import CONFLICT_SCHEMA, StageContext, StageResult, whole_groups
+from roi.attribution.rules import (
+    CONFLICT_SCHEMA,
+    StageContext,
+    StageResult,
+    assignments_of,
+    whole_groups,
+)
 from roi.config import ModelConfig
 
 # Selector kinds in the order they win: a tag names its model explicitly, a resource pattern or
@@ -111,12 +117,8 @@ def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
     """Take every group a model's selectors match."""
     matches = match_models(ledger, ctx.models)
     taken = ledger.join(matches, on="group_id", how="inner")
-    allocations = whole_groups(
-        taken,
-        pl.col("winner"),
-        "direct",
-        pl.concat_str([pl.col("winner"), pl.col("kind")], separator=":"),
-    )
+    rule = pl.concat_str([pl.col("winner"), pl.col("kind")], separator=":")
+    allocations = whole_groups(taken, pl.col("winner"), "direct", rule)
     conflicts = (
         taken.filter(pl.col("matched").list.len() > 1)
         .group_by("month", "provider", "resource_id", "matched", "winner")
@@ -124,4 +126,9 @@ def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
         .rename({"matched": "matched_models", "winner": "chosen_model"})
         .select(list(CONFLICT_SCHEMA))
     )
-    return StageResult(allocations, taken["group_id"], conflicts=conflicts)
+    return StageResult(
+        allocations,
+        taken["group_id"],
+        conflicts=conflicts,
+        assigned=assignments_of(taken, pl.col("winner"), rule),
+    )

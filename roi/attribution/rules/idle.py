@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import polars as pl
 
-from roi.attribution.rules import StageContext, StageResult, whole_groups
+from roi.attribution.rules import StageContext, StageResult, assignments_of, whole_groups
 from roi.attribution.vocabulary import IDLE
 
 
 def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
     """Take every unused-commitment group left."""
     unused = ledger.filter(pl.col("commitment_discount_status") == "Unused")
-    allocations = whole_groups(unused, pl.lit(IDLE), "idle", pl.lit("idle:commitment_unused"))
-    return StageResult(allocations, unused["group_id"])
+    rule = pl.lit("idle:commitment_unused")
+    allocations = whole_groups(unused, pl.lit(IDLE), "idle", rule)
+    return StageResult(
+        allocations, unused["group_id"], assigned=assignments_of(unused, pl.lit(IDLE), rule)
+    )

@@ -22,6 +22,7 @@ from roi.attribution.rules import (
     UNALLOCATED_SCHEMA,
     StageContext,
     StageResult,
+    assignments_of,
     empty,
 )
 from roi.attribution.rules.direct import best_match, tags_match
@@ -181,6 +182,7 @@ def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
         else empty(UNALLOCATED_SCHEMA),
         conflicts=conflicts,
         bases=pl.concat(bases) if bases else empty(BASES_SCHEMA),
+        assigned=assignments_of(claimed, pl.lit(None, pl.String), pl.col("winner")),
     )
 
 

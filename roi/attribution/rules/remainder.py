@@ -9,7 +9,13 @@ from __future__ import annotations
 import polars as pl
 
 from roi.attribution.ledger import tag_column
-from roi.attribution.rules import UNALLOCATED_SCHEMA, StageContext, StageResult, whole_groups
+from roi.attribution.rules import (
+    UNALLOCATED_SCHEMA,
+    StageContext,
+    StageResult,
+    assignments_of,
+    whole_groups,
+)
 from roi.attribution.vocabulary import UNALLOCATED, UNMATCHED_RULE
 
 NOT_A_RESOURCE = ("Tax", "Credit", "Adjustment", "Purchase")
@@ -50,4 +56,9 @@ def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
         .agg(pl.col("amount").sum(), pl.col("line_count").sum().cast(pl.Int64))
         .select(list(UNALLOCATED_SCHEMA))
     )
-    return StageResult(allocations, ledger["group_id"], unallocated=detail)
+    return StageResult(
+        allocations,
+        ledger["group_id"],
+        unallocated=detail,
+        assigned=assignments_of(ledger, pl.lit(UNALLOCATED), pl.lit(UNMATCHED_RULE)),
+    )
