@@ -266,6 +266,8 @@ def store_lines(con: Connection, frame: pl.DataFrame, load_id: str) -> int:
         str(r[0]) for r in warehouse.fetch_all(con, "SELECT DISTINCT load_id FROM _cost_files")
     }
     staging = BillingStaging(path, load_id, known | {load_id})
+    if "tags_raw" not in frame.columns and "tags" in frame.columns:
+        frame = frame.with_columns(pl.col("tags").alias("tags_raw"))
     staging.add(frame.with_columns(pl.lit(load_id).alias("_load_id")))
     with warehouse.transaction(con):
         with warehouse.registered(con, "_stored_files", staging.manifest()):
@@ -298,7 +300,12 @@ def move_table_to_files(con: Connection) -> None:
         f"""SELECT {", ".join(PARTITION)}, delivery, source_file, _load_id, count(*)
             FROM cost_lines GROUP BY ALL ORDER BY ALL""",
     )
-    columns = ", ".join(f'"{c}"' for c in COST_LINES)
+    # Lines loaded from Parquet maps had no tag text; the map's JSON stands in (what
+    # attribution groups lines by).
+    columns = ", ".join(
+        "coalesce(tags_raw, to_json(tags)::VARCHAR) AS tags_raw" if c == "tags_raw" else f'"{c}"'
+        for c in COST_LINES
+    )
     manifest = []
     for i, (provider, account, period, export, delivery, source, load_id, lines) in enumerate(
         groups, 1

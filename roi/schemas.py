@@ -11,8 +11,7 @@ import pandera.polars as pa
 import polars as pl
 
 from roi.connectors.parsing import REJECT_COLUMNS
-
-CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")
+from roi.tables import CHARGE_CATEGORIES
 
 
 def _required(*names: str) -> dict[str, pa.Column]:

@@ -13,6 +13,7 @@ import polars as pl
 import pyarrow as pa
 
 MONEY = "DECIMAL(38,10)"
+CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")  # FOCUS ChargeCategory
 
 # cost_lines: one billing line, FOCUS-shaped, any provider (column → DuckDB type).
 COST_LINES: MappingProxyType[str, str] = MappingProxyType(

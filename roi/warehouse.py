@@ -155,6 +155,29 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             share DOUBLE, attribution_id VARCHAR NOT NULL);
         """,
     ),
+    (
+        6,
+        "training amortized over a model's declared life, beside the expense view",
+        f"""
+        CREATE TABLE amortized_costs (
+            incurred_month DATE NOT NULL, month DATE NOT NULL, model_id VARCHAR NOT NULL,
+            rule_id VARCHAR NOT NULL, provider VARCHAR NOT NULL, currency VARCHAR NOT NULL,
+            amount {MONEY} NOT NULL, attribution_id VARCHAR NOT NULL);
+        CREATE VIEW allocated_costs_amortized AS
+            SELECT a.month, a.model_id, a.cost_type, a.basis, a.rule_id, a.provider, a.amount,
+                   a.billed_amount, a.currency, a.attribution_id
+            FROM allocated_costs a
+            WHERE NOT (a.cost_type = 'training' AND EXISTS (
+                SELECT 1 FROM amortized_costs t
+                WHERE t.incurred_month = a.month AND t.model_id = a.model_id
+                  AND t.rule_id = a.rule_id AND t.provider = a.provider
+                  AND t.currency = a.currency))
+            UNION ALL
+            SELECT month, model_id, 'training', 'amortized', rule_id, provider, sum(amount),
+                   0, currency, any_value(attribution_id)
+            FROM amortized_costs GROUP BY ALL;
+        """,
+    ),
 )
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")

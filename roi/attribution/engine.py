@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 import polars as pl
 
 from roi import warehouse
+from roi.attribution.amortize import amortize
 from roi.attribution.ledger import fold_lines, tag_keys
 from roi.attribution.rules import (
     ALLOCATION_SCHEMA,
@@ -71,6 +72,7 @@ class AttributionPlan:
     conflicts: pl.DataFrame
     unallocated: pl.DataFrame
     bases: pl.DataFrame
+    amortized: pl.DataFrame
     months: list[date]
     load_ids: list[str]
     lines: int
@@ -116,15 +118,18 @@ def plan_attribution(
     settings: AttributionSettings,
     month: date | None = None,
     pools: tuple[PoolConfig, ...] = (),
+    quantities: bool = False,
 ) -> AttributionPlan:
     """Run every stage over the ledger (all months, or one); reads only.
+
+    `quantities` keeps units and quantities in the ledger (for `roi explain`).
 
     Raises:
         ConservationError: a stage did not conserve cost (nothing is written).
     """
     started = datetime.now(UTC)
     attribution_id = started.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
-    ledger = fold_lines(con, tag_keys(models, pools), settings, month)
+    ledger = fold_lines(con, tag_keys(models, pools, settings), settings, month, quantities)
     source = _totals(ledger)
     allocated = empty(ALLOCATION_SCHEMA)
     details = [empty(UNALLOCATED_SCHEMA)]
@@ -164,6 +169,7 @@ def plan_attribution(
         conflicts=pl.concat(conflicts).with_columns(stamp),
         unallocated=pl.concat(details).with_columns(stamp),
         bases=pl.concat(bases).with_columns(stamp),
+        amortized=amortize(final, models).with_columns(stamp),
         months=sorted(ledger["month"].unique().to_list()),
         load_ids=sorted(set(ledger["load_ids"].explode().drop_nulls().to_list())),
         lines=int(ledger["line_count"].sum() or 0),
@@ -182,8 +188,14 @@ def write_attribution(
                 warehouse.execute(con, f"DELETE FROM {table}")
             else:
                 warehouse.execute(con, f"DELETE FROM {table} WHERE month = ?", [plan.month])
-        outputs = (plan.allocated, plan.conflicts, plan.unallocated, plan.bases)
-        for name, frame in zip(OUTPUT_TABLES, outputs, strict=True):
+        if plan.month is None:
+            warehouse.execute(con, "DELETE FROM amortized_costs")
+        else:
+            warehouse.execute(
+                con, "DELETE FROM amortized_costs WHERE incurred_month = ?", [plan.month]
+            )
+        outputs = (plan.allocated, plan.conflicts, plan.unallocated, plan.bases, plan.amortized)
+        for name, frame in zip((*OUTPUT_TABLES, "amortized_costs"), outputs, strict=True):
             if frame.height:
                 with warehouse.registered(con, "_new_rows", frame):
                     warehouse.execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _new_rows")

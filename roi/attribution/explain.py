@@ -190,7 +190,9 @@ def explain(
     }:
         raise RoiError(f"{month:%Y-%m} is not attributed; run `roi attribute` first")
     ledgers = [
-        plan_attribution(con, project.models, project.attribution, m, project.pools).ledger
+        plan_attribution(
+            con, project.models, project.attribution, m, project.pools, quantities=True
+        ).ledger
         for m in (previous, month)
     ]
     effects, movers = _pvm(_items(ledgers[0], model_id), _items(ledgers[1], model_id))

@@ -10,6 +10,7 @@ takes groups (or parts of them) and leaves the rest for the next.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import date
 
@@ -46,10 +47,16 @@ def month_column(settings: AttributionSettings) -> str:
     return "charge_period_start"
 
 
-def tag_keys(models: tuple[ModelConfig, ...], pools: tuple[PoolConfig, ...]) -> list[str]:
-    """Every tag key a model selector or a pool claim reads."""
+def tag_keys(
+    models: tuple[ModelConfig, ...],
+    pools: tuple[PoolConfig, ...],
+    settings: AttributionSettings | None = None,
+) -> list[str]:
+    """Every tag key a model selector, a pool claim or the training marker reads."""
     keys = {k for m in models for k in m.selectors.tags}
     keys |= {k for p in pools for k in p.claims.tags}
+    if settings is not None:
+        keys |= set(settings.training_tags)
     return sorted(keys)
 
 
@@ -81,38 +88,72 @@ def cost_type_expr() -> pl.Expr:
     )
 
 
+def _tag_values(raw: pl.Series, keys: list[str]) -> pl.DataFrame:
+    """Per distinct tag text: the lower-cased value of each key, and whether it has no tags."""
+    from roi.connectors.parsing import INVALID_TAGS, normalise_tags
+
+    distinct = raw.unique().to_list()
+    rows = []
+    for text in distinct:
+        normal = normalise_tags(text)
+        parsed = json.loads(normal) if normal and normal != INVALID_TAGS else {}
+        rows.append(
+            [text, not parsed]
+            + [None if parsed.get(k) is None else str(parsed[k]).strip().lower() for k in keys]
+        )
+    return pl.DataFrame(
+        rows,
+        schema={"tags_text": pl.String, "untagged": pl.Boolean}
+        | {tag_column(k): pl.String for k in keys},
+        orient="row",
+    )
+
+
 def fold_lines(
-    con: Connection, keys: list[str], settings: AttributionSettings, month: date | None
+    con: Connection,
+    keys: list[str],
+    settings: AttributionSettings,
+    month: date | None,
+    quantities: bool = False,
 ) -> pl.DataFrame:
-    """`cost_lines` folded into line groups (all months, or one), each with a `group_id`."""
+    """`cost_lines` folded into line groups (all months, or one), each with a `group_id`.
+
+    Lines are grouped by their tag *text* (the few distinct tag sets of a bill), not by looking
+    up each key in every line's map: the keys are read once per distinct text afterwards.
+    With `quantities`, groups also keep the unit of measure and its quantity (`roi explain`).
+    """
+    unit = "consumed_unit" if quantities else "NULL::VARCHAR AS consumed_unit"
+    quantity = "sum(consumed_quantity)" if quantities else "NULL::DOUBLE"
     when = month_column(settings)
-    tags = "".join(f", lower(trim(tags[?])) AS {tag_column(k)}" for k in keys)
     where = f"WHERE date_trunc('month', {when})::DATE = ?" if month else ""
-    params: list[object] = [*keys, *([month] if month else [])]
     frame = warehouse.fetch_frame(
         con,
-        f"""SELECT date_trunc('month', {when})::DATE AS month, provider, billing_account_id,
-               sub_account_id, resource_id{tags}, charge_category, commitment_discount_status,
-               service_category, service_name, x_instance_type AS instance_type, consumed_unit,
+        f"""SELECT date_trunc('month', {when})::DATE AS month, provider,
+               sub_account_id, resource_id, charge_category, commitment_discount_status,
+               service_category, service_name, x_instance_type AS instance_type, {unit},
                coalesce(x_gpu_count, 0) > 0 AS has_gpu,
-               coalesce(cardinality(tags), 0) = 0 AS untagged,
-               billing_currency AS currency,
+               CASE WHEN tags_raw IS NULL AND tags IS NOT NULL THEN to_json(tags)::VARCHAR
+                    ELSE tags_raw END AS tags_text,
+               billing_currency AS currency, _load_id,
                sum(effective_cost) AS amount, sum(billed_cost) AS billed_amount,
-               sum(consumed_quantity) AS quantity,
-               count(*) AS line_count, list(DISTINCT _load_id ORDER BY _load_id) AS load_ids
+               {quantity} AS quantity, count(*) AS line_count
             FROM cost_lines {where}
             GROUP BY ALL""",
-        params,
+        [month] if month else [],
     )
+    frame = frame.join(
+        _tag_values(frame["tags_text"], keys), on="tags_text", how="left", nulls_equal=True
+    ).drop("tags_text")
     # A stable order (and so stable group ids) whatever order DuckDB returned the groups in.
-    order = [c for c in frame.columns if c not in ("load_ids",)]
     return (
         frame.with_columns(
             pl.col("amount").cast(MONEY),
             pl.col("billed_amount").cast(MONEY),
             pl.col("line_count").cast(pl.Int64),
+            pl.concat_list(pl.col("_load_id")).alias("load_ids"),
         )
-        .sort(order, nulls_last=True)
+        .drop("_load_id")
+        .sort([c for c in frame.columns if c not in ("_load_id",)], nulls_last=True)
         .with_columns(cost_type_expr())
         .with_row_index("group_id")
     )

@@ -199,6 +199,15 @@ class ModelConfig:
     value: ValueMethod | None = None
     quality: QualityConfig = field(default_factory=QualityConfig)
     risks: tuple[RiskConfig, ...] = ()
+    training: str = "expense"  # or "amortize:N": training cost spread over N months
+
+    @property
+    def amortize_months(self) -> int | None:
+        """Over how many months training cost is spread (None: expensed when incurred)."""
+        return int(self.training.split(":")[1]) if self.training.startswith("amortize:") else None
+
+
+TRAINING = re.compile(r"expense|amortize:([1-9][0-9]{0,2})")
 
 
 @dataclass(frozen=True)
@@ -223,6 +232,13 @@ class _ModelFile:
     value: Mapping[str, Any] | None = None
     quality: Mapping[str, Any] | None = None
     risks: tuple[Mapping[str, Any], ...] = ()
+    training: str = field(
+        default="expense",
+        metadata=check(
+            lambda v: TRAINING.fullmatch(v) is not None,
+            '"expense", or "amortize:N" to spread training cost over N months (1-999)',
+        ),
+    )
 
 
 def _table(path: Path, key: str, value: Any) -> Mapping[str, Any]:
@@ -284,6 +300,7 @@ def model_from_toml(path: Path, data: Mapping[str, Any]) -> ModelConfig:
         value=value,
         quality=quality,
         risks=risks,
+        training=top.training,
     )
 
 

@@ -47,6 +47,11 @@ class AttributionSettings:
     """The `[attribution]` section."""
 
     month_basis: str = "billing_period"
+    # Tags that mark a line as model training (expensed, or amortized per the model's
+    # `training`), e.g. { "ml-stage" = ["training"] }.
+    training_tags: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 @dataclass(frozen=True)
@@ -189,9 +194,24 @@ def _choice(path: Path | str, key: str, value: Any, allowed: tuple[str, ...]) ->
 # roi.toml sections and their keys (environment overrides are checked against these).
 PROJECT_KEYS: dict[str, tuple[str, ...]] = {
     "project": ("name", "currency", "warehouse", "reports_out", "memory_limit"),
-    "attribution": ("month_basis",),
+    "attribution": ("month_basis", "training_tags"),
     "finance": ("discount_rate",),
 }
+
+
+def _tag_table(where: Path | str, value: Any) -> Mapping[str, tuple[str, ...]]:
+    """A `{ key = [values] }` tag selector (a single value may be written without a list)."""
+    if not isinstance(value, Mapping) or not all(
+        isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+        for v in value.values()
+    ):
+        raise ConfigError(
+            f"{where}: key 'attribution.training_tags' must be a table of tag values, e.g. "
+            '{ "ml-stage" = ["training"] }'
+        )
+    return MappingProxyType(
+        {str(k).strip().lower(): (v,) if isinstance(v, str) else tuple(v) for k, v in value.items()}
+    )
 
 
 def _env_overrides(
@@ -271,6 +291,7 @@ def _project_sections(
             attr.get("month_basis", "billing_period"),
             MONTH_BASES,
         ),
+        training_tags=_tag_table(at("attribution.training_tags"), attr.get("training_tags", {})),
     )
     rate = _typed(
         at("finance.discount_rate"),

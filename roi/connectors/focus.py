@@ -39,7 +39,7 @@ from roi.connectors.parsing import (
 )
 from roi.errors import SourceError
 from roi.progress import Progress
-from roi.schemas import CHARGE_CATEGORIES
+from roi.tables import CHARGE_CATEGORIES
 
 # FOCUS column → warehouse column.
 COLUMNS: dict[str, str] = {

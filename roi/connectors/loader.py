@@ -23,7 +23,7 @@ from typing import Any
 
 import polars as pl
 
-from roi import schemas, warehouse
+from roi import warehouse
 from roi.config import ConnectorConfig
 from roi.connectors import connector_class
 from roi.connectors.base import Batch, Extracted, TableSpec
@@ -97,6 +97,8 @@ def _checked(
     rejects = pl.concat([batch.rejects, nul_byte_rejects(frame)])
     if frame.height:
         # A value that did not parse also fails its schema check; report it once.
+        from roi import schemas  # pandera (and pandas) load only when a load runs
+
         checked = schemas.validate(table, frame).join(
             rejects, on=["source_file", "source_row", "column"], how="anti", nulls_equal=True
         )

@@ -434,9 +434,10 @@ def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> Pars
         return tag_json((k, None if v == "\x00" else v) for k, v in pairs)
 
     with_flat = frame.with_columns(flat.alias("_tags_flat"))
+    # A map has no text of its own: its normalised JSON stands in as the raw text (lineage, and
+    # what attribution groups lines by).
+    parsed = map_distinct(with_flat, "_tags_flat", out_col, from_flat)
     return Parsed(
-        map_distinct(with_flat, "_tags_flat", out_col, from_flat)
-        .with_columns(pl.lit(None, pl.String).alias(raw_col))
-        .drop("_tags_flat"),
+        parsed.with_columns(pl.col(out_col).alias(raw_col)).drop("_tags_flat"),
         empty_rejects(),
     )

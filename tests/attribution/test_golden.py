@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from decimal import Decimal
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import polars as pl
@@ -78,6 +79,20 @@ def _insert(con: warehouse.Connection, table: str, rows: list[dict[str, Any]]) -
         warehouse.execute(con, f"INSERT INTO {table} BY NAME SELECT * FROM _golden")
 
 
+def _rows(entries: list[dict[str, Any]]) -> list[tuple[object, ...]]:
+    return sorted(
+        (
+            e["month"],
+            e["model"],
+            e["cost_type"],
+            e["basis"],
+            e["rule"],
+            Decimal(str(e["amount"])).quantize(Decimal("1e-10")),
+        )
+        for e in entries
+    )
+
+
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
 def test_golden_case(case: Path, tmp_path: Path) -> None:
     spec = tomllib.loads(case.read_text(encoding="utf-8"))
@@ -113,7 +128,17 @@ def test_golden_case(case: Path, tmp_path: Path) -> None:
                 for i, r in enumerate(spec.get("inference_usage", []))
             ],
         )
-        attribute_costs(con, models, AttributionSettings(), pools=pools)
+        settings = AttributionSettings(
+            training_tags=MappingProxyType(
+                {k: tuple(v) for k, v in spec.get("training_tags", {}).items()}
+            )
+        )
+        attribute_costs(con, models, settings, pools=pools)
+        amortized = warehouse.fetch_all(
+            con,
+            """SELECT strftime(month, '%Y-%m'), model_id, cost_type, basis, rule_id, sum(amount)
+               FROM allocated_costs_amortized GROUP BY ALL ORDER BY ALL""",
+        )
         got = warehouse.fetch_all(
             con,
             """SELECT strftime(month, '%Y-%m'), model_id, cost_type, basis, rule_id, sum(amount)
@@ -127,18 +152,9 @@ def test_golden_case(case: Path, tmp_path: Path) -> None:
             "SELECT resource_id, matched_models, chosen_model FROM attribution_conflicts "
             "ORDER BY 1",
         )
-    expected = sorted(
-        (
-            e["month"],
-            e["model"],
-            e["cost_type"],
-            e["basis"],
-            e["rule"],
-            Decimal(str(e["amount"])).quantize(Decimal("1e-10")),
-        )
-        for e in spec["expected"]
-    )
-    assert got == expected
+    assert got == _rows(spec["expected"])
+    # The amortized view: the same as the expense view unless a model spreads its training.
+    assert amortized == _rows(spec.get("expected_amortized", spec["expected"]))
     if "reasons" in spec:
         assert [r[0] for r in reasons] == spec["reasons"]
     assert [list(c) for c in conflicts] == spec.get("conflicts", [])

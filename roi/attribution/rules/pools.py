@@ -14,7 +14,6 @@ from decimal import Decimal
 import polars as pl
 
 from roi.attribution.bases import pool_weights
-from roi.attribution.ledger import globs_match
 from roi.attribution.rules import (
     ALLOCATION_SCHEMA,
     BASES_SCHEMA,
@@ -25,7 +24,7 @@ from roi.attribution.rules import (
     assignments_of,
     empty,
 )
-from roi.attribution.rules.direct import best_match, tags_match
+from roi.attribution.selectors import Candidate, match
 from roi.attribution.split import split_amount
 from roi.attribution.vocabulary import IDLE, UNALLOCATED
 from roi.config import PoolConfig
@@ -33,19 +32,18 @@ from roi.config import PoolConfig
 ZERO = Decimal(0)
 
 
-def claim_expr(pool: PoolConfig) -> pl.Expr:
-    """Whether a line group is one the pool claims."""
-    claims = pool.claims
-    parts: list[pl.Expr] = []
-    if claims.tags:
-        parts.append(tags_match(claims.tags))
-    if claims.resource_ids:
-        parts.append(globs_match("resource_id", claims.resource_ids))
-    if claims.sub_accounts:
-        parts.append(pl.col("sub_account_id").is_in(list(claims.sub_accounts)).fill_null(False))
-    if claims.services:
-        parts.append(globs_match("service_name", claims.services))
-    return pl.any_horizontal(parts)
+def claim(pool: PoolConfig) -> Candidate:
+    """The pool's claims as a selector candidate."""
+    c = pool.claims
+    return Candidate(
+        pool.rule_id,
+        0,
+        pool.priority,
+        tags=c.tags,
+        resource_ids=c.resource_ids,
+        sub_accounts=c.sub_accounts,
+        services=c.services,
+    )
 
 
 def _target_rows(
@@ -141,8 +139,7 @@ def _target_rows(
 def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
     """Take every group a pool claims and split it by the pool's basis."""
     pools = sorted(ctx.pools, key=lambda p: (p.priority, p.pool_id))
-    candidates = [(p.rule_id, 0, p.priority, claim_expr(p)) for p in pools]
-    matches = best_match(ledger, candidates)
+    matches = match(ledger, [claim(p) for p in pools])
     claimed = ledger.join(matches, on="group_id", how="inner")
     rows: list[dict[str, object]] = []
     details: list[dict[str, object]] = []
