@@ -24,11 +24,11 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from bench_billing import measure as run  # (seconds, peak RSS MiB, stdout) of one process
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
@@ -71,21 +71,6 @@ rows = con.execute('''SELECT date_trunc('month', billing_period_start) AS month,
                       FROM cost_lines GROUP BY ALL''').fetchall()
 print(json.dumps({"groups": len(rows)}))
 """
-
-
-def run(args: list[str]) -> tuple[float, float, str]:
-    """Run a command; return (seconds, peak RSS in MiB, stdout), RSS from wait4."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    stdout = proc.stdout.read() if proc.stdout else ""
-    stderr = proc.stderr.read() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{stderr}")
-    return seconds, usage.ru_maxrss / 1024, stdout
 
 
 def project(models: int) -> Path:
