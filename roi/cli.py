@@ -266,18 +266,26 @@ def ingest(
 
 @cli.command()
 @MONTH
+@click.option(
+    "--full", is_flag=True, help="Recompute every month, not only those whose inputs changed."
+)
 @roi_command
-def attribute(opts: Options, month: date | None) -> None:
-    """Rebuild the attribution tables (allocated_costs, conflicts, unallocated detail).
+def attribute(opts: Options, month: date | None, full: bool) -> None:
+    """Attribute cost to models (allocated_costs, conflicts, unallocated detail, bases).
+
+    Only months whose billing lines, usage or rules changed since they were last attributed
+    are recomputed (a re-issued month recomputes only itself); --month recomputes one month,
+    --full all of them.
 
     \b
     Examples:
       roi attribute
       roi attribute --month 2026-10
+      roi attribute --full
     """
     config = opts.config()
     result = pipeline.attribute(
-        config, opts.warehouse_path(config), month, opts.progress, opts.write_wait()
+        config, opts.warehouse_path(config), month, opts.progress, opts.write_wait(), full
     )
     emit(
         opts,
@@ -286,6 +294,7 @@ def attribute(opts: Options, month: date | None) -> None:
                 {
                     "attribution_id": result.attribution_id,
                     "months": len(result.months),
+                    "unchanged_months": result.unchanged_months,
                     "cost_lines": result.lines,
                     "allocated_rows": result.allocated_rows,
                     "conflicts": result.conflicts,
@@ -330,6 +339,10 @@ def reconcile(opts: Options, month: date | None) -> None:
                         {k: _plain(v) for k, v in r.items()}
                         for r in result.gateway.iter_rows(named=True)
                     ],
+                    "usage_without_bill": [
+                        {k: _plain(v) for k, v in r.items()}
+                        for r in result.unbilled.iter_rows(named=True)
+                    ],
                 },
                 indent=2,
             )
@@ -339,6 +352,12 @@ def reconcile(opts: Options, month: date | None) -> None:
         if opts.fmt == "table" and result.gateway.height:
             click.echo("\nLLM gateway against the bill (the bill wins):")
             emit(opts, result.gateway)
+        if opts.fmt == "table" and result.unbilled.height:
+            click.echo(
+                "\nLLM usage with no bill in the warehouse, priced as the gateway reported "
+                "(a cost of the models, outside the bills above):"
+            )
+            emit(opts, result.unbilled)
     if not result.reconciled:
         off = result.months.filter(pl.col("difference") != 0).row(0, named=True)
         raise RoiError(

@@ -14,10 +14,16 @@ from typing import Any
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.engine import AttributionResult, plan_attribution, write_attribution
+from roi.attribution.engine import (
+    AttributionResult,
+    plan_attribution,
+    up_to_date,
+    write_attribution,
+)
 from roi.attribution.explain import Explanation
 from roi.attribution.explain import explain as explain_change
-from roi.attribution.reconcile import gateway_vs_bill
+from roi.attribution.incremental import months_to_attribute
+from roi.attribution.reconcile import gateway_vs_bill, unbilled_totals
 from roi.attribution.reconcile import reconcile as reconcile_months
 from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.connectors import connector_class, connector_types
@@ -96,11 +102,13 @@ def attribute(
     month: date | None = None,
     progress: Progress = SILENT,
     wait: float = 0.0,
+    full: bool = False,
 ) -> AttributionResult:
-    """Rebuild the attribution tables from the warehouse (all months, or one).
+    """Attribute the months whose billing lines, usage or rules changed (or one month, or all).
 
-    The tables are computed on a read-only connection; the file is opened for writing only to
-    replace them.
+    A month is recomputed when the loads it was attributed from or the project's rules
+    changed since; `full` recomputes every month. The tables are computed on a read-only
+    connection; the file is opened for writing only to replace them.
     """
     limit = project.project.memory_limit
     with warehouse.writer_lock(warehouse_path, wait):
@@ -108,11 +116,19 @@ def attribute(
         with warehouse.open_warehouse(
             warehouse_path, read_only=True, memory_limit=limit, wait=warehouse.COMMIT_WAIT_SECONDS
         ) as con:
-            plan = plan_attribution(con, project.models, project.attribution, month, project.pools)
+            selection = months_to_attribute(
+                con, project.models, project.pools, project.attribution, month, full
+            )
+            if selection.months == ():
+                progress.info(f"attribution up to date: {selection.unchanged} month(s) unchanged")
+                return up_to_date(selection)
+            plan = plan_attribution(
+                con, project.models, project.attribution, selection.months, project.pools
+            )
         with warehouse.open_warehouse(
             warehouse_path, memory_limit=limit, wait=warehouse.COMMIT_WAIT_SECONDS
         ) as con:
-            return write_attribution(con, plan, progress)
+            return write_attribution(con, plan, progress, selection)
 
 
 @dataclass(frozen=True)
@@ -122,6 +138,7 @@ class Reconciliation:
 
     months: pl.DataFrame
     gateway: pl.DataFrame
+    unbilled: pl.DataFrame  # LLM usage priced as reported, with no bill in the warehouse
 
     @property
     def reconciled(self) -> bool:
@@ -142,7 +159,8 @@ def reconcile(
     ) as con:
         months = reconcile_months(con, project.attribution, month)
         gateway = gateway_vs_bill(con, project.pools, month)
-    return Reconciliation(months, gateway)
+        unbilled = unbilled_totals(con, month)
+    return Reconciliation(months, gateway, unbilled)
 
 
 def explain(

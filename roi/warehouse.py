@@ -178,6 +178,35 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             FROM amortized_costs GROUP BY ALL;
         """,
     ),
+    (
+        7,
+        "what each attributed month was computed from, for incremental attribution",
+        """
+        CREATE TABLE _attributed_months (
+            month DATE PRIMARY KEY, inputs VARCHAR NOT NULL, rules VARCHAR NOT NULL,
+            attribution_id VARCHAR NOT NULL);
+        """,
+    ),
+    (
+        8,
+        "LLM usage with no bill behind it, and every cost of a model in one view",
+        f"""
+        CREATE TABLE usage_costs (
+            month DATE NOT NULL, model_id VARCHAR NOT NULL, provider VARCHAR NOT NULL,
+            currency VARCHAR NOT NULL, amount {MONEY} NOT NULL, requests BIGINT NOT NULL,
+            input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+            unpriced_requests BIGINT NOT NULL, reason VARCHAR NOT NULL,
+            load_ids VARCHAR[] NOT NULL, attribution_id VARCHAR NOT NULL);
+        CREATE VIEW model_costs AS
+            SELECT month, model_id, cost_type, basis, rule_id, provider, amount, currency,
+                   load_ids, attribution_id
+            FROM allocated_costs
+            UNION ALL
+            SELECT month, model_id, 'inference_api', 'usage', 'usage:' || provider, provider,
+                   amount, currency, load_ids, attribution_id
+            FROM usage_costs;
+        """,
+    ),
 )
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")

@@ -13,7 +13,7 @@ from datetime import date
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.ledger import glob_regex
+from roi.attribution.ledger import MonthFilter, glob_regex, month_sql
 from roi.attribution.vocabulary import IDLE, UNALLOCATED
 from roi.config import ModelConfig, PoolConfig
 from roi.config.pools import GPU_BASES, TOKEN_BASES
@@ -36,12 +36,6 @@ def _in_list(column: str, values: tuple[str, ...]) -> tuple[str, list[object]]:
     return f"{column} IN ({marks})", list(values)
 
 
-def _month_filter(column: str, month: date | None) -> tuple[str, list[object]]:
-    if month is None:
-        return "true", []
-    return f"date_trunc('month', {column})::DATE = ?", [month]
-
-
 def _gpu_model(models: tuple[ModelConfig, ...]) -> list[tuple[str, str]]:
     """(regex, model id) for every GPU workload pattern, in model order."""
     return [
@@ -61,18 +55,28 @@ def _match_workload(
     return None
 
 
+# GPU-seconds are summed as exact decimals (a nanosecond's precision): float sums depend on the
+# order DuckDB's threads add them in, and the weights must not change from one run to the next.
+_SECONDS = "DECIMAL(38,9)"
+
+
+def _hours(column: str) -> pl.Expr:
+    """Exact GPU-seconds summed, as hours."""
+    return pl.col(column).sum().cast(pl.Float64) / 3600
+
+
 def gpu_weights(
-    con: Connection, pool: PoolConfig, models: tuple[ModelConfig, ...], month: date | None
+    con: Connection, pool: PoolConfig, models: tuple[ModelConfig, ...], month: MonthFilter
 ) -> pl.DataFrame:
     """GPU-hours held (and busy) per model on the pool's clusters, idle capacity apart."""
     clusters, params = _in_list("cluster", pool.usage.clusters)
-    when, month_params = _month_filter("interval_start", month)
+    when, month_params = month_sql("interval_start", month)
     held = warehouse.fetch_frame(
         con,
         f"""SELECT date_trunc('month', interval_start)::DATE AS month, namespace, workload, pod,
-                   sum(epoch(interval_end - interval_start) * gpu_share) / 3600 AS held,
-                   sum(epoch(interval_end - interval_start) * gpu_share
-                       * coalesce(utilization, 0)) / 3600 AS busy
+                   sum((epoch(interval_end - interval_start) * gpu_share)::{_SECONDS}) AS held,
+                   sum((epoch(interval_end - interval_start) * gpu_share
+                       * coalesce(utilization, 0))::{_SECONDS}) AS busy
             FROM gpu_usage WHERE {clusters} AND {when} AND gpu_share > 0
             GROUP BY ALL""",
         [*params, *month_params],
@@ -80,7 +84,7 @@ def gpu_weights(
     capacity = warehouse.fetch_frame(
         con,
         f"""SELECT date_trunc('month', interval_start)::DATE AS month,
-                   sum(epoch(interval_end - interval_start)) / 3600 AS capacity
+                   sum(epoch(interval_end - interval_start)::{_SECONDS}) AS capacity
             FROM (SELECT DISTINCT cluster, gpu_uuid, interval_start, interval_end
                   FROM gpu_usage WHERE {clusters} AND {when})
             GROUP BY 1""",
@@ -108,12 +112,11 @@ def gpu_weights(
     )
     used = (
         rows.group_by("month", "target", "reason")
-        .agg(pl.col("held").sum().alias("quantity"), pl.col("busy").sum().alias("usage_quantity"))
+        .agg(_hours("held").alias("quantity"), _hours("busy").alias("usage_quantity"))
         .with_columns(weight=pl.col("usage_quantity" if by_basis == "busy" else "quantity"))
     )
-    totals = used.group_by("month").agg(
-        pl.col("quantity").sum().alias("held"), pl.col("usage_quantity").sum().alias("busy")
-    )
+    totals = rows.group_by("month").agg(_hours("held").alias("held"), _hours("busy"))
+    capacity = capacity.with_columns(pl.col("capacity").cast(pl.Float64) / 3600)
     idle = (
         capacity.join(totals, on="month", how="left")
         .with_columns(pl.col("held").fill_null(0.0), pl.col("busy").fill_null(0.0))
@@ -134,9 +137,10 @@ def gpu_weights(
     return _finish(pl.concat(frames), "GPU-hours")
 
 
-def _llm_model(
+def llm_model_of(
     models: tuple[ModelConfig, ...], model_id: str | None, feature: str | None
 ) -> str | None:
+    """The model an LLM request belongs to: its portfolio id, else its feature's selector."""
     import re
 
     known = {m.model_id for m in models}
@@ -148,7 +152,7 @@ def _llm_model(
     return None
 
 
-def llm_usage(con: Connection, pool: PoolConfig, month: date | None) -> pl.DataFrame:
+def llm_usage(con: Connection, pool: PoolConfig, month: MonthFilter) -> pl.DataFrame:
     """The pool's LLM requests per month, model id and feature: requests, tokens, cost."""
     conditions = []
     params: list[object] = []
@@ -160,7 +164,7 @@ def llm_usage(con: Connection, pool: PoolConfig, month: date | None) -> pl.DataF
         regex = "|".join(f"(?:{glob_regex(p)})" for p in pool.usage.deployments)
         conditions.append("regexp_matches(coalesce(deployment, ''), ?)")
         params.append(regex)
-    when, month_params = _month_filter("ts", month)
+    when, month_params = month_sql("ts", month)
     return warehouse.fetch_frame(
         con,
         f"""SELECT date_trunc('month', ts)::DATE AS month, model_id, feature,
@@ -169,20 +173,20 @@ def llm_usage(con: Connection, pool: PoolConfig, month: date | None) -> pl.DataF
                    sum(cache_write_tokens)::DOUBLE AS cache_write,
                    sum(output_tokens)::DOUBLE AS output, sum(cost) AS cost
             FROM inference_usage WHERE ({" OR ".join(conditions)}) AND {when}
-            GROUP BY ALL""",
+            GROUP BY ALL ORDER BY ALL""",
         [*params, *month_params],
     )
 
 
 def token_weights(
-    con: Connection, pool: PoolConfig, models: tuple[ModelConfig, ...], month: date | None
+    con: Connection, pool: PoolConfig, models: tuple[ModelConfig, ...], month: MonthFilter
 ) -> pl.DataFrame:
     """Tokens (raw or priced), reported cost or requests per model of the pool's LLM usage."""
     usage = llm_usage(con, pool, month)
     names = usage.select("model_id", "feature").unique()
     mapping = names.with_columns(
         target=pl.struct("model_id", "feature").map_elements(
-            lambda r: _llm_model(models, r["model_id"], r["feature"]), return_dtype=pl.String
+            lambda r: llm_model_of(models, r["model_id"], r["feature"]), return_dtype=pl.String
         )
     )
     usage = usage.join(mapping, on=["model_id", "feature"], how="left", nulls_equal=True)
@@ -277,7 +281,7 @@ def pool_weights(
     pool: PoolConfig,
     models: tuple[ModelConfig, ...],
     allocated: pl.DataFrame,
-    month: date | None,
+    month: MonthFilter,
     months: list[date],
 ) -> pl.DataFrame:
     """The pool's weights per month (and currency, for `direct_cost`)."""

@@ -18,7 +18,8 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.amortize import amortize
-from roi.attribution.ledger import fold_lines, tag_keys
+from roi.attribution.incremental import MonthsToAttribute, months_to_attribute
+from roi.attribution.ledger import MonthFilter, fold_lines, month_sql, tag_keys
 from roi.attribution.rules import (
     ALLOCATION_SCHEMA,
     ASSIGNED_SCHEMA,
@@ -29,6 +30,7 @@ from roi.attribution.rules import (
     empty,
     stages,
 )
+from roi.attribution.usage import unbilled_usage
 from roi.attribution.vocabulary import UNALLOCATED
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.errors import RoiError
@@ -41,6 +43,7 @@ OUTPUT_TABLES = (
     "attribution_conflicts",
     "unallocated_costs",
     "allocation_bases",
+    "usage_costs",
 )
 
 
@@ -53,11 +56,12 @@ class AttributionResult:
     """Summary of one attribution run."""
 
     attribution_id: str
-    months: list[date]
+    months: list[date]  # the months recomputed
     lines: int
     allocated_rows: int
     conflicts: int
     unallocated_amount: float
+    unchanged_months: int = 0  # months left as they were: inputs and rules unchanged
 
 
 @dataclass(frozen=True)
@@ -66,12 +70,13 @@ class AttributionPlan:
 
     attribution_id: str
     started: datetime
-    month: date | None
+    month: MonthFilter  # the months planned (None: all)
     models: tuple[ModelConfig, ...]
     allocated: pl.DataFrame
     conflicts: pl.DataFrame
     unallocated: pl.DataFrame
     bases: pl.DataFrame
+    usage: pl.DataFrame  # priced LLM usage with no bill behind it (usage_costs)
     amortized: pl.DataFrame
     months: list[date]
     load_ids: list[str]
@@ -116,11 +121,11 @@ def plan_attribution(
     con: Connection,
     models: tuple[ModelConfig, ...],
     settings: AttributionSettings,
-    month: date | None = None,
+    month: MonthFilter = None,
     pools: tuple[PoolConfig, ...] = (),
     quantities: bool = False,
 ) -> AttributionPlan:
-    """Run every stage over the ledger (all months, or one); reads only.
+    """Run every stage over the ledger (all months, one, or several); reads only.
 
     `quantities` keeps units and quantities in the ledger (for `roi explain`).
 
@@ -146,6 +151,7 @@ def plan_attribution(
         conflicts.append(result.conflicts)
         bases.append(result.bases)
         assignments.append(result.assigned)
+    usage = unbilled_usage(con, models, pools, settings, month)
     stamp = pl.lit(attribution_id).alias("attribution_id")
     final = (
         allocated.group_by(
@@ -169,8 +175,9 @@ def plan_attribution(
         conflicts=pl.concat(conflicts).with_columns(stamp),
         unallocated=pl.concat(details).with_columns(stamp),
         bases=pl.concat(bases).with_columns(stamp),
+        usage=usage.with_columns(stamp),
         amortized=amortize(final, models).with_columns(stamp),
-        months=sorted(ledger["month"].unique().to_list()),
+        months=sorted(set(ledger["month"].to_list()) | set(usage["month"].to_list())),
         load_ids=sorted(set(ledger["load_ids"].explode().drop_nulls().to_list())),
         lines=int(ledger["line_count"].sum() or 0),
         ledger=ledger.join(pl.concat(assignments), on="group_id", how="left"),
@@ -178,23 +185,39 @@ def plan_attribution(
 
 
 def write_attribution(
-    con: Connection, plan: AttributionPlan, progress: Progress = SILENT
+    con: Connection,
+    plan: AttributionPlan,
+    progress: Progress = SILENT,
+    selection: MonthsToAttribute | None = None,
 ) -> AttributionResult:
-    """Replace the attribution tables (all months, or the plan's month) in one transaction."""
+    """Replace the attribution tables (all months, or the plan's months) in one transaction.
+
+    With `selection`, the fingerprints of the months written are recorded for the next
+    incremental run.
+    """
     with warehouse.transaction(con):
         sync_portfolio(con, plan.models)
-        for table in OUTPUT_TABLES:
-            if plan.month is None:
-                warehouse.execute(con, f"DELETE FROM {table}")
-            else:
-                warehouse.execute(con, f"DELETE FROM {table} WHERE month = ?", [plan.month])
-        if plan.month is None:
-            warehouse.execute(con, "DELETE FROM amortized_costs")
-        else:
-            warehouse.execute(
-                con, "DELETE FROM amortized_costs WHERE incurred_month = ?", [plan.month]
-            )
-        outputs = (plan.allocated, plan.conflicts, plan.unallocated, plan.bases, plan.amortized)
+        for table in (*OUTPUT_TABLES, "_attributed_months"):
+            where, params = month_sql("month", plan.month)
+            warehouse.execute(con, f"DELETE FROM {table} WHERE {where}", params)
+        where, params = month_sql("incurred_month", plan.month)
+        warehouse.execute(con, f"DELETE FROM amortized_costs WHERE {where}", params)
+        if selection is not None:
+            written = [m for m in plan.months if m in selection.inputs]
+            for m in written:
+                warehouse.execute(
+                    con,
+                    "INSERT INTO _attributed_months VALUES (?, ?, ?, ?)",
+                    [m, selection.inputs[m], selection.rules, plan.attribution_id],
+                )
+        outputs = (
+            plan.allocated,
+            plan.conflicts,
+            plan.unallocated,
+            plan.bases,
+            plan.usage,
+            plan.amortized,
+        )
         for name, frame in zip((*OUTPUT_TABLES, "amortized_costs"), outputs, strict=True):
             if frame.height:
                 with warehouse.registered(con, "_new_rows", frame):
@@ -224,6 +247,7 @@ def write_attribution(
         allocated_rows=plan.allocated.height,
         conflicts=plan.conflicts.height,
         unallocated_amount=float(unallocated or 0),
+        unchanged_months=selection.unchanged if selection else 0,
     )
 
 
@@ -234,7 +258,28 @@ def attribute_costs(
     month: date | None = None,
     progress: Progress = SILENT,
     pools: tuple[PoolConfig, ...] = (),
+    full: bool = True,
 ) -> AttributionResult:
-    """Rebuild the attribution tables from `cost_lines` on one connection."""
-    plan = plan_attribution(con, models, settings, month, pools)
-    return write_attribution(con, plan, progress)
+    """Rebuild the attribution tables from `cost_lines` on one connection.
+
+    All months (or the one given); with `full=False`, only the months whose inputs or rules
+    changed since they were last attributed.
+    """
+    selection = months_to_attribute(con, models, pools, settings, month, full)
+    if selection.months == ():
+        return up_to_date(selection)
+    plan = plan_attribution(con, models, settings, selection.months, pools)
+    return write_attribution(con, plan, progress, selection)
+
+
+def up_to_date(selection: MonthsToAttribute) -> AttributionResult:
+    """The result of a run that found every month's inputs and rules unchanged."""
+    return AttributionResult(
+        attribution_id="",
+        months=[],
+        lines=0,
+        allocated_rows=0,
+        conflicts=0,
+        unallocated_amount=0.0,
+        unchanged_months=selection.unchanged,
+    )

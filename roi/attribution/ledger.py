@@ -22,6 +22,20 @@ from roi.warehouse import Connection
 
 MONEY = pl.Decimal(38, 10)
 
+# Which months a step works on: all (None), one, or several (an incremental run's changed ones).
+MonthFilter = date | tuple[date, ...] | None
+
+
+def month_sql(column: str, months: MonthFilter) -> tuple[str, list[object]]:
+    """A SQL condition (and its parameters) keeping rows of `column` in `months`."""
+    if months is None:
+        return "true", []
+    chosen = (months,) if isinstance(months, date) else months
+    if not chosen:
+        return "false", []
+    marks = ", ".join("?" for _ in chosen)
+    return f"date_trunc('month', {column})::DATE IN ({marks})", list(chosen)
+
 
 def tag_column(key: str) -> str:
     """The working column holding one tag key's value (distinct for distinct keys)."""
@@ -113,7 +127,7 @@ def fold_lines(
     con: Connection,
     keys: list[str],
     settings: AttributionSettings,
-    month: date | None,
+    month: MonthFilter,
     quantities: bool = False,
 ) -> pl.DataFrame:
     """`cost_lines` folded into line groups (all months, or one), each with a `group_id`.
@@ -125,7 +139,7 @@ def fold_lines(
     unit = "consumed_unit" if quantities else "NULL::VARCHAR AS consumed_unit"
     quantity = "sum(consumed_quantity)" if quantities else "NULL::DOUBLE"
     when = month_column(settings)
-    where = f"WHERE date_trunc('month', {when})::DATE = ?" if month else ""
+    where, params = month_sql(when, month)
     frame = warehouse.fetch_frame(
         con,
         f"""SELECT date_trunc('month', {when})::DATE AS month, provider,
@@ -137,9 +151,9 @@ def fold_lines(
                billing_currency AS currency, _load_id,
                sum(effective_cost) AS amount, sum(billed_cost) AS billed_amount,
                {quantity} AS quantity, count(*) AS line_count
-            FROM cost_lines {where}
+            FROM cost_lines WHERE {where}
             GROUP BY ALL""",
-        [month] if month else [],
+        params,
     )
     frame = frame.join(
         _tag_values(frame["tags_text"], keys), on="tags_text", how="left", nulls_equal=True

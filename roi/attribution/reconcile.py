@@ -15,7 +15,7 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.bases import llm_usage
-from roi.attribution.ledger import month_column
+from roi.attribution.ledger import MonthFilter, month_column
 from roi.config import AttributionSettings, PoolConfig
 from roi.config.pools import TOKEN_BASES
 from roi.warehouse import Connection
@@ -57,7 +57,7 @@ def reconcile(
 
 
 def gateway_vs_bill(
-    con: Connection, pools: tuple[PoolConfig, ...], month: date | None = None
+    con: Connection, pools: tuple[PoolConfig, ...], month: MonthFilter = None
 ) -> pl.DataFrame:
     """Per LLM pool and month: the gateway's reported cost against the billed pool cost."""
     frames = []
@@ -101,3 +101,19 @@ def gateway_vs_bill(
             }
         )
     return pl.concat(frames, how="vertical_relaxed").sort("pool", "month")
+
+
+def unbilled_totals(con: Connection, month: date | None = None) -> pl.DataFrame:
+    """Per month, provider and currency: LLM usage priced as reported, with no bill loaded.
+
+    It is cost of the models (`model_costs`) but not part of the bills above, so it is listed
+    apart from the reconciliation, never inside its difference.
+    """
+    return warehouse.fetch_frame(
+        con,
+        "SELECT month, provider, currency, sum(amount) AS amount, sum(requests) AS requests, "
+        "sum(unpriced_requests) AS unpriced_requests FROM usage_costs "
+        + ("WHERE month = ? " if month else "")
+        + "GROUP BY ALL ORDER BY ALL",
+        [month] if month else [],
+    )

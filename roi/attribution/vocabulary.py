@@ -41,3 +41,19 @@ Basis = Literal["direct", "shared", "amortized", "idle", "unallocated"]
 BASES: tuple[str, ...] = typing.get_args(Basis)
 
 UNMATCHED_RULE = "unmatched"
+
+# LLM usage priced from the gateway with no bill behind it (`usage_costs`), in `model_costs`.
+USAGE_BASIS = "usage"
+
+# LiteLLM provider → the FOCUS ProviderName whose bill carries that usage's cost. A provider
+# not listed here (openai, anthropic, cohere, mistral, ...) bills directly, outside the clouds.
+USAGE_BILLED_BY: dict[str, str] = {
+    "azure": "Microsoft",
+    "azure_ai": "Microsoft",
+    "bedrock": "AWS",
+    "sagemaker": "AWS",
+    "vertex_ai": "Google Cloud",
+    "vertex_ai_beta": "Google Cloud",
+    "gemini": "Google Cloud",
+    "oci": "Oracle",
+}

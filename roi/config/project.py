@@ -52,6 +52,9 @@ class AttributionSettings:
     training_tags: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Gateway provider → billing provider, beyond roi's own list (roi.attribution.vocabulary),
+    # e.g. { openai = "OpenAI" } once OpenAI's invoices are loaded as billing lines.
+    usage_billed_by: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,7 @@ def _choice(path: Path | str, key: str, value: Any, allowed: tuple[str, ...]) ->
 # roi.toml sections and their keys (environment overrides are checked against these).
 PROJECT_KEYS: dict[str, tuple[str, ...]] = {
     "project": ("name", "currency", "warehouse", "reports_out", "memory_limit"),
-    "attribution": ("month_basis", "training_tags"),
+    "attribution": ("month_basis", "training_tags", "usage_billed_by"),
     "finance": ("discount_rate",),
 }
 
@@ -212,6 +215,20 @@ def _tag_table(where: Path | str, value: Any) -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType(
         {str(k).strip().lower(): (v,) if isinstance(v, str) else tuple(v) for k, v in value.items()}
     )
+
+
+def _billed_by(where: Path | str, value: Any) -> Mapping[str, str]:
+    """`{ gateway provider = "billing provider" }`, e.g. { openai = "OpenAI" }."""
+    if value is None:
+        return MappingProxyType({})
+    if not isinstance(value, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
+    ):
+        raise ConfigError(
+            f"{where}: key 'attribution.usage_billed_by' must be a table of gateway provider "
+            'to billing provider names, e.g. { openai = "OpenAI" }'
+        )
+    return MappingProxyType({str(k): str(v) for k, v in value.items()})
 
 
 def _env_overrides(
@@ -292,6 +309,7 @@ def _project_sections(
             MONTH_BASES,
         ),
         training_tags=_tag_table(at("attribution.training_tags"), attr.get("training_tags", {})),
+        usage_billed_by=_billed_by(at("attribution.usage_billed_by"), attr.get("usage_billed_by")),
     )
     rate = _typed(
         at("finance.discount_rate"),

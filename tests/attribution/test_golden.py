@@ -147,6 +147,11 @@ def test_golden_case(case: Path, tmp_path: Path) -> None:
         reasons = warehouse.fetch_all(
             con, "SELECT DISTINCT reason FROM unallocated_costs ORDER BY 1"
         )
+        usage = warehouse.fetch_all(
+            con,
+            """SELECT strftime(month, '%Y-%m'), model_id, provider, amount, reason
+               FROM usage_costs ORDER BY ALL""",
+        )
         conflicts = warehouse.fetch_all(
             con,
             "SELECT resource_id, matched_models, chosen_model FROM attribution_conflicts "
@@ -158,3 +163,14 @@ def test_golden_case(case: Path, tmp_path: Path) -> None:
     if "reasons" in spec:
         assert [r[0] for r in reasons] == spec["reasons"]
     assert [list(c) for c in conflicts] == spec.get("conflicts", [])
+    # LLM usage with no bill behind it: priced as reported, beside the bills, never in them.
+    assert usage == sorted(
+        (
+            e["month"],
+            e["model"],
+            e["provider"],
+            Decimal(e["amount"]).quantize(Decimal("1e-10")),
+            e["reason"],
+        )
+        for e in spec.get("expected_usage", [])
+    )

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 
 import polars as pl
 
+from roi.attribution.ledger import MonthFilter
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.warehouse import Connection
 
@@ -84,7 +84,7 @@ class StageContext:
     models: tuple[ModelConfig, ...]
     pools: tuple[PoolConfig, ...]
     settings: AttributionSettings
-    month: date | None
+    month: MonthFilter
     allocated: pl.DataFrame  # allocation rows of the stages before
 
 

@@ -185,8 +185,12 @@ def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
 
 def _bases(pool: PoolConfig, weights: pl.DataFrame) -> pl.DataFrame:
     """The basis each model was split by, as `allocation_bases` rows."""
-    grouped = weights.group_by("month", "target", "unit").agg(
-        pl.col("quantity").sum(), pl.col("usage_quantity").sum(), pl.col("weight").sum()
+    # Sorted first: float sums in a fixed order give the same share whatever else was planned.
+    grouped = (
+        weights.sort("month", "target", "unit", "currency", "reason", nulls_last=True)
+        .group_by("month", "target", "unit", maintain_order=True)
+        .agg(pl.col("quantity").sum(), pl.col("usage_quantity").sum(), pl.col("weight").sum())
+        .sort("month", "target", "unit")
     )
     return (
         grouped.with_columns(

@@ -1,0 +1,97 @@
+"""Which months need attributing again: the inputs and the rules each month was attributed from.
+
+A month's attribution depends only on that month's billing lines and usage rows, and on the
+project's rules (models, pools, attribution settings, roi's version). Each attributed month
+records two fingerprints in `_attributed_months`: its inputs (every load id that contributed
+rows to it, with the row count and, for billing lines, the cost) and the rules. A run over
+all months recomputes a month only when either changed, so a re-issued billing period costs
+one month's work, and drops months whose lines are gone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+from roi import __version__, warehouse
+from roi.attribution.ledger import month_column
+from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.warehouse import Connection
+
+
+@dataclass(frozen=True)
+class MonthsToAttribute:
+    """The months an attribution run recomputes (None: all, from scratch) and why."""
+
+    months: tuple[date, ...] | None
+    unchanged: int
+    inputs: dict[date, str]
+    rules: str
+
+
+def rules_fingerprint(
+    models: tuple[ModelConfig, ...], pools: tuple[PoolConfig, ...], settings: AttributionSettings
+) -> str:
+    """A digest of everything besides the data that attribution's result depends on."""
+    # Frozen dataclasses of tuples, strings, numbers and read-only mappings: repr is stable.
+    text = repr((__version__, models, pools, settings))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def input_fingerprints(con: Connection, settings: AttributionSettings) -> dict[date, str]:
+    """Per month of billing lines or LLM usage: a digest of the loads attribution reads."""
+    when = month_column(settings)
+    rows = warehouse.fetch_all(
+        con,
+        f"""WITH parts AS (
+                SELECT date_trunc('month', {when})::DATE AS month,
+                       'cost_lines:' || _load_id || ':' || count(*) || ':'
+                       || sum(effective_cost) || ':' || sum(billed_cost) AS part
+                FROM cost_lines GROUP BY 1, _load_id
+                UNION ALL
+                SELECT date_trunc('month', interval_start)::DATE,
+                       'gpu_usage:' || _load_id || ':' || count(*)
+                FROM gpu_usage GROUP BY 1, _load_id
+                UNION ALL
+                SELECT date_trunc('month', ts)::DATE,
+                       'inference_usage:' || _load_id || ':' || count(*)
+                FROM inference_usage GROUP BY 1, _load_id)
+            SELECT month, sha256(string_agg(part, '|' ORDER BY part))
+            FROM parts GROUP BY month
+            HAVING bool_or(NOT starts_with(part, 'gpu_usage:'))""",
+    )
+    return {r[0]: str(r[1]) for r in rows}
+
+
+def stored_fingerprints(con: Connection) -> dict[date, tuple[str, str]]:
+    """Per attributed month: (inputs, rules) fingerprints of its last attribution."""
+    rows = warehouse.fetch_all(con, "SELECT month, inputs, rules FROM _attributed_months")
+    return {r[0]: (str(r[1]), str(r[2])) for r in rows}
+
+
+def months_to_attribute(
+    con: Connection,
+    models: tuple[ModelConfig, ...],
+    pools: tuple[PoolConfig, ...],
+    settings: AttributionSettings,
+    month: date | None = None,
+    full: bool = False,
+) -> MonthsToAttribute:
+    """The months whose inputs or rules changed since they were last attributed.
+
+    One `month` is always recomputed; `full` recomputes everything (as does a warehouse that
+    has never been attributed).
+    """
+    inputs = input_fingerprints(con, settings)
+    rules = rules_fingerprint(models, pools, settings)
+    if month is not None:
+        return MonthsToAttribute((month,), 0, inputs, rules)
+    stored = stored_fingerprints(con)
+    if full or not stored:
+        return MonthsToAttribute(None, 0, inputs, rules)
+    changed = {m for m, digest in inputs.items() if stored.get(m) != (digest, rules)}
+    gone = set(stored) - set(inputs)
+    return MonthsToAttribute(
+        tuple(sorted(changed | gone)), len(inputs) - len(changed), inputs, rules
+    )

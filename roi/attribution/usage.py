@@ -1,0 +1,138 @@
+"""LLM usage with no bill behind it: a cost of its own, priced as the gateway reported it.
+
+Usage of a provider whose bill is in `cost_lines` (Azure OpenAI on the Azure bill, Bedrock on
+the AWS bill) is only an allocation key for that bill: a pool splits the bill by it and the
+gateway's figure never adds to cost. Usage of a provider billed elsewhere (a direct OpenAI or
+Anthropic API account paid by card) has no bill in the warehouse: it becomes `usage_costs`
+rows, per month, model and provider, priced at the cost the gateway reported, and says so.
+They sit beside `allocated_costs` (which reconciles to the bills) and are added to a model's
+cost in the `model_costs` view.
+
+Which cloud bills which gateway provider is `USAGE_BILLED_BY`; `[attribution]
+usage_billed_by` adds to it (e.g. `{ openai = "OpenAI" }` once OpenAI's invoices are loaded).
+Usage counts as billed when its provider's bill has lines in that month, or when a pool
+takes it as its basis.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from roi import warehouse
+from roi.attribution.bases import llm_model_of
+from roi.attribution.ledger import MonthFilter, glob_regex, month_column, month_sql
+from roi.attribution.vocabulary import UNALLOCATED, USAGE_BILLED_BY
+from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.warehouse import Connection
+
+USAGE_COSTS_SCHEMA: dict[str, pl.DataType] = {
+    "month": pl.Date(),
+    "model_id": pl.String(),
+    "provider": pl.String(),
+    "currency": pl.String(),
+    "amount": pl.Decimal(38, 10),
+    "requests": pl.Int64(),
+    "input_tokens": pl.Int64(),
+    "output_tokens": pl.Int64(),
+    "unpriced_requests": pl.Int64(),
+    "reason": pl.String(),
+    "load_ids": pl.List(pl.String()),
+}
+
+
+def billed_by(settings: AttributionSettings) -> dict[str, str]:
+    """Gateway provider → the billing provider whose bill holds its cost."""
+    return {**USAGE_BILLED_BY, **dict(settings.usage_billed_by)}
+
+
+def _pool_condition(pools: tuple[PoolConfig, ...]) -> tuple[str, list[object]]:
+    """SQL true for usage rows some pool splits its bill by."""
+    clauses: list[str] = []
+    params: list[object] = []
+    for pool in pools:
+        if pool.usage.providers:
+            clauses.append(f"provider IN ({', '.join('?' for _ in pool.usage.providers)})")
+            params += list(pool.usage.providers)
+        if pool.usage.deployments:
+            clauses.append("regexp_matches(coalesce(deployment, ''), ?)")
+            params.append("|".join(f"(?:{glob_regex(p)})" for p in pool.usage.deployments))
+    return (" OR ".join(clauses) or "false"), params
+
+
+def unbilled_usage(
+    con: Connection,
+    models: tuple[ModelConfig, ...],
+    pools: tuple[PoolConfig, ...],
+    settings: AttributionSettings,
+    month: MonthFilter = None,
+) -> pl.DataFrame:
+    """`usage_costs` rows: per month, model and provider, usage that no loaded bill covers."""
+    mapping = billed_by(settings)
+    pooled, pool_params = _pool_condition(pools)
+    when, month_params = month_sql("ts", month)
+    pairs = pl.DataFrame(
+        {"usage_provider": list(mapping), "bill_provider": list(mapping.values())},
+        schema={"usage_provider": pl.String, "bill_provider": pl.String},
+    )
+    with warehouse.registered(con, "_billed_by", pairs):
+        usage = warehouse.fetch_frame(
+            con,
+            f"""WITH bills AS (
+                    SELECT DISTINCT date_trunc('month', {month_column(settings)})::DATE AS month,
+                           provider
+                    FROM cost_lines),
+                usage AS (
+                    SELECT date_trunc('month', ts)::DATE AS month, provider, model_id, feature,
+                           currency, cost, requests, input_tokens, output_tokens, _load_id,
+                           ({pooled}) AS pooled
+                    FROM inference_usage WHERE {when})
+                SELECT u.month, u.provider, u.model_id, u.feature, u.currency,
+                       sum(u.cost) AS amount, sum(u.requests)::BIGINT AS requests,
+                       sum(u.input_tokens)::BIGINT AS input_tokens,
+                       sum(u.output_tokens)::BIGINT AS output_tokens,
+                       count(*) FILTER (WHERE u.cost IS NULL)::BIGINT AS unpriced_requests,
+                       list(DISTINCT u._load_id ORDER BY u._load_id) AS load_ids
+                FROM usage u LEFT JOIN _billed_by m ON m.usage_provider = u.provider
+                WHERE NOT u.pooled AND NOT EXISTS (
+                    SELECT 1 FROM bills b WHERE b.month = u.month AND b.provider = m.bill_provider)
+                GROUP BY ALL""",
+            [*pool_params, *month_params],
+        )
+    if not usage.height:
+        return pl.DataFrame(schema=USAGE_COSTS_SCHEMA)
+    names = usage.select("model_id", "feature").unique()
+    targets = names.with_columns(
+        target=pl.struct("model_id", "feature").map_elements(
+            lambda r: llm_model_of(models, r["model_id"], r["feature"]), return_dtype=pl.String
+        )
+    )
+    usage = usage.join(targets, on=["model_id", "feature"], how="left", nulls_equal=True)
+    bill = pl.col("provider").replace_strict(mapping, default=None)
+    reason = (
+        pl.lit("priced as the gateway reported: no ")
+        + pl.coalesce(bill, pl.col("provider"))
+        + pl.lit(" bill in the warehouse for this month")
+    )
+    unmatched = (
+        pl.lit("; LLM feature ")
+        + pl.coalesce("feature", pl.lit("(none)"))
+        + pl.lit(" matches no model")
+    )
+    rows = usage.with_columns(
+        model_id=pl.col("target").fill_null(UNALLOCATED),
+        reason=pl.when(pl.col("target").is_null()).then(reason + unmatched).otherwise(reason),
+    )
+    return (
+        rows.group_by("month", "model_id", "provider", "currency", "reason")
+        .agg(
+            pl.col("amount").sum(),
+            pl.col("requests").sum(),
+            pl.col("input_tokens").sum(),
+            pl.col("output_tokens").sum(),
+            pl.col("unpriced_requests").sum(),
+            pl.col("load_ids").explode().drop_nulls().unique().sort(),
+        )
+        .select(list(USAGE_COSTS_SCHEMA))
+        .cast(USAGE_COSTS_SCHEMA)  # type: ignore[arg-type]
+        .sort("month", "model_id", "provider", "currency")
+    )
