@@ -143,7 +143,8 @@ def main() -> None:
     target = warehouse(args.rows, args.models)
     folder = project(args.models)
     roi = [sys.executable, "-m", "roi"]
-    a = run([*roi, "attribute", "--project", str(folder), "--warehouse", str(target), "--quiet"])
+    where = ["--project", str(folder), "--warehouse", str(target), "--quiet"]
+    a = run([*roi, "attribute", "--full", *where])
     b = run([sys.executable, "-c", DUCKDB_QUERY, str(target)])
     c = (
         None

@@ -121,7 +121,7 @@ def bench(rows: int, keep: bool, baseline_python: str | None) -> dict[str, objec
     common = ["--project", str(ROOT), "--warehouse", str(warehouse), "--quiet"]
     result: dict[str, object] = {"rows": rows}
     result["load"] = load_with(sys.executable, data, warehouse)
-    result["attribute"] = measure([*roi, "attribute", *common])[:2]
+    result["attribute"] = measure([*roi, "attribute", "--full", *common])[:2]
     result["ctas"] = measure(
         [sys.executable, "-c", DUCKDB_CTAS, str(data), str(work / "ctas.duckdb")]
     )[:2]

@@ -193,10 +193,7 @@ def load(opts: Options, names: tuple[str, ...]) -> None:
       roi load
       roi load aws_focus litellm --format json
     """
-    config = opts.config()
-    results = pipeline.load(
-        config, opts.warehouse_path(config), list(names) or None, opts.progress, opts.write_wait()
-    )
+    results = pipeline.load(opts.context(), list(names) or None)
     emit(opts, _loads_frame(results))
 
 
@@ -283,10 +280,7 @@ def attribute(opts: Options, month: date | None, full: bool) -> None:
       roi attribute --month 2026-10
       roi attribute --full
     """
-    config = opts.config()
-    result = pipeline.attribute(
-        config, opts.warehouse_path(config), month, opts.progress, opts.write_wait(), full
-    )
+    result = pipeline.attribute(opts.context(), month, full)
     emit(
         opts,
         pl.DataFrame(
@@ -321,8 +315,7 @@ def reconcile(opts: Options, month: date | None) -> None:
       roi reconcile --month 2026-10
       roi reconcile --format csv > reconciliation.csv
     """
-    config = opts.config()
-    result = pipeline.reconcile(config, opts.warehouse_path(config), month, opts.read_wait())
+    result = pipeline.reconcile(opts.context(), month)
     if opts.fmt == "json":
         import json
 
@@ -394,10 +387,7 @@ def explain(opts: Options, model_id: str, month: date, top: int) -> None:
       roi explain fraud-detection --month 2026-10
       roi explain __idle__ --month 2026-10 --format json
     """
-    config = opts.config()
-    result = pipeline.explain(
-        config, opts.warehouse_path(config), model_id, month, top, opts.read_wait()
-    )
+    result = pipeline.explain(opts.context(), model_id, month, top)
     if opts.fmt == "json":
         import json
 
@@ -458,10 +448,7 @@ def run(opts: Options, month: date | None, out: Path | None) -> None:
       roi run
       roi run --month 2026-09 --out /tmp/reports
     """
-    config = opts.config()
-    result = pipeline.run(
-        config, opts.warehouse_path(config), month, out, opts.progress, opts.write_wait()
-    )
+    result = pipeline.run(opts.context(), month, out)
     _emit_outputs(opts, result.outputs)
 
 
@@ -481,18 +468,7 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
     Example:
       roi report --month 2026-10
     """
-    from roi.reporting.render import render_reports
-
-    config = opts.config()
-    paths = render_reports(
-        config,
-        opts.warehouse_path(config),
-        month,
-        out,
-        ("monthly_finance",),
-        opts.progress,
-        wait=opts.read_wait(),
-    )
+    paths = pipeline.report(opts.context(), month, out, ("monthly_finance",))
     _emit_outputs(opts, paths)
 
 
@@ -528,19 +504,7 @@ def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
     Example:
       roi export excel --month 2026-10 --out pack.xlsx
     """
-    from roi.reporting.render import render_reports
-
-    config = opts.config()
-    paths = render_reports(
-        config,
-        opts.warehouse_path(config),
-        month,
-        None,
-        ("excel_pack",),
-        opts.progress,
-        out_file=out,
-        wait=opts.read_wait(),
-    )
+    paths = pipeline.report(opts.context(), month, None, ("excel_pack",), out_file=out)
     _emit_outputs(opts, paths)
 
 

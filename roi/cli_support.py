@@ -16,6 +16,7 @@ import click
 import polars as pl
 
 from roi.config import ProjectConfig, load_project
+from roi.context import Context
 from roi.errors import RoiError
 from roi.progress import SILENT, ConsoleProgress, Progress
 from roi.reporting.output import FORMATS, format_frame
@@ -51,6 +52,16 @@ class Options:
     def config(self) -> ProjectConfig:
         """The project's configuration."""
         return load_project(self.project)
+
+    def context(self) -> Context:
+        """The project's context: its settings, the warehouse, progress and waits."""
+        return Context(
+            self.config(),
+            self.warehouse,
+            self.progress,
+            read_wait=self.read_wait(),
+            write_wait=self.write_wait(),
+        )
 
     def warehouse_path(self, config: ProjectConfig | None = None) -> Path:
         """--warehouse, else the project's warehouse."""

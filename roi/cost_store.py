@@ -101,12 +101,12 @@ def to_arrow(frame: pl.DataFrame) -> pa.Table:
         pl.col(name).cast(polars_type(kind))
         if name in frame.columns
         else pl.lit(None, polars_type(kind)).alias(name)
-        for name, kind in COST_LINES.items()
+        for name, kind in COST_LINES.types.items()
     )
     table = frame.to_arrow()
     columns = [
         _as_map(table.column(name)) if kind.startswith("MAP") else table.column(name)
-        for name, kind in COST_LINES.items()
+        for name, kind in COST_LINES.types.items()
     ]
     return pa.Table.from_arrays(columns, schema=arrow_schema(COST_LINES))
 
@@ -192,7 +192,7 @@ def relation(data: Path, files: list[str]) -> str:
     if not files:
         return f"({empty_select(COST_LINES)})"
     paths = ", ".join("'" + str(data / f).replace("'", "''") + "'" for f in files)
-    columns = ", ".join(f'"{c}"' for c in COST_LINES)
+    columns = ", ".join(f'"{c}"' for c in COST_LINES.types)
     return f"(SELECT {columns} FROM read_parquet([{paths}]))"
 
 
@@ -304,7 +304,7 @@ def move_table_to_files(con: Connection) -> None:
     # attribution groups lines by).
     columns = ", ".join(
         "coalesce(tags_raw, to_json(tags)::VARCHAR) AS tags_raw" if c == "tags_raw" else f'"{c}"'
-        for c in COST_LINES
+        for c in COST_LINES.types
     )
     manifest = []
     for i, (provider, account, period, export, delivery, source, load_id, lines) in enumerate(

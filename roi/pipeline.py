@@ -1,7 +1,10 @@
-"""The library behind the CLI: load, ingest, attribute, run, query and status on a project.
+"""The library behind the CLI: load, ingest, attribute, reconcile, explain, report, run, query
+and status.
 
-Every function takes paths and settings, opens the warehouse itself (write connections only for
-as long as the step runs) and returns plain results; the CLI only parses and formats.
+The steps on a project take its `Context` (settings, warehouse, progress, waits), open the
+warehouse through it (write connections only for as long as the step commits) and return plain
+results; the CLI only builds the context, parses and formats. `ingest`, `query` and `status`
+work on a warehouse file without a project.
 """
 
 from __future__ import annotations
@@ -25,30 +28,23 @@ from roi.attribution.explain import explain as explain_change
 from roi.attribution.incremental import months_to_attribute
 from roi.attribution.reconcile import gateway_vs_bill, unbilled_totals
 from roi.attribution.reconcile import reconcile as reconcile_months
-from roi.config import ConnectorConfig, ProjectConfig, redact_url
+from roi.config import ConnectorConfig, redact_url
 from roi.connectors import connector_class, connector_types
 from roi.connectors.loader import LoadResult, load_all, load_connector
+from roi.context import Context
 from roi.errors import ConfigError
 from roi.progress import SILENT, Progress
 
 
-def load(
-    project: ProjectConfig,
-    warehouse_path: Path,
-    names: list[str] | None = None,
-    progress: Progress = SILENT,
-    wait: float = 0.0,
-) -> list[LoadResult]:
-    """Run the project's connectors (all enabled ones, or those named), one transaction each.
-
-    `wait` is how long to wait for another roi command that is writing to the warehouse.
-    """
+def load(ctx: Context, names: list[str] | None = None) -> list[LoadResult]:
+    """Run the project's connectors (all enabled ones, or those named), one transaction each."""
+    project = ctx.project
     for name in names or []:
         project.connector(name)  # an unknown name is a ConfigError before anything runs
-    limit = project.project.memory_limit
-    with warehouse.writer_lock(warehouse_path, wait):
-        warehouse.upgrade(warehouse_path, limit, warehouse.COMMIT_WAIT_SECONDS)
-        return load_all(warehouse_path, project.connectors, project.root, progress, names, limit)
+    with ctx.writing():
+        return load_all(
+            ctx.warehouse, project.connectors, project.root, ctx.progress, names, ctx.memory_limit
+        )
 
 
 def ingest(
@@ -96,25 +92,20 @@ def ingest(
         return load_connector(warehouse_path, config, root, progress, memory_limit)
 
 
-def attribute(
-    project: ProjectConfig,
-    warehouse_path: Path,
-    month: date | None = None,
-    progress: Progress = SILENT,
-    wait: float = 0.0,
-    full: bool = False,
-) -> AttributionResult:
+def attribute(ctx: Context, month: date | None = None, full: bool = False) -> AttributionResult:
     """Attribute the months whose billing lines, usage or rules changed (or one month, or all).
 
     A month is recomputed when the loads it was attributed from or the project's rules
     changed since; `full` recomputes every month. The tables are computed on a read-only
     connection; the file is opened for writing only to replace them.
     """
-    limit = project.project.memory_limit
-    with warehouse.writer_lock(warehouse_path, wait):
-        warehouse.upgrade(warehouse_path, limit, warehouse.COMMIT_WAIT_SECONDS)
+    project, progress = ctx.project, ctx.progress
+    with ctx.writing():
         with warehouse.open_warehouse(
-            warehouse_path, read_only=True, memory_limit=limit, wait=warehouse.COMMIT_WAIT_SECONDS
+            ctx.warehouse,
+            read_only=True,
+            memory_limit=ctx.memory_limit,
+            wait=warehouse.COMMIT_WAIT_SECONDS,
         ) as con:
             selection = months_to_attribute(
                 con, project.models, project.pools, project.attribution, month, full
@@ -125,9 +116,7 @@ def attribute(
             plan = plan_attribution(
                 con, project.models, project.attribution, selection.months, project.pools
             )
-        with warehouse.open_warehouse(
-            warehouse_path, memory_limit=limit, wait=warehouse.COMMIT_WAIT_SECONDS
-        ) as con:
+        with ctx.committing() as con:
             return write_attribution(con, plan, progress, selection)
 
 
@@ -146,36 +135,37 @@ class Reconciliation:
         return bool((self.months["difference"] == 0).all())
 
 
-def reconcile(
-    project: ProjectConfig,
-    warehouse_path: Path,
-    month: date | None = None,
-    wait: float = warehouse.READ_WAIT_SECONDS,
-) -> Reconciliation:
+def reconcile(ctx: Context, month: date | None = None) -> Reconciliation:
     """Per month and currency: the source's billed and effective totals, what attribution
     placed (direct, shared, amortized, idle, unallocated) and the difference (0.00)."""
-    with warehouse.open_warehouse(
-        warehouse_path, read_only=True, memory_limit=project.project.memory_limit, wait=wait
-    ) as con:
-        months = reconcile_months(con, project.attribution, month)
-        gateway = gateway_vs_bill(con, project.pools, month)
+    with ctx.reader() as con:
+        months = reconcile_months(con, ctx.project.attribution, month)
+        gateway = gateway_vs_bill(con, ctx.project.pools, month)
         unbilled = unbilled_totals(con, month)
     return Reconciliation(months, gateway, unbilled)
 
 
-def explain(
-    project: ProjectConfig,
-    warehouse_path: Path,
-    model_id: str,
-    month: date,
-    top: int = 10,
-    wait: float = warehouse.READ_WAIT_SECONDS,
-) -> Explanation:
+def explain(ctx: Context, model_id: str, month: date, top: int = 10) -> Explanation:
     """A model's month-over-month cost change as volume, price, mix and pool effects."""
-    with warehouse.open_warehouse(
-        warehouse_path, read_only=True, memory_limit=project.project.memory_limit, wait=wait
-    ) as con:
-        return explain_change(con, project, model_id, month, top)
+    with ctx.reader() as con:
+        return explain_change(con, ctx.project, model_id, month, top)
+
+
+def report(
+    ctx: Context,
+    month: date | None = None,
+    out_dir: Path | None = None,
+    kinds: tuple[str, ...] = ("monthly_finance", "excel_pack"),
+    out_file: Path | None = None,
+) -> list[Path]:
+    """Render the project's reports (of the given kinds) for one month; the files written.
+
+    `out_file` names the file of a single report instead of `<out>/<report>_<month>.<ext>`.
+    """
+    from roi.reporting.render import render_reports
+
+    with ctx.reader() as con:
+        return render_reports(con, ctx.project, month, out_dir, kinds, ctx.progress, out_file)
 
 
 @dataclass(frozen=True)
@@ -187,20 +177,12 @@ class RunResult:
     outputs: list[Path] = field(default_factory=list)
 
 
-def run(
-    project: ProjectConfig,
-    warehouse_path: Path,
-    month: date | None = None,
-    out_dir: Path | None = None,
-    progress: Progress = SILENT,
-    wait: float = 0.0,
-) -> RunResult:
-    """The main job: load every connector, attribute every month, write the reports."""
-    from roi.reporting.render import render_reports
-
-    loads = load(project, warehouse_path, progress=progress, wait=wait)
-    result = attribute(project, warehouse_path, progress=progress, wait=wait)
-    outputs = render_reports(project, warehouse_path, month, out_dir, progress=progress)
+def run(ctx: Context, month: date | None = None, out_dir: Path | None = None) -> RunResult:
+    """The main job: load every connector, attribute the months that changed, write the
+    reports."""
+    loads = load(ctx)
+    result = attribute(ctx)
+    outputs = report(ctx, month, out_dir)
     return RunResult(loads, result, outputs)
 
 

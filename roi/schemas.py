@@ -11,12 +11,7 @@ import pandera.polars as pa
 import polars as pl
 
 from roi.connectors.parsing import REJECT_COLUMNS
-from roi.tables import CHARGE_CATEGORIES
-
-
-def _required(*names: str) -> dict[str, pa.Column]:
-    return {n: pa.Column(nullable=False, required=True) for n in names}
-
+from roi.tables import LOADED_TABLES, Check, Table
 
 # Row-level checks across columns: their message → the column a reject names.
 ROW_CHECK_COLUMNS: dict[str, str] = {}
@@ -32,98 +27,43 @@ def row_check(column: str, rule: pl.Expr, message: str) -> pa.Check:
     return pa.Check(check, name=message, error=message)
 
 
-def _period_order(start: str, end: str, strict: bool) -> pa.Check:
-    rule = pl.col(end) > pl.col(start) if strict else pl.col(end) >= pl.col(start)
-    op = "after" if strict else "at or after"
-    return row_check(end, rule, f"{end} must be {op} {start}")
+def _finite(data: pa.PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select(pl.col(data.key).is_finite())
 
 
-COST_LINES = pa.DataFrameSchema(
-    {
-        **_required(
-            "provider",
-            "billing_account_id",
-            "billing_period_start",
-            "billing_period_end",
-            "charge_period_start",
-            "charge_period_end",
-            "billed_cost",
-            "effective_cost",
-        ),
-        "charge_category": pa.Column(nullable=False, checks=pa.Check.isin(CHARGE_CATEGORIES)),
-        "billing_currency": pa.Column(nullable=False, checks=pa.Check.str_matches(r"^[A-Z]{3}$")),
-    },
-    checks=[
-        _period_order("billing_period_start", "billing_period_end", strict=True),
-        _period_order("charge_period_start", "charge_period_end", strict=False),
-    ],
-    name="cost_lines",
-)
+def _column_check(check: Check) -> pa.Check:
+    if check.kind == "isin":
+        return pa.Check.isin(check.args)
+    if check.kind == "ge":
+        return pa.Check.ge(check.args[0])
+    if check.kind == "in_range":
+        return pa.Check.in_range(*check.args)
+    if check.kind == "matches":
+        return pa.Check.str_matches(check.args[0])
+    return pa.Check(_finite, name="finite")
 
-INFERENCE_USAGE = pa.DataFrameSchema(
-    {
-        **_required("request_id", "ts", "model", "currency", "cost_source"),
-        **{
-            n: pa.Column(nullable=False, checks=pa.Check.ge(0))
-            for n in (
-                "requests",
-                "input_tokens",
-                "cached_input_tokens",
-                "cache_write_tokens",
-                "output_tokens",
-            )
-        },
-        "cost": pa.Column(nullable=True, checks=pa.Check.ge(0)),
-    },
-    checks=[
-        row_check(
-            "cached_input_tokens",
-            pl.col("cached_input_tokens") + pl.col("cache_write_tokens") <= pl.col("input_tokens"),
-            "cached and cache-write tokens exceed input tokens (they are part of it)",
+
+def pandera_schema(table: Table) -> pa.DataFrameSchema:
+    """The pandera schema of a loaded table, from its contract.
+
+    Only what carries meaning is checked (required values and declared checks): the connector
+    has already parsed types, and lineage columns are the loader's own.
+    """
+    columns = {
+        c.name: pa.Column(
+            nullable=not c.required,
+            required=c.required,
+            checks=[_column_check(k) for k in c.checks],
         )
-    ],
-    name="inference_usage",
-)
+        for c in table.columns
+        if (c.required or c.checks) and c.name not in LINEAGE
+    }
+    checks = [row_check(r.column, r.rule, r.message) for r in table.row_checks]
+    return pa.DataFrameSchema(columns, checks=checks, name=table.name)
 
-GPU_USAGE = pa.DataFrameSchema(
-    {
-        **_required("interval_start", "interval_end", "cluster", "node", "gpu_uuid", "source"),
-        "gpu_share": pa.Column(nullable=False, checks=pa.Check.in_range(0, 1)),
-        "utilization": pa.Column(nullable=True, checks=pa.Check.in_range(0, 1)),
-        "memory_used_bytes": pa.Column(nullable=True, checks=pa.Check.ge(0)),
-    },
-    checks=[_period_order("interval_start", "interval_end", strict=True)],
-    name="gpu_usage",
-)
 
-KPI_VALUES = pa.DataFrameSchema(
-    {
-        **_required("kpi", "period_start", "period_end", "segment", "value"),
-        "n": pa.Column(nullable=True, checks=pa.Check.ge(0)),
-        "std_dev": pa.Column(nullable=True, checks=pa.Check.ge(0)),
-    },
-    checks=[_period_order("period_start", "period_end", strict=True)],
-    name="kpi_values",
-)
-
-MODEL_METRICS = pa.DataFrameSchema(
-    {
-        **_required("model_id", "metric", "ts"),
-        "value": pa.Column(
-            nullable=False,
-            checks=pa.Check(lambda d: d.lazyframe.select(pl.col(d.key).is_finite()), name="finite"),
-        ),
-    },
-    name="model_metrics",
-)
-
-SCHEMAS: dict[str, pa.DataFrameSchema] = {
-    "cost_lines": COST_LINES,
-    "inference_usage": INFERENCE_USAGE,
-    "gpu_usage": GPU_USAGE,
-    "kpi_values": KPI_VALUES,
-    "model_metrics": MODEL_METRICS,
-}
+LINEAGE = ("source_file", "source_row", "_load_id", "export", "delivery", "focus_version")
+SCHEMAS: dict[str, pa.DataFrameSchema] = {t.name: pandera_schema(t) for t in LOADED_TABLES}
 
 
 def check_reason(check: str | None) -> str:

@@ -17,6 +17,7 @@ import pytest
 
 from roi import pipeline
 from roi.config import ProjectConfig, load_project
+from roi.context import Context
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -75,5 +76,5 @@ def loaded_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project
     """One sample-project copy, run end to end once (load, attribute, reports). Read only."""
     root = copy_project(tmp_path_factory.mktemp("loaded") / "project")
     config = load_project(root)
-    pipeline.run(config, config.warehouse_path)
+    pipeline.run(Context(config))
     yield config

@@ -13,19 +13,12 @@ from datetime import date
 
 import polars as pl
 
+from roi import tables
 from roi.attribution.split import from_units, split_units, to_units
 from roi.config import ModelConfig
 
 MONEY = pl.Decimal(38, 10)
-AMORTIZED_SCHEMA: dict[str, pl.DataType] = {
-    "incurred_month": pl.Date(),
-    "month": pl.Date(),
-    "model_id": pl.String(),
-    "rule_id": pl.String(),
-    "provider": pl.String(),
-    "currency": pl.String(),
-    "amount": MONEY,
-}
+AMORTIZED_SCHEMA = tables.AMORTIZED_COSTS.polars_schema(exclude=("attribution_id",))
 
 
 def add_months(month: date, count: int) -> date:

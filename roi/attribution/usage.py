@@ -18,26 +18,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from roi import warehouse
+from roi import tables, warehouse
 from roi.attribution.bases import llm_model_of
 from roi.attribution.ledger import MonthFilter, glob_regex, month_column, month_sql
 from roi.attribution.vocabulary import UNALLOCATED, USAGE_BILLED_BY
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.warehouse import Connection
 
-USAGE_COSTS_SCHEMA: dict[str, pl.DataType] = {
-    "month": pl.Date(),
-    "model_id": pl.String(),
-    "provider": pl.String(),
-    "currency": pl.String(),
-    "amount": pl.Decimal(38, 10),
-    "requests": pl.Int64(),
-    "input_tokens": pl.Int64(),
-    "output_tokens": pl.Int64(),
-    "unpriced_requests": pl.Int64(),
-    "reason": pl.String(),
-    "load_ids": pl.List(pl.String()),
-}
+USAGE_COSTS_SCHEMA = tables.USAGE_COSTS.polars_schema(exclude=("attribution_id",))
 
 
 def billed_by(settings: AttributionSettings) -> dict[str, str]:
@@ -87,7 +75,7 @@ def unbilled_usage(
                            ({pooled}) AS pooled
                     FROM inference_usage WHERE {when})
                 SELECT u.month, u.provider, u.model_id, u.feature, u.currency,
-                       sum(u.cost) AS amount, sum(u.requests)::BIGINT AS requests,
+                       coalesce(sum(u.cost), 0) AS amount, sum(u.requests)::BIGINT AS requests,
                        sum(u.input_tokens)::BIGINT AS input_tokens,
                        sum(u.output_tokens)::BIGINT AS output_tokens,
                        count(*) FILTER (WHERE u.cost IS NULL)::BIGINT AS unpriced_requests,

@@ -11,9 +11,10 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector, TableSpec
-from roi.connectors.kpi_csv import KPI_KEY, finish_kpis
+from roi.connectors.base import Batch, FileConnector
+from roi.connectors.kpi_csv import finish_kpis
 from roi.connectors.parsing import read_table_csv
+from roi.tables import KPI_VALUES
 
 COLUMNS = (
     "experiment_id",
@@ -32,7 +33,7 @@ class AbTestCsv(FileConnector):
     """Experiment results per arm."""
 
     type_name = "ab_test_csv"
-    table = TableSpec("kpi_values", KPI_KEY)
+    table = KPI_VALUES
     description = (
         "A/B test results per arm: experiment_id, model_id, kpi, variant, units, mean, std_dev"
     )

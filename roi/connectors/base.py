@@ -15,29 +15,12 @@ from roi.config import ConnectorConfig
 from roi.config.typed import build
 from roi.connectors.parsing import empty_rejects, file_digest, list_files
 from roi.progress import Progress
+from roi.tables import Table
 
 
 @dataclass(frozen=True)
 class NoOptions:
     """The option set of a connector type that takes no options."""
-
-
-@dataclass(frozen=True)
-class TableSpec:
-    """How a warehouse table is written.
-
-    `primary_key` identifies a row: batches are deduplicated on it (keeping the last row in
-    `source_file`, row order) and merged on it; `coalesce` columns combine across rows of one
-    key instead of replacing (a null never overwrites a value). `replace_by` names partition columns
-    instead: for every partition present in a load, the warehouse's rows of that partition are
-    replaced wholesale by the newest delivery (a billing export re-delivers whole months, so a
-    corrected month must also drop the lines the provider removed).
-    """
-
-    name: str
-    primary_key: tuple[str, ...]
-    replace_by: tuple[str, ...] = ()
-    coalesce: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,7 +52,7 @@ class Connector(ABC):
     """One source type. Subclasses set `type_name`, `table`, `description` and implement extract."""
 
     type_name: ClassVar[str]
-    table: ClassVar[TableSpec]
+    table: ClassVar[Table]  # the warehouse table it loads (roi.tables)
     description: ClassVar[str]
     suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz")
     needs_location: ClassVar[bool] = True  # False: the source is named by a secret (a DSN)

@@ -32,11 +32,12 @@ import polars as pl
 from roi.config import redact_url
 from roi.config.typed import check
 from roi.connectors import register
-from roi.connectors.base import Batch, Connector, Extracted, TableSpec, changed_files
+from roi.connectors.base import Batch, Connector, Extracted, changed_files
 from roi.connectors.csv_text import read_bytes
 from roi.connectors.parsing import tag_json
 from roi.errors import ConfigError, SourceError
 from roi.progress import Progress
+from roi.tables import GPU_USAGE
 
 UTILIZATION_METRICS = {
     "DCGM_FI_PROF_GR_ENGINE_ACTIVE": 1.0,
@@ -296,11 +297,7 @@ class DcgmPrometheus(Connector):
     """DCGM exporter series exported from Prometheus."""
 
     type_name = "dcgm_prometheus"
-    table = TableSpec(
-        "gpu_usage",
-        ("cluster", "gpu_uuid", "interval_start", "pod"),
-        coalesce=("utilization", "memory_used_bytes", "power_watts"),
-    )
+    table = GPU_USAGE
     description = (
         "NVIDIA DCGM exporter metrics as Prometheus query_range JSON (GPU utilisation, memory)"
     )

@@ -31,10 +31,11 @@ from pathlib import Path
 from roi import warehouse
 from roi.cost_store import BillingStaging, expired_files, refresh_view, relation
 from roi.errors import ValidationFailed
+from roi.tables import COST_LINES
 from roi.warehouse import Connection
 
 ACCOUNT_PERIOD = ("provider", "billing_account_id", "billing_period_start")
-PARTITION = (*ACCOUNT_PERIOD, "export")
+PARTITION = COST_LINES.replace_by  # a billing period of one export, replaced whole
 # A line's content, whatever file or load it came from: two exports holding the same charge
 # write the same values here.
 LINE_FINGERPRINT = (

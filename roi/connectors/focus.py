@@ -28,7 +28,7 @@ from typing import Any, Literal
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, Connector, Extracted, TableSpec, changed_files
+from roi.connectors.base import Batch, Connector, Extracted, changed_files
 from roi.connectors.csv_text import read_csv_text
 from roi.connectors.parsing import (
     Parsed,
@@ -39,7 +39,7 @@ from roi.connectors.parsing import (
 )
 from roi.errors import SourceError
 from roi.progress import Progress
-from roi.tables import CHARGE_CATEGORIES
+from roi.tables import CHARGE_CATEGORIES, COST_LINES
 
 # FOCUS column → warehouse column.
 COLUMNS: dict[str, str] = {
@@ -128,7 +128,6 @@ REQUIRED = (
 # Microsoft writes these placeholders where FOCUS wants null (finops-toolkit does the same).
 PLACEHOLDER_COLUMNS = ("sub_account_id", "resource_id", "region_id", "commitment_discount_id")
 CHARGE_CATEGORY_CASE = {c.lower(): c for c in CHARGE_CATEGORIES}
-PARTITION = ("provider", "billing_account_id", "billing_period_start", "export")
 
 
 def focus_version(columns: list[str]) -> str:
@@ -375,11 +374,7 @@ class FocusConnector(Connector):
     """FOCUS cost and usage exports from any provider."""
 
     type_name = "focus"
-    table = TableSpec(
-        "cost_lines",
-        ("provider", "billing_account_id", "billing_period_start", "source_file", "source_row"),
-        replace_by=PARTITION,
-    )
+    table = COST_LINES
     description = "FOCUS 1.0-1.3 billing export files (CSV, CSV.gz, Parquet) from any provider"
     suffixes = (".csv", ".csv.gz", ".parquet")
     Options = FocusOptions

@@ -14,10 +14,10 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector, TableSpec
+from roi.connectors.base import Batch, FileConnector
 from roi.connectors.parsing import parse_columns, read_table_csv
+from roi.tables import KPI_VALUES
 
-KPI_KEY = ("kpi", "model_id", "segment", "period_start", "period_end", "experiment_id")
 KPI_KINDS = {
     "period_start": "date",
     "period_end": "date",
@@ -44,7 +44,7 @@ class KpiCsv(FileConnector):
     """Long-format KPI CSV files."""
 
     type_name = "kpi_csv"
-    table = TableSpec("kpi_values", KPI_KEY)
+    table = KPI_VALUES
     description = (
         "business KPIs as CSV: kpi, period_start, period_end, model_id, segment, value, unit"
     )

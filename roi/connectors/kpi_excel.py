@@ -18,10 +18,11 @@ from typing import Any
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector, TableSpec
-from roi.connectors.kpi_csv import KPI_KEY, finish_kpis
+from roi.connectors.base import Batch, FileConnector
+from roi.connectors.kpi_csv import finish_kpis
 from roi.connectors.parsing import REJECT_COLUMNS
 from roi.errors import SourceError
+from roi.tables import KPI_VALUES
 
 
 def _next_month(d: date) -> date:
@@ -40,7 +41,7 @@ class KpiExcel(FileConnector):
     """Wide finance KPI workbooks."""
 
     type_name = "kpi_excel"
-    table = TableSpec("kpi_values", KPI_KEY)
+    table = KPI_VALUES
     description = "finance KPI workbook (.xlsx): rows KPI/Model/Unit, one date column per month"
     suffixes = (".xlsx",)
     Options = KpiExcelOptions

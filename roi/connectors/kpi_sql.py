@@ -18,11 +18,12 @@ from typing import Any
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, Connector, Extracted, TableSpec
-from roi.connectors.kpi_csv import KPI_KEY, finish_kpis
+from roi.connectors.base import Batch, Connector, Extracted
+from roi.connectors.kpi_csv import finish_kpis
 from roi.connectors.parsing import null_if_token, require_columns
 from roi.errors import ConfigError, SourceError
 from roi.progress import Progress
+from roi.tables import KPI_VALUES
 
 REQUIRED = ("kpi", "period_start", "period_end", "value")
 
@@ -128,7 +129,7 @@ class KpiSql(Connector):
     """KPIs selected from a SQL warehouse."""
 
     type_name = "kpi_sql"
-    table = TableSpec("kpi_values", KPI_KEY)
+    table = KPI_VALUES
     description = "business KPIs from a SQL warehouse (PostgreSQL): `query` + `dsn_env`"
     needs_location = False
     Options = KpiSqlOptions

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector, TableSpec
+from roi.connectors.base import Batch, FileConnector
 from roi.connectors.csv_text import read_csv_text
 from roi.connectors.parsing import (
     INVALID_TAGS,
@@ -27,6 +27,7 @@ from roi.connectors.parsing import (
     require_columns,
     tag_json,
 )
+from roi.tables import INFERENCE_USAGE
 
 KINDS = {
     "ts": "utc",
@@ -87,7 +88,7 @@ class LiteLLMSpendLogs(FileConnector):
     """LiteLLM `LiteLLM_SpendLogs` CSV dumps."""
 
     type_name = "litellm_spend_logs"
-    table = TableSpec("inference_usage", ("request_id",))
+    table = INFERENCE_USAGE
     description = "LiteLLM proxy spend logs (LiteLLM_SpendLogs table dumped to CSV / CSV.gz)"
     Options = LiteLLMOptions
 

@@ -26,7 +26,7 @@ import polars as pl
 from roi import warehouse
 from roi.config import ConnectorConfig
 from roi.connectors import connector_class
-from roi.connectors.base import Batch, Extracted, TableSpec
+from roi.connectors.base import Batch, Extracted
 from roi.connectors.deliveries import replace_deliveries
 from roi.connectors.parsing import REJECT_COLUMNS, empty_rejects, nul_byte_rejects
 from roi.connectors.staging import Staging
@@ -34,6 +34,7 @@ from roi.connectors.writers import forget_files, merge
 from roi.cost_store import BillingStaging, remove_files
 from roi.errors import ValidationFailed, WarehouseError
 from roi.progress import SILENT, Progress
+from roi.tables import Table
 from roi.warehouse import Connection
 
 # Test seam for fault injection: called inside the transaction after the write, before COMMIT.
@@ -245,7 +246,7 @@ def _write(
     con: Connection,
     extracted: Extracted,
     staging: Staging | BillingStaging,
-    spec: TableSpec,
+    spec: Table,
     config: ConnectorConfig,
     load_id: str,
     rejects: pl.DataFrame,
@@ -313,7 +314,7 @@ def _write(
 def _stage(
     extracted: Extracted,
     staging: Staging | BillingStaging,
-    spec: TableSpec,
+    spec: Table,
     config: ConnectorConfig,
     load_id: str,
 ) -> tuple[pl.DataFrame, int]:

@@ -7,8 +7,9 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector, TableSpec
+from roi.connectors.base import Batch, FileConnector
 from roi.connectors.parsing import parse_columns, read_table_csv
+from roi.tables import MODEL_METRICS
 
 COLUMNS = ("model_id", "metric", "ts", "value")
 
@@ -19,7 +20,7 @@ class ModelMetricsCsv(FileConnector):
 
     type_name = "model_metrics_csv"
     # A champion and a challenger version can be scored at the same time.
-    table = TableSpec("model_metrics", ("model_id", "metric", "ts", "model_version"))
+    table = MODEL_METRICS
     description = (
         "model quality metrics (AUC, F1, ...) over time: model_id, metric, ts, value, model_version"
     )

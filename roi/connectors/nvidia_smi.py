@@ -21,9 +21,10 @@ import polars as pl
 
 from roi.config.typed import check
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector, TableSpec
+from roi.connectors.base import Batch, FileConnector
 from roi.connectors.csv_text import read_csv_text
 from roi.connectors.parsing import null_if_token, parse_columns, reject_where, require_columns
+from roi.tables import GPU_USAGE
 
 MIB = 1024 * 1024
 NEEDED = ("timestamp", "uuid")
@@ -88,11 +89,7 @@ class NvidiaSmiCsv(FileConnector):
     """nvidia-smi CSV query logs."""
 
     type_name = "nvidia_smi"
-    table = TableSpec(
-        "gpu_usage",
-        ("cluster", "gpu_uuid", "interval_start", "pod"),
-        coalesce=("utilization", "memory_used_bytes", "power_watts"),
-    )
+    table = GPU_USAGE
     description = "nvidia-smi --query-gpu CSV logs (one file per host)"
     Options = NvidiaSmiOptions
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import polars as pl
 
 from roi import warehouse
-from roi.connectors.base import TableSpec
 from roi.connectors.staging import Staging
+from roi.tables import Table
 from roi.warehouse import Connection
 
 
@@ -35,7 +35,7 @@ def staged_columns(con: Connection, staging: Staging) -> list[str]:
 
 
 def merge(
-    con: Connection, spec: TableSpec, staging: Staging, reloaded_files: list[str] | None = None
+    con: Connection, spec: Table, staging: Staging, reloaded_files: list[str] | None = None
 ) -> tuple[int, int]:
     """Dedupe staged rows by primary key and MERGE them; return (rows written, rows replaced).
 

@@ -14,6 +14,7 @@ from roi.attribution.engine import attribute_costs
 from roi.attribution.explain import explain
 from roi.config import AttributionSettings, FinanceSettings, ProjectConfig, ProjectSettings
 from roi.config.models import model_from_toml
+from roi.context import Context
 from roi.cost_store import store_lines
 from tests.attribution.test_golden import _lines
 
@@ -22,17 +23,13 @@ def test_effects_add_up_to_the_change_for_models_idle_and_unallocated(
     loaded_project: ProjectConfig,
 ) -> None:
     for model_id in ("recommendations", "fraud-detection", "__idle__", "__unallocated__"):
-        result = pipeline.explain(
-            loaded_project, loaded_project.warehouse_path, model_id, date(2026, 10, 1)
-        )
+        result = pipeline.explain(Context(loaded_project), model_id, date(2026, 10, 1))
         assert result.previous == date(2026, 9, 1)
         assert sum(result.effects["amount"].to_list(), Decimal(0)) == result.change.quantize(
             Decimal("0.01")
         )
         assert result.movers.height >= 1
-    idle = pipeline.explain(
-        loaded_project, loaded_project.warehouse_path, "__idle__", date(2026, 10, 1)
-    )
+    idle = pipeline.explain(Context(loaded_project), "__idle__", date(2026, 10, 1))
     effects = dict(idle.effects.rows())
     assert effects["pool cost"] == idle.change.quantize(
         Decimal("0.01")
@@ -118,4 +115,4 @@ def test_volume_price_and_mix_by_hand(tmp_path: Path) -> None:
 
 def test_unknown_model_is_a_clear_error(loaded_project: ProjectConfig) -> None:
     with pytest.raises(Exception, match=r"no model 'nope'; known: "):
-        pipeline.explain(loaded_project, loaded_project.warehouse_path, "nope", date(2026, 10, 1))
+        pipeline.explain(Context(loaded_project), "nope", date(2026, 10, 1))

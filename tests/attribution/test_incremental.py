@@ -11,6 +11,7 @@ import polars as pl
 
 from roi import pipeline, warehouse
 from roi.config import ProjectConfig, load_project
+from roi.context import Context
 
 SEPTEMBER = Path("sample_data/billing/aws/focus-export/data/BILLING_PERIOD=2026-09")
 TABLES = ("allocated_costs", "unallocated_costs", "allocation_bases", "attribution_conflicts")
@@ -18,9 +19,7 @@ TABLES = ("allocated_costs", "unallocated_costs", "allocation_bases", "attributi
 
 def _tables(path: Path) -> dict[str, pl.DataFrame]:
     with warehouse.open_warehouse(path, read_only=True) as con:
-        return {
-            t: warehouse.fetch_frame(con, f"SELECT * FROM {t}").sort(pl.all()) for t in TABLES
-        }
+        return {t: warehouse.fetch_frame(con, f"SELECT * FROM {t}").sort(pl.all()) for t in TABLES}
 
 
 def _reissue_september(root: Path, extra: Decimal) -> None:
@@ -46,18 +45,18 @@ def _without_ids(frame: pl.DataFrame) -> pl.DataFrame:
 
 def test_a_reissued_month_recomputes_only_itself(project: ProjectConfig) -> None:
     path = project.warehouse_path
-    pipeline.load(project, path)
-    first = pipeline.attribute(project, path)
+    pipeline.load(Context(project, path))
+    first = pipeline.attribute(Context(project, path))
     months = set(first.months)
     assert first.unchanged_months == 0 and len(months) >= 24
 
-    again = pipeline.attribute(project, path)
+    again = pipeline.attribute(Context(project, path))
     assert again.months == [] and again.unchanged_months == len(months)
 
     before = _tables(path)
     _reissue_september(project.root, Decimal("100"))
-    pipeline.load(project, path, names=["aws_focus"])
-    result = pipeline.attribute(project, path)
+    pipeline.load(Context(project, path), names=["aws_focus"])
+    result = pipeline.attribute(Context(project, path))
     assert result.months == [date(2026, 9, 1)]
     assert result.unchanged_months == len(months) - 1
 
@@ -74,7 +73,7 @@ def test_a_reissued_month_recomputes_only_itself(project: ProjectConfig) -> None
     ].sum() == Decimal("100")
 
     # The incremental result equals a full recomputation.
-    pipeline.attribute(project, path, full=True)
+    pipeline.attribute(Context(project, path), full=True)
     full = _tables(path)
     for table in TABLES:
         assert _without_ids(full[table]).equals(_without_ids(after[table])), table
@@ -82,13 +81,13 @@ def test_a_reissued_month_recomputes_only_itself(project: ProjectConfig) -> None
 
 def test_changed_rules_recompute_every_month(project: ProjectConfig) -> None:
     path = project.warehouse_path
-    pipeline.load(project, path, names=["aws_focus", "azure_focus"])
-    months = len(pipeline.attribute(project, path).months)
+    pipeline.load(Context(project, path), names=["aws_focus", "azure_focus"])
+    months = len(pipeline.attribute(Context(project, path)).months)
     pool = project.root / "pools" / "ml-platform.toml"
     even = 'basis = "even"\nmodels = ["churn-prediction", "fraud-detection"]'
     pool.write_text(pool.read_text().replace('basis = "direct_cost"', even))
     changed = load_project(project.root)
-    result = pipeline.attribute(changed, path)
+    result = pipeline.attribute(Context(changed, path))
     assert len(result.months) == months and result.unchanged_months == 0
     with warehouse.open_warehouse(path, read_only=True) as con:
         targets = warehouse.fetch_all(
@@ -100,9 +99,9 @@ def test_changed_rules_recompute_every_month(project: ProjectConfig) -> None:
 
 def test_one_month_only_and_months_whose_lines_are_gone(project: ProjectConfig) -> None:
     path = project.warehouse_path
-    pipeline.load(project, path, names=["aws_focus"])
-    pipeline.attribute(project, path)
-    one = pipeline.attribute(project, path, month=date(2026, 10, 1))
+    pipeline.load(Context(project, path), names=["aws_focus"])
+    pipeline.attribute(Context(project, path))
+    one = pipeline.attribute(Context(project, path), month=date(2026, 10, 1))
     assert one.months == [date(2026, 10, 1)]
     # A month whose billing lines were removed from the warehouse loses its attribution.
     with warehouse.open_warehouse(path) as con:
@@ -116,7 +115,7 @@ def test_one_month_only_and_months_whose_lines_are_gone(project: ProjectConfig) 
             "INSERT INTO _attributed_months VALUES (?, 'x', 'y', 'z')",
             [date(2019, 1, 1)],
         )
-    result = pipeline.attribute(project, path)
+    result = pipeline.attribute(Context(project, path))
     assert result.months == [date(2026, 10, 1)]
     with warehouse.open_warehouse(path, read_only=True) as con:
         stored = {r[0] for r in warehouse.fetch_all(con, "SELECT month FROM _attributed_months")}

@@ -20,6 +20,7 @@ from roi.attribution.engine import attribute_costs
 from roi.attribution.split import split_amount
 from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig
 from roi.config.pools import PoolClaims, PoolConfig, PoolUsage
+from roi.context import Context
 from roi.cost_store import data_dir, store_lines
 
 OCTOBER = date(2026, 10, 1)
@@ -115,7 +116,7 @@ def test_llm_account_is_split_by_the_gateways_reported_cost(loaded_project: Proj
 def test_reconcile_is_zero_every_month_and_shows_the_gateway_difference(
     loaded_project: ProjectConfig,
 ) -> None:
-    result = pipeline.reconcile(loaded_project, loaded_project.warehouse_path)
+    result = pipeline.reconcile(Context(loaded_project))
     assert result.reconciled and result.months.height == 24
     october = result.months.filter(pl.col("month") == OCTOBER).row(0, named=True)
     parts = sum(

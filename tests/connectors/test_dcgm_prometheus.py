@@ -18,6 +18,7 @@ import pytest
 
 from roi import pipeline
 from roi.config import load_project
+from roi.context import Context
 from roi.errors import SourceError
 from tests.conftest import REPO, missing
 
@@ -131,7 +132,7 @@ COMPARE = (
 def test_live_prometheus_matches_the_saved_responses(prometheus: str, tmp_path: Path) -> None:
     root = _project(tmp_path, prometheus)
     config = load_project(root)
-    [live] = pipeline.load(config, config.warehouse_path)
+    [live] = pipeline.load(Context(config))
     assert live.rows_loaded > 5_000 and live.files == 3  # one lineage entry per metric queried
 
     saved = tmp_path / "saved"
@@ -152,7 +153,7 @@ def test_live_prometheus_matches_the_saved_responses(prometheus: str, tmp_path: 
     assert from_prometheus == from_files
 
     # The cursor moved to `until`: the next load queries nothing and changes nothing.
-    [again] = pipeline.load(config, config.warehouse_path)
+    [again] = pipeline.load(Context(config))
     assert not again.changed
 
 
@@ -160,7 +161,7 @@ def test_unreachable_prometheus_is_a_clear_error_without_credentials(tmp_path: P
     url = f"http://scraper:hunter2@127.0.0.1:{_free_port()}"
     config = load_project(_project(tmp_path, url))
     with pytest.raises(SourceError) as err:
-        pipeline.load(config, config.warehouse_path)
+        pipeline.load(Context(config))
     assert re.match(
         r"cannot reach Prometheus at http://127\.0\.0\.1:\d+ \(.*\); check the connector's url",
         str(err.value),

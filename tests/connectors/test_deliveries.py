@@ -16,6 +16,7 @@ import pytest
 
 from roi import pipeline
 from roi.config import ProjectConfig
+from roi.context import Context
 from roi.errors import ValidationFailed
 from tests.conftest import REPO
 
@@ -77,7 +78,7 @@ def test_a_delivery_read_whole_drops_parts_the_provider_removed(tmp_path: Path) 
 def test_copies_of_the_aws_export_in_two_folders_give_the_totals_of_one(
     project: ProjectConfig, tmp_path: Path
 ) -> None:
-    pipeline.load(project, project.warehouse_path, names=["aws_focus"])
+    pipeline.load(Context(project), names=["aws_focus"])
     once = _totals(project.warehouse_path)
     # The same bucket synced to two other places, loaded with `roi ingest`.
     for mount in ("mnt/a", "mnt/b"):
@@ -96,7 +97,7 @@ def test_copies_of_the_aws_export_in_two_folders_give_the_totals_of_one(
 
 @pytest.mark.slow
 def test_a_renamed_copy_is_recognised_by_its_lines(project: ProjectConfig, tmp_path: Path) -> None:
-    pipeline.load(project, project.warehouse_path, names=["aws_focus"])
+    pipeline.load(Context(project), names=["aws_focus"])
     once = _totals(project.warehouse_path)
     renamed = tmp_path / "old-bucket" / "billing-backup"  # not the export's name any more
     shutil.copytree(AWS / "data", renamed)
@@ -124,7 +125,7 @@ def _reissue(delivery: Path, target: Path) -> None:
 def test_a_different_copy_of_the_same_charges_is_refused(
     project: ProjectConfig, tmp_path: Path
 ) -> None:
-    pipeline.load(project, project.warehouse_path, names=["aws_focus"])
+    pipeline.load(Context(project), names=["aws_focus"])
     before = _totals(project.warehouse_path)
     # Another route to the same account's September, with one line corrected: neither holds all
     # of the other's lines, so it is not the same data, yet it bills the same resources.

@@ -10,6 +10,7 @@ import pytest
 
 from roi import pipeline
 from roi.config import load_project
+from roi.context import Context
 from roi.errors import ConfigError, SourceError
 from tests.conftest import missing
 
@@ -63,7 +64,7 @@ def test_kpis_from_postgres(
 ) -> None:
     monkeypatch.setenv("ROI_TEST_KPI_DSN", kpi_database)
     config = load_project(_project(tmp_path))
-    [result] = pipeline.load(config, config.warehouse_path)
+    [result] = pipeline.load(Context(config))
     assert result.rows_loaded == 3
     rows = pipeline.query(
         config.warehouse_path,
@@ -77,7 +78,7 @@ def test_kpis_from_postgres(
         ("active_customers", "2026-10-01", None, "all", 1401000.0, source, 2),
         ("tickets_deflected", "2026-10-01", "support-assistant", "all", 2402.5, source, 3),
     ]
-    [again] = pipeline.load(config, config.warehouse_path)
+    [again] = pipeline.load(Context(config))
     assert not again.changed  # same result set: nothing to write
 
 
@@ -85,7 +86,7 @@ def test_dsn_is_never_printed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("ROI_TEST_KPI_DSN", "postgresql://analyst:hunter2@127.0.0.1:1/warehouse")
     config = load_project(_project(tmp_path))
     with pytest.raises(SourceError) as err:
-        pipeline.load(config, config.warehouse_path)
+        pipeline.load(Context(config))
     message = str(err.value)
     assert message.startswith("cannot connect to postgresql://127.0.0.1:1/warehouse (")
     assert "hunter2" not in message and "analyst" not in message
@@ -95,7 +96,7 @@ def test_missing_dsn_variable_names_it(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.delenv("ROI_TEST_KPI_DSN", raising=False)
     config = load_project(_project(tmp_path))
     with pytest.raises(ConfigError, match=r"environment variable ROI_TEST_KPI_DSN .* is not set"):
-        pipeline.load(config, config.warehouse_path)
+        pipeline.load(Context(config))
 
 
 def test_a_malformed_dsn_shows_none_of_its_text(
@@ -104,7 +105,7 @@ def test_a_malformed_dsn_shows_none_of_its_text(
     monkeypatch.setenv("ROI_TEST_KPI_DSN", "host=db password=hunter2 extra")
     config = load_project(_project(tmp_path))
     with pytest.raises(SourceError) as err:
-        pipeline.load(config, config.warehouse_path)
+        pipeline.load(Context(config))
     assert str(err.value).startswith(
         "the DSN in the environment variable named by dsn_env is malformed"
     )
@@ -137,7 +138,7 @@ def test_the_kpi_query_cannot_write(
     monkeypatch.setenv("ROI_TEST_KPI_DSN", kpi_database)
     config = load_project(root)
     with pytest.raises(SourceError) as err:
-        pipeline.load(config, config.warehouse_path)
+        pipeline.load(Context(config))
     assert message in str(err.value)
     with psycopg.connect(kpi_database) as conn:
         assert conn.execute("SELECT count(*) FROM monthly_kpis").fetchone() == (3,)

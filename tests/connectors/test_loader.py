@@ -11,6 +11,7 @@ import pytest
 
 from roi import pipeline, warehouse
 from roi.config import ProjectConfig, load_project
+from roi.context import Context
 from roi.errors import ValidationFailed
 from tests.helpers import snapshot
 
@@ -34,19 +35,19 @@ def _sums(path: Path) -> dict[str, tuple[int, Decimal | None]]:
 
 @pytest.mark.slow
 def test_load_twice_equals_load_once(project: ProjectConfig) -> None:
-    first = pipeline.load(project, project.warehouse_path)
+    first = pipeline.load(Context(project))
     assert all(r.changed and r.rows_loaded > 0 for r in first)
     once = _sums(project.warehouse_path)
     state = snapshot(project.warehouse_path)
 
-    second = pipeline.load(project, project.warehouse_path)
+    second = pipeline.load(Context(project))
     assert [r.changed for r in second] == [False] * len(second)
     assert snapshot(project.warehouse_path) == state
 
     # Even with the cursors lost, reloading every file merges onto the same keys.
     with warehouse.open_warehouse(project.warehouse_path) as con:
         warehouse.execute(con, "DELETE FROM _state")
-    third = pipeline.load(project, project.warehouse_path)
+    third = pipeline.load(Context(project))
     assert all(r.changed for r in third)
     assert _sums(project.warehouse_path) == once
     assert once["cost_lines"][0] == 33_021
@@ -54,10 +55,10 @@ def test_load_twice_equals_load_once(project: ProjectConfig) -> None:
 
 @pytest.mark.slow
 def test_only_changed_sources_reload(project: ProjectConfig) -> None:
-    pipeline.load(project, project.warehouse_path)
+    pipeline.load(Context(project))
     metrics = project.root / "sample_data/metrics/model_metrics.csv"
     metrics.write_text(metrics.read_text() + "fraud-detection,auc,2026-11-02T06:00:00Z,0.9411,v9\n")
-    results = {r.connector: r for r in pipeline.load(project, project.warehouse_path)}
+    results = {r.connector: r for r in pipeline.load(Context(project))}
     assert [name for name, r in results.items() if r.changed] == ["model_metrics"]
     assert results["model_metrics"].rows_loaded == 1_170
     assert results["model_metrics"].rows_replaced == 1_169
@@ -71,7 +72,7 @@ def test_duplicate_keys_in_one_batch_keep_the_last_row(project: ProjectConfig) -
         "tickets_deflected,2026-10-01,2026-11-01,support-assistant,all,250,tickets\n"
         "tickets_deflected,2026-09-01,2026-10-01,support-assistant,,90,tickets\n"
     )
-    pipeline.load(project, project.warehouse_path, names=["business_kpis"])
+    pipeline.load(Context(project), names=["business_kpis"])
     rows = pipeline.query(
         project.warehouse_path,
         "SELECT period_start::VARCHAR AS p, segment, value FROM kpi_values ORDER BY p",
@@ -81,14 +82,14 @@ def test_duplicate_keys_in_one_batch_keep_the_last_row(project: ProjectConfig) -
 
 @pytest.mark.slow
 def test_a_bad_row_fails_the_load_and_names_file_row_and_field(project: ProjectConfig) -> None:
-    pipeline.load(project, project.warehouse_path)
+    pipeline.load(Context(project))
     before = snapshot(project.warehouse_path)
     kpis = project.root / "sample_data/kpis/business_kpis.csv"
     lines = kpis.read_text().splitlines()
     lines[5] = lines[5].rsplit(",", 2)[0] + ",12O.5,count"  # a letter O instead of a zero
     kpis.write_text("\n".join(lines) + "\n")
     with pytest.raises(ValidationFailed) as err:
-        pipeline.load(project, project.warehouse_path)
+        pipeline.load(Context(project))
     message = str(err.value)
     assert message.startswith(
         "sample_data/kpis/business_kpis.csv row 6 field value: not a finite number; "
@@ -107,7 +108,7 @@ def test_skip_mode_loads_valid_rows_and_keeps_rejects(project_dir: Path) -> None
     text[7] = "fraud_cases_caught,2026-13-01,2026-14-01,fraud-detection,all,1,cases"
     kpis.write_text("\n".join(text) + "\n")
     config = load_project(project_dir)
-    [result] = pipeline.load(config, config.warehouse_path, names=["business_kpis"])
+    [result] = pipeline.load(Context(config), names=["business_kpis"])
     assert result.rows_rejected == 1  # line 8: both of its periods are impossible dates
     assert result.rows_loaded == total - 1
     rejects = pipeline.query(
@@ -133,7 +134,7 @@ def test_reissued_month_keeps_only_the_newest_delivery(project: ProjectConfig) -
         for f in deliveries[0].iterdir()
     )
     assert expected != original
-    pipeline.load(project, project.warehouse_path, names=["aws_focus"])
+    pipeline.load(Context(project), names=["aws_focus"])
 
     def june() -> list[tuple[object, ...]]:
         return pipeline.query(
@@ -148,7 +149,7 @@ def test_reissued_month_keeps_only_the_newest_delivery(project: ProjectConfig) -
     # name that sorts earlier) never overwrites the newer one.
     stale = month_dir / "20250701T000000Z"
     shutil.copytree(deliveries[0], stale)
-    [result] = pipeline.load(project, project.warehouse_path, names=["aws_focus"])
+    [result] = pipeline.load(Context(project), names=["aws_focus"])
     assert result.stale_partitions and "older than" in result.stale_partitions[0]
     assert result.rows_loaded == 0
     assert june() == [(deliveries[-1].name, expected)]

@@ -16,6 +16,7 @@ import pytest
 from roi import pipeline
 from roi.config import load_project
 from roi.connectors import loader
+from roi.context import Context
 from tests.helpers import roi_cli, snapshot
 
 pytestmark = pytest.mark.faults
@@ -46,7 +47,7 @@ def _load_script(project_dir: Path, hook: str, names: list[str] | None = None) -
 
         loader.before_commit_hooks.append(hook)
         config = load_project(Path({str(project_dir)!r}))
-        pipeline.load(config, config.warehouse_path, names={names!r})
+        pipeline.load(Context(config), names={names!r})
         """
     )
 
@@ -54,7 +55,7 @@ def _load_script(project_dir: Path, hook: str, names: list[str] | None = None) -
 @pytest.mark.slow
 def test_exception_between_merge_and_commit_changes_nothing(project_dir: Path) -> None:
     config = load_project(project_dir)
-    pipeline.load(config, config.warehouse_path)
+    pipeline.load(Context(config))
     before = snapshot(config.warehouse_path)
     _redeliver_last_month(project_dir)
     (project_dir / "sample_data/kpis/business_kpis.csv").open("a").write(
@@ -67,12 +68,12 @@ def test_exception_between_merge_and_commit_changes_nothing(project_dir: Path) -
     loader.before_commit_hooks.append(fail)
     try:
         with pytest.raises(RuntimeError, match="injected fault"):
-            pipeline.load(config, config.warehouse_path)
+            pipeline.load(Context(config))
     finally:
         loader.before_commit_hooks.remove(fail)
     assert snapshot(config.warehouse_path) == before
 
-    results = pipeline.load(config, config.warehouse_path)
+    results = pipeline.load(Context(config))
     changed = {r.connector for r in results if r.changed}
     assert changed == {"aws_focus", "business_kpis"}
     after = snapshot(config.warehouse_path)
@@ -83,7 +84,7 @@ def test_exception_between_merge_and_commit_changes_nothing(project_dir: Path) -
 @pytest.mark.slow
 def test_kill_9_between_merge_and_commit_changes_nothing(project_dir: Path) -> None:
     config = load_project(project_dir)
-    pipeline.load(config, config.warehouse_path, names=["business_kpis", "aws_focus"])
+    pipeline.load(Context(config), names=["business_kpis", "aws_focus"])
     before = snapshot(config.warehouse_path)
     new = _redeliver_last_month(project_dir)
     script = _load_script(project_dir, "os.kill(os.getpid(), signal.SIGKILL)", ["aws_focus"])
@@ -100,7 +101,7 @@ def test_kill_9_between_merge_and_commit_changes_nothing(project_dir: Path) -> N
     }
     orphans = [p for p in billing.iterdir() if p.name not in listed]
     assert orphans and list(orphans[0].glob("*.parquet")), "the killed load had written files"
-    results = pipeline.load(config, config.warehouse_path, names=["aws_focus"])
+    results = pipeline.load(Context(config), names=["aws_focus"])
     assert not any(p.exists() for p in orphans)  # the next load cleared the leftovers
     assert [r.rows_replaced > 0 for r in results] == [True]
     deliveries = pipeline.query(
@@ -186,4 +187,4 @@ def test_interrupted_first_load_leaves_an_empty_warehouse(project_dir: Path) -> 
     counts = snapshot(project_dir / "roi.duckdb")
     assert all(count == 0 for count, _ in counts.values()), counts
     config = load_project(project_dir)
-    assert all(r.changed for r in pipeline.load(config, config.warehouse_path))
+    assert all(r.changed for r in pipeline.load(Context(config)))

@@ -14,8 +14,8 @@ from PIL import Image
 
 from roi import pipeline, warehouse
 from roi.config import ProjectConfig, load_project
+from roi.context import Context
 from roi.reporting.figures import monthly_figures
-from roi.reporting.render import render_reports
 from tests.services import chromium_run, libreoffice_convert
 
 pytestmark = pytest.mark.service
@@ -34,9 +34,7 @@ def _source_total(config: ProjectConfig, month: str) -> Decimal:
 
 
 def test_html_report_renders_in_chromium(loaded_project: ProjectConfig, tmp_path: Path) -> None:
-    [html] = render_reports(
-        loaded_project, loaded_project.warehouse_path, None, tmp_path, ("monthly_finance",)
-    )
+    [html] = pipeline.report(Context(loaded_project), None, tmp_path, ("monthly_finance",))
     assert html.name == "monthly_finance_2026-10.html"
     dom = chromium_run(html, tmp_path, "--dump-dom").stdout
     total = _source_total(loaded_project, "2026-10-01")
@@ -66,9 +64,7 @@ def test_html_report_renders_in_chromium(loaded_project: ProjectConfig, tmp_path
 def test_excel_pack_recalculates_to_the_warehouse_totals(
     loaded_project: ProjectConfig, tmp_path: Path
 ) -> None:
-    [xlsx] = render_reports(
-        loaded_project, loaded_project.warehouse_path, date(2026, 9, 1), tmp_path, ("excel_pack",)
-    )
+    [xlsx] = pipeline.report(Context(loaded_project), date(2026, 9, 1), tmp_path, ("excel_pack",))
     raw = openpyxl.load_workbook(xlsx)
     assert raw["Summary"]["B13"].value == "=ROUND(B12-B7,2)"
     assert str(raw["Cost by model"].cell(raw["Cost by model"].max_row, 6).value).startswith("=SUM(")
@@ -143,11 +139,9 @@ def test_untrusted_billing_text_is_never_executed(project_dir: Path, tmp_path: P
         ],
     )
     config = load_project(project_dir)
-    pipeline.load(config, config.warehouse_path)
-    pipeline.attribute(config, config.warehouse_path)
-    outputs = {
-        p.suffix: p for p in render_reports(config, config.warehouse_path, None, tmp_path / "out")
-    }
+    pipeline.load(Context(config))
+    pipeline.attribute(Context(config))
+    outputs = {p.suffix: p for p in pipeline.report(Context(config), None, tmp_path / "out")}
     html, xlsx = outputs[".html"], outputs[".xlsx"]
 
     text = html.read_text()
@@ -190,7 +184,7 @@ def test_other_currencies_are_reported_apart_and_control_characters_survive(
         ],
     )
     config = load_project(project_dir)
-    pipeline.run(config, config.warehouse_path, out_dir=tmp_path / "out")
+    pipeline.run(Context(config), out_dir=tmp_path / "out")
     with warehouse.open_warehouse(config.warehouse_path, read_only=True) as con:
         figures = monthly_figures(con, config, None)
     assert figures.difference == 0  # reconciled within USD
@@ -237,7 +231,7 @@ def test_skipped_rejects_show_as_a_warning_with_their_amount(
     connector = project_dir / "connectors/aws_focus.toml"
     connector.write_text(connector.read_text() + 'on_reject = "skip"\n')
     config = load_project(project_dir)
-    pipeline.run(config, config.warehouse_path, out_dir=tmp_path / "out")
+    pipeline.run(Context(config), out_dir=tmp_path / "out")
     [warning] = _warnings(config)
     # The line with a readable amount counts 250.50; the other's amount is unreadable.
     assert warning.startswith(
@@ -253,8 +247,8 @@ def test_skipped_rejects_show_as_a_warning_with_their_amount(
     _inject(
         project_dir, [{"ResourceId": "fixed", "Tags": "", "EffectiveCost": "1", "BilledCost": "1"}]
     )
-    pipeline.load(config, config.warehouse_path)
-    pipeline.attribute(config, config.warehouse_path)
+    pipeline.load(Context(config))
+    pipeline.attribute(Context(config))
     assert _warnings(config) == []
 
 
@@ -263,8 +257,8 @@ def test_a_currency_with_no_data_is_a_warning_not_zero_tiles(project_dir: Path) 
     roi_toml = project_dir / "roi.toml"
     roi_toml.write_text(roi_toml.read_text().replace('currency = "USD"', 'currency = "EUR"'))
     config = load_project(project_dir)
-    pipeline.load(config, config.warehouse_path)
-    pipeline.attribute(config, config.warehouse_path)
+    pipeline.load(Context(config))
+    pipeline.attribute(Context(config))
     [warning] = _warnings(config)
     assert warning.startswith(
         "no cost lines are billed in EUR this month, so every figure is 0; the bills are in "
@@ -278,8 +272,8 @@ def test_a_large_month_on_month_change_is_a_warning(project_dir: Path) -> None:
     report = project_dir / "reports/monthly_finance.toml"
     report.write_text(report.read_text() + "change_warning = 0.01\n")
     config = load_project(project_dir)
-    pipeline.load(config, config.warehouse_path)
-    pipeline.attribute(config, config.warehouse_path)
+    pipeline.load(Context(config))
+    pipeline.attribute(Context(config))
     october, september = (_source_total(config, m) for m in ("2026-10-01", "2026-09-01"))
     change = (october - september) / september
     assert abs(change) > Decimal("0.01")

@@ -14,54 +14,17 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from roi import tables
 from roi.attribution.ledger import MonthFilter
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.warehouse import Connection
 
 MONEY = pl.Decimal(38, 10)
-ALLOCATION_SCHEMA: dict[str, pl.DataType] = {
-    "month": pl.Date(),
-    "model_id": pl.String(),
-    "cost_type": pl.String(),
-    "basis": pl.String(),
-    "rule_id": pl.String(),
-    "provider": pl.String(),
-    "currency": pl.String(),
-    "amount": MONEY,
-    "billed_amount": MONEY,
-    "line_count": pl.Int64(),
-    "load_ids": pl.List(pl.String()),
-}
-UNALLOCATED_SCHEMA: dict[str, pl.DataType] = {
-    "month": pl.Date(),
-    "provider": pl.String(),
-    "service_name": pl.String(),
-    "resource_id": pl.String(),
-    "cost_type": pl.String(),
-    "reason": pl.String(),
-    "currency": pl.String(),
-    "amount": MONEY,
-    "line_count": pl.Int64(),
-}
-CONFLICT_SCHEMA: dict[str, pl.DataType] = {
-    "month": pl.Date(),
-    "provider": pl.String(),
-    "resource_id": pl.String(),
-    "matched_models": pl.List(pl.String()),
-    "chosen_model": pl.String(),
-    "amount": MONEY,
-    "line_count": pl.Int64(),
-}
-BASES_SCHEMA: dict[str, pl.DataType] = {
-    "month": pl.Date(),
-    "rule_id": pl.String(),
-    "model_id": pl.String(),
-    "basis": pl.String(),
-    "unit": pl.String(),
-    "quantity": pl.Float64(),
-    "usage_quantity": pl.Float64(),
-    "share": pl.Float64(),
-}
+STAMP = ("attribution_id",)  # added to every row when the plan is complete
+ALLOCATION_SCHEMA = tables.ALLOCATED_COSTS.polars_schema(exclude=STAMP)
+UNALLOCATED_SCHEMA = tables.UNALLOCATED_COSTS.polars_schema(exclude=STAMP)
+CONFLICT_SCHEMA = tables.ATTRIBUTION_CONFLICTS.polars_schema(exclude=STAMP)
+BASES_SCHEMA = tables.ALLOCATION_BASES.polars_schema(exclude=STAMP)
 
 
 ASSIGNED_SCHEMA: dict[str, pl.DataType] = {
