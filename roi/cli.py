@@ -509,6 +509,24 @@ def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
 
 
 @cli.command()
+@MONTH
+@roi_command
+def portfolio(opts: Options, month: date | None) -> None:
+    """The per-model P&L for a month: cost, value (interval), net, ROI, payback, flags.
+
+    Value comes from each model's [value] method (recomputed by `roi attribute`); the last row
+    totals the portfolio. Flags: negative ROI, ROI interval straddles zero, retired but still
+    costing, value method missing, cost rising faster than value.
+
+    \b
+    Examples:
+      roi portfolio
+      roi portfolio --month 2026-10 --format csv
+    """
+    emit(opts, pipeline.portfolio(opts.context(), month))
+
+
+@cli.command()
 @click.argument("sql")
 @roi_command
 def query(opts: Options, sql: str) -> None:

@@ -34,6 +34,7 @@ from roi.connectors.loader import LoadResult, load_all, load_connector
 from roi.context import Context
 from roi.errors import ConfigError
 from roi.progress import SILENT, Progress
+from roi.value.engine import write_value
 
 
 def load(ctx: Context, names: list[str] | None = None) -> list[LoadResult]:
@@ -110,14 +111,22 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
             selection = months_to_attribute(
                 con, project.models, project.pools, project.attribution, month, full
             )
-            if selection.months == ():
-                progress.info(f"attribution up to date: {selection.unchanged} month(s) unchanged")
-                return up_to_date(selection)
-            plan = plan_attribution(
-                con, project.models, project.attribution, selection.months, project.pools
+            plan = (
+                None
+                if selection.months == ()
+                else plan_attribution(
+                    con, project.models, project.attribution, selection.months, project.pools
+                )
             )
         with ctx.committing() as con:
-            return write_attribution(con, plan, progress, selection)
+            if plan is None:
+                progress.info(f"attribution up to date: {selection.unchanged} month(s) unchanged")
+                result = up_to_date(selection)
+            else:
+                result = write_attribution(con, plan, progress, selection)
+            # Value reads KPIs as well as cost: recomputed on every run (months × models: small).
+            write_value(con, project)
+            return result
 
 
 @dataclass(frozen=True)
@@ -149,6 +158,14 @@ def explain(ctx: Context, model_id: str, month: date, top: int = 10) -> Explanat
     """A model's month-over-month cost change as volume, price, mix and pool effects."""
     with ctx.reader() as con:
         return explain_change(con, ctx.project, model_id, month, top)
+
+
+def portfolio(ctx: Context, month: date | None = None) -> pl.DataFrame:
+    """Every model's cost, value (interval), net, ROI, payback, evidence and flags, with totals."""
+    from roi.value.portfolio import portfolio as portfolio_view
+
+    with ctx.reader() as con:
+        return portfolio_view(con, month)
 
 
 def report(

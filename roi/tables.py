@@ -410,6 +410,56 @@ ATTRIBUTED_MONTHS = Table(
     doc="what each attributed month was computed from (incremental attribution)",
 )
 
+# --- value and the per-model P&L -------------------------------------------------------------
+
+MODEL_VALUE = Table(
+    "model_value",
+    (
+        col("month", "DATE", True),
+        col("model_id", "VARCHAR", True),
+        col("method", "VARCHAR", True),
+        col("value", "DOUBLE"),
+        col("value_low", "DOUBLE"),
+        col("value_high", "DOUBLE"),
+        col("interval_level", "DOUBLE"),
+        col("interval_note", "VARCHAR"),
+        col("volume", "DOUBLE"),
+        col("unit", "VARCHAR"),
+        col("currency", "VARCHAR", True),
+        col("evidence", "VARCHAR", True),
+        col("basis", "VARCHAR", True),
+        col("load_ids", "VARCHAR[]", True),
+    ),
+    doc="what a model earned in a month by its declared method, with interval and grade",
+)
+
+MODEL_ROI = Table(
+    "model_roi",
+    (
+        col("month", "DATE", True),
+        col("model_id", "VARCHAR", True),
+        col("currency", "VARCHAR", True),
+        col("cost", "DOUBLE", True),
+        col("value", "DOUBLE"),
+        col("value_low", "DOUBLE"),
+        col("value_high", "DOUBLE"),
+        col("net", "DOUBLE"),
+        col("roi", "DOUBLE"),
+        col("p_negative", "DOUBLE"),
+        col("cumulative_net", "DOUBLE"),
+        col("payback_month", "DATE"),
+        col("npv", "DOUBLE"),
+        col("volume", "DOUBLE"),
+        col("unit_cost", "DOUBLE"),
+        col("unit", "VARCHAR"),
+        col("gpu_efficiency", "DOUBLE"),
+        col("evidence", "VARCHAR"),
+    ),
+    doc="the per-model P&L: cost, value, net, ROI, payback, NPV, unit cost per month",
+)
+
+VALUE_TABLES = (MODEL_VALUE, MODEL_ROI)
+
 ATTRIBUTION_TABLES = (
     PORTFOLIO_MODELS,
     ALLOCATED_COSTS,
@@ -423,7 +473,7 @@ ATTRIBUTION_TABLES = (
 
 # Every table with a contract (bookkeeping tables such as _loads keep their DDL in migrations).
 CONTRACTS: MappingProxyType[str, Table] = MappingProxyType(
-    {t.name: t for t in (*LOADED_TABLES, *ATTRIBUTION_TABLES)}
+    {t.name: t for t in (*LOADED_TABLES, *ATTRIBUTION_TABLES, *VALUE_TABLES)}
 )
 
 _POLARS: dict[str, pl.DataType] = {

@@ -7,6 +7,7 @@ Schema changes are numbered migrations recorded in `_migrations`.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
@@ -205,6 +206,23 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             SELECT month, model_id, 'inference_api', 'usage', 'usage:' || provider, provider,
                    amount, currency, load_ids, attribution_id
             FROM usage_costs;
+        """,
+    ),
+    (
+        9,
+        "what each model earned, and the per-model P&L",
+        """
+        CREATE TABLE model_value (
+            month DATE NOT NULL, model_id VARCHAR NOT NULL, method VARCHAR NOT NULL,
+            value DOUBLE, value_low DOUBLE, value_high DOUBLE, interval_level DOUBLE,
+            interval_note VARCHAR, volume DOUBLE, unit VARCHAR, currency VARCHAR NOT NULL,
+            evidence VARCHAR NOT NULL, basis VARCHAR NOT NULL, load_ids VARCHAR[] NOT NULL);
+        CREATE TABLE model_roi (
+            month DATE NOT NULL, model_id VARCHAR NOT NULL, currency VARCHAR NOT NULL,
+            cost DOUBLE NOT NULL, value DOUBLE, value_low DOUBLE, value_high DOUBLE, net DOUBLE,
+            roi DOUBLE, p_negative DOUBLE, cumulative_net DOUBLE, payback_month DATE,
+            npv DOUBLE, volume DOUBLE, unit_cost DOUBLE, unit VARCHAR, gpu_efficiency DOUBLE,
+            evidence VARCHAR);
         """,
     ),
 )
@@ -464,8 +482,12 @@ def registered(con: Connection, name: str, frame: pl.DataFrame) -> Iterator[str]
     register(con, name, frame)
     try:
         yield name
-    finally:
-        unregister(con, name)
+    except BaseException:
+        # In an aborted transaction the unregister fails too: keep the original error.
+        with contextlib.suppress(duckdb.Error):
+            unregister(con, name)
+        raise
+    unregister(con, name)
 
 
 def fetch_frame(con: Connection, sql: str, params: Sequence[Any] | None = None) -> pl.DataFrame:

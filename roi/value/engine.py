@@ -1,0 +1,58 @@
+"""Compute `model_value` for every model with a `[value]` section, and `model_roi` from it.
+
+Both tables are small (months × models) and depend on the KPI loads as well as on attribution,
+so they are recomputed whole after each attribution run, in one transaction. A model whose
+inputs are missing stops the step with an error naming its file and key (nothing is written);
+a warehouse with no KPI loaded yet has no value, only cost.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from roi import tables, warehouse
+from roi.config import ProjectConfig
+from roi.value.inputs import ValueInputs
+from roi.value.methods import VALUE_ROWS, methods
+from roi.value.pnl import model_roi
+from roi.warehouse import Connection
+
+
+def compute_value(con: Connection, project: ProjectConfig) -> pl.DataFrame:
+    """`model_value` rows: each valued model's monthly value, interval, volume and grade."""
+    frames = []
+    registry = methods()
+    if not warehouse.fetch_one(con, "SELECT count(*) FROM kpi_values")[0]:
+        return tables.MODEL_VALUE.empty()
+    for model in project.models:
+        if model.value is None:
+            continue
+        inputs = ValueInputs(con, model.model_id, model.file)
+        rows = registry[model.value.method](model.value, inputs, project.project.currency)
+        frames.append(
+            rows.with_columns(
+                model_id=pl.lit(model.model_id),
+                method=pl.lit(model.value.method),
+                interval_level=pl.lit(getattr(model.value, "level", None), pl.Float64),
+            )
+        )
+    if not frames:
+        return tables.MODEL_VALUE.empty()
+    schema = tables.MODEL_VALUE.polars_schema()
+    return pl.concat(frames).select(list(schema)).cast(schema)  # type: ignore[arg-type]
+
+
+def write_value(con: Connection, project: ProjectConfig) -> tuple[int, int]:
+    """Recompute `model_value` and `model_roi` in one transaction; (value rows, roi rows)."""
+    value = compute_value(con, project)
+    roi = model_roi(con, project, value)
+    with warehouse.transaction(con):
+        for name, frame in (("model_value", value), ("model_roi", roi)):
+            warehouse.execute(con, f"DELETE FROM {name}")
+            if frame.height:
+                with warehouse.registered(con, "_new_rows", frame):
+                    warehouse.execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _new_rows")
+    return value.height, roi.height
+
+
+__all__ = ["VALUE_ROWS", "compute_value", "write_value"]

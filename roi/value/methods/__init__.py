@@ -1,0 +1,50 @@
+"""Value methods, one module each, found by the name a model's `[value] method` gives.
+
+A method takes its typed option set (`roi.config.models`), the model's `ValueInputs` and the
+project currency, and returns one row per month (`VALUE_ROWS`): the value, its interval (or
+null with the reason), the volume it scales with, the evidence grade and the load ids of its
+inputs. Adding a method is one module here and one line in `METHODS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+
+from roi.value.inputs import ValueInputs
+
+VALUE_ROWS: dict[str, pl.DataType] = {
+    "month": pl.Date(),
+    "value": pl.Float64(),
+    "value_low": pl.Float64(),
+    "value_high": pl.Float64(),
+    "interval_note": pl.String(),
+    "volume": pl.Float64(),
+    "unit": pl.String(),
+    "currency": pl.String(),
+    "evidence": pl.String(),
+    "basis": pl.String(),
+    "load_ids": pl.List(pl.String()),
+}
+
+Method = Callable[[Any, ValueInputs, str], pl.DataFrame]
+
+
+def methods() -> dict[str, Method]:
+    """Method name → its function."""
+    from roi.value.methods import ab_uplift, confusion_payoff, cost_savings, did, per_unit
+
+    return {
+        "per_unit": per_unit.value,
+        "ab_uplift": ab_uplift.value,
+        "did": did.value,
+        "confusion_payoff": confusion_payoff.value,
+        "cost_savings": cost_savings.value,
+    }
+
+
+def finish(frame: pl.DataFrame) -> pl.DataFrame:
+    """Method output in the shape of `VALUE_ROWS`, months in order."""
+    return frame.select(list(VALUE_ROWS)).cast(VALUE_ROWS).sort("month")  # type: ignore[arg-type]

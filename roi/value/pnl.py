@@ -1,0 +1,119 @@
+"""The per-model P&L (`model_roi`): attributed cost against measured value, month by month.
+
+For each model and month with cost or value, in the project currency:
+- cost: everything `model_costs` charges it (direct, shared, amortized-as-billed, priced
+  usage); value and its interval from `model_value`; net = value − cost; ROI = net / cost;
+- p_negative: the probability the month's net is negative, from the value's interval (read as
+  a normal distribution's central interval at its level; cost is exact); null without one;
+- cumulative_net: the sum of known nets since the first month (months without a value are
+  skipped, not counted as zero); payback_month: the first month the cumulative net is ≥ 0,
+  once reached;
+- npv: the nets to date discounted to the first month at the project's annual discount rate
+  turned monthly ((1 + r)^(1/12) − 1), first month discounted — Excel's `NPV(rate, range)`,
+  so the workbook can recompute it;
+- unit_cost: cost per 1,000 units of the model's volume; gpu_efficiency: GPU-hours busy over
+  GPU-hours held in the pools it shares.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+from scipy.stats import norm
+
+from roi import tables, warehouse
+from roi.attribution.vocabulary import SENTINELS
+from roi.config import ProjectConfig
+from roi.config.pools import GPU_BASES
+from roi.warehouse import Connection
+
+
+def monthly_rate(annual: float) -> float:
+    """The monthly rate equivalent to an annual discount rate."""
+    return float((1.0 + annual) ** (1.0 / 12.0) - 1.0)
+
+
+def excel_npv(rate: float, values: list[float]) -> float:
+    """Excel's `NPV(rate, values)`: the first value is discounted one period."""
+    return sum(v / (1.0 + rate) ** (t + 1) for t, v in enumerate(values))
+
+
+def _costs(con: Connection, currency: str) -> pl.DataFrame:
+    marks = ", ".join("?" for _ in SENTINELS)
+    return warehouse.fetch_frame(
+        con,
+        f"""SELECT month, model_id, sum(amount)::DOUBLE AS cost
+            FROM model_costs WHERE currency = ? AND model_id NOT IN ({marks})
+            GROUP BY ALL""",
+        [currency, *SENTINELS],
+    )
+
+
+def _gpu_efficiency(con: Connection, project: ProjectConfig) -> pl.DataFrame:
+    gpu_pools = [p.rule_id for p in project.pools if p.basis in GPU_BASES]
+    if not gpu_pools:
+        return pl.DataFrame(schema={"month": pl.Date, "model_id": pl.String, "gpu": pl.Float64})
+    marks = ", ".join("?" for _ in gpu_pools)
+    return warehouse.fetch_frame(
+        con,
+        f"""SELECT month, model_id, sum(usage_quantity) / nullif(sum(quantity), 0) AS gpu
+            FROM allocation_bases WHERE rule_id IN ({marks}) GROUP BY ALL""",
+        gpu_pools,
+    )
+
+
+def _running(rows: list[dict[str, object]], rate: float) -> None:
+    """Cumulative net, payback month and NPV to date, in place, over one model's months."""
+    cumulative = 0.0
+    known: list[float] = []
+    payback: date | None = None
+    for row in rows:
+        net = row["net"]
+        if isinstance(net, float):
+            cumulative += net
+            known.append(net)
+            if payback is None and cumulative >= 0:
+                payback = row["month"]  # type: ignore[assignment]
+        row["cumulative_net"] = cumulative if known else None
+        row["payback_month"] = payback
+        row["npv"] = excel_npv(rate, known) if known else None
+
+
+def model_roi(con: Connection, project: ProjectConfig, value: pl.DataFrame) -> pl.DataFrame:
+    """`model_roi` rows from attributed cost and the `model_value` rows given."""
+    currency = project.project.currency
+    schema = tables.MODEL_ROI.polars_schema()
+    costs = _costs(con, currency)
+    valued = value.filter(pl.col("currency") == currency).select(
+        "month", "model_id", "value", "value_low", "value_high", "interval_level", "volume",
+        "unit", "evidence",
+    )  # fmt: skip
+    frame = costs.join(valued, on=["month", "model_id"], how="full", coalesce=True)
+    frame = frame.join(_gpu_efficiency(con, project), on=["month", "model_id"], how="left")
+    if not frame.height:
+        return pl.DataFrame(schema=schema)
+    z = pl.col("interval_level").map_elements(
+        lambda level: float(norm.ppf((1 + level) / 2)), return_dtype=pl.Float64
+    )
+    sd = (pl.col("value_high") - pl.col("value_low")) / (2 * z)
+    frame = frame.with_columns(pl.col("cost").fill_null(0.0)).with_columns(
+        net=pl.col("value") - pl.col("cost"),
+        roi=pl.when(pl.col("cost") > 0).then((pl.col("value") - pl.col("cost")) / pl.col("cost")),
+        p_negative=pl.when(sd > 0).then(
+            ((pl.col("cost") - pl.col("value")) / sd).map_elements(
+                lambda x: float(norm.cdf(x)), return_dtype=pl.Float64
+            )
+        ),
+        unit_cost=pl.when(pl.col("volume") > 0).then(1000 * pl.col("cost") / pl.col("volume")),
+        unit=pl.when(pl.col("unit").is_not_null()).then(pl.lit("1k ") + pl.col("unit")),
+        gpu_efficiency=pl.col("gpu"),
+        currency=pl.lit(currency),
+    )
+    rate = monthly_rate(project.finance.discount_rate)
+    out: list[dict[str, object]] = []
+    for _, part in frame.sort("model_id", "month").group_by("model_id", maintain_order=True):
+        rows = part.to_dicts()
+        _running(rows, rate)
+        out.extend(rows)
+    return pl.DataFrame(out, infer_schema_length=None).select(list(schema)).cast(schema)  # type: ignore[arg-type]
