@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 from roi import pipeline, warehouse
 from roi.config import ProjectConfig, load_project
@@ -43,6 +44,7 @@ def _without_ids(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.drop("attribution_id").sort(pl.all().exclude("load_ids"))
 
 
+@pytest.mark.slow
 def test_a_reissued_month_recomputes_only_itself(project: ProjectConfig) -> None:
     path = project.warehouse_path
     pipeline.load(Context(project, path))

@@ -149,6 +149,7 @@ def test_portfolio_flags_and_totals(loaded_project: ProjectConfig) -> None:
     assert "retired but still costing" in flags["aml-screening"]
 
 
+@pytest.mark.slow
 def test_a_value_input_that_does_not_exist_is_an_error_naming_file_and_key(
     project: ProjectConfig,
 ) -> None:
