@@ -41,6 +41,7 @@ def _load_script(project_dir: Path, hook: str, names: list[str] | None = None) -
         from roi import pipeline
         from roi.config import load_project
         from roi.connectors import loader
+        from roi.context import Context
 
         def hook():
             {hook}
