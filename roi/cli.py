@@ -319,23 +319,14 @@ def reconcile(opts: Options, month: date | None) -> None:
     if opts.fmt == "json":
         import json
 
-        from roi.reporting.output import _plain
+        from roi.reporting.output import records
 
         click.echo(
             json.dumps(
                 {
-                    "months": [
-                        {k: _plain(v) for k, v in r.items()}
-                        for r in result.months.iter_rows(named=True)
-                    ],
-                    "gateway_vs_bill": [
-                        {k: _plain(v) for k, v in r.items()}
-                        for r in result.gateway.iter_rows(named=True)
-                    ],
-                    "usage_without_bill": [
-                        {k: _plain(v) for k, v in r.items()}
-                        for r in result.unbilled.iter_rows(named=True)
-                    ],
+                    "months": records(result.months),
+                    "gateway_vs_bill": records(result.gateway),
+                    "usage_without_bill": records(result.unbilled),
                 },
                 indent=2,
             )
@@ -391,7 +382,7 @@ def explain(opts: Options, model_id: str, month: date, top: int) -> None:
     if opts.fmt == "json":
         import json
 
-        from roi.reporting.output import _plain
+        from roi.reporting.output import _plain, records
 
         click.echo(
             json.dumps(
@@ -402,14 +393,8 @@ def explain(opts: Options, model_id: str, month: date, top: int) -> None:
                     "before": _plain(result.before),
                     "after": _plain(result.after),
                     "change": _plain(result.change),
-                    "effects": [
-                        {k: _plain(v) for k, v in r.items()}
-                        for r in result.effects.iter_rows(named=True)
-                    ],
-                    "movers": [
-                        {k: _plain(v) for k, v in r.items()}
-                        for r in result.movers.iter_rows(named=True)
-                    ],
+                    "effects": records(result.effects),
+                    "movers": records(result.movers),
                 },
                 indent=2,
             )
@@ -554,17 +539,14 @@ def status(opts: Options) -> None:
     if opts.fmt == "json":
         import json
 
-        from roi.reporting.output import _plain
+        from roi.reporting.output import records
 
         click.echo(
             json.dumps(
                 {
                     "warehouse": str(result.warehouse),
                     "schema_version": result.schema_version,
-                    "sources": [
-                        {k: _plain(v) for k, v in r.items()}
-                        for r in result.sources.iter_rows(named=True)
-                    ],
+                    "sources": records(result.sources),
                     "tables": dict(zip(result.tables["table"], result.tables["rows"], strict=True)),
                     "last_attribution": result.last_attribution,
                     "warnings": result.warnings,

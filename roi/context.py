@@ -80,7 +80,3 @@ class Context:
             self.warehouse, memory_limit=self.memory_limit, wait=warehouse.COMMIT_WAIT_SECONDS
         ) as con:
             yield con
-
-    def with_project(self, project: ProjectConfig) -> Context:
-        """The same context over another configuration of the project."""
-        return replace(self, project=project)

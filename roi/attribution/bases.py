@@ -152,18 +152,23 @@ def llm_model_of(
     return None
 
 
-def llm_usage(con: Connection, pool: PoolConfig, month: MonthFilter) -> pl.DataFrame:
-    """The pool's LLM requests per month, model id and feature: requests, tokens, cost."""
-    conditions = []
+def usage_condition(pool: PoolConfig) -> tuple[str, list[object]]:
+    """SQL true for the `inference_usage` rows a pool splits its bill by (false: none)."""
+    conditions: list[str] = []
     params: list[object] = []
     if pool.usage.providers:
         clause, values = _in_list("provider", pool.usage.providers)
         conditions.append(clause)
         params += values
     if pool.usage.deployments:
-        regex = "|".join(f"(?:{glob_regex(p)})" for p in pool.usage.deployments)
         conditions.append("regexp_matches(coalesce(deployment, ''), ?)")
-        params.append(regex)
+        params.append("|".join(f"(?:{glob_regex(p)})" for p in pool.usage.deployments))
+    return (" OR ".join(conditions) or "false"), params
+
+
+def llm_usage(con: Connection, pool: PoolConfig, month: MonthFilter) -> pl.DataFrame:
+    """The pool's LLM requests per month, model id and feature: requests, tokens, cost."""
+    condition, params = usage_condition(pool)
     when, month_params = month_sql("ts", month)
     return warehouse.fetch_frame(
         con,
@@ -172,7 +177,7 @@ def llm_usage(con: Connection, pool: PoolConfig, month: MonthFilter) -> pl.DataF
                    sum(cached_input_tokens)::DOUBLE AS cached,
                    sum(cache_write_tokens)::DOUBLE AS cache_write,
                    sum(output_tokens)::DOUBLE AS output, sum(cost) AS cost
-            FROM inference_usage WHERE ({" OR ".join(conditions)}) AND {when}
+            FROM inference_usage WHERE ({condition}) AND {when}
             GROUP BY ALL ORDER BY ALL""",
         [*params, *month_params],
     )

@@ -41,14 +41,22 @@ def rules_fingerprint(
 
 def input_fingerprints(con: Connection, settings: AttributionSettings) -> dict[date, str]:
     """Per month of billing lines or LLM usage: a digest of the loads attribution reads."""
-    when = month_column(settings)
+    if settings.month_basis == "billing_period":
+        # Billing files are immutable and hold one billing period each: the manifest names them
+        # without reading a line (a scan of 100M lines would cost seconds on every run).
+        cost_parts = """SELECT date_trunc('month', billing_period_start)::DATE AS month,
+                               'cost_lines:' || file || ':' || lines AS part
+                        FROM _cost_files WHERE superseded_by IS NULL"""
+    else:
+        when = month_column(settings)
+        cost_parts = f"""SELECT date_trunc('month', {when})::DATE AS month,
+                                'cost_lines:' || _load_id || ':' || count(*) || ':'
+                                || sum(effective_cost) || ':' || sum(billed_cost) AS part
+                         FROM cost_lines GROUP BY 1, _load_id"""
     rows = warehouse.fetch_all(
         con,
         f"""WITH parts AS (
-                SELECT date_trunc('month', {when})::DATE AS month,
-                       'cost_lines:' || _load_id || ':' || count(*) || ':'
-                       || sum(effective_cost) || ':' || sum(billed_cost) AS part
-                FROM cost_lines GROUP BY 1, _load_id
+                {cost_parts}
                 UNION ALL
                 SELECT date_trunc('month', interval_start)::DATE,
                        'gpu_usage:' || _load_id || ':' || count(*)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import polars as pl
 
 from roi import tables, warehouse
-from roi.attribution.bases import llm_model_of
-from roi.attribution.ledger import MonthFilter, glob_regex, month_column, month_sql
+from roi.attribution.bases import llm_model_of, usage_condition
+from roi.attribution.ledger import MonthFilter, month_column, month_sql
 from roi.attribution.vocabulary import UNALLOCATED, USAGE_BILLED_BY
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.warehouse import Connection
@@ -33,20 +33,6 @@ def billed_by(settings: AttributionSettings) -> dict[str, str]:
     return {**USAGE_BILLED_BY, **dict(settings.usage_billed_by)}
 
 
-def _pool_condition(pools: tuple[PoolConfig, ...]) -> tuple[str, list[object]]:
-    """SQL true for usage rows some pool splits its bill by."""
-    clauses: list[str] = []
-    params: list[object] = []
-    for pool in pools:
-        if pool.usage.providers:
-            clauses.append(f"provider IN ({', '.join('?' for _ in pool.usage.providers)})")
-            params += list(pool.usage.providers)
-        if pool.usage.deployments:
-            clauses.append("regexp_matches(coalesce(deployment, ''), ?)")
-            params.append("|".join(f"(?:{glob_regex(p)})" for p in pool.usage.deployments))
-    return (" OR ".join(clauses) or "false"), params
-
-
 def unbilled_usage(
     con: Connection,
     models: tuple[ModelConfig, ...],
@@ -56,7 +42,9 @@ def unbilled_usage(
 ) -> pl.DataFrame:
     """`usage_costs` rows: per month, model and provider, usage that no loaded bill covers."""
     mapping = billed_by(settings)
-    pooled, pool_params = _pool_condition(pools)
+    parts = [usage_condition(pool) for pool in pools]
+    pooled = " OR ".join(f"({sql})" for sql, _ in parts) or "false"
+    pool_params = [value for _, params in parts for value in params]
     when, month_params = month_sql("ts", month)
     pairs = pl.DataFrame(
         {"usage_provider": list(mapping), "bill_provider": list(mapping.values())},

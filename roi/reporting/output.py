@@ -53,11 +53,15 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """The rows of `frame` as JSON-ready objects (decimals as numbers, dates as ISO text)."""
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
+
+
 def format_frame(frame: pl.DataFrame, fmt: str) -> str:
     """Render `frame` as `table` (aligned text), `json` (array of objects) or `csv`."""
     if fmt == "json":
-        rows = [{k: _plain(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
-        return json.dumps(rows, indent=2, ensure_ascii=False)
+        return json.dumps(records(frame), indent=2, ensure_ascii=False)
     flat = _flatten(frame)
     if fmt == "csv":
         return flat.write_csv().rstrip("\n")

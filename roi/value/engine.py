@@ -13,7 +13,7 @@ import polars as pl
 from roi import tables, warehouse
 from roi.config import ProjectConfig
 from roi.value.inputs import ValueInputs
-from roi.value.methods import VALUE_ROWS, methods
+from roi.value.methods import methods
 from roi.value.pnl import model_roi
 from roi.warehouse import Connection
 
@@ -53,6 +53,3 @@ def write_value(con: Connection, project: ProjectConfig) -> tuple[int, int]:
                 with warehouse.registered(con, "_new_rows", frame):
                     warehouse.execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _new_rows")
     return value.height, roi.height
-
-
-__all__ = ["VALUE_ROWS", "compute_value", "write_value"]

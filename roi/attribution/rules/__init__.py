@@ -101,3 +101,13 @@ def whole_groups(
         .select(list(ALLOCATION_SCHEMA))
         .cast(ALLOCATION_SCHEMA)  # type: ignore[arg-type]
     )
+
+
+def conflict_rows(groups: pl.DataFrame) -> pl.DataFrame:
+    """`attribution_conflicts` rows for groups several rules matched (`matched`, `winner`)."""
+    return (
+        groups.group_by("month", "provider", "resource_id", "matched", "winner")
+        .agg(pl.col("amount").sum(), pl.col("line_count").sum().cast(pl.Int64))
+        .rename({"matched": "matched_models", "winner": "chosen_model"})
+        .select(list(CONFLICT_SCHEMA))
+    )

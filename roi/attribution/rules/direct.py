@@ -15,10 +15,10 @@ from __future__ import annotations
 import polars as pl
 
 from roi.attribution.rules import (
-    CONFLICT_SCHEMA,
     StageContext,
     StageResult,
     assignments_of,
+    conflict_rows,
     whole_groups,
 )
 from roi.attribution.selectors import Candidate, match
@@ -64,13 +64,7 @@ def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
         )
     rule = pl.concat_str([pl.col("winner"), pl.col("kind")], separator=":")
     allocations = whole_groups(taken, pl.col("winner"), "direct", rule)
-    conflicts = (
-        taken.filter(pl.col("matched").list.len() > 1)
-        .group_by("month", "provider", "resource_id", "matched", "winner")
-        .agg(pl.col("amount").sum(), pl.col("line_count").sum().cast(pl.Int64))
-        .rename({"matched": "matched_models", "winner": "chosen_model"})
-        .select(list(CONFLICT_SCHEMA))
-    )
+    conflicts = conflict_rows(taken.filter(pl.col("matched").list.len() > 1))
     return StageResult(
         allocations,
         taken["group_id"],

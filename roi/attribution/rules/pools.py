@@ -17,11 +17,11 @@ from roi.attribution.bases import pool_weights
 from roi.attribution.rules import (
     ALLOCATION_SCHEMA,
     BASES_SCHEMA,
-    CONFLICT_SCHEMA,
     UNALLOCATED_SCHEMA,
     StageContext,
     StageResult,
     assignments_of,
+    conflict_rows,
     empty,
 )
 from roi.attribution.selectors import Candidate, match
@@ -164,13 +164,7 @@ def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
             details += new_details
     allocations = pl.DataFrame(rows, schema=ALLOCATION_SCHEMA) if rows else empty(ALLOCATION_SCHEMA)
     # Pools that overlap on purpose say so by priority; only a tie is a conflict.
-    conflicts = (
-        claimed.filter(pl.col("tied"))
-        .group_by("month", "provider", "resource_id", "matched", "winner")
-        .agg(pl.col("amount").sum(), pl.col("line_count").sum().cast(pl.Int64))
-        .rename({"matched": "matched_models", "winner": "chosen_model"})
-        .select(list(CONFLICT_SCHEMA))
-    )
+    conflicts = conflict_rows(claimed.filter(pl.col("tied")))
     return StageResult(
         allocations,
         claimed["group_id"],

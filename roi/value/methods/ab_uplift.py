@@ -17,7 +17,7 @@ from statsmodels.stats.weightstats import _tconfint_generic
 from roi.config.models import AbUpliftValue
 from roi.value.inputs import ValueInputs
 from roi.value.methods import finish
-from roi.value.methods.common import load_ids, unit_values
+from roi.value.methods.common import join_series, load_ids, with_unit_values
 
 
 def welch_interval(
@@ -52,17 +52,10 @@ def value(spec: AbUpliftValue, inputs: ValueInputs, currency: str) -> pl.DataFra
             }
         )
     frame = pl.DataFrame(rows)
-    if spec.volume_kpi is not None:
-        volume = inputs.series(spec.volume_kpi, "value.volume_kpi").rename({"value": "volume"})
-        frame = frame.join(volume, on="month", how="left")
-    else:
-        frame = frame.with_columns(
-            volume=pl.col("units"), load_ids=pl.lit(None, pl.List(pl.String))
-        )
-    units = unit_values(
-        inputs, frame["month"].to_list(), spec.unit_value_kpi, spec.unit_value, currency
+    frame = join_series(
+        frame, inputs, spec.volume_kpi, "value.volume_kpi", "volume", pl.col("units")
     )
-    frame = frame.join(units, on="month", how="left")
+    frame = with_unit_values(frame, inputs, spec.unit_value_kpi, spec.unit_value, currency)
     scale = pl.col("volume") * pl.col("unit_value")
     bound_low, bound_high = pl.col("uplift_low") * scale, pl.col("uplift_high") * scale
     return finish(
@@ -74,6 +67,6 @@ def value(spec: AbUpliftValue, inputs: ValueInputs, currency: str) -> pl.DataFra
             unit=pl.lit(spec.unit or spec.volume_kpi or "experiment units"),
             evidence=pl.lit("experiment"),
             basis=pl.lit(f"experiment {spec.experiment}: {spec.kpi} treatment − control"),
-            load_ids=load_ids("arm_load_ids", "load_ids", "unit_load"),
+            load_ids=load_ids("arm_load_ids", "volume_load_ids", "unit_load"),
         )
     )

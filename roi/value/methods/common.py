@@ -12,18 +12,47 @@ from roi.value.inputs import ValueInputs
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-def unit_values(
+def with_unit_values(
+    frame: pl.DataFrame,
+    inputs: ValueInputs,
+    kpi: str | None,
+    constant: float | None,
+    currency: str,
+) -> pl.DataFrame:
+    """`frame` with each month's `unit_value`, its `currency` and `unit_load` (its load id).
+
+    A unit value KPI whose unit is a currency code (USD, EUR) is in that currency; otherwise,
+    and for a constant, the project's.
+    """
+    months = frame["month"].to_list()
+    return frame.join(_unit_values(inputs, months, kpi, constant, currency), on="month", how="left")
+
+
+def join_series(
+    frame: pl.DataFrame,
+    inputs: ValueInputs,
+    kpi: str | None,
+    key: str,
+    name: str,
+    default: pl.Expr,
+) -> pl.DataFrame:
+    """`frame` with a KPI's monthly series as `name` (and `<name>_load_ids`), or `default`
+    where the model declares no such KPI."""
+    if kpi is None:
+        return frame.with_columns(
+            default.alias(name), pl.lit(None, pl.List(pl.String)).alias(f"{name}_load_ids")
+        )
+    series = inputs.series(kpi, key).rename({"value": name, "load_ids": f"{name}_load_ids"})
+    return frame.join(series, on="month", how="left")
+
+
+def _unit_values(
     inputs: ValueInputs,
     months: list[date],
     kpi: str | None,
     constant: float | None,
     currency: str,
 ) -> pl.DataFrame:
-    """Per month: `unit_value`, its `currency` and the load id it came from (null: a constant).
-
-    A unit value KPI whose unit is a currency code (USD, EUR) is in that currency; otherwise,
-    and for a constant, the project's.
-    """
     frame = pl.DataFrame({"month": months}, schema={"month": pl.Date})
     if kpi is None:
         return frame.with_columns(

@@ -12,25 +12,16 @@ import polars as pl
 from roi.config.models import CostSavingsValue
 from roi.value.inputs import ValueInputs
 from roi.value.methods import finish
-from roi.value.methods.common import load_ids, unit_values
+from roi.value.methods.common import join_series, load_ids, with_unit_values
 
 
 def value(spec: CostSavingsValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
     """Monthly value rows of a cost-savings model."""
     frame = inputs.series(spec.volume_kpi, "value.volume_kpi").rename({"value": "volume"})
-    if spec.actual_cost_kpi is not None:
-        actual = inputs.series(spec.actual_cost_kpi, "value.actual_cost_kpi").rename(
-            {"value": "actual", "load_ids": "actual_load_ids"}
-        )
-        frame = frame.join(actual, on="month", how="left")
-    else:
-        frame = frame.with_columns(
-            actual=pl.lit(0.0), actual_load_ids=pl.lit(None, pl.List(pl.String))
-        )
-    units = unit_values(
-        inputs, frame["month"].to_list(), spec.unit_value_kpi, spec.unit_value, currency
+    frame = join_series(
+        frame, inputs, spec.actual_cost_kpi, "value.actual_cost_kpi", "actual", pl.lit(0.0)
     )
-    frame = frame.join(units, on="month", how="left")
+    frame = with_unit_values(frame, inputs, spec.unit_value_kpi, spec.unit_value, currency)
     return finish(
         frame.with_columns(
             value=pl.col("volume") * pl.col("unit_value") - pl.col("actual").fill_null(0.0),

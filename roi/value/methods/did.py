@@ -16,7 +16,7 @@ from roi.config.models import DidValue
 from roi.errors import ConfigError
 from roi.value.inputs import ValueInputs
 from roi.value.methods import finish
-from roi.value.methods.common import load_ids, unit_values
+from roi.value.methods.common import join_series, load_ids, with_unit_values
 
 
 def value(spec: DidValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
@@ -39,19 +39,8 @@ def value(spec: DidValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
     months = treated.filter(pl.col("month") >= spec.rollout).select("month", "load_ids")
     control_ids = control.select("month", pl.col("load_ids").alias("control_load_ids"))
     frame = months.join(control_ids, on="month", how="left")
-    if spec.volume_kpi is not None:
-        volume = inputs.series(spec.volume_kpi, "value.volume_kpi").rename(
-            {"value": "volume", "load_ids": "volume_load_ids"}
-        )
-        frame = frame.join(volume, on="month", how="left")
-    else:
-        frame = frame.with_columns(
-            volume=pl.lit(1.0), volume_load_ids=pl.lit(None, pl.List(pl.String))
-        )
-    units = unit_values(
-        inputs, frame["month"].to_list(), spec.unit_value_kpi, spec.unit_value, currency
-    )
-    frame = frame.join(units, on="month", how="left")
+    frame = join_series(frame, inputs, spec.volume_kpi, "value.volume_kpi", "volume", pl.lit(1.0))
+    frame = with_unit_values(frame, inputs, spec.unit_value_kpi, spec.unit_value, currency)
     scale = pl.col("volume") * pl.col("unit_value")
     return finish(
         frame.with_columns(

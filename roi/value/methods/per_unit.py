@@ -13,7 +13,7 @@ import polars as pl
 from roi.config.models import PerUnitValue
 from roi.value.inputs import ValueInputs
 from roi.value.methods import finish
-from roi.value.methods.common import load_ids, unit_values
+from roi.value.methods.common import load_ids, with_unit_values
 
 
 def value(spec: PerUnitValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
@@ -42,10 +42,7 @@ def value(spec: PerUnitValue, inputs: ValueInputs, currency: str) -> pl.DataFram
         evidence = "per_unit_baseline"
         basis = f"against a baseline of {spec.baseline:g} per {spec.volume_kpi}"
         frame = frame.with_columns(baseline_load_ids=pl.lit(None, pl.List(pl.String)))
-    units = unit_values(
-        inputs, frame["month"].to_list(), spec.unit_value_kpi, spec.unit_value, currency
-    )
-    frame = frame.join(units, on="month", how="left")
+    frame = with_unit_values(frame, inputs, spec.unit_value_kpi, spec.unit_value, currency)
     return finish(
         frame.with_columns(
             value=(pl.col("outcome") - counterfactual) * pl.col("unit_value"),
