@@ -2,8 +2,8 @@
 
 A month's attribution depends only on that month's billing lines and usage rows, and on the
 project's rules (models, pools, attribution settings, roi's version). Each attributed month
-records two fingerprints in `_attributed_months`: its inputs (every load id that contributed
-rows to it, with the row count and, for billing lines, the cost) and the rules. A run over
+records two fingerprints in `_attributed_months`: its inputs (the billing files it reads, and
+every usage load whose rows span it, with its row count) and the rules. A run over
 all months recomputes a month only when either changed, so a re-issued billing period costs
 one month's work, and drops months whose lines are gone.
 """
@@ -11,8 +11,9 @@ one month's work, and drops months whose lines are gone.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
+from pathlib import Path
 
 from roi import __version__, warehouse
 from roi.attribution.ledger import month_column
@@ -35,7 +36,15 @@ def rules_fingerprint(
 ) -> str:
     """A digest of everything besides the data that attribution's result depends on."""
     # Frozen dataclasses of tuples, strings, numbers and read-only mappings: repr is stable.
-    text = repr((__version__, models, pools, settings))
+    # Definition files by name only: a project moved to another folder attributes the same.
+    text = repr(
+        (
+            __version__,
+            tuple(replace(m, file=Path(m.file.name)) for m in models),
+            tuple(replace(p, file=Path(p.file.name)) for p in pools),
+            settings,
+        )
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -58,18 +67,28 @@ def input_fingerprints(con: Connection, settings: AttributionSettings) -> dict[d
         f"""WITH parts AS (
                 {cost_parts}
                 UNION ALL
-                SELECT date_trunc('month', interval_start)::DATE,
-                       'gpu_usage:' || _load_id || ':' || count(*)
-                FROM gpu_usage GROUP BY 1, _load_id
+                {_per_load_months("gpu_usage", "interval_start")}
                 UNION ALL
-                SELECT date_trunc('month', ts)::DATE,
-                       'inference_usage:' || _load_id || ':' || count(*)
-                FROM inference_usage GROUP BY 1, _load_id)
+                {_per_load_months("inference_usage", "ts")})
             SELECT month, sha256(string_agg(part, '|' ORDER BY part))
             FROM parts GROUP BY month
             HAVING bool_or(NOT starts_with(part, 'gpu_usage:'))""",
     )
     return {r[0]: str(r[1]) for r in rows}
+
+
+def _per_load_months(table: str, column: str) -> str:
+    """Each load's row count, as a part of every month from its first row's to its last's.
+
+    Per load rather than per row's month: truncating 10M timestamps to months costs a second,
+    and a load that may hold rows of a month is enough to say the month depends on it.
+    """
+    return f"""SELECT unnest(generate_series(first, last, INTERVAL 1 MONTH))::DATE AS month,
+                      '{table}:' || _load_id || ':' || n AS part
+               FROM (SELECT _load_id, count(*) AS n,
+                            date_trunc('month', min({column}))::DATE AS first,
+                            date_trunc('month', max({column}))::DATE AS last
+                     FROM {table} GROUP BY _load_id)"""
 
 
 def stored_fingerprints(con: Connection) -> dict[date, tuple[str, str]]:

@@ -33,8 +33,14 @@ def month_sql(column: str, months: MonthFilter) -> tuple[str, list[object]]:
     chosen = (months,) if isinstance(months, date) else months
     if not chosen:
         return "false", []
-    marks = ", ".join("?" for _ in chosen)
-    return f"date_trunc('month', {column})::DATE IN ({marks})", list(chosen)
+    # Ranges, not date_trunc(column) IN (...): DuckDB can skip row groups by them, and
+    # truncating every timestamp with a time zone costs about a second per 10M rows.
+    ranges = " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in chosen)
+    return f"({ranges})", [b for m in chosen for b in (m, _next_month(m))]
+
+
+def _next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def tag_column(key: str) -> str:

@@ -33,6 +33,17 @@ def billed_by(settings: AttributionSettings) -> dict[str, str]:
     return {**USAGE_BILLED_BY, **dict(settings.usage_billed_by)}
 
 
+def billed_months(con: Connection, settings: AttributionSettings) -> pl.DataFrame:
+    """(month, provider) of every bill in `cost_lines`."""
+    if settings.month_basis == "billing_period":  # the file manifest knows, without a scan
+        sql = """SELECT DISTINCT date_trunc('month', billing_period_start)::DATE AS month,
+                        provider FROM _cost_files WHERE superseded_by IS NULL"""
+    else:
+        sql = f"""SELECT DISTINCT date_trunc('month', {month_column(settings)})::DATE AS month,
+                         provider FROM cost_lines"""
+    return warehouse.fetch_frame(con, sql)
+
+
 def unbilled_usage(
     con: Connection,
     models: tuple[ModelConfig, ...],
@@ -43,36 +54,28 @@ def unbilled_usage(
     """`usage_costs` rows: per month, model and provider, usage that no loaded bill covers."""
     mapping = billed_by(settings)
     parts = [usage_condition(pool) for pool in pools]
-    pooled = " OR ".join(f"({sql})" for sql, _ in parts) or "false"
+    pooled = "(" + (" OR ".join(f"({sql})" for sql, _ in parts) or "false") + ")"
     pool_params = [value for _, params in parts for value in params]
     when, month_params = month_sql("ts", month)
-    pairs = pl.DataFrame(
-        {"usage_provider": list(mapping), "bill_provider": list(mapping.values())},
-        schema={"usage_provider": pl.String, "bill_provider": pl.String},
+    usage = warehouse.fetch_frame(
+        con,
+        f"""SELECT date_trunc('month', ts)::DATE AS month, provider, model_id, feature, currency,
+                   coalesce(sum(cost), 0) AS amount, sum(requests)::BIGINT AS requests,
+                   sum(input_tokens)::BIGINT AS input_tokens,
+                   sum(output_tokens)::BIGINT AS output_tokens,
+                   count(*) FILTER (WHERE cost IS NULL)::BIGINT AS unpriced_requests,
+                   list(DISTINCT _load_id ORDER BY _load_id) AS load_ids
+            FROM inference_usage WHERE {when} AND NOT {pooled}
+            GROUP BY ALL""",
+        [*month_params, *pool_params],
     )
-    with warehouse.registered(con, "_billed_by", pairs):
-        usage = warehouse.fetch_frame(
-            con,
-            f"""WITH bills AS (
-                    SELECT DISTINCT date_trunc('month', {month_column(settings)})::DATE AS month,
-                           provider
-                    FROM cost_lines),
-                usage AS (
-                    SELECT date_trunc('month', ts)::DATE AS month, provider, model_id, feature,
-                           currency, cost, requests, input_tokens, output_tokens, _load_id,
-                           ({pooled}) AS pooled
-                    FROM inference_usage WHERE {when})
-                SELECT u.month, u.provider, u.model_id, u.feature, u.currency,
-                       coalesce(sum(u.cost), 0) AS amount, sum(u.requests)::BIGINT AS requests,
-                       sum(u.input_tokens)::BIGINT AS input_tokens,
-                       sum(u.output_tokens)::BIGINT AS output_tokens,
-                       count(*) FILTER (WHERE u.cost IS NULL)::BIGINT AS unpriced_requests,
-                       list(DISTINCT u._load_id ORDER BY u._load_id) AS load_ids
-                FROM usage u LEFT JOIN _billed_by m ON m.usage_provider = u.provider
-                WHERE NOT u.pooled AND NOT EXISTS (
-                    SELECT 1 FROM bills b WHERE b.month = u.month AND b.provider = m.bill_provider)
-                GROUP BY ALL""",
-            [*pool_params, *month_params],
+    if usage.height:
+        bills = billed_months(con, settings).with_columns(billed=pl.lit(True))
+        usage = (
+            usage.with_columns(bill=pl.col("provider").replace_strict(mapping, default=None))
+            .join(bills, left_on=["month", "bill"], right_on=["month", "provider"], how="left")
+            .filter(pl.col("billed").is_null())
+            .drop("bill", "billed")
         )
     if not usage.height:
         return pl.DataFrame(schema=USAGE_COSTS_SCHEMA)

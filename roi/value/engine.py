@@ -13,7 +13,7 @@ import polars as pl
 from roi import tables, warehouse
 from roi.config import ProjectConfig
 from roi.value.inputs import ValueInputs
-from roi.value.methods import methods
+from roi.value.methods import method
 from roi.value.pnl import model_roi
 from roi.warehouse import Connection
 
@@ -21,14 +21,13 @@ from roi.warehouse import Connection
 def compute_value(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     """`model_value` rows: each valued model's monthly value, interval, volume and grade."""
     frames = []
-    registry = methods()
     if not warehouse.fetch_one(con, "SELECT count(*) FROM kpi_values")[0]:
         return tables.MODEL_VALUE.empty()
     for model in project.models:
         if model.value is None:
             continue
         inputs = ValueInputs(con, model.model_id, model.file)
-        rows = registry[model.value.method](model.value, inputs, project.project.currency)
+        rows = method(model.value.method)(model.value, inputs, project.project.currency)
         frames.append(
             rows.with_columns(
                 model_id=pl.lit(model.model_id),

@@ -18,9 +18,9 @@ For each model and month with cost or value, in the project currency:
 from __future__ import annotations
 
 from datetime import date
+from statistics import NormalDist
 
 import polars as pl
-from scipy.stats import norm
 
 from roi import tables, warehouse
 from roi.attribution.vocabulary import SENTINELS
@@ -94,7 +94,7 @@ def model_roi(con: Connection, project: ProjectConfig, value: pl.DataFrame) -> p
     if not frame.height:
         return pl.DataFrame(schema=schema)
     z = pl.col("interval_level").map_elements(
-        lambda level: float(norm.ppf((1 + level) / 2)), return_dtype=pl.Float64
+        lambda level: NormalDist().inv_cdf((1 + level) / 2), return_dtype=pl.Float64
     )
     sd = (pl.col("value_high") - pl.col("value_low")) / (2 * z)
     frame = frame.with_columns(pl.col("cost").fill_null(0.0)).with_columns(
@@ -102,7 +102,7 @@ def model_roi(con: Connection, project: ProjectConfig, value: pl.DataFrame) -> p
         roi=pl.when(pl.col("cost") > 0).then((pl.col("value") - pl.col("cost")) / pl.col("cost")),
         p_negative=pl.when(sd > 0).then(
             ((pl.col("cost") - pl.col("value")) / sd).map_elements(
-                lambda x: float(norm.cdf(x)), return_dtype=pl.Float64
+                lambda x: NormalDist().cdf(x), return_dtype=pl.Float64
             )
         ),
         unit_cost=pl.when(pl.col("volume") > 0).then(1000 * pl.col("cost") / pl.col("volume")),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -122,3 +123,13 @@ def test_one_month_only_and_months_whose_lines_are_gone(project: ProjectConfig) 
     with warehouse.open_warehouse(path, read_only=True) as con:
         stored = {r[0] for r in warehouse.fetch_all(con, "SELECT month FROM _attributed_months")}
     assert date(2019, 1, 1) not in stored and date(2026, 10, 1) in stored
+
+
+def test_a_moved_project_is_still_up_to_date(project: ProjectConfig, tmp_path: Path) -> None:
+    path = project.warehouse_path
+    pipeline.load(Context(project, path), names=["aws_focus"])
+    pipeline.attribute(Context(project, path))
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(project.root, moved, ignore=shutil.ignore_patterns("*.duckdb*"))
+    again = pipeline.attribute(Context(load_project(moved), path))
+    assert again.months == [] and again.unchanged_months > 0

@@ -248,3 +248,14 @@ def test_pools_conserve_cost_whatever_the_lines(
     assert allocated == source
     # A line a direct selector matches is never left unallocated or pooled.
     assert direct == tagged
+
+
+def test_usage_on_a_loaded_bill_is_never_priced_again(loaded_project: ProjectConfig) -> None:
+    # The sample's Bedrock requests are on the AWS bill (no pool splits it): not usage_costs.
+    bedrock = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT count(*) FROM inference_usage WHERE provider = 'bedrock'",
+    ).item()
+    assert bedrock > 0
+    priced = pipeline.query(loaded_project.warehouse_path, "SELECT count(*) FROM usage_costs")
+    assert priced.item() == 0

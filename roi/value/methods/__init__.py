@@ -32,17 +32,23 @@ VALUE_ROWS: dict[str, pl.DataType] = {
 Method = Callable[[Any, ValueInputs, str], pl.DataFrame]
 
 
-def methods() -> dict[str, Method]:
-    """Method name → its function."""
-    from roi.value.methods import ab_uplift, confusion_payoff, cost_savings, did, per_unit
+# Method name → its module; imported when a model uses it (statsmodels takes a second to load).
+METHODS = {
+    "per_unit": "per_unit",
+    "ab_uplift": "ab_uplift",
+    "did": "did",
+    "confusion_payoff": "confusion_payoff",
+    "cost_savings": "cost_savings",
+}
 
-    return {
-        "per_unit": per_unit.value,
-        "ab_uplift": ab_uplift.value,
-        "did": did.value,
-        "confusion_payoff": confusion_payoff.value,
-        "cost_savings": cost_savings.value,
-    }
+
+def method(name: str) -> Method:
+    """The function of the value method `name`."""
+    import importlib
+
+    module = importlib.import_module(f"roi.value.methods.{METHODS[name]}")
+    function: Method = module.value
+    return function
 
 
 def finish(frame: pl.DataFrame) -> pl.DataFrame:
