@@ -207,6 +207,32 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             evidence VARCHAR);
         """,
     ),
+    (
+        10,
+        "reasons for missing value, NPV and IRR over a horizon, KPI sensitivity, LLM unit costs",
+        """
+        ALTER TABLE model_value ADD COLUMN reason VARCHAR;
+        ALTER TABLE model_roi ADD COLUMN npv_horizon DOUBLE;
+        ALTER TABLE model_roi ADD COLUMN irr DOUBLE;
+        ALTER TABLE model_roi ADD COLUMN horizon_end DATE;
+        ALTER TABLE model_roi ADD COLUMN value_reason VARCHAR;
+        CREATE TABLE kpi_sensitivity (
+            model_id VARCHAR NOT NULL, kpi VARCHAR NOT NULL, metric VARCHAR NOT NULL,
+            months INTEGER NOT NULL, first_month DATE, last_month DATE, kpi_per_point DOUBLE,
+            kpi_per_point_low DOUBLE, kpi_per_point_high DOUBLE, std_error DOUBLE,
+            p_value DOUBLE, r_squared DOUBLE, level DOUBLE NOT NULL, unit_value DOUBLE,
+            value_per_point DOUBLE, currency VARCHAR NOT NULL, measured BOOLEAN NOT NULL,
+            note VARCHAR NOT NULL, load_ids VARCHAR[] NOT NULL);
+        CREATE TABLE llm_unit_costs (
+            month DATE NOT NULL, model_id VARCHAR NOT NULL, serving VARCHAR NOT NULL,
+            providers VARCHAR NOT NULL, requests BIGINT NOT NULL,
+            uncached_input_tokens BIGINT NOT NULL, cached_input_tokens BIGINT NOT NULL,
+            cache_write_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL,
+            tokens BIGINT NOT NULL, cost DOUBLE, idle_cost DOUBLE, cost_per_1m_tokens DOUBLE,
+            api_reference VARCHAR, api_cost_same_mix DOUBLE, api_per_1m_tokens DOUBLE,
+            currency VARCHAR NOT NULL, note VARCHAR NOT NULL);
+        """,
+    ),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)

@@ -429,8 +429,10 @@ MODEL_VALUE = Table(
         col("evidence", "VARCHAR", True),
         col("basis", "VARCHAR", True),
         col("load_ids", "VARCHAR[]", True),
+        col("reason", "VARCHAR"),
     ),
-    doc="what a model earned in a month by its declared method, with interval and grade",
+    doc="what a model earned in a month by its declared method, with interval and grade "
+    "(or a null value and the reason)",
 )
 
 MODEL_ROI = Table(
@@ -454,11 +456,68 @@ MODEL_ROI = Table(
         col("unit", "VARCHAR"),
         col("gpu_efficiency", "DOUBLE"),
         col("evidence", "VARCHAR"),
+        col("npv_horizon", "DOUBLE"),
+        col("irr", "DOUBLE"),
+        col("horizon_end", "DATE"),
+        col("value_reason", "VARCHAR"),
     ),
-    doc="the per-model P&L: cost, value, net, ROI, payback, NPV, unit cost per month",
+    doc="the per-model P&L: cost, value, net, ROI, payback, NPV, IRR, unit cost per month",
 )
 
-VALUE_TABLES = (MODEL_VALUE, MODEL_ROI)
+KPI_SENSITIVITY = Table(
+    "kpi_sensitivity",
+    (
+        col("model_id", "VARCHAR", True),
+        col("kpi", "VARCHAR", True),
+        col("metric", "VARCHAR", True),
+        col("months", "INTEGER", True),
+        col("first_month", "DATE"),
+        col("last_month", "DATE"),
+        col("kpi_per_point", "DOUBLE"),
+        col("kpi_per_point_low", "DOUBLE"),
+        col("kpi_per_point_high", "DOUBLE"),
+        col("std_error", "DOUBLE"),
+        col("p_value", "DOUBLE"),
+        col("r_squared", "DOUBLE"),
+        col("level", "DOUBLE", True),
+        col("unit_value", "DOUBLE"),
+        col("value_per_point", "DOUBLE"),
+        col("currency", "VARCHAR", True),
+        col("measured", "BOOLEAN", True),
+        col("note", "VARCHAR", True),
+        col("load_ids", "VARCHAR[]", True),
+    ),
+    primary_key=("model_id",),
+    doc="KPI units (and value) per point (0.01) of a model's metric, regressed from history",
+)
+
+LLM_UNIT_COSTS = Table(
+    "llm_unit_costs",
+    (
+        col("month", "DATE", True),
+        col("model_id", "VARCHAR", True),
+        col("serving", "VARCHAR", True, Check("isin", ("api", "self_hosted"))),
+        col("providers", "VARCHAR", True),
+        col("requests", "BIGINT", True),
+        col("uncached_input_tokens", "BIGINT", True),
+        col("cached_input_tokens", "BIGINT", True),
+        col("cache_write_tokens", "BIGINT", True),
+        col("output_tokens", "BIGINT", True),
+        col("tokens", "BIGINT", True),
+        col("cost", "DOUBLE"),
+        col("idle_cost", "DOUBLE"),
+        col("cost_per_1m_tokens", "DOUBLE"),
+        col("api_reference", "VARCHAR"),
+        col("api_cost_same_mix", "DOUBLE"),
+        col("api_per_1m_tokens", "DOUBLE"),
+        col("currency", "VARCHAR", True),
+        col("note", "VARCHAR", True),
+    ),
+    doc="an LLM model's cost per 1M tokens served, by API or self-hosted (GPU cost with its "
+    "idle share), beside what an API charges for the same token mix",
+)
+
+VALUE_TABLES = (MODEL_VALUE, MODEL_ROI, KPI_SENSITIVITY, LLM_UNIT_COSTS)
 
 ATTRIBUTION_TABLES = (
     PORTFOLIO_MODELS,

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from roi import pipeline
 from roi.cli import cli
 from roi.config import ProjectConfig
 from tests.helpers import roi_cli
@@ -32,7 +34,10 @@ def test_status_json(loaded_project: ProjectConfig) -> None:
     code, out, _ = invoke("status", "--project", str(loaded_project.root), "--format", "json")
     assert code == 0
     status = json.loads(out)
-    assert status["tables"]["cost_lines"] == 33_021
+    [(lines,)] = pipeline.query(
+        loaded_project.warehouse_path, "SELECT count(*) FROM cost_lines"
+    ).rows()
+    assert status["tables"]["cost_lines"] == lines > 0
     sources = {s["connector"]: s for s in status["sources"]}
     assert sources["aws_focus"]["data_through"] == "2026-10-31"
     assert len(sources) == 9
@@ -104,7 +109,7 @@ def test_init_then_run_in_a_new_folder(tmp_path: Path) -> None:
         "monthly_finance_2026-10.html",
     ]
     assert all(p.exists() and p.parent == target / "reports/out" for p in outputs)
-    assert "loaded 22,831 row(s) into cost_lines" in run.stderr  # progress goes to stderr
+    assert re.search(r"aws_focus: loaded [0-9,]+ row\(s\) into cost_lines", run.stderr)  # stderr
     quiet = roi_cli("load", "--project", str(target), "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == ""
     assert "unchanged_files" in quiet.stdout

@@ -20,7 +20,7 @@ def test_sample_project_reads_into_frozen_objects(project_dir: Path) -> None:
     assert fraud.selectors.tags["ml-model"] == ("fraud-detection",)
     assert fraud.selectors.gpu_workloads == ("fraud-scorer",)
     assert fraud.risks[0].frequency_per_year.mode == 2.0
-    assert fraud.value is not None and fraud.value.method == "per_unit"
+    assert fraud.value is not None and fraud.value.method == "confusion_payoff"
     with pytest.raises(dataclasses.FrozenInstanceError):
         fraud.stage = "retired"  # type: ignore[misc]
     with pytest.raises(dataclasses.FrozenInstanceError):
@@ -179,16 +179,16 @@ def test_redact_url() -> None:
             "values: folder_name, modified_time",
         ),
         (
-            "models/fraud-detection.toml",
+            "models/credit-scoring.toml",
             'method = "per_unit"',
             'methd = "per_unit"',
-            "fraud-detection.toml: key 'value.method' is missing; allowed values: per_unit,",
+            "credit-scoring.toml: key 'value.method' is missing; allowed values: per_unit,",
         ),
         (
-            "models/fraud-detection.toml",
-            'volume_kpi = "transactions_scored"',
-            'volume_kpi = "transactions_scored"\nunit_valu = 3.5',
-            "fraud-detection.toml: unknown key 'value.unit_valu'; allowed keys: method, "
+            "models/credit-scoring.toml",
+            'volume_kpi = "applications_scored"',
+            'volume_kpi = "applications_scored"\nunit_valu = 3.5',
+            "credit-scoring.toml: unknown key 'value.unit_valu'; allowed keys: method, "
             "volume_kpi, kpi, unit_value_kpi, unit_value, baseline, unit",
         ),
         (

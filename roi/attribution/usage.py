@@ -11,7 +11,8 @@ cost in the `model_costs` view.
 Which cloud bills which gateway provider is `USAGE_BILLED_BY`; `[attribution]
 usage_billed_by` adds to it (e.g. `{ openai = "OpenAI" }` once OpenAI's invoices are loaded).
 Usage counts as billed when its provider's bill has lines in that month, or when a pool
-takes it as its basis.
+takes it as its basis. Self-hosted serving (vLLM, Ollama: `SELF_HOSTED_PROVIDERS`) is never
+priced per token: its cost is the GPU time the bills already hold.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import polars as pl
 from roi import tables, warehouse
 from roi.attribution.bases import llm_model_of, usage_condition
 from roi.attribution.ledger import MonthFilter, month_column, month_sql
-from roi.attribution.vocabulary import UNALLOCATED, USAGE_BILLED_BY
+from roi.attribution.vocabulary import SELF_HOSTED_PROVIDERS, UNALLOCATED, USAGE_BILLED_BY
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.warehouse import Connection
 
@@ -57,6 +58,7 @@ def unbilled_usage(
     pooled = "(" + (" OR ".join(f"({sql})" for sql, _ in parts) or "false") + ")"
     pool_params = [value for _, params in parts for value in params]
     when, month_params = month_sql("ts", month)
+    own = ", ".join("?" for _ in SELF_HOSTED_PROVIDERS)
     usage = warehouse.fetch_frame(
         con,
         f"""SELECT date_trunc('month', ts)::DATE AS month, provider, model_id, feature, currency,
@@ -65,9 +67,10 @@ def unbilled_usage(
                    sum(output_tokens)::BIGINT AS output_tokens,
                    count(*) FILTER (WHERE cost IS NULL)::BIGINT AS unpriced_requests,
                    list(DISTINCT _load_id ORDER BY _load_id) AS load_ids
-            FROM inference_usage WHERE {when} AND NOT {pooled}
+            FROM inference_usage
+            WHERE {when} AND NOT {pooled} AND coalesce(provider, '') NOT IN ({own})
             GROUP BY ALL""",
-        [*month_params, *pool_params],
+        [*month_params, *pool_params, *SELF_HOSTED_PROVIDERS],
     )
     if usage.height:
         bills = billed_months(con, settings).with_columns(billed=pl.lit(True))

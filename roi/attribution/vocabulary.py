@@ -57,3 +57,16 @@ USAGE_BILLED_BY: dict[str, str] = {
     "gemini": "Google Cloud",
     "oci": "Oracle",
 }
+
+# Gateway providers that are the company's own serving (vLLM, Ollama, Triton...): their tokens
+# cost GPU time, already in the bills, never a price per token.
+SELF_HOSTED_PROVIDERS: tuple[str, ...] = (
+    "hosted_vllm",
+    "vllm",
+    "ollama",
+    "ollama_chat",
+    "lm_studio",
+    "triton",
+    "llamafile",
+    "xinference",
+)

@@ -17,6 +17,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
+from roi.attribution.vocabulary import SELF_HOSTED_PROVIDERS
 from roi.config.typed import Estimate, allowed_keys, build, check
 from roi.errors import ConfigError
 
@@ -80,17 +81,22 @@ class AbUpliftValue:
 
 @dataclass(frozen=True)
 class DidValue:
-    """Difference-in-differences of a KPI for a rollout with a comparison group."""
+    """Difference-in-differences of a KPI for a rollout with a comparison group.
+
+    `treated` and `control` name KPI segments (one each, or several: regions, clinics); with
+    `lower_is_better` the KPI is a cost (hours, losses), so a fall after the rollout is value.
+    """
 
     method: Literal["did"]
     kpi: str
-    treated: str
-    control: str
+    treated: tuple[str, ...]
+    control: tuple[str, ...]
     rollout: date
     volume_kpi: str | None = None
     unit_value_kpi: str | None = None
     unit_value: float | None = None
     level: float = field(default=0.9, metadata=_share)
+    lower_is_better: bool = False
     unit: str | None = None
 
 
@@ -124,13 +130,18 @@ class CostSavingsValue:
 
 @dataclass(frozen=True)
 class KpiRegressionValue:
-    """KPI points per metric point, estimated from history (used by decay and risk)."""
+    """KPI points per metric point, estimated from history (correlational; used by decay and
+    risk), and the KPI the metric earns above a baseline metric (what a simple rule scores)."""
 
     method: Literal["kpi_regression"]
     kpi: str
     metric: str
+    baseline_metric: float
+    volume_kpi: str | None = None  # a control for traffic in the regression
     unit_value_kpi: str | None = None
     unit_value: float | None = None
+    max_lags: int = field(default=3, metadata=_not_negative)
+    level: float = field(default=0.9, metadata=_share)
     unit: str | None = None
 
 
@@ -161,6 +172,30 @@ class QualityConfig:
     retrain_every_months: int | None = field(default=None, metadata=_positive)
     decay_per_month: float | None = None  # declared metric points lost per month, if known
     retraining_cost: float | None = field(default=None, metadata=_not_negative)
+    # The business KPI the metric drives (default: the value method's outcome KPI), and the
+    # declared value of one metric point (0.01) per month where history cannot estimate it.
+    kpi: str | None = None
+    value_per_point: float | None = None
+
+
+@dataclass(frozen=True)
+class ApiPrices:
+    """An API's list prices per 1M tokens, the yardstick for self-hosted serving."""
+
+    input: float = field(metadata=_not_negative)
+    output: float = field(metadata=_not_negative)
+    cached_input: float | None = field(default=None, metadata=_not_negative)
+    cache_write: float | None = field(default=None, metadata=_not_negative)
+
+
+@dataclass(frozen=True)
+class LlmServing:
+    """How an LLM model's tokens are served: which gateway providers are self-hosted, and
+    which API (at what prices) self-hosting is compared with."""
+
+    api_reference: str | None = None
+    api_prices: ApiPrices | None = None
+    self_hosted_providers: tuple[str, ...] = SELF_HOSTED_PROVIDERS
 
 
 RISK_KINDS = ("drift", "data_failure", "pipeline_failure", "adversarial", "outage", "compliance")
@@ -200,6 +235,7 @@ class ModelConfig:
     quality: QualityConfig = field(default_factory=QualityConfig)
     risks: tuple[RiskConfig, ...] = ()
     training: str = "expense"  # or "amortize:N": training cost spread over N months
+    llm: LlmServing = field(default_factory=LlmServing)
 
     @property
     def amortize_months(self) -> int | None:
@@ -232,6 +268,7 @@ class _ModelFile:
     value: Mapping[str, Any] | None = None
     quality: Mapping[str, Any] | None = None
     risks: tuple[Mapping[str, Any], ...] = ()
+    llm: Mapping[str, Any] | None = None
     training: str = field(
         default="expense",
         metadata=check(
@@ -284,6 +321,7 @@ def model_from_toml(path: Path, data: Mapping[str, Any]) -> ModelConfig:
         build(RiskConfig, _table(path, f"risks[{i}]", r), path, f"risks[{i}].")
         for i, r in enumerate(top.risks, 1)
     )
+    llm = _llm(path, _table(path, "llm", top.llm or {}))
     if top.launched and top.retired and top.retired < top.launched:
         raise ConfigError(f"{path}: key 'retired' ({top.retired}) is before 'launched'")
     return ModelConfig(
@@ -301,7 +339,18 @@ def model_from_toml(path: Path, data: Mapping[str, Any]) -> ModelConfig:
         quality=quality,
         risks=risks,
         training=top.training,
+        llm=llm,
     )
+
+
+def _llm(path: Path, data: Mapping[str, Any]) -> LlmServing:
+    data = dict(data)
+    prices = data.pop("api_prices", None)
+    serving = build(LlmServing, data, path, "llm.")
+    if prices is None:
+        return serving
+    built = build(ApiPrices, _table(path, "llm.api_prices", prices), path, "llm.api_prices.")
+    return LlmServing(serving.api_reference, built, serving.self_hosted_providers)
 
 
 __all__ = [
@@ -311,10 +360,12 @@ __all__ = [
     "STAGES",
     "VALUE_METHODS",
     "AbUpliftValue",
+    "ApiPrices",
     "ConfusionPayoffValue",
     "CostSavingsValue",
     "DidValue",
     "KpiRegressionValue",
+    "LlmServing",
     "ModelConfig",
     "ModelSelectors",
     "PerUnitValue",

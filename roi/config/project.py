@@ -62,6 +62,9 @@ class FinanceSettings:
     """The `[finance]` section."""
 
     discount_rate: float = 0.10
+    # Months from a model's first month that its NPV and IRR cover: the months to date, then
+    # the latest net (mean of the last three months) held flat to the end of the horizon.
+    horizon_months: int = 36
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,7 @@ def _choice(path: Path | str, key: str, value: Any, allowed: tuple[str, ...]) ->
 PROJECT_KEYS: dict[str, tuple[str, ...]] = {
     "project": ("name", "currency", "warehouse", "reports_out", "memory_limit"),
     "attribution": ("month_basis", "training_tags", "usage_billed_by"),
-    "finance": ("discount_rate",),
+    "finance": ("discount_rate", "horizon_months"),
 }
 
 
@@ -322,7 +325,22 @@ def _project_sections(
             f"{at('finance.discount_rate')}: key 'finance.discount_rate' = {rate} must be in "
             "[0, 1), e.g. 0.10"
         )
-    return project, attribution, FinanceSettings(discount_rate=float(rate))
+    horizon = _typed(
+        at("finance.horizon_months"),
+        "finance.horizon_months",
+        fin.get("horizon_months", FinanceSettings.horizon_months),
+        int,
+    )
+    if isinstance(horizon, bool) or not 1 <= horizon <= 600:
+        raise ConfigError(
+            f"{at('finance.horizon_months')}: key 'finance.horizon_months' = {horizon} must be "
+            "a whole number of months from 1 to 600, e.g. 36"
+        )
+    return (
+        project,
+        attribution,
+        FinanceSettings(discount_rate=float(rate), horizon_months=int(horizon)),
+    )
 
 
 def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:

@@ -1,4 +1,5 @@
-"""The Excel pack for executives: Summary, Cost by model, Trend, Unallocated, Conflicts, Lineage.
+"""The Excel pack for executives: Summary, Cost by model, Value and ROI, Trend, Unallocated,
+Conflicts, Lineage, Assumptions, P&L by month.
 
 Totals are live formulas over the rows they sum, so the workbook stays consistent when a reader
 edits it; the Summary's difference cell checks the formulas against the source total read from
@@ -247,6 +248,9 @@ def build_workbook(f: MonthlyFigures, title: str) -> Workbook:
     refs = _cost_by_model(wb, f)
     _summary(summary, f, title, refs)
     _trend(wb.create_sheet("Trend"), f)
+    from roi.reporting.excel_value import value_sheets  # it builds on this module's helpers
+
+    value_sheets(wb, f)
     _frame_sheet(
         wb.create_sheet("Unallocated"),
         f.unallocated_top,

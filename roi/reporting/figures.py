@@ -54,6 +54,9 @@ class MonthlyFigures:
     source_files: pl.DataFrame
     other_currencies: pl.DataFrame  # cost billed in other currencies: reported apart, not converted
     checks: list[Check]  # warnings with amounts; empty when the month is whole and reconciled
+    portfolio: pl.DataFrame  # roi portfolio for the month: models' P&L, flags and a TOTAL row
+    pnl: pl.DataFrame  # model_roi up to the month: month, model_id, cost, value, net, npv
+    discount_rate: float  # annual, `[finance] discount_rate`
 
     @property
     def attributed_total(self) -> Decimal:
@@ -222,6 +225,14 @@ def monthly_figures(
         other_currencies,
         change_threshold,
     )
+    from roi.value.portfolio import portfolio  # the value side, read as `roi portfolio` reads it
+
+    pnl = warehouse.fetch_frame(
+        con,
+        """SELECT month, model_id, cost, value, net, npv FROM model_roi
+           WHERE month <= ? AND currency = ? ORDER BY model_id, month""",
+        [month, cur],
+    )
     return MonthlyFigures(
         month=month,
         months=months,
@@ -246,6 +257,9 @@ def monthly_figures(
         source_files=source_files,
         other_currencies=other_currencies,
         checks=checks,
+        portfolio=portfolio(con, month),
+        pnl=pnl,
+        discount_rate=project.finance.discount_rate,
     )
 
 

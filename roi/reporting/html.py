@@ -108,6 +108,64 @@ def _model_label(row: dict[str, Any]) -> str:
     return str(row["name"])
 
 
+def ratio(value: Any) -> str:
+    """An ROI as a percentage (net over cost): `412%`, `−38%`."""
+    return "" if value is None else f"{value:.0%}".replace("-", "−")
+
+
+def value_section(f: MonthlyFigures) -> str:
+    """Value, net, ROI and payback per model, with the portfolio totals (`roi portfolio`)."""
+    cur = f.currency
+    rows = f.portfolio.with_columns(
+        label=pl.coalesce("name", "model_id"),
+        interval=pl.when(pl.col("value_low").is_not_null()).then(
+            pl.format(
+                "{} – {}",
+                pl.col("value_low").map_elements(money, return_dtype=pl.String),
+                pl.col("value_high").map_elements(money, return_dtype=pl.String),
+            )
+        ),
+        payback=pl.col("payback_month").dt.strftime("%Y-%m"),
+        evidence=pl.col("evidence").str.replace_all("_", " "),
+    )
+    models = rows.filter(pl.col("model_id") != "TOTAL")
+    total = rows.filter(pl.col("model_id") == "TOTAL").row(0, named=True) if rows.height else {}
+    columns: list[tuple[str, str, Formatter | None]] = [
+        ("label", "Model", None),
+        ("owner", "Owner", None),
+        ("stage", "Stage", None),
+        ("evidence", "Evidence", None),
+        ("cost", f"Cost ({cur})", money),
+        ("value", f"Value ({cur})", money),
+        ("interval", "Value interval", None),
+        ("net", "Net", money),
+        ("roi", "ROI", ratio),
+        ("payback", "Payback", None),
+        ("flags", "Flags", None),
+    ]
+    totals = {
+        "label": "Portfolio",
+        "cost": money(total.get("cost")),
+        "value": money(total.get("value")),
+        "interval": (
+            f"{money(total.get('value_low'))} – {money(total.get('value_high'))}"
+            if total.get("value_low") is not None
+            else ""
+        ),
+        "net": money(total.get("net")),
+        "roi": ratio(total.get("roi")),
+        "flags": total.get("flags") or "",
+    }
+    return (
+        "<p>What each model earned this month by its declared method, against everything it "
+        "cost (direct, shared, amortized training and priced LLM usage). Net = value − cost; "
+        "ROI = net / cost; payback is the first month the cumulative net since the first month "
+        "with data reached zero. Intervals are the method's (experiments, "
+        "difference-in-differences, regressions); the portfolio interval adds the bounds.</p>"
+        + table(models, columns, total=totals)
+    )
+
+
 def render_html(figures: MonthlyFigures, title: str) -> str:
     """The complete report for one month."""
     f = figures
@@ -142,6 +200,16 @@ def render_html(figures: MonthlyFigures, title: str) -> str:
             percent(f.unallocated, f.source_total) + " of total",
         ),
     ]
+    total = f.portfolio.filter(pl.col("model_id") == "TOTAL")
+    if total.height and total["value"][0] is not None:
+        t = total.row(0, named=True)
+        cards.append(
+            (
+                "Measured value",
+                money(t["value"], cur),
+                f"net {money(t['net'], cur)}, ROI {ratio(t['roi'])}",
+            )
+        )
     card_html = "".join(
         f'<div class="card"><div class="label">{label}</div>'
         f'<div class="value">{escape(value)}</div>'
@@ -250,6 +318,9 @@ attribution <code>{escape(f.attribution_id)}</code> · amounts in {escape(cur)},
 <h2>Cost per model</h2>
 <div class="chart" id="model-chart">{to_svg(model_chart(f))}</div>
 {table(by_model, model_cols, total=totals)}
+
+<h2>Value and ROI</h2>
+<div id="value">{value_section(f)}</div>
 
 <h2>Trend</h2>
 <div class="chart" id="trend-chart">{to_svg(trend_chart(f))}</div>

@@ -1,9 +1,10 @@
 """GPU telemetry of the sample: DCGM exporter series from Prometheus and an nvidia-smi log.
 
 The shared EKS cluster has two g6e.12xlarge nodes (4 × L40S each). Five models run pods on it,
-two GPUs mostly sit idle, and node 2 was drained on the days its savings-plan commitment went
-unused in the bill. dcgm-exporter renamed its `Hostname` label to `hostname` in May 2026; the
-months after that carry the new name, as a real upgrade would.
+two GPUs sat idle until the support assistant's vLLM deployment took one in August 2026, and
+node 2 was drained on the days its savings-plan commitment went unused in the bill.
+dcgm-exporter renamed its `Hostname` label to `hostname` in May 2026; the months after that
+carry the new name, as a real upgrade would.
 
 The demand-forecast trainer is a standalone g5.xlarge that logs `nvidia-smi --format=csv -l 900`
 while it runs each night; each boot appends a new header line to the log.
@@ -37,6 +38,7 @@ class GpuSlot:
     namespace: str | None
     level: float  # mean GR_ENGINE_ACTIVE while busy
     memory_mib: float
+    since: date | None = None  # first day the workload runs (idle before)
 
 
 SLOTS = (
@@ -46,7 +48,8 @@ SLOTS = (
     GpuSlot(0, 3, "docx-layout", "lending-ml", 0.22, 22_400),
     GpuSlot(1, 0, "search-reranker", "digital-ml", 0.41, 14_300),
     GpuSlot(1, 1, "triage-bert", "health-ml", 0.16, 38_100),
-    GpuSlot(1, 2, None, None, 0.0, 0),
+    # The support assistant's self-hosted Llama (vLLM) took one of the idle GPUs in August 2026.
+    GpuSlot(1, 2, "assist-vllm", "cs-genai", 0.47, 38_900, since=date(2026, 8, 1)),
     GpuSlot(1, 3, None, None, 0.0, 0),
 )
 GPU_MODEL = "NVIDIA L40S"
@@ -106,7 +109,7 @@ def dcgm_month(seed: int, month: date) -> dict[str, dict[str, object]]:
             ts = start + timedelta(seconds=h * STEP_SECONDS)
             if _node_down(slot.node, ts.date()):
                 continue
-            if slot.workload:
+            if slot.workload and (slot.since is None or ts.date() >= slot.since):
                 pod = pods[slot.workload][0 if ts.day < rollout else 1]
                 diurnal = 0.65 + 0.35 * math.sin((ts.hour - 8) / 24 * 2 * math.pi)
                 util = float(np.clip(slot.level * diurnal * rng.lognormal(0, 0.18), 0, 1))

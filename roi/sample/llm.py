@@ -1,7 +1,9 @@
 """LLM traffic of the sample: LiteLLM spend logs and the daily token totals the clouds bill.
 
 Three products call LLMs through one LiteLLM proxy: the support assistant and the claims
-summarizer (Azure OpenAI, one shared account) and document extraction (Claude on Bedrock).
+summarizer (Azure OpenAI, one shared account) and document extraction (Claude on Bedrock). From
+August 2026 the support assistant also sends simple questions to a self-hosted Llama on vLLM
+(the GPU cluster): LiteLLM logs those at zero spend, and no cloud bills them per token.
 Spend logs are written for the last months only (LiteLLM's table is pruned); the billed token
 volumes cover every month, and in the logged months they equal the logged tokens plus the few
 percent of traffic that bypasses the proxy.
@@ -24,6 +26,16 @@ from roi.sample.portfolio import LAST_MONTH, LLM_LOG_FIRST_MONTH, MODELS_BY_ID, 
 from roi.sample.rng import rng_for
 
 BYPASS_SHARE = 0.03  # traffic that reaches the provider without going through LiteLLM
+SELF_HOSTED_MODEL = "meta-llama/Llama-3.1-8B-Instruct"
+VLLM_SINCE = date(2026, 8, 1)
+VLLM_BASE = "http://assist-vllm.cs-genai.svc.cluster.local:8000/v1"
+
+
+def running(feature: LlmFeature, day: date) -> list[tuple[str, str, float, date | None]]:
+    """The feature's deployments serving on `day`, their shares summing to 1."""
+    active = [d for d in feature.deployments if d[3] is None or day >= d[3]]
+    total = sum(d[2] for d in active)
+    return [(alias, model, share / total, since) for alias, model, share, since in active]
 
 
 @dataclass(frozen=True)
@@ -34,7 +46,9 @@ class LlmFeature:
     model_id: str
     key_alias: str
     team_alias: str
-    deployments: tuple[tuple[str, str, float], ...]  # (deployment alias, provider model, share)
+    # (deployment alias, provider model, share, first day or None): on a day, the deployments
+    # running share the traffic in proportion to their shares.
+    deployments: tuple[tuple[str, str, float, date | None], ...]
     requests_per_day: float  # at the end of the sample window
     prompt_tokens: float  # mean prompt tokens, cached ones included
     completion_tokens: float
@@ -49,7 +63,12 @@ FEATURES: tuple[LlmFeature, ...] = (
         "support-assistant",
         "support-assistant-prod",
         "customer-service",
-        (("support-gpt-4o-mini", "gpt-4o-mini", 0.55), ("support-gpt-4o", "gpt-4o", 0.45)),
+        (
+            ("support-gpt-4o-mini", "gpt-4o-mini", 0.55, None),
+            ("support-gpt-4o", "gpt-4o", 0.45, None),
+            # From August 2026 simple questions go to a self-hosted Llama on the GPU cluster.
+            ("support-llama-vllm", SELF_HOSTED_MODEL, 0.6, VLLM_SINCE),
+        ),
         290.0,
         5_200.0,
         380.0,
@@ -62,8 +81,8 @@ FEATURES: tuple[LlmFeature, ...] = (
         "docx-pipeline",
         "lending-ml",
         (
-            ("docx-sonnet", "anthropic.claude-3-5-sonnet-20241022-v2:0", 0.7),
-            ("docx-haiku", "anthropic.claude-3-haiku-20240307-v1:0", 0.3),
+            ("docx-sonnet", "anthropic.claude-3-5-sonnet-20241022-v2:0", 0.7, None),
+            ("docx-haiku", "anthropic.claude-3-haiku-20240307-v1:0", 0.3, None),
         ),
         110.0,
         9_000.0,
@@ -77,7 +96,7 @@ FEATURES: tuple[LlmFeature, ...] = (
         "claims-summarizer",
         "claims-pilot",
         "health-analytics",
-        (("claims-gpt-4o", "gpt-4o", 1.0),),
+        (("claims-gpt-4o", "gpt-4o", 1.0, None),),
         45.0,
         7_000.0,
         600.0,
@@ -127,16 +146,18 @@ def spend_logs(seed: int) -> pl.DataFrame:
 def _request(
     rng: np.random.Generator, feature: LlmFeature, day: date, api_key: str, team_id: str
 ) -> dict[str, object]:
-    shares = np.array([d[2] for d in feature.deployments])
-    alias, provider_model = feature.deployments[int(rng.choice(len(shares), p=shares))][:2]
+    deployments = running(feature, day)
+    shares = np.array([d[2] for d in deployments])
+    alias, provider_model = deployments[int(rng.choice(len(shares), p=shares))][:2]
     provider, p_in, p_cached, p_write, p_out = LLM_PRICES[provider_model]
+    own = provider == "self-hosted"
     hour = float(np.clip(rng.normal(13.0, 3.2), 0, 23.99))
     start = datetime.combine(day, time(), UTC) + timedelta(hours=hour)
     failed = rng.random() < 0.006
     prompt = 0 if failed else int(rng.lognormal(np.log(feature.prompt_tokens), 0.45))
     completion = 0 if failed else int(rng.lognormal(np.log(feature.completion_tokens), 0.5))
     cached = int(prompt * feature.cache_read_share * rng.uniform(0.6, 1.4)) // 128 * 128
-    cached = min(cached, prompt)
+    cached = 0 if own else min(cached, prompt)  # vLLM does not report prefix-cache hits
     written = int(prompt * feature.cache_write_share * rng.uniform(0.5, 1.5))
     written = min(written, prompt - cached)
     uncached = prompt - cached - written
@@ -150,6 +171,8 @@ def _request(
             "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
         }
         if azure
+        else {"prompt_tokens_details": None, "completion_tokens_details": None}
+        if own
         else {"cache_read_input_tokens": cached, "cache_creation_input_tokens": written}
     )
     metadata: dict[str, object] = {
@@ -170,7 +193,7 @@ def _request(
     end = start + timedelta(milliseconds=duration)
     ms = "%Y-%m-%d %H:%M:%S.%f"
     return {
-        "request_id": ("chatcmpl-" if azure else "msg_bdrk_01") + _hex(rng, 24),
+        "request_id": ("chatcmpl-" if azure or own else "msg_bdrk_01") + _hex(rng, 24),
         "call_type": "acompletion",
         "api_key": api_key,
         "spend": round(spend, 10),
@@ -183,10 +206,12 @@ def _request(
         "model": provider_model,
         "model_id": hashlib.sha256(alias.encode()).hexdigest()[:32],
         "model_group": alias,
-        "custom_llm_provider": "azure" if azure else "bedrock",
+        "custom_llm_provider": "azure" if azure else "hosted_vllm" if own else "bedrock",
         "api_base": (
             "https://oai-northwind-shared.openai.azure.com/"
             if azure
+            else VLLM_BASE
+            if own
             else "https://bedrock-runtime.us-east-1.amazonaws.com"
         ),
         "user": "",
@@ -224,8 +249,9 @@ def spend_log_csv(frame: pl.DataFrame) -> bytes:
 
 def daily_tokens(seed: int, logs: pl.DataFrame) -> pl.DataFrame:
     """Billed tokens per day and provider model: logged traffic plus bypass, or modelled volume."""
+    own = [m for m, (provider, *_) in LLM_PRICES.items() if provider == "self-hosted"]
     logged = (
-        logs.filter(pl.col("status") == "success")
+        logs.filter((pl.col("status") == "success") & ~pl.col("model").is_in(own))
         .with_columns(day=pl.col("startTime").str.slice(0, 10).str.to_date())
         .group_by("day", "model")
         .agg(
@@ -254,7 +280,9 @@ def daily_tokens(seed: int, logs: pl.DataFrame) -> pl.DataFrame:
             volume = _volume(feature, day)
             if volume <= 0:
                 continue
-            for _, provider_model, share in feature.deployments:
+            for _, provider_model, share, _ in running(feature, day):
+                if provider_model in own:
+                    continue
                 n = volume * share * rng.normal(1.0, 0.08)
                 prompt = n * feature.prompt_tokens * 1.1
                 cached = prompt * feature.cache_read_share

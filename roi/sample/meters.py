@@ -101,5 +101,6 @@ LLM_PRICES: dict[str, tuple[str, float, float, float, float]] = {
     "gpt-4o-mini": ("Microsoft", 0.00015, 0.000075, 0.0, 0.0006),
     "anthropic.claude-3-5-sonnet-20241022-v2:0": ("AWS", 0.003, 0.0003, 0.00375, 0.015),
     "anthropic.claude-3-haiku-20240307-v1:0": ("AWS", 0.00025, 0.00003, 0.0003, 0.00125),
+    "meta-llama/Llama-3.1-8B-Instruct": ("self-hosted", 0.0, 0.0, 0.0, 0.0),
 }
 BEDROCK_PROFILE = arn("bedrock", AWS_PROD, "application-inference-profile/docx-claude")

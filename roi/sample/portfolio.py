@@ -28,9 +28,9 @@ class SampleModel:
     tag_aliases: tuple[str, ...]  # extra `ml-model` tag values seen in billing for this model
     cluster_workload: str | None  # deployment on the shared GPU cluster
     llm_feature: str | None  # LiteLLM `feature:<x>` request tag
-    kpi: str  # business KPI the model moves
+    kpi: str  # business KPI the model moves (for `did`, the KPI of the treated segments)
     kpi_unit: str
-    kpi_monthly: float  # KPI volume per month at launch
+    kpi_monthly: float  # KPI volume per month at the end of the window (`did`: the effect)
     unit_value_kpi: str | None  # finance workbook row that prices one KPI unit
     unit_value: float  # USD per KPI unit
     metric: str  # auc | f1 | ndcg
@@ -61,11 +61,11 @@ SAMPLE_MODELS: tuple[SampleModel, ...] = (
         tag_aliases=(),  # its training jobs are still tagged `fraud-detector`: unallocated
         cluster_workload="fraud-scorer",
         llm_feature=None,
-        kpi="fraud_cases_caught",
+        kpi="fraud_true_positives",
         kpi_unit="cases",
-        kpi_monthly=410.0,
-        unit_value_kpi="avg_fraud_loss_per_case",
-        unit_value=1_850.0,
+        kpi_monthly=62.0,
+        unit_value_kpi=None,
+        unit_value=420.0,
         metric="auc",
         metric_start=0.962,
         monthly_decay=0.004,
@@ -87,7 +87,7 @@ SAMPLE_MODELS: tuple[SampleModel, ...] = (
         llm_feature=None,
         kpi="defaults_avoided",
         kpi_unit="loans",
-        kpi_monthly=22.0,
+        kpi_monthly=1.2,
         unit_value_kpi="avg_loss_given_default",
         unit_value=14_500.0,
         metric="auc",
@@ -113,7 +113,7 @@ SAMPLE_MODELS: tuple[SampleModel, ...] = (
         kpi_unit="customers",
         kpi_monthly=260.0,
         unit_value_kpi="margin_per_retained_customer",
-        unit_value=310.0,
+        unit_value=36.0,
         metric="auc",
         metric_start=0.78,
         monthly_decay=0.006,
@@ -141,7 +141,7 @@ SAMPLE_MODELS: tuple[SampleModel, ...] = (
         metric="f1",
         metric_start=0.74,
         monthly_decay=0.008,
-        retrain_every_months=1,
+        retrain_every_months=3,
     ),
     SampleModel(
         model_id="recommendations",
@@ -161,7 +161,7 @@ SAMPLE_MODELS: tuple[SampleModel, ...] = (
         kpi_unit="products",
         kpi_monthly=1_150.0,
         unit_value_kpi="margin_per_product_sale",
-        unit_value=95.0,
+        unit_value=30.0,
         metric="ndcg",
         metric_start=0.42,
         monthly_decay=0.003,
@@ -205,9 +205,9 @@ SAMPLE_MODELS: tuple[SampleModel, ...] = (
         tag_aliases=(),
         cluster_workload="triage-bert",
         llm_feature=None,
-        kpi="nurse_hours_saved",
+        kpi="triage_nurse_hours",
         kpi_unit="hours",
-        kpi_monthly=300.0,
+        kpi_monthly=31.0,
         unit_value_kpi="nurse_hour_cost",
         unit_value=62.0,
         metric="f1",
@@ -227,7 +227,7 @@ SAMPLE_MODELS: tuple[SampleModel, ...] = (
         provider="Microsoft",
         resource_patterns=(f"/subscriptions/{AZURE_SUB}/resourcegroups/rg-assist/*",),
         tag_aliases=(),
-        cluster_workload=None,
+        cluster_workload="assist-vllm",
         llm_feature="support-assistant",
         kpi="tickets_deflected",
         kpi_unit="tickets",
@@ -253,11 +253,11 @@ SAMPLE_MODELS: tuple[SampleModel, ...] = (
         tag_aliases=(),
         cluster_workload="docx-layout",
         llm_feature="doc-extraction",
-        kpi="manual_review_hours_saved",
-        kpi_unit="hours",
-        kpi_monthly=640.0,
-        unit_value_kpi="manual_review_hour_cost",
-        unit_value=41.0,
+        kpi="pages_auto_processed",
+        kpi_unit="pages",
+        kpi_monthly=32_240.0,
+        unit_value_kpi="manual_cost_per_page",
+        unit_value=0.38,
         metric="f1",
         metric_start=0.88,
         monthly_decay=0.002,
@@ -303,7 +303,7 @@ SAMPLE_MODELS: tuple[SampleModel, ...] = (
         llm_feature=None,
         kpi="alerts_closed_automatically",
         kpi_unit="alerts",
-        kpi_monthly=3_100.0,
+        kpi_monthly=170.0,
         unit_value_kpi="analyst_minutes_per_alert",
         unit_value=9.0,
         metric="auc",
@@ -327,7 +327,7 @@ SAMPLE_MODELS: tuple[SampleModel, ...] = (
         llm_feature="claims-summary",
         kpi="adjuster_hours_saved",
         kpi_unit="hours",
-        kpi_monthly=180.0,
+        kpi_monthly=15.0,
         unit_value_kpi="adjuster_hour_cost",
         unit_value=55.0,
         metric="f1",

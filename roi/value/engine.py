@@ -1,6 +1,7 @@
-"""Compute `model_value` for every model with a `[value]` section, and `model_roi` from it.
+"""Compute `model_value` for every model with a `[value]` section, `model_roi` from it, the KPI
+sensitivities and the LLM unit costs.
 
-Both tables are small (months × models) and depend on the KPI loads as well as on attribution,
+The tables are small (months × models) and depend on the KPI loads as well as on attribution,
 so they are recomputed whole after each attribution run, in one transaction. A model whose
 inputs are missing stops the step with an error naming its file and key (nothing is written);
 a warehouse with no KPI loaded yet has no value, only cost.
@@ -13,8 +14,10 @@ import polars as pl
 from roi import tables, warehouse
 from roi.config import ProjectConfig
 from roi.value.inputs import ValueInputs
+from roi.value.llm_costs import compute_llm_unit_costs
 from roi.value.methods import method
 from roi.value.pnl import model_roi
+from roi.value.sensitivity import compute_sensitivity
 from roi.warehouse import Connection
 
 
@@ -42,11 +45,22 @@ def compute_value(con: Connection, project: ProjectConfig) -> pl.DataFrame:
 
 
 def write_value(con: Connection, project: ProjectConfig) -> tuple[int, int]:
-    """Recompute `model_value` and `model_roi` in one transaction; (value rows, roi rows)."""
+    """Recompute the value tables in one transaction; (value rows, roi rows)."""
     value = compute_value(con, project)
     roi = model_roi(con, project, value)
+    has_metrics = warehouse.fetch_one(con, "SELECT count(*) FROM model_metrics")[0]
+    sensitivity = (
+        compute_sensitivity(con, project) if has_metrics else tables.KPI_SENSITIVITY.empty()
+    )
+    llm = compute_llm_unit_costs(con, project)
+    written = (
+        ("model_value", value),
+        ("model_roi", roi),
+        ("kpi_sensitivity", sensitivity),
+        ("llm_unit_costs", llm),
+    )
     with warehouse.transaction(con):
-        for name, frame in (("model_value", value), ("model_roi", roi)):
+        for name, frame in written:
             warehouse.execute(con, f"DELETE FROM {name}")
             if frame.height:
                 with warehouse.registered(con, "_new_rows", frame):

@@ -93,9 +93,66 @@ class ValueInputs:
             )
             raise ConfigError(f"{self.file}: key '{key}' = {kpi!r}: no experiment arms; {found}")
         frame = frame.rename({"value": "mean"})
+        for segment in ("treatment", "control"):
+            if not frame.filter(pl.col("segment") == segment).height:
+                raise ConfigError(
+                    f"{self.file}: key 'value.experiment' = {experiment!r}: the experiment has "
+                    f"no {segment} arm for KPI {kpi!r}; an uplift needs both arms (rows with "
+                    f"segment = '{segment}' in the experiment's results)"
+                )
+        bad = frame.filter((pl.col("n") <= 0) | (pl.col("std_dev") < 0))
+        if bad.height:
+            row = bad.row(0, named=True)
+            raise ConfigError(
+                f"{self.file}: key 'value.experiment' = {experiment!r}: the {row['segment']} "
+                f"arm of {row['month']:%Y-%m} has n = {row['n']} and std_dev = "
+                f"{row['std_dev']} (load {row['_load_id']}); units must be above 0 and a "
+                "standard deviation at least 0: fix the experiment results"
+            )
         treatment = frame.filter(pl.col("segment") == "treatment").drop("segment")
         control = frame.filter(pl.col("segment") == "control").drop("segment")
-        return treatment.join(control, on="month", how="inner", suffix="_control")
+        return treatment.join(control, on="month", how="full", coalesce=True, suffix="_control")
+
+    def counts(self, kpi: str, key: str) -> pl.DataFrame:
+        """A KPI series of counts (confusion cells, volumes): negative values are an error."""
+        frame = self.series(kpi, key)
+        bad = frame.filter(pl.col("value") < 0)
+        if bad.height:
+            row = bad.row(0, named=True)
+            raise ConfigError(
+                f"{self.file}: key '{key}' = {kpi!r}: negative count {row['value']:g} in "
+                f"{row['month']:%Y-%m} (load {', '.join(row['load_ids'])}); counts cannot be "
+                "negative: fix the KPI source and load it again"
+            )
+        return frame
+
+    def metric_series(self, metric: str, key: str) -> pl.DataFrame:
+        """Monthly mean of one of the model's quality metrics (`model_metrics`), with load ids.
+
+        Raises:
+            ConfigError: the model has no such metric, naming the model file and key.
+        """
+        frame = warehouse.fetch_frame(
+            self.con,
+            """SELECT date_trunc('month', ts)::DATE AS month, avg(value) AS metric,
+                      count(*) AS observations,
+                      list(DISTINCT _load_id ORDER BY _load_id) AS metric_load_ids
+               FROM model_metrics WHERE model_id = ? AND metric = ?
+               GROUP BY 1 ORDER BY 1""",
+            [self.model_id, metric],
+        )
+        if not frame.height:
+            have = warehouse.fetch_all(
+                self.con,
+                "SELECT DISTINCT metric FROM model_metrics WHERE model_id = ? ORDER BY 1",
+                [self.model_id],
+            )
+            known = ", ".join(r[0] for r in have) or "none (load the model metrics)"
+            raise ConfigError(
+                f"{self.file}: key '{key}' = {metric!r}: no such metric for model "
+                f"{self.model_id!r} in model_metrics; known metrics: {known}"
+            )
+        return frame
 
     def known_kpis(self) -> str:
         """The KPIs this model has, for an error message."""

@@ -11,6 +11,12 @@ For each model and month with cost or value, in the project currency:
 - npv: the nets to date discounted to the first month at the project's annual discount rate
   turned monthly ((1 + r)^(1/12) − 1), first month discounted — Excel's `NPV(rate, range)`,
   so the workbook can recompute it;
+- npv_horizon and irr: the same over `[finance] horizon_months` from the model's first month
+  (launch, or the first month with data): the nets to date, then the mean net of the last three
+  known months held flat to `horizon_end` (no months after a model's retirement). irr is the
+  monthly internal rate of return of those flows, annualised ((1 + m)^12 − 1), Excel's
+  `IRR(range)` turned yearly; null where the flows never change sign (no investment to
+  return, or no return);
 - unit_cost: cost per 1,000 units of the model's volume; gpu_efficiency: GPU-hours busy over
   GPU-hours held in the pools it shares.
 """
@@ -39,6 +45,35 @@ def excel_npv(rate: float, values: list[float]) -> float:
     return sum(v / (1.0 + rate) ** (t + 1) for t, v in enumerate(values))
 
 
+def irr(values: list[float]) -> float | None:
+    """The per-period internal rate of return (numpy-financial's and Excel's `IRR`), or None
+    where no real rate above −100% makes the flows' NPV zero (they never change sign)."""
+    import numpy as np
+
+    if not values or min(values) >= 0 or max(values) <= 0:
+        return None
+    roots = np.roots(values[::-1])  # sum v_t x^t = 0 with x = 1 / (1 + r)
+    real = roots.real[(np.abs(roots.imag) < 1e-12) & (roots.real > 0)]
+    if not real.size:
+        return None
+    rates = 1.0 / real - 1.0
+    return float(rates[np.argmin(np.abs(rates))])
+
+
+def horizon_flows(known: list[float], horizon: int, open_ended: bool) -> list[float]:
+    """The nets to date, then the last three known months' mean held flat to the horizon."""
+    if not known or len(known) >= horizon or not open_ended:
+        return known[:horizon]
+    tail = sum(known[-3:]) / len(known[-3:])
+    return known + [tail] * (horizon - len(known))
+
+
+def add_months(month: date, n: int) -> date:
+    """The first day of the month `n` months after `month`."""
+    index = month.year * 12 + month.month - 1 + n
+    return date(index // 12, index % 12 + 1, 1)
+
+
 def _costs(con: Connection, currency: str) -> pl.DataFrame:
     marks = ", ".join("?" for _ in SENTINELS)
     return warehouse.fetch_frame(
@@ -63,21 +98,33 @@ def _gpu_efficiency(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     )
 
 
-def _running(rows: list[dict[str, object]], rate: float) -> None:
-    """Cumulative net, payback month and NPV to date, in place, over one model's months."""
+def _running(
+    rows: list[dict[str, object]], rate: float, horizon: int, retired: date | None
+) -> None:
+    """Cumulative net, payback month, NPV and IRR, in place, over one model's months."""
     cumulative = 0.0
     known: list[float] = []
     payback: date | None = None
+    first = rows[0]["month"] if rows else None
+    assert first is None or isinstance(first, date)
     for row in rows:
         net = row["net"]
+        month = row["month"]
+        assert isinstance(month, date)
         if isinstance(net, float):
             cumulative += net
             known.append(net)
             if payback is None and cumulative >= 0:
-                payback = row["month"]  # type: ignore[assignment]
+                payback = month
         row["cumulative_net"] = cumulative if known else None
         row["payback_month"] = payback
         row["npv"] = excel_npv(rate, known) if known else None
+        open_ended = retired is None or month < retired.replace(day=1)
+        flows = horizon_flows(known, horizon, open_ended)
+        row["npv_horizon"] = excel_npv(rate, flows) if flows else None
+        monthly = irr(flows)
+        row["irr"] = None if monthly is None else (1.0 + monthly) ** 12 - 1.0
+        row["horizon_end"] = add_months(first, horizon - 1) if first else None
 
 
 def model_roi(con: Connection, project: ProjectConfig, value: pl.DataFrame) -> pl.DataFrame:
@@ -87,7 +134,7 @@ def model_roi(con: Connection, project: ProjectConfig, value: pl.DataFrame) -> p
     costs = _costs(con, currency)
     valued = value.filter(pl.col("currency") == currency).select(
         "month", "model_id", "value", "value_low", "value_high", "interval_level", "volume",
-        "unit", "evidence",
+        "unit", "evidence", pl.col("reason").alias("value_reason"),
     )  # fmt: skip
     frame = costs.join(valued, on=["month", "model_id"], how="full", coalesce=True)
     frame = frame.join(_gpu_efficiency(con, project), on=["month", "model_id"], how="left")
@@ -111,9 +158,12 @@ def model_roi(con: Connection, project: ProjectConfig, value: pl.DataFrame) -> p
         currency=pl.lit(currency),
     )
     rate = monthly_rate(project.finance.discount_rate)
+    retired = {m.model_id: m.retired for m in project.models}
     out: list[dict[str, object]] = []
-    for _, part in frame.sort("model_id", "month").group_by("model_id", maintain_order=True):
+    for (model_id,), part in frame.sort("model_id", "month").group_by(
+        "model_id", maintain_order=True
+    ):
         rows = part.to_dicts()
-        _running(rows, rate)
+        _running(rows, rate, project.finance.horizon_months, retired.get(str(model_id)))
         out.extend(rows)
     return pl.DataFrame(out, infer_schema_length=None).select(list(schema)).cast(schema)  # type: ignore[arg-type]

@@ -5,19 +5,15 @@ from __future__ import annotations
 import csv
 import math
 from datetime import date
-from pathlib import Path
 
 import polars as pl
 import pytest
 from scipy import stats
 
-from roi import pipeline, warehouse
+from roi import pipeline
 from roi.config import ProjectConfig, load_project
-from roi.config.models import ConfusionPayoffValue, CostSavingsValue, DidValue
 from roi.context import Context
 from roi.errors import ConfigError
-from roi.value.inputs import ValueInputs
-from roi.value.methods import confusion_payoff, cost_savings, did
 from roi.value.pnl import excel_npv, monthly_rate
 
 
@@ -61,22 +57,23 @@ def test_per_unit_against_a_baseline_rate_and_gross_without_one(
     kpi = _frame(
         loaded_project,
         """SELECT period_start AS month, kpi, value FROM kpi_values
-           WHERE model_id = 'fraud-detection' AND kpi IN
-             ('fraud_cases_caught', 'transactions_scored', 'avg_fraud_loss_per_case')""",
+           WHERE kpi IN ('defaults_avoided', 'applications_scored', 'avg_loss_given_default')
+             AND (model_id = 'credit-scoring' OR model_id IS NULL)""",
     ).pivot(on="kpi", index="month", values="value")
-    fraud = next(m for m in loaded_project.models if m.model_id == "fraud-detection").value
-    assert fraud is not None and getattr(fraud, "baseline", None) == 1.5e-5
+    credit = next(m for m in loaded_project.models if m.model_id == "credit-scoring").value
+    rate = getattr(credit, "baseline", None)
+    assert isinstance(rate, float) and rate > 0
     expected = kpi.select(
         "month",
         (
-            (pl.col("fraud_cases_caught") - 1.5e-5 * pl.col("transactions_scored"))
-            * pl.col("avg_fraud_loss_per_case")
+            (pl.col("defaults_avoided") - rate * pl.col("applications_scored"))
+            * pl.col("avg_loss_given_default")
         ).alias("expected"),
     )
     got = _frame(
         loaded_project,
         "SELECT month, value, evidence, value_low FROM model_value "
-        "WHERE model_id = 'fraud-detection'",
+        "WHERE model_id = 'credit-scoring'",
     ).join(expected, on="month")
     assert got.height == kpi.height
     assert (got["value"] - got["expected"]).abs().max() < 1e-6
@@ -86,9 +83,55 @@ def test_per_unit_against_a_baseline_rate_and_gross_without_one(
     )
     gross = _frame(
         loaded_project,
-        "SELECT DISTINCT evidence, basis FROM model_value WHERE model_id = 'credit-scoring'",
+        "SELECT DISTINCT evidence, basis FROM model_value WHERE model_id = 'aml-screening'",
     )
     assert gross.rows() == [("assumption", "gross, no counterfactual")]
+
+
+def test_every_production_model_has_cost_and_value_every_month_since_launch(
+    loaded_project: ProjectConfig,
+) -> None:
+    roi = _frame(loaded_project, "SELECT * FROM model_roi")
+    first = roi["month"].min()
+    methods = set(_frame(loaded_project, "SELECT DISTINCT method FROM model_value")["method"])
+    assert methods == {
+        "per_unit", "ab_uplift", "did", "confusion_payoff", "cost_savings", "kpi_regression"
+    }  # fmt: skip
+    for model in loaded_project.models:
+        if model.stage != "production":
+            continue
+        assert model.launched is not None
+        since = max(model.launched.replace(day=1), first)
+        rows = roi.filter((pl.col("model_id") == model.model_id) & (pl.col("month") >= since))
+        months = {since}
+        while max(months) < roi["month"].max():
+            last = max(months)
+            months.add(date(last.year + last.month // 12, last.month % 12 + 1, 1))
+        assert set(rows["month"]) == months, model.model_id
+        assert (rows["cost"] > 0).all(), model.model_id
+        assert rows["value"].null_count() == 0 and rows["evidence"].null_count() == 0
+
+
+def test_a_month_without_an_approved_unit_value_is_a_no_value_row(
+    loaded_project: ProjectConfig,
+) -> None:
+    # FP&A approved the claims pilot's hourly value a month after it started (the workbook).
+    rows = _frame(
+        loaded_project,
+        "SELECT month, value, reason FROM model_value WHERE model_id = 'claims-summarizer' "
+        "ORDER BY month",
+    )
+    first = rows.row(0, named=True)
+    assert first["value"] is None
+    assert first["reason"].startswith("no value: no unit value adjuster_hour_cost")
+    assert rows["value"][1:].null_count() == 0
+    assert rows["reason"][1:].null_count() == rows.height - 1
+    roi = _frame(
+        loaded_project,
+        f"SELECT net, value_reason FROM model_roi WHERE model_id = 'claims-summarizer' "
+        f"AND month = '{first['month']}'",
+    ).row(0, named=True)
+    assert roi["net"] is None and roi["value_reason"] == first["reason"]
 
 
 def test_model_roi_follows_from_cost_and_value(loaded_project: ProjectConfig) -> None:
@@ -162,85 +205,3 @@ def test_a_value_input_that_does_not_exist_is_an_error_naming_file_and_key(
     message = str(err.value)
     assert "churn-prediction.toml" in message and "'value.kpi'" in message
     assert "retained_90d" in message  # what the experiment does have
-
-
-def _kpis(path: Path, rows: list[dict[str, object]]) -> warehouse.Connection:
-    con = warehouse.connect(path)
-    frame = pl.DataFrame(
-        [
-            {
-                "model_id": "m",
-                "segment": "all",
-                "experiment_id": None,
-                "unit": None,
-                "source_file": "t.csv",
-                "source_row": i,
-                "_load_id": "L1",
-                **r,
-            }
-            for i, r in enumerate(rows)
-        ],
-        infer_schema_length=None,
-    )
-    with warehouse.registered(con, "_k", frame):
-        warehouse.execute(con, "INSERT INTO kpi_values BY NAME SELECT * FROM _k")
-    return con
-
-
-def _month(i: int) -> tuple[date, date]:
-    start = date(2025 + (i // 12), i % 12 + 1, 1)
-    end = date(2025 + ((i + 1) // 12), (i + 1) % 12 + 1, 1)
-    return start, end
-
-
-def test_did_recovers_a_known_effect(tmp_path: Path) -> None:
-    rows = []
-    for i in range(12):
-        start, end = _month(i)
-        post = i >= 6
-        wiggle = (-1) ** i * 0.5
-        for segment, level in (("north", 100.0 + (8.0 if post else 0.0)), ("south", 90.0)):
-            rows.append(
-                {"kpi": "sales", "period_start": start, "period_end": end, "segment": segment,
-                 "value": level + wiggle + (2.0 if post else 0.0)}
-            )  # fmt: skip
-        rows.append(
-            {
-                "kpi": "margin",
-                "period_start": start,
-                "period_end": end,
-                "value": 10.0,
-                "unit": "USD",
-            }
-        )
-    con = _kpis(tmp_path / "w.duckdb", rows)
-    spec = DidValue("did", "sales", "north", "south", date(2025, 7, 1), unit_value_kpi="margin")
-    out = did.value(spec, ValueInputs(con, "m", Path("models/m.toml")), "USD")
-    assert out.height == 6 and set(out["evidence"]) == {"quasi_experiment"}
-    assert out["value"].to_list() == pytest.approx([80.0] * 6)  # effect 8 × 10 USD
-    assert (out["value_low"] < 80).all() and (out["value_high"] > 80).all()
-
-
-def test_cost_savings_and_confusion_payoff(tmp_path: Path) -> None:
-    rows = []
-    for i in range(3):
-        start, end = _month(i)
-        for kpi, value in (("tickets", 100.0 * (i + 1)), ("residual", 50.0), ("tp", 10.0),
-                           ("fp", 4.0), ("fn", 2.0)):  # fmt: skip
-            rows.append({"kpi": kpi, "period_start": start, "period_end": end, "value": value})
-    con = _kpis(tmp_path / "w.duckdb", rows)
-    inputs = ValueInputs(con, "m", Path("models/m.toml"))
-    savings = cost_savings.value(
-        CostSavingsValue("cost_savings", "tickets", unit_value=7.5, actual_cost_kpi="residual"),
-        inputs,
-        "USD",
-    )
-    assert savings["value"].to_list() == pytest.approx([700.0, 1450.0, 2200.0])
-    payoff = confusion_payoff.value(
-        ConfusionPayoffValue("confusion_payoff", "tp", "fp", "fn", 500.0, -20.0, -300.0),
-        inputs,
-        "USD",
-    )
-    assert payoff["value"].to_list() == pytest.approx([10 * 500 - 4 * 20 - 2 * 300] * 3)
-    assert payoff["volume"].to_list() == [16.0] * 3
-    assert all(ids == ["L1"] for ids in payoff["load_ids"].to_list())

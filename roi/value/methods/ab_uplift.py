@@ -17,7 +17,7 @@ from statsmodels.stats.weightstats import _tconfint_generic
 from roi.config.models import AbUpliftValue
 from roi.value.inputs import ValueInputs
 from roi.value.methods import finish
-from roi.value.methods.common import join_series, load_ids, with_unit_values
+from roi.value.methods.common import join_series, load_ids, unit_value_need, with_unit_values
 
 
 def welch_interval(
@@ -37,21 +37,38 @@ def value(spec: AbUpliftValue, inputs: ValueInputs, currency: str) -> pl.DataFra
     arms = inputs.arms(spec.experiment, spec.kpi, "value.kpi")
     rows = []
     for r in arms.iter_rows(named=True):
-        diff, low, high = welch_interval(
-            r["mean"], r["std_dev"], r["n"], r["mean_control"], r["std_dev_control"],
-            r["n_control"], spec.level,
-        )  # fmt: skip
-        rows.append(
-            {
-                "month": r["month"],
-                "uplift": diff,
-                "uplift_low": low,
-                "uplift_high": high,
-                "units": float(r["n"]),
-                "arm_load_ids": sorted({r["_load_id"], r["_load_id_control"]}),
-            }
+        units = None if r["n"] is None else float(r["n"])
+        row: dict[str, object] = {"month": r["month"], "units": units, "reason": None}
+        missing = [arm for arm in ("", "_control") if r[f"mean{arm}"] is None]
+        if missing:
+            arm = "control" if missing == ["_control"] else "treatment"
+            if len(missing) == 2:
+                arm = "treatment and control"
+            row["reason"] = f"no value: experiment {spec.experiment} has no {arm} arm for " + (
+                f"{r['month']:%Y-%m}"
+            )
+        elif min(r["n"], r["n_control"]) < 2:
+            row["reason"] = (
+                f"no value: an arm of experiment {spec.experiment} has fewer than 2 units in "
+                f"{r['month']:%Y-%m}"
+            )
+        else:
+            diff, low, high = welch_interval(
+                r["mean"], r["std_dev"], r["n"], r["mean_control"], r["std_dev_control"],
+                r["n_control"], spec.level,
+            )  # fmt: skip
+            row |= {"uplift": diff, "uplift_low": low, "uplift_high": high}
+        row["arm_load_ids"] = sorted(
+            {i for i in (r["_load_id"], r["_load_id_control"]) if i is not None}
         )
-    frame = pl.DataFrame(rows)
+        rows.append(row)
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "month": pl.Date, "units": pl.Float64, "reason": pl.String, "uplift": pl.Float64,
+            "uplift_low": pl.Float64, "uplift_high": pl.Float64, "arm_load_ids": pl.List(pl.String),
+        },
+    )  # fmt: skip
     frame = join_series(
         frame, inputs, spec.volume_kpi, "value.volume_kpi", "volume", pl.col("units")
     )
@@ -68,5 +85,9 @@ def value(spec: AbUpliftValue, inputs: ValueInputs, currency: str) -> pl.DataFra
             evidence=pl.lit("experiment"),
             basis=pl.lit(f"experiment {spec.experiment}: {spec.kpi} treatment − control"),
             load_ids=load_ids("arm_load_ids", "volume_load_ids", "unit_load"),
-        )
+        ),
+        {
+            **({"volume": f"KPI {spec.volume_kpi}"} if spec.volume_kpi else {}),
+            **unit_value_need(spec.unit_value_kpi),
+        },
     )

@@ -72,6 +72,15 @@ def _unit_values(
     )
 
 
+def unit_value_need(kpi: str | None) -> dict[str, str]:
+    """The `finish` needs entry of a unit value (a constant is never missing)."""
+    return (
+        {"unit_value": f"unit value {kpi} in force (approved in or before the month)"}
+        if kpi
+        else {}
+    )
+
+
 def load_ids(*columns: str) -> pl.Expr:
     """The distinct, sorted load ids of list and text columns."""
     empty = pl.lit([], pl.List(pl.String))

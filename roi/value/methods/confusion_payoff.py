@@ -26,10 +26,12 @@ def value(spec: ConfusionPayoffValue, inputs: ValueInputs, currency: str) -> pl.
         cells.append(("tn", spec.tn_kpi, spec.tn_value))
     frame: pl.DataFrame | None = None
     for name, kpi, _ in cells:
-        series = inputs.series(kpi, f"value.{name}_kpi").rename(
+        series = inputs.counts(kpi, f"value.{name}_kpi").rename(
             {"value": name, "load_ids": f"{name}_load_ids"}
         )
-        frame = series if frame is None else frame.join(series, on="month", how="inner")
+        frame = (
+            series if frame is None else frame.join(series, on="month", how="full", coalesce=True)
+        )
     assert frame is not None
     payoff = sum((pl.col(name) * pay for name, _, pay in cells), pl.lit(0.0))
     counted = sum((pl.col(name) for name, _, _ in cells), pl.lit(0.0))
@@ -45,5 +47,6 @@ def value(spec: ConfusionPayoffValue, inputs: ValueInputs, currency: str) -> pl.
             evidence=pl.lit("per_unit_baseline"),
             basis=pl.lit("confusion-matrix counts × declared payoffs"),
             load_ids=load_ids(*(f"{name}_load_ids" for name, _, _ in cells)),
-        )
+        ),
+        {name: f"KPI {kpi}" for name, kpi, _ in cells},
     )

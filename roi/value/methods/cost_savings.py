@@ -12,19 +12,19 @@ import polars as pl
 from roi.config.models import CostSavingsValue
 from roi.value.inputs import ValueInputs
 from roi.value.methods import finish
-from roi.value.methods.common import join_series, load_ids, with_unit_values
+from roi.value.methods.common import join_series, load_ids, unit_value_need, with_unit_values
 
 
 def value(spec: CostSavingsValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
     """Monthly value rows of a cost-savings model."""
-    frame = inputs.series(spec.volume_kpi, "value.volume_kpi").rename({"value": "volume"})
+    frame = inputs.counts(spec.volume_kpi, "value.volume_kpi").rename({"value": "volume"})
     frame = join_series(
         frame, inputs, spec.actual_cost_kpi, "value.actual_cost_kpi", "actual", pl.lit(0.0)
     )
     frame = with_unit_values(frame, inputs, spec.unit_value_kpi, spec.unit_value, currency)
     return finish(
         frame.with_columns(
-            value=pl.col("volume") * pl.col("unit_value") - pl.col("actual").fill_null(0.0),
+            value=pl.col("volume") * pl.col("unit_value") - pl.col("actual"),
             value_low=pl.lit(None, pl.Float64),
             value_high=pl.lit(None, pl.Float64),
             interval_note=pl.lit("cost savings: no sampling interval"),
@@ -32,5 +32,10 @@ def value(spec: CostSavingsValue, inputs: ValueInputs, currency: str) -> pl.Data
             evidence=pl.lit("per_unit_baseline"),
             basis=pl.lit("baseline cost (volume × unit cost) minus actual"),
             load_ids=load_ids("load_ids", "actual_load_ids", "unit_load"),
-        )
+        ),
+        {
+            "volume": f"KPI {spec.volume_kpi}",
+            **({"actual": f"KPI {spec.actual_cost_kpi}"} if spec.actual_cost_kpi else {}),
+            **unit_value_need(spec.unit_value_kpi),
+        },
     )

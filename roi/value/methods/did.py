@@ -1,13 +1,20 @@
-"""`did`: difference-in-differences of a KPI between a treated and a comparison segment.
+"""`did`: difference-in-differences of a KPI between treated and comparison segments.
 
-The KPI's monthly series for the `treated` and `control` segments, before and after `rollout`,
-fit `y ~ treated * post` by OLS with heteroskedasticity-robust (HC1) errors (two segments are
-too few clusters for cluster-robust errors); the `treated:post` coefficient is the effect per
-month, with its interval at the declared level. Each month from the rollout on is valued at
-effect × volume (if declared) × unit value. Graded a quasi-experiment.
+Each segment's monthly KPI series, before and after `rollout`, fit the two-way fixed-effects
+regression `value ~ D + C(segment) + C(month)` by OLS, where D is 1 for a treated segment from
+the rollout on (on a balanced panel its estimate is the classic `treated * post` one; the month
+effects also take out what moved every segment, which narrows the interval). Errors are
+clustered by segment when there are at least `MIN_CLUSTERS` segments; with fewer,
+cluster-robust errors are not reliable and heteroskedasticity-robust (HC1) errors are used
+instead, as the interval note says. The D
+coefficient is the effect per segment and month (negated for a KPI where lower is better);
+each month from the rollout on is valued at effect × treated segments × volume (if declared)
+× unit value. Graded a quasi-experiment.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import polars as pl
 import statsmodels.formula.api as smf
@@ -16,44 +23,90 @@ from roi.config.models import DidValue
 from roi.errors import ConfigError
 from roi.value.inputs import ValueInputs
 from roi.value.methods import finish
-from roi.value.methods.common import join_series, load_ids, with_unit_values
+from roi.value.methods.common import join_series, load_ids, unit_value_need, with_unit_values
+
+MIN_CLUSTERS = 10
+
+
+def panel(spec: DidValue, inputs: ValueInputs) -> pl.DataFrame:
+    """The KPI per segment and month, with `treated`, `post` and `d` (treated × post)."""
+    frames = []
+    for group, segments in ((1, spec.treated), (0, spec.control)):
+        key = "value.treated" if group else "value.control"
+        for segment in segments:
+            series = inputs.series(spec.kpi, key, segment)
+            frames.append(series.with_columns(segment=pl.lit(segment), treated=pl.lit(group)))
+    frame = pl.concat(frames).with_columns(
+        post=(pl.col("month") >= spec.rollout).cast(pl.Int64),
+        month_key=pl.col("month").dt.strftime("%Y-%m"),
+    )
+    return frame.with_columns(d=pl.col("treated") * pl.col("post"))
+
+
+def fit(spec: DidValue, frame: pl.DataFrame) -> tuple[float, float, float, str]:
+    """(effect, low, high, interval note) of the two-way fixed-effects regression."""
+    data = frame.to_pandas()
+    model = smf.ols("value ~ d + C(segment) + C(month_key)", data)
+    segments = frame["segment"].n_unique()
+    if segments >= MIN_CLUSTERS:
+        kwargs: dict[str, Any] = {
+            "cov_type": "cluster",
+            "cov_kwds": {"groups": data["segment"].astype("category").cat.codes},
+        }
+        note = f"{spec.level:.0%} interval, two-way fixed effects, errors clustered by segment"
+    else:
+        kwargs = {"cov_type": "HC1"}
+        note = (
+            f"{spec.level:.0%} interval, two-way fixed effects, HC1 errors "
+            f"({segments} segments: too few to cluster)"
+        )
+    result = model.fit(**kwargs)
+    effect = float(result.params["d"])
+    low, high = (float(v) for v in result.conf_int(alpha=1 - spec.level).loc["d"])
+    if spec.lower_is_better:
+        effect, low, high = -effect, -high, -low
+    return effect, low, high, note
 
 
 def value(spec: DidValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
-    """Monthly value rows of a model rolled out to one segment, another kept as comparison."""
-    treated = inputs.series(spec.kpi, "value.treated", spec.treated).with_columns(treated=1)
-    control = inputs.series(spec.kpi, "value.control", spec.control).with_columns(treated=0)
-    panel = pl.concat([treated, control]).with_columns(
-        post=(pl.col("month") >= spec.rollout).cast(pl.Int64)
+    """Monthly value rows of a model rolled out to some segments, others kept as comparison."""
+    frame = panel(spec, inputs)
+    for group, key in ((1, "value.treated"), (0, "value.control")):
+        seen = frame.filter(pl.col("treated") == group)["post"].unique().to_list()
+        if sorted(seen) != [0, 1]:
+            raise ConfigError(
+                f"{inputs.file}: key '{key}': difference-in-differences needs the KPI "
+                f"{spec.kpi!r} of every segment before and after the rollout "
+                f"({spec.rollout}); the {'treated' if group else 'comparison'} segments have "
+                f"it only {'after' if seen == [1] else 'before'}"
+            )
+    effect, low, high, note = fit(spec, frame)
+    treated = len(spec.treated)
+    after = frame.filter(pl.col("post") == 1)
+    months = after.group_by("month", maintain_order=True).agg(
+        pl.col("load_ids").explode().unique().sort().alias("kpi_load_ids")
     )
-    before = panel.filter(pl.col("post") == 0)["treated"].n_unique()
-    after = panel.filter(pl.col("post") == 1)["treated"].n_unique()
-    if before < 2 or after < 2:
-        raise ConfigError(
-            f"{inputs.file}: key 'value.rollout' = {spec.rollout}: difference-in-differences "
-            "needs both segments' KPI before and after the rollout"
-        )
-    fit = smf.ols("value ~ treated * post", panel.to_pandas()).fit(cov_type="HC1")
-    effect = float(fit.params["treated:post"])
-    low, high = (float(v) for v in fit.conf_int(alpha=1 - spec.level).loc["treated:post"])
-    months = treated.filter(pl.col("month") >= spec.rollout).select("month", "load_ids")
-    control_ids = control.select("month", pl.col("load_ids").alias("control_load_ids"))
-    frame = months.join(control_ids, on="month", how="left")
-    frame = join_series(frame, inputs, spec.volume_kpi, "value.volume_kpi", "volume", pl.lit(1.0))
-    frame = with_unit_values(frame, inputs, spec.unit_value_kpi, spec.unit_value, currency)
-    scale = pl.col("volume") * pl.col("unit_value")
+    months = join_series(months, inputs, spec.volume_kpi, "value.volume_kpi", "volume", pl.lit(1.0))
+    months = with_unit_values(months, inputs, spec.unit_value_kpi, spec.unit_value, currency)
+    scale = pl.col("volume") * pl.col("unit_value") * treated
+    direction = "fall" if spec.lower_is_better else "rise"
     return finish(
-        frame.with_columns(
+        months.with_columns(
             value=effect * scale,
             value_low=pl.min_horizontal(low * scale, high * scale),
             value_high=pl.max_horizontal(low * scale, high * scale),
-            interval_note=pl.lit(f"{spec.level:.0%} interval, OLS with HC1 errors"),
+            interval_note=pl.lit(note),
             unit=pl.lit(spec.unit or spec.volume_kpi or spec.kpi),
             evidence=pl.lit("quasi_experiment"),
             basis=pl.lit(
-                f"difference-in-differences of {spec.kpi}: {spec.treated} vs {spec.control} "
-                f"from {spec.rollout:%Y-%m}"
+                f"difference-in-differences of {spec.kpi} ({direction} is value): "
+                f"{', '.join(spec.treated)} vs {', '.join(spec.control)} from "
+                f"{spec.rollout:%Y-%m}; {effect:,.4g} per segment and month"
             ),
-            load_ids=load_ids("load_ids", "control_load_ids", "volume_load_ids", "unit_load"),
-        )
+            load_ids=load_ids("kpi_load_ids", "volume_load_ids", "unit_load"),
+        ),
+        {
+            **({"volume": f"KPI {spec.volume_kpi}"} if spec.volume_kpi else {}),
+            **unit_value_need(spec.unit_value_kpi),
+        },
     )

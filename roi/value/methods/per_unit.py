@@ -13,12 +13,12 @@ import polars as pl
 from roi.config.models import PerUnitValue
 from roi.value.inputs import ValueInputs
 from roi.value.methods import finish
-from roi.value.methods.common import load_ids, with_unit_values
+from roi.value.methods.common import load_ids, unit_value_need, with_unit_values
 
 
 def value(spec: PerUnitValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
     """Monthly value rows of a per-unit model."""
-    volume = inputs.series(spec.volume_kpi, "value.volume_kpi").rename(
+    volume = inputs.counts(spec.volume_kpi, "value.volume_kpi").rename(
         {"value": "volume", "load_ids": "volume_load_ids"}
     )
     if spec.kpi is not None:
@@ -35,14 +35,19 @@ def value(spec: PerUnitValue, inputs: ValueInputs, currency: str) -> pl.DataFram
             {"value": "counterfactual", "load_ids": "baseline_load_ids"}
         )
         frame = frame.join(base, on="month", how="left")
-        counterfactual = pl.col("counterfactual").fill_null(0.0)
+        counterfactual = pl.col("counterfactual")
         evidence, basis = "per_unit_baseline", f"against baseline KPI {spec.baseline}"
     else:
-        counterfactual = pl.col("volume").fill_null(0.0) * spec.baseline
+        counterfactual = pl.col("volume") * spec.baseline
         evidence = "per_unit_baseline"
         basis = f"against a baseline of {spec.baseline:g} per {spec.volume_kpi}"
         frame = frame.with_columns(baseline_load_ids=pl.lit(None, pl.List(pl.String)))
     frame = with_unit_values(frame, inputs, spec.unit_value_kpi, spec.unit_value, currency)
+    needs = {"outcome": f"KPI {spec.kpi or spec.volume_kpi}", "volume": f"KPI {spec.volume_kpi}"}
+    if isinstance(spec.baseline, str):
+        needs["counterfactual"] = f"baseline KPI {spec.baseline}"
+        counterfactual = pl.col("counterfactual")
+    needs |= unit_value_need(spec.unit_value_kpi)
     return finish(
         frame.with_columns(
             value=(pl.col("outcome") - counterfactual) * pl.col("unit_value"),
@@ -53,5 +58,6 @@ def value(spec: PerUnitValue, inputs: ValueInputs, currency: str) -> pl.DataFram
             evidence=pl.lit(evidence),
             basis=pl.lit(basis),
             load_ids=load_ids("load_ids", "volume_load_ids", "baseline_load_ids", "unit_load"),
-        )
+        ),
+        needs,
     )

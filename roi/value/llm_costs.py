@@ -1,0 +1,175 @@
+"""Self-hosted vs API unit cost (`llm_unit_costs`): what an LLM model pays per 1M tokens.
+
+Per month, model and way of serving, from the gateway's requests (`inference_usage`, matched to
+models as attribution matches them: portfolio id, else the feature's selector):
+- `api`: tokens sent to a provider's API, at the cost the gateway reported for them (the bill
+  may differ by the few percent `roi reconcile` lists; a model's billed `inference_api` cost can
+  hold other AI services, such as OCR, that are not tokens);
+- `self_hosted`: tokens served by the model's own deployments (a provider in
+  `[llm] self_hosted_providers`: vLLM, Ollama, Triton...), and the model's GPU cost (what GPU
+  pools charged it and its direct `gpu_compute` lines) plus its share of the pools' idle GPUs
+  kept apart (idle GPU-hours × its share of the used GPU-hours): idle capacity is part of what
+  self-hosting costs. All of the model's GPU cost counts as serving cost.
+Beside each, what the model's reference API (`[llm] api_reference`, at `[llm] api_prices` per 1M
+tokens) would charge for the same token mix: uncached input, cached input, cache writes and
+output each at its price, so "should we self-host" has a number.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from roi import tables, warehouse
+from roi.attribution.bases import llm_model_of
+from roi.attribution.vocabulary import IDLE
+from roi.config import ProjectConfig
+from roi.config.models import ApiPrices
+from roi.config.pools import GPU_BASES
+from roi.warehouse import Connection
+
+TOKEN_COLUMNS = (
+    "uncached_input_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "output_tokens",
+)
+
+
+def _usage(con: Connection, project: ProjectConfig) -> pl.DataFrame:
+    frame = warehouse.fetch_frame(
+        con,
+        """SELECT date_trunc('month', ts)::DATE AS month, provider, model_id, feature,
+                  sum(requests)::BIGINT AS requests,
+                  sum(input_tokens - cached_input_tokens - cache_write_tokens)::BIGINT
+                      AS uncached_input_tokens,
+                  sum(cached_input_tokens)::BIGINT AS cached_input_tokens,
+                  sum(cache_write_tokens)::BIGINT AS cache_write_tokens,
+                  sum(output_tokens)::BIGINT AS output_tokens,
+                  sum(cost)::DOUBLE AS reported_cost
+           FROM inference_usage GROUP BY ALL""",
+    )
+    if not frame.height:
+        return frame
+    names = frame.select("model_id", "feature").unique()
+    targets = names.with_columns(
+        target=pl.struct("model_id", "feature").map_elements(
+            lambda r: llm_model_of(project.models, r["model_id"], r["feature"]),
+            return_dtype=pl.String,
+        )
+    )
+    frame = frame.join(targets, on=["model_id", "feature"], how="left", nulls_equal=True)
+    own = {m.model_id: m.llm.self_hosted_providers for m in project.models}
+    serving = pl.struct("target", "provider").map_elements(
+        lambda r: "self_hosted" if r["provider"] in own.get(r["target"], ()) else "api",
+        return_dtype=pl.String,
+    )
+    return (
+        frame.filter(pl.col("target").is_not_null())
+        .with_columns(serving=serving)
+        .group_by("month", pl.col("target").alias("model_id"), "serving")
+        .agg(
+            pl.col("provider").drop_nulls().unique().sort().str.join(", ").alias("providers"),
+            *(pl.col(c).sum() for c in ("requests", *TOKEN_COLUMNS, "reported_cost")),
+        )
+    )
+
+
+def _costs(con: Connection, project: ProjectConfig) -> pl.DataFrame:
+    """Per month and model: API cost, GPU cost and the idle share of GPU pools kept apart."""
+    currency = project.project.currency
+    gpu_pools = [p.rule_id for p in project.pools if p.basis in GPU_BASES]
+    idle_pools = [p.rule_id for p in project.pools if p.basis in GPU_BASES and p.idle == "separate"]
+    marks = ", ".join("?" for _ in gpu_pools) or "NULL"
+    idle_marks = ", ".join("?" for _ in idle_pools) or "NULL"
+    return warehouse.fetch_frame(
+        con,
+        f"""WITH costs AS (
+                SELECT month, model_id,
+                       sum(amount) FILTER (WHERE rule_id IN ({marks})
+                                           OR cost_type = 'gpu_compute')::DOUBLE AS gpu
+                FROM model_costs WHERE currency = ? GROUP BY ALL),
+            idle AS (
+                SELECT month, rule_id, sum(amount)::DOUBLE AS idle_amount
+                FROM allocated_costs
+                WHERE model_id = ? AND currency = ? AND rule_id IN ({idle_marks})
+                GROUP BY ALL),
+            used AS (
+                SELECT month, rule_id, model_id,
+                       quantity / sum(quantity) OVER (PARTITION BY month, rule_id) AS used_share
+                FROM allocation_bases WHERE model_id <> ? AND rule_id IN ({idle_marks})),
+            idle_share AS (
+                SELECT u.month, u.model_id, sum(u.used_share * i.idle_amount) AS idle_cost
+                FROM used u JOIN idle i USING (month, rule_id) GROUP BY ALL)
+            SELECT c.month, c.model_id, c.gpu, coalesce(s.idle_cost, 0) AS idle_cost
+            FROM costs c LEFT JOIN idle_share s USING (month, model_id)""",
+        [*gpu_pools, currency, IDLE, currency, *idle_pools, IDLE, *idle_pools],
+    )
+
+
+def same_mix_cost(prices: ApiPrices) -> pl.Expr:
+    """What an API at `prices` (per 1M tokens) charges for a row's token mix."""
+    cached = prices.cached_input if prices.cached_input is not None else prices.input
+    write = prices.cache_write if prices.cache_write is not None else prices.input
+    return (
+        pl.col("uncached_input_tokens") * prices.input
+        + pl.col("cached_input_tokens") * cached
+        + pl.col("cache_write_tokens") * write
+        + pl.col("output_tokens") * prices.output
+    ) / 1e6
+
+
+def compute_llm_unit_costs(con: Connection, project: ProjectConfig) -> pl.DataFrame:
+    """`llm_unit_costs` rows for every model with LLM requests."""
+    schema = tables.LLM_UNIT_COSTS.polars_schema()
+    usage = _usage(con, project)
+    if not usage.height:
+        return pl.DataFrame(schema=schema)
+    costs = _costs(con, project)
+    frame = usage.join(costs, on=["month", "model_id"], how="left")
+    self_hosted = pl.col("serving") == "self_hosted"
+    frame = frame.with_columns(
+        tokens=pl.sum_horizontal(*TOKEN_COLUMNS),
+        idle_cost=pl.when(self_hosted).then(pl.col("idle_cost")),
+        cost=pl.when(self_hosted)
+        .then(pl.col("gpu").fill_null(0.0) + pl.col("idle_cost").fill_null(0.0))
+        .otherwise(pl.col("reported_cost")),
+    )
+    parts = []
+    for model in project.models:
+        part = frame.filter(pl.col("model_id") == model.model_id)
+        if not part.height:
+            continue
+        prices = model.llm.api_prices
+        if prices is None:
+            part = part.with_columns(
+                api_reference=pl.lit(None, pl.String),
+                api_cost_same_mix=pl.lit(None, pl.Float64),
+                note=pl.when(self_hosted)
+                .then(pl.lit("GPU cost with its idle share; no [llm] api_prices to compare with"))
+                .otherwise(pl.lit("API requests at the cost the gateway reported")),
+            )
+        else:
+            part = part.with_columns(
+                api_reference=pl.lit(model.llm.api_reference or "declared API prices"),
+                api_cost_same_mix=same_mix_cost(prices),
+                note=pl.when(self_hosted)
+                .then(pl.lit("GPU cost with its idle share, against the reference API's prices"))
+                .otherwise(
+                    pl.lit("API requests at the gateway's cost, against the reference API's")
+                ),
+            )
+        parts.append(part)
+    per_1m = 1e6 / pl.col("tokens")
+    return (
+        pl.concat(parts, how="diagonal_relaxed")
+        .with_columns(
+            cost_per_1m_tokens=pl.when(pl.col("tokens") > 0).then(pl.col("cost") * per_1m),
+            api_per_1m_tokens=pl.when(pl.col("tokens") > 0).then(
+                pl.col("api_cost_same_mix") * per_1m
+            ),
+            currency=pl.lit(project.project.currency),
+        )
+        .select(list(schema))
+        .cast(schema)  # type: ignore[arg-type]
+        .sort("month", "model_id", "serving")
+    )

@@ -1,0 +1,105 @@
+"""`kpi_regression`: the KPI explained by the model's quality metric, estimated from history.
+
+The model's monthly KPI is regressed on its monthly mean metric (and on a volume KPI, if
+declared, so that traffic growth is not read as quality) by OLS with Newey–West (HAC) errors,
+`max_lags` months: `kpi ~ metric [+ volume]`. The slope is KPI units per metric unit, with its
+interval at the declared level; the value of a month is slope × (metric − baseline_metric) ×
+unit value: what the model's quality above a simple rule's earns. This is correlational
+(../shared/reference/methods.md §5): it is graded an assumption, and its main use is as the
+KPI sensitivity that decay and risk scenarios price a metric drop with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from roi.config.models import KpiRegressionValue
+from roi.value.inputs import ValueInputs
+from roi.value.methods import finish
+from roi.value.methods.common import join_series, load_ids, unit_value_need, with_unit_values
+
+MIN_MONTHS = 8  # fewer points than this leave a slope no one should price risk with
+
+
+@dataclass(frozen=True)
+class Slope:
+    """KPI units per metric unit, with its interval and fit."""
+
+    slope: float
+    low: float
+    high: float
+    std_error: float
+    p_value: float
+    months: int
+    r_squared: float
+    note: str
+
+
+def estimate(frame: pl.DataFrame, with_volume: bool, max_lags: int, level: float) -> Slope:
+    """OLS of `kpi` on `metric` (and `volume`) with HAC errors, over the rows given."""
+    import statsmodels.formula.api as smf
+
+    formula = "kpi ~ metric + volume" if with_volume else "kpi ~ metric"
+    data = frame.select("kpi", "metric", *(["volume"] if with_volume else [])).to_pandas()
+    result = smf.ols(formula, data).fit(cov_type="HAC", cov_kwds={"maxlags": max_lags})
+    low, high = (float(v) for v in result.conf_int(alpha=1 - level).loc["metric"])
+    return Slope(
+        slope=float(result.params["metric"]),
+        low=low,
+        high=high,
+        std_error=float(result.bse["metric"]),
+        p_value=float(result.pvalues["metric"]),
+        months=int(result.nobs),
+        r_squared=float(result.rsquared),
+        note=f"{level:.0%} interval, OLS {formula} with HAC errors ({max_lags} lags)",
+    )
+
+
+def inputs_frame(spec: KpiRegressionValue, inputs: ValueInputs) -> pl.DataFrame:
+    """Per month: the KPI, the mean metric and (if declared) the volume, with load ids."""
+    kpi = inputs.series(spec.kpi, "value.kpi").rename({"value": "kpi"})
+    metric = inputs.metric_series(spec.metric, "value.metric")
+    frame = kpi.join(metric, on="month", how="left")
+    return join_series(frame, inputs, spec.volume_kpi, "value.volume_kpi", "volume", pl.lit(None))
+
+
+def value(spec: KpiRegressionValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
+    """Monthly value rows of a model valued by its metric's regression on its KPI."""
+    frame = inputs_frame(spec, inputs)
+    complete = frame.drop_nulls(["kpi", "metric", *(["volume"] if spec.volume_kpi else [])])
+    frame = with_unit_values(frame, inputs, spec.unit_value_kpi, spec.unit_value, currency)
+    if complete.height < MIN_MONTHS:
+        reason = (
+            f"no value: {complete.height} month(s) with both {spec.kpi} and {spec.metric}; "
+            f"a KPI regression needs at least {MIN_MONTHS}"
+        )
+        slope = low = high = None
+        note = "no interval: too few months to estimate"
+        basis = f"KPI {spec.kpi} regressed on {spec.metric}"
+    else:
+        fit = estimate(complete, spec.volume_kpi is not None, spec.max_lags, spec.level)
+        slope, low, high, note, reason = fit.slope, fit.low, fit.high, fit.note, None
+        basis = (
+            f"correlational: {spec.kpi} regressed on {spec.metric} over {fit.months} months, "
+            f"{fit.slope / 100:,.4g} per 0.01 of {spec.metric}; value above a baseline "
+            f"{spec.metric} of {spec.baseline_metric:g}"
+        )
+    excess = (pl.col("metric") - spec.baseline_metric) * pl.col("unit_value")
+    bound_low, bound_high = excess * pl.lit(low), excess * pl.lit(high)
+    return finish(
+        frame.with_columns(
+            value=excess * pl.lit(slope, pl.Float64),
+            value_low=pl.min_horizontal(bound_low, bound_high),
+            value_high=pl.max_horizontal(bound_low, bound_high),
+            interval_note=pl.lit(note),
+            reason=pl.lit(reason, pl.String),
+            volume=pl.col("volume") if spec.volume_kpi else pl.lit(None, pl.Float64),
+            unit=pl.lit(spec.unit or spec.volume_kpi or spec.kpi),
+            evidence=pl.lit("assumption"),
+            basis=pl.lit(basis),
+            load_ids=load_ids("load_ids", "metric_load_ids", "volume_load_ids", "unit_load"),
+        ),
+        {"metric": f"metric {spec.metric}", **unit_value_need(spec.unit_value_kpi)},
+    )
