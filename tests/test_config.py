@@ -186,6 +186,12 @@ def test_redact_url() -> None:
         ),
         (
             "models/credit-scoring.toml",
+            'method = "per_unit"',
+            'method = "magic"',
+            "credit-scoring.toml: key 'value.method' is 'magic'; allowed values: per_unit, ab_uplift",
+        ),
+        (
+            "models/credit-scoring.toml",
             'volume_kpi = "applications_scored"',
             'volume_kpi = "applications_scored"\nunit_valu = 3.5',
             "credit-scoring.toml: unknown key 'value.unit_valu'; allowed keys: method, "
