@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_billing import ROOT, measure  # noqa: E402
+from bench_billing import ROOT, measure
 
 PROJECT_PARTS = ("roi.toml", "connectors", "models", "pools", "reports", "sample_data")
 

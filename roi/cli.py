@@ -569,6 +569,11 @@ def status(opts: Options) -> None:
             )
 
 
+from roi.cli_scenario import scenario  # noqa: E402  (the group lives in its own module)
+
+cli.add_command(scenario)
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="roi")

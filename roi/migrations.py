@@ -233,6 +233,16 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             currency VARCHAR NOT NULL, note VARCHAR NOT NULL);
         """,
     ),
+    (
+        11,
+        "scenario runs, citable by id",
+        """
+        CREATE TABLE scenario_runs (
+            run_id VARCHAR NOT NULL, command VARCHAR NOT NULL, inputs JSON NOT NULL,
+            seed BIGINT, outputs JSON NOT NULL, roi_version VARCHAR NOT NULL,
+            created_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (run_id));
+        """,
+    ),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)

@@ -192,15 +192,34 @@ class RunResult:
     loads: list[LoadResult]
     attribution: AttributionResult
     outputs: list[Path] = field(default_factory=list)
+    scenarios: list[str] = field(default_factory=list)  # the stored scenario run ids
+
+
+def scenarios(ctx: Context) -> list[str]:
+    """The scenarios the monthly job keeps current (failure exposure of every model with
+    failure modes, seed 0, and the 12-month forecast); their run ids. None without a P&L."""
+    from roi.scenarios import commands
+
+    with ctx.reader() as con:
+        if not warehouse.fetch_one(con, "SELECT count(*) FROM model_roi")[0]:
+            return []
+    ids = []
+    if any(m.risks and m.stage != "retired" for m in ctx.project.models):
+        ids.append(commands.failure(ctx, None, True, None, 0, None, None).run_id)
+    ids.append(commands.forecast(ctx, None, 12, 0.8).run_id)
+    for run_id in ids:
+        ctx.progress.info(f"scenario run {run_id}")
+    return ids
 
 
 def run(ctx: Context, month: date | None = None, out_dir: Path | None = None) -> RunResult:
-    """The main job: load every connector, attribute the months that changed, write the
-    reports."""
+    """The main job: load every connector, attribute the months that changed, run the
+    standing scenarios, write the reports."""
     loads = load(ctx)
     result = attribute(ctx)
+    ran = scenarios(ctx)
     outputs = report(ctx, month, out_dir)
-    return RunResult(loads, result, outputs)
+    return RunResult(loads, result, outputs, ran)
 
 
 def query(

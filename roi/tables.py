@@ -519,6 +519,27 @@ LLM_UNIT_COSTS = Table(
 
 VALUE_TABLES = (MODEL_VALUE, MODEL_ROI, KPI_SENSITIVITY, LLM_UNIT_COSTS)
 
+# --- scenarios -----------------------------------------------------------------------------
+
+SCENARIO_RUNS = Table(
+    "scenario_runs",
+    (
+        col("run_id", "VARCHAR", True),
+        col("command", "VARCHAR", True),
+        col("inputs", "JSON", True),
+        col("seed", "BIGINT"),
+        col("outputs", "JSON", True),
+        col("roi_version", "VARCHAR", True),
+        col("created_at", "TIMESTAMPTZ", True),
+    ),
+    primary_key=("run_id",),
+    unique=True,
+    doc="one scenario run: the command, its inputs (parameters and the figures it read), the "
+    "seed and its outputs, citable by run id",
+)
+
+SCENARIO_TABLES = (SCENARIO_RUNS,)
+
 ATTRIBUTION_TABLES = (
     PORTFOLIO_MODELS,
     ALLOCATED_COSTS,
@@ -532,7 +553,7 @@ ATTRIBUTION_TABLES = (
 
 # Every table with a contract (bookkeeping tables such as _loads keep their DDL in migrations).
 CONTRACTS: MappingProxyType[str, Table] = MappingProxyType(
-    {t.name: t for t in (*LOADED_TABLES, *ATTRIBUTION_TABLES, *VALUE_TABLES)}
+    {t.name: t for t in (*LOADED_TABLES, *ATTRIBUTION_TABLES, *VALUE_TABLES, *SCENARIO_TABLES)}
 )
 
 _POLARS: dict[str, pl.DataType] = {

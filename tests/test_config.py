@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 from pathlib import Path
 
@@ -198,10 +199,10 @@ def test_redact_url() -> None:
             "volume_kpi, kpi, unit_value_kpi, unit_value, baseline, unit",
         ),
         (
-            "models/fraud-detection.toml",
-            "frequency_per_year = 2.0",
-            "frequency_per_yr = 2.0",
-            "fraud-detection.toml: unknown key 'risks[1].frequency_per_yr'; allowed keys: name, "
+            "models/search-ranking.toml",
+            "frequency_per_year = 1.0",
+            "frequency_per_yr = 1.0",
+            "search-ranking.toml: unknown key 'risks[1].frequency_per_yr'; allowed keys: name, "
             "frequency_per_year,",
         ),
         (
@@ -211,10 +212,10 @@ def test_redact_url() -> None:
             "fraud-detection.toml: unknown key 'quality.retrain_every_month'",
         ),
         (
-            "models/fraud-detection.toml",
-            "metric_drop = 0.03",
-            "metric_drop = [0.05, 0.03, 0.01]",
-            "fraud-detection.toml: key 'risks[1].metric_drop' must be a number, or [min, most "
+            "models/search-ranking.toml",
+            "metric_drop = [0.01, 0.05, 0.1]",
+            "metric_drop = [0.1, 0.05, 0.01]",
+            "search-ranking.toml: key 'risks[1].metric_drop' must be a number, or [min, most "
             "likely, max]",
         ),
     ],
@@ -235,10 +236,12 @@ def test_risk_estimates_take_pert_ranges(project_dir: Path) -> None:
     path = project_dir / "models/fraud-detection.toml"
     path.write_text(
         path.read_text()
-        .replace("metric_drop = 0.03", "metric_drop = [0.01, 0.03, 0.08]")
+        .replace("metric_drop = [0.01, 0.03, 0.06]", "metric_drop = [0.01, 0.03, 0.08]")
         .replace(
-            "detection_delay_days = 21", "detection_delay_days = { min = 7, mode = 21, max = 60 }"
+            "detection_delay_days = [7, 21, 45]",
+            "detection_delay_days = { min = 7, mode = 21, max = 60 }",
         )
+        .replace("recovery_cost = 4000", "recovery_cost = { median = 4000, sigma = 0.5 }")
     )
     fraud = next(m for m in load_project(project_dir).models if m.model_id == "fraud-detection")
     risk = fraud.risks[0]
@@ -248,4 +251,5 @@ def test_risk_estimates_take_pert_ranges(project_dir: Path) -> None:
         0.08,
     )
     assert risk.detection_delay_days.high == 60 and not risk.detection_delay_days.is_point
-    assert risk.recovery_cost.is_point and risk.recovery_cost.mode == 18000
+    assert risk.recovery_cost.sigma == 0.5 and not risk.recovery_cost.is_point
+    assert risk.recovery_cost.mean == pytest.approx(4000 * math.exp(0.125))

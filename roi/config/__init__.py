@@ -26,6 +26,7 @@ from roi.config.project import (
     ProjectConfig,
     ProjectSettings,
     ReportConfig,
+    RiskSettings,
     load_project,
     redact_url,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "QualityConfig",
     "ReportConfig",
     "RiskConfig",
+    "RiskSettings",
     "load_project",
     "redact_url",
 ]

@@ -199,22 +199,50 @@ class LlmServing:
 
 
 RISK_KINDS = ("drift", "data_failure", "pipeline_failure", "adversarial", "outage", "compliance")
+FINE_TIERS = ("prohibited", "high_risk", "information")
+
+_estimate_not_negative = check(
+    lambda v: v.low >= 0, "a number of at least 0 (or a range whose min is at least 0)"
+)
+_estimate_share = check(
+    lambda v: v.low >= 0 and (v.sigma is None and v.high <= 1),
+    "a share from 0 to 1, or a range [min, most likely, max] within 0 to 1",
+)
 
 
 @dataclass(frozen=True)
 class RiskConfig:
-    """One failure mode: how often, how bad, how long until noticed and fixed, at what cost."""
+    """One failure mode: how often, how bad, how long until noticed and fixed, at what cost.
+
+    Each of `frequency_per_year`, `metric_drop`, `detection_delay_days`, `fix_days`,
+    `recovery_cost` and `fine_share` is a point value, a PERT range or a lognormal. An
+    `outage` loses the model's whole monthly value while it lasts; a `compliance` breach is
+    also fined at `fine_share` of the EU AI Act maximum of its `tier` (roi.toml `[risk]`).
+    """
 
     name: str
-    frequency_per_year: Estimate
+    frequency_per_year: Estimate = field(metadata=_estimate_not_negative)
     kind: Literal[
         "drift", "data_failure", "pipeline_failure", "adversarial", "outage", "compliance"
     ] = "drift"
-    metric_drop: Estimate = field(default_factory=lambda: Estimate(0.0, 0.0, 0.0))
-    detection_delay_days: Estimate = field(default_factory=lambda: Estimate(0.0, 0.0, 0.0))
-    fix_days: Estimate = field(default_factory=lambda: Estimate(0.0, 0.0, 0.0))
-    recovery_cost: Estimate = field(default_factory=lambda: Estimate(0.0, 0.0, 0.0))
-    correlated_with: tuple[str, ...] = ()
+    metric_drop: Estimate = field(
+        default_factory=lambda: Estimate(0.0, 0.0, 0.0), metadata=_estimate_not_negative
+    )
+    detection_delay_days: Estimate = field(
+        default_factory=lambda: Estimate(0.0, 0.0, 0.0), metadata=_estimate_not_negative
+    )
+    fix_days: Estimate = field(
+        default_factory=lambda: Estimate(0.0, 0.0, 0.0), metadata=_estimate_not_negative
+    )
+    recovery_cost: Estimate = field(
+        default_factory=lambda: Estimate(0.0, 0.0, 0.0), metadata=_estimate_not_negative
+    )
+    events: Literal["poisson", "fixed"] = "poisson"  # fixed: exactly round(frequency) a year
+    tier: Literal["prohibited", "high_risk", "information"] | None = None
+    fine_share: Estimate = field(
+        default_factory=lambda: Estimate(1.0, 1.0, 1.0), metadata=_estimate_share
+    )
+    correlated_with: tuple[str, ...] = ()  # models sharing this failure's cause (an upstream)
 
 
 @dataclass(frozen=True)
@@ -321,6 +349,12 @@ def model_from_toml(path: Path, data: Mapping[str, Any]) -> ModelConfig:
         build(RiskConfig, _table(path, f"risks[{i}]", r), path, f"risks[{i}].")
         for i, r in enumerate(top.risks, 1)
     )
+    for i, risk in enumerate(risks, 1):
+        if (risk.kind == "compliance") != (risk.tier is not None):
+            raise ConfigError(
+                f"{path}: [[risks]] {i} ({risk.name!r}): a compliance risk needs key "
+                f"'risks[{i}].tier' ({', '.join(FINE_TIERS)}), and only a compliance risk has one"
+            )
     llm = _llm(path, _table(path, "llm", top.llm or {}))
     if top.launched and top.retired and top.retired < top.launched:
         raise ConfigError(f"{path}: key 'retired' ({top.retired}) is before 'launched'")
@@ -354,6 +388,7 @@ def _llm(path: Path, data: Mapping[str, Any]) -> LlmServing:
 
 
 __all__ = [
+    "FINE_TIERS",
     "MODEL_ID",
     "PRIORITY_RANGE",
     "RISK_KINDS",

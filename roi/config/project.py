@@ -10,6 +10,7 @@ value is read only when the connector runs.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 import urllib.parse
@@ -21,6 +22,7 @@ from typing import Any
 
 from roi.config.models import ModelConfig, model_from_toml
 from roi.config.pools import PoolConfig, check_pool_models, pool_from_toml
+from roi.config.typed import build, check
 from roi.errors import ConfigError
 from roi.warehouse import MEMORY_LIMIT
 
@@ -65,6 +67,31 @@ class FinanceSettings:
     # Months from a model's first month that its NPV and IRR cover: the months to date, then
     # the latest net (mean of the last three months) held flat to the end of the horizon.
     horizon_months: int = 36
+
+
+_share_open = check(lambda v: 0 < v < 1, "a level between 0 and 1, e.g. 0.95")
+_correlation = check(lambda v: 0 <= v < 1, "a correlation from 0 to below 1, e.g. 0.3")
+
+
+@dataclass(frozen=True)
+class RiskSettings:
+    """The `[risk]` section: what the failure-exposure scenarios need about the company."""
+
+    # Worldwide annual turnover in the project currency, for EU AI Act fines (Article 99).
+    annual_turnover: float | None = field(
+        default=None, metadata=check(lambda v: v >= 0, "a number of at least 0")
+    )
+    sme: bool = False  # SMEs and start-ups: the lower of the fixed amount and the share
+    eur_rate: float = field(  # project currency per EUR (the Act's amounts are in EUR)
+        default=1.0, metadata=check(lambda v: v > 0, "a number above 0, e.g. 1.08")
+    )
+    correlation: float = field(default=0.0, metadata=_correlation)  # every two models
+    shared_cause_correlation: float = field(default=0.6, metadata=_correlation)
+    draws: int = field(
+        default=100_000,
+        metadata=check(lambda v: 1_000 <= v <= 10_000_000, "1,000 to 10,000,000 draws"),
+    )
+    level: float = field(default=0.95, metadata=_share_open)  # VaR and expected shortfall
 
 
 @dataclass(frozen=True)
@@ -124,6 +151,7 @@ class ProjectConfig:
     models: tuple[ModelConfig, ...]
     reports: tuple[ReportConfig, ...]
     pools: tuple[PoolConfig, ...] = ()
+    risk: RiskSettings = field(default_factory=RiskSettings)
 
     @property
     def warehouse_path(self) -> Path:
@@ -202,6 +230,7 @@ PROJECT_KEYS: dict[str, tuple[str, ...]] = {
     "project": ("name", "currency", "warehouse", "reports_out", "memory_limit"),
     "attribution": ("month_basis", "training_tags", "usage_billed_by"),
     "finance": ("discount_rate", "horizon_months"),
+    "risk": tuple(f.name for f in dataclasses.fields(RiskSettings)),
 }
 
 
@@ -440,4 +469,19 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
     reports = tuple(_report(p, _read_toml(p)) for p in sorted((root / "reports").glob("*.toml")))
     pools = tuple(pool_from_toml(p, _read_toml(p)) for p in sorted((root / "pools").glob("*.toml")))
     check_pool_models(pools, set(seen))
-    return ProjectConfig(root, project, attribution, finance, connectors, models, reports, pools)
+    risk_data = data.get("risk", {})
+    if not isinstance(risk_data, Mapping):
+        raise ConfigError(f"{project_file}: [risk] must be a table")
+    where = next((v for k, v in origins.items() if k.startswith("risk.")), project_file)
+    risk = build(RiskSettings, risk_data, where, "risk.")
+    for m in models:
+        for risk_mode in m.risks:
+            unknown = set(risk_mode.correlated_with) - set(seen)
+            if unknown:
+                raise ConfigError(
+                    f"{m.file}: [[risks]] {risk_mode.name!r}: correlated_with names no model: "
+                    f"{', '.join(sorted(unknown))}; known models: {', '.join(sorted(seen))}"
+                )
+    return ProjectConfig(
+        root, project, attribution, finance, connectors, models, reports, pools, risk
+    )

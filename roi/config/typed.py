@@ -26,16 +26,27 @@ T = TypeVar("T")
 
 @dataclasses.dataclass(frozen=True)
 class Estimate:
-    """A point value, or a PERT range (min, most likely, max) for an uncertain input."""
+    """A point value, a PERT range (min, most likely, max), or a lognormal (median and sigma,
+    the standard deviation of its logarithm) for an uncertain input."""
 
     low: float
     mode: float
     high: float
+    sigma: float | None = None  # lognormal: low = mode = high = the median
 
     @property
     def is_point(self) -> bool:
         """Whether the estimate is a single value."""
-        return self.low == self.mode == self.high
+        return self.sigma is None and self.low == self.mode == self.high
+
+    @property
+    def mean(self) -> float:
+        """The expected value (PERT: (min + 4 × mode + max) / 6)."""
+        import math
+
+        if self.sigma is not None:
+            return self.mode * math.exp(self.sigma**2 / 2)
+        return (self.low + 4 * self.mode + self.high) / 6
 
 
 def check(
@@ -70,7 +81,10 @@ def _type_name(kind: Any) -> str:
     if origin in (dict, Mapping) or kind is Mapping:
         return "a table of text values"
     if kind is Estimate:
-        return "a number, or [min, most likely, max] / { min, mode, max }"
+        return (
+            "a number, or [min, most likely, max] / { min, mode, max } with min <= mode <= max,"
+            " or a lognormal { median, sigma } (both above 0)"
+        )
     return {
         str: "text",
         int: "a whole number",
@@ -136,6 +150,11 @@ def _coerce(kind: Any, value: Any, from_text: bool) -> Any:
             low, mode, high = (_number(v) for v in value)
         elif isinstance(value, Mapping) and set(value) == {"min", "mode", "max"}:
             low, mode, high = (_number(value[k]) for k in ("min", "mode", "max"))
+        elif isinstance(value, Mapping) and set(value) == {"median", "sigma"}:
+            median, sigma = _number(value["median"]), _number(value["sigma"])
+            if median <= 0 or sigma <= 0:
+                raise _Invalid
+            return Estimate(median, median, median, sigma)
         else:
             low = mode = high = _number(value)
         if not low <= mode <= high:

@@ -45,6 +45,15 @@ training_tags = { "ml-stage" = ["training"] }
 [finance]
 discount_rate = 0.10          # annual, for NPV and payback
 horizon_months = 36           # NPV and IRR: the months to date, then the latest net held flat
+
+[risk]
+annual_turnover = 4_200_000_000   # worldwide, USD: EU AI Act fines are a share of it
+sme = false
+eur_rate = 1.08                   # USD per EUR (the Act's amounts are in EUR)
+correlation = 0.1                 # between every two models' yearly losses
+shared_cause_correlation = 0.6    # between models a risk's correlated_with names
+draws = 100_000
+level = 0.95                      # VaR and expected shortfall
 """
 
 CONNECTORS: dict[str, str] = {
@@ -111,25 +120,160 @@ path = "sample_data/metrics/model_metrics.csv"
 """,
 }
 
-# Failure modes per domain: (name, events per year, metric drop, detection delay in days,
-# recovery cost in USD).
-RISKS: dict[str, tuple[tuple[str, float, float, int, int], ...]] = {
+# Failure modes per domain, as TOML: name, kind, then each input as a point value, a PERT range
+# [min, most likely, max] or a lognormal { median, sigma }.
+RISKS: dict[str, tuple[dict[str, str], ...]] = {
     "fraud detection": (
-        ("silent AUC decay after a fraud-pattern shift", 2.0, 0.03, 21, 18_000),
-        ("feature pipeline outage", 1.0, 0.15, 2, 9_000),
+        {
+            "name": '"silent AUC decay after a fraud-pattern shift"',
+            "kind": '"drift"',
+            "frequency_per_year": "[1, 2, 4]",
+            "metric_drop": "[0.01, 0.03, 0.06]",
+            "detection_delay_days": "[7, 21, 45]",
+            "fix_days": "[3, 7, 14]",
+            "recovery_cost": "4000",
+        },
+        {
+            "name": '"feature pipeline outage"',
+            "kind": '"pipeline_failure"',
+            "frequency_per_year": "1.0",
+            "metric_drop": "[0.05, 0.15, 0.3]",
+            "detection_delay_days": "[0.5, 2, 5]",
+            "fix_days": "[0.5, 1, 3]",
+            "recovery_cost": "3000",
+        },
     ),
-    "credit scoring": (("population drift after a rate change", 0.5, 0.04, 60, 25_000),),
-    "churn prediction": (("stale features from the CRM feed", 1.5, 0.05, 30, 6_000),),
-    "demand forecasting": (("holiday-pattern miss", 1.0, 0.08, 7, 4_000),),
-    "recommendations": (("catalogue change breaks embeddings", 2.0, 0.06, 10, 7_500),),
-    "predictive maintenance": (("sensor firmware change", 0.5, 0.1, 45, 12_000),),
-    "clinical triage": (("guideline update not reflected", 0.5, 0.05, 30, 40_000),),
+    "credit scoring": (
+        {
+            "name": '"population drift after a rate change"',
+            "kind": '"drift"',
+            "frequency_per_year": "0.5",
+            "metric_drop": "[0.01, 0.04, 0.08]",
+            "detection_delay_days": "[30, 60, 120]",
+            "fix_days": "[7, 14, 30]",
+            "recovery_cost": "12000",
+        },
+        {
+            "name": '"EU AI Act: creditworthiness scoring is high-risk; an oversight failure"',
+            "kind": '"compliance"',
+            "tier": '"high_risk"',
+            "frequency_per_year": "0.02",
+            "fine_share": "[0.001, 0.01, 0.1]",
+            "recovery_cost": "250000",
+        },
+    ),
+    "churn prediction": (
+        {
+            "name": '"stale features from the CRM feed"',
+            "kind": '"data_failure"',
+            "frequency_per_year": "1.5",
+            "metric_drop": "[0.02, 0.05, 0.1]",
+            "detection_delay_days": "[10, 30, 60]",
+            "fix_days": "[2, 5, 10]",
+            "recovery_cost": "3000",
+            "correlated_with": '["recommendations"]',
+        },
+    ),
+    "demand forecasting": (
+        {
+            "name": '"holiday-pattern miss"',
+            "kind": '"drift"',
+            "frequency_per_year": "1.0",
+            "metric_drop": "[0.03, 0.08, 0.15]",
+            "detection_delay_days": "[2, 7, 14]",
+            "fix_days": "[1, 3, 7]",
+            "recovery_cost": "2000",
+        },
+    ),
+    "recommendations": (
+        {
+            "name": '"catalogue change breaks embeddings"',
+            "kind": '"data_failure"',
+            "frequency_per_year": "2.0",
+            "metric_drop": "[0.02, 0.06, 0.12]",
+            "detection_delay_days": "[3, 10, 21]",
+            "fix_days": "[2, 4, 10]",
+            "recovery_cost": "3500",
+        },
+        {
+            "name": '"customer feature store outage"',
+            "kind": '"outage"',
+            "frequency_per_year": "1.0",
+            "detection_delay_days": "[0.1, 0.3, 1]",
+            "fix_days": "[0.2, 0.5, 2]",
+            "recovery_cost": "2000",
+            "correlated_with": '["churn-prediction"]',
+        },
+    ),
+    "predictive maintenance": (
+        {
+            "name": '"sensor firmware change"',
+            "kind": '"data_failure"',
+            "frequency_per_year": "0.5",
+            "metric_drop": "[0.03, 0.1, 0.2]",
+            "detection_delay_days": "[14, 45, 90]",
+            "fix_days": "[3, 7, 21]",
+            "recovery_cost": "6000",
+        },
+    ),
+    "clinical triage": (
+        {
+            "name": '"guideline update not reflected"',
+            "kind": '"drift"',
+            "frequency_per_year": "0.5",
+            "metric_drop": "[0.02, 0.05, 0.1]",
+            "detection_delay_days": "[7, 30, 60]",
+            "fix_days": "[7, 14, 30]",
+            "recovery_cost": "20000",
+        },
+        {
+            "name": '"EU AI Act: triage is a high-risk use; a conformity or logging failure"',
+            "kind": '"compliance"',
+            "tier": '"high_risk"',
+            "frequency_per_year": "0.03",
+            "fine_share": "[0.001, 0.01, 0.05]",
+            "recovery_cost": "150000",
+        },
+    ),
     "LLM support assistant": (
-        ("provider model version change", 2.0, 0.04, 14, 5_000),
-        ("hallucinated policy answer", 4.0, 0.02, 3, 15_000),
+        {
+            "name": '"provider model version change"',
+            "kind": '"drift"',
+            "frequency_per_year": "2.0",
+            "metric_drop": "[0.01, 0.04, 0.08]",
+            "detection_delay_days": "[3, 14, 30]",
+            "fix_days": "[1, 3, 7]",
+            "recovery_cost": "2500",
+        },
+        {
+            "name": '"prompt injection leaks a wrong policy answer"',
+            "kind": '"adversarial"',
+            "frequency_per_year": "[1, 3, 6]",
+            "recovery_cost": "{ median = 4000, sigma = 1.0 }",
+        },
     ),
-    "document extraction": (("new form layout", 1.0, 0.07, 20, 8_000),),
-    "search ranking": (("index schema change", 1.0, 0.05, 5, 3_000),),
+    "document extraction": (
+        {
+            "name": '"new form layout"',
+            "kind": '"data_failure"',
+            "frequency_per_year": "1.0",
+            "metric_drop": "[0.02, 0.07, 0.15]",
+            "detection_delay_days": "[5, 20, 40]",
+            "fix_days": "[3, 7, 14]",
+            "recovery_cost": "4000",
+        },
+    ),
+    "search ranking": (
+        {
+            "name": '"index schema change"',
+            "kind": '"pipeline_failure"',
+            "frequency_per_year": "1.0",
+            "metric_drop": "[0.01, 0.05, 0.1]",
+            "detection_delay_days": "[1, 5, 10]",
+            "fix_days": "[1, 2, 5]",
+            "recovery_cost": "1500",
+        },
+    ),
 }
 
 EXPERIMENT_BY_MODEL = {e[1]: e[0] for e in EXPERIMENTS}
@@ -199,12 +343,22 @@ VALUE_SECTIONS: dict[str, tuple[str, ...]] = {
         'actual_cost_kpi = "residual_manual_review_cost"',
     ),
 }
-# Declared value of one metric point (0.01) a month, for models whose history cannot estimate it
-# (an experiment or a rollout measures their value, not a KPI that moves with the metric).
+
+
+def _two_figures(x: float) -> float:
+    from math import floor, log10
+
+    return float(round(x, 1 - floor(log10(abs(x)))))
+
+
+# The owner's estimate of one metric point (0.01) a month, used where history cannot measure
+# it: the sample's KPI moves with quality cubed, so a point is worth 3 × 0.01 / the starting
+# metric of the monthly KPI, at its unit value (clinical triage's rollout has no such KPI).
 VALUE_PER_POINT = {
-    "clinical-triage": 450.0,
-    "support-assistant": 900.0,
-}
+    m.model_id: _two_figures(m.kpi_monthly * 3 * 0.01 / m.metric_start * m.unit_value)
+    for m in SAMPLE_MODELS
+    if m.model_id != "clinical-triage"
+} | {"clinical-triage": 450.0}
 # Declared retraining cost (USD a run) for the retraining-cadence scenario.
 RETRAINING_COST = {
     "fraud-detection": 2_400.0,
@@ -292,10 +446,13 @@ def model_toml(model: SampleModel) -> str:
         f"metric = {_s(model.metric)}",
         f"retrain_every_months = {model.retrain_every_months}",
     ]
-    if model.model_id in EXPERIMENT_BY_MODEL:
+    if model.model_id in EXPERIMENT_BY_MODEL or model.model_id == "document-extraction":
         lines.append(f"kpi = {_s(model.kpi)}  # the business KPI the metric drives")
+    lines.append(f"decay_per_month = {round(model.monthly_decay * 1.5, 4)}  # the owner's estimate")
     if model.model_id in VALUE_PER_POINT:
-        lines.append(f"value_per_point = {VALUE_PER_POINT[model.model_id]}  # USD a month per 0.01")
+        lines.append(
+            f"value_per_point = {VALUE_PER_POINT[model.model_id]:g}  # USD a month per 0.01"
+        )
     if model.model_id in RETRAINING_COST:
         lines.append(f"retraining_cost = {RETRAINING_COST[model.model_id]}")
     if model.model_id in LLM_SERVING:
@@ -308,16 +465,8 @@ def model_toml(model: SampleModel) -> str:
             f"api_reference = {_s(reference)}",
             f"api_prices = {prices}",
         ]
-    for name, frequency, drop, delay, cost in RISKS.get(model.domain, ()):
-        lines += [
-            "",
-            "[[risks]]",
-            f"name = {_s(name)}",
-            f"frequency_per_year = {frequency}",
-            f"metric_drop = {drop}",
-            f"detection_delay_days = {delay}",
-            f"recovery_cost = {cost}",
-        ]
+    for risk in RISKS.get(model.domain, ()):
+        lines += ["", "[[risks]]", *(f"{key} = {value}" for key, value in risk.items())]
     return "\n".join(lines) + "\n"
 
 

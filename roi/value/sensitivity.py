@@ -4,9 +4,11 @@ per point of its quality metric, estimated from history.
 For every model with a `[quality] metric` and a KPI it drives (`[quality] kpi`, else the value
 method's outcome: `per_unit`'s and `kpi_regression`'s `kpi`, `confusion_payoff`'s true
 positives, `cost_savings`' volume), the monthly KPI is regressed on the monthly mean metric
-(with the volume KPI as a control where the method names one) by OLS with Newey–West errors,
+(with the volume KPI as a control where the method names one, else a linear trend, so that
+growth is not read as quality) by OLS with Newey–West errors,
 as `kpi_regression` does. One point is 0.01 of the metric. `measured` says whether the estimate
-is usable for scenarios: at least `MIN_MONTHS` months and an interval that excludes zero; where
+is usable for scenarios: at least `MIN_MONTHS` months and an interval above zero (more KPI for
+a better metric); where
 it is not, the scenarios fall back to the model's declared `[quality] value_per_point` and say
 so.
 """
@@ -95,10 +97,18 @@ def compute_sensitivity(con: Connection, project: ProjectConfig) -> pl.DataFrame
             row |= {"measured": False, "note": f"{frame.height} month(s): too few to estimate"}
             rows.append(row)
             continue
-        fit = estimate(frame, volume_kpi is not None, MAX_LAGS, LEVEL)
+        # Without a volume to control for, a linear trend takes out growth that would
+        # otherwise read as quality (both rise over the months).
+        frame = (
+            frame.sort("month")
+            .with_row_index("trend")
+            .with_columns(pl.col("trend").cast(pl.Float64))
+        )
+        fit = estimate(frame, ("volume",) if volume_kpi else ("trend",), MAX_LAGS, LEVEL)
         unit = with_unit_values(frame.tail(1).select("month"), inputs, unit_kpi, constant, currency)
         unit_value = unit["unit_value"][0]
-        measured = not (fit.low <= 0 <= fit.high)
+        # Usable for scenarios: the interval excludes zero and a better metric means more KPI.
+        measured = fit.low > 0
         row |= {
             "kpi_per_point": fit.slope / 100,
             "kpi_per_point_low": fit.low / 100,
@@ -109,7 +119,14 @@ def compute_sensitivity(con: Connection, project: ProjectConfig) -> pl.DataFrame
             "unit_value": unit_value,
             "value_per_point": None if unit_value is None else fit.slope / 100 * unit_value,
             "measured": measured,
-            "note": fit.note if measured else fit.note + "; the interval includes zero",
+            "note": fit.note
+            if measured
+            else fit.note
+            + (
+                "; the interval includes zero"
+                if fit.low <= 0 <= fit.high
+                else "; the KPI falls as the metric rises"
+            ),
         }
         rows.append(row)
     schema = tables.KPI_SENSITIVITY.polars_schema()

@@ -37,12 +37,12 @@ class Slope:
     note: str
 
 
-def estimate(frame: pl.DataFrame, with_volume: bool, max_lags: int, level: float) -> Slope:
-    """OLS of `kpi` on `metric` (and `volume`) with HAC errors, over the rows given."""
+def estimate(frame: pl.DataFrame, controls: tuple[str, ...], max_lags: int, level: float) -> Slope:
+    """OLS of `kpi` on `metric` (and the `controls` columns) with HAC errors."""
     import statsmodels.formula.api as smf
 
-    formula = "kpi ~ metric + volume" if with_volume else "kpi ~ metric"
-    data = frame.select("kpi", "metric", *(["volume"] if with_volume else [])).to_pandas()
+    formula = " + ".join(("kpi ~ metric", *controls))
+    data = frame.select("kpi", "metric", *controls).to_pandas()
     result = smf.ols(formula, data).fit(cov_type="HAC", cov_kwds={"maxlags": max_lags})
     low, high = (float(v) for v in result.conf_int(alpha=1 - level).loc["metric"])
     return Slope(
@@ -79,7 +79,8 @@ def value(spec: KpiRegressionValue, inputs: ValueInputs, currency: str) -> pl.Da
         note = "no interval: too few months to estimate"
         basis = f"KPI {spec.kpi} regressed on {spec.metric}"
     else:
-        fit = estimate(complete, spec.volume_kpi is not None, spec.max_lags, spec.level)
+        controls = ("volume",) if spec.volume_kpi else ()
+        fit = estimate(complete, controls, spec.max_lags, spec.level)
         slope, low, high, note, reason = fit.slope, fit.low, fit.high, fit.note, None
         basis = (
             f"correlational: {spec.kpi} regressed on {spec.metric} over {fit.months} months, "

@@ -1,0 +1,180 @@
+"""Forecast: cost, value and net per model and for the portfolio, 12 months ahead, with
+prediction intervals and a rolling-origin backtest beside them.
+
+Each monthly series (from `model_roi`, months without a value skipped for value and net) is
+forecast with damped-trend additive ETS (statsmodels `ETSModel`, error and trend additive,
+damped) when it has at least `ETS_MIN` months, else with its mean and a t interval from its
+spread (too short for a trend, ../shared/reference/methods.md §10: no seasonality under two
+years); the method used is stated per series. Intervals are at `level` (default 80%, how
+finance reads a band), calibrated on the backtest (`forecast_series`). The backtest refits at
+`BACKTEST_ORIGINS` earlier origins and forecasts `BACKTEST_STEPS` months each: MAE in money and
+MASE (MAE over the in-sample one-step naive error; below 1 beats "same as last month").
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+from statistics import NormalDist
+
+import numpy as np
+import polars as pl
+
+from roi import warehouse
+from roi.progress import Progress
+from roi.scenarios.baseline import ScenarioError
+from roi.value.pnl import add_months
+from roi.warehouse import Connection
+
+ETS_MIN = 12
+BACKTEST_ORIGINS = 4
+BACKTEST_STEPS = 3
+MEASURES = ("cost", "value", "net")
+
+
+def _ets(y: np.ndarray, steps: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    import pandas as pd
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    series = pd.Series(y, index=pd.RangeIndex(len(y)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # convergence chatter on short series
+        fit = ETSModel(series, error="add", trend="add", damped_trend=True).fit(disp=False)
+        frame = fit.get_prediction(start=len(y), end=len(y) + steps - 1).summary_frame(
+            alpha=1 - level
+        )
+    return (
+        frame["mean"].to_numpy(),
+        frame["pi_lower"].to_numpy(),
+        frame["pi_upper"].to_numpy(),
+    )
+
+
+def _mean(y: np.ndarray, steps: int, level: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from scipy import stats
+
+    centre = float(y.mean())
+    spread = float(y.std(ddof=1)) if y.size > 1 else abs(centre) * 0.5
+    half = (
+        float(stats.t.ppf((1 + level) / 2, max(y.size - 1, 1))) * spread * np.sqrt(1 + 1 / y.size)
+    )
+    mean = np.full(steps, centre)
+    return mean, mean - half, mean + half
+
+
+def _fit(y: np.ndarray, steps: int, level: float) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
+    if y.size >= ETS_MIN:
+        return ("damped-trend ETS", *_ets(y, steps, level))
+    if y.size >= 2:
+        return ("mean (fewer than 12 months)", *_mean(y, steps, level))
+    raise ScenarioError("a forecast needs at least two months of history")
+
+
+def forecast_series(
+    y: np.ndarray, steps: int, level: float
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, dict[str, float | None]]:
+    """(method, mean, lower, upper, backtest scores) for a monthly series.
+
+    The model's band is widened, never narrowed, by a conformal factor from the backtest:
+    each rolling-origin error divided by the standard deviation the model gave it, and the
+    band scaled to the ⌈(m + 1) × level⌉-th smallest of those m scores (ETS's own band
+    assumes its fitted parameters are the truth, and on two years covers about three
+    quarters of what it claims at 90%).
+    """
+    method, mean, lower, upper = _fit(y, steps, level)
+    z = NormalDist().inv_cdf((1 + level) / 2)
+    scores: list[float] = []
+    errors: list[float] = []
+    for k in range(BACKTEST_ORIGINS, 0, -1):
+        origin = y.size - k * BACKTEST_STEPS
+        if origin < 4:
+            continue
+        _, m, _, hi = _fit(y[:origin], BACKTEST_STEPS, level)
+        actual = y[origin : origin + BACKTEST_STEPS]
+        err = np.abs(actual - m[: actual.size])
+        errors.extend(err.tolist())
+        sd = (hi[: actual.size] - m[: actual.size]) / z
+        scores.extend((err / np.where(sd > 0, sd, np.inf)).tolist())
+    factor = 1.0
+    if scores:
+        ordered = sorted(scores)
+        rank = min(int(np.ceil((len(ordered) + 1) * level)) - 1, len(ordered) - 1)
+        factor = max(ordered[rank] / z, 1.0)
+    half_low, half_high = (mean - lower) * factor, (upper - mean) * factor
+    naive = float(np.mean(np.abs(np.diff(y)))) if y.size > 1 else 0.0
+    mae = float(np.mean(errors)) if errors else None
+    backtest = {
+        "backtest_mae": mae,
+        "backtest_mase": mae / naive if mae is not None and naive else None,
+        "interval_factor": factor,
+    }
+    return method, mean, mean - half_low, mean + half_high, backtest
+
+
+def history(con: Connection, models: list[str], currency: str) -> pl.DataFrame:
+    """Monthly cost, value and net per model, and the portfolio (`PORTFOLIO`)."""
+    marks = ", ".join("?" for _ in models)
+    frame = warehouse.fetch_frame(
+        con,
+        f"""SELECT month, model_id, cost, value, net FROM model_roi
+            WHERE currency = ? AND model_id IN ({marks}) ORDER BY model_id, month""",
+        [currency, *models],
+    )
+    total = frame.group_by("month").agg(
+        pl.lit("PORTFOLIO").alias("model_id"),
+        pl.col("cost").sum(),
+        pl.col("value").sum(),
+        pl.col("value").is_null().any().alias("_incomplete"),
+    )
+    total = total.with_columns(
+        net=pl.col("value") - pl.col("cost"),
+    ).drop("_incomplete")
+    return pl.concat([frame, total.select(frame.columns)]).sort("model_id", "month")
+
+
+def forecast(
+    con: Connection,
+    models: list[str],
+    currency: str,
+    steps: int,
+    level: float,
+    progress: Progress,
+) -> pl.DataFrame:
+    """One row per model (and PORTFOLIO), measure and future month: mean and interval, with
+    the method and the backtest error of the series."""
+    if not 0 < level < 1:
+        raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. 0.8)")
+    if not 1 <= steps <= 36:
+        raise ScenarioError(f"--months {steps} must be from 1 to 36")
+    data = history(con, models, currency)
+    if not data.height:
+        raise ScenarioError("no model P&L to forecast; run `roi run` first")
+    rows: list[dict[str, object]] = []
+    groups = list(data.partition_by("model_id", maintain_order=True))
+    for part in progress.track(groups, "forecasting"):
+        model_id = part["model_id"][0]
+        for measure in MEASURES:
+            if True:
+                series = part.filter(pl.col(measure).is_not_null())
+                if series.height < 2:
+                    continue
+                y = series[measure].to_numpy().astype(float)
+                last = series["month"].max()
+                assert isinstance(last, date)
+                method, mean, lower, upper, scores = forecast_series(y, steps, level)
+                for i in range(steps):
+                    rows.append(
+                        {
+                            "model_id": model_id,
+                            "measure": measure,
+                            "month": add_months(last, i + 1),
+                            "forecast": float(mean[i]),
+                            "lower": float(lower[i]),
+                            "upper": float(upper[i]),
+                            "level": level,
+                            "method": method,
+                            "history_months": int(y.size),
+                            **scores,
+                        }
+                    )
+    return pl.DataFrame(rows, infer_schema_length=None)

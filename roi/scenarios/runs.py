@@ -1,0 +1,110 @@
+"""Scenario runs (`scenario_runs`): every run stored with its command, inputs, seed and outputs.
+
+A run's id is a digest of what determines its result: the command, its parameters, the seed,
+the input figures it read from the warehouse and roi's version. Running the same scenario on
+the same data with the same seed gives the same id and byte-identical JSON (the row is kept
+once, with the time it was first computed); anything that changes the result changes the id,
+so a report that cites an id cites exactly one set of numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from roi import __version__, warehouse
+from roi.context import Context
+from roi.warehouse import Connection
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One stored run and the table the CLI shows of it."""
+
+    run_id: str
+    command: str
+    seed: int | None
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    table: pl.DataFrame
+    files: list[Path] = field(default_factory=list)
+
+    def document(self) -> dict[str, Any]:
+        """What `--format json` prints: the id, the command, the seed, the outputs."""
+        return {
+            "run_id": self.run_id,
+            "command": self.command,
+            "seed": self.seed,
+            "roi_version": __version__,
+            "outputs": self.outputs,
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, float):
+        return None if math.isnan(value) or math.isinf(value) else value
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def canonical(value: Any) -> str:
+    """Deterministic JSON (sorted keys, exact floats, dates as ISO text)."""
+    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+@dataclass(frozen=True)
+class Computed:
+    """What a scenario computed: its inputs, outputs, main table and files written."""
+
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    table: pl.DataFrame
+    files: list[Path] = field(default_factory=list)
+
+
+def run(
+    ctx: Context, command: str, seed: int | None, compute: Callable[[Connection], Computed]
+) -> ScenarioRun:
+    """Compute a scenario on a read-only connection and store it (the writer lock held
+    throughout, so the inputs cannot change under it)."""
+    with ctx.writing():
+        with ctx.reader() as con:
+            result = compute(con)
+        return record(ctx, command, seed, result)
+
+
+def record(ctx: Context, command: str, seed: int | None, result: Computed) -> ScenarioRun:
+    """Store the run (once per id) and return it; call it holding the writer lock."""
+    inputs, outputs = result.inputs, result.outputs
+    digest = hashlib.sha256(
+        canonical(
+            {"command": command, "seed": seed, "inputs": inputs, "version": __version__}
+        ).encode("utf-8")
+    ).hexdigest()
+    run_id = f"scn-{digest[:16]}"
+    outputs = _plain(outputs)
+    with ctx.committing() as con:
+        warehouse.execute(
+            con,
+            """INSERT OR IGNORE INTO scenario_runs
+               (run_id, command, inputs, seed, outputs, roi_version, created_at)
+               VALUES (?, ?, ?, ?, ?, ?, ?)""",
+            [run_id, command, canonical(inputs), seed, canonical(outputs), __version__,
+             datetime.now(UTC)],
+        )  # fmt: skip
+    return ScenarioRun(run_id, command, seed, _plain(inputs), outputs, result.table, result.files)

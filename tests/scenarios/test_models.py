@@ -1,0 +1,124 @@
+"""Decay, forecast and retraining against simulations with a known truth and closed forms."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from roi.scenarios.decay import Decay, fit_decay
+from roi.scenarios.forecast import forecast_series
+from roi.scenarios.retrain import WEEKS_PER_MONTH, _yearly
+from tests.scenarios.projects import baseline
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _metric_history(rng: np.random.Generator, decay: float, versions: int = 6) -> pl.DataFrame:
+    """Weekly metric, retrained every 13 weeks: best − decay × age + noise."""
+    rows = []
+    start = datetime(2025, 1, 6, tzinfo=UTC)
+    for v in range(versions):
+        best = 0.85 + rng.normal(0, 0.005)
+        for w in range(13):
+            ts = start + timedelta(weeks=13 * v + w)
+            age = w * 7 / DAYS_PER_MONTH
+            rows.append({"ts": ts, "value": best - decay * age + rng.normal(0, 0.002),
+                         "version": f"v{v}", "age": age})  # fmt: skip
+    return pl.DataFrame(rows)
+
+
+def test_decay_recovers_a_simulated_rate_within_its_interval_in_85_percent_of_seeds() -> None:
+    truth = 0.004
+    covered = 0
+    for seed in range(200):
+        per_month, low, high, _ = fit_decay(
+            _metric_history(np.random.default_rng(seed), truth), True, 0.9, 4
+        )
+        covered += low <= truth <= high
+        assert per_month == pytest.approx(truth, abs=0.002)
+    assert covered / 200 >= 0.85
+
+
+def test_decay_of_a_metric_where_lower_is_better() -> None:
+    history = _metric_history(np.random.default_rng(1), -0.003)  # the metric rises: an error rate
+    per_month, low, high, _ = fit_decay(history, False, 0.9, 4)
+    assert 0 < low <= per_month <= high and per_month == pytest.approx(0.003, abs=0.0005)
+
+
+def _damped_series(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A damped local-trend series (the process damped-trend ETS models)."""
+    level, trend, phi, out = 100.0, 1.0, 0.9, []
+    for _ in range(n):
+        trend = phi * trend + rng.normal(0, 0.2)
+        level = level + trend + rng.normal(0, 1.0)
+        out.append(level + rng.normal(0, 1.5))
+    return np.array(out)
+
+
+@pytest.mark.slow
+def test_ets_90_percent_intervals_cover_held_back_data_in_85_to_95_percent() -> None:
+    # Two years of history, the next quarter held back, 200 simulated series.
+    inside = total = 0
+    for seed in range(200):
+        y = _damped_series(np.random.default_rng(seed), 27)
+        method, _, lower, upper, _ = forecast_series(y[:24], 3, 0.9)
+        assert method == "damped-trend ETS"
+        inside += int(((y[24:] >= lower) & (y[24:] <= upper)).sum())
+        total += 3
+    assert 0.85 <= inside / total <= 0.95
+
+
+def test_short_series_fall_back_to_a_mean_with_a_t_interval() -> None:
+    y = np.array([10.0, 12.0, 11.0, 13.0, 12.0])
+    method, mean, lower, upper, _ = forecast_series(y, 4, 0.8)
+    assert method.startswith("mean") and mean.tolist() == [11.6] * 4
+    assert (lower < 11.6).all() and (upper > 11.6).all()
+
+
+def test_backtest_error_of_a_straight_line_is_nearly_zero() -> None:
+    _, mean, _, _, scores = forecast_series(100 + 2.0 * np.arange(24), 3, 0.8)
+    assert scores["backtest_mae"] == pytest.approx(0.0, abs=0.5)
+    assert mean[0] == pytest.approx(148.0, abs=1.0)
+
+
+def test_retraining_closed_form() -> None:
+    # v = 100 a point a month, d = 0.005 a month, C = 2,000 a run, every 3 months:
+    # decay loss 12 × 100 × 100 × 0.005 × 3 / 2 = 900; retraining 12 / 3 × 2,000 = 8,000.
+    loss, retraining = _yearly(100.0, np.full(10, 0.005), 3.0, 2_000.0)
+    assert (loss, retraining) == (pytest.approx(900.0), pytest.approx(8_000.0))
+    # the optimum sqrt(2C / (v × 100 × d)) = sqrt(4000 / 50) ≈ 8.94 months is the cheapest
+    costs = {t: sum(_yearly(100.0, np.full(1, 0.005), t, 2_000.0)) for t in (6.0, 8.94, 12.0)}
+    assert min(costs, key=costs.__getitem__) == 8.94
+    assert pytest.approx(52 / 12) == WEEKS_PER_MONTH
+
+
+def test_retrain_picks_the_cheapest_policy(tmp_path: object) -> None:
+    from roi.config.models import QualityConfig
+    from roi.scenarios import retrain as retrain_module
+
+    class _Model:  # the few fields retrain reads
+        model_id = "m"
+        file = tmp_path
+        quality = QualityConfig(metric="auc", retrain_every_months=12, retraining_cost=2_000.0)
+
+    measured = Decay("m", "auc", 50, 4, 0.005, 0.004, 0.006, 0.0, True, None, 0.005, "measured", "")
+    out = retrain_module.retrain(
+        None,
+        _Model(),
+        baseline("m", value_per_point=100.0),
+        measured,
+        2_000,
+        1,
+        0.9,  # type: ignore[arg-type]
+    )
+    policies = {p["policy"]: p["yearly_cost"] for p in out["policies"]}  # type: ignore[union-attr]
+    assert out["best_yearly_cost"] == min(
+        v for k, v in policies.items() if not k.startswith("today")
+    )
+    assert out["margin_over_today"] == pytest.approx(
+        policies["today: every 12 month(s)"] - out["best_yearly_cost"]
+    )
+    assert 6 < out["optimal_months_between"] < 12  # type: ignore[operator]
