@@ -9,15 +9,21 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from roi.cli_support import MONTH, Options, common_options, emit, merge_options, roi_command
-from roi.scenarios import commands
-from roi.scenarios.runs import ScenarioRun, canonical
+
+if TYPE_CHECKING:
+    from roi.scenarios.runs import ScenarioRun
+
+# roi.scenarios (statsmodels, altair) is imported by the commands that use it, not at start-up.
 
 
 def _show(opts: Options, run: ScenarioRun) -> None:
+    from roi.scenarios.runs import canonical
+
     if opts.fmt == "json":
         click.echo(json.dumps(json.loads(canonical(run.document())), indent=2, sort_keys=True))
     else:
@@ -71,6 +77,8 @@ def decay(
       roi scenario decay fraud-detection
       roi scenario decay --all --level 0.95 --format csv
     """
+    from roi.scenarios import commands
+
     _show(
         opts,
         commands.decay(
@@ -114,6 +122,8 @@ def failure(
       roi scenario failure fraud-detection --draws 200000 --level 0.99
       roi scenario failure --all --correlation 0.5 --format json
     """
+    from roi.scenarios import commands
+
     run = commands.failure(opts.context(), model, all_models, draws, seed, level, correlation)
     _show(opts, run)
 
@@ -131,6 +141,8 @@ def forecast(opts: Options, model: str | None, months: int, level: float | None)
       roi scenario forecast
       roi scenario forecast support-assistant --months 6 --level 0.9
     """
+    from roi.scenarios import commands
+
     _show(opts, commands.forecast(opts.context(), model, months, 0.8 if level is None else level))
 
 
@@ -158,6 +170,8 @@ def whatif(opts: Options, assignments: tuple[str, ...], month: date | None) -> N
       roi scenario whatif --set "metric_change[fraud-detection]=-2"
       roi scenario whatif --set retire=recommendations --set use_api=support-assistant
     """
+    from roi.scenarios import commands
+
     _show(opts, commands.whatif(opts.context(), list(assignments), month))
 
 
@@ -188,6 +202,8 @@ def sensitivity(
       roi scenario sensitivity fraud-detection
       roi scenario sensitivity support-assistant --range gpu_price=0.5:1.5 --out charts/
     """
+    from roi.scenarios import commands
+
     _show(opts, commands.sensitivity(opts.context(), model, list(ranges), month, out))
 
 
@@ -205,6 +221,8 @@ def retrain(opts: Options, model: str, draws: int, seed: int, level: float | Non
       roi scenario retrain demand-forecast
       roi scenario retrain fraud-detection --format json
     """
+    from roi.scenarios import commands
+
     _show(
         opts, commands.retrain(opts.context(), model, draws, seed, 0.9 if level is None else level)
     )

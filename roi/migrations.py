@@ -243,6 +243,16 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             created_at TIMESTAMPTZ NOT NULL, PRIMARY KEY (run_id));
         """,
     ),
+    (
+        12,
+        "unit economics in the P&L: GPU-hours and cost per GPU-hour, tokens and cost per 1M",
+        """
+        ALTER TABLE model_roi ADD COLUMN gpu_hours DOUBLE;
+        ALTER TABLE model_roi ADD COLUMN cost_per_gpu_hour DOUBLE;
+        ALTER TABLE model_roi ADD COLUMN tokens DOUBLE;
+        ALTER TABLE model_roi ADD COLUMN cost_per_1m_tokens DOUBLE;
+        """,
+    ),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)

@@ -460,6 +460,10 @@ MODEL_ROI = Table(
         col("irr", "DOUBLE"),
         col("horizon_end", "DATE"),
         col("value_reason", "VARCHAR"),
+        col("gpu_hours", "DOUBLE"),
+        col("cost_per_gpu_hour", "DOUBLE"),
+        col("tokens", "DOUBLE"),
+        col("cost_per_1m_tokens", "DOUBLE"),
     ),
     doc="the per-model P&L: cost, value, net, ROI, payback, NPV, IRR, unit cost per month",
 )

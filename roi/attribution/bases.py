@@ -8,6 +8,7 @@ others from the project's definitions or the direct stage.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 import polars as pl
@@ -137,19 +138,35 @@ def gpu_weights(
     return _finish(pl.concat(frames), "GPU-hours")
 
 
+def llm_model_matcher(
+    models: tuple[ModelConfig, ...],
+) -> Callable[[str | None, str | None], str | None]:
+    """A function giving the model an LLM request belongs to: its portfolio id, else the
+    first model whose feature selector matches (patterns compiled once)."""
+    import re
+
+    known = {m.model_id for m in models}
+    patterns = [
+        (m.model_id, re.compile(glob_regex(p))) for m in models for p in m.selectors.llm_features
+    ]
+
+    def model_of(model_id: str | None, feature: str | None) -> str | None:
+        if model_id in known:
+            return model_id
+        if feature:
+            for target, pattern in patterns:
+                if pattern.match(feature):
+                    return target
+        return None
+
+    return model_of
+
+
 def llm_model_of(
     models: tuple[ModelConfig, ...], model_id: str | None, feature: str | None
 ) -> str | None:
     """The model an LLM request belongs to: its portfolio id, else its feature's selector."""
-    import re
-
-    known = {m.model_id for m in models}
-    if model_id in known:
-        return model_id
-    for m in models:
-        if feature and any(re.match(glob_regex(p), feature) for p in m.selectors.llm_features):
-            return m.model_id
-    return None
+    return llm_model_matcher(models)(model_id, feature)
 
 
 def usage_condition(pool: PoolConfig) -> tuple[str, list[object]]:
@@ -189,9 +206,10 @@ def token_weights(
     """Tokens (raw or priced), reported cost or requests per model of the pool's LLM usage."""
     usage = llm_usage(con, pool, month)
     names = usage.select("model_id", "feature").unique()
+    model_of = llm_model_matcher(models)
     mapping = names.with_columns(
         target=pl.struct("model_id", "feature").map_elements(
-            lambda r: llm_model_of(models, r["model_id"], r["feature"]), return_dtype=pl.String
+            lambda r: model_of(r["model_id"], r["feature"]), return_dtype=pl.String
         )
     )
     usage = usage.join(mapping, on=["model_id", "feature"], how="left", nulls_equal=True)

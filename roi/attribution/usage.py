@@ -20,7 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from roi import tables, warehouse
-from roi.attribution.bases import llm_model_of, usage_condition
+from roi.attribution.bases import llm_model_matcher, usage_condition
 from roi.attribution.ledger import MonthFilter, month_column, month_sql
 from roi.attribution.vocabulary import SELF_HOSTED_PROVIDERS, UNALLOCATED, USAGE_BILLED_BY
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
@@ -83,9 +83,10 @@ def unbilled_usage(
     if not usage.height:
         return pl.DataFrame(schema=USAGE_COSTS_SCHEMA)
     names = usage.select("model_id", "feature").unique()
+    model_of = llm_model_matcher(models)
     targets = names.with_columns(
         target=pl.struct("model_id", "feature").map_elements(
-            lambda r: llm_model_of(models, r["model_id"], r["feature"]), return_dtype=pl.String
+            lambda r: model_of(r["model_id"], r["feature"]), return_dtype=pl.String
         )
     )
     usage = usage.join(targets, on=["model_id", "feature"], how="left", nulls_equal=True)

@@ -47,12 +47,12 @@ def compute_value(con: Connection, project: ProjectConfig) -> pl.DataFrame:
 def write_value(con: Connection, project: ProjectConfig) -> tuple[int, int]:
     """Recompute the value tables in one transaction; (value rows, roi rows)."""
     value = compute_value(con, project)
-    roi = model_roi(con, project, value)
+    llm = compute_llm_unit_costs(con, project)
+    roi = model_roi(con, project, value, llm)
     has_metrics = warehouse.fetch_one(con, "SELECT count(*) FROM model_metrics")[0]
     sensitivity = (
         compute_sensitivity(con, project) if has_metrics else tables.KPI_SENSITIVITY.empty()
     )
-    llm = compute_llm_unit_costs(con, project)
     written = (
         ("model_value", value),
         ("model_roi", roi),

@@ -20,7 +20,7 @@ from __future__ import annotations
 import polars as pl
 
 from roi import tables, warehouse
-from roi.attribution.bases import llm_model_of
+from roi.attribution.bases import llm_model_matcher
 from roi.attribution.vocabulary import IDLE
 from roi.config import ProjectConfig
 from roi.config.models import ApiPrices
@@ -38,7 +38,8 @@ TOKEN_COLUMNS = (
 def _usage(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     frame = warehouse.fetch_frame(
         con,
-        """SELECT date_trunc('month', ts)::DATE AS month, provider, model_id, feature,
+        """SELECT date_trunc('month', timezone('UTC', ts))::DATE AS month, provider, model_id,
+                  feature,
                   sum(requests)::BIGINT AS requests,
                   sum(input_tokens - cached_input_tokens - cache_write_tokens)::BIGINT
                       AS uncached_input_tokens,
@@ -51,10 +52,10 @@ def _usage(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     if not frame.height:
         return frame
     names = frame.select("model_id", "feature").unique()
+    model_of = llm_model_matcher(project.models)
     targets = names.with_columns(
         target=pl.struct("model_id", "feature").map_elements(
-            lambda r: llm_model_of(project.models, r["model_id"], r["feature"]),
-            return_dtype=pl.String,
+            lambda r: model_of(r["model_id"], r["feature"]), return_dtype=pl.String
         )
     )
     frame = frame.join(targets, on=["model_id", "feature"], how="left", nulls_equal=True)

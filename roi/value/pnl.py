@@ -18,7 +18,9 @@ For each model and month with cost or value, in the project currency:
   `IRR(range)` turned yearly; null where the flows never change sign (no investment to
   return, or no return);
 - unit_cost: cost per 1,000 units of the model's volume; gpu_efficiency: GPU-hours busy over
-  GPU-hours held in the pools it shares.
+  GPU-hours held in the pools it shares; gpu_hours and cost_per_gpu_hour: the GPU-hours it held
+  in GPU pools and what the pools charged it per hour; tokens and cost_per_1m_tokens: LLM tokens
+  served (API and self-hosted) and their cost per 1M (`llm_unit_costs`).
 """
 
 from __future__ import annotations
@@ -86,15 +88,36 @@ def _costs(con: Connection, currency: str) -> pl.DataFrame:
 
 
 def _gpu_efficiency(con: Connection, project: ProjectConfig) -> pl.DataFrame:
+    """Per month and model in GPU pools: busy over held GPU-hours, the held GPU-hours and
+    what the pools charged (for the cost per GPU-hour)."""
     gpu_pools = [p.rule_id for p in project.pools if p.basis in GPU_BASES]
     if not gpu_pools:
-        return pl.DataFrame(schema={"month": pl.Date, "model_id": pl.String, "gpu": pl.Float64})
+        return pl.DataFrame(
+            schema={
+                "month": pl.Date, "model_id": pl.String, "gpu": pl.Float64,
+                "gpu_hours": pl.Float64, "gpu_pool_cost": pl.Float64,
+            }
+        )  # fmt: skip
     marks = ", ".join("?" for _ in gpu_pools)
     return warehouse.fetch_frame(
         con,
-        f"""SELECT month, model_id, sum(usage_quantity) / nullif(sum(quantity), 0) AS gpu
-            FROM allocation_bases WHERE rule_id IN ({marks}) GROUP BY ALL""",
-        gpu_pools,
+        f"""WITH held AS (
+                SELECT month, model_id, sum(usage_quantity) / nullif(sum(quantity), 0) AS gpu,
+                       sum(quantity) AS gpu_hours
+                FROM allocation_bases WHERE rule_id IN ({marks}) GROUP BY ALL),
+            charged AS (
+                SELECT month, model_id, sum(amount)::DOUBLE AS gpu_pool_cost
+                FROM allocated_costs WHERE rule_id IN ({marks}) AND currency = ? GROUP BY ALL)
+            SELECT * FROM held LEFT JOIN charged USING (month, model_id)""",
+        [*gpu_pools, *gpu_pools, project.project.currency],
+    )
+
+
+def _tokens(llm: pl.DataFrame) -> pl.DataFrame:
+    """Per month and model: tokens served (API and self-hosted) and what they cost."""
+    return llm.group_by("month", "model_id").agg(
+        pl.col("tokens").sum().cast(pl.Float64).alias("tokens"),
+        pl.col("cost").sum().alias("llm_cost"),
     )
 
 
@@ -127,8 +150,14 @@ def _running(
         row["horizon_end"] = add_months(first, horizon - 1) if first else None
 
 
-def model_roi(con: Connection, project: ProjectConfig, value: pl.DataFrame) -> pl.DataFrame:
-    """`model_roi` rows from attributed cost and the `model_value` rows given."""
+def model_roi(
+    con: Connection,
+    project: ProjectConfig,
+    value: pl.DataFrame,
+    llm: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """`model_roi` rows from attributed cost, the `model_value` rows given and (for the cost
+    per 1M tokens) the `llm_unit_costs` rows."""
     currency = project.project.currency
     schema = tables.MODEL_ROI.polars_schema()
     costs = _costs(con, currency)
@@ -138,6 +167,8 @@ def model_roi(con: Connection, project: ProjectConfig, value: pl.DataFrame) -> p
     )  # fmt: skip
     frame = costs.join(valued, on=["month", "model_id"], how="full", coalesce=True)
     frame = frame.join(_gpu_efficiency(con, project), on=["month", "model_id"], how="left")
+    tokens = _tokens(llm if llm is not None else tables.LLM_UNIT_COSTS.empty())
+    frame = frame.join(tokens, on=["month", "model_id"], how="left")
     if not frame.height:
         return pl.DataFrame(schema=schema)
     z = pl.col("interval_level").map_elements(
@@ -155,6 +186,12 @@ def model_roi(con: Connection, project: ProjectConfig, value: pl.DataFrame) -> p
         unit_cost=pl.when(pl.col("volume") > 0).then(1000 * pl.col("cost") / pl.col("volume")),
         unit=pl.when(pl.col("unit").is_not_null()).then(pl.lit("1k ") + pl.col("unit")),
         gpu_efficiency=pl.col("gpu"),
+        cost_per_gpu_hour=pl.when(pl.col("gpu_hours") > 0).then(
+            pl.col("gpu_pool_cost") / pl.col("gpu_hours")
+        ),
+        cost_per_1m_tokens=pl.when(pl.col("tokens") > 0).then(
+            1e6 * pl.col("llm_cost") / pl.col("tokens")
+        ),
         currency=pl.lit(currency),
     )
     rate = monthly_rate(project.finance.discount_rate)

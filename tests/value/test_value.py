@@ -205,3 +205,37 @@ def test_a_value_input_that_does_not_exist_is_an_error_naming_file_and_key(
     message = str(err.value)
     assert "churn-prediction.toml" in message and "'value.kpi'" in message
     assert "retained_90d" in message  # what the experiment does have
+
+
+def test_unit_economics_per_gpu_hour_and_per_million_tokens(loaded_project: ProjectConfig) -> None:
+    roi = _frame(loaded_project, "SELECT * FROM model_roi WHERE month = '2026-10-01'")
+    gpu_pools = [p.rule_id for p in loaded_project.pools if p.basis.startswith("gpu")]
+    marks = ", ".join(f"'{r}'" for r in gpu_pools)
+    held = _frame(
+        loaded_project,
+        f"SELECT model_id, sum(quantity) AS hours FROM allocation_bases WHERE month = '2026-10-01' "
+        f"AND rule_id IN ({marks}) GROUP BY 1",
+    )
+    charged = _frame(
+        loaded_project,
+        f"SELECT model_id, sum(amount)::DOUBLE AS cost FROM allocated_costs "
+        f"WHERE month = '2026-10-01' AND rule_id IN ({marks}) GROUP BY 1",
+    )
+    expected = held.join(charged, on="model_id").with_columns(
+        per_hour=pl.col("cost") / pl.col("hours")
+    )
+    got = roi.join(expected, on="model_id")
+    assert got.height >= 5
+    assert (got["cost_per_gpu_hour"] - got["per_hour"]).abs().max() < 1e-9
+    llm = _frame(
+        loaded_project,
+        "SELECT model_id, 1e6 * sum(cost) / sum(tokens) AS per_1m FROM llm_unit_costs "
+        "WHERE month = '2026-10-01' GROUP BY 1",
+    )
+    tokens = roi.join(llm, on="model_id")
+    assert set(tokens["model_id"]) == {
+        "support-assistant",
+        "document-extraction",
+        "claims-summarizer",
+    }
+    assert (tokens["cost_per_1m_tokens"] - tokens["per_1m"]).abs().max() < 1e-9
