@@ -82,18 +82,22 @@ print(json.dumps({"months": rows[0], "months_off_by_a_cent": rows[1], "total": r
 
 
 def measure(args: list[str], cwd: Path = ROOT) -> tuple[float, float, str]:
-    """Run a command; return (seconds, peak RSS in MiB, stdout)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        args, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    out = proc.stdout.read() if proc.stdout else ""
-    err = proc.stderr.read() if proc.stderr else ""
+    """Run a command; return (seconds, peak RSS in MiB, stdout).
+
+    Output goes to temporary files, not pipes: a command that prints more than a pipe holds
+    would otherwise wait for a reader that waits for it to end.
+    """
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(args, cwd=cwd, stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"{' '.join(args)} failed:\n{err}")
-    return seconds, usage.ru_maxrss / 1024, out
+        raise SystemExit(f"{' '.join(args)} failed:\n{stderr}")
+    return seconds, usage.ru_maxrss / 1024, stdout
 
 
 def load_with(python: str, data: Path, warehouse: Path) -> tuple[float, float]:

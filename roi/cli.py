@@ -477,9 +477,10 @@ def export(
 @MONTH
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(path_type=Path),
     default=None,
-    help="Workbook to write (default: reports/out/executive_pack_<month>.xlsx).",
+    help="Workbook to write, or a folder to write it in (default: "
+    "reports/out/executive_pack_<month>.xlsx).",
 )
 @roi_command
 def export_excel(opts: Options, month: date | None, out: Path | None) -> None:

@@ -33,6 +33,7 @@ from roi.connectors import connector_class, connector_types
 from roi.connectors.loader import LoadResult, load_all, load_connector
 from roi.context import Context
 from roi.errors import ConfigError
+from roi.freshness import source_coverage
 from roi.progress import SILENT, Progress
 from roi.value.engine import write_value
 
@@ -196,14 +197,14 @@ class RunResult:
 
 
 def scenarios(ctx: Context) -> list[str]:
-    """The scenarios the monthly job keeps current (failure exposure of every model with
+    """The scenarios the monthly job keeps current (decay, failure exposure of every model with
     failure modes, seed 0, and the 12-month forecast); their run ids. None without a P&L."""
     from roi.scenarios import commands
 
     with ctx.reader() as con:
         if not warehouse.fetch_one(con, "SELECT count(*) FROM model_roi")[0]:
             return []
-    ids = []
+    ids = [commands.decay(ctx, None, True, 0.9, 4).run_id]
     if any(m.risks and m.stage != "retired" for m in ctx.project.models):
         ids.append(commands.failure(ctx, None, True, None, 0, None, None).run_id)
     ids.append(commands.forecast(ctx, None, 12, 0.8).run_id)
@@ -265,7 +266,7 @@ def status(warehouse_path: Path, wait: float = warehouse.READ_WAIT_SECONDS) -> S
                FROM _state s JOIN _loads l ON l.load_id = s.load_id
                ORDER BY s.connector""",
         )
-        coverage = _coverage(con)
+        coverage = source_coverage(con)
         sources = sources.join(coverage, on="connector", how="left")
         last = warehouse.fetch_all(
             con,
@@ -308,25 +309,3 @@ def overlapping_exports(con: warehouse.Connection) -> list[str]:
         "both count: check that they bill different charges"
         for provider, account, month, n, detail in rows
     ]
-
-
-# Per target table, the last day its data covers (period ends are exclusive).
-_FRESHNESS = {
-    "cost_lines": "max(t.charge_period_end) - INTERVAL 1 SECOND",
-    "inference_usage": "max(t.ts)",
-    "gpu_usage": "max(t.interval_end) - INTERVAL 1 SECOND",
-    "kpi_values": "max(t.period_end) - INTERVAL 1 DAY",
-    "model_metrics": "max(t.ts)",
-}
-
-
-def _coverage(con: warehouse.Connection) -> pl.DataFrame:
-    """Per connector: the last day its loaded rows cover."""
-    parts = []
-    for table, last in _FRESHNESS.items():
-        parts.append(
-            f"""SELECT l.connector, ({last})::DATE::VARCHAR AS data_through
-                FROM {table} t JOIN _loads l ON l.load_id = t._load_id GROUP BY l.connector"""
-        )
-    frame = warehouse.fetch_frame(con, " UNION ALL ".join(parts))
-    return frame.group_by("connector").agg(pl.col("data_through").max())

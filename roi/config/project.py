@@ -22,6 +22,7 @@ from typing import Any
 
 from roi.config.models import ModelConfig, model_from_toml
 from roi.config.pools import PoolConfig, check_pool_models, pool_from_toml
+from roi.config.reports import ReportOptions, report_options
 from roi.config.typed import build, check
 from roi.errors import ConfigError
 from roi.warehouse import MEMORY_LIMIT
@@ -133,7 +134,7 @@ class ReportConfig:
     kind: str
     title: str
     file: Path
-    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    options: ReportOptions = field(default_factory=ReportOptions)
 
 
 REPORT_KINDS = ("monthly_finance", "excel_pack")
@@ -431,7 +432,7 @@ def _report(path: Path, data: dict[str, Any]) -> ReportConfig:
         kind=_choice(path, "kind", data.get("kind"), REPORT_KINDS),
         title=_typed(path, "title", data.get("title", path.stem), str),
         file=path,
-        options=MappingProxyType(_typed(path, "options", data.get("options", {}), dict)),
+        options=report_options(path, _typed(path, "options", data.get("options", {}), dict)),
     )
 
 
@@ -469,6 +470,13 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
     reports = tuple(_report(p, _read_toml(p)) for p in sorted((root / "reports").glob("*.toml")))
     pools = tuple(pool_from_toml(p, _read_toml(p)) for p in sorted((root / "pools").glob("*.toml")))
     check_pool_models(pools, set(seen))
+    for report in reports:
+        named = set(report.options.models) | (set(report.options.budgets) - {"total"})
+        if named - set(seen):
+            raise ConfigError(
+                f"{report.file}: options name unknown model(s) "
+                f"{', '.join(sorted(named - set(seen)))}; known models: {', '.join(sorted(seen))}"
+            )
     risk_data = data.get("risk", {})
     if not isinstance(risk_data, Mapping):
         raise ConfigError(f"{project_file}: [risk] must be a table")

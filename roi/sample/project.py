@@ -472,21 +472,39 @@ def model_toml(model: SampleModel) -> str:
 
 REPORTS: dict[str, str] = {
     "monthly_finance": """\
-# The monthly finance report: HTML with charts, numbers read from the warehouse.
+# The monthly finance report: one self-contained HTML file (charts inline, also as PNG and SVG
+# files beside it) and the same as PDF.
 kind = "monthly_finance"
-title = "ML portfolio: monthly cost report"
+title = "ML portfolio: monthly report"
 
 [options]
-trend_months = 12          # months shown in the trend chart
-top_unallocated = 10       # largest unallocated resources listed
+# sections = ["summary", "portfolio", "costs", "unit_economics", "risk", "forecast",
+#             "unallocated", "quality"]   # the default: every section, in this order
+trend_months = 12          # months the trends cover: 6, 12, 18, 24 or 36
+top_models = 8             # charts show these many models, then "Other models"
+top_unallocated = 10       # largest unallocated resources listed (the pack lists every one)
+change_warning = 0.25      # warn when the month's cost moves more than 25% on the month before
+exposure_warning = 0.5     # flag a model whose expected annual loss is over 50% of a year's value
+idle_warning = 0.3         # flag a model whose GPUs are busy less than 30% of the hours it holds
+
+[options.budgets]          # monthly budgets in USD: "total" for all ML spend, or a model id
+total = 28000
+recommendations = 7000
+fraud-detection = 3000
 """,
     "executive_pack": """\
-# The Excel pack for executives: summary, cost by model, trend, unallocated and lineage sheets.
+# The Excel pack for executives and analysts: Summary, Portfolio, Costs, Value, Risk, Forecast,
+# Unallocated, Assumptions, Lineage and Data sheets, live formulas with their values stored.
 kind = "excel_pack"
 title = "ML portfolio: executive pack"
 
 [options]
 trend_months = 12
+
+[options.budgets]
+total = 28000
+recommendations = 7000
+fraud-detection = 3000
 """,
 }
 

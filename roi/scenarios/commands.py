@@ -95,12 +95,18 @@ def failure(
             level=pl.lit(at), currency=pl.lit(ctx.project.project.currency)
         )
         inputs = {
-            "models": models, "draws": n, "level": at, "correlation": outputs["correlation"],
+            "models": models,
+            "draws": n,
+            "level": at,
+            "correlation": outputs["correlation"],
             "risk_settings": asdict(settings),
-            "risks": {m.model_id: [asdict(r) for r in m.risks] for m in ctx.project.models
-                      if m.model_id in models},
+            "risks": {
+                m.model_id: [asdict(r) for r in m.risks]
+                for m in ctx.project.models
+                if m.model_id in models
+            },
             **_fingerprint(con, base),
-        }  # fmt: skip
+        }
         return Computed(inputs, outputs, table)
 
     return run(ctx, f"failure {model or '--all'}", seed, compute)
@@ -118,8 +124,12 @@ def forecast(ctx: Context, model: str | None, months: int, level: float) -> Scen
         )
         if model:
             table = table.filter(pl.col("model_id") == model)
-        inputs = {"models": models, "months": months, "level": level,
-                  **_fingerprint(con, baselines(con, ctx.project))}  # fmt: skip
+        inputs = {
+            "models": models,
+            "months": months,
+            "level": level,
+            **_fingerprint(con, baselines(con, ctx.project)),
+        }
         return Computed(inputs, {"forecast": table.to_dicts()}, table)
 
     return run(ctx, f"forecast {model or '--all'}", None, compute)
@@ -180,8 +190,13 @@ def retrain(ctx: Context, model: str, draws: int, seed: int, level: float) -> Sc
         table = pl.DataFrame(outputs["policies"]).with_columns(  # type: ignore[arg-type]
             currency=pl.lit(ctx.project.project.currency)
         )
-        inputs = {"model": model, "draws": draws, "level": level, "decay": asdict(measured),
-                  **_fingerprint(con, base)}  # fmt: skip
+        inputs = {
+            "model": model,
+            "draws": draws,
+            "level": level,
+            "decay": asdict(measured),
+            **_fingerprint(con, base),
+        }
         return Computed(inputs, outputs, table)
 
     return run(ctx, f"retrain {model}", seed, compute)

@@ -92,10 +92,20 @@ def decay(con: Connection, model: ModelConfig, level: float = 0.9, max_lags: int
     declared = model.quality.decay_per_month
     if metric is None:
         return Decay(
-            model.model_id, "", 0, 0, None, None, None, None, False, declared, declared,
+            model.model_id,
+            "",
+            0,
+            0,
+            None,
+            None,
+            None,
+            None,
+            False,
+            declared,
+            declared,
             "declared" if declared is not None else "none",
             f"no [quality] metric in {model.file.name}",
-        )  # fmt: skip
+        )
     history = metric_history(con, model.model_id, metric).filter(pl.col("age").is_not_null())
     versions = history["version"].n_unique() if history.height else 0
     usable = history.height >= MIN_OBSERVATIONS and history["age"].n_unique() > 2
@@ -121,9 +131,20 @@ def decay(con: Connection, model: ModelConfig, level: float = 0.9, max_lags: int
         else f"{history.height} observation(s): too few to estimate (need {MIN_OBSERVATIONS})"
     )
     return Decay(
-        model.model_id, metric, history.height, versions, per_month, low, high, p_value,
-        measured, declared, used, source, note,
-    )  # fmt: skip
+        model.model_id,
+        metric,
+        history.height,
+        versions,
+        per_month,
+        low,
+        high,
+        p_value,
+        measured,
+        declared,
+        used,
+        source,
+        note,
+    )
 
 
 def decay_rows(decays: list[Decay], baselines: dict[str, Baseline]) -> pl.DataFrame:

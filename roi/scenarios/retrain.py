@@ -104,8 +104,14 @@ def retrain(
     rows = []
     for name, months in policies:
         loss, retraining = _yearly(base.value_per_point, decays, months, cost)
-        rows.append({"policy": name, "months_between": months, "decay_loss": loss,
-                     "retraining_cost": retraining})  # fmt: skip
+        rows.append(
+            {
+                "policy": name,
+                "months_between": months,
+                "decay_loss": loss,
+                "retraining_cost": retraining,
+            }
+        )
     for points in TRIGGERS:
         months_each = (
             np.clip(points / 100 / np.maximum(decays, 1e-12), 0, 1200) + 1 / WEEKS_PER_MONTH
@@ -123,8 +129,14 @@ def retrain(
     current = model.quality.retrain_every_months
     if current is not None:
         loss, retraining = _yearly(base.value_per_point, decays, float(current), cost)
-        rows.append({"policy": f"today: every {current} month(s)", "months_between": float(current),
-                     "decay_loss": loss, "retraining_cost": retraining})  # fmt: skip
+        rows.append(
+            {
+                "policy": f"today: every {current} month(s)",
+                "months_between": float(current),
+                "decay_loss": loss,
+                "retraining_cost": retraining,
+            }
+        )
     table = pl.DataFrame(rows).with_columns(
         yearly_cost=pl.col("decay_loss") + pl.col("retraining_cost")
     )

@@ -104,7 +104,14 @@ def record(ctx: Context, command: str, seed: int | None, result: Computed) -> Sc
             """INSERT OR IGNORE INTO scenario_runs
                (run_id, command, inputs, seed, outputs, roi_version, created_at)
                VALUES (?, ?, ?, ?, ?, ?, ?)""",
-            [run_id, command, canonical(inputs), seed, canonical(outputs), __version__,
-             datetime.now(UTC)],
-        )  # fmt: skip
+            [
+                run_id,
+                command,
+                canonical(inputs),
+                seed,
+                canonical(outputs),
+                __version__,
+                datetime.now(UTC),
+            ],
+        )
     return ScenarioRun(run_id, command, seed, _plain(inputs), outputs, result.table, result.files)

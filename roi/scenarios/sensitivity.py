@@ -152,6 +152,6 @@ def write_chart(layered: alt.TopLevelMixin, out: Path, stem: str) -> list[Path]:
 
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{stem}.png", out / f"{stem}.svg"
-    png.write_bytes(to_png(layered))  # type: ignore[arg-type]
-    svg.write_text(to_svg(layered), encoding="utf-8")  # type: ignore[arg-type]
+    png.write_bytes(to_png(layered))
+    svg.write_text(to_svg(layered), encoding="utf-8")
     return [png, svg]

@@ -60,9 +60,19 @@ def test_the_same_seed_gives_byte_identical_json_and_another_seed_other_numbers(
 ) -> None:
     def run(seed: str) -> str:
         result = roi_cli(
-            "scenario", "failure", "--all", "--seed", seed, "--draws", "5000",
-            "--project", str(sample), "--format", "json", "--quiet",
-        )  # fmt: skip
+            "scenario",
+            "failure",
+            "--all",
+            "--seed",
+            seed,
+            "--draws",
+            "5000",
+            "--project",
+            str(sample),
+            "--format",
+            "json",
+            "--quiet",
+        )
         assert result.returncode == 0, result.stderr
         return result.stdout
 

@@ -25,8 +25,14 @@ def _metric_history(rng: np.random.Generator, decay: float, versions: int = 6) -
         for w in range(13):
             ts = start + timedelta(weeks=13 * v + w)
             age = w * 7 / DAYS_PER_MONTH
-            rows.append({"ts": ts, "value": best - decay * age + rng.normal(0, 0.002),
-                         "version": f"v{v}", "age": age})  # fmt: skip
+            rows.append(
+                {
+                    "ts": ts,
+                    "value": best - decay * age + rng.normal(0, 0.002),
+                    "version": f"v{v}",
+                    "age": age,
+                }
+            )
     return pl.DataFrame(rows)
 
 

@@ -18,10 +18,24 @@ def _base() -> dict[str, object]:
         "a", value=10_000.0, api=1_000.0, gpu=2_000.0, cpu=500.0, platform=300.0, other=200.0
     )
     b = baseline("b", value=4_000.0, gpu=1_000.0, platform=100.0)
-    a = replace(a, gpu_efficiency=0.4, llm={
-        "api": {"tokens": 50e6, "cost": 1_000.0, "api_cost_same_mix": 0.0, "cost_per_1m_tokens": 20.0},
-        "self_hosted": {"tokens": 10e6, "cost": 800.0, "api_cost_same_mix": 5.0, "cost_per_1m_tokens": 80.0},
-    })  # fmt: skip
+    a = replace(
+        a,
+        gpu_efficiency=0.4,
+        llm={
+            "api": {
+                "tokens": 50e6,
+                "cost": 1_000.0,
+                "api_cost_same_mix": 0.0,
+                "cost_per_1m_tokens": 20.0,
+            },
+            "self_hosted": {
+                "tokens": 10e6,
+                "cost": 800.0,
+                "api_cost_same_mix": 5.0,
+                "cost_per_1m_tokens": 80.0,
+            },
+        },
+    )
     return {"a": a, "b": b}
 
 

@@ -35,11 +35,14 @@ from tests.value.kpis import arm, inputs, kpi, month, warehouse_with
 
 def test_per_unit_against_a_rate_a_kpi_and_gross(tmp_path: Path) -> None:
     rows = [
-        kpi("volume", 0, 1000.0), kpi("volume", 1, 2000.0),
-        kpi("caught", 0, 12.0), kpi("caught", 1, 30.0),
-        kpi("rules_caught", 0, 5.0), kpi("rules_caught", 1, 8.0),
+        kpi("volume", 0, 1000.0),
+        kpi("volume", 1, 2000.0),
+        kpi("caught", 0, 12.0),
+        kpi("caught", 1, 30.0),
+        kpi("rules_caught", 0, 5.0),
+        kpi("rules_caught", 1, 8.0),
         kpi("loss", 0, 100.0, unit="USD", model_id=None),  # approved once, holds after
-    ]  # fmt: skip
+    ]
     con = warehouse_with(tmp_path / "w.duckdb", rows)
     rate = per_unit.value(
         PerUnitValue("per_unit", "volume", "caught", "loss", baseline=0.004), inputs(con), "USD"
@@ -105,9 +108,10 @@ def test_ab_uplift_equals_statsmodels_welch_on_the_raw_units(tmp_path: Path) -> 
 
 def test_ab_uplift_without_a_control_arm(tmp_path: Path) -> None:
     rows = [
-        arm("exp", "k", 0, "treatment", 0.3, 0.4, 100), arm("exp", "k", 0, "control", 0.2, 0.4, 100),
+        arm("exp", "k", 0, "treatment", 0.3, 0.4, 100),
+        arm("exp", "k", 0, "control", 0.2, 0.4, 100),
         arm("exp", "k", 1, "treatment", 0.3, 0.4, 100),  # the control arm's month is missing
-    ]  # fmt: skip
+    ]
     con = warehouse_with(tmp_path / "w.duckdb", rows)
     out = ab_uplift.value(
         AbUpliftValue("ab_uplift", "exp", "k", unit_value=1.0), inputs(con), "USD"
@@ -115,8 +119,11 @@ def test_ab_uplift_without_a_control_arm(tmp_path: Path) -> None:
     assert out["value"].to_list() == [pytest.approx(10.0), None]  # (0.3 − 0.2) × 100 × 1
     assert out["reason"][1] == "no value: experiment exp has no control arm for 2025-02"
     only_treatment = warehouse_with(tmp_path / "t.duckdb", [rows[2]])
-    with pytest.raises(ConfigError, match=r"models/m.toml: key 'value.experiment' = 'exp': the "
-                       r"experiment has no control arm for KPI 'k'"):  # fmt: skip
+    with pytest.raises(
+        ConfigError,
+        match=r"models/m.toml: key 'value.experiment' = 'exp': the "
+        r"experiment has no control arm for KPI 'k'",
+    ):
         ab_uplift.value(AbUpliftValue("ab_uplift", "exp", "k"), inputs(only_treatment), "USD")
     negative = warehouse_with(
         tmp_path / "n.duckdb", [*rows[:1], arm("exp", "k", 0, "control", 0.2, 0.4, -5)]
@@ -143,9 +150,14 @@ def test_did_two_segments_equals_statsmodels_two_way_fixed_effects(tmp_path: Pat
     rows = _did_rows(-6.0, {"pilot": True, "rest": False}, 14, 6, seed=3)
     con = warehouse_with(tmp_path / "w.duckdb", [*rows, kpi("hour_cost", 0, 50.0, unit="USD")])
     spec = DidValue(
-        "did", "hours", ("pilot",), ("rest",), month(6), unit_value_kpi="hour_cost",
+        "did",
+        "hours",
+        ("pilot",),
+        ("rest",),
+        month(6),
+        unit_value_kpi="hour_cost",
         lower_is_better=True,
-    )  # fmt: skip
+    )
     out = did.value(spec, inputs(con), "USD")
     frame = pd.DataFrame(rows)
     frame["treated"] = (frame["segment"] == "pilot").astype(int)
@@ -188,8 +200,9 @@ def test_did_many_segments_uses_two_way_fixed_effects_clustered(tmp_path: Path) 
     scale = 6 * 2.0  # 6 treated segments × 2 USD
     assert out["value"][0] == pytest.approx(fit.params["d"] * scale, rel=1e-9)
     assert (out["value_low"][0], out["value_high"][0]) == (
-        pytest.approx(low * scale, rel=1e-9), pytest.approx(high * scale, rel=1e-9)
-    )  # fmt: skip
+        pytest.approx(low * scale, rel=1e-9),
+        pytest.approx(high * scale, rel=1e-9),
+    )
     assert "clustered by segment" in out["interval_note"][0]
 
 
@@ -261,8 +274,11 @@ def test_kpi_regression_equals_statsmodels_hac(tmp_path: Path) -> None:
 
 def test_kpi_regression_metric_that_does_not_exist(tmp_path: Path) -> None:
     con = warehouse_with(tmp_path / "w.duckdb", [kpi("cash", 0, 1.0)], [(0, 0.8)])
-    with pytest.raises(ConfigError, match=r"key 'value.metric' = 'f1': no such metric .* known "
-                       r"metrics: auc"):  # fmt: skip
+    with pytest.raises(
+        ConfigError,
+        match=r"key 'value.metric' = 'f1': no such metric .* known "
+        r"metrics: auc",
+    ):
         kpi_regression.value(
             KpiRegressionValue("kpi_regression", "cash", "f1", 0.5, unit_value=1.0),
             inputs(con),

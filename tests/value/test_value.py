@@ -95,8 +95,13 @@ def test_every_production_model_has_cost_and_value_every_month_since_launch(
     first = roi["month"].min()
     methods = set(_frame(loaded_project, "SELECT DISTINCT method FROM model_value")["method"])
     assert methods == {
-        "per_unit", "ab_uplift", "did", "confusion_payoff", "cost_savings", "kpi_regression"
-    }  # fmt: skip
+        "per_unit",
+        "ab_uplift",
+        "did",
+        "confusion_payoff",
+        "cost_savings",
+        "kpi_regression",
+    }
     for model in loaded_project.models:
         if model.stage != "production":
             continue

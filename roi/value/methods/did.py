@@ -86,9 +86,13 @@ def value(spec: DidValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
     months = after.group_by("month", maintain_order=True).agg(
         pl.col("load_ids").explode().unique().sort().alias("kpi_load_ids")
     )
-    months = join_series(months, inputs, spec.volume_kpi, "value.volume_kpi", "volume", pl.lit(1.0))
+    # Without a volume KPI the effect is per segment and month: nothing to scale, no unit cost.
+    months = join_series(
+        months, inputs, spec.volume_kpi, "value.volume_kpi", "volume", pl.lit(None, pl.Float64)
+    )
     months = with_unit_values(months, inputs, spec.unit_value_kpi, spec.unit_value, currency)
-    scale = pl.col("volume") * pl.col("unit_value") * treated
+    volume = pl.col("volume") if spec.volume_kpi else pl.lit(1.0)
+    scale = volume * pl.col("unit_value") * treated
     direction = "fall" if spec.lower_is_better else "rise"
     return finish(
         months.with_columns(

@@ -1,0 +1,260 @@
+"""The portfolio: every model's cost, value with its interval, ROI, payback, evidence, trend and
+flags, and the portfolio totals.
+
+Flags are `roi portfolio`'s (negative ROI, ROI interval straddles zero, retired but still
+costing, value method missing, cost rising faster than value) plus three the report's thresholds
+set: `fast decay` (the metric's decay costs more than `decay_warning` of the month's value each
+month, from the stored decay run), `high exposure` (expected annual loss above
+`exposure_warning` of a year's value, from the stored failure run) and `idle` (GPU efficiency
+under `idle_warning`).
+
+In the pack, value counted = value × the model's "value counted" share on the Assumptions sheet
+(100% unless an analyst changes it), and net, ROI and the totals are formulas over those cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+import polars as pl
+from xlsxwriter.utility import xl_col_to_name
+
+from roi.reporting.book import MONEY, PERCENT, Book, Column, a1, column_range
+from roi.reporting.charts import Charts, sparkline
+from roi.reporting.data import ReportData
+from roi.reporting.html import flags, money, ratio, table
+
+NAME = "portfolio"
+TITLE = "Portfolio"
+SHEET = "Portfolio"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The portfolio rows (models, then TOTAL) with sparklines and every flag."""
+
+    rows: pl.DataFrame
+    total: dict[str, Any]
+    trend: dict[str, list[float | None]]  # model → monthly net over the window
+    exposure: dict[str, float]  # model → expected annual loss (stored failure run)
+    risk_run: str | None
+
+
+def _extra_flags(
+    data: ReportData, row: dict[str, Any], exposure: dict[str, float], decay: dict[str, float]
+) -> list[str]:
+    out = []
+    value = row.get("value")
+    lost = decay.get(row["model_id"])
+    if lost is not None and value and value > 0 and lost > data.options.decay_warning * value:
+        out.append("fast decay")
+    loss = exposure.get(row["model_id"])
+    if loss is not None and (
+        value is None or value <= 0 or loss > data.options.exposure_warning * 12 * value
+    ):
+        out.append("high exposure")
+    efficiency = row.get("gpu_efficiency")
+    if efficiency is not None and efficiency < data.options.idle_warning:
+        out.append("idle")
+    return out
+
+
+def read(data: ReportData) -> Figures:
+    """The month's portfolio with flags, trends and the stored exposure."""
+    risk = data.scenario("failure --all")
+    exposure = {
+        r["model_id"]: r["expected_annual_loss"]
+        for r in (risk or {}).get("outputs", {}).get("models", [])
+    }
+    decay_run = data.scenario("decay --all")
+    decay = {
+        r["model_id"]: r["value_lost_per_month_of_age"]
+        for r in (decay_run or {}).get("outputs", {}).get("decay", [])
+        if r.get("value_lost_per_month_of_age") is not None
+    }
+    efficiency = data.pnl.filter(pl.col("month") == data.month).select("model_id", "gpu_efficiency")
+    frame = data.portfolio.join(efficiency, on="model_id", how="left")
+    rows = []
+    for row in frame.iter_rows(named=True):
+        if row["model_id"] != "TOTAL":
+            extra = _extra_flags(data, row, exposure, decay)
+            row["flags"] = ", ".join([f for f in (row["flags"] or "").split(", ") if f] + extra)
+            row["expected_annual_loss"] = exposure.get(row["model_id"])
+        rows.append(row)
+    table_rows = pl.DataFrame(rows, infer_schema_length=None)
+    models = table_rows.filter(pl.col("model_id") != "TOTAL")
+    total = table_rows.filter(pl.col("model_id") == "TOTAL").row(0, named=True)
+    nets = {
+        (r["model_id"], r["month"]): r["net"]
+        for r in data.pnl.select("model_id", "month", "net").iter_rows(named=True)
+    }
+    trend = {m: [nets.get((m, month)) for month in data.window] for m in data.model_ids}
+    return Figures(models, total, trend, exposure, risk["run_id"] if risk else None)
+
+
+def html(f: Figures, data: ReportData, charts: Charts) -> str:
+    """The portfolio table with sparklines and flags."""
+    cur = data.currency
+    rows = f.rows.with_columns(
+        label=pl.col("model_id").replace_strict(data.labels, default=pl.col("model_id")),
+        interval=pl.when(pl.col("value_low").is_not_null()).then(
+            pl.format(
+                "{} – {}",
+                pl.col("value_low").map_elements(money, return_dtype=pl.String),
+                pl.col("value_high").map_elements(money, return_dtype=pl.String),
+            )
+        ),
+        payback=pl.col("payback_month").dt.strftime("%Y-%m"),
+        evidence=pl.col("evidence").str.replace_all("_", " "),
+    ).to_dicts()
+    for row in rows:
+        row["spark"] = sparkline(
+            f.trend.get(row["model_id"], []), data.colours.get(row["model_id"], "#4e79a7")
+        )
+        row["badges"] = flags(row["flags"])
+        row["who"] = (
+            f'{escape(row["label"])}<br><span class="note">{escape(row["owner"] or "")}</span>'
+        )
+    columns = [
+        ("who", "Model and owner", None),
+        ("stage", "Stage", None),
+        ("evidence", "Evidence", None),
+        ("cost", f"Cost ({cur})", money),
+        ("value", f"Value ({cur})", money),
+        ("interval", "Value interval", None),
+        ("net", "Net", money),
+        ("roi", "ROI", ratio),
+        ("payback", "Payback", None),
+        ("spark", f"Net, last {len(data.window)} months", None),
+        ("badges", "Flags", None),
+    ]
+    t = f.total
+    total = {
+        "label": "Portfolio",
+        "cost": money(t.get("cost")),
+        "value": money(t.get("value")),
+        "interval": f"{money(t.get('value_low'))} – {money(t.get('value_high'))}"
+        if t.get("value_low") is not None
+        else "",
+        "net": money(t.get("net")),
+        "roi": ratio(t.get("roi")),
+        "badges": t.get("flags") or "",
+    }
+    total["who"] = "Portfolio"
+    return (
+        '<p class="note">Value by each model\'s declared method (interval where the method has '
+        "one: experiments, difference-in-differences, regressions), against everything the model "
+        "cost. ROI = net / cost. Payback: the first month the cumulative net since the first "
+        "month with data reached zero. The portfolio interval adds the bounds (the cautious "
+        "reading).</p>" + table(rows, columns, total, raw=("who", "spark", "badges"))
+    )
+
+
+def excel(f: Figures, data: ReportData, book: Book) -> None:
+    """The Portfolio sheet: live net, ROI and totals over cost, value and value counted."""
+    sheet = book.sheets[SHEET]
+    cur = data.currency
+    sheet.title(
+        0,
+        f"Portfolio, {data.month:%B %Y}",
+        f"Amounts in {cur}. Value counted = value × the model's share on the Assumptions sheet.",
+    )
+    columns = [
+        Column("Model id", "model_id"),
+        Column("Model", "label"),
+        Column("Owner", "owner"),
+        Column("Stage", "stage"),
+        Column("Evidence", "evidence"),
+        Column(f"Cost ({cur})", "cost", MONEY),
+        Column(f"Value ({cur})", "value", MONEY),
+        Column("Value low", "value_low", MONEY),
+        Column("Value high", "value_high", MONEY),
+        Column("Value counted", "counted", MONEY),
+        Column("Net", "net", MONEY),
+        Column("ROI", "roi", PERCENT),
+        Column("Payback month", "payback_month", "mmm yyyy"),
+        Column("Expected annual loss", "expected_annual_loss", MONEY),
+        Column("Flags", "flags", "wrap", width=44),
+    ]
+    rows = [
+        {
+            **r,
+            "label": data.label(r["model_id"]),
+            "evidence": (r["evidence"] or "").replace("_", " "),
+            "counted": None,
+            "net": None,
+            "roi": None,
+        }
+        for r in f.rows.iter_rows(named=True)
+    ]
+    refs = sheet.table(3, 0, "Portfolio", columns, rows)
+    col = {k: v[0] for k, v in refs.items()}
+    first = 4
+    for i, row in enumerate(rows):
+        r = first + i
+        at = {k: a1(r, c) for k, c in col.items()}
+        value, cost = row["value"], row["cost"] or 0.0
+        share = f"INDEX(value_counted,MATCH({at['model_id']},assumption_models,0))"
+        sheet.formula(r, col["counted"], f'=IF({at["value"]}="","",{at["value"]}*{share})', value)
+        sheet.formula(
+            r,
+            col["net"],
+            f'=IF({at["counted"]}="","",{at["counted"]}-{at["cost"]})',
+            None if value is None else value - cost,
+        )
+        sheet.formula(
+            r,
+            col["roi"],
+            f'=IF(OR({at["counted"]}="",{at["cost"]}=0),"",{at["net"]}/{at["cost"]})',
+            None if value is None or not cost else (value - cost) / cost,
+            PERCENT,
+        )
+    total = first + len(rows)
+    at = {k: a1(total, c) for k, c in col.items()}
+    sheet.text(total, col["label"], "Portfolio", "bold")
+    sums: dict[str, float] = {}
+    for key in ("cost", "value", "counted", "expected_annual_loss"):
+        sums[key] = float(sum(r["value" if key == "counted" else key] or 0.0 for r in rows))
+        sheet.formula(
+            total, col[key], f"=SUM({column_range(sheet, refs[key])})", sums[key], f"bold:{MONEY}"
+        )
+    net = sums["counted"] - sums["cost"]
+    sheet.formula(total, col["net"], f"={at['counted']}-{at['cost']}", net, f"bold:{MONEY}")
+    sheet.formula(
+        total,
+        col["roi"],
+        f'=IF({at["cost"]}=0,"",{at["net"]}/{at["cost"]})',
+        net / sums["cost"] if sums["cost"] else None,
+        f"bold:{PERCENT}",
+    )
+    for name, key in (
+        ("portfolio_cost", "cost"),
+        ("portfolio_value", "counted"),
+        ("portfolio_net", "net"),
+        ("portfolio_eal", "expected_annual_loss"),
+    ):
+        book.define(name, sheet, total, col[key])
+    last = max(total - 1, first)
+    for key in ("roi", "net"):
+        sheet.ws.conditional_format(
+            first,
+            col[key],
+            last,
+            col[key],
+            {"type": "cell", "criteria": "<", "value": 0, "format": book.format("warn")},
+        )
+    flag_column = xl_col_to_name(col["flags"])
+    sheet.ws.conditional_format(
+        first,
+        col["expected_annual_loss"],
+        last,
+        col["expected_annual_loss"],
+        {
+            "type": "formula",
+            "format": book.format("warn"),
+            "criteria": f'=ISNUMBER(SEARCH("high exposure",${flag_column}{first + 1}))',
+        },
+    )
+    sheet.ws.freeze_panes(4, 2)

@@ -1,0 +1,363 @@
+"""The executive summary: the month in words and tiles, for a reader of one page.
+
+ML spend is everything the month cost: the bills' effective cost (allocated to models,
+unallocated and idle) plus LLM usage priced with no bill behind it. Measured value is the sum of
+the models' values (with the summed interval); net is value minus all ML spend, and ROI net over
+spend. Against the month before, and against the declared monthly budget (`budgets.total`) or,
+without one, a forecast made from the months before (damped-trend ETS, as `roi scenario
+forecast`). The three biggest movers are the models (or unallocated, idle) whose cost changed
+most, each with the largest effects `roi explain` finds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from roi.reporting.book import MONEY, PERCENT, Book
+from roi.reporting.charts import Charts
+from roi.reporting.data import ReportData
+from roi.reporting.html import money0, percent1, ratio, tiles
+
+NAME = "summary"
+TITLE = "Summary"
+SHEET = "Summary"
+
+
+@dataclass(frozen=True)
+class Mover:
+    """A model whose cost moved, and why."""
+
+    model_id: str
+    label: str
+    before: float
+    after: float
+    why: str
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The summary's numbers."""
+
+    spend: float
+    previous_spend: float | None
+    budget: float | None
+    forecast: float | None  # spend forecast for the month from the months before
+    value: float | None
+    value_low: float | None
+    value_high: float | None
+    model_cost: float
+    movers: list[Mover]
+    exposure: dict[str, Any] | None  # portfolio EAL and P95, and the run id
+    warnings: list[str]
+    valued: int
+    models: int
+
+
+def _forecast(data: ReportData) -> float | None:
+    from roi.scenarios.forecast import forecast_series
+
+    earlier = [m for m in data.months if m < data.month]
+    if len(earlier) < 6:
+        return None
+    from roi import warehouse
+
+    rows = warehouse.fetch_all(
+        data.con,
+        "SELECT month, sum(amount)::DOUBLE FROM allocated_costs WHERE currency = ? AND month < ? "
+        "GROUP BY 1 ORDER BY 1",
+        [data.currency, data.month],
+    )
+    _, mean, _, _, _ = forecast_series(np.array([r[1] for r in rows]), 1, 0.8)
+    return float(mean[0])
+
+
+def _movers(data: ReportData) -> list[Mover]:
+    from roi.attribution.explain import explain
+
+    if data.previous is None:
+        return []
+    frame = data.allocated.filter(pl.col("month").is_in([data.previous, data.month]))
+    change = (
+        frame.group_by("model_id")
+        .agg(
+            pl.col("amount")
+            .filter(pl.col("month") == data.previous)
+            .sum()
+            .cast(pl.Float64)
+            .alias("before"),
+            pl.col("amount")
+            .filter(pl.col("month") == data.month)
+            .sum()
+            .cast(pl.Float64)
+            .alias("after"),
+        )
+        .with_columns(delta=(pl.col("after") - pl.col("before")).abs())
+        .filter(pl.col("delta") > 0.005)
+        .sort(["delta", "model_id"], descending=[True, False])
+        .head(3)
+    )
+    movers = []
+    for row in change.iter_rows(named=True):
+        why = ""
+        try:
+            found = explain(data.con, data.project, row["model_id"], data.month, top=1)
+            effects = (
+                found.effects.filter(pl.col("amount") != 0)
+                .with_columns(size=pl.col("amount").abs())
+                .sort("size", descending=True)
+            )
+            parts = [
+                f"{r['effect']} {'+' if r['amount'] >= 0 else '−'}{money0(abs(float(r['amount'])))}"
+                for r in effects.head(2).iter_rows(named=True)
+            ]
+            why = "; ".join(parts)
+            if found.movers.height:
+                top = found.movers.row(0, named=True)
+                item = top.get("resource_id") or top.get("service_name") or top.get("item")
+                if item:
+                    why += f" (most: {item})"
+        except Exception as exc:  # an explanation is a nicety; never let it stop the report
+            why = f"no breakdown: {str(exc).splitlines()[0]}"
+        movers.append(
+            Mover(row["model_id"], data.label(row["model_id"]), row["before"], row["after"], why)
+        )
+    return movers
+
+
+def read(data: ReportData) -> Figures:
+    """The month's spend, value, comparisons, movers, exposure and warnings."""
+    totals = data.totals
+    portfolio = data.portfolio
+    models = portfolio.filter(pl.col("model_id") != "TOTAL")
+    valued = models.filter(pl.col("value").is_not_null())
+    total = portfolio.filter(pl.col("model_id") == "TOTAL").row(0, named=True)
+    budget = data.options.budgets.get("total")
+    risk = data.scenario("failure --all")
+    exposure = None
+    if risk:
+        p = risk["outputs"]["portfolio"]
+        exposure = {"eal": p["expected_annual_loss"], "p95": p["p95"], "run_id": risk["run_id"]}
+    return Figures(
+        spend=float(totals.spend),
+        previous_spend=float(totals.previous_spend) if totals.previous_spend is not None else None,
+        budget=float(budget) if budget is not None else None,
+        forecast=None if budget is not None else _forecast(data),
+        value=float(valued["value"].sum()) if valued.height else None,
+        value_low=total.get("value_low"),
+        value_high=total.get("value_high"),
+        model_cost=float(models["cost"].sum()),
+        movers=_movers(data),
+        exposure=exposure,
+        warnings=[c.message for c in totals.checks],
+        valued=valued.height,
+        models=models.height,
+    )
+
+
+def _compare(now: float, before: float | None) -> str:
+    if before in (None, 0):
+        return ""
+    assert before is not None
+    sign = "+" if now >= before else "−"
+    return f"{sign}{money0(abs(now - before))} ({percent1((now - before) / before)})"
+
+
+def story(f: Figures, data: ReportData) -> str:
+    """The month in three sentences."""
+    cur = data.currency
+    parts = [f"In {data.month:%B %Y} the ML portfolio cost {money0(f.spend, cur)}"]
+    if f.previous_spend:
+        parts[0] += f" ({_compare(f.spend, f.previous_spend)} on the month before"
+        if f.budget is not None:
+            parts[0] += (
+                f", {'over' if f.spend > f.budget else 'under'} its {money0(f.budget, cur)} "
+                f"budget by {money0(abs(f.spend - f.budget), cur)}"
+            )
+        elif f.forecast is not None:
+            parts[0] += (
+                f", {money0(abs(f.spend - f.forecast), cur)} "
+                f"{'above' if f.spend > f.forecast else 'below'} the forecast"
+            )
+        parts[0] += ")"
+    parts[0] += "."
+    if f.value is not None:
+        net = f.value - f.spend
+        interval = (
+            f" (interval {money0(f.value_low)}–{money0(f.value_high)})"
+            if f.value_low is not None
+            else ""
+        )
+        parts.append(
+            f"Its {f.valued} valued models earned {money0(f.value, cur)}{interval}: net of all ML "
+            f"spend {money0(net, cur)}, ROI {ratio(net / f.spend if f.spend else None)}."
+        )
+    if f.movers:
+        moves = "; ".join(
+            f"{m.label} {'+' if m.after >= m.before else '−'}{money0(abs(m.after - m.before))}"
+            + (f" ({m.why})" if m.why else "")
+            for m in f.movers
+        )
+        parts.append(f"Biggest movers: {moves}.")
+    if f.exposure:
+        parts.append(
+            f"Failure exposure: {money0(f.exposure['eal'], cur)} expected a year, "
+            f"{money0(f.exposure['p95'], cur)} in a 1-in-20 year (run {f.exposure['run_id']})."
+        )
+    return " ".join(parts)
+
+
+def html(f: Figures, data: ReportData, charts: Charts) -> str:
+    """Tiles and the story."""
+    cur = data.currency
+    net = None if f.value is None else f.value - f.spend
+    items = [
+        ("ML spend", money0(f.spend, cur), _compare(f.spend, f.previous_spend) + " vs last month"),
+        (
+            "Budget" if f.budget is not None else "Forecast",
+            money0(f.budget if f.budget is not None else f.forecast, cur),
+            _compare(f.spend, f.budget if f.budget is not None else f.forecast) + " actual vs it",
+        ),
+        (
+            "Measured value",
+            money0(f.value, cur),
+            f"interval {money0(f.value_low)}–{money0(f.value_high)}"
+            if f.value_low is not None
+            else "",
+        ),
+        ("Net", money0(net, cur), "value − all ML spend"),
+        ("ROI", ratio(net / f.spend if net is not None and f.spend else None), "net / ML spend"),
+    ]
+    if f.exposure:
+        items.append(
+            (
+                "Expected annual loss",
+                money0(f.exposure["eal"], cur),
+                f"P95 {money0(f.exposure['p95'], cur)}",
+            )
+        )
+    warn = ""
+    if f.warnings:
+        warn = (
+            f'<div class="warn"><p class="bad">{len(f.warnings)} warning(s): these figures are '
+            "not the whole story</p><ul>"
+            + "".join(f"<li>{escape(w)}</li>" for w in f.warnings)
+            + "</ul></div>"
+        )
+    else:
+        warn = (
+            '<p class="ok">All checks passed: allocated + unallocated + idle = source total to '
+            "the cent; no rejected lines; one currency; no unusual change.</p>"
+        )
+    return tiles(items) + f'<p class="story">{escape(story(f, data))}</p>' + warn
+
+
+def excel(f: Figures, data: ReportData, book: Book) -> None:
+    """The Summary sheet: figures as formulas over the other sheets' named totals."""
+    sheet = book.sheets[SHEET]
+    cur = data.currency
+    sheet.title(
+        0,
+        f"{data.report.title}: {data.month:%B %Y}",
+        f"{data.project.project.name}. Amounts in {cur}, effective (amortized) cost.",
+    )
+    names = book.names
+    net = None if f.value is None else f.value - f.spend
+    plan = f.budget if f.budget is not None else f.forecast
+    rows: list[tuple[str, str | None, Any, str]] = [
+        (
+            "ML spend (all effective cost and priced usage)",
+            "=costs_spend" if "costs_spend" in names else None,
+            f.spend,
+            MONEY,
+        ),
+        (
+            "Spend of the models",
+            "=portfolio_cost" if "portfolio_cost" in names else None,
+            f.model_cost,
+            MONEY,
+        ),
+        (
+            "Measured value (as counted on the Portfolio sheet)",
+            "=portfolio_value" if "portfolio_value" in names else None,
+            f.value,
+            MONEY,
+        ),
+        ("Net: value − all ML spend", "=summary_value-summary_spend", net, MONEY),
+        (
+            "ROI: net / ML spend",
+            '=IF(summary_spend=0,"",summary_net/summary_spend)',
+            None if net is None or not f.spend else net / f.spend,
+            PERCENT,
+        ),
+        ("Previous month's spend", None, f.previous_spend, MONEY),
+        (
+            "Change vs previous month",
+            '=IF(summary_previous="","",summary_spend-summary_previous)',
+            None if f.previous_spend is None else f.spend - f.previous_spend,
+            MONEY,
+        ),
+        (
+            "Budget" if f.budget is not None else "Forecast for the month",
+            None,
+            plan,
+            MONEY,
+        ),
+        (
+            "Actual − budget" if f.budget is not None else "Actual − forecast",
+            '=IF(summary_plan="","",summary_spend-summary_plan)',
+            None if plan is None else f.spend - plan,
+            MONEY,
+        ),
+        (
+            "Expected annual loss from failures",
+            "=portfolio_eal" if "portfolio_eal" in names and f.exposure else None,
+            f.exposure["eal"] if f.exposure else None,
+            MONEY,
+        ),
+    ]
+    keys = [
+        "spend",
+        "models",
+        "value",
+        "net",
+        "roi",
+        "previous",
+        "change",
+        "plan",
+        "variance",
+        "eal",
+    ]
+    for i, ((label, formula, value, fmt), key) in enumerate(zip(rows, keys, strict=True), 3):
+        sheet.text(i, 0, label, "bold" if key in ("spend", "value", "net", "roi") else None)
+        if formula:
+            sheet.formula(i, 1, formula, value, fmt)
+        else:
+            sheet.number(i, 1, value, fmt)
+        book.define(f"summary_{key}", sheet, i, 1)
+    line = 3 + len(rows) + 1
+    sheet.text(line, 0, "The month", "bold")
+    sheet.ws.merge_range(line + 1, 0, line + 1, 1, "", book.format("wrap"))
+    sheet.text(line + 1, 0, story(f, data), "wrap")
+    sheet.ws.set_row(line + 1, 150)
+    line += 3
+    sheet.text(line, 0, "Checks", "bold")
+    if f.warnings:
+        for j, warning in enumerate(f.warnings, line + 1):
+            sheet.text(j, 0, f"Warning: {warning}", "warn")
+    else:
+        sheet.text(
+            line + 1,
+            0,
+            "All checks passed: reconciled to the cent, no rejected lines, "
+            "one currency, no unusual change",
+            "ok",
+        )
+    sheet.widths[0] = 58
+    sheet.widths[1] = 18
+    if "value_chart" in book.charts:
+        sheet.ws.insert_chart(3, 3, book.charts["value_chart"])
