@@ -82,6 +82,10 @@ def test_every_formula_is_stored_with_the_value_libreoffice_recalculates(
     assert stored.sheetnames == SHEETS
     summary = stored["Summary"]
     assert all(isinstance(summary.cell(r, 2).value, float) for r in range(4, 9))  # totals stored
+    import pandas as pd
+
+    frame = pd.read_excel(written, sheet_name="Summary", header=None)  # as pandas sees it
+    assert frame.iloc[3:8, 1].notna().all() and float(frame.iloc[3, 1]) > 0
 
 
 def _named(book: openpyxl.Workbook, name: str) -> object:

@@ -206,3 +206,16 @@ def test_the_portfolio_section_has_value_roi_payback_flags_and_sparklines(
         section.count("<polyline") == len(loaded_project.models) - 1
     )  # the retired one has no net
     assert "high exposure" in section and "retired but still costing" in section
+
+
+def test_selector_conflicts_are_listed_for_the_platform_lead(
+    loaded_project: ProjectConfig, rendered: Path
+) -> None:
+    html = rendered.read_text()
+    section = html[html.index('<section id="quality">') :]
+    conflicts = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT resource_id FROM attribution_conflicts WHERE month = '2026-10-01'",
+    )["resource_id"].to_list()
+    assert conflicts and "Selector conflicts" in section
+    assert all(r in section for r in conflicts if r)

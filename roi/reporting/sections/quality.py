@@ -30,6 +30,7 @@ class Figures:
     warnings: list[tuple[str, str, float | None]]  # kind, message, amount
     sources: pl.DataFrame
     rejects: pl.DataFrame
+    conflicts: pl.DataFrame
     gateway: pl.DataFrame
     loads: pl.DataFrame
     files: pl.DataFrame
@@ -85,11 +86,18 @@ def read(data: ReportData) -> Figures:
         schema={"run_id": pl.String, "created_at": pl.Datetime("us", "UTC")},
     )
     gateway = gateway_vs_bill(data.con, data.project.pools, data.month)
+    conflicts = warehouse.fetch_frame(
+        data.con,
+        """SELECT provider, resource_id, array_to_string(matched_models, ', ') AS matched_models,
+                  chosen_model, amount::DOUBLE AS amount, line_count AS lines
+           FROM attribution_conflicts WHERE month = ? ORDER BY amount DESC""",
+        [data.month],
+    )
     warnings = [
         (c.kind, c.message, float(c.amount) if c.amount is not None else None)
         for c in totals.checks
     ]
-    return Figures(warnings, sources, rejects, gateway, loads, files, runs)
+    return Figures(warnings, sources, rejects, conflicts, gateway, loads, files, runs)
 
 
 def html(f: Figures, data: ReportData, charts: Charts) -> str:
@@ -123,6 +131,18 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
                 ("billed", f"Billed ({cur})", money),
                 ("gateway", f"Gateway ({cur})", money),
                 ("difference", "Difference", money),
+            ],
+        )
+        + '<h3>Selector conflicts</h3><p class="note">Lines two models\' selectors matched; each '
+        "is counted once, for the model shown (fix the selectors or set priorities).</p>"
+        + table(
+            f.conflicts,
+            [
+                ("provider", "Provider", None),
+                ("resource_id", "Resource", None),
+                ("matched_models", "Matched by", None),
+                ("chosen_model", "Counted for", None),
+                ("amount", f"Cost ({cur})", money),
             ],
         )
         + "<h3>Freshness per source</h3>"
@@ -238,6 +258,19 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
             "ScenarioRuns",
             f.runs,
             [Column("Run id", "run_id"), Column("Computed (UTC)", "created_at", TIMESTAMP)],
+        ),
+        (
+            "Selector conflicts",
+            "Conflicts",
+            f.conflicts,
+            [
+                Column("Provider", "provider"),
+                Column("Resource", "resource_id"),
+                Column("Matched by", "matched_models"),
+                Column("Counted for", "chosen_model"),
+                Column(f"Cost ({cur})", "amount", MONEY),
+                Column("Lines", "lines", MONEY0),
+            ],
         ),
         (
             "Rejected rows",
