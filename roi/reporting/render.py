@@ -15,7 +15,7 @@ import polars as pl
 
 from roi import __version__, warehouse
 from roi.config import ProjectConfig, ReportConfig
-from roi.config.reports import ReportOptions
+from roi.config.reports import SECTION_ORDER, ReportOptions
 from roi.progress import SILENT, Progress
 from roi.reporting.book import MONEY, PERCENT, RATE, Book, Column, column_range
 from roi.reporting.charts import Charts, for_print
@@ -44,16 +44,7 @@ SHEETS = (
     ("Data", None),
 )
 # Sheets are filled so that the named totals a sheet refers to exist (the Summary last).
-FILL_ORDER = (
-    "portfolio",
-    "costs",
-    "unit_economics",
-    "risk",
-    "forecast",
-    "unallocated",
-    "quality",
-    "summary",
-)
+FILL_ORDER = (*(s for s in SECTION_ORDER if s != "summary"), "summary")
 
 
 def report_path(out_dir: Path, report: ReportConfig, month: date) -> Path:
