@@ -19,6 +19,7 @@ from roi import __version__, pipeline, warehouse
 from roi.cli_support import (
     MONTH,
     Options,
+    command_group,
     common_options,
     emit,
     merge_options,
@@ -457,20 +458,8 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
     _emit_outputs(opts, paths)
 
 
-@cli.group()
-@common_options
-@click.pass_context
-def export(
-    ctx: click.Context,
-    project: Path | None,
-    warehouse: Path | None,
-    fmt: str | None,
-    quiet: bool,
-    debug: bool,
-    wait: float | None,
-) -> None:
-    """Export the warehouse's figures to other tools (Excel)."""
-    ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug, wait)
+export = command_group("export", "Export the warehouse's figures to other tools (Excel).")
+cli.add_command(export)
 
 
 @export.command("excel")

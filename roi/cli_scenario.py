@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from roi.cli_support import MONTH, Options, common_options, emit, merge_options, roi_command
+from roi.cli_support import MONTH, Options, command_group, emit, roi_command
 
 if TYPE_CHECKING:
     from roi.scenarios.runs import ScenarioRun
@@ -37,24 +37,14 @@ def _show(opts: Options, run: ScenarioRun) -> None:
         click.echo(f"scenario run {run.run_id} (stored in scenario_runs)", err=True)
 
 
-@click.group()
-@common_options
-@click.pass_context
-def scenario(
-    ctx: click.Context,
-    project: Path | None,
-    warehouse: Path | None,
-    fmt: str | None,
-    quiet: bool,
-    debug: bool,
-    wait: float | None,
-) -> None:
+scenario = command_group(
+    "scenario",
     """What-if, risk and forecast scenarios on the warehouse's cost and value.
 
     Every run is stored in the table scenario_runs under an id that reports can cite; the
     same inputs and --seed give the same id and the same numbers.
-    """
-    ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug, wait)
+    """,
+)
 
 
 LEVEL = click.option("--level", type=float, default=None, help="Interval or VaR level in (0, 1).")

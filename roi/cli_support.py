@@ -134,6 +134,28 @@ def merge_options(
     return merged
 
 
+def command_group(name: str, doc: str) -> click.Group:
+    """A group of subcommands (`roi export ...`, `roi scenario ...`) that takes the common
+    options too and hands them on merged."""
+
+    @click.group(name=name, help=doc)
+    @common_options
+    @click.pass_context
+    def group(
+        ctx: click.Context,
+        project: Path | None,
+        warehouse: Path | None,
+        fmt: str | None,
+        quiet: bool,
+        debug: bool,
+        wait: float | None,
+    ) -> None:
+        ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug, wait)
+
+    assert isinstance(group, click.Group)
+    return group
+
+
 def roi_command(func: Callable[..., None]) -> Callable[..., None]:
     """Turn the common options into an `Options` object and errors into `Error:` lines."""
 

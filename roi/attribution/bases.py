@@ -162,13 +162,6 @@ def llm_model_matcher(
     return model_of
 
 
-def llm_model_of(
-    models: tuple[ModelConfig, ...], model_id: str | None, feature: str | None
-) -> str | None:
-    """The model an LLM request belongs to: its portfolio id, else its feature's selector."""
-    return llm_model_matcher(models)(model_id, feature)
-
-
 def usage_condition(pool: PoolConfig) -> tuple[str, list[object]]:
     """SQL true for the `inference_usage` rows a pool splits its bill by (false: none)."""
     conditions: list[str] = []

@@ -134,13 +134,18 @@ class ReportData:
         return self.months[max(0, index - self.options.trend_months + 1) : index + 1]
 
     @cached_property
-    def models(self) -> pl.DataFrame:
-        """The portfolio models the report shows."""
-        frame = warehouse.fetch_frame(
+    def every_model(self) -> pl.DataFrame:
+        """Every portfolio model, in id order (colours follow it, whatever a report shows)."""
+        return warehouse.fetch_frame(
             self.con,
             "SELECT model_id, name, owner, business_unit, stage, domain, launched, retired "
             "FROM portfolio_models ORDER BY model_id",
         )
+
+    @cached_property
+    def models(self) -> pl.DataFrame:
+        """The portfolio models the report shows."""
+        frame: pl.DataFrame = self.every_model
         if self.options.models:
             frame = frame.filter(pl.col("model_id").is_in(list(self.options.models)))
         return frame
@@ -159,12 +164,7 @@ class ReportData:
     @cached_property
     def colours(self) -> dict[str, str]:
         """Model id (or sentinel) → its colour in every chart."""
-        every = [
-            r[0]
-            for r in warehouse.fetch_all(
-                self.con, "SELECT model_id FROM portfolio_models ORDER BY 1"
-            )
-        ]
+        every = self.every_model["model_id"].to_list()
         return {**{m: PALETTE[i % len(PALETTE)] for i, m in enumerate(every)}, **SENTINEL_COLOURS}
 
     def label(self, model_id: str) -> str:
@@ -237,9 +237,10 @@ class ReportData:
                 [UNALLOCATED, IDLE, self.month, cur],
             )
         )
-        previous = None
+        previous_source = previous = None
         if self.previous is not None:
-            previous = source(self.previous)[0] + usage(self.previous)
+            previous_source = source(self.previous)[0]
+            previous = previous_source + usage(self.previous)
         others = warehouse.fetch_frame(
             self.con,
             f"""SELECT billing_currency AS currency, count(*) AS lines,
@@ -253,7 +254,6 @@ class ReportData:
             _dec(split.get(UNALLOCATED)),
             _dec(split.get(IDLE)),
         )
-        previous_source = source(self.previous)[0] if self.previous is not None else None
         checks = month_checks(
             self.con,
             self.month,
@@ -289,19 +289,34 @@ class ReportData:
             [self.window[0], self.month, self.currency],
         )
 
-    def scenario(self, command: str) -> dict[str, Any] | None:
-        """The latest stored scenario run of `command` computed on this attribution."""
+    @cached_property
+    def attribution_id(self) -> str | None:
+        """The latest attribution run (the one the figures come from)."""
+        found = warehouse.fetch_one(self.con, "SELECT max(attribution_id) FROM _attributions")[0]
+        return None if found is None else str(found)
+
+    @cached_property
+    def _scenarios(self) -> dict[str, dict[str, Any]]:
+        """Per command, the latest stored scenario run computed on this attribution."""
+        latest: dict[str, dict[str, Any]] = {}
         rows = warehouse.fetch_all(
             self.con,
-            """SELECT run_id, outputs, created_at, inputs->>'$.attribution_id' AS attribution
-               FROM scenario_runs WHERE command = ? ORDER BY created_at DESC""",
-            [command],
+            """SELECT command, run_id, outputs, created_at FROM scenario_runs
+               WHERE inputs->>'$.attribution_id' = ? ORDER BY created_at""",
+            [self.attribution_id],
         )
-        current = warehouse.fetch_one(self.con, "SELECT max(attribution_id) FROM _attributions")[0]
-        for run_id, outputs, created, attribution in rows:
-            if attribution == current:
-                return {"run_id": run_id, "outputs": json.loads(outputs), "created_at": created}
-        return None
+        for command, run_id, outputs, created in rows:
+            latest[command] = {"run_id": run_id, "outputs": outputs, "created_at": created}
+        return latest
+
+    def scenario(self, command: str) -> dict[str, Any] | None:
+        """The latest stored scenario run of `command` computed on this attribution."""
+        run = self._scenarios.get(command)
+        if run is None:
+            return None
+        if isinstance(run["outputs"], str):
+            run["outputs"] = json.loads(run["outputs"])
+        return run
 
 
 def open_report(

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from roi import __version__, warehouse
+from roi import __version__
 from roi.config import ProjectConfig, ReportConfig
 from roi.config.reports import SECTION_ORDER, ReportOptions
 from roi.progress import SILENT, Progress
@@ -64,7 +64,7 @@ def render_html(data: ReportData, figures: dict[str, object], path: Path) -> lis
     for name in data.options.sections:
         module = section(name)
         parts.append((name, module.TITLE, module.html(figures[name], data, charts)))
-    attribution = warehouse.fetch_one(data.con, "SELECT max(attribution_id) FROM _attributions")[0]
+    attribution = data.attribution_id
     meta = (
         f"{data.project.project.name} · {data.month:%B %Y} · generated "
         f"{data.generated_at:%Y-%m-%d %H:%M} UTC "
@@ -163,7 +163,7 @@ MONEY_COLUMNS = {
 
 def render_excel(data: ReportData, figures: dict[str, object], path: Path) -> list[Path]:
     """The Excel pack; the file written."""
-    attribution = warehouse.fetch_one(data.con, "SELECT max(attribution_id) FROM _attributions")[0]
+    attribution = data.attribution_id
     tmp = path.with_name(path.stem + ".tmp.xlsx")
     book = Book(
         tmp,

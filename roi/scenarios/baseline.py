@@ -18,7 +18,7 @@ import polars as pl
 from roi import warehouse
 from roi.attribution.vocabulary import SENTINELS
 from roi.config import ModelConfig, ProjectConfig
-from roi.config.pools import GPU_BASES
+from roi.config.pools import gpu_cost_sql
 from roi.errors import RoiError
 from roi.warehouse import Connection
 
@@ -28,6 +28,12 @@ COST_PARTS = ("api", "gpu", "cpu", "training", "platform", "other")
 
 class ScenarioError(RoiError):
     """A scenario's parameters or inputs are wrong (an unknown model, a bad level, ...)."""
+
+
+def check_level(level: float, example: str = "0.95") -> None:
+    """A VaR or interval level must lie strictly between 0 and 1."""
+    if not 0 < level < 1:
+        raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. {example})")
 
 
 @dataclass(frozen=True)
@@ -58,13 +64,14 @@ class Baseline:
 
 def latest_month(con: Connection) -> date:
     """The latest month with a P&L, or an error saying what to run first."""
-    month = warehouse.fetch_one(con, "SELECT max(month) FROM model_roi")[0]
+    from roi.value.portfolio import latest_month as latest_pnl
+
+    month = latest_pnl(con)
     if month is None:
         raise ScenarioError(
             "the warehouse has no model P&L yet (model_roi is empty); run `roi run` (or "
             "`roi load` and `roi attribute`) first"
         )
-    assert isinstance(month, date)
     return month
 
 
@@ -78,14 +85,13 @@ def model_config(project: ProjectConfig, model_id: str) -> ModelConfig:
 
 
 def _costs(con: Connection, project: ProjectConfig, month: date) -> pl.DataFrame:
-    gpu_pools = [p.rule_id for p in project.pools if p.basis in GPU_BASES] or ["-"]
-    marks = ", ".join("?" for _ in gpu_pools)
+    gpu, gpu_params = gpu_cost_sql(project.pools)
     sentinels = ", ".join("?" for _ in SENTINELS)
     return warehouse.fetch_frame(
         con,
         f"""SELECT model_id,
                    CASE WHEN cost_type = 'inference_api' THEN 'api'
-                        WHEN cost_type = 'gpu_compute' OR rule_id IN ({marks}) THEN 'gpu'
+                        WHEN {gpu} THEN 'gpu'
                         WHEN cost_type = 'cpu_compute' THEN 'cpu'
                         WHEN cost_type = 'training' THEN 'training'
                         WHEN cost_type = 'platform_shared' THEN 'platform'
@@ -94,7 +100,7 @@ def _costs(con: Connection, project: ProjectConfig, month: date) -> pl.DataFrame
             FROM model_costs
             WHERE month = ? AND currency = ? AND model_id NOT IN ({sentinels})
             GROUP BY ALL""",
-        [*gpu_pools, month, project.project.currency, *SENTINELS],
+        [*gpu_params, month, project.project.currency, *SENTINELS],
     )
 
 

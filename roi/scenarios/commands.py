@@ -17,7 +17,7 @@ from roi.scenarios import forecast as forecast_module
 from roi.scenarios import retrain as retrain_module
 from roi.scenarios import sensitivity as sensitivity_module
 from roi.scenarios import whatif as whatif_module
-from roi.scenarios.baseline import Baseline, ScenarioError, baselines, model_config
+from roi.scenarios.baseline import Baseline, ScenarioError, baselines, check_level, model_config
 from roi.scenarios.runs import Computed, ScenarioRun, run
 from roi.warehouse import Connection
 
@@ -50,8 +50,7 @@ def decay(
 ) -> ScenarioRun:
     """Measured decay per month (with its interval) next to the declared decay."""
     models = _models(ctx, model, all_models or model is None)
-    if not 0 < level < 1:
-        raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. 0.9)")
+    check_level(level, "0.9")
 
     def compute(con: Connection) -> Computed:
         base = baselines(con, ctx.project)
@@ -81,10 +80,9 @@ def failure(
     if not 1_000 <= n <= 10_000_000:
         raise ScenarioError(f"--draws {n} must be from 1,000 to 10,000,000")
     at = settings.level if level is None else level
-    if not 0 < at < 1:
-        raise ScenarioError(f"--level {at} must be between 0 and 1 (e.g. 0.95)")
-    if correlation is not None and not 0 <= correlation < 1:
-        raise ScenarioError(f"--correlation {correlation} must be from 0 to below 1 (e.g. 0.3)")
+    check_level(at)
+    if correlation is not None:
+        failure_module.check_correlation(correlation)
 
     def compute(con: Connection) -> Computed:
         base = baselines(con, ctx.project)
@@ -115,8 +113,7 @@ def failure(
 def forecast(ctx: Context, model: str | None, months: int, level: float) -> ScenarioRun:
     """Cost, value and net forecasts with intervals, per model and for the portfolio."""
     models = _models(ctx, model, model is None)
-    if not 0 < level < 1:
-        raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. 0.8)")
+    check_level(level, "0.8")
 
     def compute(con: Connection) -> Computed:
         table = forecast_module.forecast(
@@ -180,8 +177,7 @@ def sensitivity(
 def retrain(ctx: Context, model: str, draws: int, seed: int, level: float) -> ScenarioRun:
     """Yearly cost of decay plus retraining per policy; the best and its margin over today."""
     config = model_config(ctx.project, model)
-    if not 0 < level < 1:
-        raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. 0.9)")
+    check_level(level, "0.9")
 
     def compute(con: Connection) -> Computed:
         base = baselines(con, ctx.project)

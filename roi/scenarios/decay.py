@@ -19,7 +19,7 @@ import polars as pl
 
 from roi import warehouse
 from roi.config import ModelConfig
-from roi.scenarios.baseline import Baseline, ScenarioError
+from roi.scenarios.baseline import Baseline, check_level
 from roi.warehouse import Connection
 
 MIN_OBSERVATIONS = 12
@@ -86,8 +86,7 @@ def fit_decay(
 
 def decay(con: Connection, model: ModelConfig, level: float = 0.9, max_lags: int = 4) -> Decay:
     """The model's measured decay next to its declared one."""
-    if not 0 < level < 1:
-        raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. 0.9)")
+    check_level(level, "0.9")
     metric = model.quality.metric
     declared = model.quality.decay_per_month
     if metric is None:

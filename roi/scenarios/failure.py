@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from roi.config import ProjectConfig, RiskConfig, RiskSettings
-from roi.scenarios.baseline import Baseline, ScenarioError
+from roi.scenarios.baseline import Baseline, ScenarioError, check_level
 from roi.scenarios.draws import draw
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -225,6 +225,12 @@ def exceedance(loss: np.ndarray) -> list[dict[str, float]]:
     return [{"loss": float(x), "probability": float(p)} for x, p in zip(grid, above, strict=True)]
 
 
+def check_correlation(rho: float) -> None:
+    """A correlation between models' losses must be from 0 to below 1."""
+    if not 0 <= rho < 1:
+        raise ScenarioError(f"--correlation {rho} must be from 0 to below 1 (e.g. 0.3)")
+
+
 def exposure(
     project: ProjectConfig,
     baselines: dict[str, Baseline],
@@ -235,11 +241,9 @@ def exposure(
     correlation: float | None = None,
 ) -> dict[str, object]:
     """The failure-exposure run: per model and for the portfolio, with the inputs' notes."""
-    if not 0 < level < 1:
-        raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. 0.95)")
+    check_level(level)
     rho = project.risk.correlation if correlation is None else correlation
-    if not 0 <= rho < 1:
-        raise ScenarioError(f"--correlation {rho} must be from 0 to below 1 (e.g. 0.3)")
+    check_correlation(rho)
     modes, notes = failure_modes(project, baselines, models)
     if not modes:
         raise ScenarioError(

@@ -22,7 +22,7 @@ import polars as pl
 
 from roi import warehouse
 from roi.progress import Progress
-from roi.scenarios.baseline import ScenarioError
+from roi.scenarios.baseline import ScenarioError, check_level
 from roi.value.pnl import add_months
 from roi.warehouse import Connection
 
@@ -121,14 +121,9 @@ def history(con: Connection, models: list[str], currency: str) -> pl.DataFrame:
         [currency, *models],
     )
     total = frame.group_by("month").agg(
-        pl.lit("PORTFOLIO").alias("model_id"),
-        pl.col("cost").sum(),
-        pl.col("value").sum(),
-        pl.col("value").is_null().any().alias("_incomplete"),
+        pl.lit("PORTFOLIO").alias("model_id"), pl.col("cost").sum(), pl.col("value").sum()
     )
-    total = total.with_columns(
-        net=pl.col("value") - pl.col("cost"),
-    ).drop("_incomplete")
+    total = total.with_columns(net=pl.col("value") - pl.col("cost"))
     return pl.concat([frame, total.select(frame.columns)]).sort("model_id", "month")
 
 
@@ -142,8 +137,7 @@ def forecast(
 ) -> pl.DataFrame:
     """One row per model (and PORTFOLIO), measure and future month: mean and interval, with
     the method and the backtest error of the series."""
-    if not 0 < level < 1:
-        raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. 0.8)")
+    check_level(level, "0.8")
     if not 1 <= steps <= 36:
         raise ScenarioError(f"--months {steps} must be from 1 to 36")
     data = history(con, models, currency)

@@ -60,11 +60,11 @@ def _factor(name: str, text: str) -> float:
     return value
 
 
-def _scale(parts: tuple[str, ...], value_too: bool = False) -> Driver:
+def _scale(name: str, parts: tuple[str, ...], value_too: bool = False) -> Driver:
     def apply(
         state: State, base: dict[str, Baseline], models: list[str], text: str, _: Settings
     ) -> None:
-        f = _factor("factor", text)
+        f = _factor(name, text)
         for m in models:
             old = state[m]
             costs = {k: v * f if k in parts else v for k, v in old.costs.items()}
@@ -167,13 +167,13 @@ def _use_api(
 
 
 DRIVERS: dict[str, Driver] = {
-    "gpu_price": _scale(("gpu",)),
-    "token_price": _scale(("api",)),
-    "traffic": _scale(("api", "gpu", "cpu"), value_too=True),
+    "gpu_price": _scale("gpu_price", ("gpu",)),
+    "token_price": _scale("token_price", ("api",)),
+    "traffic": _scale("traffic", ("api", "gpu", "cpu"), value_too=True),
     "utilization": _utilization,
-    "quantize": _scale(("gpu",)),
+    "quantize": _scale("quantize", ("gpu",)),
     "metric_change": _metric_change,
-    "unit_value": _scale((), value_too=True),
+    "unit_value": _scale("unit_value", (), value_too=True),
     "retire": _retire,
     "self_host": _self_host,
     "use_api": _use_api,

@@ -24,7 +24,7 @@ from roi.attribution.bases import llm_model_matcher
 from roi.attribution.vocabulary import IDLE
 from roi.config import ProjectConfig
 from roi.config.models import ApiPrices
-from roi.config.pools import GPU_BASES
+from roi.config.pools import gpu_cost_sql, gpu_pool_rules
 from roi.warehouse import Connection
 
 TOKEN_COLUMNS = (
@@ -78,16 +78,14 @@ def _usage(con: Connection, project: ProjectConfig) -> pl.DataFrame:
 def _costs(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     """Per month and model: API cost, GPU cost and the idle share of GPU pools kept apart."""
     currency = project.project.currency
-    gpu_pools = [p.rule_id for p in project.pools if p.basis in GPU_BASES]
-    idle_pools = [p.rule_id for p in project.pools if p.basis in GPU_BASES and p.idle == "separate"]
-    marks = ", ".join("?" for _ in gpu_pools) or "NULL"
+    gpu, gpu_params = gpu_cost_sql(project.pools)
+    idle_pools = gpu_pool_rules(project.pools, idle_apart=True)
     idle_marks = ", ".join("?" for _ in idle_pools) or "NULL"
     return warehouse.fetch_frame(
         con,
         f"""WITH costs AS (
                 SELECT month, model_id,
-                       sum(amount) FILTER (WHERE rule_id IN ({marks})
-                                           OR cost_type = 'gpu_compute')::DOUBLE AS gpu
+                       sum(amount) FILTER (WHERE {gpu})::DOUBLE AS gpu
                 FROM model_costs WHERE currency = ? GROUP BY ALL),
             idle AS (
                 SELECT month, rule_id, sum(amount)::DOUBLE AS idle_amount
@@ -103,7 +101,7 @@ def _costs(con: Connection, project: ProjectConfig) -> pl.DataFrame:
                 FROM used u JOIN idle i USING (month, rule_id) GROUP BY ALL)
             SELECT c.month, c.model_id, c.gpu, coalesce(s.idle_cost, 0) AS idle_cost
             FROM costs c LEFT JOIN idle_share s USING (month, model_id)""",
-        [*gpu_pools, currency, IDLE, currency, *idle_pools, IDLE, *idle_pools],
+        [*gpu_params, currency, IDLE, currency, *idle_pools, IDLE, *idle_pools],
     )
 
 

@@ -33,7 +33,7 @@ import polars as pl
 from roi import tables, warehouse
 from roi.attribution.vocabulary import SENTINELS
 from roi.config import ProjectConfig
-from roi.config.pools import GPU_BASES
+from roi.config.pools import gpu_pool_rules
 from roi.warehouse import Connection
 
 
@@ -90,7 +90,7 @@ def _costs(con: Connection, currency: str) -> pl.DataFrame:
 def _gpu_efficiency(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     """Per month and model in GPU pools: busy over held GPU-hours, the held GPU-hours and
     what the pools charged (for the cost per GPU-hour)."""
-    gpu_pools = [p.rule_id for p in project.pools if p.basis in GPU_BASES]
+    gpu_pools = gpu_pool_rules(project.pools)
     if not gpu_pools:
         return pl.DataFrame(
             schema={

@@ -17,8 +17,8 @@ import polars as pl
 from roi import warehouse
 from roi.attribution.ledger import month_column
 from roi.attribution.vocabulary import COST_TYPES, IDLE, UNALLOCATED
-from roi.config.pools import GPU_BASES
-from roi.reporting.book import MONEY, MONEY0, PERCENT, Book, Column, a1, column_range
+from roi.config.pools import gpu_pool_rules
+from roi.reporting.book import MONEY, MONEY0, PERCENT, Book, Column, Sheet, a1, column_range
 from roi.reporting.charts import Charts, horizontal_bars, stacked_cost, top_models
 from roi.reporting.data import ReportData, month_bounds, month_range
 from roi.reporting.html import count, money, number, percent1, table
@@ -121,7 +121,7 @@ def read(data: ReportData) -> Figures:
            FROM allocation_bases b WHERE b.month = ? ORDER BY b.rule_id, b.share DESC""",
         [data.currency, data.month],
     )
-    gpu_rules = [p.rule_id for p in data.project.pools if p.basis in GPU_BASES]
+    gpu_rules = gpu_pool_rules(data.project.pools)
     gpu = (
         pools.filter(pl.col("rule_id").is_in(gpu_rules))
         .group_by("rule_id")
@@ -408,10 +408,7 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
     sheet.ws.freeze_panes(4, 2)
 
 
-def _trend(f: Figures, data: ReportData, book: Book, sheet: object, line: int) -> None:
-    from roi.reporting.book import Sheet
-
-    assert isinstance(sheet, Sheet)
+def _trend(f: Figures, data: ReportData, book: Book, sheet: Sheet, line: int) -> None:
     keep = top_models(f.trend, "amount", data.options.top_models, SENTINELS)
     series = [*keep, "__other__", *SENTINELS]
     folded = (

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from roi import warehouse
 from roi.reporting.book import MONEY, PERCENT, Book
 from roi.reporting.charts import Charts
 from roi.reporting.data import ReportData
@@ -64,8 +65,6 @@ def _forecast(data: ReportData) -> float | None:
     earlier = [m for m in data.months if m < data.month]
     if len(earlier) < 6:
         return None
-    from roi import warehouse
-
     rows = warehouse.fetch_all(
         data.con,
         "SELECT month, sum(amount)::DOUBLE FROM allocated_costs WHERE currency = ? AND month < ? "

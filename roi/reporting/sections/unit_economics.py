@@ -12,7 +12,7 @@ from datetime import date
 import polars as pl
 
 from roi import warehouse
-from roi.reporting.book import MONEY, Book, Column, a1
+from roi.reporting.book import MONEY, Book, Column, Sheet, a1
 from roi.reporting.charts import Charts, lines, top_models
 from roi.reporting.data import ReportData
 from roi.reporting.html import money, number, percent1, table
@@ -207,10 +207,7 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
     _value_chart(f, data, book, rows, header, months)
 
 
-def _unit_table(f: Figures, data: ReportData, book: Book, sheet: object, line: int) -> None:
-    from roi.reporting.book import Sheet
-
-    assert isinstance(sheet, Sheet)
+def _unit_table(f: Figures, data: ReportData, book: Book, sheet: Sheet, line: int) -> None:
     cur = data.currency
     now = f.pnl.filter(pl.col("month") == data.month)
     sheet.text(line, 0, f"Unit costs, {data.month:%B %Y}", "bold")

@@ -1,0 +1,185 @@
+"""The tables connectors load (one contract each)."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from roi.tables.contract import (
+    CHARGE_CATEGORIES,
+    MONEY,
+    NON_NEGATIVE,
+    UNIT_INTERVAL,
+    Check,
+    RowCheck,
+    Table,
+    col,
+    lineage,
+    ordered,
+)
+
+# --- loaded tables -------------------------------------------------------------------------
+
+COST_LINES = Table(
+    "cost_lines",
+    (
+        col("provider", "VARCHAR", True),
+        col("billing_account_id", "VARCHAR", True),
+        col("billing_account_name", "VARCHAR"),
+        col("sub_account_id", "VARCHAR"),
+        col("sub_account_name", "VARCHAR"),
+        col("invoice_id", "VARCHAR"),
+        col("billing_period_start", "TIMESTAMPTZ", True),
+        col("billing_period_end", "TIMESTAMPTZ", True),
+        col("charge_period_start", "TIMESTAMPTZ", True),
+        col("charge_period_end", "TIMESTAMPTZ", True),
+        col("charge_category", "VARCHAR", True, Check("isin", CHARGE_CATEGORIES)),
+        col("charge_class", "VARCHAR"),
+        col("charge_frequency", "VARCHAR"),
+        col("charge_description", "VARCHAR"),
+        col("pricing_category", "VARCHAR"),
+        col("service_name", "VARCHAR"),
+        col("service_category", "VARCHAR"),
+        col("service_subcategory", "VARCHAR"),
+        col("region_id", "VARCHAR"),
+        col("resource_id", "VARCHAR"),
+        col("resource_name", "VARCHAR"),
+        col("resource_type", "VARCHAR"),
+        col("sku_id", "VARCHAR"),
+        col("sku_price_id", "VARCHAR"),
+        col("sku_meter", "VARCHAR"),
+        col("billed_cost", MONEY, True),
+        col("effective_cost", MONEY, True),
+        col("list_cost", MONEY),
+        col("contracted_cost", MONEY),
+        col("consumed_quantity", "DOUBLE"),
+        col("consumed_unit", "VARCHAR"),
+        col("pricing_quantity", "DOUBLE"),
+        col("pricing_unit", "VARCHAR"),
+        col("commitment_discount_id", "VARCHAR"),
+        col("commitment_discount_type", "VARCHAR"),
+        col("commitment_discount_category", "VARCHAR"),
+        col("commitment_discount_status", "VARCHAR"),
+        col("billing_currency", "VARCHAR", True, Check("matches", (r"^[A-Z]{3}$",))),
+        col("tags", "MAP(VARCHAR, VARCHAR)"),
+        col("tags_raw", "VARCHAR"),
+        col("sku_price_details", "VARCHAR"),
+        col("x_instance_type", "VARCHAR"),
+        col("x_gpu_count", "INTEGER"),
+        col("focus_version", "VARCHAR", True),
+        col("export", "VARCHAR", True),
+        col("delivery", "VARCHAR", True),
+        *lineage(),
+    ),
+    primary_key=(
+        "provider",
+        "billing_account_id",
+        "billing_period_start",
+        "source_file",
+        "source_row",
+    ),
+    replace_by=("provider", "billing_account_id", "billing_period_start", "export"),
+    row_checks=(
+        ordered("billing_period_start", "billing_period_end", strict=True),
+        ordered("charge_period_start", "charge_period_end", strict=False),
+    ),
+    doc="one billing line, FOCUS-shaped, any provider",
+)
+
+INFERENCE_USAGE = Table(
+    "inference_usage",
+    (
+        col("request_id", "VARCHAR", True),
+        col("ts", "TIMESTAMPTZ", True),
+        col("provider", "VARCHAR"),
+        col("model", "VARCHAR", True),
+        col("deployment", "VARCHAR"),
+        col("call_type", "VARCHAR"),
+        col("feature", "VARCHAR"),
+        col("model_id", "VARCHAR"),
+        col("team", "VARCHAR"),
+        col("tags", "MAP(VARCHAR, VARCHAR)"),
+        col("status", "VARCHAR"),
+        col("requests", "BIGINT", True, NON_NEGATIVE),
+        col("input_tokens", "BIGINT", True, NON_NEGATIVE),
+        col("cached_input_tokens", "BIGINT", True, NON_NEGATIVE),
+        col("cache_write_tokens", "BIGINT", True, NON_NEGATIVE),
+        col("output_tokens", "BIGINT", True, NON_NEGATIVE),
+        col("cost", MONEY, False, NON_NEGATIVE),
+        col("currency", "VARCHAR", True),
+        col("cost_source", "VARCHAR", True),
+        col("price_version", "VARCHAR"),
+        *lineage(),
+    ),
+    primary_key=("request_id",),
+    row_checks=(
+        RowCheck(
+            "cached_input_tokens",
+            pl.col("cached_input_tokens") + pl.col("cache_write_tokens") <= pl.col("input_tokens"),
+            "cached and cache-write tokens exceed input tokens (they are part of it)",
+        ),
+    ),
+    doc="one LLM request (or a pre-aggregated bucket of them) from a gateway or provider",
+)
+
+GPU_USAGE = Table(
+    "gpu_usage",
+    (
+        col("interval_start", "TIMESTAMPTZ", True),
+        col("interval_end", "TIMESTAMPTZ", True),
+        col("cluster", "VARCHAR", True),
+        col("node", "VARCHAR", True),
+        col("gpu_uuid", "VARCHAR", True),
+        col("gpu_index", "INTEGER"),
+        col("gpu_model", "VARCHAR"),
+        col("namespace", "VARCHAR"),
+        col("workload", "VARCHAR"),
+        col("pod", "VARCHAR"),
+        col("labels", "MAP(VARCHAR, VARCHAR)"),
+        col("gpu_share", "DOUBLE", True, UNIT_INTERVAL),
+        col("utilization", "DOUBLE", False, UNIT_INTERVAL),
+        col("memory_used_bytes", "BIGINT", False, NON_NEGATIVE),
+        col("power_watts", "DOUBLE"),
+        col("source", "VARCHAR", True),
+        *lineage(row_required=False),
+    ),
+    primary_key=("cluster", "gpu_uuid", "interval_start", "pod"),
+    coalesce=("utilization", "memory_used_bytes", "power_watts"),
+    row_checks=(ordered("interval_start", "interval_end", strict=True),),
+    doc="one GPU (or a MIG slice / time-sliced share of it) held by a workload for an interval",
+)
+
+KPI_VALUES = Table(
+    "kpi_values",
+    (
+        col("kpi", "VARCHAR", True),
+        col("period_start", "DATE", True),
+        col("period_end", "DATE", True),
+        col("model_id", "VARCHAR"),
+        col("segment", "VARCHAR", True),
+        col("experiment_id", "VARCHAR"),
+        col("value", "DOUBLE", True),
+        col("unit", "VARCHAR"),
+        col("n", "BIGINT", False, NON_NEGATIVE),
+        col("std_dev", "DOUBLE", False, NON_NEGATIVE),
+        *lineage(),
+    ),
+    primary_key=("kpi", "model_id", "segment", "period_start", "period_end", "experiment_id"),
+    row_checks=(ordered("period_start", "period_end", strict=True),),
+    doc="a business KPI, unit value or experiment arm for a period (and model, segment)",
+)
+
+MODEL_METRICS = Table(
+    "model_metrics",
+    (
+        col("model_id", "VARCHAR", True),
+        col("metric", "VARCHAR", True),
+        col("ts", "TIMESTAMPTZ", True),
+        col("value", "DOUBLE", True, Check("finite")),
+        col("model_version", "VARCHAR"),
+        *lineage(),
+    ),
+    primary_key=("model_id", "metric", "ts", "model_version"),
+    doc="a model quality metric (AUC, F1, NDCG, ...) at a time",
+)
+
+LOADED_TABLES = (COST_LINES, INFERENCE_USAGE, GPU_USAGE, KPI_VALUES, MODEL_METRICS)
