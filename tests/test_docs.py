@@ -6,6 +6,7 @@ import re
 
 from roi.cli import cli
 from roi.connectors import connector_types
+from roi.scenarios.baseline import DAYS_PER_MONTH
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -42,3 +43,9 @@ def test_quick_start_has_two_commands_and_ci_uses_them() -> None:
     assert test == 'pip install -e ".[dev]" && pytest'
     ci = (REPO / ".ci/run").read_text()
     assert "test-command" in ci and "install-and-run" in ci
+
+
+def test_the_readme_month_has_the_days_the_code_uses() -> None:
+    stated = re.findall(r"/ (30\.\d+)", README)
+    assert stated, "the README no longer states the days of a month"
+    assert {float(days) for days in stated} == {DAYS_PER_MONTH} == {30.4375}

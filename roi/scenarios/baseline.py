@@ -24,6 +24,9 @@ from roi.warehouse import Connection
 
 # What a model's cost is made of, as drivers see it.
 COST_PARTS = ("api", "gpu", "cpu", "training", "platform", "other")
+# The mean Gregorian month, 365.25 / 12 = 30.4375 days: days of an outage or of a model's age
+# in months.
+DAYS_PER_MONTH = 365.25 / 12
 
 
 class ScenarioError(RoiError):

@@ -19,11 +19,10 @@ import polars as pl
 
 from roi import warehouse
 from roi.config import ModelConfig
-from roi.scenarios.baseline import Baseline, check_level
+from roi.scenarios.baseline import DAYS_PER_MONTH, Baseline, check_level
 from roi.warehouse import Connection
 
 MIN_OBSERVATIONS = 12
-DAYS_PER_MONTH = 365.25 / 12
 
 
 @dataclass(frozen=True)

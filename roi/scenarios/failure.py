@@ -28,10 +28,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from roi.config import ProjectConfig, RiskConfig, RiskSettings
-from roi.scenarios.baseline import Baseline, ScenarioError, check_level
+from roi.scenarios.baseline import DAYS_PER_MONTH, Baseline, ScenarioError, check_level
 from roi.scenarios.draws import draw
 
-DAYS_PER_MONTH = 365.25 / 12
 # EU AI Act, Article 99: (fixed maximum in EUR, share of worldwide annual turnover).
 FINE_TIERS = {
     "prohibited": (35_000_000.0, 0.07),
