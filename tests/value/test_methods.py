@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
 from roi.config.models import (
@@ -165,10 +166,14 @@ def test_did_two_segments_equals_statsmodels_two_way_fixed_effects(tmp_path: Pat
     classic = smf.ols("value ~ treated * post", frame).fit()
     frame["d"] = frame["treated"] * frame["post"]
     frame["month_key"] = frame["period_start"].astype(str)
-    fit = smf.ols("value ~ d + C(segment) + C(month_key)", frame).fit(cov_type="HC1")
+    fit = smf.ols("value ~ d + C(segment) + C(month_key)", frame).fit(cov_type="HC1", use_t=True)
     effect = fit.params["d"]
     assert effect == pytest.approx(classic.params["treated:post"], rel=1e-9)  # balanced panel
     low, high = fit.conf_int(alpha=0.10).loc["d"]
+    # t quantiles with the residual degrees of freedom (28 rows − 16 parameters), not normal ones.
+    half = stats.t.ppf(0.95, 12) * fit.bse["d"]
+    assert (low, high) == (pytest.approx(effect - half), pytest.approx(effect + half))
+    assert half > stats.norm.ppf(0.95) * fit.bse["d"] * 1.05
     # Hours are a cost: value = −effect × 1 treated segment × 50 USD, every month from the rollout.
     assert out.height == 8 and set(out["evidence"]) == {"quasi_experiment"}
     assert out["value"].to_list() == pytest.approx([-effect * 50] * 8, rel=1e-9)
@@ -176,6 +181,7 @@ def test_did_two_segments_equals_statsmodels_two_way_fixed_effects(tmp_path: Pat
     assert out["value_high"][0] == pytest.approx(-low * 50, rel=1e-9)
     assert out["value_low"][0] < 6 * 50 < out["value_high"][0]  # covers the true effect
     assert "HC1" in out["interval_note"][0]
+    assert "t quantiles with 12 degrees of freedom" in out["interval_note"][0]
 
 
 def test_did_many_segments_uses_two_way_fixed_effects_clustered(tmp_path: Path) -> None:
@@ -194,9 +200,15 @@ def test_did_many_segments_uses_two_way_fixed_effects_clustered(tmp_path: Path) 
     )
     groups = frame["segment"].astype("category").cat.codes
     fit = smf.ols("value ~ d + C(segment) + C(month_key)", frame).fit(
-        cov_type="cluster", cov_kwds={"groups": groups}
+        cov_type="cluster", cov_kwds={"groups": groups}, use_t=True
     )
     low, high = fit.conf_int(alpha=0.10).loc["d"]
+    # Few clusters: t quantiles with G − 1 = 11 degrees of freedom (statsmodels' use_t).
+    half = stats.t.ppf(0.95, 11) * fit.bse["d"]
+    assert (low, high) == (
+        pytest.approx(fit.params["d"] - half),
+        pytest.approx(fit.params["d"] + half),
+    )
     scale = 6 * 2.0  # 6 treated segments × 2 USD
     assert out["value"][0] == pytest.approx(fit.params["d"] * scale, rel=1e-9)
     assert (out["value_low"][0], out["value_high"][0]) == (
@@ -204,6 +216,7 @@ def test_did_many_segments_uses_two_way_fixed_effects_clustered(tmp_path: Path) 
         pytest.approx(high * scale, rel=1e-9),
     )
     assert "clustered by segment" in out["interval_note"][0]
+    assert "t quantiles with 11 degrees of freedom" in out["interval_note"][0]
 
 
 def test_did_needs_both_periods(tmp_path: Path) -> None:
@@ -255,13 +268,19 @@ def test_kpi_regression_equals_statsmodels_hac(tmp_path: Path) -> None:
     )
     out = kpi_regression.value(spec, inputs(con), "USD")
     data = pd.DataFrame({"kpi": outcome, "metric": metric, "volume": volume})
-    fit = smf.ols("kpi ~ metric + volume", data).fit(cov_type="HAC", cov_kwds={"maxlags": 2})
+    fit = smf.ols("kpi ~ metric + volume", data).fit(
+        cov_type="HAC", cov_kwds={"maxlags": 2}, use_t=True
+    )
     slope = fit.params["metric"]
     low, high = fit.conf_int(alpha=0.10).loc["metric"]
+    # t quantiles with 18 months − 3 parameters = 15 degrees of freedom.
+    assert high - slope == pytest.approx(stats.t.ppf(0.95, 15) * fit.bse["metric"])
     assert low < 2_000 < high
     # value = slope × (metric − 0.7 baseline) × 3 USD a unit
     assert out["value"].to_list() == pytest.approx(list(slope * (metric - 0.7) * 3.0), rel=1e-9)
     assert out["value_low"].to_list() == pytest.approx(list(low * (metric - 0.7) * 3.0), rel=1e-9)
+    assert out["value_high"].to_list() == pytest.approx(list(high * (metric - 0.7) * 3.0), rel=1e-9)
+    assert "t quantiles with 15 degrees of freedom" in out["interval_note"][0]
     assert set(out["evidence"]) == {"assumption"}
     assert out["basis"][0].startswith("correlational: cash regressed on auc over 18 months")
     few = warehouse_with(tmp_path / "few.duckdb", rows[:3], [(i, 0.8) for i in range(3)])

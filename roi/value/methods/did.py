@@ -6,7 +6,9 @@ the rollout on (on a balanced panel its estimate is the classic `treated * post`
 effects also take out what moved every segment, which narrows the interval). Errors are
 clustered by segment when there are at least `MIN_CLUSTERS` segments; with fewer,
 cluster-robust errors are not reliable and heteroskedasticity-robust (HC1) errors are used
-instead, as the interval note says. The D
+instead, as the interval note says. Intervals use t quantiles, never normal ones (the cautious
+reading with few clusters, Cameron & Miller 2015): G − 1 degrees of freedom for G clusters,
+the residual degrees of freedom with HC1 errors. The D
 coefficient is the effect per segment and month (negated for a KPI where lower is better);
 each month from the rollout on is valued at effect × treated segments × volume (if declared)
 × unit value. Graded a quasi-experiment.
@@ -48,19 +50,22 @@ def fit(spec: DidValue, frame: pl.DataFrame) -> tuple[float, float, float, str]:
     data = frame.to_pandas()
     model = smf.ols("value ~ d + C(segment) + C(month_key)", data)
     segments = frame["segment"].n_unique()
+    kwargs: dict[str, Any] = {"cov_type": "HC1"}
+    errors = f"HC1 errors ({segments} segments: too few to cluster)"
     if segments >= MIN_CLUSTERS:
-        kwargs: dict[str, Any] = {
+        kwargs = {
             "cov_type": "cluster",
             "cov_kwds": {"groups": data["segment"].astype("category").cat.codes},
         }
-        note = f"{spec.level:.0%} interval, two-way fixed effects, errors clustered by segment"
-    else:
-        kwargs = {"cov_type": "HC1"}
-        note = (
-            f"{spec.level:.0%} interval, two-way fixed effects, HC1 errors "
-            f"({segments} segments: too few to cluster)"
-        )
-    result = model.fit(**kwargs)
+        errors = "errors clustered by segment"
+    # t, not normal, quantiles: statsmodels takes G − 1 degrees of freedom for G clusters and
+    # the residual degrees of freedom for HC1.
+    result = model.fit(use_t=True, **kwargs)
+    df = int(getattr(result, "df_resid_inference", result.df_resid))
+    note = (
+        f"{spec.level:.0%} interval, two-way fixed effects, {errors}, "
+        f"t quantiles with {df} degrees of freedom"
+    )
     effect = float(result.params["d"])
     low, high = (float(v) for v in result.conf_int(alpha=1 - spec.level).loc["d"])
     if spec.lower_is_better:

@@ -3,10 +3,12 @@
 The model's monthly KPI is regressed on its monthly mean metric (and on a volume KPI, if
 declared, so that traffic growth is not read as quality) by OLS with Newey–West (HAC) errors,
 `max_lags` months: `kpi ~ metric [+ volume]`. The slope is KPI units per metric unit, with its
-interval at the declared level; the value of a month is slope × (metric − baseline_metric) ×
-unit value: what the model's quality above a simple rule's earns. This is correlational
-(../shared/reference/methods.md §5): it is graded an assumption, and its main use is as the
-KPI sensitivity that decay and risk scenarios price a metric drop with.
+interval at the declared level from t quantiles with the residual degrees of freedom (a short
+series makes normal quantiles too narrow); the value of a month is
+slope × (metric − baseline_metric) × unit value: what the model's quality above a simple
+rule's earns. This is correlational (../shared/reference/methods.md §5): it is graded an
+assumption, and its main use is as the KPI sensitivity that decay and risk scenarios price a
+metric drop with.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def estimate(frame: pl.DataFrame, controls: tuple[str, ...], max_lags: int, leve
 
     formula = " + ".join(("kpi ~ metric", *controls))
     data = frame.select("kpi", "metric", *controls).to_pandas()
-    result = smf.ols(formula, data).fit(cov_type="HAC", cov_kwds={"maxlags": max_lags})
+    result = smf.ols(formula, data).fit(cov_type="HAC", cov_kwds={"maxlags": max_lags}, use_t=True)
     low, high = (float(v) for v in result.conf_int(alpha=1 - level).loc["metric"])
     return Slope(
         slope=float(result.params["metric"]),
@@ -53,7 +55,10 @@ def estimate(frame: pl.DataFrame, controls: tuple[str, ...], max_lags: int, leve
         p_value=float(result.pvalues["metric"]),
         months=int(result.nobs),
         r_squared=float(result.rsquared),
-        note=f"{level:.0%} interval, OLS {formula} with HAC errors ({max_lags} lags)",
+        note=(
+            f"{level:.0%} interval, OLS {formula} with HAC errors ({max_lags} lags), "
+            f"t quantiles with {int(result.df_resid)} degrees of freedom"
+        ),
     )
 
 
