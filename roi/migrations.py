@@ -253,6 +253,13 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
         ALTER TABLE model_roi ADD COLUMN cost_per_1m_tokens DOUBLE;
         """,
     ),
+    (
+        13,
+        "why a model's IRR is not shown",
+        """
+        ALTER TABLE model_roi ADD COLUMN irr_reason VARCHAR;
+        """,
+    ),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)

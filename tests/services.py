@@ -52,9 +52,26 @@ def soffice() -> str:
     return found
 
 
+# LibreOffice keeps the values an .xlsx stores unless told to recalculate on load ("Never
+# recalculate" is its default for Excel files): this profile setting forces a full recalculation.
+RECALCULATE_ON_LOAD = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry"
+           xmlns:xs="http://www.w3.org/2001/XMLSchema"
+           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="OOXMLRecalcMode"
+ oor:op="fuse"><value>0</value></prop></item>
+<item oor:path="/org.openoffice.Office.Calc/Formula/Load"><prop oor:name="ODFRecalcMode"
+ oor:op="fuse"><value>0</value></prop></item>
+</oor:items>
+"""
+
+
 def libreoffice_convert(source: Path, target_format: str, out_dir: Path) -> Path:
-    """Open `source` in headless LibreOffice (which recalculates formulas) and save it again."""
+    """Open `source` in headless LibreOffice, recalculating every formula (forced: a fresh
+    profile set to always recalculate on load), and save it again."""
     profile = out_dir / f"lo-profile-{uuid.uuid4().hex[:8]}"
+    (profile / "user").mkdir(parents=True)
+    (profile / "user" / "registrymodifications.xcu").write_text(RECALCULATE_ON_LOAD)
     out_dir.mkdir(parents=True, exist_ok=True)
     subprocess.run(
         [

@@ -112,15 +112,17 @@ def forecast_series(
 
 
 def history(con: Connection, models: list[str], currency: str) -> pl.DataFrame:
-    """Monthly cost, value and net per model, and the portfolio (`PORTFOLIO`)."""
-    marks = ", ".join("?" for _ in models)
-    frame = warehouse.fetch_frame(
+    """Monthly cost, value and net per model, and the portfolio (`PORTFOLIO`): every model's
+    cost, retired ones included (what they still cost is the portfolio's too), and the value
+    known."""
+    every = warehouse.fetch_frame(
         con,
-        f"""SELECT month, model_id, cost, value, net FROM model_roi
-            WHERE currency = ? AND model_id IN ({marks}) ORDER BY model_id, month""",
-        [currency, *models],
+        """SELECT month, model_id, cost, value, net FROM model_roi
+           WHERE currency = ? ORDER BY model_id, month""",
+        [currency],
     )
-    total = frame.group_by("month").agg(
+    frame = every.filter(pl.col("model_id").is_in(models))
+    total = every.group_by("month").agg(
         pl.lit("PORTFOLIO").alias("model_id"), pl.col("cost").sum(), pl.col("value").sum()
     )
     total = total.with_columns(net=pl.col("value") - pl.col("cost"))

@@ -58,6 +58,7 @@ MODEL_ROI = Table(
         col("cost_per_gpu_hour", "DOUBLE"),
         col("tokens", "DOUBLE"),
         col("cost_per_1m_tokens", "DOUBLE"),
+        col("irr_reason", "VARCHAR"),
     ),
     doc="the per-model P&L: cost, value, net, ROI, payback, NPV, IRR, unit cost per month",
 )

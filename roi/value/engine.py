@@ -12,29 +12,64 @@ from __future__ import annotations
 import polars as pl
 
 from roi import tables, warehouse
-from roi.config import ProjectConfig
+from roi.config import ModelConfig, ProjectConfig
 from roi.value.inputs import ValueInputs
 from roi.value.llm_costs import compute_llm_unit_costs
-from roi.value.methods import method
+from roi.value.methods import VALUE_ROWS, method
 from roi.value.pnl import model_roi
 from roi.value.sensitivity import compute_sensitivity
 from roi.warehouse import Connection
 
 
+def retired_rows(
+    con: Connection, model: ModelConfig, currency: str, measured: pl.DataFrame
+) -> pl.DataFrame:
+    """A no-value row, with the reason, for each month after the model's retirement month
+    that still has cost and no measured value: its cost is then a loss, never left silent."""
+    if model.retired is None:
+        return measured.clear()
+    months = warehouse.fetch_frame(
+        con,
+        """SELECT DISTINCT month FROM model_costs
+           WHERE model_id = ? AND currency = ? AND month > ? ORDER BY month""",
+        [model.model_id, currency, model.retired.replace(day=1)],
+    )
+    valued = measured.filter(pl.col("value").is_not_null())["month"]
+    months = months.filter(~pl.col("month").is_in(valued.implode()))
+    filled = months.with_columns(
+        reason=pl.lit(
+            f"no value: retired on {model.retired:%Y-%m-%d}; its cost after retirement is a loss"
+        ),
+        currency=pl.lit(currency),
+        evidence=pl.lit("none"),
+        basis=pl.lit("retired: no value after retirement"),
+        load_ids=pl.lit([], pl.List(pl.String)),
+    )
+    return pl.concat([measured.clear(), filled], how="diagonal_relaxed").select(measured.columns)
+
+
 def compute_value(con: Connection, project: ProjectConfig) -> pl.DataFrame:
-    """`model_value` rows: each valued model's monthly value, interval, volume and grade."""
+    """`model_value` rows: each valued model's monthly value, interval, volume and grade, and
+    a no-value row for each month a retired model still cost something."""
     frames = []
     if not warehouse.fetch_one(con, "SELECT count(*) FROM kpi_values")[0]:
         return tables.MODEL_VALUE.empty()
+    currency = project.project.currency
     for model in project.models:
-        if model.value is None:
+        rows = pl.DataFrame(schema=VALUE_ROWS)
+        if model.value is not None:
+            inputs = ValueInputs(con, model.model_id, model.file)
+            rows = method(model.value.method)(model.value, inputs, currency)
+        retired = retired_rows(con, model, currency, rows)
+        rows = pl.concat(
+            [rows.filter(~pl.col("month").is_in(retired["month"].implode())), retired]
+        ).sort("month")
+        if not rows.height:
             continue
-        inputs = ValueInputs(con, model.model_id, model.file)
-        rows = method(model.value.method)(model.value, inputs, project.project.currency)
         frames.append(
             rows.with_columns(
                 model_id=pl.lit(model.model_id),
-                method=pl.lit(model.value.method),
+                method=pl.lit(model.value.method if model.value else "none"),
                 interval_level=pl.lit(getattr(model.value, "level", None), pl.Float64),
             )
         )

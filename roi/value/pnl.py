@@ -5,18 +5,23 @@ For each model and month with cost or value, in the project currency:
   usage); value and its interval from `model_value`; net = value − cost; ROI = net / cost;
 - p_negative: the probability the month's net is negative, from the value's interval (read as
   a normal distribution's central interval at its level; cost is exact); null without one;
+- after a model's retirement (the months after its `retired` month) it earns nothing: a month
+  that still has cost has no value (`model_value` says why: retired) and a net of −cost, a loss
+  that counts in the cumulative net, the NPVs and the IRR;
 - cumulative_net: the sum of known nets since the first month (months without a value are
   skipped, not counted as zero); payback_month: the first month the cumulative net is ≥ 0,
   once reached;
 - npv: the nets to date discounted to the first month at the project's annual discount rate
   turned monthly ((1 + r)^(1/12) − 1), first month discounted — Excel's `NPV(rate, range)`,
   so the workbook can recompute it;
-- npv_horizon and irr: the same over `[finance] horizon_months` from the model's first month
-  (launch, or the first month with data): the nets to date, then the mean net of the last three
-  known months held flat to `horizon_end` (no months after a model's retirement). irr is the
-  monthly internal rate of return of those flows, annualised ((1 + m)^12 − 1), Excel's
-  `IRR(range)` turned yearly; null where the flows never change sign (no investment to
-  return, or no return);
+- npv_horizon and irr: the same over the `[finance] horizon_months` calendar months from the
+  model's first month with data to `horizon_end`: the known nets of those months to date, then
+  the mean net of the last three known months held flat for each later month up to
+  `horizon_end` (never past the model's retirement month). irr is the monthly internal rate of
+  return of those flows, annualised ((1 + m)^12 − 1), Excel's `IRR(range)` turned yearly; it is
+  shown only where it means something, as finance tools do: flows that start negative (an
+  investment), turn positive, and an IRR from −99% to 1,000% a year; else null, with the reason
+  in irr_reason;
 - unit_cost: cost per 1,000 units of the model's volume; gpu_efficiency: GPU-hours busy over
   GPU-hours held in the pools it shares; gpu_hours and cost_per_gpu_hour: the GPU-hours it held
   in GPU pools and what the pools charged it per hour; tokens and cost_per_1m_tokens: LLM tokens
@@ -35,6 +40,10 @@ from roi.attribution.vocabulary import SENTINELS
 from roi.config import ProjectConfig
 from roi.config.pools import gpu_pool_rules
 from roi.warehouse import Connection
+
+# The annual IRRs worth showing: from −99% to 1,000% a year. Outside it the flows are too short
+# or too lopsided for a rate to mean anything (e.g. 69,234% on a pilot with no up-front cost).
+IRR_RANGE = (-0.99, 10.0)
 
 
 def monthly_rate(annual: float) -> float:
@@ -62,12 +71,43 @@ def irr(values: list[float]) -> float | None:
     return float(rates[np.argmin(np.abs(rates))])
 
 
-def horizon_flows(known: list[float], horizon: int, open_ended: bool) -> list[float]:
-    """The nets to date, then the last three known months' mean held flat to the horizon."""
-    if not known or len(known) >= horizon or not open_ended:
-        return known[:horizon]
-    tail = sum(known[-3:]) / len(known[-3:])
-    return known + [tail] * (horizon - len(known))
+def months_between(start: date, end: date) -> int:
+    """Whole months from `start`'s month to `end`'s (negative when `end` is earlier)."""
+    return (end.year - start.year) * 12 + end.month - start.month
+
+
+def horizon_flows(
+    known: list[tuple[date, float]], month: date, end: date, until: date | None = None
+) -> list[float]:
+    """The flows over a horizon ending in `end`, as seen in `month`: the known (month, net)
+    pairs up to then, then the last three known nets' mean for each month after `month` up to
+    `end` (and not past `until`, the retirement month)."""
+    past = [net for m, net in known if m <= min(month, end)]
+    if not past:
+        return []
+    last = min(end, until) if until is not None else end
+    recent = [net for m, net in known if m <= month][-3:]
+    tail = sum(recent) / len(recent)
+    return past + [tail] * max(months_between(month, last), 0)
+
+
+def annual_irr(flows: list[float]) -> tuple[float | None, str | None]:
+    """(the annualised IRR of monthly flows, None) where it means something, else (None, the
+    reason): the flows must start negative, turn positive and give a rate within IRR_RANGE."""
+    if not flows:
+        return None, "n/a: no known net in the horizon yet"
+    if flows[0] >= 0:
+        return None, "n/a: the flows do not start negative (no investment to return)"
+    if max(flows) <= 0:
+        return None, "n/a: the flows never turn positive (nothing returned)"
+    monthly = irr(flows)
+    if monthly is None:
+        return None, "n/a: no rate makes the flows' NPV zero"
+    annual = (1.0 + monthly) ** 12 - 1.0
+    low, high = IRR_RANGE
+    if not low <= annual <= high:
+        return None, f"n/a: {annual:,.0%} a year is outside {low:.0%} to {high:,.0%}"
+    return annual, None
 
 
 def add_months(month: date, n: int) -> date:
@@ -126,28 +166,40 @@ def _running(
 ) -> None:
     """Cumulative net, payback month, NPV and IRR, in place, over one model's months."""
     cumulative = 0.0
-    known: list[float] = []
+    known: list[tuple[date, float]] = []
     payback: date | None = None
-    first = rows[0]["month"] if rows else None
-    assert first is None or isinstance(first, date)
+    if not rows:
+        return
+    first = rows[0]["month"]
+    assert isinstance(first, date)
+    end = add_months(first, horizon - 1)
+    until = retired.replace(day=1) if retired else None
     for row in rows:
         net = row["net"]
         month = row["month"]
         assert isinstance(month, date)
         if isinstance(net, float):
             cumulative += net
-            known.append(net)
+            known.append((month, net))
             if payback is None and cumulative >= 0:
                 payback = month
         row["cumulative_net"] = cumulative if known else None
         row["payback_month"] = payback
-        row["npv"] = excel_npv(rate, known) if known else None
-        open_ended = retired is None or month < retired.replace(day=1)
-        flows = horizon_flows(known, horizon, open_ended)
+        row["npv"] = excel_npv(rate, [n for _, n in known]) if known else None
+        flows = horizon_flows(known, month, end, until)
         row["npv_horizon"] = excel_npv(rate, flows) if flows else None
-        monthly = irr(flows)
-        row["irr"] = None if monthly is None else (1.0 + monthly) ** 12 - 1.0
-        row["horizon_end"] = add_months(first, horizon - 1) if first else None
+        row["irr"], row["irr_reason"] = annual_irr(flows)
+        row["horizon_end"] = end
+
+
+def _retirements(project: ProjectConfig) -> pl.DataFrame:
+    """Per retired model, `ended`: the first month after its retirement month."""
+    rows = [
+        {"model_id": m.model_id, "ended": add_months(m.retired.replace(day=1), 1)}
+        for m in project.models
+        if m.retired is not None
+    ]
+    return pl.DataFrame(rows, schema={"model_id": pl.String, "ended": pl.Date})
 
 
 def model_roi(
@@ -175,9 +227,16 @@ def model_roi(
         lambda level: NormalDist().inv_cdf((1 + level) / 2), return_dtype=pl.Float64
     )
     sd = (pl.col("value_high") - pl.col("value_low")) / (2 * z)
-    frame = frame.with_columns(pl.col("cost").fill_null(0.0)).with_columns(
-        net=pl.col("value") - pl.col("cost"),
-        roi=pl.when(pl.col("cost") > 0).then((pl.col("value") - pl.col("cost")) / pl.col("cost")),
+    frame = frame.join(_retirements(project), on="model_id", how="left")
+    # After its retirement a model earns nothing: what it still costs is a loss, not unknown.
+    net = (
+        pl.when(pl.col("value").is_null() & (pl.col("month") >= pl.col("ended")).fill_null(False))
+        .then(-pl.col("cost"))
+        .otherwise(pl.col("value") - pl.col("cost"))
+    )
+    frame = frame.with_columns(pl.col("cost").fill_null(0.0)).with_columns(net=net)
+    frame = frame.with_columns(
+        roi=pl.when(pl.col("cost") > 0).then(pl.col("net") / pl.col("cost")),
         p_negative=pl.when(sd > 0).then(
             ((pl.col("cost") - pl.col("value")) / sd).map_elements(
                 lambda x: NormalDist().cdf(x), return_dtype=pl.Float64

@@ -1,9 +1,10 @@
 """The portfolio view (`roi portfolio`): every model's P&L for a month, flagged, with totals.
 
 Flags: `negative ROI` (net below zero), `ROI interval straddles zero` (cost inside the value's
-interval), `retired but still costing`, `value method missing` (no value for the month), `cost
-rising faster than value` (month on month). The totals row adds the models up; its interval is
-the sum of the bounds (as if the models' errors moved together: the cautious reading).
+interval), `retired but still costing` (its net is then −cost), `value method missing` (no
+value for the month, not retired), `cost rising faster than value` (month on month). The
+totals row adds the models up; its interval is the sum of the bounds (as if the models' errors
+moved together: the cautious reading).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def portfolio(con: Connection, month: date | None = None) -> pl.DataFrame:
         [month, month],
     )
     cost_growth = pl.col("cost") / pl.col("cost_before") - 1
+    retired = (pl.col("stage") == "retired") | (pl.col("retired") <= month)
+    # A retired model's missing value is no missing method: it has nothing left to earn.
+    unvalued = pl.col("value").is_null() & ~retired.fill_null(False)
     value_growth = pl.col("value") / pl.col("value_before") - 1
     rules = [
         (pl.col("net") < 0, "negative ROI"),
@@ -48,11 +52,8 @@ def portfolio(con: Connection, month: date | None = None) -> pl.DataFrame:
             (pl.col("value_low") < pl.col("cost")) & (pl.col("cost") < pl.col("value_high")),
             "ROI interval straddles zero",
         ),
-        (
-            ((pl.col("stage") == "retired") | (pl.col("retired") <= month)) & (pl.col("cost") > 0),
-            "retired but still costing",
-        ),
-        (pl.col("value").is_null(), "value method missing"),
+        (retired & (pl.col("cost") > 0), "retired but still costing"),
+        (unvalued, "value method missing"),
         (
             (pl.col("cost_before") > 0)
             & (cost_growth > 0)
@@ -63,6 +64,7 @@ def portfolio(con: Connection, month: date | None = None) -> pl.DataFrame:
     flags = pl.concat_list(
         [pl.when(rule.fill_null(False)).then(pl.lit(text)) for rule, text in rules]
     ).list.drop_nulls()
+    missing = frame.select(unvalued.sum()).item()
     rows = frame.with_columns(flags=flags.list.join(", ")).drop(
         "retired", "cost_before", "value_before"
     )
@@ -71,7 +73,6 @@ def portfolio(con: Connection, month: date | None = None) -> pl.DataFrame:
     value = float(valued["value"].sum()) if valued.height else None
     low = valued.select(pl.col("value_low").fill_null(pl.col("value")).sum()).item()
     high = valued.select(pl.col("value_high").fill_null(pl.col("value")).sum()).item()
-    missing = rows.height - valued.height
     total = {
         "model_id": TOTAL,
         "currency": rows["currency"].drop_nulls().first() if rows.height else None,

@@ -10,6 +10,7 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+import numpy_financial as npf
 import openpyxl
 import polars as pl
 import pytest
@@ -224,3 +225,59 @@ def test_an_analyst_changes_an_assumption_and_roi_follows(
     )[-1]
     assert npv == pytest.approx(excel_npv(monthly_rate(0.25), nets), rel=1e-9)
     assert Decimal(str(npv)) != Decimal(0)
+
+
+@pytest.mark.slow
+def test_value_counted_on_the_assumptions_sheet_reaches_npv(
+    loaded_project: ProjectConfig, pack: tuple[Path, Path], tmp_path: Path
+) -> None:
+    book = openpyxl.load_workbook(pack[0])
+    sheet = book["Assumptions"]
+    rows = {sheet.cell(r, 1).value: r for r in range(1, sheet.max_row + 1)}
+    sheet.cell(rows["recommendations"], 3).value = 0.8  # count 80% of the recommender's value
+    changed = tmp_path / "counted.xlsx"
+    book.save(changed)
+    again = openpyxl.load_workbook(
+        libreoffice_convert(changed, "xlsx", tmp_path / "lo"), data_only=True
+    )
+    value = {(r[0], r[1]): r for r in again["Value"].iter_rows(min_row=5, values_only=True) if r[0]}
+    history = pipeline.query(
+        loaded_project.warehouse_path,
+        "SELECT month, cost, value, net, npv FROM model_roi WHERE model_id = 'recommendations' "
+        "AND month <= '2026-10-01' ORDER BY month",
+    )
+    # roi's own figure for the assumption: every month's value × 0.8, then the same NPV.
+    rate = monthly_rate(loaded_project.finance.discount_rate)
+    nets = [v * 0.8 - c for v, c in zip(history["value"], history["cost"], strict=True)]
+    expected = excel_npv(rate, nets)
+    assert expected == pytest.approx(npf.npv(rate, [0.0, *nets]), rel=1e-12)
+    npv = value[("recommendations", "net")][-1]
+    assert npv == pytest.approx(expected, rel=1e-9)
+    assert npv < 0.75 * history["npv"][-1]  # it moved, and by the right amount
+    assert [x for x in value[("recommendations", "net")][2:-1] if x != ""] == pytest.approx(
+        nets, rel=1e-9
+    )
+    # The what-if of the same assumption moves the month's net and ROI the same way.
+    whatif = commands.whatif(
+        Context(loaded_project), ["unit_value[recommendations]=0.8"], date(2026, 10, 1)
+    ).table.filter(pl.col("model_id") == "recommendations")
+    header = [c.value for c in again["Portfolio"][4]]
+    portfolio = next(
+        r
+        for r in again["Portfolio"].iter_rows(min_row=5, values_only=True)
+        if r[0] == "recommendations"
+    )
+    assert portfolio[header.index("ROI")] == pytest.approx(whatif["scenario_roi"].item(), rel=1e-9)
+    assert nets[-1] == pytest.approx(whatif["scenario_net"].item(), rel=1e-9)
+    # Other models keep roi's NPV, the retired one (−cost after retirement) included.
+    stored = {
+        r["model_id"]: r["npv"]
+        for r in pipeline.query(
+            loaded_project.warehouse_path,
+            "SELECT model_id, npv FROM model_roi WHERE month = '2026-10-01'",
+        ).iter_rows(named=True)
+    }
+    assert value[("aml-screening", "net")][-1] == pytest.approx(stored["aml-screening"], rel=1e-9)
+    assert value[("fraud-detection", "net")][-1] == pytest.approx(
+        stored["fraud-detection"], rel=1e-9
+    )

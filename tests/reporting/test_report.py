@@ -202,10 +202,14 @@ def test_the_portfolio_section_has_value_roi_payback_flags_and_sparklines(
             assert f"{row['roi']:.0%}".replace("-", "−") in section
         if row["payback_month"] is not None:
             assert f"{row['payback_month']:%Y-%m}" in section
-    assert (
-        section.count("<polyline") == len(loaded_project.models) - 1
-    )  # the retired one has no net
+    # Every model has a net line, the retired one too (its cost after retirement is a loss).
+    assert section.count("<polyline") == len(loaded_project.models)
     assert "high exposure" in section and "retired but still costing" in section
+    # IRR: a rate only for flows that start negative, else n/a with the reason (the sample's
+    # models all start with a positive net).
+    assert "IRR (horizon)" in section
+    assert 'n/a<br><span class="note">the flows do not start negative' in section
+    assert 'n/a<br><span class="note">the flows never turn positive' in section
 
 
 def test_selector_conflicts_are_listed_for_the_platform_lead(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
 import polars as pl
 import pytest
 
+from roi import warehouse
+from roi.config import ProjectConfig
 from roi.scenarios.decay import Decay, fit_decay
-from roi.scenarios.forecast import forecast_series
+from roi.scenarios.forecast import forecast_series, history
 from roi.scenarios.retrain import WEEKS_PER_MONTH, _yearly
 from tests.scenarios.projects import baseline
 
@@ -128,3 +130,26 @@ def test_retrain_picks_the_cheapest_policy(tmp_path: object) -> None:
         policies["today: every 12 month(s)"] - out["best_yearly_cost"]
     )
     assert 6 < out["optimal_months_between"] < 12  # type: ignore[operator]
+
+
+def test_the_portfolio_forecast_keeps_a_retired_model_s_cost(
+    loaded_project: ProjectConfig,
+) -> None:
+    live = [m.model_id for m in loaded_project.models if m.stage != "retired"]
+    with warehouse.open_warehouse(loaded_project.warehouse_path, read_only=True) as con:
+        data = history(con, live, "USD")
+        every = warehouse.fetch_frame(
+            con,
+            "SELECT month, sum(cost) AS cost, sum(cost) FILTER (model_id = 'aml-screening') "
+            "AS retired FROM model_roi GROUP BY month",
+        )
+    assert "aml-screening" not in set(data["model_id"])  # no forecast of its own
+    total = data.filter(pl.col("model_id") == "PORTFOLIO").join(every, on="month")
+    assert total.height == every.height
+    assert (total["cost"] - total["cost_right"]).abs().max() < 1e-6
+    october = total.filter(pl.col("month") == date(2026, 10, 1)).row(0, named=True)
+    live_cost = data.filter(
+        (pl.col("month") == date(2026, 10, 1)) & (pl.col("model_id") != "PORTFOLIO")
+    )["cost"].sum()
+    assert october["retired"] > 0
+    assert october["cost"] - live_cost == pytest.approx(october["retired"], abs=1e-6)

@@ -83,7 +83,8 @@ def test_per_unit_against_a_baseline_rate_and_gross_without_one(
     )
     gross = _frame(
         loaded_project,
-        "SELECT DISTINCT evidence, basis FROM model_value WHERE model_id = 'aml-screening'",
+        "SELECT DISTINCT evidence, basis FROM model_value WHERE model_id = 'aml-screening' "
+        "AND value IS NOT NULL",
     )
     assert gross.rows() == [("assumption", "gross, no counterfactual")]
 
@@ -193,8 +194,12 @@ def test_portfolio_flags_and_totals(loaded_project: ProjectConfig) -> None:
             row["value_low"] is not None and row["value_low"] < row["cost"] < row["value_high"]
         )
         assert ("ROI interval straddles zero" in flags[model_id]) == straddles
-        assert ("value method missing" in flags[model_id]) == (row["value"] is None)
+        unvalued = row["value"] is None and row["stage"] != "retired"
+        assert ("value method missing" in flags[model_id]) == unvalued
     assert "retired but still costing" in flags["aml-screening"]
+    aml = models.filter(pl.col("model_id") == "aml-screening").row(0, named=True)
+    assert aml["value"] is None and aml["net"] == pytest.approx(-aml["cost"]) and aml["roi"] == -1
+    assert total["net"] == pytest.approx(models["net"].sum())  # the retired model's loss too
 
 
 @pytest.mark.slow

@@ -74,7 +74,9 @@ def read(data: ReportData) -> Figures:
         for r in (decay_run or {}).get("outputs", {}).get("decay", [])
         if r.get("value_lost_per_month_of_age") is not None
     }
-    efficiency = data.pnl.filter(pl.col("month") == data.month).select("model_id", "gpu_efficiency")
+    efficiency = data.pnl.filter(pl.col("month") == data.month).select(
+        "model_id", "gpu_efficiency", "irr", "irr_reason"
+    )
     frame = data.portfolio.join(efficiency, on="model_id", how="left")
     rows = []
     for row in frame.iter_rows(named=True):
@@ -110,6 +112,7 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
         evidence=pl.col("evidence").str.replace_all("_", " "),
     ).to_dicts()
     for row in rows:
+        row["irr_shown"] = _irr(row)
         row["spark"] = sparkline(
             f.trend.get(row["model_id"], []), data.colours.get(row["model_id"], "#4e79a7")
         )
@@ -127,6 +130,7 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
         ("net", "Net", money),
         ("roi", "ROI", ratio),
         ("payback", "Payback", None),
+        ("irr_shown", "IRR (horizon)", None),
         ("spark", f"Net, last {len(data.window)} months", None),
         ("badges", "Flags", None),
     ]
@@ -148,8 +152,20 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
         "one: experiments, difference-in-differences, regressions), against everything the model "
         "cost. ROI = net / cost. Payback: the first month the cumulative net since the first "
         "month with data reached zero. The portfolio interval adds the bounds (the cautious "
-        "reading).</p>" + table(rows, columns, total, raw=("who", "spark", "badges"))
+        "reading). IRR: over the NPV horizon, annualised, shown only for flows that start "
+        "negative (an investment) and give a rate from −99% to 1,000% a year; else n/a and "
+        "why.</p>" + table(rows, columns, total, raw=("who", "irr_shown", "spark", "badges"))
     )
+
+
+def _irr(row: dict[str, Any]) -> str:
+    """The IRR cell: the rate, or n/a with the reason under it."""
+    if row.get("irr") is not None:
+        return escape(ratio(row["irr"]))
+    if not row.get("irr_reason"):
+        return ""
+    reason = str(row["irr_reason"]).removeprefix("n/a: ")
+    return f'n/a<br><span class="note">{escape(reason)}</span>'
 
 
 def excel(f: Figures, data: ReportData, book: Book) -> None:
@@ -184,6 +200,7 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
             "label": data.label(r["model_id"]),
             "evidence": (r["evidence"] or "").replace("_", " "),
             "counted": None,
+            "roi_net": r["net"],
             "net": None,
             "roi": None,
         }
@@ -195,20 +212,24 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
     for i, row in enumerate(rows):
         r = first + i
         at = {k: a1(r, c) for k, c in col.items()}
-        value, cost = row["value"], row["cost"] or 0.0
+        value, cost, net = row["value"], row["cost"] or 0.0, row["roi_net"]
         share = f"INDEX(value_counted,MATCH({at['model_id']},assumption_models,0))"
         sheet.formula(r, col["counted"], f'=IF({at["value"]}="","",{at["value"]}*{share})', value)
+        # After its retirement a model has no value and its cost is a loss: net = −cost.
+        lost = value is None and net is not None
         sheet.formula(
             r,
             col["net"],
-            f'=IF({at["counted"]}="","",{at["counted"]}-{at["cost"]})',
-            None if value is None else value - cost,
+            f"=-{at['cost']}"
+            if lost
+            else f'=IF({at["counted"]}="","",{at["counted"]}-{at["cost"]})',
+            net,
         )
         sheet.formula(
             r,
             col["roi"],
-            f'=IF(OR({at["counted"]}="",{at["cost"]}=0),"",{at["net"]}/{at["cost"]})',
-            None if value is None or not cost else (value - cost) / cost,
+            f'=IF(OR({at["net"]}="",{at["cost"]}=0),"",{at["net"]}/{at["cost"]})',
+            None if net is None or not cost else net / cost,
             PERCENT,
         )
     total = first + len(rows)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import polars as pl
 
@@ -151,9 +152,9 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
     sheet.title(
         0,
         "Value: cost, value and net by month",
-        f"{cur}. Net = value − cost; NPV to date "
-        "is Excel's NPV of the nets at the monthly rate of the Assumptions sheet (months "
-        "without a value are skipped).",
+        f"{cur}. Net = value × the model's value counted (Assumptions sheet) − cost, or − cost "
+        "after its retirement; NPV to date is Excel's NPV of the nets at the monthly rate of "
+        "the Assumptions sheet (months without a value are skipped).",
     )
     lookup = {(r["model_id"], r["month"]): r for r in f.history.iter_rows(named=True)}
     models = data.model_ids
@@ -176,16 +177,7 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
             for j, month in enumerate(months, 2):
                 row = lookup.get((model, month))
                 if measure == "net":
-                    value_cell, cost_cell = (
-                        a1(rows[(model, "value")], j),
-                        a1(rows[(model, "cost")], j),
-                    )
-                    net = (
-                        None if row is None or row["value"] is None else row["value"] - row["cost"]
-                    )
-                    sheet.formula(
-                        r, j, f'=IF({value_cell}="","",{value_cell}-{cost_cell})', net, MONEY
-                    )
+                    sheet.formula(r, j, *_net_formula(rows, model, r, j, row), MONEY)
                 elif row is not None and row[measure] is not None:
                     sheet.number(r, j, row[measure], MONEY)
             if measure == "net":
@@ -205,6 +197,19 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
     sheet.ws.freeze_panes(header + 1, 2)
     _unit_table(f, data, book, sheet, r + 3)
     _value_chart(f, data, book, rows, header, months)
+
+
+def _net_formula(
+    rows: dict[tuple[str, str], int], model: str, r: int, j: int, row: dict[str, Any] | None
+) -> tuple[str, float | None]:
+    """The net cell of a model and month: value × value counted − cost, or − cost for a month
+    after its retirement (no value, a net all the same), with roi's figure."""
+    value_cell, cost_cell = a1(rows[(model, "value")], j), a1(rows[(model, "cost")], j)
+    net = None if row is None else row["net"]
+    if row is not None and row["value"] is None and net is not None:
+        return f"=-{cost_cell}", net
+    share = f"INDEX(value_counted,MATCH($A${r + 1},assumption_models,0))"
+    return f'=IF({value_cell}="","",{value_cell}*{share}-{cost_cell})', net
 
 
 def _unit_table(f: Figures, data: ReportData, book: Book, sheet: Sheet, line: int) -> None:
