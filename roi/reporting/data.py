@@ -297,20 +297,22 @@ class ReportData:
 
     @cached_property
     def _scenarios(self) -> dict[str, dict[str, Any]]:
-        """Per command, the latest stored scenario run computed on this attribution."""
+        """Per command, the latest stored scenario run computed on the warehouse's figures."""
+        from roi.scenarios.runs import content_digest
+
         latest: dict[str, dict[str, Any]] = {}
         rows = warehouse.fetch_all(
             self.con,
             """SELECT command, run_id, outputs, created_at FROM scenario_runs
-               WHERE inputs->>'$.attribution_id' = ? ORDER BY created_at""",
-            [self.attribution_id],
+               WHERE inputs->>'$.warehouse_content' = ? ORDER BY created_at""",
+            [content_digest(self.con)],
         )
         for command, run_id, outputs, created in rows:
             latest[command] = {"run_id": run_id, "outputs": outputs, "created_at": created}
         return latest
 
     def scenario(self, command: str) -> dict[str, Any] | None:
-        """The latest stored scenario run of `command` computed on this attribution."""
+        """The latest stored scenario run of `command` computed on the warehouse's figures."""
         run = self._scenarios.get(command)
         if run is None:
             return None

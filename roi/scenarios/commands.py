@@ -9,7 +9,6 @@ from pathlib import Path
 
 import polars as pl
 
-from roi import warehouse
 from roi.context import Context
 from roi.scenarios import decay as decay_module
 from roi.scenarios import failure as failure_module
@@ -18,17 +17,15 @@ from roi.scenarios import retrain as retrain_module
 from roi.scenarios import sensitivity as sensitivity_module
 from roi.scenarios import whatif as whatif_module
 from roi.scenarios.baseline import Baseline, ScenarioError, baselines, check_level, model_config
-from roi.scenarios.runs import Computed, ScenarioRun, run
+from roi.scenarios.runs import Computed, ScenarioRun, content_digest, run
 from roi.warehouse import Connection
 
 
 def _fingerprint(con: Connection, base: dict[str, Baseline]) -> dict[str, object]:
-    """What the warehouse's answer depends on: the attribution and value runs it read."""
-    attribution = warehouse.fetch_one(con, "SELECT max(attribution_id) FROM _attributions")[0]
-    loads = warehouse.fetch_one(con, "SELECT max(load_id) FROM _loads")[0]
+    """What the warehouse's answer depends on: the figures it read, by content (the same
+    inputs built again, under new load and attribution ids, give the same run id)."""
     return {
-        "attribution_id": attribution,
-        "latest_load_id": loads,
+        "warehouse_content": content_digest(con),
         "month": next(iter(base.values())).month if base else None,
         "baselines": {m: asdict(b) for m, b in base.items()},
     }

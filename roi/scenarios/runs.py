@@ -1,10 +1,11 @@
 """Scenario runs (`scenario_runs`): every run stored with its command, inputs, seed and outputs.
 
 A run's id is a digest of what determines its result: the command, its parameters, the seed,
-the input figures it read from the warehouse and roi's version. Running the same scenario on
-the same data with the same seed gives the same id and byte-identical JSON (the row is kept
-once, with the time it was first computed); anything that changes the result changes the id,
-so a report that cites an id cites exactly one set of numbers.
+the input figures it read from the warehouse (by content: `content_digest`, never the ids or
+times of the loads and attribution runs that produced them) and roi's version. Running the same
+scenario on the same data with the same seed gives the same id and byte-identical JSON (the row
+is kept once, with the time it was first computed); anything that changes the result changes
+the id, so a report that cites an id cites exactly one set of numbers.
 """
 
 from __future__ import annotations
@@ -65,6 +66,31 @@ def _plain(value: Any) -> Any:
 def canonical(value: Any) -> str:
     """Deterministic JSON (sorted keys, exact floats, dates as ISO text)."""
     return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+# The tables scenarios read, less their lineage columns (load and attribution ids, source
+# files): two builds of the same inputs hold the same figures under different load ids.
+READ_TABLES: dict[str, tuple[str, ...]] = {
+    "model_roi": (),
+    "model_costs": ("load_ids", "attribution_id"),
+    "kpi_sensitivity": ("load_ids",),
+    "llm_unit_costs": (),
+    "model_metrics": ("source_file", "source_row", "_load_id"),
+}
+
+
+def content_digest(con: Connection) -> str:
+    """A digest of the figures scenarios read from the warehouse, by content only."""
+    digest = hashlib.sha256()
+    for table, lineage in READ_TABLES.items():
+        exclude = f" EXCLUDE ({', '.join(lineage)})" if lineage else ""
+        (text,) = warehouse.fetch_one(
+            con,
+            f"""SELECT md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY t::VARCHAR), ''))
+                FROM (SELECT *{exclude} FROM {table}) t""",
+        )
+        digest.update(f"{table}:{text}\n".encode())
+    return digest.hexdigest()[:32]
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,17 @@ class ValueInputs:
     def series(self, kpi: str, key: str, segment: str = "all") -> pl.DataFrame:
         """Monthly `value` of a KPI for this model (or for every model), with its load ids.
 
+        Sums and means here add the values in one order (sorted), not the order rows happen to
+        be stored or scanned in: two builds of the same inputs give the same bits, and the
+        scenario runs on them the same id.
+
         Raises:
             ConfigError: the KPI has no rows, naming the model file and key.
         """
         frame = warehouse.fetch_frame(
             self.con,
-            """SELECT date_trunc('month', period_start)::DATE AS month, sum(value) AS value,
+            """SELECT date_trunc('month', period_start)::DATE AS month,
+                      list_sum(list(value ORDER BY value)) AS value,
                       list(DISTINCT _load_id ORDER BY _load_id) AS load_ids
                FROM kpi_values
                WHERE kpi = ? AND segment = ? AND experiment_id IS NULL
@@ -134,7 +139,8 @@ class ValueInputs:
         """
         frame = warehouse.fetch_frame(
             self.con,
-            """SELECT date_trunc('month', ts)::DATE AS month, avg(value) AS metric,
+            """SELECT date_trunc('month', ts)::DATE AS month,
+                      list_avg(list(value ORDER BY value)) AS metric,
                       count(*) AS observations,
                       list(DISTINCT _load_id ORDER BY _load_id) AS metric_load_ids
                FROM model_metrics WHERE model_id = ? AND metric = ?

@@ -13,7 +13,7 @@ import pytest
 from roi import pipeline
 from roi.cli_scenario import scenario
 from roi.config import ProjectConfig
-from tests.conftest import REPO
+from tests.conftest import REPO, copy_project
 from tests.helpers import roi_cli
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -130,3 +130,23 @@ def test_every_scenario_help_example_is_in_the_readme() -> None:
         assert examples, f"roi scenario {name} has no example in its help"
         for example in examples:
             assert example in README, f"{example!r} is not in the README"
+
+
+@pytest.mark.slow
+def test_two_fresh_builds_of_the_sample_give_the_same_run_ids(
+    loaded_project: ProjectConfig, tmp_path: Path
+) -> None:
+    fresh = copy_project(tmp_path / "again")  # a clean copy, built by the CLI this time
+    result = roi_cli("run", "--project", str(fresh), "--quiet", timeout=600)
+    assert result.returncode == 0, result.stderr
+    query = "SELECT command, run_id FROM scenario_runs ORDER BY command"
+    first = pipeline.query(loaded_project.warehouse_path, query)
+    second = pipeline.query(fresh / "roi.duckdb", query)
+    runs = dict(second.iter_rows())
+    assert {"decay --all", "failure --all", "forecast --all"} <= set(runs)
+    assert all(dict(first.iter_rows()).get(c) == r for c, r in runs.items())
+    # ... although every load and attribution id differs between the two builds.
+    ids = "SELECT max(attribution_id) FROM _attributions"
+    assert pipeline.query(loaded_project.warehouse_path, ids).item() != (
+        pipeline.query(fresh / "roi.duckdb", ids).item()
+    )
