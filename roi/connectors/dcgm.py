@@ -5,7 +5,9 @@ from the last load's cursor to now a window at a time (options `step_seconds`, `
 first load, `window_hours`, `lag_seconds`, `until`, and `token_env` for a bearer token); or saved
 `query_range` responses (`path`), JSON or gzip, one file per metric and period, e.g.
 `DCGM_FI_PROF_GR_ENGINE_ACTIVE_2026-10.json.gz`. Each series is one GPU
-(by `UUID`) running one pod; a series with an empty `pod` label is the GPU sitting idle.
+(by `UUID`) running one pod; a series with an empty `pod` label is the GPU sitting idle. A MIG
+slice (labels `GPU_I_ID`, `GPU_I_PROFILE`) is a fraction of its GPU: its compute slices over the
+GPU's (`roi.connectors.mig`).
 Accepts both `Hostname` and, after dcgm-exporter's 2026-05 rename, `hostname`, and the older
 `pod_name` / `pod_namespace` labels. Values are strings and may be "NaN".
 
@@ -34,6 +36,7 @@ from roi.config.typed import check
 from roi.connectors import register
 from roi.connectors.base import Batch, Connector, Extracted, changed_files
 from roi.connectors.csv_text import read_bytes
+from roi.connectors.mig import check_profiles, combine_slices, slice_share
 from roi.connectors.parsing import tag_json
 from roi.errors import ConfigError, SourceError
 from roi.progress import Progress
@@ -126,6 +129,8 @@ def series_rows(body: Any, relative: str) -> list[dict[str, Any]]:
                 (k, v) for k, v in sorted(labels.items()) if k not in _KNOWN_LABELS and v != ""
             ),
             "source_file": relative,
+            "mig_profile": labels.get("GPU_I_PROFILE") or None,
+            "mig_instance": labels.get("GPU_I_ID") or "",
         }
         for sample in series.get("values") or []:
             try:
@@ -154,7 +159,13 @@ ROW_SCHEMA: dict[str, pl.DataType] = {
     "source_file": pl.String(),
     "ts": pl.Float64(),
     "value": pl.String(),
+    "mig_profile": pl.String(),
+    "mig_instance": pl.String(),
 }
+
+
+# What a series is (beside its keys): the last file's labels win.
+_IDENTITY = ("gpu_index", "gpu_model", "node", "namespace", "labels", "source_file", "mig_profile")
 
 
 def to_intervals(
@@ -182,7 +193,8 @@ def to_intervals(
             "response as Prometheus returned it"
         )
     raw = raw.with_columns(value=pl.col("number").fill_nan(None)).drop("number")
-    keys = ["gpu_uuid", "interval_start", "pod"]
+    # One row per MIG slice first (a whole GPU is one slice), then per GPU, pod and interval.
+    keys = ["gpu_uuid", "interval_start", "pod", "mig_instance"]
     scale = pl.col("metric").replace_strict(
         UTILIZATION_METRICS, default=None, return_dtype=pl.Float64
     )
@@ -196,14 +208,14 @@ def to_intervals(
     mem = raw.filter(pl.col("metric") == MEMORY_METRIC).select(
         *keys, (pl.col("value") * MIB).round(0).cast(pl.Int64).alias("memory_used_bytes")
     )
-    ident = (
-        raw.sort("source_file")
-        .unique(subset=keys, keep="last")
-        .select(*keys, "gpu_index", "gpu_model", "node", "namespace", "labels", "source_file")
+    ident = raw.sort("source_file").unique(subset=keys, keep="last").select(*keys, *_IDENTITY)
+    slices = (
+        ident.join(util, on=keys, how="left", nulls_equal=True)
+        .join(mem, on=keys, how="left", nulls_equal=True)
+        .with_columns(share=slice_share())
     )
-    frame = ident.join(util, on=keys, how="left", nulls_equal=True).join(
-        mem, on=keys, how="left", nulls_equal=True
-    )
+    check_profiles(slices)
+    frame = combine_slices(slices, keys[:-1])
     if step_seconds is None:
         gaps = (
             frame.sort("interval_start")
@@ -221,7 +233,6 @@ def to_intervals(
         interval_end=pl.col("interval_start") + pl.duration(seconds=step_seconds),
         cluster=pl.lit(cluster),
         gpu_index=pl.col("gpu_index").cast(pl.Int32, strict=False),
-        gpu_share=pl.when(pl.col("pod").is_null()).then(0.0).otherwise(1.0),
         power_watts=pl.lit(None, pl.Float64),
         source=pl.lit("dcgm"),
         source_row=pl.lit(None, pl.Int64),
