@@ -371,8 +371,8 @@ def reconcile(opts: Options, month: date | None) -> None:
 def explain(opts: Options, model_id: str, month: date, top: int) -> None:
     """Explain a model's change in cost against the month before: volume, price, mix, pools.
 
-    MODEL is a model id, or __unallocated__ / __idle__. The effects add up to the change; the
-    lines (service, resource) that moved most follow.
+    MODEL is a model id, or __unallocated__, __idle__ or __idle_held__. The effects add up to
+    the change; the lines (service, resource) that moved most follow.
 
     \b
     Examples:

@@ -1,9 +1,10 @@
 """The bases a shared pool is split by, per month: who used how much of it.
 
 Each basis returns one row per (month, target) with a weight, where a target is a model, the
-pool's idle capacity (`__idle__`), or usage no model's selectors claim (`__unallocated__`,
-with the reason). GPU bases come from `gpu_usage`, token bases from `inference_usage`, the
-others from the project's definitions or the direct stage.
+pool's idle capacity (`__idle__`; `__idle_held__` for GPU-hours held but not busy), or usage no
+model's selectors claim (`__unallocated__`, with the reason). GPU bases come from `gpu_usage`,
+token bases from `inference_usage`, the others from the project's definitions or the direct
+stage.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.ledger import MonthFilter, glob_regex, month_sql
-from roi.attribution.vocabulary import IDLE, UNALLOCATED
+from roi.attribution.vocabulary import IDLE, IDLE_HELD, UNALLOCATED
 from roi.config import ModelConfig, PoolConfig
 from roi.config.pools import GPU_BASES, TOKEN_BASES
 from roi.warehouse import Connection
@@ -118,24 +119,46 @@ def gpu_weights(
     )
     totals = rows.group_by("month").agg(_hours("held").alias("held"), _hours("busy"))
     capacity = capacity.with_columns(pl.col("capacity").cast(pl.Float64) / 3600)
-    idle = (
-        capacity.join(totals, on="month", how="left")
-        .with_columns(pl.col("held").fill_null(0.0), pl.col("busy").fill_null(0.0))
-        .select(
-            "month",
-            pl.lit(IDLE).alias("target"),
-            pl.lit(None, pl.String).alias("reason"),
-            (pl.col("capacity") - pl.col("held")).clip(0).alias("quantity"),
-            (pl.col("capacity") - pl.col("busy")).clip(0).alias("usage_quantity"),
-        )
-        .with_columns(
-            weight=pl.col("usage_quantity" if by_basis == "busy" else "quantity"),
-        )
+    frames = [used, *_idle_rows(pool, capacity, totals)]
+    return _finish(pl.concat([f.select(used.columns) for f in frames]), "GPU-hours")
+
+
+def _idle_rows(
+    pool: PoolConfig, capacity: pl.DataFrame, totals: pl.DataFrame
+) -> list[pl.DataFrame]:
+    """The pool's idle lines the pool keeps apart: `__idle__`, the capacity no workload held
+    (capacity − held), and under `gpu_hours_utilization` `__idle_held__`, the GPU-hours held
+    but not busy (held − busy). A line left out is shared back: the others' weights split it.
+    """
+    hours = capacity.join(totals, on="month", how="left").with_columns(
+        pl.col("held").fill_null(0.0), pl.col("busy").fill_null(0.0)
     )
-    frames = [used]
+    unheld = (pl.col("capacity") - pl.col("held")).clip(0)
+    held_idle = (pl.col("held") - pl.col("busy")).clip(0)
+    out = []
     if pool.idle == "separate":
-        frames.append(idle.select(used.columns))
-    return _finish(pl.concat(frames), "GPU-hours")
+        out.append(
+            hours.select(
+                "month",
+                pl.lit(IDLE).alias("target"),
+                pl.lit(None, pl.String).alias("reason"),
+                unheld.alias("quantity"),
+                (pl.col("capacity") - pl.col("busy")).clip(0).alias("usage_quantity"),
+                unheld.alias("weight"),
+            )
+        )
+    if pool.basis == "gpu_hours_utilization" and pool.idle_held == "separate":
+        out.append(
+            hours.select(
+                "month",
+                pl.lit(IDLE_HELD).alias("target"),
+                pl.lit(None, pl.String).alias("reason"),
+                held_idle.alias("quantity"),
+                pl.lit(0.0).alias("usage_quantity"),
+                held_idle.alias("weight"),
+            )
+        )
+    return out
 
 
 def llm_model_matcher(

@@ -27,6 +27,7 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.engine import plan_attribution
+from roi.attribution.vocabulary import SENTINELS
 from roi.config import ProjectConfig
 from roi.errors import RoiError
 from roi.warehouse import Connection
@@ -173,7 +174,7 @@ def explain(
     Raises:
         RoiError: the model is unknown, or the month has not been attributed.
     """
-    known = {m.model_id for m in project.models} | {"__unallocated__", "__idle__"}
+    known = {m.model_id for m in project.models} | set(SENTINELS)
     if model_id not in known:
         raise RoiError(f"no model {model_id!r}; known: {', '.join(sorted(known))} (models/*.toml)")
     previous = previous_month(month)

@@ -6,9 +6,16 @@ import typing
 from typing import Literal
 
 UNALLOCATED = "__unallocated__"  # cost no rule could place (with a reason)
-IDLE = "__idle__"  # capacity no workload used (GPU-hours, commitments)
-SENTINELS = (UNALLOCATED, IDLE)
-SENTINEL_LABELS = {UNALLOCATED: "Unallocated", IDLE: "Idle capacity"}
+IDLE = "__idle__"  # capacity no workload held (GPU-hours) or used (commitments)
+# GPU-hours workloads held but did not keep busy: a line of its own only in pools split by
+# `gpu_hours_utilization` (by `gpu_hours` they are the holder's cost).
+IDLE_HELD = "__idle_held__"
+SENTINELS = (UNALLOCATED, IDLE, IDLE_HELD)
+SENTINEL_LABELS = {
+    UNALLOCATED: "Unallocated",
+    IDLE: "Idle capacity",
+    IDLE_HELD: "Held, not busy",
+}
 
 CostType = Literal[
     "inference_api",

@@ -7,7 +7,9 @@ resource pattern, a service) and splits them each month by a declared *basis*:
   time-sliced GPUs count as their fraction); `gpu_hours_utilization`: the same weighted by
   how busy the GPUs were. GPU capacity no workload held is idle: its own `__idle__` line
   (`idle = "separate"`, the default) or shared back to the models by their weight
-  (`idle = "share"`);
+  (`idle = "share"`). Under `gpu_hours_utilization` the GPU-hours workloads held but did not
+  keep busy are the other idle: their own `__idle_held__` line (`idle_held = "separate"`, the
+  default) or shared back by weight (`idle_held = "share"`);
 - `tokens`: input + output tokens of each model's requests to the pool's LLM deployments;
   `tokens_priced`: input, cached input and output tokens weighted by `token_prices`;
   `reported_cost`: the cost the LLM gateway reported per model; `requests`: request counts;
@@ -72,6 +74,7 @@ class _PoolFile:
     claims: Mapping[str, Any]
     usage: Mapping[str, Any] | None = None
     idle: Literal["separate", "share"] = "separate"
+    idle_held: Literal["separate", "share"] | None = None
     cost_type: PoolCostType | None = None
     models: tuple[str, ...] = ()
     shares: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
@@ -92,6 +95,7 @@ class PoolConfig:
     claims: PoolClaims
     usage: PoolUsage
     idle: str = "separate"
+    idle_held: str = "separate"
     cost_type: str | None = None
     models: tuple[str, ...] = ()
     shares: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
@@ -135,6 +139,11 @@ def pool_from_toml(path: Path, data: Mapping[str, Any]) -> PoolConfig:
             f"{path}: basis {top.basis!r} needs [usage] providers or deployments (the LLM "
             "requests that split the pool)"
         )
+    if top.idle_held is not None and top.basis != "gpu_hours_utilization":
+        raise ConfigError(
+            f"{path}: idle_held applies to basis 'gpu_hours_utilization' only (by "
+            f"{top.basis!r} held GPU-hours are the holder's cost, not idle); remove it"
+        )
     if top.basis == "tokens_priced":
         unknown = sorted(set(top.token_prices) - set(TOKEN_KINDS))
         if unknown or not top.token_prices:
@@ -159,6 +168,7 @@ def pool_from_toml(path: Path, data: Mapping[str, Any]) -> PoolConfig:
         claims=claims,
         usage=usage,
         idle=top.idle,
+        idle_held=top.idle_held or "separate",
         cost_type=top.cost_type,
         models=top.models,
         shares=top.shares,
@@ -182,13 +192,9 @@ def check_pool_models(pools: tuple[PoolConfig, ...], model_ids: set[str]) -> Non
                 )
 
 
-def gpu_pool_rules(pools: tuple[PoolConfig, ...], idle_apart: bool = False) -> list[str]:
-    """Rule ids of the pools split by GPU-hours (only those keeping idle apart, if asked)."""
-    return [
-        p.rule_id
-        for p in pools
-        if p.basis in GPU_BASES and (not idle_apart or p.idle == "separate")
-    ]
+def gpu_pool_rules(pools: tuple[PoolConfig, ...]) -> list[str]:
+    """Rule ids of the pools split by GPU-hours."""
+    return [p.rule_id for p in pools if p.basis in GPU_BASES]
 
 
 def gpu_cost_sql(pools: tuple[PoolConfig, ...]) -> tuple[str, list[object]]:

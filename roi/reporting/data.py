@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.vocabulary import IDLE, UNALLOCATED
+from roi.attribution.vocabulary import IDLE, IDLE_HELD, UNALLOCATED
 from roi.config import ProjectConfig, ReportConfig
 from roi.errors import WarehouseError
 from roi.reporting.checks import Check, month_checks
@@ -48,10 +48,16 @@ PALETTE = (
     "#499894",
     "#e49444",
 )
-SENTINEL_COLOURS = {UNALLOCATED: "#8c8c8c", IDLE: "#c7c7c7", "__other__": "#5f5f5f"}
+SENTINEL_COLOURS = {
+    UNALLOCATED: "#8c8c8c",
+    IDLE: "#c7c7c7",
+    IDLE_HELD: "#dcdcdc",
+    "__other__": "#5f5f5f",
+}
 SENTINEL_LABELS = {
     UNALLOCATED: "Unallocated",
     IDLE: "Idle GPU capacity",
+    IDLE_HELD: "GPU held, not busy",
     "__other__": "Other models",
 }
 
@@ -231,7 +237,8 @@ class ReportData:
         split = dict(
             warehouse.fetch_all(
                 self.con,
-                """SELECT CASE WHEN model_id IN (?, ?) THEN model_id ELSE 'allocated' END,
+                """SELECT CASE WHEN model_id = ? THEN model_id
+                               WHEN basis = 'idle' THEN ? ELSE 'allocated' END,
                           sum(amount)
                    FROM allocated_costs WHERE month = ? AND currency = ? GROUP BY 1""",
                 [UNALLOCATED, IDLE, self.month, cur],

@@ -21,7 +21,7 @@ import polars as pl
 
 from roi import tables, warehouse
 from roi.attribution.bases import llm_model_matcher
-from roi.attribution.vocabulary import IDLE
+from roi.attribution.vocabulary import IDLE, IDLE_HELD
 from roi.config import ProjectConfig
 from roi.config.models import ApiPrices
 from roi.config.pools import gpu_cost_sql, gpu_pool_rules
@@ -79,7 +79,8 @@ def _costs(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     """Per month and model: API cost, GPU cost and the idle share of GPU pools kept apart."""
     currency = project.project.currency
     gpu, gpu_params = gpu_cost_sql(project.pools)
-    idle_pools = gpu_pool_rules(project.pools, idle_apart=True)
+    idle_pools = gpu_pool_rules(project.pools)
+    idle = (IDLE, IDLE_HELD)  # capacity nobody held, and held but not busy
     idle_marks = ", ".join("?" for _ in idle_pools) or "NULL"
     return warehouse.fetch_frame(
         con,
@@ -90,18 +91,19 @@ def _costs(con: Connection, project: ProjectConfig) -> pl.DataFrame:
             idle AS (
                 SELECT month, rule_id, sum(amount)::DOUBLE AS idle_amount
                 FROM allocated_costs
-                WHERE model_id = ? AND currency = ? AND rule_id IN ({idle_marks})
+                WHERE model_id IN (?, ?) AND currency = ? AND rule_id IN ({idle_marks})
                 GROUP BY ALL),
             used AS (
                 SELECT month, rule_id, model_id,
                        quantity / sum(quantity) OVER (PARTITION BY month, rule_id) AS used_share
-                FROM allocation_bases WHERE model_id <> ? AND rule_id IN ({idle_marks})),
+                FROM allocation_bases
+                WHERE model_id NOT IN (?, ?) AND rule_id IN ({idle_marks})),
             idle_share AS (
                 SELECT u.month, u.model_id, sum(u.used_share * i.idle_amount) AS idle_cost
                 FROM used u JOIN idle i USING (month, rule_id) GROUP BY ALL)
             SELECT c.month, c.model_id, c.gpu, coalesce(s.idle_cost, 0) AS idle_cost
             FROM costs c LEFT JOIN idle_share s USING (month, model_id)""",
-        [*gpu_params, currency, IDLE, currency, *idle_pools, IDLE, *idle_pools],
+        [*gpu_params, currency, *idle, currency, *idle_pools, *idle, *idle_pools],
     )
 
 

@@ -18,10 +18,11 @@ from hypothesis import strategies as st
 from roi import pipeline, warehouse
 from roi.attribution.engine import attribute_costs
 from roi.attribution.split import split_amount
-from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig
-from roi.config.pools import PoolClaims, PoolConfig, PoolUsage
+from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig, load_project
+from roi.config.pools import PoolClaims, PoolConfig, PoolUsage, pool_from_toml
 from roi.context import Context
 from roi.cost_store import data_dir, store_lines
+from roi.errors import ConfigError
 
 OCTOBER = date(2026, 10, 1)
 
@@ -83,6 +84,97 @@ def test_gpu_hours_equal_an_independent_computation(loaded_project: ProjectConfi
     weights = {k: v[0] for k, v in per_model.items()} | {"__idle__": idle[0]}
     for model_id, amount in split.items():
         assert abs(float(amount) - float(total) * weights[model_id] / sum(weights.values())) < 0.05
+
+
+def _gpu_hours(path: Path, project: ProjectConfig) -> tuple[dict[str, tuple[float, float]], float]:
+    """Per model (held, busy) GPU-hours in October on the shared cluster, and its capacity,
+    from the raw `gpu_usage` rows."""
+    raw = pipeline.query(
+        path,
+        "SELECT gpu_uuid, interval_start, interval_end, workload, gpu_share, utilization "
+        "FROM gpu_usage WHERE cluster = 'ml-shared-gpu' "
+        "AND interval_start >= '2026-10-01' AND interval_start < '2026-11-01'",
+    )
+    hours = (pl.col("interval_end") - pl.col("interval_start")).dt.total_seconds() / 3600
+    per_model = {}
+    for model in project.models:
+        patterns = [_glob(p) for p in model.selectors.gpu_workloads]
+        mine = raw.filter(
+            pl.any_horizontal(
+                pl.col("workload").str.contains(p).fill_null(False) for p in patterns or ["^$"]
+            )
+            & (pl.col("gpu_share") > 0)
+        )
+        held = mine.select((hours * pl.col("gpu_share")).sum()).item()
+        busy = mine.select((hours * pl.col("gpu_share") * pl.col("utilization")).sum()).item()
+        if held:
+            per_model[model.model_id] = (held, busy)
+    return per_model, raw.unique(["gpu_uuid", "interval_start"]).select(hours.sum()).item()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("idle_held", ["separate", "share"])
+def test_two_idle_lines_under_the_utilization_basis(
+    loaded_project: ProjectConfig, tmp_path: Path, idle_held: str
+) -> None:
+    root = tmp_path / "project"
+    shutil.copytree(loaded_project.root, root, ignore=shutil.ignore_patterns("out"))
+    pool = root / "pools" / "eks-gpu.toml"
+    pool.write_text(
+        pool.read_text().replace(
+            'basis = "gpu_hours"', f'basis = "gpu_hours_utilization"\nidle_held = "{idle_held}"'
+        )
+    )
+    context = Context(load_project(root))
+    pipeline.attribute(context)
+    path = root / "roi.duckdb"
+    per_model, capacity = _gpu_hours(path, context.project)
+    held = sum(h for h, _ in per_model.values())
+    busy = sum(b for _, b in per_model.values())
+    # Capacity nobody held and capacity held but not busy, each its own named line (or the
+    # second shared back to the models by their busy GPU-hours).
+    weights = {m: b for m, (_, b) in per_model.items()} | {"__idle__": capacity - held}
+    if idle_held == "separate":
+        weights["__idle_held__"] = held - busy
+    split = dict(
+        pipeline.query(
+            path,
+            "SELECT model_id, sum(amount) FROM allocated_costs WHERE rule_id = 'pool:eks-gpu' "
+            "AND month = '2026-10-01' GROUP BY 1",
+        ).rows()
+    )
+    assert set(split) == set(weights)
+    total = float(sum(split.values(), Decimal(0)))
+    for target, weight in weights.items():
+        assert float(split[target]) == pytest.approx(
+            total * weight / sum(weights.values()), abs=0.005
+        ), target
+    idle_hours = dict(
+        pipeline.query(
+            path,
+            "SELECT model_id, quantity FROM allocation_bases WHERE rule_id = 'pool:eks-gpu' "
+            "AND month = '2026-10-01' AND model_id IN ('__idle__', '__idle_held__')",
+        ).rows()
+    )
+    assert idle_hours["__idle__"] == pytest.approx(capacity - held, rel=1e-9)
+    if idle_held == "separate":
+        assert idle_hours["__idle_held__"] == pytest.approx(held - busy, rel=1e-9)
+    # Money stays exact: every month reconciles to the cent, both idle lines counted as idle.
+    result = pipeline.reconcile(context)
+    assert result.reconciled and result.months.height == 24
+
+
+def test_idle_held_is_only_for_the_utilization_basis(tmp_path: Path) -> None:
+    path = tmp_path / "pools" / "gpu.toml"
+    data = {
+        "title": "GPU",
+        "basis": "gpu_hours",
+        "idle_held": "share",
+        "claims": {"tags": {"team": ["x"]}},
+        "usage": {"clusters": ["c1"]},
+    }
+    with pytest.raises(ConfigError, match=r"gpu.toml: idle_held applies to basis "):
+        pool_from_toml(path, data)
 
 
 def test_llm_account_is_split_by_the_gateways_reported_cost(loaded_project: ProjectConfig) -> None:

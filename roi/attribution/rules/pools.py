@@ -1,5 +1,6 @@
 """Shared pools: claim what direct selectors left (a cluster tag, an account, a service) and
-split it to models by the pool's basis; GPU capacity no workload held goes to `__idle__`.
+split it to models by the pool's basis; GPU capacity no workload held goes to `__idle__`, and
+(under `gpu_hours_utilization`) GPU-hours held but not busy to `__idle_held__`.
 
 Splits are exact: each month's pool cost (per provider, currency and cost type) is divided by
 largest remainder in units of 1e-10, so the parts add up to the whole. A month whose basis has
@@ -26,7 +27,7 @@ from roi.attribution.rules import (
 )
 from roi.attribution.selectors import Candidate, match
 from roi.attribution.split import split_amount
-from roi.attribution.vocabulary import IDLE, UNALLOCATED
+from roi.attribution.vocabulary import IDLE, IDLE_HELD, UNALLOCATED
 from roi.config import PoolConfig
 
 ZERO = Decimal(0)
@@ -102,7 +103,7 @@ def _target_rows(
     details: list[dict[str, object]] = []
     for label, part in parts.items():
         target, _, reason = label.partition("\x1f")
-        if target == IDLE:
+        if target in (IDLE, IDLE_HELD):
             basis, cost_type = "idle", "idle_gpu"
         elif target == UNALLOCATED:
             basis, cost_type = "unallocated", str(key["cost_type"])

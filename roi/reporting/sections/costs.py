@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 
 from roi import warehouse
 from roi.attribution.ledger import month_column
-from roi.attribution.vocabulary import COST_TYPES, IDLE, UNALLOCATED
+from roi.attribution.vocabulary import COST_TYPES, IDLE, IDLE_HELD, UNALLOCATED
 from roi.config.pools import gpu_pool_rules
 from roi.reporting.book import MONEY, MONEY0, PERCENT, Book, Column, Sheet, a1, column_range
 from roi.reporting.charts import Charts, horizontal_bars, stacked_cost, top_models
@@ -26,7 +27,16 @@ from roi.reporting.html import count, money, number, percent1, table
 NAME = "costs"
 TITLE = "Costs"
 SHEET = "Costs"
-SENTINELS = (IDLE, UNALLOCATED)
+IDLE_LINES = [IDLE, IDLE_HELD]
+
+
+def sentinels(data: ReportData) -> tuple[str, ...]:
+    """The lines shown beside the models: idle, held-but-not-busy (where a pool keeps that line
+    apart) and unallocated."""
+    held = any(
+        p.basis == "gpu_hours_utilization" and p.idle_held == "separate" for p in data.project.pools
+    )
+    return (IDLE, IDLE_HELD, UNALLOCATED) if held else (IDLE, UNALLOCATED)
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ class Figures:
 
 def read(data: ReportData) -> Figures:
     """Cost by model and type, providers, pool splits and GPU use for the month."""
-    shown = [*data.model_ids, *SENTINELS]
+    shown = [*data.model_ids, *sentinels(data)]
     # A report of some models still proves the month: the others are one row.
     fold = (
         pl.when(pl.col("model_id").is_in(shown))
@@ -97,7 +107,7 @@ def read(data: ReportData) -> Figures:
     order = {m: i for i, m in enumerate(shown)}
     by_model = (
         by_model.with_columns(
-            sentinel=pl.col("model_id").is_in(list(SENTINELS)),
+            sentinel=pl.col("model_id").is_in(list(sentinels(data))),
             rank=pl.col("model_id").replace_strict(order, default=0),
         )
         .sort(["sentinel", "total", "rank"], descending=[False, True, False])
@@ -126,10 +136,12 @@ def read(data: ReportData) -> Figures:
         pools.filter(pl.col("rule_id").is_in(gpu_rules))
         .group_by("rule_id")
         .agg(
-            held=pl.col("quantity").filter(pl.col("model_id") != IDLE).sum(),
-            busy=pl.col("usage_quantity").filter(pl.col("model_id") != IDLE).sum(),
+            held=pl.col("quantity").filter(~pl.col("model_id").is_in(IDLE_LINES)).sum(),
+            busy=pl.col("usage_quantity").filter(~pl.col("model_id").is_in(IDLE_LINES)).sum(),
             idle_hours=pl.col("quantity").filter(pl.col("model_id") == IDLE).sum(),
             idle_cost=pl.col("amount").filter(pl.col("model_id") == IDLE).sum(),
+            held_idle_hours=pl.col("quantity").filter(pl.col("model_id") == IDLE_HELD).sum(),
+            held_idle_cost=pl.col("amount").filter(pl.col("model_id") == IDLE_HELD).sum(),
             total_cost=pl.col("amount").sum(),
         )
         .with_columns(
@@ -148,13 +160,13 @@ def read(data: ReportData) -> Figures:
 def html(f: Figures, data: ReportData, charts: Charts) -> str:
     """Tables and charts of the month's cost."""
     cur = data.currency
-    keep = top_models(f.trend, "amount", data.options.top_models, SENTINELS)
+    keep = top_models(f.trend, "amount", data.options.top_models, sentinels(data))
     trend = charts.inline(
         "cost_trend",
         stacked_cost(
             f.trend,
             keep,
-            SENTINELS,
+            sentinels(data),
             data.colours,
             data.labels,
             cur,
@@ -163,10 +175,10 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
         "Monthly cost stacked by model",
     )
     month = f.by_model.filter(pl.col("total") != 0)
-    top = month.filter(~pl.col("model_id").is_in([*SENTINELS, "__other__"])).head(
+    top = month.filter(~pl.col("model_id").is_in([*sentinels(data), "__other__"])).head(
         data.options.top_models
     )
-    rest = month.filter(~pl.col("model_id").is_in([*top["model_id"], *SENTINELS]))
+    rest = month.filter(~pl.col("model_id").is_in([*top["model_id"], *sentinels(data)]))
     bars = [
         {"label": data.label(r["model_id"]), "key": r["model_id"], "amount": r["total"]}
         for r in top.iter_rows(named=True)
@@ -181,7 +193,7 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
         )
     bars += [
         {"label": data.label(r["model_id"]), "key": r["model_id"], "amount": r["total"]}
-        for r in month.filter(pl.col("model_id").is_in(list(SENTINELS))).iter_rows(named=True)
+        for r in month.filter(pl.col("model_id").is_in(list(sentinels(data)))).iter_rows(named=True)
     ]
     by_model_chart = charts.inline(
         "cost_by_model",
@@ -249,20 +261,34 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
         )
         + "<h3>Idle GPU and utilisation</h3>"
         + '<p class="note">GPU-hours of each GPU pool: held by workloads, busy (utilisation-'
-        "weighted) and idle (no workload), and what the idle capacity cost.</p>"
-        + table(
-            gpu,
-            [
-                ("pool", "Pool", None),
-                ("capacity", "GPU-hours", number),
-                ("held_share", "Held", percent1),
-                ("busy_share", "Busy", percent1),
-                ("idle_hours", "Idle GPU-hours", number),
-                ("idle_cost", f"Idle cost ({cur})", money),
-                ("total_cost", f"Pool cost ({cur})", money),
-            ],
-        )
+        "weighted) and idle (no workload held them), and what the idle capacity cost; in a pool "
+        "split by busy GPU-hours, what was held but not busy is a line of its own.</p>"
+        + table(gpu, _gpu_columns(f, money, number, percent1, cur))
     )
+
+
+def _gpu_columns(
+    f: Figures, money: Any, number: Any, percent: Any, cur: str
+) -> list[tuple[str, str, Any]]:
+    """The GPU table's columns; the held-but-not-busy ones where a pool has that line."""
+    held_idle = f.gpu.height > 0 and bool(f.gpu["held_idle_hours"].sum())
+    return [
+        ("pool", "Pool", None),
+        ("capacity", "GPU-hours", number),
+        ("held_share", "Held", percent),
+        ("busy_share", "Busy", percent),
+        ("idle_hours", "Idle GPU-hours", number),
+        ("idle_cost", f"Idle cost ({cur})", money),
+        *(
+            [
+                ("held_idle_hours", "Held, not busy GPU-hours", number),
+                ("held_idle_cost", f"Held, not busy cost ({cur})", money),
+            ]
+            if held_idle
+            else []
+        ),
+        ("total_cost", f"Pool cost ({cur})", money),
+    ]
 
 
 def excel(f: Figures, data: ReportData, book: Book) -> None:
@@ -399,6 +425,8 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
             Column("Busy", "busy_share", PERCENT),
             Column("Idle GPU-hours", "idle_hours", "#,##0.0"),
             Column(f"Idle cost ({cur})", "idle_cost", MONEY),
+            Column("Held, not busy GPU-hours", "held_idle_hours", "#,##0.0"),
+            Column(f"Held, not busy cost ({cur})", "held_idle_cost", MONEY),
             Column(f"Pool cost ({cur})", "total_cost", MONEY),
         ],
         gpu,
@@ -409,11 +437,11 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
 
 
 def _trend(f: Figures, data: ReportData, book: Book, sheet: Sheet, line: int) -> None:
-    keep = top_models(f.trend, "amount", data.options.top_models, SENTINELS)
-    series = [*keep, "__other__", *SENTINELS]
+    keep = top_models(f.trend, "amount", data.options.top_models, sentinels(data))
+    series = [*keep, "__other__", *sentinels(data)]
     folded = (
         f.trend.with_columns(
-            series=pl.when(pl.col("model_id").is_in([*keep, *SENTINELS]))
+            series=pl.when(pl.col("model_id").is_in([*keep, *sentinels(data)]))
             .then(pl.col("model_id"))
             .otherwise(pl.lit("__other__"))
         )
