@@ -63,6 +63,8 @@ def check_profiles(frame: pl.DataFrame) -> None:
 def combine_slices(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """One row per GPU, pod and interval from one row per MIG slice: shares and memory add
     up, utilisation is the share-weighted mean (a pod holding two slices of one GPU)."""
+    if frame["mig_profile"].null_count() == frame.height:  # no MIG: one slice per GPU already
+        return frame.drop("mig_instance", "mig_profile").rename({"share": "gpu_share"})
     weight = pl.when(pl.col("share") > 0).then(pl.col("share")).otherwise(1.0)
     measured = pl.col("utilization").is_not_null()
     first = [c for c in frame.columns if c not in {*keys, "share", "utilization"}]
