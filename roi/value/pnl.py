@@ -106,7 +106,8 @@ def annual_irr(flows: list[float]) -> tuple[float | None, str | None]:
     annual = (1.0 + monthly) ** 12 - 1.0
     low, high = IRR_RANGE
     if not low <= annual <= high:
-        return None, f"n/a: {annual:,.0%} a year is outside {low:.0%} to {high:,.0%}"
+        shown = f"{annual:,.0%} a year is outside {low:.0%} to {high:,.0%}".replace("-", "−")
+        return None, f"n/a: {shown}"
     return annual, None
 
 

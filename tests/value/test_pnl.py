@@ -206,7 +206,7 @@ def test_irr_is_shown_only_for_an_investment_and_a_sane_rate() -> None:
     assert (1 + npf.irr(tiny)) ** 12 - 1 > 10
     annual, reason = annual_irr(tiny)
     assert annual is None and reason is not None
-    assert reason.startswith("n/a: ") and "outside -99% to 1,000%" in reason
+    assert reason.startswith("n/a: ") and "outside −99% to 1,000%" in reason
     assert annual_irr([]) == (None, "n/a: no known net in the horizon yet")
 
 
