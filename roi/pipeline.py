@@ -32,6 +32,7 @@ from roi.config import ConnectorConfig, redact_url
 from roi.connectors import connector_class, connector_types
 from roi.connectors.loader import LoadResult, load_all, load_connector
 from roi.context import Context
+from roi.cost_store import current_files, data_dir
 from roi.errors import ConfigError
 from roi.freshness import source_coverage
 from roi.progress import SILENT, Progress
@@ -231,7 +232,9 @@ def query(
     `wait` is how long to wait while a writer holds the file for its final transaction.
     """
     with warehouse.open_warehouse(warehouse_path, read_only=True, wait=wait) as con:
-        return warehouse.run_user_query(con, sql)
+        data = data_dir(warehouse_path.resolve())
+        readable = [data / name for name in current_files(con)]
+        return warehouse.run_user_query(con, sql, readable)
 
 
 @dataclass(frozen=True)
