@@ -31,7 +31,7 @@ from roi.connectors.deliveries import replace_deliveries
 from roi.connectors.parsing import REJECT_COLUMNS, empty_rejects, nul_byte_rejects
 from roi.connectors.staging import Staging
 from roi.connectors.writers import forget_files, merge
-from roi.cost_store import BillingStaging, remove_files
+from roi.cost_store import BillingStaging, forget_warehouse, remove_files
 from roi.errors import ValidationFailed, WarehouseError
 from roi.progress import SILENT, Progress
 from roi.tables import Table
@@ -170,6 +170,7 @@ def load_connector(
         else Staging.for_warehouse(warehouse_path, load_id)
     )
     removed: tuple[str, ...] = ()
+    created = not warehouse_path.exists()
     try:
         rejects, extracted_rows = _stage(extracted, staging, spec, config, load_id)
         rejected_rows = (
@@ -199,6 +200,10 @@ def load_connector(
         if isinstance(staging, BillingStaging):
             staging.committed = True
             remove_files(staging.data, removed)
+    except BaseException:
+        if created:  # a first load that fails leaves no warehouse behind
+            forget_warehouse(warehouse_path)
+        raise
     finally:
         staging.cleanup()
     if rejected_rows:

@@ -162,6 +162,30 @@ def _calendar_date(col: str) -> pl.Expr:
     )
 
 
+# The widest UTC offset in use (UTC+14): a month boundary written in any zone lies this close.
+_WIDEST_OFFSET = pl.duration(hours=14)
+
+
+def _period_boundary(written: pl.Expr, instant: pl.Expr) -> pl.Expr:
+    """A billing-period boundary (the first of a month) however its instant is written.
+
+    `2026-10-01T00:00:00+02:00` starts October by the date written; the same instant written
+    in UTC, `2026-09-30T22:00:00Z`, starts October too: a time within 14 hours of a month's
+    start (the widest UTC offset) is that month's start. Any other time is its date as written.
+    """
+    nearest = (instant + _WIDEST_OFFSET).dt.truncate("1mo")
+    boundary = (
+        pl.when(instant.is_null())
+        .then(None)
+        .when(written.dt.day() == 1)
+        .then(written)
+        .when(instant - nearest <= _WIDEST_OFFSET)
+        .then(nearest.dt.date())
+        .otherwise(written)
+    )
+    return boundary.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
 PARSERS: Mapping[str, tuple[pl.DataType, str]] = {
     "money": (MONEY, "not a decimal number; write plain or E-notation digits, e.g. 12.50"),
     "float": (
@@ -189,10 +213,7 @@ def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
         if kind == "date":
             return _calendar_date(col)
         if kind == "calendar_day":
-            # The date as written, whatever the UTC offset after it, at midnight UTC.
-            valid = _utc_expr(col).is_not_null()
-            day = pl.when(valid).then(_calendar_date(col)).otherwise(None)
-            return day.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+            return _period_boundary(_calendar_date(col), _utc_expr(col))
         text = pl.col(col).str.strip_chars()
         if kind == "int":
             return _whole_number(text.cast(pl.Float64, strict=False))
@@ -208,7 +229,12 @@ def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
         )
         if kind == "date":
             return day
-        return day.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        instant = (
+            _typed_expr(col, "utc", dtype)
+            if isinstance(dtype, pl.Datetime)
+            else day.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        )
+        return _period_boundary(day, instant)
     if kind == "utc":
         if isinstance(dtype, pl.Datetime):
             expr = pl.col(col).cast(pl.Datetime("us", dtype.time_zone))
