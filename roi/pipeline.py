@@ -9,6 +9,7 @@ work on a warehouse file without a project.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,9 +20,10 @@ import polars as pl
 from roi import warehouse
 from roi.attribution.engine import (
     AttributionResult,
+    attribution_result,
     plan_attribution,
+    replace_attribution,
     up_to_date,
-    write_attribution,
 )
 from roi.attribution.explain import Explanation
 from roi.attribution.explain import explain as explain_change
@@ -36,7 +38,11 @@ from roi.cost_store import current_files, data_dir
 from roi.errors import ConfigError
 from roi.freshness import source_coverage
 from roi.progress import SILENT, Progress
-from roi.value.engine import write_value
+from roi.value.engine import replace_value
+
+# Fault injection for tests: called inside `attribute`'s transaction, between the attribution
+# tables and the value tables derived from them.
+between_tables_hooks: list[Callable[[], None]] = []
 
 
 def load(ctx: Context, names: list[str] | None = None) -> list[LoadResult]:
@@ -120,15 +126,19 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
                     con, project.models, project.attribution, selection.months, project.pools
                 )
             )
-        with ctx.committing() as con:
-            if plan is None:
-                progress.info(f"attribution up to date: {selection.unchanged} month(s) unchanged")
-                result = up_to_date(selection)
-            else:
-                result = write_attribution(con, plan, progress, selection)
+        # One transaction for the attribution and every table derived from it: a crash
+        # between them never leaves a P&L computed from another attribution.
+        with ctx.committing() as con, warehouse.transaction(con):
+            if plan is not None:
+                replace_attribution(con, plan, selection)
+            for hook in between_tables_hooks:
+                hook()
             # Value reads KPIs as well as cost: recomputed on every run (months × models: small).
-            write_value(con, project)
-            return result
+            replace_value(con, project)
+    if plan is None:
+        progress.info(f"attribution up to date: {selection.unchanged} month(s) unchanged")
+        return up_to_date(selection)
+    return attribution_result(plan, progress, selection)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,7 @@ from roi.config.typed import check
 from roi.connectors import register
 from roi.connectors.base import Batch, Connector, Extracted, changed_files
 from roi.connectors.csv_text import read_bytes
-from roi.connectors.parsing import tag_json
+from roi.connectors.parsing import TagKeyClash, tag_json
 from roi.errors import ConfigError, SourceError
 from roi.progress import Progress
 from roi.tables import GPU_USAGE
@@ -114,6 +114,15 @@ def series_rows(body: Any, relative: str) -> list[dict[str, Any]]:
         )
     for series in result:
         labels: dict[str, str] = series.get("metric", {})
+        try:
+            extra = tag_json(
+                (k, v) for k, v in sorted(labels.items()) if k not in _KNOWN_LABELS and v != ""
+            )
+        except TagKeyClash as exc:
+            raise SourceError(
+                f"{relative}: a series has {exc}; roi keeps labels without regard to case, so "
+                "relabel one of them (metric_relabel_configs) and save the response again"
+            ) from None
         base = {
             "metric": labels.get("__name__", ""),
             "gpu_uuid": labels.get("UUID"),
@@ -122,9 +131,7 @@ def series_rows(body: Any, relative: str) -> list[dict[str, Any]]:
             "node": labels.get("hostname") or labels.get("Hostname") or labels.get("instance"),
             "pod": labels.get("pod") or labels.get("pod_name") or None,
             "namespace": labels.get("namespace") or labels.get("pod_namespace") or None,
-            "labels": tag_json(
-                (k, v) for k, v in sorted(labels.items()) if k not in _KNOWN_LABELS and v != ""
-            ),
+            "labels": extra,
             "source_file": relative,
         }
         for sample in series.get("values") or []:
@@ -157,6 +164,38 @@ ROW_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
+def _check_samples(raw: pl.DataFrame) -> None:
+    """A series twice in one file with other values, or a utilisation outside 0–100 %, is a
+    broken export: an error, never a silent choice or a clamp."""
+    series = ["source_file", "metric", "gpu_uuid", "pod", "labels", "interval_start"]
+    clash = raw.filter(pl.struct(series).is_duplicated()).filter(
+        pl.col("value").n_unique().over(series) > 1
+    )
+    if clash.height:
+        first = clash.sort("interval_start").row(0, named=True)
+        raise SourceError(
+            f"{first['source_file']}: series {first['metric']} of GPU {first['gpu_uuid']} "
+            f"(pod {first['pod'] or 'none'}) appears twice with different values at "
+            f"{first['interval_start']:%Y-%m-%dT%H:%M:%SZ}; save each series once (one "
+            "query_range response per metric)"
+        )
+    scale = pl.col("metric").replace_strict(
+        UTILIZATION_METRICS, default=None, return_dtype=pl.Float64
+    )
+    beyond = raw.filter(
+        pl.col("metric").is_in(list(UTILIZATION_METRICS))
+        & ((pl.col("value") * scale > 1) | (pl.col("value") < 0))
+    )
+    if beyond.height:
+        first = beyond.row(0, named=True)
+        raise SourceError(
+            f"{first['source_file']}: series {first['metric']} of GPU {first['gpu_uuid']} "
+            f"has the utilisation {first['value']:g} at "
+            f"{first['interval_start']:%Y-%m-%dT%H:%M:%SZ}, outside 0-100 % (0-1 for "
+            "DCGM_FI_PROF_*); check the exporter and save the response again"
+        )
+
+
 def to_intervals(
     rows: list[dict[str, Any]], cluster: str, step_seconds: int | None
 ) -> pl.DataFrame:
@@ -182,13 +221,14 @@ def to_intervals(
             "response as Prometheus returned it"
         )
     raw = raw.with_columns(value=pl.col("number").fill_nan(None)).drop("number")
+    _check_samples(raw)
     keys = ["gpu_uuid", "interval_start", "pod"]
     scale = pl.col("metric").replace_strict(
         UTILIZATION_METRICS, default=None, return_dtype=pl.Float64
     )
     util = (
         raw.filter(pl.col("metric").is_in(list(UTILIZATION_METRICS)))
-        .with_columns(utilization=(pl.col("value") * scale).clip(0, 1))
+        .with_columns(utilization=pl.col("value") * scale)
         .sort("metric", descending=True)  # PROF_GR_ENGINE_ACTIVE before DEV_GPU_UTIL
         .unique(subset=keys, keep="first")
         .select(*keys, "utilization")
