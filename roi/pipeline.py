@@ -10,7 +10,7 @@ work on a warehouse file without a project.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from roi import warehouse
+from roi.attribution.checks import project_warnings
 from roi.attribution.engine import (
     AttributionResult,
     attribution_result,
@@ -30,8 +31,9 @@ from roi.attribution.explain import explain as explain_change
 from roi.attribution.incremental import months_to_attribute
 from roi.attribution.reconcile import gateway_vs_bill, unbilled_totals
 from roi.attribution.reconcile import reconcile as reconcile_months
-from roi.config import ConnectorConfig, redact_url
+from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.connectors import connector_class, connector_types
+from roi.connectors.forget import Forgotten, forget_connector
 from roi.connectors.loader import LoadResult, load_all, load_connector
 from roi.context import Context
 from roi.cost_store import current_files, data_dir
@@ -128,17 +130,28 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
             )
         # One transaction for the attribution and every table derived from it: a crash
         # between them never leaves a P&L computed from another attribution.
-        with ctx.committing() as con, warehouse.transaction(con):
-            if plan is not None:
-                replace_attribution(con, plan, selection)
-            for hook in between_tables_hooks:
-                hook()
-            # Value reads KPIs as well as cost: recomputed on every run (months × models: small).
-            replace_value(con, project)
+        with ctx.committing() as con:
+            with warehouse.transaction(con):
+                if plan is not None:
+                    replace_attribution(con, plan, selection)
+                for hook in between_tables_hooks:
+                    hook()
+                # Value reads KPIs as well as cost: recomputed every run (months × models).
+                replace_value(con, project)
+            warnings = tuple(project_warnings(con, project))
     if plan is None:
         progress.info(f"attribution up to date: {selection.unchanged} month(s) unchanged")
-        return up_to_date(selection)
-    return attribution_result(plan, progress, selection)
+        result = up_to_date(selection)
+    else:
+        result = attribution_result(plan, progress, selection)
+    return replace(result, warnings=warnings)
+
+
+def forget(ctx: Context, name: str) -> Forgotten:
+    """Remove everything connector `name` loaded (`roi forget`), in one transaction; the next
+    `roi attribute` recomputes the months it touched."""
+    with ctx.writing(), ctx.committing() as con, warehouse.transaction(con):
+        return forget_connector(con, name)
 
 
 @dataclass(frozen=True)
@@ -259,8 +272,13 @@ class Status:
     warnings: list[str] = field(default_factory=list)
 
 
-def status(warehouse_path: Path, wait: float = warehouse.READ_WAIT_SECONDS) -> Status:
-    """Row counts per table and, per connector, its last load and the data it covers."""
+def status(
+    warehouse_path: Path,
+    wait: float = warehouse.READ_WAIT_SECONDS,
+    project: ProjectConfig | None = None,
+) -> Status:
+    """Row counts per table and, per connector, its last load and the data it covers; with the
+    project, also what counts without a visible effect (`project_warnings`)."""
     with warehouse.open_warehouse(warehouse_path, read_only=True, wait=wait) as con:
         counts = warehouse.table_row_counts(con)
         tables = pl.DataFrame(
@@ -289,6 +307,8 @@ def status(warehouse_path: Path, wait: float = warehouse.READ_WAIT_SECONDS) -> S
         conflicts = int(warehouse.fetch_one(con, "SELECT count(*) FROM attribution_conflicts")[0])
         version = warehouse.schema_version(con)
         warnings = overlapping_exports(con)
+        if project is not None:
+            warnings += project_warnings(con, project)
     last_attribution = (
         {
             "attribution_id": last[0][0],

@@ -62,6 +62,7 @@ class AttributionResult:
     conflicts: int
     unallocated_amount: float
     unchanged_months: int = 0  # months left as they were: inputs and rules unchanged
+    warnings: tuple[str, ...] = ()  # rules and data that count without a visible effect
 
 
 @dataclass(frozen=True)
