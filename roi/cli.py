@@ -298,6 +298,31 @@ def attribute(opts: Options, month: date | None, full: bool) -> None:
             ]
         ),
     )
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+@cli.command()
+@click.argument("name")
+@roi_command
+def forget(opts: Options, name: str) -> None:
+    """Remove everything connector NAME loaded (after deleting its TOML, say).
+
+    Its rows, billing files, rejects and cursor go in one transaction; its loads stay in
+    _loads, marked forgotten. The next `roi attribute` recomputes the months it touched.
+
+    \b
+    Examples:
+      roi forget azure_focus
+    """
+    result = pipeline.forget(opts.context(), name)
+    rows = {"billing_lines": result.billing_lines, **result.rows}
+    emit(
+        opts,
+        pl.DataFrame(
+            {"connector": [name], "loads": [result.loads], **{k: [v] for k, v in rows.items()}}
+        ),
+    )
 
 
 @cli.command()
@@ -525,7 +550,9 @@ def status(opts: Options) -> None:
       roi status
       roi status --format json
     """
-    result = pipeline.status(opts.warehouse_path(), opts.read_wait())
+    has_project = opts.warehouse is None and (opts.project / "roi.toml").exists()
+    project = opts.config() if has_project else None
+    result = pipeline.status(opts.warehouse_path(project), opts.read_wait(), project)
     if opts.fmt == "json":
         import json
 

@@ -186,6 +186,11 @@ def roi_command(func: Callable[..., None]) -> Callable[..., None]:
             sys.exit(0)
         except (click.exceptions.Exit, click.ClickException, KeyboardInterrupt):
             raise
+        except OSError as exc:
+            if opts.debug or not exc.filename:
+                raise
+            click.echo(f"Error: {os_error_line(exc)}", err=True)
+            sys.exit(1)
         except Exception as exc:
             if opts.debug:
                 raise
@@ -197,6 +202,16 @@ def roi_command(func: Callable[..., None]) -> Callable[..., None]:
             sys.exit(1)
 
     return common_options(wrapper)
+
+
+def os_error_line(exc: OSError) -> str:
+    """A file the system refused (permissions, a full disk, a missing folder), as one line."""
+    reason = exc.strerror or type(exc).__name__
+    if isinstance(exc, PermissionError):
+        fix = "give the user running roi read (and, for the warehouse, write) permission on it"
+    else:
+        fix = "check the path and the disk"
+    return f"cannot use {exc.filename} ({reason}); {fix}"
 
 
 def parse_month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:

@@ -40,6 +40,13 @@ def data_dir(warehouse_path: Path) -> Path:
     return warehouse_path.with_name(warehouse_path.name + ".data")
 
 
+def forget_warehouse(warehouse_path: Path) -> None:
+    """Remove a warehouse that a failed first load created: its file, log and data folder."""
+    for path in (warehouse_path, warehouse_path.with_name(warehouse_path.name + ".wal")):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(data_dir(warehouse_path), ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class StoredFile:
     """One Parquet file of billing lines: one source file's lines of one partition."""

@@ -9,7 +9,8 @@ work on a warehouse file without a project.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,25 +18,33 @@ from typing import Any
 import polars as pl
 
 from roi import warehouse
+from roi.attribution.checks import project_warnings
 from roi.attribution.engine import (
     AttributionResult,
+    attribution_result,
     plan_attribution,
+    replace_attribution,
     up_to_date,
-    write_attribution,
 )
 from roi.attribution.explain import Explanation
 from roi.attribution.explain import explain as explain_change
 from roi.attribution.incremental import months_to_attribute
 from roi.attribution.reconcile import gateway_vs_bill, unbilled_totals
 from roi.attribution.reconcile import reconcile as reconcile_months
-from roi.config import ConnectorConfig, redact_url
+from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.connectors import connector_class, connector_types
+from roi.connectors.forget import Forgotten, forget_connector
 from roi.connectors.loader import LoadResult, load_all, load_connector
 from roi.context import Context
+from roi.cost_store import current_files, data_dir
 from roi.errors import ConfigError
 from roi.freshness import source_coverage
 from roi.progress import SILENT, Progress
-from roi.value.engine import write_value
+from roi.value.engine import replace_value
+
+# Fault injection for tests: called inside `attribute`'s transaction, between the attribution
+# tables and the value tables derived from them.
+between_tables_hooks: list[Callable[[], None]] = []
 
 
 def load(ctx: Context, names: list[str] | None = None) -> list[LoadResult]:
@@ -119,15 +128,30 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
                     con, project.models, project.attribution, selection.months, project.pools
                 )
             )
+        # One transaction for the attribution and every table derived from it: a crash
+        # between them never leaves a P&L computed from another attribution.
         with ctx.committing() as con:
-            if plan is None:
-                progress.info(f"attribution up to date: {selection.unchanged} month(s) unchanged")
-                result = up_to_date(selection)
-            else:
-                result = write_attribution(con, plan, progress, selection)
-            # Value reads KPIs as well as cost: recomputed on every run (months × models: small).
-            write_value(con, project)
-            return result
+            with warehouse.transaction(con):
+                if plan is not None:
+                    replace_attribution(con, plan, selection)
+                for hook in between_tables_hooks:
+                    hook()
+                # Value reads KPIs as well as cost: recomputed every run (months × models).
+                replace_value(con, project)
+            warnings = tuple(project_warnings(con, project))
+    if plan is None:
+        progress.info(f"attribution up to date: {selection.unchanged} month(s) unchanged")
+        result = up_to_date(selection)
+    else:
+        result = attribution_result(plan, progress, selection)
+    return replace(result, warnings=warnings)
+
+
+def forget(ctx: Context, name: str) -> Forgotten:
+    """Remove everything connector `name` loaded (`roi forget`), in one transaction; the next
+    `roi attribute` recomputes the months it touched."""
+    with ctx.writing(), ctx.committing() as con, warehouse.transaction(con):
+        return forget_connector(con, name)
 
 
 @dataclass(frozen=True)
@@ -231,7 +255,9 @@ def query(
     `wait` is how long to wait while a writer holds the file for its final transaction.
     """
     with warehouse.open_warehouse(warehouse_path, read_only=True, wait=wait) as con:
-        return warehouse.run_user_query(con, sql)
+        data = data_dir(warehouse_path.resolve())
+        readable = [data / name for name in current_files(con)]
+        return warehouse.run_user_query(con, sql, readable)
 
 
 @dataclass(frozen=True)
@@ -246,8 +272,13 @@ class Status:
     warnings: list[str] = field(default_factory=list)
 
 
-def status(warehouse_path: Path, wait: float = warehouse.READ_WAIT_SECONDS) -> Status:
-    """Row counts per table and, per connector, its last load and the data it covers."""
+def status(
+    warehouse_path: Path,
+    wait: float = warehouse.READ_WAIT_SECONDS,
+    project: ProjectConfig | None = None,
+) -> Status:
+    """Row counts per table and, per connector, its last load and the data it covers; with the
+    project, also what counts without a visible effect (`project_warnings`)."""
     with warehouse.open_warehouse(warehouse_path, read_only=True, wait=wait) as con:
         counts = warehouse.table_row_counts(con)
         tables = pl.DataFrame(
@@ -276,6 +307,8 @@ def status(warehouse_path: Path, wait: float = warehouse.READ_WAIT_SECONDS) -> S
         conflicts = int(warehouse.fetch_one(con, "SELECT count(*) FROM attribution_conflicts")[0])
         version = warehouse.schema_version(con)
         warnings = overlapping_exports(con)
+        if project is not None:
+            warnings += project_warnings(con, project)
     last_attribution = (
         {
             "attribution_id": last[0][0],

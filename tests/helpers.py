@@ -24,16 +24,31 @@ TABLES = (
     "attribution_conflicts",
     "unallocated_costs",
 )
+# Tables one attribution run writes together (`roi attribute`).
+ATTRIBUTION_TABLES = (
+    "allocated_costs",
+    "attribution_conflicts",
+    "unallocated_costs",
+    "allocation_bases",
+    "amortized_costs",
+    "usage_costs",
+    "_attributions",
+    "_attributed_months",
+    "model_value",
+    "model_roi",
+    "kpi_sensitivity",
+    "llm_unit_costs",
+)
 
 
-def snapshot(path: Path) -> dict[str, tuple[Any, ...]]:
+def snapshot(path: Path, tables: tuple[str, ...] = TABLES) -> dict[str, tuple[Any, ...]]:
     """Row count and an order-independent content hash of every data and bookkeeping table."""
     with warehouse.open_warehouse(path, read_only=True) as con:
         return {
             table: warehouse.fetch_one(
                 con, f"SELECT count(*), coalesce(sum(hash(t)::HUGEINT), 0) FROM {table} t"
             )
-            for table in TABLES
+            for table in tables
         }
 
 

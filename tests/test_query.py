@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import pytest
 
 from roi import pipeline
 from roi.config import ProjectConfig
+from roi.cost_store import data_dir
 from roi.errors import QueryError
 
 
@@ -42,6 +44,57 @@ def test_statements_that_reach_outside_the_warehouse_are_refused(
     assert list(tmp_path.iterdir()) == before  # nothing was written
 
 
+# Escapes found by audits, kept as probes: each must be refused and write nothing anywhere,
+# least of all into the warehouse's data folder (the Parquet files behind `cost_lines`).
+# `{file}` is a current billing file, `{data}` the data folder, `{out}` a scratch folder.
+ESCAPES = [
+    "EXPLAIN ANALYZE COPY (SELECT * REPLACE (billed_cost*10 AS billed_cost, effective_cost*10 "
+    "AS effective_cost) FROM read_parquet('{file}')) TO '{file}' (FORMAT parquet)",
+    "EXPLAIN ANALYZE COPY (SELECT 1) TO '{data}/x.csv'",
+    "EXPLAIN COPY (SELECT 1) TO '{data}/x.csv'",
+    "explain analyze copy (select 1) to '{data}/x.csv'",
+    "/* a comment */ EXPLAIN ANALYZE COPY (SELECT 1) TO '{data}/x.csv'",
+    "EXPLAIN (FORMAT json) COPY (SELECT 1) TO '{data}/x.csv'",
+    "EXPLAIN ANALYZE (SELECT 1); COPY (SELECT 1) TO '{data}/x.csv'",
+    "EXPLAIN ANALYZE EXPORT DATABASE '{data}/dump'",
+    "EXPLAIN ANALYZE CREATE TABLE t AS SELECT 1",
+    "EXPLAIN ANALYZE INSERT INTO _loads SELECT * FROM _loads",
+    "COPY (SELECT 1) TO '{data}/x.csv'",
+    "COPY (SELECT * FROM read_parquet('{file}')) TO '{file}' (FORMAT parquet)",
+    "SELECT * FROM query('COPY (SELECT 1) TO ''{data}/x.csv''')",
+    "FROM query('EXPLAIN ANALYZE COPY (SELECT 1) TO ''{data}/x.csv''')",
+    "SELECT * FROM read_csv('{data}/../../../etc/passwd')",
+    "SELECT * FROM glob('{data}/*')",
+    "COPY (SELECT 1) TO '{out}/x.csv'",
+    "PRAGMA enable_profiling",
+    "CHECKPOINT",
+    "DETACH roi",
+    "USE memory",
+]
+
+
+def _snapshot(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.mark.parametrize("sql", ESCAPES)
+def test_audited_escapes_are_refused_and_write_nothing(
+    loaded_project: ProjectConfig, tmp_path: Path, sql: str
+) -> None:
+    path = loaded_project.warehouse_path
+    data = data_dir(path.resolve())
+    file = sorted(data.rglob("*.parquet"))[0]
+    before = _snapshot(data), _snapshot(tmp_path)
+    with pytest.raises(QueryError) as err:
+        pipeline.query(path, sql.format(file=file, data=data, out=tmp_path))
+    assert "\n" not in str(err.value)
+    assert (_snapshot(data), _snapshot(tmp_path)) == before
+
+
 def test_reading_the_warehouse_still_works(loaded_project: ProjectConfig) -> None:
     path = loaded_project.warehouse_path
     assert pipeline.query(path, "SELECT count(*) AS n FROM cost_lines").item() > 0
@@ -51,4 +104,8 @@ def test_reading_the_warehouse_still_works(loaded_project: ProjectConfig) -> Non
     assert pipeline.query(path, "SUMMARIZE SELECT amount FROM allocated_costs").height == 1
     explained = pipeline.query(path, "EXPLAIN SELECT sum(amount) FROM allocated_costs")
     assert explained.height >= 1
+    analyzed = pipeline.query(path, "/* plan */ EXPLAIN ANALYZE SELECT count(*) FROM cost_lines")
+    assert "read_parquet" in analyzed.write_csv().lower()
+    assert pipeline.query(path, "EXPLAIN (FORMAT json) SELECT 1").height >= 1
+    assert pipeline.query(path, "SELECT * FROM query('SELECT 42 AS x')").item() == 42
     assert pipeline.query(path, "FROM allocated_costs LIMIT 3").height == 3

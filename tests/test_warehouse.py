@@ -42,7 +42,7 @@ def test_read_only_connection_refuses_writes(tmp_path: Path) -> None:
     warehouse.connect(path).close()
     with warehouse.open_warehouse(path, read_only=True) as con:
         with pytest.raises(Exception, match="only reads the warehouse"):
-            warehouse.run_user_query(con, "DELETE FROM _state")
+            warehouse.run_user_query(con, "DELETE FROM _state", [])
         # Even a statement that gets past the check cannot write to a read-only file.
         with pytest.raises(Exception, match="read-only"):
             warehouse.execute(con, "DELETE FROM _state")

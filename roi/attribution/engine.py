@@ -62,6 +62,7 @@ class AttributionResult:
     conflicts: int
     unallocated_amount: float
     unchanged_months: int = 0  # months left as they were: inputs and rules unchanged
+    warnings: tuple[str, ...] = ()  # rules and data that count without a visible effect
 
 
 @dataclass(frozen=True)
@@ -196,44 +197,61 @@ def write_attribution(
     incremental run.
     """
     with warehouse.transaction(con):
-        sync_portfolio(con, plan.models)
-        for table in (*OUTPUT_TABLES, "_attributed_months"):
-            where, params = month_sql("month", plan.month)
-            warehouse.execute(con, f"DELETE FROM {table} WHERE {where}", params)
-        where, params = month_sql("incurred_month", plan.month)
-        warehouse.execute(con, f"DELETE FROM amortized_costs WHERE {where}", params)
-        if selection is not None:
-            written = [m for m in plan.months if m in selection.inputs]
-            for m in written:
-                warehouse.execute(
-                    con,
-                    "INSERT INTO _attributed_months VALUES (?, ?, ?, ?)",
-                    [m, selection.inputs[m], selection.rules, plan.attribution_id],
-                )
-        outputs = (
-            plan.allocated,
-            plan.conflicts,
-            plan.unallocated,
-            plan.bases,
-            plan.usage,
-            plan.amortized,
-        )
-        for name, frame in zip((*OUTPUT_TABLES, "amortized_costs"), outputs, strict=True):
-            if frame.height:
-                with warehouse.registered(con, "_new_rows", frame):
-                    warehouse.execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _new_rows")
-        warehouse.execute(
-            con,
-            "INSERT INTO _attributions VALUES (?, ?, ?, ?, ?, ?)",
-            [
-                plan.attribution_id,
-                plan.started,
-                datetime.now(UTC),
-                json.dumps([m.isoformat() for m in plan.months]),
-                plan.lines,
-                json.dumps(plan.load_ids),
-            ],
-        )
+        replace_attribution(con, plan, selection)
+    return attribution_result(plan, progress, selection)
+
+
+def replace_attribution(
+    con: Connection, plan: AttributionPlan, selection: MonthsToAttribute | None = None
+) -> None:
+    """Replace the attribution tables with the plan's rows, inside the caller's transaction
+    (so that the tables derived from them can change in the same one)."""
+    sync_portfolio(con, plan.models)
+    for table in (*OUTPUT_TABLES, "_attributed_months"):
+        where, params = month_sql("month", plan.month)
+        warehouse.execute(con, f"DELETE FROM {table} WHERE {where}", params)
+    where, params = month_sql("incurred_month", plan.month)
+    warehouse.execute(con, f"DELETE FROM amortized_costs WHERE {where}", params)
+    if selection is not None:
+        written = [m for m in plan.months if m in selection.inputs]
+        for m in written:
+            warehouse.execute(
+                con,
+                "INSERT INTO _attributed_months VALUES (?, ?, ?, ?)",
+                [m, selection.inputs[m], selection.rules, plan.attribution_id],
+            )
+    outputs = (
+        plan.allocated,
+        plan.conflicts,
+        plan.unallocated,
+        plan.bases,
+        plan.usage,
+        plan.amortized,
+    )
+    for name, frame in zip((*OUTPUT_TABLES, "amortized_costs"), outputs, strict=True):
+        if frame.height:
+            with warehouse.registered(con, "_new_rows", frame):
+                warehouse.execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _new_rows")
+    warehouse.execute(
+        con,
+        "INSERT INTO _attributions VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            plan.attribution_id,
+            plan.started,
+            datetime.now(UTC),
+            json.dumps([m.isoformat() for m in plan.months]),
+            plan.lines,
+            json.dumps(plan.load_ids),
+        ],
+    )
+
+
+def attribution_result(
+    plan: AttributionPlan,
+    progress: Progress = SILENT,
+    selection: MonthsToAttribute | None = None,
+) -> AttributionResult:
+    """What a written plan did, reported on `progress`."""
     unallocated = plan.allocated.filter(pl.col("model_id") == UNALLOCATED)["amount"].sum()
     progress.info(
         f"attribution {plan.attribution_id}: {plan.lines:,} cost line(s) in "

@@ -110,13 +110,13 @@ def cost_type_expr() -> pl.Expr:
 
 def _tag_values(raw: pl.Series, keys: list[str]) -> pl.DataFrame:
     """Per distinct tag text: the lower-cased value of each key, and whether it has no tags."""
-    from roi.connectors.parsing import INVALID_TAGS, normalise_tags
+    from roi.connectors.parsing import normalise_tags
 
     distinct = raw.unique().to_list()
     rows = []
     for text in distinct:
         normal = normalise_tags(text)
-        parsed = json.loads(normal) if normal and normal != INVALID_TAGS else {}
+        parsed = json.loads(normal) if normal and not normal.startswith("\x00") else {}
         rows.append(
             [text, not parsed]
             + [None if parsed.get(k) is None else str(parsed[k]).strip().lower() for k in keys]

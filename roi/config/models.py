@@ -28,6 +28,14 @@ MODEL_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 _share = check(lambda v: 0 < v < 1, "a share between 0 and 1, e.g. 0.9")
 _positive = check(lambda v: v > 0, "a number above 0")
 _not_negative = check(lambda v: v >= 0, "a number of at least 0")
+# What one unit of the KPI is worth: a negative worth would turn every gain into a loss; a KPI
+# where less is better says so (`lower_is_better`, or `cost_savings` against a baseline).
+_unit_value = check(
+    lambda v: v is None or v >= 0,
+    "a worth of at least 0 per unit (for a KPI where less is better, use lower_is_better or "
+    "the cost_savings method)",
+    "is negative",
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +68,7 @@ class PerUnitValue:
     volume_kpi: str
     kpi: str | None = None
     unit_value_kpi: str | None = None
-    unit_value: float | None = None
+    unit_value: float | None = field(default=None, metadata=_unit_value)
     baseline: float | str | None = None  # a rate or a KPI name; none: gross, no counterfactual
     unit: str | None = None
 
@@ -74,7 +82,7 @@ class AbUpliftValue:
     kpi: str
     volume_kpi: str | None = None
     unit_value_kpi: str | None = None
-    unit_value: float | None = None
+    unit_value: float | None = field(default=None, metadata=_unit_value)
     level: float = field(default=0.9, metadata=_share)
     unit: str | None = None
 
@@ -94,7 +102,7 @@ class DidValue:
     rollout: date
     volume_kpi: str | None = None
     unit_value_kpi: str | None = None
-    unit_value: float | None = None
+    unit_value: float | None = field(default=None, metadata=_unit_value)
     level: float = field(default=0.9, metadata=_share)
     lower_is_better: bool = False
     unit: str | None = None
@@ -123,7 +131,7 @@ class CostSavingsValue:
     method: Literal["cost_savings"]
     volume_kpi: str
     unit_value_kpi: str | None = None
-    unit_value: float | None = None
+    unit_value: float | None = field(default=None, metadata=_unit_value)
     actual_cost_kpi: str | None = None
     unit: str | None = None
 
@@ -139,7 +147,7 @@ class KpiRegressionValue:
     baseline_metric: float
     volume_kpi: str | None = None  # a control for traffic in the regression
     unit_value_kpi: str | None = None
-    unit_value: float | None = None
+    unit_value: float | None = field(default=None, metadata=_unit_value)
     max_lags: int = field(default=3, metadata=_not_negative)
     level: float = field(default=0.9, metadata=_share)
     unit: str | None = None

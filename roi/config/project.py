@@ -184,6 +184,20 @@ def redact_url(url: str) -> str:
     return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
+def _no_url_secret(path: Path, url: str) -> None:
+    """A URL in a TOML file holds no password or token (files are shared and committed)."""
+    parts = urllib.parse.urlsplit(url)
+    query = urllib.parse.parse_qs(parts.query)
+    secret_query = [k for k in query if any(word in k.lower() for word in SECRET_WORDS)]
+    if parts.password is not None or secret_query:
+        where = "a password" if parts.password is not None else f"a secret ({secret_query[0]})"
+        raise ConfigError(
+            f"{path}: the url {redact_url(url)} holds {where} in the file; remove it, export "
+            'the credential as an environment variable and write `token_env = "VAR_NAME"` '
+            "(a bearer token) instead"
+        )
+
+
 def _resolve(root: Path, value: str) -> Path:
     p = Path(value).expanduser()
     return p if p.is_absolute() else root / p
@@ -407,6 +421,8 @@ def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
             )
     cls = connector_class(ctype)
     options = cls.check_options(options, path)
+    if "url" in data:
+        _no_url_secret(path, _typed(path, "url", data["url"], str))
     if "url" in data and not cls.reads_urls:
         raise ConfigError(
             f"{path}: connector type {ctype!r} reads files, not a url; download the data and "

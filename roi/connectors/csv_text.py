@@ -123,6 +123,13 @@ def header_names(
     if not body.strip():
         raise SourceError(f"{relative}: the file is empty; re-export it with its header row")
     end = body.find(b"\n")
+    carriage = body.find(b"\r")
+    if carriage >= 0 and (end < 0 or carriage < end - 1):
+        raise SourceError(
+            f"{relative} row 1: lines end with a carriage return alone (classic Mac OS line "
+            "endings), which CSV readers do not split on; save the file again with Windows "
+            "(CRLF) or Unix (LF) line endings"
+        )
     text = body[: end if end >= 0 else len(body)].decode("utf-8", errors="replace")
     reader = csv.reader(
         io.StringIO(text.rstrip("\r")),

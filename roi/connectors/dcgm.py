@@ -19,9 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -37,8 +34,9 @@ from roi.connectors import register
 from roi.connectors.base import Batch, Connector, Extracted, changed_files
 from roi.connectors.csv_text import read_bytes
 from roi.connectors.mig import check_profiles, combine_slices, slice_share
-from roi.connectors.parsing import tag_json
-from roi.errors import ConfigError, SourceError
+from roi.connectors.parsing import TagKeyClash, tag_json
+from roi.connectors.prometheus import floor_to_step, parse_instant, query_range
+from roi.errors import SourceError
 from roi.progress import Progress
 from roi.tables import GPU_USAGE
 
@@ -117,6 +115,15 @@ def series_rows(body: Any, relative: str) -> list[dict[str, Any]]:
         )
     for series in result:
         labels: dict[str, str] = series.get("metric", {})
+        try:
+            extra = tag_json(
+                (k, v) for k, v in sorted(labels.items()) if k not in _KNOWN_LABELS and v != ""
+            )
+        except TagKeyClash as exc:
+            raise SourceError(
+                f"{relative}: a series has {exc}; roi keeps labels without regard to case, so "
+                "relabel one of them (metric_relabel_configs) and save the response again"
+            ) from None
         base = {
             "metric": labels.get("__name__", ""),
             "gpu_uuid": labels.get("UUID"),
@@ -125,9 +132,7 @@ def series_rows(body: Any, relative: str) -> list[dict[str, Any]]:
             "node": labels.get("hostname") or labels.get("Hostname") or labels.get("instance"),
             "pod": labels.get("pod") or labels.get("pod_name") or None,
             "namespace": labels.get("namespace") or labels.get("pod_namespace") or None,
-            "labels": tag_json(
-                (k, v) for k, v in sorted(labels.items()) if k not in _KNOWN_LABELS and v != ""
-            ),
+            "labels": extra,
             "source_file": relative,
             "mig_profile": labels.get("GPU_I_PROFILE") or None,
             "mig_instance": labels.get("GPU_I_ID") or "",
@@ -168,6 +173,38 @@ ROW_SCHEMA: dict[str, pl.DataType] = {
 _IDENTITY = ("gpu_index", "gpu_model", "node", "namespace", "labels", "source_file", "mig_profile")
 
 
+def _check_samples(raw: pl.DataFrame) -> None:
+    """A series twice in one file with other values, or a utilisation outside 0–100 %, is a
+    broken export: an error, never a silent choice or a clamp."""
+    series = ["source_file", "metric", "gpu_uuid", "pod", "labels", "interval_start"]
+    clash = raw.filter(pl.struct(series).is_duplicated()).filter(
+        pl.col("value").n_unique().over(series) > 1
+    )
+    if clash.height:
+        first = clash.sort("interval_start").row(0, named=True)
+        raise SourceError(
+            f"{first['source_file']}: series {first['metric']} of GPU {first['gpu_uuid']} "
+            f"(pod {first['pod'] or 'none'}) appears twice with different values at "
+            f"{first['interval_start']:%Y-%m-%dT%H:%M:%SZ}; save each series once (one "
+            "query_range response per metric)"
+        )
+    scale = pl.col("metric").replace_strict(
+        UTILIZATION_METRICS, default=None, return_dtype=pl.Float64
+    )
+    beyond = raw.filter(
+        pl.col("metric").is_in(list(UTILIZATION_METRICS))
+        & ((pl.col("value") * scale > 1) | (pl.col("value") < 0))
+    )
+    if beyond.height:
+        first = beyond.row(0, named=True)
+        raise SourceError(
+            f"{first['source_file']}: series {first['metric']} of GPU {first['gpu_uuid']} "
+            f"has the utilisation {first['value']:g} at "
+            f"{first['interval_start']:%Y-%m-%dT%H:%M:%SZ}, outside 0-100 % (0-1 for "
+            "DCGM_FI_PROF_*); check the exporter and save the response again"
+        )
+
+
 def to_intervals(
     rows: list[dict[str, Any]], cluster: str, step_seconds: int | None
 ) -> pl.DataFrame:
@@ -193,6 +230,7 @@ def to_intervals(
             "response as Prometheus returned it"
         )
     raw = raw.with_columns(value=pl.col("number").fill_nan(None)).drop("number")
+    _check_samples(raw)
     # One row per MIG slice first (a whole GPU is one slice), then per GPU, pod and interval.
     keys = ["gpu_uuid", "interval_start", "pod", "mig_instance"]
     scale = pl.col("metric").replace_strict(
@@ -200,7 +238,7 @@ def to_intervals(
     )
     util = (
         raw.filter(pl.col("metric").is_in(list(UTILIZATION_METRICS)))
-        .with_columns(utilization=(pl.col("value") * scale).clip(0, 1))
+        .with_columns(utilization=pl.col("value") * scale)
         .sort("metric", descending=True)  # PROF_GR_ENGINE_ACTIVE before DEV_GPU_UTIL
         .unique(subset=keys, keep="first")
         .select(*keys, "utilization")
@@ -237,54 +275,6 @@ def to_intervals(
         source=pl.lit("dcgm"),
         source_row=pl.lit(None, pl.Int64),
     )
-
-
-def _floor(when: datetime, step: int) -> datetime:
-    seconds = int(when.timestamp()) // step * step
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def parse_instant(text: str, key: str) -> datetime:
-    """An ISO date or date-time option as a UTC instant."""
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise ConfigError(
-            f"connector {key} = {text!r} is not an ISO date, e.g. 2026-10-01"
-        ) from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def query_range(
-    url: str, query: str, start: datetime, end: datetime, step: int, token: str | None = None
-) -> Any:
-    """GET /api/v1/query_range from Prometheus; errors name the server and what to check."""
-    params = urllib.parse.urlencode(
-        {"query": query, "start": start.timestamp(), "end": end.timestamp(), "step": step}
-    )
-    request = urllib.request.Request(f"{url}/api/v1/query_range?{params}")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return json.loads(response.read().decode("utf-8"))
-    except urllib.error.HTTPError as exc:
-        try:
-            detail = json.loads(exc.read().decode("utf-8")).get("error", "")
-        except (ValueError, OSError):
-            detail = ""
-        raise SourceError(
-            f"Prometheus at {redact_url(url)} answered HTTP {exc.code} for {query!r}: "
-            f"{detail or exc.reason}; "
-            "check the metric name and the connector's options"
-        ) from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise SourceError(
-            f"cannot reach Prometheus at {redact_url(url)} ({reason}); check the connector's url "
-            "and that "
-            "Prometheus is running"
-        ) from exc
 
 
 _positive = check(lambda v: v > 0, "a number above 0")
@@ -335,11 +325,11 @@ class DcgmPrometheus(Connector):
             if until
             else datetime.now(UTC) - timedelta(seconds=lag)
         )
-        end = _floor(end, step)
+        end = floor_to_step(end, step)
         if state and state.get("until"):
             start = datetime.fromisoformat(str(state["until"]))
         elif self.options.start:
-            start = _floor(parse_instant(str(self.options.start), "options.start"), step)
+            start = floor_to_step(parse_instant(str(self.options.start), "options.start"), step)
         else:
             start = end - timedelta(days=7)
         window = timedelta(hours=self.options.window_hours)

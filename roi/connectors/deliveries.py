@@ -104,6 +104,7 @@ def replace_deliveries(con: Connection, staging: BillingStaging, load_id: str) -
             GROUP BY ALL""",
         [load_id],
     )
+    _check_reissues(con, staging.data, load_id)
     warehouse.execute(
         con,
         f"""CREATE OR REPLACE TEMP TABLE _old AS
@@ -166,6 +167,56 @@ def replace_deliveries(con: Connection, staging: BillingStaging, load_id: str) -
         warehouse.execute(con, f"DROP TABLE {table}")
     refresh_view(con, staging.data)
     return DeliveryOutcome(written, replaced, tuple(kept), tuple(removed))
+
+
+def _check_reissues(con: Connection, data: Path, load_id: str) -> None:
+    """A delivery only replaces another of its export when it re-issues the same charges.
+
+    Two deliveries of one export and period that share no charge (no resource, or service and
+    charge category, of a sub-account in common) are not a re-issue of each other: they are two
+    exports under one name (say, `[options] export` over a folder of two subscriptions' exports),
+    and keeping only the newer would drop the other's money without a word.
+
+    Raises:
+        ValidationFailed: naming both deliveries and how to name the exports apart.
+    """
+    keys = ", ".join(f'"{k}"' for k in PARTITION)
+    deliveries = warehouse.fetch_all(
+        con,
+        f"""WITH candidates AS (
+                SELECT {_cols("c", PARTITION)}, c.delivery, min(c.source_file) AS example
+                FROM _cost_files c SEMI JOIN _new n ON {_on("c", "n", PARTITION)}
+                WHERE c.load_id = ? OR c.{CURRENT} GROUP BY ALL),
+            ranked AS (
+                SELECT *, max(delivery) OVER (PARTITION BY {keys}) AS newest FROM candidates)
+            SELECT {keys}, delivery, example, newest,
+                   (SELECT min(w.example) FROM ranked w
+                    WHERE {_on("w", "r", PARTITION)} AND w.delivery = r.newest)
+            FROM ranked r WHERE delivery <> newest ORDER BY ALL""",
+        [load_id],
+    )
+    for *partition, delivery, example, newest, newest_example in deliveries:
+        where = " AND ".join(f'"{c}" = ?' for c in PARTITION)
+        files = [
+            [
+                str(r[0])
+                for r in warehouse.fetch_all(
+                    con,
+                    f"SELECT file FROM _cost_files WHERE {where} AND delivery = ? "
+                    f"AND (load_id = ? OR {CURRENT})",
+                    [*partition, version, load_id],
+                )
+            ]
+            for version in (delivery, newest)
+        ]
+        if not _share_charges(con, relation(data, files[0]), relation(data, files[1])):
+            raise ValidationFailed(
+                f"{newest_example} (delivery {newest!r}) would replace {example} (delivery "
+                f"{delivery!r}) as {_label(tuple(partition))}, export {partition[3]!r}, but the "
+                "two share no charge, so one is not a re-issue of the other: they are two "
+                "exports (one per subscription or resource group, say); give each its own "
+                '[options] export = "<name>", or remove the option to name them by their folders'
+            )
 
 
 def _supersede(

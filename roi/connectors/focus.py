@@ -36,6 +36,7 @@ from roi.connectors.parsing import (
     null_if_token,
     parse_columns,
     parse_tags,
+    reject_where,
 )
 from roi.errors import SourceError
 from roi.progress import Progress
@@ -274,31 +275,47 @@ def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataF
     )
 
 
-def _sku_details(raw: str | None) -> tuple[int | None, str | None]:
-    """(GPU count, instance type) from a SkuPriceDetails JSON object."""
+def _whole_count(value: Any) -> int | None:
+    """A GPU count as a whole, non-negative number, or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not re.fullmatch(r"\d+(\.0+)?", value):
+            return None
+        return int(float(value))
+    if isinstance(value, int | float) and value >= 0 and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def _sku_details(raw: str | None) -> tuple[int | None, str | None, str | None]:
+    """(GPU count, instance type, a GPU count that is not a whole number) from a
+    SkuPriceDetails JSON object."""
     if not raw:
-        return None, None
+        return None, None, None
     try:
         obj = json.loads(raw)
     except json.JSONDecodeError:
-        return None, None
+        return None, None, None
     if not isinstance(obj, dict):
-        return None, None
+        return None, None, None
     lowered = {str(k).lower(): v for k, v in obj.items()}
-    g = lowered.get("gpucount", lowered.get("x_gpucount"))
-    gpu = None
-    if (isinstance(g, int | float) and not isinstance(g, bool)) or (
-        isinstance(g, str) and g.strip().isdigit()
-    ):
-        gpu = int(g)
+    written = lowered.get("gpucount", lowered.get("x_gpucount"))
+    gpu = None if written is None else _whole_count(written)
+    bad = None if written is None or gpu is not None else str(written)
     it = lowered.get("instancetype")
-    return gpu, (str(it) if it is not None else None)
+    return gpu, (str(it) if it is not None else None), bad
+
+
+GPU_COUNT_REASON = "not a whole number of GPUs; write a count such as 8 (or leave it empty)"
 
 
 def derive_columns(frame: pl.DataFrame) -> Parsed:
     """Tags to a key/value list; GPU count and instance type from SkuPriceDetails or x_ columns.
 
-    Tags that are not a JSON object come back as rejects naming the row.
+    Tags that are not a JSON object, and GPU counts that are not whole numbers, come back as
+    rejects naming the row.
     """
     tags = parse_tags(frame, "tags_raw")
     frame = tags.frame.with_columns(pl.col("sku_price_details").cast(pl.String))
@@ -309,19 +326,46 @@ def derive_columns(frame: pl.DataFrame) -> Parsed:
             "sku_price_details": details,
             "_gpu": [p[0] for p in parsed],
             "x_instance_type": [p[1] for p in parsed],
+            "_gpu_bad": [p[2] for p in parsed],
         },
-        schema={"sku_price_details": pl.String, "_gpu": pl.Int32, "x_instance_type": pl.String},
+        schema={
+            "sku_price_details": pl.String,
+            "_gpu": pl.Int32,
+            "x_instance_type": pl.String,
+            "_gpu_bad": pl.String,
+        },
     )
     frame = frame.join(lookup, on="sku_price_details", how="left", nulls_equal=True)
-    x_gpu = (
-        pl.col("x_gpu_count_raw").cast(pl.Float64, strict=False).cast(pl.Int32, strict=False)
-        if "x_gpu_count_raw" in frame.columns
-        else pl.lit(None, pl.Int32)
+    raw = "x_gpu_count_raw"
+    if raw in frame.columns:
+        text = pl.col(raw).cast(pl.String).str.strip_chars()
+        whole = text.str.contains(r"^\d+(\.0+)?$")
+        x_gpu: pl.Expr = pl.when(whole).then(text.cast(pl.Float64, strict=False).cast(pl.Int32))
+        x_bad: pl.Expr = pl.when(text.is_not_null() & ~whole.fill_null(False)).then(text)
+    else:
+        x_gpu, x_bad = pl.lit(None, pl.Int32), pl.lit(None, pl.String)
+    frame = frame.with_columns(x_gpu_count=pl.coalesce(pl.col("_gpu"), x_gpu), _x_bad=x_bad)
+    rejects = pl.concat(
+        [
+            tags.rejects,
+            reject_where(
+                frame,
+                pl.col("_gpu_bad").is_not_null(),
+                "SkuPriceDetails",
+                pl.col("_gpu_bad"),
+                GPU_COUNT_REASON,
+            ),
+            reject_where(
+                frame,
+                pl.col("_x_bad").is_not_null(),
+                "x_GpuCount",
+                pl.col("_x_bad"),
+                GPU_COUNT_REASON,
+            ),
+        ]
     )
-    frame = frame.with_columns(x_gpu_count=pl.coalesce(pl.col("_gpu"), x_gpu)).drop(
-        [c for c in ("_gpu", "x_gpu_count_raw") if c in frame.columns]
-    )
-    return Parsed(frame, tags.rejects)
+    frame = frame.drop([c for c in ("_gpu", "_gpu_bad", "_x_bad", raw) if c in frame.columns])
+    return Parsed(frame, rejects)
 
 
 DELIVERY_ORDERS = ("folder_name", "modified_time")

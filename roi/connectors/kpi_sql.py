@@ -1,6 +1,11 @@
 """Business KPIs from a SQL warehouse (PostgreSQL or anything speaking its protocol) → `kpi_values`.
 
-The connector runs the `query` of its TOML in a read-only transaction; the query returns the
+The connector runs the `query` of its TOML on someone else's server, so it holds it to three
+rules (`roi.connectors.sql_guard`): the query parses as one SELECT with nothing inside it that
+writes or acts outside the query; the role it connects as is checked first and refused when it
+is a superuser or can write, change roles, or reach server files, programs or other sessions;
+and it runs read-only with a statement timeout (`[options] timeout`, seconds, default 60).
+The query returns the
 columns of the `kpi_csv` format (`kpi, period_start, period_end, model_id, segment, value,
 unit`, optionally `n, std_dev, experiment_id`). The connection string comes only from the
 environment variable the TOML names (`dsn_env = "KPI_WAREHOUSE_DSN"`); it is never printed or
@@ -21,11 +26,44 @@ from roi.connectors import register
 from roi.connectors.base import Batch, Connector, Extracted
 from roi.connectors.kpi_csv import finish_kpis
 from roi.connectors.parsing import null_if_token, require_columns
+from roi.connectors.sql_guard import check_one_select
 from roi.errors import ConfigError, SourceError
 from roi.progress import Progress
 from roi.tables import KPI_VALUES
 
 REQUIRED = ("kpi", "period_start", "period_end", "value")
+DEFAULT_TIMEOUT_SECONDS = 60.0
+# Predefined roles that reach past the database: server files, programs, other sessions.
+_POWERFUL_ROLES = (
+    "pg_execute_server_program",
+    "pg_write_server_files",
+    "pg_read_server_files",
+    "pg_signal_backend",
+    "pg_write_all_data",
+)
+_ROLE_POWERS = f"""
+SELECT concat_ws(', ',
+    CASE WHEN r.rolsuper THEN 'is a superuser' END,
+    CASE WHEN r.rolcreaterole THEN 'can create roles' END,
+    CASE WHEN r.rolreplication THEN 'can replicate' END,
+    CASE WHEN r.rolbypassrls THEN 'bypasses row security' END,
+    (SELECT 'is a member of ' || string_agg(p.rolname, ', ' ORDER BY p.rolname)
+     FROM pg_roles p
+     WHERE p.rolname IN ({", ".join(f"'{name}'" for name in _POWERFUL_ROLES)})
+       AND pg_has_role(r.oid, p.oid, 'USAGE')),
+    (SELECT 'can write table ' || min(quote_ident(n.nspname) || '.' || quote_ident(c.relname))
+     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+     WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f')
+       AND n.nspname <> 'information_schema' AND left(n.nspname, 3) <> 'pg_'
+       AND has_table_privilege(r.oid, c.oid, 'INSERT, UPDATE, DELETE, TRUNCATE')),
+    (SELECT 'can create objects in schema ' || min(quote_ident(n.nspname))
+     FROM pg_namespace n
+     WHERE n.nspname <> 'information_schema' AND left(n.nspname, 3) <> 'pg_'
+       AND has_schema_privilege(r.oid, n.oid, 'CREATE')),
+    CASE WHEN has_database_privilege(r.oid, current_database(), 'CREATE')
+         THEN 'can create schemas in the database' END)
+FROM pg_roles r WHERE r.rolname = current_user
+"""
 
 
 def _redacted(dsn: str) -> str:
@@ -62,20 +100,50 @@ def _first_line(exc: Exception, dsn: str) -> str:
     return line
 
 
-def run_query(dsn: str, query: str) -> pl.DataFrame:
+def _read_only_role_sql(database: str) -> str:
+    return (
+        "CREATE ROLE roi_reader LOGIN PASSWORD '<password>'; "
+        f"GRANT CONNECT ON DATABASE {database or '<database>'} TO roi_reader; "
+        "GRANT USAGE ON SCHEMA <schema> TO roi_reader; "
+        "GRANT SELECT ON ALL TABLES IN SCHEMA <schema> TO roi_reader"
+    )
+
+
+def check_role(cursor: Any, where: str) -> None:
+    """Refuse to run anything as a role that could change the server or reach past it.
+
+    Raises:
+        SourceError: the role is a superuser, can create roles, replicate or bypass row
+            security, holds a predefined role for server files, programs or other sessions, or
+            can write a table or create objects; the message gives the SQL of a read-only role.
+    """
+    cursor.execute(_ROLE_POWERS)
+    row = cursor.fetchone()
+    powers = str(row[0]) if row and row[0] else ""
+    if powers:
+        database = where.rsplit("/", 1)[-1]
+        raise SourceError(
+            f"{where}: the DSN's role {powers}, so a KPI query could change the server; connect "
+            f"as a role that can only read: {_read_only_role_sql(database)}; then put that "
+            "role's DSN in the environment variable named by dsn_env"
+        )
+
+
+def run_query(dsn: str, query: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> pl.DataFrame:
     """Run `query` read-only and return its rows as text columns (the parsers type them).
 
-    The session is read-only from its start (`default_transaction_read_only`), so a query that
-    ends the transaction (`COMMIT; INSERT ...`) still cannot write, and the query runs as one
-    prepared statement, so several statements are refused outright.
+    The query must parse as one SELECT (`check_one_select`) and the role must only be able to
+    read (`check_role`). The session is read-only from its start
+    (`default_transaction_read_only`) with a `statement_timeout` of `timeout` seconds, and the
+    query runs as one prepared statement, so several statements are refused outright.
     """
     import psycopg
 
     where = _redacted(dsn)
+    check_one_select(query, "postgres", where)
+    settings = f"-c default_transaction_read_only=on -c statement_timeout={round(timeout * 1000)}"
     try:
-        conn = psycopg.connect(
-            dsn, connect_timeout=10, options="-c default_transaction_read_only=on"
-        )
+        conn = psycopg.connect(dsn, connect_timeout=10, options=settings)
     except psycopg.ProgrammingError:
         # The DSN did not parse; its text may hold a password, so none of it is shown.
         raise SourceError(
@@ -91,11 +159,17 @@ def run_query(dsn: str, query: str) -> pl.DataFrame:
         with conn:
             conn.read_only = True
             with conn.cursor() as cur:
+                check_role(cur, where)
                 cur.execute(query, prepare=True)  # the project's own query, one statement
                 if cur.description is None:
                     raise SourceError(f"{where}: the query returned no result set; use a SELECT")
                 columns = [d.name.strip().lower() for d in cur.description]
                 rows = cur.fetchall()
+    except psycopg.errors.QueryCanceled:
+        raise SourceError(
+            f"{where}: the KPI query ran longer than its timeout of {timeout:g} s; make it "
+            "cheaper (filter by period) or raise [options] timeout"
+        ) from None
     except psycopg.OperationalError as exc:
         raise SourceError(
             f"cannot connect to {where} ({_first_line(exc, dsn)}); check the server and the "
@@ -122,6 +196,7 @@ class KpiSqlOptions:
     """`[options]` of a `kpi_sql` connector (the DSN comes from `dsn_env`, never from here)."""
 
     query: str | None = None
+    timeout: float = DEFAULT_TIMEOUT_SECONDS  # seconds; the server cancels a longer query
 
 
 @register
@@ -145,7 +220,11 @@ class KpiSql(Connector):
         dsn = self.config.secret("dsn")
         where = _redacted(dsn)
         progress.info(f"{self.config.name}: querying {where}")
-        frame = run_query(dsn, query)
+        if not self.options.timeout > 0:
+            raise ConfigError(
+                f"{self.config.file}: [options] timeout must be a positive number of seconds"
+            )
+        frame = run_query(dsn, query, self.options.timeout)
         digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
         cursor = {"result_sha256": digest}
         if state == cursor:

@@ -19,7 +19,10 @@ from roi.connectors import register
 from roi.connectors.base import Batch, FileConnector
 from roi.connectors.csv_text import read_csv_text
 from roi.connectors.parsing import (
+    CLASH_REASON,
+    CLASHING_TAGS,
     INVALID_TAGS,
+    TagKeyClash,
     map_distinct,
     null_if_token,
     parse_columns,
@@ -73,7 +76,10 @@ def request_tags(raw: str | None) -> str | None:
     for item in items:
         key, sep, value = str(item).partition(":")
         pairs.append((key, value.strip() if sep else True))
-    return tag_json(pairs)
+    try:
+        return tag_json(pairs)
+    except TagKeyClash:
+        return CLASHING_TAGS
 
 
 @dataclass(frozen=True)
@@ -163,10 +169,19 @@ class LiteLLMSpendLogs(FileConnector):
                     pl.col("request_tags"),
                     'not a JSON list of tags; write e.g. ["feature:search"] (or leave it empty)',
                 ),
+                reject_where(
+                    frame,
+                    pl.col("tags") == CLASHING_TAGS,
+                    "request_tags",
+                    pl.col("request_tags"),
+                    CLASH_REASON,
+                ),
             ]
         )
         frame = frame.with_columns(
-            tags=pl.when(pl.col("tags") == INVALID_TAGS).then(None).otherwise(pl.col("tags"))
+            tags=pl.when(pl.col("tags").is_in([INVALID_TAGS, CLASHING_TAGS]))
+            .then(None)
+            .otherwise(pl.col("tags"))
         ).drop("request_tags", "metadata")
         frame = frame.with_columns(
             feature=pl.col("tags").str.json_path_match("$.feature"),

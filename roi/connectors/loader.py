@@ -28,10 +28,15 @@ from roi.config import ConnectorConfig
 from roi.connectors import connector_class
 from roi.connectors.base import Batch, Extracted
 from roi.connectors.deliveries import replace_deliveries
-from roi.connectors.parsing import REJECT_COLUMNS, empty_rejects, nul_byte_rejects
+from roi.connectors.parsing import (
+    REJECT_COLUMNS,
+    duplicate_key_rejects,
+    empty_rejects,
+    nul_byte_rejects,
+)
 from roi.connectors.staging import Staging
 from roi.connectors.writers import forget_files, merge
-from roi.cost_store import BillingStaging, remove_files
+from roi.cost_store import BillingStaging, forget_warehouse, remove_files
 from roi.errors import ValidationFailed, WarehouseError
 from roi.progress import SILENT, Progress
 from roi.tables import Table
@@ -91,11 +96,13 @@ def describe_rejects(rejects: pl.DataFrame) -> str:
 
 
 def _checked(
-    batch: Batch, table: str, config: ConnectorConfig
+    batch: Batch, spec: Table, config: ConnectorConfig
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Validate one batch; return (rows to write, rejects), or raise when rejects fail the load."""
-    frame = batch.frame
-    rejects = pl.concat([batch.rejects, nul_byte_rejects(frame)])
+    frame, table = batch.frame, spec.name
+    rejects = pl.concat(
+        [batch.rejects, nul_byte_rejects(frame), duplicate_key_rejects(frame, spec.primary_key)]
+    )
     if frame.height:
         # A value that did not parse also fails its schema check; report it once.
         from roi import schemas  # pandera (and pandas) load only when a load runs
@@ -170,6 +177,7 @@ def load_connector(
         else Staging.for_warehouse(warehouse_path, load_id)
     )
     removed: tuple[str, ...] = ()
+    created = not warehouse_path.exists()
     try:
         rejects, extracted_rows = _stage(extracted, staging, spec, config, load_id)
         rejected_rows = (
@@ -199,6 +207,10 @@ def load_connector(
         if isinstance(staging, BillingStaging):
             staging.committed = True
             remove_files(staging.data, removed)
+    except BaseException:
+        if created:  # a first load that fails leaves no warehouse behind
+            forget_warehouse(warehouse_path)
+        raise
     finally:
         staging.cleanup()
     if rejected_rows:
@@ -327,7 +339,7 @@ def _stage(
     extracted_rows = 0
     for batch in extracted.batches:
         extracted_rows += batch.frame.height
-        frame, rejects = _checked(batch, spec.name, config)
+        frame, rejects = _checked(batch, spec, config)
         if rejects.height:
             rejected.append(rejects)
         if not frame.height:

@@ -23,7 +23,13 @@ from roi.config.typed import check
 from roi.connectors import register
 from roi.connectors.base import Batch, FileConnector
 from roi.connectors.csv_text import read_csv_text
-from roi.connectors.parsing import null_if_token, parse_columns, reject_where, require_columns
+from roi.connectors.parsing import (
+    duplicate_key_rejects,
+    null_if_token,
+    parse_columns,
+    reject_where,
+    require_columns,
+)
 from roi.tables import GPU_USAGE
 
 MIB = 1024 * 1024
@@ -163,6 +169,14 @@ class NvidiaSmiCsv(FileConnector):
                         ),
                     ]
                 )
+        # A sample time twice for one GPU: the same sample again counts once; two different
+        # samples are a reject, never a silent choice.
+        timed = out.filter(pl.col("interval_start").is_not_null())
+        twice = duplicate_key_rejects(timed, ("gpu_uuid", "interval_start"))
+        if twice.height:
+            rejects = pl.concat([rejects, twice])
+            out = out.join(twice.select("source_row"), on="source_row", how="anti")
+        out = out.unique(["gpu_uuid", "interval_start"], keep="first", maintain_order=True)
         out = out.sort("gpu_uuid", "interval_start").with_columns(
             _gap=(
                 pl.col("interval_start").shift(-1).over("gpu_uuid") - pl.col("interval_start")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,8 +71,7 @@ def list_files(
         if target.is_file():
             return [target]
         if target.is_dir():
-            found = target.rglob("*") if recursive else target.iterdir()
-            files = sorted(p for p in found if p.name.endswith(suffixes) and p.is_file())
+            files = _folder_files(target, spec, suffixes, recursive)
         else:
             anchor = Path(target.anchor)
             files = sorted(p for p in anchor.glob(str(target.relative_to(anchor))) if p.is_file())
@@ -88,6 +88,40 @@ def list_files(
             "check the connector's path"
         )
     return files
+
+
+def _folder_files(
+    folder: Path, spec: str, suffixes: tuple[str, ...], recursive: bool
+) -> list[Path]:
+    """Data files under `folder`; a subfolder that cannot be listed or a link to nothing is an
+    error, never a silent skip (pathlib's rglob skips what it cannot read)."""
+
+    def unreadable(exc: OSError) -> None:
+        raise SourceError(
+            f"cannot list {exc.filename} under {spec} ({exc.strerror or exc}); give roi read "
+            "permission on it, or move it out of the connector's folder"
+        ) from exc
+
+    found: list[Path] = []
+    seen: set[str] = set()
+    for parent, folders, names in os.walk(folder, onerror=unreadable, followlinks=True):
+        real = os.path.realpath(parent)
+        if not recursive or real in seen:  # a linked folder seen before: not twice, no loop
+            folders.clear()
+        if real in seen:
+            continue
+        seen.add(real)
+        for name in names:
+            path = Path(parent) / name
+            if not name.endswith(suffixes) or name.startswith(("~$", ".")):
+                continue
+            if not path.is_file():
+                raise SourceError(
+                    f"{path} under {spec} is a link to nothing (or not a file); remove it or "
+                    "point it at the file"
+                )
+            found.append(path)
+    return sorted(found)
 
 
 def require_columns(frame: pl.DataFrame, relative: str, required: Iterable[str], hint: str) -> None:
@@ -162,6 +196,30 @@ def _calendar_date(col: str) -> pl.Expr:
     )
 
 
+# The widest UTC offset in use (UTC+14): a month boundary written in any zone lies this close.
+_WIDEST_OFFSET = pl.duration(hours=14)
+
+
+def _period_boundary(written: pl.Expr, instant: pl.Expr) -> pl.Expr:
+    """A billing-period boundary (the first of a month) however its instant is written.
+
+    `2026-10-01T00:00:00+02:00` starts October by the date written; the same instant written
+    in UTC, `2026-09-30T22:00:00Z`, starts October too: a time within 14 hours of a month's
+    start (the widest UTC offset) is that month's start. Any other time is its date as written.
+    """
+    nearest = (instant + _WIDEST_OFFSET).dt.truncate("1mo")
+    boundary = (
+        pl.when(instant.is_null())
+        .then(None)
+        .when(written.dt.day() == 1)
+        .then(written)
+        .when(instant - nearest <= _WIDEST_OFFSET)
+        .then(nearest.dt.date())
+        .otherwise(written)
+    )
+    return boundary.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
 PARSERS: Mapping[str, tuple[pl.DataType, str]] = {
     "money": (MONEY, "not a decimal number; write plain or E-notation digits, e.g. 12.50"),
     "float": (
@@ -189,10 +247,7 @@ def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
         if kind == "date":
             return _calendar_date(col)
         if kind == "calendar_day":
-            # The date as written, whatever the UTC offset after it, at midnight UTC.
-            valid = _utc_expr(col).is_not_null()
-            day = pl.when(valid).then(_calendar_date(col)).otherwise(None)
-            return day.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+            return _period_boundary(_calendar_date(col), _utc_expr(col))
         text = pl.col(col).str.strip_chars()
         if kind == "int":
             return _whole_number(text.cast(pl.Float64, strict=False))
@@ -208,7 +263,12 @@ def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
         )
         if kind == "date":
             return day
-        return day.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        instant = (
+            _typed_expr(col, "utc", dtype)
+            if isinstance(dtype, pl.Datetime)
+            else day.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        )
+        return _period_boundary(day, instant)
     if kind == "utc":
         if isinstance(dtype, pl.Datetime):
             expr = pl.col(col).cast(pl.Datetime("us", dtype.time_zone))
@@ -299,28 +359,64 @@ def parse_columns(
     return Parsed(parsed, rejects.cast(REJECT_COLUMNS))  # type: ignore[arg-type]
 
 
+class TagKeyClash(ValueError):
+    """Two tag keys that differ only in case or spaces, with different values."""
+
+
+class _Pairs(list[tuple[str, Any]]):
+    """A JSON object read as its key/value pairs in order (so a key written twice shows)."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Pairs):
+        return {k: _plain(v) for k, v in value}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _tag_text(value: Any) -> str:
+    if value is True or value is False:
+        return "true" if value else "false"
+    if isinstance(value, dict | list):  # a nested value: its JSON text, never Python's repr
+        return json.dumps(_plain(value), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    return str(value).strip()
+
+
 def tag_json(pairs: Iterable[tuple[Any, Any]]) -> str:
     """Key/value pairs as the JSON object roi stores: keys trimmed and lower-cased, values text.
 
-    Valueless tags (`true`) and booleans become "true"/"false"; null values are dropped; a later
-    duplicate key (after normalising) wins.
+    Valueless tags (`true`) and booleans become "true"/"false", a nested object or list its
+    JSON text; null values are dropped.
+
+    Raises:
+        TagKeyClash: two keys that differ only in case or spaces hold different values (which
+            one a selector matched would be a guess).
     """
     out: dict[str, str] = {}
+    written: dict[str, str] = {}
     for key, value in pairs:
         if value is None:
             continue
         norm = str(key).strip().lower()
-        out[norm] = "true" if value is True else "false" if value is False else str(value).strip()
+        text = _tag_text(value)
+        if norm in out and out[norm] != text:
+            raise TagKeyClash(
+                f"tags {written[norm]!r} and {str(key)!r} are one key with different values"
+            )
+        out[norm], written[norm] = text, str(key)
     return json.dumps(dict(sorted(out.items())), ensure_ascii=False, separators=(",", ":"))
 
 
 INVALID_TAGS = "\x00invalid"  # marks a tag text that is not a JSON object (never stored)
+CLASHING_TAGS = "\x00clash"  # marks tags with one key twice (in other case) and two values
 
 
 def normalise_tags(raw: str | None) -> str | None:
     """A provider's Tags text as normalised JSON (None when empty).
 
-    Returns `INVALID_TAGS` when the text is not a JSON object: the caller rejects that row.
+    Returns `INVALID_TAGS` when the text is not a JSON object and `CLASHING_TAGS` when it holds
+    one key twice (differing only in case) with different values: the caller rejects that row.
     """
     if raw is None:
         return None
@@ -330,12 +426,15 @@ def normalise_tags(raw: str | None) -> str | None:
     if not text.startswith("{"):
         text = "{" + text + "}"  # Azure EA writes `"k": "v","k2": "v2"` without braces
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, object_pairs_hook=_Pairs)
     except json.JSONDecodeError:
         return INVALID_TAGS
-    if not isinstance(obj, dict):
+    if not isinstance(obj, _Pairs):
         return INVALID_TAGS
-    return tag_json(obj.items())
+    try:
+        return tag_json(obj)
+    except TagKeyClash:
+        return CLASHING_TAGS
 
 
 def map_distinct(frame: pl.DataFrame, col: str, out_col: str, func: Any) -> pl.DataFrame:
@@ -391,6 +490,12 @@ TAGS_REASON = (
 )
 
 
+CLASH_REASON = (
+    "holds one tag key twice (differing only in case or spaces) with different values; keep "
+    "one of them (roi matches tag keys without regard to case)"
+)
+
+
 def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> Parsed:
     """Parse a Tags column (JSON text, or a Parquet map) into normalised JSON text.
 
@@ -403,10 +508,16 @@ def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> Pars
     if frame.schema[raw_col] == pl.String:
         parsed = map_distinct(frame, raw_col, out_col, normalise_tags)
         invalid = pl.col(out_col) == INVALID_TAGS
-        rejects = reject_where(parsed, invalid, raw_col, pl.col(raw_col), TAGS_REASON)
+        clashing = pl.col(out_col) == CLASHING_TAGS
+        rejects = pl.concat(
+            [
+                reject_where(parsed, invalid, raw_col, pl.col(raw_col), TAGS_REASON),
+                reject_where(parsed, clashing, raw_col, pl.col(raw_col), CLASH_REASON),
+            ]
+        )
         return Parsed(
             parsed.with_columns(
-                pl.when(invalid).then(None).otherwise(pl.col(out_col)).alias(out_col)
+                pl.when(invalid | clashing).then(None).otherwise(pl.col(out_col)).alias(out_col)
             ),
             rejects,
         )
@@ -431,13 +542,59 @@ def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> Pars
         if text is None:
             return None
         pairs = [item.split("\x1e", 1) for item in text.split("\x1f") if item]
-        return tag_json((k, None if v == "\x00" else v) for k, v in pairs)
+        try:
+            return tag_json((k, None if v == "\x00" else v) for k, v in pairs)
+        except TagKeyClash:
+            return CLASHING_TAGS
 
     with_flat = frame.with_columns(flat.alias("_tags_flat"))
     # A map has no text of its own: its normalised JSON stands in as the raw text (lineage, and
     # what attribution groups lines by).
     parsed = map_distinct(with_flat, "_tags_flat", out_col, from_flat)
+    clashing = pl.col(out_col) == CLASHING_TAGS
+    rejects = reject_where(parsed, clashing, raw_col, pl.col("_tags_flat"), CLASH_REASON)
     return Parsed(
-        parsed.with_columns(pl.col(out_col).alias(raw_col)).drop("_tags_flat"),
-        empty_rejects(),
+        parsed.with_columns(pl.when(clashing).then(None).otherwise(pl.col(out_col)).alias(out_col))
+        .with_columns(pl.col(out_col).alias(raw_col))
+        .drop("_tags_flat"),
+        rejects,
+    )
+
+
+def duplicate_key_rejects(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
+    """Reject records for rows of one file that share a key but differ in their values.
+
+    The same row written twice is harmless (it counts once); two different rows under one key
+    (a request id logged with two costs, a KPI restated inside one file) would make the loader
+    pick one of them silently, so every such row is a reject naming the other rows.
+    """
+    lineage = ("source_file", "source_row", "_seq", "_load_id")
+    if not key or "source_row" in key or not all(c in frame.columns for c in key):
+        return empty_rejects()
+    if "source_file" not in frame.columns or "source_row" not in frame.columns:
+        return empty_rejects()
+    group = ["source_file", *key]
+    repeated = frame.filter(pl.struct(group).is_duplicated())
+    if not repeated.height:
+        return empty_rejects()
+    values = [c for c in frame.columns if c not in (*lineage, *key)]
+    clashing = repeated.with_columns(
+        _variants=pl.struct(values).n_unique().over(group),
+        _rows=pl.col("source_row").sort().cast(pl.String).str.join(", ").over(group),
+    ).filter(pl.col("_variants") > 1)
+    if not clashing.height:
+        return empty_rejects()
+    shown = pl.concat_str(
+        [pl.lit(f"{k}=") + pl.col(k).cast(pl.String).fill_null("") for k in key], separator=" "
+    )
+    return clashing.select(
+        "source_file",
+        "source_row",
+        pl.lit(f"key ({', '.join(key)})").alias("column"),
+        shown.str.slice(0, 60).alias("value"),
+        (
+            pl.lit("the same key is in rows ")
+            + pl.col("_rows")
+            + pl.lit(" of this file with different values; keep the one that is right")
+        ).alias("reason"),
     )

@@ -9,13 +9,14 @@ idle apart from the models (greys, stacked last), and one colour per model in ev
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
 
 import altair as alt
 import polars as pl
 import vl_convert as vlc
+
+from roi.reporting.html import escape
 
 CURRENCY_AXIS = ",.0f"
 WIDTH = 680

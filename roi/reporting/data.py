@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from roi import warehouse
+from roi.attribution.checks import project_warnings
 from roi.attribution.vocabulary import IDLE, IDLE_HELD, UNALLOCATED
 from roi.config import ProjectConfig, ReportConfig
 from roi.errors import WarehouseError
@@ -272,6 +273,7 @@ class ReportData:
             others,
             self.options.change_warning,
         )
+        checks += [Check("config", w) for w in project_warnings(self.con, self.project)]
         return Totals(
             effective,
             billed,

@@ -1,20 +1,50 @@
 """The HTML page of a report: one self-contained file (no scripts, fonts or images from
 elsewhere; charts inline as SVG), and the helpers sections format numbers and tables with.
 
-Everything shown that comes from data is escaped (`html.escape`), so billing text such as
-`<script>` is text on the page.
+Everything shown that comes from data goes through `escape`: cleaned of control and direction
+characters (`roi.text`) and HTML-escaped, so billing text such as `<script>` or a U+202E override
+is text on the page; long ids are shortened in table cells (the full text in a tooltip), which
+also keeps the PDF's line breaking fast.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from html import escape
+from html import escape as html_escape
 from typing import Any
 
 import polars as pl
 
+from roi.text import clean, shorten
+
+# Longest text a table cell shows (longer ids are cut in the middle; WeasyPrint takes minutes
+# to break a single 40,000-character word across lines).
+CELL_CHARACTERS = 96
+TEXT_CHARACTERS = 600
+
 Formatter = Callable[[Any], str]
+
+
+def escape(value: object, limit: int = TEXT_CHARACTERS) -> str:
+    """Data as HTML text: control and direction characters made visible, `<>&"'` escaped, and
+    shortened past `limit` characters."""
+    return html_escape(shorten(clean("" if value is None else str(value)), limit))
+
+
+def _text_cell(css: str, text: str, negative: bool) -> str:
+    """A table cell of data text; a long one shows its ends and carries the rest as a tooltip."""
+    full = clean(text)
+    title = (
+        f' title="{html_escape(shorten(full, 4 * TEXT_CHARACTERS))}"'
+        if len(full) > CELL_CHARACTERS
+        else ""
+    )
+    return (
+        f'<td class="{css}{" neg" if negative else ""}"{title}>'
+        f"{html_escape(shorten(full, CELL_CHARACTERS))}</td>"
+    )
+
 
 CSS = """
 :root { --ink: #1f2933; --muted: #5b6475; --line: #d9dee7; --accent: #3056d3; }
@@ -124,7 +154,7 @@ def table(
             )
             shown = fmt(value) if fmt else ("" if value is None else str(value))
             negative = fmt is not None and isinstance(value, int | float | Decimal) and value < 0
-            cells.append(f'<td class="{css}{" neg" if negative else ""}">{escape(shown)}</td>')
+            cells.append(_text_cell(css, shown, negative))
         body.append("<tr>" + "".join(cells) + "</tr>")
     if total:
         body.append(

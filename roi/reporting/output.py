@@ -1,4 +1,10 @@
-"""Data output for the CLI: a Polars frame as an aligned text table, JSON or CSV."""
+"""Data output for the CLI: a Polars frame as an aligned text table, JSON or CSV.
+
+Text from data is untrusted (`roi.text`): in a table its control and direction characters show
+as symbols (a tag cannot ring the terminal, move the cursor or break a row) and very long values
+are shortened in the middle; in CSV, text a spreadsheet would run as a formula starts with `'`.
+JSON carries every value unchanged (its escaping makes it safe).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ from typing import Any
 
 import polars as pl
 
+from roi.text import FORMULA_STARTS, shown
+
+TABLE_CELL_CHARACTERS = 200
 FORMATS = ("table", "json", "csv")
 
 
@@ -50,7 +59,7 @@ def _cell(value: Any) -> str:
         return f"{value:,.4f}".rstrip("0").rstrip(".")
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return str(value)
+    return shown(value, TABLE_CELL_CHARACTERS)
 
 
 def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
@@ -64,10 +73,18 @@ def format_frame(frame: pl.DataFrame, fmt: str) -> str:
         return json.dumps(records(frame), indent=2, ensure_ascii=False)
     flat = _flatten(frame)
     if fmt == "csv":
-        return flat.write_csv().rstrip("\n")
+        text = [c for c, t in flat.schema.items() if t == pl.String]
+        guarded = flat.with_columns(
+            pl.when(pl.any_horizontal(pl.col(c).str.starts_with(s) for s in FORMULA_STARTS))
+            .then(pl.lit("'") + pl.col(c))
+            .otherwise(pl.col(c))
+            .alias(c)
+            for c in text
+        )
+        return guarded.write_csv().rstrip("\n")
     numeric = [t.is_numeric() for t in frame.schema.values()]
     cells = [[_cell(v) for v in row] for row in flat.iter_rows()]
-    header = list(flat.columns)
+    header = [shown(c, TABLE_CELL_CHARACTERS) for c in flat.columns]
     widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(header)]
 
     def line(values: list[str]) -> str:

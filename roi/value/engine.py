@@ -79,8 +79,9 @@ def compute_value(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     return pl.concat(frames).select(list(schema)).cast(schema)  # type: ignore[arg-type]
 
 
-def write_value(con: Connection, project: ProjectConfig) -> tuple[int, int]:
-    """Recompute the value tables in one transaction; (value rows, roi rows)."""
+def replace_value(con: Connection, project: ProjectConfig) -> tuple[int, int]:
+    """Recompute the value tables inside the caller's transaction (the one that replaced the
+    attribution they are computed from); (value rows, roi rows)."""
     value = compute_value(con, project)
     llm = compute_llm_unit_costs(con, project)
     roi = model_roi(con, project, value, llm)
@@ -94,10 +95,9 @@ def write_value(con: Connection, project: ProjectConfig) -> tuple[int, int]:
         ("kpi_sensitivity", sensitivity),
         ("llm_unit_costs", llm),
     )
-    with warehouse.transaction(con):
-        for name, frame in written:
-            warehouse.execute(con, f"DELETE FROM {name}")
-            if frame.height:
-                with warehouse.registered(con, "_new_rows", frame):
-                    warehouse.execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _new_rows")
+    for name, frame in written:
+        warehouse.execute(con, f"DELETE FROM {name}")
+        if frame.height:
+            with warehouse.registered(con, "_new_rows", frame):
+                warehouse.execute(con, f"INSERT INTO {name} BY NAME SELECT * FROM _new_rows")
     return value.height, roi.height

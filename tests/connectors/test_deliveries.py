@@ -178,3 +178,57 @@ def test_exports_with_different_resources_of_one_account_both_count(tmp_path: Pa
         "Microsoft account EA1 billing period 2025-06 has 2 exports (rg-a: 1 line(s), "
         "rg-b: 1 line(s)); both count: check that they bill different charges"
     ]
+
+
+FOCUS_HEADER = (
+    "BillingAccountId,SubAccountId,ResourceId,ProviderName,BillingPeriodStart,"
+    "BillingPeriodEnd,ChargePeriodStart,ChargePeriodEnd,ChargeCategory,BilledCost,"
+    "EffectiveCost,BillingCurrency\n"
+)
+
+
+def _lines(sub: str, amount: str, period_start: str = "2026-10-01T00:00:00Z", n: int = 10) -> str:
+    return "".join(
+        f"EA1,{sub},/{sub}/vm{i},Microsoft,{period_start},2026-11-01T00:00:00Z,"
+        f"2026-10-{1 + i:02}T00:00:00Z,2026-10-{2 + i:02}T00:00:00Z,Usage,{amount},{amount},USD\n"
+        for i in range(n)
+    )
+
+
+def test_a_declared_export_over_two_subscription_exports_loses_nothing(tmp_path: Path) -> None:
+    """Audit: `export = "azure-cost"` over two subscriptions' exports kept 100.00 of 1,100.00."""
+    root = tmp_path / "azure"
+    for sub, run, amount in (("sub-a", "run-1", "100.00"), ("sub-b", "run-2", "10.00")):
+        path = root / f"{sub}-export/20261001-20261031/{run}/part0.csv"
+        path.parent.mkdir(parents=True)
+        path.write_text(FOCUS_HEADER + _lines(sub, amount))
+    with pytest.raises(ValidationFailed) as err:
+        _ingest(tmp_path, root, export="azure-cost")
+    message = str(err.value)
+    assert (
+        "sub-b-export/20261001-20261031/run-2/part0.csv (delivery 'run-2') would replace" in message
+    )
+    assert "sub-a-export/20261001-20261031/run-1/part0.csv (delivery 'run-1')" in message
+    assert "share no charge" in message and "\n" not in message
+    assert not (tmp_path / "w.duckdb").exists()  # nothing half-loaded
+    # Named by their folders (no option), both count: 10 × 100.00 + 10 × 10.00.
+    _ingest(tmp_path, root)
+    assert _totals(tmp_path / "w.duckdb") == [("2026-10-01", 20, Decimal("1100.0000000000"))]
+
+
+def test_a_reissue_that_writes_the_period_in_another_utc_notation_replaces_it(
+    tmp_path: Path,
+) -> None:
+    """Audit: the same instant written `+02:00` and `Z` filed the re-issue as September."""
+    export = tmp_path / "exports/azure-cost"
+    first = export / "20261001-20261031/20261102T000000Z/part0.csv"
+    reissue = export / "20261001-20261031/20261115T000000Z/part0.csv"
+    for path, start, amount in (
+        (first, "2026-10-01T00:00:00+02:00", "10.00"),
+        (reissue, "2026-09-30T22:00:00Z", "11.00"),
+    ):
+        path.parent.mkdir(parents=True)
+        path.write_text(FOCUS_HEADER + _lines("sub-a", amount, start))
+    _ingest(tmp_path, first.parent)
+    _ingest(tmp_path, reissue.parent)
+    assert _totals(tmp_path / "w.duckdb") == [("2026-10-01", 10, Decimal("110.0000000000"))]

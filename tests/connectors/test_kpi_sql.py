@@ -20,16 +20,19 @@ SERVER = "postgresql://postgres@127.0.0.1:5432"
 
 
 @pytest.fixture
-def kpi_database() -> Iterator[str]:
+def kpi_server() -> Iterator[tuple[str, str]]:
+    """A fresh database with a KPI table: (the superuser's DSN, a read-only role's DSN)."""
     import psycopg
 
     name = f"roi_test_{uuid.uuid4().hex[:10]}"
+    reader = f"roi_reader_{uuid.uuid4().hex[:10]}"
     try:
         admin = psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=5)
     except psycopg.OperationalError as exc:
         missing(f"PostgreSQL is not reachable at 127.0.0.1:5432 ({exc})")
         raise
     admin.execute(f'CREATE DATABASE "{name}"')
+    admin.execute(f'CREATE ROLE "{reader}" LOGIN')
     try:
         with psycopg.connect(f"{SERVER}/{name}", autocommit=True) as conn:
             conn.execute(
@@ -42,10 +45,22 @@ def kpi_database() -> Iterator[str]:
                 "('tickets_deflected', '2026-10-01', '2026-11-01', 'support-assistant', 'all', 2402.5, 'tickets'),"
                 "('active_customers', '2026-10-01', '2026-11-01', NULL, NULL, 1401000, 'customers')"
             )
-        yield f"{SERVER}/{name}"
+            conn.execute("CREATE TABLE canary (note text)")
+            # The read-only role the README's error message tells users to create.
+            conn.execute(f'GRANT CONNECT ON DATABASE "{name}" TO "{reader}"')
+            conn.execute(f'GRANT USAGE ON SCHEMA public TO "{reader}"')
+            conn.execute(f'GRANT SELECT ON ALL TABLES IN SCHEMA public TO "{reader}"')
+        yield f"{SERVER}/{name}", f"postgresql://{reader}@127.0.0.1:5432/{name}"
     finally:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'DROP ROLE IF EXISTS "{reader}"')
         admin.close()
+
+
+@pytest.fixture
+def kpi_database(kpi_server: tuple[str, str]) -> str:
+    """The read-only role's DSN of a fresh KPI database."""
+    return kpi_server[1]
 
 
 def _project(tmp_path: Path) -> Path:
@@ -118,13 +133,13 @@ def test_a_malformed_dsn_shows_none_of_its_text(
         (
             "COMMIT; INSERT INTO monthly_kpis VALUES ('x', '2026-10-01', '2026-11-01', NULL, "
             "NULL, 1, 'u'); SELECT * FROM monthly_kpis",
-            "the KPI query holds several statements",
+            "the KPI query holds 3 statements",
         ),
         (
             "WITH gone AS (DELETE FROM monthly_kpis RETURNING *) SELECT * FROM gone",
-            "in a read-only transaction",
+            "the KPI query contains DELETE",
         ),
-        ("SET default_transaction_read_only = off", "the query returned no result set"),
+        ("SET default_transaction_read_only = off", "the KPI query is a SET statement"),
     ],
 )
 def test_the_kpi_query_cannot_write(
@@ -142,3 +157,119 @@ def test_the_kpi_query_cannot_write(
     assert message in str(err.value)
     with psycopg.connect(kpi_database) as conn:
         assert conn.execute("SELECT count(*) FROM monthly_kpis").fetchone() == (3,)
+
+
+def _with_query(root: Path, query: str, extra: str = "") -> None:
+    toml = root / "connectors/warehouse_kpis.toml"
+    toml.write_text(
+        toml.read_text().split("[options]")[0] + f"[options]\nquery = {query!r}\n{extra}"
+    )
+
+
+def test_a_superuser_dsn_is_refused_with_the_fix(
+    kpi_server: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    superuser, _ = kpi_server
+    monkeypatch.setenv("ROI_TEST_KPI_DSN", superuser)
+    config = load_project(_project(tmp_path))
+    with pytest.raises(SourceError) as err:
+        pipeline.load(Context(config))
+    message = str(err.value)
+    assert "the DSN's role is a superuser" in message and "\n" not in message
+    assert "CREATE ROLE roi_reader LOGIN" in message
+    assert "GRANT SELECT ON ALL TABLES IN SCHEMA" in message
+    assert "postgres@" not in message  # the role's name is part of the DSN: never shown
+    assert not config.warehouse_path.exists()  # nothing loaded, no warehouse made
+
+
+def test_a_role_that_can_write_is_refused(
+    kpi_server: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    superuser, reader = kpi_server
+    role = reader.split("//", 1)[1].split("@", 1)[0]
+    with psycopg.connect(superuser, autocommit=True) as conn:
+        conn.execute(f'GRANT INSERT ON canary TO "{role}"')
+    monkeypatch.setenv("ROI_TEST_KPI_DSN", reader)
+    root = _project(tmp_path)
+    with pytest.raises(SourceError, match=r"the DSN's role can write table public\.canary"):
+        pipeline.load(Context(load_project(root)))
+    with psycopg.connect(superuser, autocommit=True) as conn:
+        conn.execute(f'REVOKE INSERT ON canary FROM "{role}"')
+        conn.execute(f'GRANT pg_signal_backend TO "{role}"')
+    with pytest.raises(SourceError, match=r"is a member of pg_signal_backend"):
+        pipeline.load(Context(load_project(root)))
+
+
+# What the audit ran as a superuser DSN: each acted on the server. Now each is refused before
+# anything runs, whoever the DSN's role is; {file} is a path the server could write.
+SERVER_ACTIONS = [
+    "COPY (SELECT 1) TO PROGRAM 'touch {file}'",
+    "COPY (SELECT 1) TO '{file}'",
+    "SELECT lo_export(lo_from_bytea(0, 'x'), '{file}'), * FROM monthly_kpis",
+    "SELECT k.* FROM monthly_kpis k, dblink_exec('dbname=postgres', 'CREATE TABLE x ()') d",
+    "SELECT pg_terminate_backend(pg_backend_pid()), * FROM monthly_kpis",
+    "SELECT *, pg_sleep(20) FROM monthly_kpis",
+    "SELECT * INTO copied FROM monthly_kpis",
+    "SELECT * FROM monthly_kpis FOR UPDATE",
+    "SELECT *, set_config('default_transaction_read_only', 'off', false) FROM monthly_kpis",
+    "SELECT *, query_to_xml('SELECT 1', true, true, '') FROM monthly_kpis",
+]
+
+
+@pytest.mark.parametrize("dsn_kind", ["superuser", "reader"])
+@pytest.mark.parametrize("query", SERVER_ACTIONS)
+def test_queries_that_act_on_the_server_are_refused(
+    kpi_server: tuple[str, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    query: str,
+    dsn_kind: str,
+) -> None:
+    target = tmp_path / "written-by-the-server"
+    root = _project(tmp_path)
+    _with_query(root, query.format(file=target))
+    monkeypatch.setenv("ROI_TEST_KPI_DSN", kpi_server[0 if dsn_kind == "superuser" else 1])
+    with pytest.raises(SourceError, match=r"write one SELECT that only reads"):
+        pipeline.load(Context(load_project(root)))
+    assert not target.exists()
+
+
+def test_a_function_that_writes_cannot_write_as_the_reader(
+    kpi_server: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A function the parser cannot see into: the role and the read-only session stop it."""
+    import psycopg
+
+    superuser, reader = kpi_server
+    with psycopg.connect(superuser, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION note() RETURNS int LANGUAGE sql AS "
+            "$$ INSERT INTO canary VALUES ('x') RETURNING 1 $$"
+        )
+    root = _project(tmp_path)
+    _with_query(root, "SELECT *, note() FROM monthly_kpis")
+    monkeypatch.setenv("ROI_TEST_KPI_DSN", reader)
+    with pytest.raises(SourceError, match=r"the KPI query failed: .*read-only transaction"):
+        pipeline.load(Context(load_project(root)))
+    with psycopg.connect(superuser) as conn:
+        assert conn.execute("SELECT count(*) FROM canary").fetchone() == (0,)
+
+
+def test_a_slow_query_stops_at_the_timeout(
+    kpi_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    root = _project(tmp_path)
+    _with_query(
+        root,
+        "SELECT k.* FROM monthly_kpis k, generate_series(1, 2000000000) g WHERE g < 0",
+        "timeout = 0.5\n",
+    )
+    monkeypatch.setenv("ROI_TEST_KPI_DSN", kpi_database)
+    started = time.monotonic()
+    with pytest.raises(SourceError, match=r"ran longer than its timeout of 0\.5 s"):
+        pipeline.load(Context(load_project(root)))
+    assert time.monotonic() - started < 30

@@ -79,20 +79,29 @@ def test_only_changed_sources_reload(project: ProjectConfig) -> None:
     assert results["model_metrics"].rows_replaced == 1_169
 
 
-def test_duplicate_keys_in_one_batch_keep_the_last_row(project: ProjectConfig) -> None:
+def test_a_key_twice_in_one_file_counts_once_or_is_an_error(project: ProjectConfig) -> None:
+    """Audit: a KPI key twice in one file kept the last value without a word."""
     kpis = project.root / "sample_data/kpis/business_kpis.csv"
-    kpis.write_text(
-        "kpi,period_start,period_end,model_id,segment,value,unit\n"
-        "tickets_deflected,2026-10-01,2026-11-01,support-assistant,all,100,tickets\n"
-        "tickets_deflected,2026-10-01,2026-11-01,support-assistant,all,250,tickets\n"
-        "tickets_deflected,2026-09-01,2026-10-01,support-assistant,,90,tickets\n"
-    )
+    header = "kpi,period_start,period_end,model_id,segment,value,unit\n"
+    same = "tickets_deflected,2026-10-01,2026-11-01,support-assistant,all,100,tickets\n"
+    september = "tickets_deflected,2026-09-01,2026-10-01,support-assistant,,90,tickets\n"
+    kpis.write_text(header + same + same + september)  # the same row twice: harmless
     pipeline.load(Context(project), names=["business_kpis"])
     rows = pipeline.query(
         project.warehouse_path,
         "SELECT period_start::VARCHAR AS p, segment, value FROM kpi_values ORDER BY p",
     ).rows()
-    assert rows == [("2026-09-01", "all", 90.0), ("2026-10-01", "all", 250.0)]
+    assert rows == [("2026-09-01", "all", 90.0), ("2026-10-01", "all", 100.0)]
+    before = snapshot(project.warehouse_path)
+    kpis.write_text(header + same + same.replace(",100,", ",250,") + september)
+    with pytest.raises(ValidationFailed) as err:
+        pipeline.load(Context(project), names=["business_kpis"])
+    assert str(err.value).startswith(
+        "sample_data/kpis/business_kpis.csv row 2 field key (kpi, model_id, segment, "
+        "period_start, period_end, experiment_id): the same key is in rows 2, 3 of this file "
+        "with different values"
+    )
+    assert snapshot(project.warehouse_path) == before
 
 
 @pytest.mark.slow

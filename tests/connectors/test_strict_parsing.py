@@ -112,6 +112,30 @@ def test_tags_that_are_not_json_are_a_reject_not_a_silent_key(tmp_path: Path) ->
     ]
 
 
+def test_tag_keys_in_two_cases_are_a_reject_and_nested_values_stay_json(tmp_path: Path) -> None:
+    """Audit: `Team`/`team` resolved silently; a nested value was stored as Python text."""
+    path = tmp_path / "tags.csv"
+    nested = json.dumps({"ml-model": "fraud", "cost": {"centre": "risk", "ids": [1, 2]}})
+    clash = json.dumps({"Team": "risk", "team": "fraud", "TEAM ": "risk"})
+    same = json.dumps({"Team": "risk", "team": "risk"})
+    lines = [("1.00", nested), ("2.00", clash), ("3.00", same)]
+    path.write_text(
+        FOCUS_HEADER
+        + "\n"
+        + "\n".join(_line(a, '"' + t.replace('"', '""') + '"') for a, t in lines)
+        + "\n"
+    )
+    with pytest.raises(
+        ValidationFailed, match=r"tags\.csv row 3 field tags_raw: holds one tag key"
+    ):
+        _ingest(tmp_path, "focus", path)
+    pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(path), on_reject="skip")
+    rows = _rows(
+        tmp_path, "SELECT tags['cost'], tags['team'] FROM cost_lines ORDER BY effective_cost"
+    )
+    assert rows == [('{"centre":"risk","ids":[1,2]}', None), (None, "risk")]
+
+
 def test_a_nul_byte_in_a_name_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "nul.csv"
     path.write_bytes((FOCUS_HEADER + "\n" + _line("1.00").replace("S1", "S\x001") + "\n").encode())

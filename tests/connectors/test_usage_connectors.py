@@ -527,7 +527,23 @@ def test_workbook_problems_are_named(tmp_path: Path) -> None:
     broken.write_text("not a zip")
     with pytest.raises(SourceError, match=r"broken\.xlsx: not a readable \.xlsx workbook"):
         _ingest(tmp_path, "kpi_excel", broken)
-    text_months = tmp_path / "text.xlsx"
-    _workbook(text_months, ["KPI", "Model", "Unit", "2026-09"], [["k", None, "USD", 1.0]])
-    with pytest.raises(SourceError, match=r"text\.xlsx#Sheet: the header row has no date cells"):
-        _ingest(tmp_path, "kpi_excel", text_months)
+    no_months = tmp_path / "nomonths.xlsx"
+    _workbook(no_months, ["KPI", "Model", "Unit", "FY total"], [["k", None, "USD", 1.0]])
+    with pytest.raises(SourceError, match=r"nomonths\.xlsx#Sheet: the header row names no month"):
+        _ingest(tmp_path, "kpi_excel", no_months)
+
+
+def test_month_headers_typed_as_text_count_like_dates(tmp_path: Path) -> None:
+    """Audit: "Oct 2026" typed as text dropped October without a word."""
+    from datetime import date
+
+    book = tmp_path / "fpa.xlsx"
+    header = ["KPI", "Model", "Unit", date(2026, 8, 1), "Sep 2026", "October 2026"]
+    header += ["2026-11", "12/2026", "Jan-27", "FY total"]
+    values = [1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 99.0]
+    _workbook(book, header, [["cost_per_ticket", None, "USD", *values]])
+    _ingest(tmp_path, "kpi_excel", book)
+    months = ["2026-08-01", "2026-09-01", "2026-10-01", "2026-11-01", "2026-12-01", "2027-01-01"]
+    assert _rows(
+        tmp_path, "SELECT period_start::VARCHAR, value FROM kpi_values ORDER BY 1"
+    ) == list(zip(months, values[:6], strict=True))  # the FY total is not a month

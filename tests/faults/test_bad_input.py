@@ -137,6 +137,38 @@ def _folder_without_data(path: Path) -> None:
     (path / "notes.txt").write_text("nothing to load here")
 
 
+def _link_to_nothing(path: Path) -> None:
+    path.mkdir()
+    (path / "part0.csv").write_bytes(_csv(FOCUS_HEADER, FOCUS_LINE))
+    (path / "part1.csv").symlink_to(path / "gone.csv")
+
+
+def _dcgm_series(*series: tuple[dict[str, str], list[list[object]]]) -> bytes:
+    result = [{"metric": labels, "values": values} for labels, values in series]
+    body = {"status": "success", "data": {"resultType": "matrix", "result": result}}
+    return json.dumps(body).encode()
+
+
+GPU_LABELS = {"__name__": "DCGM_FI_DEV_GPU_UTIL", "UUID": "GPU-1", "Hostname": "n", "pod": "p"}
+
+
+def _workbook_cells(rows: list[list[object]], merge: str | None = None) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    for row in rows:
+        ws.append(row)
+    if merge:
+        ws.merge_cells(merge)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 OCT = "2026-10-01"
 CASES = [
     # --- focus: CSV structure -------------------------------------------------------------
@@ -308,6 +340,41 @@ CASES = [
     ),
     # --- paths ----------------------------------------------------------------------------
     Case("symbolic link loop", "focus", "loop.csv", _symlink_loop),
+    Case("link to nothing in a folder", "focus", "linked", _link_to_nothing),
+    Case(
+        "lines ending in a carriage return alone",
+        "focus",
+        "mac.csv",
+        _csv(FOCUS_HEADER, FOCUS_LINE).replace(b"\n", b"\r"),
+        row=1,
+    ),
+    Case(
+        "tag keys that differ only in case",
+        "focus",
+        "tagcase.csv",
+        _csv(FOCUS_HEADER, FOCUS_LINE + '"{""Team"": ""risk"", ""team"": ""fraud""}"'),
+        row=2,
+        field="tags_raw",
+    ),
+    Case(
+        "fractional GPU count",
+        "focus",
+        "gpus.csv",
+        _csv(
+            FOCUS_HEADER + ",SkuPriceDetails",
+            FOCUS_LINE + ',"{""GpuCount"": 2.7}"',
+        ),
+        row=2,
+        field="SkuPriceDetails",
+    ),
+    Case(
+        "GPU count that is not a number",
+        "focus",
+        "xgpus.csv",
+        _csv(FOCUS_HEADER + ",x_GpuCount", FOCUS_LINE + ",abc"),
+        row=2,
+        field="x_GpuCount",
+    ),
     Case("missing path", "focus", "nowhere.csv", lambda p: None),
     Case("folder without data files", "focus", "folder", _folder_without_data),
     # --- litellm_spend_logs ---------------------------------------------------------------
@@ -357,6 +424,14 @@ CASES = [
         row=2,
         field="ts",
     ),
+    Case(
+        "request id twice with different costs",
+        "litellm_spend_logs",
+        "twice.csv",
+        _csv(SPEND_HEADER, SPEND_LINE.replace(",0.01,", ",5.00,"), SPEND_LINE),
+        row=2,
+        field="request_id",
+    ),
     # --- dcgm_prometheus ------------------------------------------------------------------
     Case(
         "response that is not JSON",
@@ -396,6 +471,18 @@ CASES = [
             gzip.compress(_dcgm([[1790000000 + i, "1"] for i in range(500)]))[:-50]
         ),
     ),
+    Case(
+        "a series twice with different values",
+        "dcgm_prometheus",
+        "DCGM_FI_DEV_GPU_UTIL_twice.json",
+        _dcgm_series((GPU_LABELS, [[1790000000, "37"]]), (GPU_LABELS, [[1790000000, "80"]])),
+    ),
+    Case(
+        "utilisation above 100 %",
+        "dcgm_prometheus",
+        "DCGM_FI_DEV_GPU_UTIL_250.json",
+        _dcgm([[1790000000, "37"], [1790000060, "250"]]),
+    ),
     # --- nvidia_smi -----------------------------------------------------------------------
     Case(
         "log without a uuid column",
@@ -431,6 +518,13 @@ CASES = [
         options={"timezone": "Mars/Olympus"},
         names_file=False,
     ),
+    Case(
+        "sample time twice with different values",
+        "nvidia_smi",
+        "smitwice.csv",
+        _csv(SMI_HEADER, SMI_LINE, SMI_LINE.replace("37 %", "90 %")),
+        row=2,
+    ),
     # --- kpi_csv --------------------------------------------------------------------------
     Case(
         "KPI file without a value column",
@@ -461,6 +555,14 @@ CASES = [
         _csv(KPI_HEADER, KPI_LINE.replace("2026-10-01", "01.10.2026")),
         row=2,
         field="period_start",
+    ),
+    Case(
+        "KPI key twice with different values",
+        "kpi_csv",
+        "kpitwice.csv",
+        _csv(KPI_HEADER, KPI_LINE, KPI_LINE.replace(",120,", ",125,")),
+        row=2,
+        field="kpi",
     ),
     # --- kpi_excel ------------------------------------------------------------------------
     Case(
@@ -498,6 +600,31 @@ CASES = [
         ),
         row=2,
         field="D2",
+    ),
+    Case(
+        "two columns for one month",
+        "kpi_excel",
+        "twomonths.xlsx",
+        _workbook_cells(
+            [
+                ["KPI", "Model", "Unit", __import__("datetime").date(2026, 10, 1), "Oct 2026"],
+                ["cost", None, "USD", 1.0, 2.0],
+            ]
+        ),
+        field="E1",
+    ),
+    Case(
+        "values under a merged month header",
+        "kpi_excel",
+        "merged.xlsx",
+        _workbook_cells(
+            [
+                ["KPI", "Model", "Unit", "Sep 2026", "Oct 2026", None],
+                ["cost", None, "USD", 1.0, 2.0, 3.0],
+            ],
+            merge="E1:F1",
+        ),
+        field="F1",
     ),
     # --- ab_test_csv ----------------------------------------------------------------------
     Case(

@@ -17,7 +17,7 @@ from roi import pipeline
 from roi.config import load_project
 from roi.connectors import loader
 from roi.context import Context
-from tests.helpers import roi_cli, snapshot
+from tests.helpers import ATTRIBUTION_TABLES, roi_cli, snapshot
 
 pytestmark = pytest.mark.faults
 
@@ -189,3 +189,44 @@ def test_interrupted_first_load_leaves_an_empty_warehouse(project_dir: Path) -> 
     assert all(count == 0 for count, _ in counts.values()), counts
     config = load_project(project_dir)
     assert all(r.changed for r in pipeline.load(Context(config)))
+
+
+@pytest.mark.slow
+def test_kill_9_between_attribution_and_value_leaves_both_as_they_were(
+    project_dir: Path,
+) -> None:
+    """Audit: a kill after allocated_costs was written left model_roi from the old attribution."""
+    config = load_project(project_dir)
+    pipeline.load(Context(config))
+    pipeline.attribute(Context(config))
+    before = snapshot(config.warehouse_path, ATTRIBUTION_TABLES)
+    # A model's definition is deleted: its cost moves to unallocated and it leaves the P&L.
+    (project_dir / "models/claims-summarizer.toml").unlink()
+    script = textwrap.dedent(
+        f"""
+        import os, signal
+        from pathlib import Path
+        from roi import pipeline
+        from roi.config import load_project
+        from roi.context import Context
+
+        pipeline.between_tables_hooks.append(lambda: os.kill(os.getpid(), signal.SIGKILL))
+        pipeline.attribute(Context(load_project(Path({str(project_dir)!r}))))
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    assert snapshot(config.warehouse_path, ATTRIBUTION_TABLES) == before
+    # Run to the end, both change together: the P&L is computed from the new attribution.
+    pipeline.attribute(Context(load_project(project_dir)))
+    priced = pipeline.query(
+        config.warehouse_path,
+        "SELECT count(*) FROM model_roi WHERE model_id = 'claims-summarizer'",
+    ).item()
+    allocated = pipeline.query(
+        config.warehouse_path,
+        "SELECT count(*) FROM allocated_costs WHERE model_id = 'claims-summarizer'",
+    ).item()
+    assert (priced, allocated) == (0, 0)

@@ -9,12 +9,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from pypdf import PdfReader
 
 from roi import pipeline, warehouse
 from roi.config import ProjectConfig, ReportConfig, load_project
 from roi.config.reports import ReportOptions
 from roi.context import Context
 from roi.reporting.data import Totals, open_report
+from roi.reporting.output import format_frame
 from tests.services import chromium_run, libreoffice_convert
 
 pytestmark = pytest.mark.service
@@ -248,3 +250,47 @@ def test_a_large_month_on_month_change_is_a_warning(project_dir: Path) -> None:
     assert check.kind == "change" and check.amount == october - september
     assert f"{float(change):+.1%} against September 2026" in check.message
     assert quiet.checks == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_hostile_text_and_long_ids_are_shown_safely_in_every_output(
+    project_dir: Path, tmp_path: Path
+) -> None:
+    """Audit: ESC, BEL and U+202E reached the HTML and CLI tables; a 40,000-character
+    ResourceId held the PDF for over 11 minutes; CSV carried formulas unquoted."""
+    long_id = "arn:aws:s3:::bucket/" + "x" * 40_000 + "/TAIL"
+    hostile = "evil\x1b[2J\x07\u202egnp.exe"
+    _inject(
+        project_dir,
+        [
+            {"ResourceId": long_id, "Tags": "", "EffectiveCost": "600", "BilledCost": "600"},
+            {"ResourceId": hostile, "Tags": "", "EffectiveCost": "500", "BilledCost": "500"},
+            {"ResourceId": "=HYPERLINK(1)", "Tags": "", "EffectiveCost": "4", "BilledCost": "4"},
+        ],
+    )
+    config = load_project(project_dir)
+    pipeline.load(Context(config))
+    pipeline.attribute(Context(config))
+    outputs = {p.suffix: p for p in pipeline.report(Context(config), None, tmp_path / "out")}
+    text = outputs[".html"].read_text()
+    for char in ("\x1b", "\x07", "\u202e"):
+        assert char not in text
+    assert "evil␛[2J␇&lt;U+202E&gt;gnp.exe" in text
+    assert long_id not in text and "x" * 5_000 not in text
+    assert re.search(r"arn:aws:s3:::bucket/x+…x+/TAIL", text)
+    pdf = outputs[".html"].with_suffix(".pdf")
+    # (pypdf reads the monospace id font's text with NULs between the characters)
+    pdf_text = "".join(p.extract_text() for p in PdfReader(pdf).pages).replace("\x00", "")
+    assert "/TAIL" in pdf_text and "\u202e" not in pdf_text and "x" * 5_000 not in pdf_text
+
+    ids = pipeline.query(
+        config.warehouse_path,
+        "SELECT resource_id FROM unallocated_costs WHERE resource_id LIKE 'evil%' "
+        "OR resource_id LIKE '=%' OR length(resource_id) > 40000 ORDER BY 1",
+    )
+    assert sorted(ids["resource_id"].to_list()) == sorted([long_id, hostile, "=HYPERLINK(1)"])
+    table = format_frame(ids, "table")
+    assert not set(table) & {"\x1b", "\x07", "\u202e", "\r"} and len(table) < 1_000
+    csv_text = format_frame(ids, "csv")
+    assert "\n'=HYPERLINK(1)\n" in csv_text + "\n" and long_id in csv_text

@@ -5,7 +5,6 @@ month's actual against the budgets the report declares (`[options] budgets`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 import polars as pl
@@ -13,7 +12,7 @@ import polars as pl
 from roi.reporting.book import MONEY, PERCENT, Book, Column, a1
 from roi.reporting.charts import Charts, band
 from roi.reporting.data import ReportData
-from roi.reporting.html import money, percent1, table
+from roi.reporting.html import escape, money, percent1, table
 
 NAME = "forecast"
 TITLE = "Forecast and budget"

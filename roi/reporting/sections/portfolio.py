@@ -15,7 +15,6 @@ In the pack, value counted = value × the model's "value counted" share on the A
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 import polars as pl
@@ -24,7 +23,7 @@ from xlsxwriter.utility import xl_col_to_name
 from roi.reporting.book import MONEY, PERCENT, Book, Column, a1, column_range
 from roi.reporting.charts import Charts, sparkline
 from roi.reporting.data import ReportData
-from roi.reporting.html import flags, money, ratio, table
+from roi.reporting.html import escape, flags, money, ratio, table
 
 NAME = "portfolio"
 TITLE = "Portfolio"

@@ -6,7 +6,6 @@ the report cites."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 
 import polars as pl
 
@@ -16,7 +15,7 @@ from roi.freshness import source_coverage
 from roi.reporting.book import MONEY, MONEY0, TIMESTAMP, Book, Column
 from roi.reporting.charts import Charts
 from roi.reporting.data import ReportData, month_bounds, month_range
-from roi.reporting.html import count, money, table
+from roi.reporting.html import count, escape, money, table
 
 NAME = "quality"
 TITLE = "Data quality and lineage"

@@ -5,13 +5,12 @@ keeps current), cited by its run id."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 from roi.reporting.book import MONEY, PERCENT, Book, Column
 from roi.reporting.charts import Charts, exceedance
 from roi.reporting.data import ReportData
-from roi.reporting.html import money, table
+from roi.reporting.html import escape, money, table
 
 NAME = "risk"
 TITLE = "Risk"

@@ -12,7 +12,6 @@ most, each with the largest effects `roi explain` finds.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from typing import Any
 
 import numpy as np
@@ -22,7 +21,7 @@ from roi import warehouse
 from roi.reporting.book import MONEY, PERCENT, Book
 from roi.reporting.charts import Charts
 from roi.reporting.data import ReportData
-from roi.reporting.html import money0, percent1, ratio, tiles
+from roi.reporting.html import escape, money0, percent1, ratio, tiles
 
 NAME = "summary"
 TITLE = "Summary"
