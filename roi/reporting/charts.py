@@ -178,6 +178,7 @@ def stacked_cost(
             label=pl.col("series").replace_strict(labels, default=pl.col("series")),
             rank=pl.col("series").replace_strict({s: i for i, s in enumerate(order)}, default=99),
         )
+        .sort("month", "rank", "series")  # the same inputs draw the same SVG
     )
     present = [s for s in order if s in set(data["series"])]
     chart: alt.Chart = (

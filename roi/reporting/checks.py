@@ -65,7 +65,7 @@ def rejected_billing(con: Connection, month: date) -> pl.DataFrame:
         con,
         f"""SELECT source_file, source_row, any_value(month) AS month,
                    any_value(amount) AS amount, any_value(currency) AS currency,
-                   string_agg(DISTINCT "column", ', ') AS fields
+                   string_agg(DISTINCT "column", ', ' ORDER BY "column") AS fields
             FROM ({OPEN_REJECTS}) r
             WHERE target_table = 'cost_lines' AND (month = ? OR month IS NULL)
             GROUP BY ALL ORDER BY source_file, source_row""",
