@@ -115,7 +115,8 @@ def read(data: ReportData) -> Figures:
     )
     providers = warehouse.fetch_frame(
         data.con,
-        f"""SELECT provider, billing_account_id, string_agg(DISTINCT invoice_id, ', ' ORDER BY invoice_id) AS invoices,
+        f"""SELECT provider, billing_account_id,
+                  string_agg(DISTINCT invoice_id, ', ' ORDER BY invoice_id) AS invoices,
                   sum(billed_cost)::DOUBLE AS billed, sum(effective_cost)::DOUBLE AS effective,
                   count(*) AS lines
            FROM cost_lines WHERE {month_range(month_column(data.project.attribution))}
@@ -128,7 +129,8 @@ def read(data: ReportData) -> Figures:
                   (SELECT sum(amount)::DOUBLE FROM allocated_costs a WHERE a.month = b.month
                      AND a.rule_id = b.rule_id AND a.model_id = b.model_id
                      AND a.currency = ?) AS amount
-           FROM allocation_bases b WHERE b.month = ? ORDER BY b.rule_id, b.share DESC, b.model_id""",
+           FROM allocation_bases b WHERE b.month = ?
+           ORDER BY b.rule_id, b.share DESC, b.model_id""",
         [data.currency, data.month],
     )
     gpu_rules = gpu_pool_rules(data.project.pools)
