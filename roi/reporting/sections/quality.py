@@ -53,7 +53,8 @@ def read(data: ReportData) -> Figures:
     rejects = warehouse.fetch_frame(
         data.con,
         """SELECT connector, source_file, count(*) AS rows,
-                  string_agg(DISTINCT "column", ', ' ORDER BY "column") AS fields, any_value(reason) AS example
+                  string_agg(DISTINCT "column", ', ' ORDER BY "column") AS fields,
+                  any_value(reason) AS example
            FROM _rejects GROUP BY ALL ORDER BY connector, source_file""",
     )
     when = month_column(data.project.attribution)
