@@ -9,22 +9,14 @@ with those months' shares in place of the training as billed. Both are queryable
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 
 from roi import tables
 from roi.attribution.split import from_units, split_units, to_units
 from roi.config import ModelConfig
+from roi.vocabulary import add_months
 
-MONEY = pl.Decimal(38, 10)
 AMORTIZED_SCHEMA = tables.AMORTIZED_COSTS.polars_schema(exclude=("attribution_id",))
-
-
-def add_months(month: date, count: int) -> date:
-    """The first day of the month `count` months after `month`."""
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def amortize(allocated: pl.DataFrame, models: tuple[ModelConfig, ...]) -> pl.DataFrame:

@@ -16,9 +16,8 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.ledger import MonthFilter, glob_regex, month_sql
-from roi.attribution.vocabulary import IDLE, IDLE_HELD, UNALLOCATED
 from roi.config import ModelConfig, PoolConfig
-from roi.config.pools import GPU_BASES, TOKEN_BASES
+from roi.vocabulary import GPU_BASES, IDLE, IDLE_HELD, TOKEN_BASES, UNALLOCATED
 from roi.warehouse import Connection
 
 WEIGHTS_SCHEMA: dict[str, pl.DataType] = {

@@ -31,11 +31,11 @@ from roi.attribution.rules import (
     stages,
 )
 from roi.attribution.usage import unbilled_usage
-from roi.attribution.vocabulary import UNALLOCATED
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.errors import RoiError
 from roi.portfolio import sync_portfolio
 from roi.progress import SILENT, Progress
+from roi.vocabulary import UNALLOCATED
 from roi.warehouse import Connection
 
 OUTPUT_TABLES = (

@@ -27,9 +27,9 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.engine import plan_attribution
-from roi.attribution.vocabulary import SENTINELS
 from roi.config import ProjectConfig
 from roi.errors import RoiError
+from roi.vocabulary import MONEY, SENTINELS, to_decimal
 from roi.warehouse import Connection
 
 ZERO = Decimal(0)
@@ -68,10 +68,6 @@ def _items(ledger: pl.DataFrame, model_id: str) -> pl.DataFrame:
     )
 
 
-def _dec(value: object) -> Decimal:
-    return Decimal(str(value)) if value is not None else ZERO
-
-
 def _pvm(before: pl.DataFrame, after: pl.DataFrame) -> tuple[dict[str, Decimal], pl.DataFrame]:
     """Volume, mix, price and new-or-gone effects of whole-group items; and the item changes."""
     keys = ["service_name", "resource_id", "consumed_unit"]
@@ -86,7 +82,9 @@ def _pvm(before: pl.DataFrame, after: pl.DataFrame) -> tuple[dict[str, Decimal],
         (pl.col("quantity").fill_null(0) > 0) & (pl.col("quantity_1").fill_null(0) > 0)
     )
     rest = both.join(priced.select(keys), on=keys, how="anti", nulls_equal=True)
-    effects["new, gone or unmetered"] = _dec(rest["amount_1"].sum()) - _dec(rest["amount"].sum())
+    effects["new, gone or unmetered"] = to_decimal(rest["amount_1"].sum()) - to_decimal(
+        rest["amount"].sum()
+    )
     for _, unit in priced.group_by("consumed_unit"):
         c0 = float(unit["amount"].sum())
         c1 = float(unit["amount_1"].sum())
@@ -95,7 +93,7 @@ def _pvm(before: pl.DataFrame, after: pl.DataFrame) -> tuple[dict[str, Decimal],
         p0 = unit["amount"].cast(pl.Float64) / unit["quantity"]
         volume = (q1 - q0) * (c0 / q0)
         mix = float(((unit["quantity_1"] - q1 * unit["quantity"] / q0) * p0).sum())
-        change = _dec(unit["amount_1"].sum()) - _dec(unit["amount"].sum())
+        change = to_decimal(unit["amount_1"].sum()) - to_decimal(unit["amount"].sum())
         volume_d = Decimal(repr(volume)).quantize(Decimal("1e-10"))
         mix_d = Decimal(repr(mix)).quantize(Decimal("1e-10"))
         effects["volume"] += volume_d
@@ -151,9 +149,9 @@ def _pool_effects(
             "service_name": pl.String,
             "resource_id": pl.String,
             "consumed_unit": pl.String,
-            "before": pl.Decimal(38, 10),
-            "after": pl.Decimal(38, 10),
-            "change": pl.Decimal(38, 10),
+            "before": MONEY,
+            "after": MONEY,
+            "change": MONEY,
         },
     )
     return effects, frame
@@ -202,7 +200,7 @@ def explain(
     effects = _in_cents(effects, totals.get(month, ZERO) - totals.get(previous, ZERO))
     frame = pl.DataFrame(
         {"effect": list(effects), "amount": list(effects.values())},
-        schema={"effect": pl.String, "amount": pl.Decimal(38, 10)},
+        schema={"effect": pl.String, "amount": MONEY},
     )
     movers = (
         pl.concat([movers.cast(pool_movers.schema), pool_movers])

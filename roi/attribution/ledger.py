@@ -18,9 +18,8 @@ import polars as pl
 
 from roi import warehouse
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.vocabulary import MONEY
 from roi.warehouse import Connection
-
-MONEY = pl.Decimal(38, 10)
 
 # Which months a step works on: all (None), one, or several (an incremental run's changed ones).
 MonthFilter = date | tuple[date, ...] | None

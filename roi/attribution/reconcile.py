@@ -17,7 +17,7 @@ from roi import warehouse
 from roi.attribution.bases import llm_usage
 from roi.attribution.ledger import MonthFilter, month_column
 from roi.config import AttributionSettings, PoolConfig
-from roi.config.pools import TOKEN_BASES
+from roi.vocabulary import MONEY, TOKEN_BASES
 from roi.warehouse import Connection
 
 
@@ -94,9 +94,9 @@ def gateway_vs_bill(
                 "pool": pl.String,
                 "month": pl.Date,
                 "currency": pl.String,
-                "billed": pl.Decimal(38, 10),
-                "gateway": pl.Decimal(38, 10),
-                "difference": pl.Decimal(38, 10),
+                "billed": MONEY,
+                "gateway": MONEY,
+                "difference": MONEY,
                 "tokens": pl.Float64,
             }
         )

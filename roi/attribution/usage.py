@@ -22,8 +22,8 @@ import polars as pl
 from roi import tables, warehouse
 from roi.attribution.bases import llm_model_matcher, usage_condition
 from roi.attribution.ledger import MonthFilter, month_column, month_sql
-from roi.attribution.vocabulary import SELF_HOSTED_PROVIDERS, UNALLOCATED, USAGE_BILLED_BY
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.vocabulary import SELF_HOSTED_PROVIDERS, UNALLOCATED, USAGE_BILLED_BY
 from roi.warehouse import Connection
 
 USAGE_COSTS_SCHEMA = tables.USAGE_COSTS.polars_schema(exclude=("attribution_id",))

@@ -14,7 +14,7 @@ from roi.config.models import (
     QualityConfig,
     RiskConfig,
 )
-from roi.config.pools import POOL_BASES, PoolClaims, PoolConfig, PoolUsage
+from roi.config.pools import PoolClaims, PoolConfig, PoolUsage
 from roi.config.project import (
     ENV_PREFIX,
     ON_REJECT,
@@ -35,7 +35,6 @@ __all__ = [
     "ENV_PREFIX",
     "MODEL_ID",
     "ON_REJECT",
-    "POOL_BASES",
     "PRIORITY_RANGE",
     "PROJECT_FILE",
     "SECRET_WORDS",

@@ -17,9 +17,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from roi.attribution.vocabulary import SELF_HOSTED_PROVIDERS
 from roi.config.typed import Estimate, allowed_keys, build, check
 from roi.errors import ConfigError
+from roi.vocabulary import SELF_HOSTED_PROVIDERS
 
 STAGES = ("experiment", "production", "retired")
 PRIORITY_RANGE = (-1_000_000, 1_000_000)

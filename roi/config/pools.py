@@ -28,13 +28,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Literal
 
-from roi.attribution.vocabulary import PoolCostType
 from roi.config.typed import build, check
 from roi.errors import ConfigError
+from roi.vocabulary import GPU_BASES, TOKEN_BASES, PoolBasis, PoolCostType
 
-GPU_BASES = ("gpu_hours", "gpu_hours_utilization")
-TOKEN_BASES = ("tokens", "tokens_priced", "reported_cost", "requests")
-POOL_BASES = (*GPU_BASES, *TOKEN_BASES, "direct_cost", "even", "fixed")
 TOKEN_KINDS = ("input", "cached_input", "cache_write", "output")
 
 
@@ -60,17 +57,7 @@ class PoolUsage:
 @dataclass(frozen=True)
 class _PoolFile:
     title: str
-    basis: Literal[
-        "gpu_hours",
-        "gpu_hours_utilization",
-        "tokens",
-        "tokens_priced",
-        "reported_cost",
-        "requests",
-        "direct_cost",
-        "even",
-        "fixed",
-    ]
+    basis: PoolBasis
     claims: Mapping[str, Any]
     usage: Mapping[str, Any] | None = None
     idle: Literal["separate", "share"] = "separate"

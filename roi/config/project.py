@@ -55,7 +55,7 @@ class AttributionSettings:
     training_tags: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
-    # Gateway provider → billing provider, beyond roi's own list (roi.attribution.vocabulary),
+    # Gateway provider → billing provider, beyond roi's own list (roi.vocabulary),
     # e.g. { openai = "OpenAI" } once OpenAI's invoices are loaded as billing lines.
     usage_billed_by: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 

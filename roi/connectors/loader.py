@@ -40,6 +40,7 @@ from roi.cost_store import BillingStaging, forget_warehouse, remove_files
 from roi.errors import ValidationFailed, WarehouseError
 from roi.progress import SILENT, Progress
 from roi.tables import Table
+from roi.vocabulary import MONEY
 from roi.warehouse import Connection
 
 # Test seam for fault injection: called inside the transaction after the write, before COMMIT.
@@ -123,7 +124,7 @@ def _checked(
 
 _NO_AMOUNT = {
     "month": pl.lit(None, pl.Date),
-    "amount": pl.lit(None, pl.Decimal(38, 10)),
+    "amount": pl.lit(None, MONEY),
     "currency": pl.lit(None, pl.String),
 }
 
@@ -138,7 +139,7 @@ def _with_amounts(rejects: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
         "source_file",
         "source_row",
         pl.col("billing_period_start").dt.date().dt.month_start().alias("month"),
-        pl.col("effective_cost").cast(pl.Decimal(38, 10)).alias("amount"),
+        pl.col("effective_cost").cast(MONEY).alias("amount"),
         pl.col("billing_currency").alias("currency"),
     ).unique(["source_file", "source_row"], keep="first")
     return rejects.join(values, on=["source_file", "source_row"], how="left", nulls_equal=True)

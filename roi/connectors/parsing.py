@@ -18,6 +18,7 @@ import polars as pl
 
 from roi.connectors.csv_text import read_csv_text
 from roi.errors import SourceError
+from roi.vocabulary import MONEY
 
 # Placeholders real exports use for "no value" (FOCUS sample: NULL; spec examples: null).
 NULL_TOKENS = ("", " ", "NULL", "null", "Null", "N/A", "[N/A]")
@@ -28,7 +29,6 @@ REJECT_COLUMNS: dict[str, pl.DataType] = {
     "value": pl.String(),
     "reason": pl.String(),
 }
-MONEY = pl.Decimal(38, 10)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import polars as pl
 import vl_convert as vlc
 
 from roi.reporting.html import escape
+from roi.vocabulary import OTHER
 
 CURRENCY_AXIS = ",.0f"
 WIDTH = 680
@@ -144,7 +145,7 @@ def _scale(domain: list[str], colours: dict[str, str], labels: dict[str, str]) -
 def top_models(frame: pl.DataFrame, value: str, keep: int, sentinels: tuple[str, ...]) -> list[str]:
     """The `keep` models with the largest total `value` (sentinels never count)."""
     totals = (
-        frame.filter(~pl.col("model_id").is_in([*sentinels, "__other__"]))
+        frame.filter(~pl.col("model_id").is_in([*sentinels, OTHER]))
         .group_by("model_id")
         .agg(pl.col(value).sum())
         .sort([value, "model_id"], descending=[True, False])
@@ -167,9 +168,9 @@ def stacked_cost(
         .then(pl.col("model_id"))
         .when(pl.col("model_id").is_in(list(sentinels)))
         .then(pl.col("model_id"))
-        .otherwise(pl.lit("__other__"))
+        .otherwise(pl.lit(OTHER))
     )
-    order = [*keep, "__other__", *sentinels]
+    order = [*keep, OTHER, *sentinels]
     data = (
         folded.group_by("month", "series")
         .agg(pl.col("amount").sum().cast(pl.Float64).round(2))

@@ -19,11 +19,18 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.checks import project_warnings
-from roi.attribution.vocabulary import IDLE, IDLE_HELD, UNALLOCATED
 from roi.config import ProjectConfig, ReportConfig
 from roi.errors import WarehouseError
 from roi.reporting.checks import Check, month_checks
-from roi.value.pnl import add_months
+from roi.vocabulary import (
+    IDLE,
+    IDLE_HELD,
+    OTHER,
+    SENTINEL_LABELS,
+    UNALLOCATED,
+    add_months,
+    to_decimal,
+)
 from roi.warehouse import Connection
 
 # Tableau 20, without its greys (kept for unallocated, idle and "other").
@@ -53,13 +60,7 @@ SENTINEL_COLOURS = {
     UNALLOCATED: "#8c8c8c",
     IDLE: "#c7c7c7",
     IDLE_HELD: "#dcdcdc",
-    "__other__": "#5f5f5f",
-}
-SENTINEL_LABELS = {
-    UNALLOCATED: "Unallocated",
-    IDLE: "Idle GPU capacity",
-    IDLE_HELD: "GPU held, not busy",
-    "__other__": "Other models",
+    OTHER: "#5f5f5f",
 }
 
 
@@ -99,12 +100,6 @@ def month_bounds(month: date) -> tuple[str, str]:
     """The first instant of `month` and of the month after, in UTC."""
     after = add_months(month, 1)
     return f"{month.isoformat()} 00:00:00+00", f"{after.isoformat()} 00:00:00+00"
-
-
-def _dec(value: object) -> Decimal:
-    if value is None:
-        return Decimal(0)
-    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 @dataclass
@@ -223,10 +218,10 @@ class ReportData:
                 f"FROM cost_lines WHERE {in_month} AND billing_currency = ?",
                 [*month_bounds(month), cur],
             )
-            return _dec(row[0]), _dec(row[1])
+            return to_decimal(row[0]), to_decimal(row[1])
 
         def usage(month: date) -> Decimal:
-            return _dec(
+            return to_decimal(
                 warehouse.fetch_one(
                     self.con,
                     "SELECT sum(amount) FROM usage_costs WHERE month = ? AND currency = ?",
@@ -258,9 +253,9 @@ class ReportData:
             [*month_bounds(self.month), cur],
         )
         allocated, unallocated, idle = (
-            _dec(split.get("allocated")),
-            _dec(split.get(UNALLOCATED)),
-            _dec(split.get(IDLE)),
+            to_decimal(split.get("allocated")),
+            to_decimal(split.get(UNALLOCATED)),
+            to_decimal(split.get(IDLE)),
         )
         checks = month_checks(
             self.con,

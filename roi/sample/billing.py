@@ -42,8 +42,6 @@ from roi.sample.portfolio import (
 )
 from roi.sample.rng import rng_for
 
-MONEY = pl.Decimal(38, 10)
-
 
 def _days(first: date, last_exclusive: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last_exclusive - first).days)]

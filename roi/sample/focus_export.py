@@ -15,8 +15,7 @@ from roi.sample.portfolio import (
     AZURE_BILLING_ACCOUNT,
     AZURE_SUB,
 )
-
-MONEY = pl.Decimal(38, 10)
+from roi.vocabulary import MONEY
 
 # FOCUS 1.2 Cost and Usage columns (57), in the order the exports write them.
 FOCUS_12_COLUMNS = (

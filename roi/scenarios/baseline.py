@@ -16,10 +16,10 @@ from datetime import date
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.vocabulary import SENTINELS
 from roi.config import ModelConfig, ProjectConfig
 from roi.config.pools import gpu_cost_sql
 from roi.errors import RoiError
+from roi.vocabulary import SENTINELS
 from roi.warehouse import Connection
 
 # What a model's cost is made of, as drivers see it.

@@ -23,7 +23,7 @@ import polars as pl
 from roi import warehouse
 from roi.progress import Progress
 from roi.scenarios.baseline import ScenarioError, check_level
-from roi.value.pnl import add_months
+from roi.vocabulary import add_months
 from roi.warehouse import Connection
 
 ETS_MIN = 12

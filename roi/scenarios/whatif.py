@@ -28,8 +28,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from roi.scenarios.baseline import Baseline, ScenarioError
-
-IDLE_ROW = "__idle__"
+from roi.vocabulary import IDLE
 
 
 @dataclass(frozen=True)
@@ -118,14 +117,14 @@ def _retire(
 ) -> None:
     gone = _model(text, base)
     old = state[gone]
-    others = [m for m in state if m not in (gone, IDLE_ROW) and state[m].costs["platform"] > 0]
+    others = [m for m in state if m not in (gone, IDLE) and state[m].costs["platform"] > 0]
     platform = sum(state[m].costs["platform"] for m in others)
     for m in others:
         costs = dict(state[m].costs)
         costs["platform"] += old.costs["platform"] * costs["platform"] / platform
         state[m] = Figures(costs, state[m].value)
-    idle = state.setdefault(IDLE_ROW, Figures({k: 0.0 for k in old.costs}, None))
-    state[IDLE_ROW] = Figures({**idle.costs, "gpu": idle.costs["gpu"] + old.costs["gpu"]}, None)
+    idle = state.setdefault(IDLE, Figures({k: 0.0 for k in old.costs}, None))
+    state[IDLE] = Figures({**idle.costs, "gpu": idle.costs["gpu"] + old.costs["gpu"]}, None)
     state[gone] = Figures({k: 0.0 for k in old.costs}, 0.0 if old.value is not None else None)
 
 
@@ -229,7 +228,7 @@ def _roi(cost: float, value: float | None) -> float | None:
 def compare(base: dict[str, Baseline], state: State) -> pl.DataFrame:
     """Baseline against scenario per model and for the portfolio, with the differences."""
     rows = []
-    for model_id in [*base, *([IDLE_ROW] if IDLE_ROW in state else [])]:
+    for model_id in [*base, *([IDLE] if IDLE in state else [])]:
         before = base.get(model_id)
         after = state[model_id]
         cost0 = before.cost if before else 0.0

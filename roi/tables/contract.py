@@ -11,7 +11,10 @@ from typing import Any, Literal
 import polars as pl
 import pyarrow as pa
 
-MONEY = "DECIMAL(38,10)"
+from roi.vocabulary import MONEY as POLARS_MONEY
+from roi.vocabulary import MONEY_SQL
+
+MONEY = MONEY_SQL  # the column type of every amount
 CHARGE_CATEGORIES = ("Usage", "Purchase", "Tax", "Credit", "Adjustment")  # FOCUS ChargeCategory
 
 
@@ -105,7 +108,7 @@ _POLARS: dict[str, pl.DataType] = {
     "DATE": pl.Date(),
     "JSON": pl.String(),
     "BOOLEAN": pl.Boolean(),
-    MONEY: pl.Decimal(38, 10),
+    MONEY: POLARS_MONEY,
     "TIMESTAMPTZ": pl.Datetime("us", "UTC"),
     "DOUBLE": pl.Float64(),
     "INTEGER": pl.Int32(),

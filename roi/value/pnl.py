@@ -36,9 +36,9 @@ from statistics import NormalDist
 import polars as pl
 
 from roi import tables, warehouse
-from roi.attribution.vocabulary import SENTINELS
 from roi.config import ProjectConfig
 from roi.config.pools import gpu_pool_rules
+from roi.vocabulary import SENTINELS, add_months
 from roi.warehouse import Connection
 
 # The annual IRRs worth showing: from −99% to 1,000% a year. Outside it the flows are too short
@@ -109,12 +109,6 @@ def annual_irr(flows: list[float]) -> tuple[float | None, str | None]:
         shown = f"{annual:,.0%} a year is outside {low:.0%} to {high:,.0%}".replace("-", "−")
         return None, f"n/a: {shown}"
     return annual, None
-
-
-def add_months(month: date, n: int) -> date:
-    """The first day of the month `n` months after `month`."""
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _costs(con: Connection, currency: str) -> pl.DataFrame:

@@ -18,9 +18,9 @@ from roi import pipeline, warehouse
 from roi.attribution.engine import attribute_costs
 from roi.attribution.ledger import glob_regex, tag_column
 from roi.attribution.rules.direct import match_models
-from roi.attribution.vocabulary import UNALLOCATED
 from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig
 from roi.cost_store import data_dir, store_lines
+from roi.vocabulary import UNALLOCATED
 
 
 def test_allocated_equals_source_total_to_the_cent_every_month(

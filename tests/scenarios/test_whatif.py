@@ -9,7 +9,8 @@ import pytest
 
 from roi.scenarios.baseline import ScenarioError
 from roi.scenarios.sensitivity import chart, tornado, write_chart
-from roi.scenarios.whatif import IDLE_ROW, apply, compare, parse
+from roi.scenarios.whatif import apply, compare, parse
+from roi.vocabulary import IDLE
 from tests.scenarios.projects import baseline
 
 
@@ -72,7 +73,7 @@ def test_retire_spreads_the_platform_and_leaves_gpu_as_idle() -> None:
     state = _run(base, "retire=b")
     assert state["b"].cost == 0 and state["b"].value == 0  # type: ignore[attr-defined]
     assert state["a"].costs["platform"] == pytest.approx(400.0)  # 300 + b's 100  # type: ignore[attr-defined]
-    assert state[IDLE_ROW].costs["gpu"] == pytest.approx(1_000.0)  # type: ignore[attr-defined]
+    assert state[IDLE].costs["gpu"] == pytest.approx(1_000.0)  # type: ignore[attr-defined]
     table = compare(base, state)  # type: ignore[arg-type]
     total = table.filter(table["model_id"] == "PORTFOLIO").row(0, named=True)
     # the platform and the GPU pool still cost what they did: only b's value goes

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 from roi import pipeline
 from roi.config import ProjectConfig
-from roi.value.pnl import add_months, annual_irr, excel_npv, horizon_flows, irr, monthly_rate
+from roi.value.pnl import annual_irr, excel_npv, horizon_flows, irr, monthly_rate
+from roi.vocabulary import add_months
 
 
 def test_excel_npv_convention() -> None:

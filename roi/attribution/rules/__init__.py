@@ -19,7 +19,6 @@ from roi.attribution.ledger import MonthFilter
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.warehouse import Connection
 
-MONEY = pl.Decimal(38, 10)
 STAMP = ("attribution_id",)  # added to every row when the plan is complete
 ALLOCATION_SCHEMA = tables.ALLOCATED_COSTS.polars_schema(exclude=STAMP)
 UNALLOCATED_SCHEMA = tables.UNALLOCATED_COSTS.polars_schema(exclude=STAMP)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 
 from roi.attribution.rules import StageContext, StageResult, assignments_of, whole_groups
-from roi.attribution.vocabulary import IDLE
+from roi.vocabulary import IDLE
 
 
 def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:

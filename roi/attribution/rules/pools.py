@@ -27,8 +27,8 @@ from roi.attribution.rules import (
 )
 from roi.attribution.selectors import Candidate, match
 from roi.attribution.split import split_amount
-from roi.attribution.vocabulary import IDLE, IDLE_HELD, UNALLOCATED
 from roi.config import PoolConfig
+from roi.vocabulary import IDLE, IDLE_HELD, UNALLOCATED
 
 ZERO = Decimal(0)
 

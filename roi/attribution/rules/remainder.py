@@ -16,7 +16,7 @@ from roi.attribution.rules import (
     assignments_of,
     whole_groups,
 )
-from roi.attribution.vocabulary import UNALLOCATED, UNMATCHED_RULE
+from roi.vocabulary import UNALLOCATED, UNMATCHED_RULE
 
 NOT_A_RESOURCE = ("Tax", "Credit", "Adjustment", "Purchase")
 

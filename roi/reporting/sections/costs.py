@@ -17,12 +17,12 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.ledger import month_column
-from roi.attribution.vocabulary import COST_TYPES, IDLE, IDLE_HELD, UNALLOCATED
 from roi.config.pools import gpu_pool_rules
 from roi.reporting.book import MONEY, MONEY0, PERCENT, Book, Column, Sheet, a1, column_range
 from roi.reporting.charts import Charts, horizontal_bars, stacked_cost, top_models
 from roi.reporting.data import ReportData, month_bounds, month_range
 from roi.reporting.html import count, money, number, percent1, table
+from roi.vocabulary import COST_TYPES, IDLE, IDLE_HELD, OTHER, UNALLOCATED
 
 NAME = "costs"
 TITLE = "Costs"
@@ -58,13 +58,11 @@ def read(data: ReportData) -> Figures:
     shown = [*data.model_ids, *sentinels(data)]
     # A report of some models still proves the month: the others are one row.
     fold = (
-        pl.when(pl.col("model_id").is_in(shown))
-        .then(pl.col("model_id"))
-        .otherwise(pl.lit("__other__"))
+        pl.when(pl.col("model_id").is_in(shown)).then(pl.col("model_id")).otherwise(pl.lit(OTHER))
     )
     allocated = data.allocated.with_columns(model_id=fold)
     if data.options.models:
-        shown.insert(len(data.model_ids), "__other__")
+        shown.insert(len(data.model_ids), OTHER)
     month = allocated.filter(pl.col("month") == data.month)
     present = set(month["cost_type"])
     cost_types = [c for c in COST_TYPES if c in present] + sorted(present - set(COST_TYPES))
@@ -177,7 +175,7 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
         "Monthly cost stacked by model",
     )
     month = f.by_model.filter(pl.col("total") != 0)
-    top = month.filter(~pl.col("model_id").is_in([*sentinels(data), "__other__"])).head(
+    top = month.filter(~pl.col("model_id").is_in([*sentinels(data), OTHER])).head(
         data.options.top_models
     )
     rest = month.filter(~pl.col("model_id").is_in([*top["model_id"], *sentinels(data)]))
@@ -189,7 +187,7 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
         bars.append(
             {
                 "label": f"Other models ({rest.height})",
-                "key": "__other__",
+                "key": OTHER,
                 "amount": float(rest["total"].sum()),
             }
         )
@@ -440,12 +438,12 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
 
 def _trend(f: Figures, data: ReportData, book: Book, sheet: Sheet, line: int) -> None:
     keep = top_models(f.trend, "amount", data.options.top_models, sentinels(data))
-    series = [*keep, "__other__", *sentinels(data)]
+    series = [*keep, OTHER, *sentinels(data)]
     folded = (
         f.trend.with_columns(
             series=pl.when(pl.col("model_id").is_in([*keep, *sentinels(data)]))
             .then(pl.col("model_id"))
-            .otherwise(pl.lit("__other__"))
+            .otherwise(pl.lit(OTHER))
         )
         .group_by("series", "month")
         .agg(pl.col("amount").sum())

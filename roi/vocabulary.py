@@ -1,9 +1,35 @@
-"""The words attribution writes: sentinel model ids, cost types and bases, in one place."""
+"""roi's ground-floor words: sentinel model ids and their labels, cost types, bases, pool
+bases, the money type and month arithmetic. Every layer uses these; this module imports
+nothing of roi.
+"""
 
 from __future__ import annotations
 
 import typing
+from datetime import date
+from decimal import Decimal
 from typing import Literal
+
+import polars as pl
+
+# Money: DECIMAL(38,10) in the warehouse (28 integer digits, 10 decimals), the same in Polars.
+MONEY = pl.Decimal(38, 10)
+MONEY_SQL = "DECIMAL(38,10)"
+ZERO = Decimal(0)
+
+
+def to_decimal(value: object) -> Decimal:
+    """A money value as a Decimal (None is 0; floats through their shortest text)."""
+    if value is None:
+        return ZERO
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def add_months(month: date, count: int) -> date:
+    """The first day of the month `count` months after `month` (before, when negative)."""
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
 
 UNALLOCATED = "__unallocated__"  # cost no rule could place (with a reason)
 IDLE = "__idle__"  # capacity no workload held (GPU-hours) or used (commitments)
@@ -11,10 +37,13 @@ IDLE = "__idle__"  # capacity no workload held (GPU-hours) or used (commitments)
 # `gpu_hours_utilization` (by `gpu_hours` they are the holder's cost).
 IDLE_HELD = "__idle_held__"
 SENTINELS = (UNALLOCATED, IDLE, IDLE_HELD)
+# How reports name the sentinels (and the charts' fold of the smaller models).
+OTHER = "__other__"
 SENTINEL_LABELS = {
     UNALLOCATED: "Unallocated",
-    IDLE: "Idle capacity",
-    IDLE_HELD: "Held, not busy",
+    IDLE: "Idle GPU capacity",
+    IDLE_HELD: "GPU held, not busy",
+    OTHER: "Other models",
 }
 
 CostType = Literal[
@@ -77,3 +106,20 @@ SELF_HOSTED_PROVIDERS: tuple[str, ...] = (
     "llamafile",
     "xinference",
 )
+
+
+# How a pool splits its cost (`pools/*.toml` basis).
+PoolBasis = Literal[
+    "gpu_hours",
+    "gpu_hours_utilization",
+    "tokens",
+    "tokens_priced",
+    "reported_cost",
+    "requests",
+    "direct_cost",
+    "even",
+    "fixed",
+]
+POOL_BASES: tuple[str, ...] = typing.get_args(PoolBasis)
+GPU_BASES = ("gpu_hours", "gpu_hours_utilization")
+TOKEN_BASES = ("tokens", "tokens_priced", "reported_cost", "requests")
