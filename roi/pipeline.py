@@ -36,11 +36,11 @@ from roi.connectors import connector_class, connector_types
 from roi.connectors.forget import Forgotten, forget_connector
 from roi.connectors.loader import LoadResult, load_all, load_connector
 from roi.context import Context
-from roi.cost_store import current_files, data_dir
 from roi.errors import ConfigError
 from roi.freshness import source_coverage
 from roi.progress import SILENT, Progress
 from roi.value.engine import replace_value
+from roi.warehouse.cost_store import current_files, data_dir
 
 # Fault injection for tests: called inside `attribute`'s transaction, between the attribution
 # tables and the value tables derived from them.

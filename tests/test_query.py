@@ -9,8 +9,8 @@ import pytest
 
 from roi import pipeline
 from roi.config import ProjectConfig
-from roi.cost_store import data_dir
 from roi.errors import QueryError
+from roi.warehouse.cost_store import data_dir
 
 
 @pytest.mark.parametrize(

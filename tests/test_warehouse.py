@@ -52,7 +52,7 @@ def test_billing_lines_of_an_older_warehouse_move_to_parquet_files(tmp_path: Pat
     """A warehouse written before billing lines became files keeps every line and cent."""
     import duckdb
 
-    from roi.cost_store import data_dir
+    from roi.warehouse.cost_store import data_dir
 
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from roi import warehouse
-from roi.cost_store import data_dir, refresh_view
 from roi.errors import ConfigError
 from roi.tables import LOADED_TABLES
 from roi.warehouse import Connection
+from roi.warehouse.cost_store import data_dir, refresh_view
 
 # `roi ingest` names its loads `<type>:<path>`: data the user loaded by hand, never from a TOML.
 INGEST_MARK = ":"

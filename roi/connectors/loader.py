@@ -36,12 +36,12 @@ from roi.connectors.parsing import (
 )
 from roi.connectors.staging import Staging
 from roi.connectors.writers import forget_files, merge
-from roi.cost_store import BillingStaging, forget_warehouse, remove_files
 from roi.errors import ValidationFailed, WarehouseError
 from roi.progress import SILENT, Progress
 from roi.tables import Table
 from roi.vocabulary import MONEY
 from roi.warehouse import Connection
+from roi.warehouse.cost_store import BillingStaging, forget_warehouse, remove_files
 
 # Test seam for fault injection: called inside the transaction after the write, before COMMIT.
 before_commit_hooks: list[Callable[[], None]] = []

@@ -8,8 +8,8 @@ A `Table` is the single definition a table's other shapes derive from:
 - how connectors write it (`primary_key`, `replace_by`, `coalesce`);
 - its Polars and Arrow schemas, for frames the engine builds and files `cost_lines` is kept in.
 
-`cost_lines` is stored as Parquet files beside the DuckDB file (see `roi.cost_store`), so it is
-a view: the files, the view over them and the empty view of a new warehouse all derive from
+`cost_lines` is stored as Parquet files beside the DuckDB file (`roi.warehouse.cost_store`),
+so it is a view: the files, the view over them and the empty view of a new warehouse all derive from
 its contract.
 """
 

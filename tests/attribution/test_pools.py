@@ -21,8 +21,8 @@ from roi.attribution.split import split_amount
 from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig, load_project
 from roi.config.pools import PoolClaims, PoolConfig, PoolUsage, pool_from_toml
 from roi.context import Context
-from roi.cost_store import data_dir, store_lines
 from roi.errors import ConfigError
+from roi.warehouse.cost_store import data_dir, store_lines
 
 OCTOBER = date(2026, 10, 1)
 

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 
 from roi.cli import cli
 from roi.config import ProjectConfig
-from roi.cost_store import data_dir
+from roi.warehouse.cost_store import data_dir
 from tests.conftest import REPO
 from tests.helpers import snapshot
 

@@ -25,10 +25,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from roi import warehouse
 from roi.errors import WarehouseError
 from roi.tables import COST_LINES, TAG_ENTRY, arrow_schema, empty_select, polars_type
-from roi.warehouse import Connection
+from roi.warehouse import sql as warehouse
+from roi.warehouse.sql import Connection
 
 FOLDER = "cost_lines"
 PARTITION = ("provider", "billing_account_id", "billing_period_start", "export")

@@ -1,19 +1,25 @@
 """The warehouse's schema history: numbered migrations, applied once each, in order.
 
-Each migration runs inside one transaction with its `_migrations` row (`roi.warehouse.migrate`).
-Never edit a released migration: append a new one. The current shape of each table is its
-contract in `roi.tables`; a test checks that these migrations build exactly that.
+Each migration runs inside one transaction with its `_migrations` row
+(`roi.warehouse.connection.migrate`). Never edit a released migration: append a new one. The
+current shape of each table is its contract in `roi.tables`; a test checks that these
+migrations build exactly that.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from roi.tables import MONEY
+from roi.warehouse.cost_store import move_table_to_files
+from roi.warehouse.sql import Connection
 
 # Each migration is applied once, in order, inside one transaction with its `_migrations` row.
 # Never edit a released migration: append a new one.
-# A migration is SQL, or the name of a module whose `move_table_to_files`-style step runs in
-# Python ("cost_store": the billing lines become Parquet files, see roi.cost_store).
-MIGRATIONS: tuple[tuple[int, str, str], ...] = (
+# A migration is SQL, or a Python step on the connection (migration 3: the billing lines become
+# Parquet files, `roi.warehouse.cost_store.move_table_to_files`).
+Step = str | Callable[[Connection], None]
+MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
     (
         1,
         "core tables",
@@ -118,7 +124,7 @@ MIGRATIONS: tuple[tuple[int, str, str], ...] = (
             ELSE regexp_extract(export, '([^/]*)$', 1) END;
         """,
     ),
-    (3, "cost_lines stored as Parquet files listed in _cost_files", "cost_store"),
+    (3, "cost_lines stored as Parquet files listed in _cost_files", move_table_to_files),
     (
         4,
         "rejected billing lines keep their month and amount",
