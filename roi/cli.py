@@ -15,7 +15,7 @@ from typing import Any
 import click
 import polars as pl
 
-from roi import __version__, pipeline, warehouse
+from roi import __version__, pipeline
 from roi.cli_support import (
     MONTH,
     Options,
@@ -238,26 +238,15 @@ def ingest(
         if not sep or not key:
             raise click.BadParameter(f"{item!r}; use KEY=VALUE", param_hint="--option")
         parsed[key.strip()] = value
-    root = opts.project.resolve()
     if not path.startswith(("http://", "https://")):
         path = os.path.abspath(Path(path).expanduser())  # relative to where the command runs
-    config = opts.config() if (root / "roi.toml").exists() else None
-    if opts.warehouse is not None:
-        warehouse_path = opts.warehouse.resolve()
-    else:
-        warehouse_path = config.warehouse_path if config else root / "roi.duckdb"
-    limit = config.project.memory_limit if config else warehouse.DEFAULT_MEMORY_LIMIT
     result = pipeline.ingest(
-        root,
-        warehouse_path,
+        opts.project_or_warehouse(),
         connector_type,
         path,
-        name,
-        parsed,
-        opts.progress,
-        limit,
-        on_reject,
-        opts.write_wait(),
+        name=name,
+        options=parsed,
+        on_reject=on_reject,
     )
     emit(opts, _loads_frame([result]))
 

@@ -63,6 +63,20 @@ class Options:
             write_wait=self.write_wait(),
         )
 
+    def project_or_warehouse(self) -> Context:
+        """The project's context when the folder holds a roi.toml, else a context for the
+        warehouse alone (--warehouse, or roi.duckdb in the folder)."""
+        root = self.project.resolve()
+        if (root / "roi.toml").exists():
+            return self.context()
+        return Context.for_warehouse(
+            (self.warehouse or root / "roi.duckdb").resolve(),
+            root,
+            self.progress,
+            read_wait=self.read_wait(),
+            write_wait=self.write_wait(),
+        )
+
     def warehouse_path(self, config: ProjectConfig | None = None) -> Path:
         """--warehouse, else the project's warehouse."""
         if self.warehouse is not None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from roi import warehouse
 from roi.config import ProjectConfig, load_project
 from roi.progress import SILENT, Progress
-from roi.warehouse import Connection
+from roi.warehouse import DEFAULT_MEMORY_LIMIT, READ_WAIT_SECONDS, Connection
 
 
 @dataclass(frozen=True)
@@ -58,11 +58,34 @@ class Context:
         """DuckDB's memory limit for this project."""
         return self.project.project.memory_limit
 
+    @classmethod
+    def for_warehouse(
+        cls,
+        warehouse_path: Path,
+        root: Path | None = None,
+        progress: Progress = SILENT,
+        memory_limit: str = DEFAULT_MEMORY_LIMIT,
+        read_wait: float = READ_WAIT_SECONDS,
+        write_wait: float = 0.0,
+    ) -> Context:
+        """A context for a warehouse file without a project (`roi ingest`, `query`, `status`
+        outside a project folder): default settings, paths relative to `root` (default: here)."""
+        project = ProjectConfig.blank((root or Path.cwd()).resolve(), memory_limit)
+        return cls(project, warehouse_path, progress, read_wait, write_wait)
+
+    @property
+    def root(self) -> Path:
+        """The project folder (relative paths of connectors start here)."""
+        return self.project.root
+
     @contextmanager
-    def reader(self) -> Iterator[Connection]:
-        """A read-only connection (waits up to `read_wait` for a writer's final commit)."""
+    def reader(self, wait: float | None = None) -> Iterator[Connection]:
+        """A read-only connection (waits up to `read_wait`, or `wait`, for a writer's commit)."""
         with warehouse.open_warehouse(
-            self.warehouse, read_only=True, memory_limit=self.memory_limit, wait=self.read_wait
+            self.warehouse,
+            read_only=True,
+            memory_limit=self.memory_limit,
+            wait=self.read_wait if wait is None else wait,
         ) as con:
             yield con
 

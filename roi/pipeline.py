@@ -32,13 +32,12 @@ from roi.attribution.incremental import months_to_attribute
 from roi.attribution.reconcile import gateway_vs_bill, unbilled_totals
 from roi.attribution.reconcile import reconcile as reconcile_months
 from roi.config import ConnectorConfig, ProjectConfig, redact_url
-from roi.connectors import connector_class, connector_types
-from roi.connectors.forget import Forgotten, forget_connector
-from roi.connectors.loader import LoadResult, load_all, load_connector
+from roi.connectors import connector_class, connector_types, resolve
 from roi.context import Context
 from roi.errors import ConfigError
-from roi.freshness import source_coverage
-from roi.progress import SILENT, Progress
+from roi.loading.forget import Forgotten, forget_connector
+from roi.loading.freshness import source_coverage
+from roi.loading.loader import LoadResult, load_source, load_sources
 from roi.value.engine import replace_value
 from roi.warehouse.cost_store import current_files, data_dir
 
@@ -48,33 +47,36 @@ between_tables_hooks: list[Callable[[], None]] = []
 
 
 def load(ctx: Context, names: list[str] | None = None) -> list[LoadResult]:
-    """Run the project's connectors (all enabled ones, or those named), one transaction each."""
+    """Run the project's connectors (all enabled ones, or those named), one transaction each.
+
+    Every definition is resolved (type and options checked) before anything runs.
+    """
     project = ctx.project
-    for name in names or []:
-        project.connector(name)  # an unknown name is a ConfigError before anything runs
+    chosen = (
+        [project.connector(n) for n in names]
+        if names
+        else [c for c in project.connectors if c.enabled]
+    )
+    sources = [resolve(c, project.root) for c in chosen]
     with ctx.writing():
-        return load_all(
-            ctx.warehouse, project.connectors, project.root, ctx.progress, names, ctx.memory_limit
-        )
+        return load_sources(ctx, sources)
 
 
 def ingest(
-    root: Path,
-    warehouse_path: Path,
+    ctx: Context,
     connector_type: str,
     path: str,
+    *,
     name: str | None = None,
     options: dict[str, Any] | None = None,
-    progress: Progress = SILENT,
-    memory_limit: str = warehouse.DEFAULT_MEMORY_LIMIT,
     on_reject: str = "fail",
-    wait: float = 0.0,
 ) -> LoadResult:
     """Load one file, folder, glob or URL with a connector type, without a TOML definition.
 
     The connector name (default `<type>:<path>`) keys its cursor, so ingesting the same
     unchanged file again changes nothing. `options` are checked against the type's option set
-    (text values, as typed on the command line, are converted).
+    (text values, as typed on the command line, are converted). Paths are relative to the
+    context's root.
     """
     if connector_type not in connector_types():
         raise ConfigError(
@@ -98,9 +100,9 @@ def ingest(
         on_reject=on_reject,
         options=checked,
     )
-    with warehouse.writer_lock(warehouse_path, wait):
-        warehouse.upgrade(warehouse_path, memory_limit, warehouse.COMMIT_WAIT_SECONDS)
-        return load_connector(warehouse_path, config, root, progress, memory_limit)
+    source = resolve(config, ctx.root)
+    with ctx.writing():
+        return load_source(ctx, source)
 
 
 def attribute(ctx: Context, month: date | None = None, full: bool = False) -> AttributionResult:

@@ -9,7 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from roi import pipeline
 from roi.config import load_project, redact_url
+from roi.context import Context
 from roi.errors import ConfigError
 
 
@@ -86,9 +88,13 @@ def test_unknown_connector_type_and_key(project_dir: Path) -> None:
     toml.write_text('type = "focus_v9"\npath = "x"\n')
     with pytest.raises(
         ConfigError,
-        match=r"ab_tests\.toml: key 'type' = 'focus_v9' is not allowed; allowed values: ab_test_csv, ",
+        match=r"ab_tests\.toml: key 'type' = 'focus_v9' is not a connector type; allowed values: "
+        "ab_test_csv, ",
     ):
-        load_project(project_dir)
+        pipeline.load(Context(load_project(project_dir)))  # checked where connectors resolve
+    toml.write_text('type = "kpi_csv"\npath = "x"\n[options]\nsheet = "A"\n')
+    with pytest.raises(ConfigError, match=r"ab_tests\.toml: unknown key 'options\.sheet'"):
+        pipeline.load(Context(load_project(project_dir)))
     toml.write_text('type = "kpi_csv"\npath = "x"\nschedule = "daily"\n')
     with pytest.raises(
         ConfigError, match=r"ab_tests\.toml: unknown key 'schedule'; allowed keys: type, path"
@@ -228,7 +234,8 @@ def test_typos_and_wrong_types_in_sections_are_errors(
     assert old in text
     path.write_text(text.replace(old, new, 1))
     with pytest.raises(ConfigError) as err:
-        load_project(project_dir)
+        # A connector's options are checked where the project's connectors are resolved.
+        pipeline.load(Context(load_project(project_dir)))
     assert message in str(err.value)
 
 

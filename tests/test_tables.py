@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from roi import schemas, tables, warehouse
+from roi import tables, warehouse
 from roi.connectors import connector_class, connector_types
+from roi.loading import schemas
 
 # DuckDB's DESCRIBE spells some types differently from the DDL.
 SPELLED = {"TIMESTAMPTZ": "TIMESTAMP WITH TIME ZONE"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from roi import warehouse
 from roi.config import ModelConfig, ProjectConfig
-from roi.connectors.forget import undefined_connectors
+from roi.loading.forget import undefined_connectors
 from roi.warehouse import Connection
 
 

@@ -109,7 +109,7 @@ def cost_type_expr() -> pl.Expr:
 
 def _tag_values(raw: pl.Series, keys: list[str]) -> pl.DataFrame:
     """Per distinct tag text: the lower-cased value of each key, and whether it has no tags."""
-    from roi.connectors.parsing import normalise_tags
+    from roi.loading.tags import normalise_tags
 
     distinct = raw.unique().to_list()
     rows = []

@@ -154,6 +154,19 @@ class ProjectConfig:
     pools: tuple[PoolConfig, ...] = ()
     risk: RiskSettings = field(default_factory=RiskSettings)
 
+    @classmethod
+    def blank(cls, root: Path, memory_limit: str = "4GB") -> ProjectConfig:
+        """Default settings and no definitions: a warehouse used without a project."""
+        return cls(
+            root,
+            ProjectSettings(memory_limit=memory_limit),
+            AttributionSettings(),
+            FinanceSettings(),
+            (),
+            (),
+            (),
+        )
+
     @property
     def warehouse_path(self) -> Path:
         """Absolute path of the warehouse file."""
@@ -388,13 +401,11 @@ def _project_sections(
 
 
 def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
-    from roi.connectors import connector_class, connector_types  # lazy: avoids a cycle
-
+    # The type and its options are checked where the project's connectors are resolved
+    # (`roi.connectors.resolve`): configuration knows no connector type.
     if "type" not in data:
-        raise ConfigError(
-            f"{path}: missing key 'type'; allowed values: {', '.join(connector_types())}"
-        )
-    ctype = _choice(path, "type", data["type"], connector_types())
+        raise ConfigError(f"{path}: missing key 'type' (the connector type, e.g. \"focus\")")
+    ctype = _typed(path, "type", data["type"], str)
     allowed = ("type", "path", "url", "enabled", "on_reject", "options")
     secret_env: dict[str, str] = {}
     for key, value in data.items():
@@ -410,8 +421,6 @@ def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
             raise ConfigError(
                 f"{path}: unknown key {key!r}; allowed keys: {', '.join(allowed)}, <secret>_env"
             )
-    if "path" not in data and "url" not in data and connector_class(ctype).needs_location:
-        raise ConfigError(f"{path}: connector needs a 'path' (file, folder or glob) or a 'url'")
     options = _typed(path, "options", data.get("options", {}), dict)
     for key in options:
         if any(word in key.lower() for word in SECRET_WORDS):
@@ -419,15 +428,8 @@ def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
                 f"{path}: key 'options.{key}' holds a secret in the file; remove it, export it "
                 f'as an environment variable and write `{key}_env = "VAR_NAME"` at the top level'
             )
-    cls = connector_class(ctype)
-    options = cls.check_options(options, path)
     if "url" in data:
         _no_url_secret(path, _typed(path, "url", data["url"], str))
-    if "url" in data and not cls.reads_urls:
-        raise ConfigError(
-            f"{path}: connector type {ctype!r} reads files, not a url; download the data and "
-            "set 'path' to the file or folder"
-        )
     return ConnectorConfig(
         name=path.stem,
         type=ctype,

@@ -11,9 +11,10 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector
+from roi.connectors.base import FileConnector
 from roi.connectors.kpi_csv import finish_kpis
-from roi.connectors.parsing import read_table_csv
+from roi.loading.parsing import read_table_csv
+from roi.loading.protocol import Batch
 from roi.tables import KPI_VALUES
 
 COLUMNS = (

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-import polars as pl
-
 from roi.config import ConnectorConfig
 from roi.config.typed import build
-from roi.connectors.parsing import empty_rejects, file_digest, list_files
+from roi.loading.files import file_digest, list_files
+from roi.loading.protocol import Batch, Extracted
 from roi.progress import Progress
 from roi.tables import Table
 
@@ -21,31 +20,6 @@ from roi.tables import Table
 @dataclass(frozen=True)
 class NoOptions:
     """The option set of a connector type that takes no options."""
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Parsed rows for the target table plus the rows that failed to parse, from one file.
-
-    `rejects` name rows of `frame` (kept with nulls; the loader drops them). `left_out` name
-    values the connector already left out of `frame` (a bad cell of a wide workbook row).
-    """
-
-    frame: pl.DataFrame
-    rejects: pl.DataFrame = field(default_factory=empty_rejects)
-    left_out: pl.DataFrame = field(default_factory=empty_rejects)
-
-
-@dataclass
-class Extracted:
-    """What one connector run will read: batches (produced lazily), files and the new cursor."""
-
-    batches: Iterable[Batch]
-    files: list[str]
-    cursor: dict[str, Any]
-    skipped_files: int = 0
-    # True when `files` are re-read whole: rows a changed file no longer holds are deleted.
-    replaces_files: bool = False
 
 
 class Connector(ABC):

@@ -31,12 +31,13 @@ import polars as pl
 from roi.config import redact_url
 from roi.config.typed import check
 from roi.connectors import register
-from roi.connectors.base import Batch, Connector, Extracted, changed_files
-from roi.connectors.csv_text import read_bytes
+from roi.connectors.base import Connector, changed_files
 from roi.connectors.mig import check_profiles, combine_slices, slice_share
-from roi.connectors.parsing import TagKeyClash, tag_json
 from roi.connectors.prometheus import floor_to_step, parse_instant, query_range
 from roi.errors import SourceError
+from roi.loading.csv_text import read_bytes
+from roi.loading.protocol import Batch, Extracted
+from roi.loading.tags import TagKeyClash, tag_json
 from roi.progress import Progress
 from roi.tables import GPU_USAGE
 

@@ -28,17 +28,14 @@ from typing import Any, Literal
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, Connector, Extracted, changed_files
-from roi.connectors.csv_text import read_csv_text
-from roi.connectors.parsing import (
-    Parsed,
-    list_files,
-    null_if_token,
-    parse_columns,
-    parse_tags,
-    reject_where,
-)
+from roi.connectors.base import Connector, changed_files
 from roi.errors import SourceError
+from roi.loading.csv_text import read_csv_text
+from roi.loading.files import list_files
+from roi.loading.parsing import Parsed, null_if_token, parse_columns
+from roi.loading.protocol import Batch, Extracted
+from roi.loading.rejects import reject_where
+from roi.loading.tags import parse_tags
 from roi.progress import Progress
 from roi.tables import CHARGE_CATEGORIES, COST_LINES
 

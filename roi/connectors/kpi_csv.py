@@ -14,8 +14,9 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector
-from roi.connectors.parsing import parse_columns, read_table_csv
+from roi.connectors.base import FileConnector
+from roi.loading.parsing import parse_columns, read_table_csv
+from roi.loading.protocol import Batch
 from roi.tables import KPI_VALUES
 
 KPI_KINDS = {

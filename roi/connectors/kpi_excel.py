@@ -21,10 +21,11 @@ from typing import Any
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector
+from roi.connectors.base import FileConnector
 from roi.connectors.kpi_csv import finish_kpis
-from roi.connectors.parsing import REJECT_COLUMNS
 from roi.errors import SourceError
+from roi.loading.protocol import Batch
+from roi.loading.rejects import REJECT_COLUMNS
 from roi.tables import KPI_VALUES
 
 

@@ -23,11 +23,12 @@ from typing import Any
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, Connector, Extracted
+from roi.connectors.base import Connector
 from roi.connectors.kpi_csv import finish_kpis
-from roi.connectors.parsing import null_if_token, require_columns
 from roi.connectors.sql_guard import check_one_select
 from roi.errors import ConfigError, SourceError
+from roi.loading.parsing import null_if_token, require_columns
+from roi.loading.protocol import Batch, Extracted
 from roi.progress import Progress
 from roi.tables import KPI_VALUES
 

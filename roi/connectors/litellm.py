@@ -16,20 +16,12 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector
-from roi.connectors.csv_text import read_csv_text
-from roi.connectors.parsing import (
-    CLASH_REASON,
-    CLASHING_TAGS,
-    INVALID_TAGS,
-    TagKeyClash,
-    map_distinct,
-    null_if_token,
-    parse_columns,
-    reject_where,
-    require_columns,
-    tag_json,
-)
+from roi.connectors.base import FileConnector
+from roi.loading.csv_text import read_csv_text
+from roi.loading.parsing import map_distinct, null_if_token, parse_columns, require_columns
+from roi.loading.protocol import Batch
+from roi.loading.rejects import reject_where
+from roi.loading.tags import CLASH_REASON, CLASHING_TAGS, INVALID_TAGS, TagKeyClash, tag_json
 from roi.tables import INFERENCE_USAGE
 
 KINDS = {

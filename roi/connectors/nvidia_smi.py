@@ -21,15 +21,11 @@ import polars as pl
 
 from roi.config.typed import check
 from roi.connectors import register
-from roi.connectors.base import Batch, FileConnector
-from roi.connectors.csv_text import read_csv_text
-from roi.connectors.parsing import (
-    duplicate_key_rejects,
-    null_if_token,
-    parse_columns,
-    reject_where,
-    require_columns,
-)
+from roi.connectors.base import FileConnector
+from roi.loading.csv_text import read_csv_text
+from roi.loading.parsing import null_if_token, parse_columns, require_columns
+from roi.loading.protocol import Batch
+from roi.loading.rejects import duplicate_key_rejects, reject_where
 from roi.tables import GPU_USAGE
 
 MIB = 1024 * 1024

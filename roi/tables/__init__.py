@@ -3,7 +3,7 @@
 A `Table` is the single definition a table's other shapes derive from:
 - its DuckDB DDL (`Table.ddl`), which the migrations' result is tested against (migrations are
   append-only history; the contract is the current shape);
-- its pandera schema for loaded tables (`roi.schemas` builds it from `required` columns,
+- its pandera schema for loaded tables (`roi.loading.schemas` builds it from `required` columns,
   column `checks` and `row_checks`);
 - how connectors write it (`primary_key`, `replace_by`, `coalesce`);
 - its Polars and Arrow schemas, for frames the engine builds and files `cost_lines` is kept in.

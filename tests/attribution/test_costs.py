@@ -19,8 +19,9 @@ from roi.attribution.engine import attribute_costs
 from roi.attribution.ledger import glob_regex, tag_column
 from roi.attribution.rules.direct import match_models
 from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig
+from roi.loading.billing_files import store_lines
 from roi.vocabulary import UNALLOCATED
-from roi.warehouse.cost_store import data_dir, store_lines
+from roi.warehouse.cost_store import data_dir
 
 
 def test_allocated_equals_source_total_to_the_cent_every_month(

@@ -15,7 +15,7 @@ from roi.attribution.explain import explain
 from roi.config import AttributionSettings, FinanceSettings, ProjectConfig, ProjectSettings
 from roi.config.models import model_from_toml
 from roi.context import Context
-from roi.warehouse.cost_store import store_lines
+from roi.loading.billing_files import store_lines
 from tests.attribution.test_golden import _lines
 
 

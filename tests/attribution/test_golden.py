@@ -16,7 +16,7 @@ from roi.attribution.engine import attribute_costs
 from roi.config import AttributionSettings
 from roi.config.models import model_from_toml
 from roi.config.pools import pool_from_toml
-from roi.warehouse.cost_store import store_lines
+from roi.loading.billing_files import store_lines
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = sorted(GOLDEN.glob("*.toml"))

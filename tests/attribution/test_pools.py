@@ -22,7 +22,8 @@ from roi.config import AttributionSettings, ModelConfig, ModelSelectors, Project
 from roi.config.pools import PoolClaims, PoolConfig, PoolUsage, pool_from_toml
 from roi.context import Context
 from roi.errors import ConfigError
-from roi.warehouse.cost_store import data_dir, store_lines
+from roi.loading.billing_files import store_lines
+from roi.warehouse.cost_store import data_dir
 
 OCTOBER = date(2026, 10, 1)
 

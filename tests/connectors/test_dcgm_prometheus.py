@@ -140,8 +140,7 @@ def test_live_prometheus_matches_the_saved_responses(prometheus: str, tmp_path: 
     for metric in METRICS:
         shutil.copy(REPO / f"sample_data/gpu/dcgm/{metric}_{MONTH}.json.gz", saved)
     pipeline.ingest(
-        tmp_path,
-        tmp_path / "files.duckdb",
+        Context.for_warehouse(tmp_path / "files.duckdb", tmp_path),
         "dcgm_prometheus",
         str(saved),
         options={"cluster": "ml-shared-gpu", "step_seconds": 3600},
@@ -168,6 +167,8 @@ def test_unreachable_prometheus_is_a_clear_error_without_credentials(tmp_path: P
         str(err.value),
     )
     with pytest.raises(SourceError) as err:
-        pipeline.ingest(tmp_path, tmp_path / "i.duckdb", "dcgm_prometheus", url)
+        pipeline.ingest(
+            Context.for_warehouse(tmp_path / "i.duckdb", tmp_path), "dcgm_prometheus", url
+        )
     assert "hunter2" not in str(err.value) and "scraper" not in str(err.value)
     assert not (tmp_path / "i.duckdb").exists()  # a failed first load creates no warehouse

@@ -40,7 +40,9 @@ def _totals(warehouse_file: Path) -> list[tuple[object, ...]]:
 
 
 def _ingest(tmp_path: Path, path: Path, **options: str) -> pipeline.LoadResult:
-    return pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(path), options=options)
+    return pipeline.ingest(
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path), "focus", str(path), options=options
+    )
 
 
 def test_part_files_loaded_one_at_a_time_add_up(tmp_path: Path) -> None:
@@ -84,7 +86,9 @@ def test_copies_of_the_aws_export_in_two_folders_give_the_totals_of_one(
     for mount in ("mnt/a", "mnt/b"):
         copy = tmp_path / mount / "focus-export"
         shutil.copytree(AWS, copy)
-        pipeline.ingest(project.root, project.warehouse_path, "focus", str(copy / "data"))
+        pipeline.ingest(
+            Context.for_warehouse(project.warehouse_path, project.root), "focus", str(copy / "data")
+        )
     assert _totals(project.warehouse_path) == once
     # Independent check: the newest delivery of each month, summed from the files.
     expected = []
@@ -101,7 +105,9 @@ def test_a_renamed_copy_is_recognised_by_its_lines(project: ProjectConfig, tmp_p
     once = _totals(project.warehouse_path)
     renamed = tmp_path / "old-bucket" / "billing-backup"  # not the export's name any more
     shutil.copytree(AWS / "data", renamed)
-    result = pipeline.ingest(project.root, project.warehouse_path, "focus", str(renamed))
+    result = pipeline.ingest(
+        Context.for_warehouse(project.warehouse_path, project.root), "focus", str(renamed)
+    )
     assert result.rows_loaded == 0
     assert any("already loaded from export 'focus-export'" in k for k in result.stale_partitions)
     assert _totals(project.warehouse_path) == once
@@ -132,7 +138,9 @@ def test_a_different_copy_of_the_same_charges_is_refused(
     other = tmp_path / "finance-share/BILLING_PERIOD=2026-09/20261015T000000Z"
     _reissue(SEPTEMBER, other)
     with pytest.raises(ValidationFailed) as err:
-        pipeline.ingest(project.root, project.warehouse_path, "focus", str(other))
+        pipeline.ingest(
+            Context.for_warehouse(project.warehouse_path, project.root), "focus", str(other)
+        )
     message = str(err.value)
     assert "finance-share/BILLING_PERIOD=2026-09/20261015T000000Z/focus-export-0000" in message
     assert "sample_data/billing/aws/focus-export/data/BILLING_PERIOD=2026-09" in message
@@ -140,8 +148,7 @@ def test_a_different_copy_of_the_same_charges_is_refused(
     assert _totals(project.warehouse_path) == before
     # Declared as the same export, the later delivery replaces the month.
     pipeline.ingest(
-        project.root,
-        project.warehouse_path,
+        Context.for_warehouse(project.warehouse_path, project.root),
         "focus",
         str(other),
         options={"export": "focus-export"},

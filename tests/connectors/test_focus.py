@@ -11,12 +11,15 @@ import pytest
 
 from roi import pipeline
 from roi.connectors.focus import focus_version, read_focus_file
+from roi.context import Context
 from roi.errors import SourceError, ValidationFailed
 from tests.conftest import shared_file
 
 
 def _ingest(tmp_path: Path, path: Path, **options: str) -> pipeline.LoadResult:
-    return pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(path), options=options)
+    return pipeline.ingest(
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path), "focus", str(path), options=options
+    )
 
 
 def _one(tmp_path: Path, sql: str) -> tuple[object, ...]:

@@ -194,7 +194,9 @@ def test_exports_of_one_account_never_replace_each_other(tmp_path: Path) -> None
     billing = tmp_path / "billing"
     _focus_csv(billing / "sub-a/20250601-20250630/run-1/part.csv", "sub-a", "10.00")
     _focus_csv(billing / "sub-b/20250601-20250630/run-1/part.csv", "sub-b", "5.00")
-    result = pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(billing))
+    result = pipeline.ingest(
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path), "focus", str(billing)
+    )
     assert (result.rows_extracted, result.rows_loaded) == (2, 2)
     rows = pipeline.query(
         tmp_path / "w.duckdb", "SELECT sub_account_id, effective_cost FROM cost_lines ORDER BY 1"
@@ -207,8 +209,16 @@ def test_an_older_delivery_ingested_later_never_wins(tmp_path: Path) -> None:
     _focus_csv(month / "20250705T000000Z/a.csv", "s", "12.00")
     _focus_csv(month / "20250701T000000Z/a.csv", "s", "10.00")
     warehouse_file = tmp_path / "w.duckdb"
-    pipeline.ingest(tmp_path, warehouse_file, "focus", str(month / "20250705T000000Z/a.csv"))
-    late = pipeline.ingest(tmp_path, warehouse_file, "focus", str(month / "20250701T000000Z/a.csv"))
+    pipeline.ingest(
+        Context.for_warehouse(warehouse_file, tmp_path),
+        "focus",
+        str(month / "20250705T000000Z/a.csv"),
+    )
+    late = pipeline.ingest(
+        Context.for_warehouse(warehouse_file, tmp_path),
+        "focus",
+        str(month / "20250701T000000Z/a.csv"),
+    )
     assert late.rows_loaded == 0 and "older than '20250705T000000Z'" in late.stale_partitions[0]
     total = pipeline.query(warehouse_file, "SELECT sum(effective_cost) FROM cost_lines").item()
     assert total == Decimal("12.0000000000")
@@ -224,8 +234,7 @@ def test_delivery_order_by_modification_time(tmp_path: Path) -> None:
     os.utime(month / "f3c1a2b0-guid/part.csv", (1_751_000_000, 1_751_000_000))
     os.utime(month / "0a9d4e5f-guid/part.csv", (1_752_000_000, 1_752_000_000))
     pipeline.ingest(
-        tmp_path,
-        tmp_path / "w.duckdb",
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path),
         "focus",
         str(tmp_path / "export"),
         options={"delivery_order": "modified_time"},
@@ -252,7 +261,9 @@ def test_the_later_file_wins_whatever_the_load_history(tmp_path: Path) -> None:
     warehouse_file = tmp_path / "w.duckdb"
 
     def load_and_read() -> list[tuple[object, ...]]:
-        pipeline.ingest(tmp_path, warehouse_file, "kpi_csv", str(folder), name="kpis")
+        pipeline.ingest(
+            Context.for_warehouse(warehouse_file, tmp_path), "kpi_csv", str(folder), name="kpis"
+        )
         return pipeline.query(warehouse_file, "SELECT kpi, value FROM kpi_values ORDER BY 1").rows()
 
     assert load_and_read() == [("other", 1.0), ("tickets", 120.0)]
@@ -274,6 +285,8 @@ def test_champion_and_challenger_metrics_at_the_same_time(tmp_path: Path) -> Non
         "fraud-detection,auc,2026-10-05T06:00:00Z,0.96,v10\n"
     )
     assert (
-        pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "model_metrics_csv", str(path)).rows_loaded
+        pipeline.ingest(
+            Context.for_warehouse(tmp_path / "w.duckdb", tmp_path), "model_metrics_csv", str(path)
+        ).rows_loaded
         == 2
     )

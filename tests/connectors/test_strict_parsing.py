@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from roi import pipeline
+from roi.context import Context
 from roi.errors import SourceError, ValidationFailed
 from tests.helpers import snapshot
 from tests.services import libreoffice_convert
@@ -33,7 +34,9 @@ def _line(amount: str, tags: str = "", start: str = "2026-10-01T00:00:00Z") -> s
 
 
 def _ingest(tmp_path: Path, kind: str, path: Path, **options: object) -> pipeline.LoadResult:
-    return pipeline.ingest(tmp_path, tmp_path / "w.duckdb", kind, str(path), options=options)
+    return pipeline.ingest(
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path), kind, str(path), options=options
+    )
 
 
 def _rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -105,7 +108,9 @@ def test_tags_that_are_not_json_are_a_reject_not_a_silent_key(tmp_path: Path) ->
         ValidationFailed, match=r"tags\.csv row 3 field tags_raw: not a JSON object"
     ):
         _ingest(tmp_path, "focus", path)
-    result = pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(path), on_reject="skip")
+    result = pipeline.ingest(
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path), "focus", str(path), on_reject="skip"
+    )
     assert (result.rows_loaded, result.rows_rejected) == (1, 1)
     assert _rows(tmp_path, "SELECT tags['ml-model'], effective_cost FROM cost_lines") == [
         ("fraud-detection", Decimal("1.0000000000"))
@@ -129,7 +134,9 @@ def test_tag_keys_in_two_cases_are_a_reject_and_nested_values_stay_json(tmp_path
         ValidationFailed, match=r"tags\.csv row 3 field tags_raw: holds one tag key"
     ):
         _ingest(tmp_path, "focus", path)
-    pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(path), on_reject="skip")
+    pipeline.ingest(
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path), "focus", str(path), on_reject="skip"
+    )
     rows = _rows(
         tmp_path, "SELECT tags['cost'], tags['team'] FROM cost_lines ORDER BY effective_cost"
     )

@@ -13,12 +13,18 @@ import pytest
 
 from roi import pipeline
 from roi.connectors.dcgm import MEMORY_METRIC, UTILIZATION_METRICS, workload_of
+from roi.context import Context
 from roi.errors import SourceError, ValidationFailed
 from tests.conftest import shared_file
 
 
 def _ingest(tmp_path: Path, kind: str, path: Path, **options: object) -> pipeline.LoadResult:
-    return pipeline.ingest(tmp_path, tmp_path / "w.duckdb", kind, str(path), options=dict(options))
+    return pipeline.ingest(
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path),
+        kind,
+        str(path),
+        options=dict(options),
+    )
 
 
 def _rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
@@ -517,7 +523,10 @@ def test_workbook_problems_are_named(tmp_path: Path) -> None:
     )
     # Skipping rejects keeps the row's other months.
     result = pipeline.ingest(
-        tmp_path, tmp_path / "w.duckdb", "kpi_excel", str(folder), on_reject="skip"
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path),
+        "kpi_excel",
+        str(folder),
+        on_reject="skip",
     )
     assert (result.rows_loaded, result.rows_rejected) == (1, 1)
     assert _rows(tmp_path, "SELECT period_start::VARCHAR, value FROM kpi_values") == [

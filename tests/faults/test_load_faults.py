@@ -15,8 +15,8 @@ import pytest
 
 from roi import pipeline
 from roi.config import load_project
-from roi.connectors import loader
 from roi.context import Context
+from roi.loading import loader
 from tests.helpers import ATTRIBUTION_TABLES, roi_cli, snapshot
 
 pytestmark = pytest.mark.faults
@@ -40,7 +40,7 @@ def _load_script(project_dir: Path, hook: str, names: list[str] | None = None) -
         from pathlib import Path
         from roi import pipeline
         from roi.config import load_project
-        from roi.connectors import loader
+        from roi.loading import loader
         from roi.context import Context
 
         def hook():

@@ -11,6 +11,7 @@ import pytest
 
 from roi import pipeline
 from roi.config import ProjectConfig
+from roi.context import Context
 from roi.sample import DEFAULT_SEED, business, sample_files
 from roi.sample.bench import write_benchmark_set
 from roi.sample.project import project_files
@@ -140,8 +141,14 @@ def test_dcgm_files_use_both_hostname_labels() -> None:
 def test_benchmark_set_has_the_asked_rows_and_loads(tmp_path: Path) -> None:
     summary = write_benchmark_set(tmp_path / "bench", 30_000, seed=1)
     assert summary.rows == 30_000
-    pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(tmp_path / "bench/aws"))
-    pipeline.ingest(tmp_path, tmp_path / "w.duckdb", "focus", str(tmp_path / "bench/azure"))
+    pipeline.ingest(
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path), "focus", str(tmp_path / "bench/aws")
+    )
+    pipeline.ingest(
+        Context.for_warehouse(tmp_path / "w.duckdb", tmp_path),
+        "focus",
+        str(tmp_path / "bench/azure"),
+    )
     lines, total = pipeline.query(
         tmp_path / "w.duckdb", "SELECT count(*), sum(effective_cost)::DOUBLE FROM cost_lines"
     ).row(0)

@@ -11,7 +11,7 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.reconcile import gateway_vs_bill
-from roi.freshness import source_coverage
+from roi.loading.freshness import source_coverage
 from roi.reporting.book import MONEY, MONEY0, TIMESTAMP, Book, Column
 from roi.reporting.charts import Charts
 from roi.reporting.data import ReportData, month_bounds, month_range

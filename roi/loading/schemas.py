@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandera.polars as pa
 import polars as pl
 
-from roi.connectors.parsing import REJECT_COLUMNS
+from roi.loading.rejects import REJECT_COLUMNS
 from roi.tables import LOADED_TABLES, Check, Table
 
 # Row-level checks across columns: their message → the column a reject names.

@@ -30,9 +30,10 @@ from pathlib import Path
 
 from roi import warehouse
 from roi.errors import ValidationFailed
+from roi.loading.billing_files import BillingStaging
 from roi.tables import COST_LINES
 from roi.warehouse import Connection
-from roi.warehouse.cost_store import BillingStaging, expired_files, refresh_view, relation
+from roi.warehouse.cost_store import expired_files, refresh_view, relation
 
 ACCOUNT_PERIOD = ("provider", "billing_account_id", "billing_period_start")
 PARTITION = COST_LINES.replace_by  # a billing period of one export, replaced whole

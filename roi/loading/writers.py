@@ -6,7 +6,7 @@ from __future__ import annotations
 import polars as pl
 
 from roi import warehouse
-from roi.connectors.staging import Staging
+from roi.loading.staging import Staging
 from roi.tables import Table
 from roi.warehouse import Connection
 

@@ -1,0 +1,170 @@
+"""A billing load's Parquet files, written before its transaction (`roi.warehouse.cost_store`
+keeps them once the load commits)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from roi import warehouse
+from roi.tables import COST_LINES, TAG_ENTRY, arrow_schema, polars_type
+from roi.warehouse import Connection
+from roi.warehouse.cost_store import FOLDER, PARTITION, StoredFile, data_dir, refresh_view
+
+
+def _tag_entries(tags_json: str | None) -> list[dict[str, str | None]] | None:
+    if tags_json is None:
+        return None
+    return [{"key": k, "value": v} for k, v in json.loads(tags_json).items()]
+
+
+def _entries_column(frame: pl.DataFrame) -> pl.DataFrame:
+    """`tags` (normalised JSON text) → a list of key/value structs, once per distinct value."""
+    distinct = frame.get_column("tags").unique().to_list()
+    lookup = pl.DataFrame(
+        {"tags": distinct, "_entries": [_tag_entries(v) for v in distinct]},
+        schema={"tags": pl.String, "_entries": pl.List(TAG_ENTRY)},
+    )
+    return (
+        frame.join(lookup, on="tags", how="left", nulls_equal=True)
+        .drop("tags")
+        .rename({"_entries": "tags"})
+    )
+
+
+def _as_map(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """A list of key/value structs as an Arrow MAP (what DuckDB reads as MAP(VARCHAR, VARCHAR))."""
+    entry = pa.list_(pa.struct([("key", pa.string()), ("value", pa.string())]))
+    chunks = []
+    for chunk in column.chunks:
+        chunk = chunk.cast(entry)
+        chunks.append(
+            pa.MapArray.from_arrays(
+                chunk.offsets,
+                chunk.values.field("key"),
+                chunk.values.field("value"),
+                mask=chunk.is_null(),
+            )
+        )
+    return pa.chunked_array(chunks, type=pa.map_(pa.string(), pa.string()))
+
+
+def to_arrow(frame: pl.DataFrame) -> pa.Table:
+    """Checked billing lines in the `cost_lines` contract's columns and types."""
+    frame = _entries_column(frame) if frame.schema.get("tags") == pl.String else frame
+    frame = frame.select(
+        pl.col(name).cast(polars_type(kind))
+        if name in frame.columns
+        else pl.lit(None, polars_type(kind)).alias(name)
+        for name, kind in COST_LINES.types.items()
+    )
+    table = frame.to_arrow()
+    columns = [
+        _as_map(table.column(name)) if kind.startswith("MAP") else table.column(name)
+        for name, kind in COST_LINES.types.items()
+    ]
+    return pa.Table.from_arrays(columns, schema=arrow_schema(COST_LINES))
+
+
+class BillingStaging:
+    """The final Parquet files of one billing load, written before its transaction."""
+
+    def __init__(self, warehouse_path: Path, load_id: str, committed_loads: Iterable[str]) -> None:
+        self.data = data_dir(warehouse_path)
+        self.load_id = load_id
+        self.folder = self.data / FOLDER / load_id
+        self.files: list[StoredFile] = []
+        self.rows = 0
+        self.committed = False
+        # Under the writer lock, a load folder the manifest does not know is a killed load's.
+        known = set(committed_loads)
+        root = self.data / FOLDER
+        if root.exists():
+            for folder in root.iterdir():
+                if folder.is_dir() and folder.name not in known:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+    def add(self, frame: pl.DataFrame) -> None:
+        """Write one checked batch: one file per billing partition and delivery in it."""
+        if not frame.height:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        whole = (
+            bool(frame.get_column("_whole_delivery").all())
+            if ("_whole_delivery" in frame.columns)
+            else False
+        )
+        for part in frame.partition_by(
+            [*PARTITION, "delivery", "source_file"], maintain_order=True
+        ):
+            first = part.row(0, named=True)
+            name = f"{FOLDER}/{self.load_id}/{len(self.files) + 1:05d}.parquet"
+            pq.write_table(to_arrow(part), self.data / name, compression="zstd")
+            self.files.append(
+                StoredFile(
+                    file=name,
+                    load_id=self.load_id,
+                    provider=first["provider"],
+                    billing_account_id=first["billing_account_id"],
+                    billing_period_start=first["billing_period_start"],
+                    export=first["export"],
+                    delivery=first["delivery"],
+                    part=Path(first["source_file"]).name,
+                    source_file=first["source_file"],
+                    lines=part.height,
+                    whole_delivery=whole,
+                )
+            )
+            self.rows += part.height
+
+    def manifest(self) -> pl.DataFrame:
+        """The files as `_cost_files` rows."""
+        return pl.DataFrame(
+            [f.__dict__ for f in self.files],
+            schema={
+                "file": pl.String,
+                "load_id": pl.String,
+                "provider": pl.String,
+                "billing_account_id": pl.String,
+                "billing_period_start": pl.Datetime("us", "UTC"),
+                "export": pl.String,
+                "delivery": pl.String,
+                "part": pl.String,
+                "source_file": pl.String,
+                "lines": pl.Int64,
+                "whole_delivery": pl.Boolean,
+            },
+        )
+
+    def cleanup(self) -> None:
+        """Remove the files unless the load committed (then the manifest owns them)."""
+        if not self.committed:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def store_lines(con: Connection, frame: pl.DataFrame, load_id: str) -> int:
+    """Add billing lines to `cost_lines` directly (for tests and tools; loads use connectors).
+
+    `frame` holds `cost_lines` columns (tags as normalised JSON text); it is written as one file
+    per partition, listed in the manifest and the view is refreshed, in one transaction.
+    """
+    path = warehouse.database_file(con)
+    known = {
+        str(r[0]) for r in warehouse.fetch_all(con, "SELECT DISTINCT load_id FROM _cost_files")
+    }
+    staging = BillingStaging(path, load_id, known | {load_id})
+    if "tags_raw" not in frame.columns and "tags" in frame.columns:
+        frame = frame.with_columns(pl.col("tags").alias("tags_raw"))
+    staging.add(frame.with_columns(pl.lit(load_id).alias("_load_id")))
+    with warehouse.transaction(con):
+        with warehouse.registered(con, "_stored_files", staging.manifest()):
+            warehouse.execute(con, "INSERT INTO _cost_files BY NAME SELECT * FROM _stored_files")
+        refresh_view(con, staging.data)
+    staging.committed = True
+    return staging.rows

@@ -1,0 +1,274 @@
+"""Typed parsing of raw text columns, with row-level failure records.
+
+Connectors read files as text (so nothing is silently coerced), then parse each column here.
+A value that is present but does not parse becomes a reject naming file, row, column and value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from roi.errors import SourceError
+from roi.loading.csv_text import read_csv_text
+from roi.loading.rejects import REJECT_COLUMNS, empty_rejects
+from roi.vocabulary import MONEY
+
+NULL_TOKENS = ("", " ", "NULL", "null", "Null", "N/A", "[N/A]")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A parsed frame plus the rows that failed, as reject records."""
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame
+
+
+def require_columns(frame: pl.DataFrame, relative: str, required: Iterable[str], hint: str) -> None:
+    """Raise a SourceError naming the file and the missing columns, with how to fix it."""
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise SourceError(f"{relative}: missing column(s) {', '.join(missing)}; {hint}")
+
+
+def read_table_csv(
+    path: Path, relative: str, required: Iterable[str], hint: str, **options: Any
+) -> pl.DataFrame:
+    """A headed CSV with lower-cased headers, placeholder nulls, and `source_file`/`source_row`.
+
+    `source_row` is the row a spreadsheet shows (the header is row 1). Two headers that differ
+    only in case or spaces are one column named twice: an error.
+    """
+    raw = read_csv_text(path, relative, **options)
+    lowered: dict[str, str] = {}
+    for column in raw.columns:
+        key = column.strip().lower()
+        if key in lowered and column != "source_row":
+            raise SourceError(
+                f"{relative}: the header names column {key!r} twice ({lowered[key]!r} and "
+                f"{column!r}); remove or rename one of them"
+            )
+        lowered[key] = column
+    raw = raw.rename({c: c.strip().lower() for c in raw.columns})
+    require_columns(raw, relative, required, hint)
+    text = [c for c in raw.columns if c != "source_row"]
+    return raw.with_columns(null_if_token(text)).with_columns(source_file=pl.lit(relative))
+
+
+def null_if_token(columns: Iterable[str]) -> list[pl.Expr]:
+    """Expressions turning placeholder text (NULL, null, empty, N/A) into real nulls."""
+    return [
+        pl.when(pl.col(c).is_in(NULL_TOKENS)).then(None).otherwise(pl.col(c)).alias(c)
+        for c in columns
+    ]
+
+
+def _utc_expr(col: str) -> pl.Expr:
+    s = (
+        pl.col(col)
+        .str.strip_chars()
+        .str.replace("T", " ", literal=True)
+        .str.replace(r"Z$", "+00:00")
+        .str.replace(r"(\d:\d\d(?:\.\d+)?)([+-]\d\d)$", "${1}${2}:00")
+    )
+    return pl.coalesce(
+        s.str.to_datetime("%Y-%m-%d %H:%M:%S%.f%:z", strict=False, time_unit="us"),
+        s.str.to_datetime("%Y-%m-%d %H:%M%:z", strict=False, time_unit="us"),
+        s.str.to_datetime(
+            "%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"
+        ).dt.replace_time_zone("UTC"),
+        s.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us").dt.replace_time_zone(
+            "UTC"
+        ),
+        s.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        s.str.to_datetime(
+            "%Y/%m/%d %H:%M:%S%.f", strict=False, time_unit="us"
+        ).dt.replace_time_zone("UTC"),
+    ).dt.convert_time_zone("UTC")
+
+
+def _calendar_date(col: str) -> pl.Expr:
+    """The date a text names, ignoring any time of day or UTC offset after it."""
+    day = pl.col(col).str.strip_chars().str.slice(0, 10)
+    return pl.coalesce(
+        day.str.to_date("%Y-%m-%d", strict=False),
+        day.str.to_date("%Y/%m/%d", strict=False),
+    )
+
+
+# The widest UTC offset in use (UTC+14): a month boundary written in any zone lies this close.
+_WIDEST_OFFSET = pl.duration(hours=14)
+
+
+def _period_boundary(written: pl.Expr, instant: pl.Expr) -> pl.Expr:
+    """A billing-period boundary (the first of a month) however its instant is written.
+
+    `2026-10-01T00:00:00+02:00` starts October by the date written; the same instant written
+    in UTC, `2026-09-30T22:00:00Z`, starts October too: a time within 14 hours of a month's
+    start (the widest UTC offset) is that month's start. Any other time is its date as written.
+    """
+    nearest = (instant + _WIDEST_OFFSET).dt.truncate("1mo")
+    boundary = (
+        pl.when(instant.is_null())
+        .then(None)
+        .when(written.dt.day() == 1)
+        .then(written)
+        .when(instant - nearest <= _WIDEST_OFFSET)
+        .then(nearest.dt.date())
+        .otherwise(written)
+    )
+    return boundary.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+
+
+PARSERS: Mapping[str, tuple[pl.DataType, str]] = {
+    "money": (MONEY, "not a decimal number; write plain or E-notation digits, e.g. 12.50"),
+    "float": (
+        pl.Float64(),
+        "not a finite number; write plain or E-notation digits, e.g. 0.42",
+    ),
+    "int": (pl.Int64(), "not a whole number; counts cannot have fractions, e.g. 1200"),
+    "utc": (
+        pl.Datetime("us", "UTC"),
+        "not a date/time; use ISO 8601 UTC, e.g. 2025-01-01T00:00:00Z",
+    ),
+    "date": (pl.Date(), "not a date; use YYYY-MM-DD"),
+    "calendar_day": (
+        pl.Datetime("us", "UTC"),
+        "not a date/time; use ISO 8601, e.g. 2025-01-01T00:00:00Z",
+    ),
+}
+
+
+def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
+    """Expression converting `col` (text or an already-typed column) to `kind`."""
+    if dtype == pl.String:
+        if kind == "utc":
+            return _utc_expr(col)
+        if kind == "date":
+            return _calendar_date(col)
+        if kind == "calendar_day":
+            return _period_boundary(_calendar_date(col), _utc_expr(col))
+        text = pl.col(col).str.strip_chars()
+        if kind == "int":
+            return _whole_number(text.cast(pl.Float64, strict=False))
+        if kind == "float":
+            return _finite(text.cast(pl.Float64, strict=False))
+        return text.cast(PARSERS[kind][0], strict=False)
+    if kind in ("date", "calendar_day"):
+        # The calendar date as written: a period starting 2026-10-01T00:00+02:00 is October.
+        day = (
+            pl.col(col).dt.date()
+            if isinstance(dtype, pl.Datetime)
+            else pl.col(col).cast(pl.Date, strict=False)
+        )
+        if kind == "date":
+            return day
+        instant = (
+            _typed_expr(col, "utc", dtype)
+            if isinstance(dtype, pl.Datetime)
+            else day.cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+        )
+        return _period_boundary(day, instant)
+    if kind == "utc":
+        if isinstance(dtype, pl.Datetime):
+            expr = pl.col(col).cast(pl.Datetime("us", dtype.time_zone))
+            expr = (
+                expr.dt.convert_time_zone("UTC")
+                if dtype.time_zone
+                else expr.dt.replace_time_zone("UTC")
+            )
+        else:
+            expr = pl.col(col).cast(pl.Datetime("us"), strict=False).dt.replace_time_zone("UTC")
+        return expr
+    if kind == "money":
+        # DECIMAL(38,10) holds 28 integer digits; larger floats become a reject, not a crash.
+        fits = pl.col(col).cast(pl.Float64, strict=False).abs() < 1e27
+        return pl.when(fits).then(pl.col(col)).otherwise(None).cast(MONEY, strict=False)
+    if kind == "int":
+        return _whole_number(pl.col(col).cast(pl.Float64, strict=False))
+    if kind == "float":
+        return _finite(pl.col(col).cast(pl.Float64, strict=False))
+    return pl.col(col).cast(PARSERS[kind][0], strict=False)
+
+
+def _whole_number(number: pl.Expr) -> pl.Expr:
+    """A whole number as Int64; fractions (100.7 tokens) and non-finite values become null."""
+    exact = number.is_finite() & (number == number.floor()) & (number.abs() < 2.0**63)
+    return pl.when(exact).then(number).otherwise(None).cast(pl.Int64)
+
+
+def _finite(number: pl.Expr) -> pl.Expr:
+    """A finite float; NaN and infinities become null (a reject when the text was present)."""
+    return pl.when(number.is_finite()).then(number).otherwise(None)
+
+
+def parse_columns(
+    frame: pl.DataFrame, kinds: Mapping[str, str], *, required: Iterable[str] = ()
+) -> Parsed:
+    """Parse columns to their kinds (money, float, int, utc, date).
+
+    Text is parsed (ISO or provider date/time spellings, E-notation numbers); columns a Parquet
+    file already typed are cast. The frame must carry `source_file` and `source_row`. A present
+    value that fails to parse, or a missing value in a `required` column, becomes a reject
+    record; the row stays in the returned frame with a null so the caller can decide (the
+    loader fails the load, or drops the row when the connector skips rejects).
+    """
+    present = {c: k for c, k in kinds.items() if c in frame.columns}
+    needed = [c for c in required if c in frame.columns]
+    parsed = frame.with_columns(
+        _typed_expr(col, kind, frame.schema[col]).alias(col) for col, kind in present.items()
+    )
+    bad = {col: pl.col(col).is_not_null() & pl.col(f"_parsed_{col}").is_null() for col in present}
+    absent = {col: pl.col(col).is_null() for col in needed}
+    if not bad and not absent:
+        return Parsed(parsed, empty_rejects())
+    checked = frame.select(
+        "source_file",
+        "source_row",
+        *[pl.col(c) for c in dict.fromkeys([*present, *needed])],
+        *[parsed[c].alias(f"_parsed_{c}") for c in present],
+    ).filter(pl.any_horizontal([*bad.values(), *absent.values()]))
+    if not checked.height:
+        return Parsed(parsed, empty_rejects())
+    problems = [
+        pl.when(cond).then(
+            pl.struct(
+                column=pl.lit(col),
+                value=pl.col(col).cast(pl.String),
+                reason=pl.lit(PARSERS[present[col]][1]),
+            )
+        )
+        for col, cond in bad.items()
+    ] + [
+        pl.when(cond).then(
+            pl.struct(
+                column=pl.lit(col),
+                value=pl.lit(None, pl.String),
+                reason=pl.lit("required value is missing"),
+            )
+        )
+        for col, cond in absent.items()
+    ]
+    rejects = (
+        checked.select("source_file", "source_row", pl.concat_list(problems).alias("_p"))
+        .explode("_p")
+        .drop_nulls("_p")
+        .unnest("_p")
+        .select(list(REJECT_COLUMNS))
+    )
+    return Parsed(parsed, rejects.cast(REJECT_COLUMNS))  # type: ignore[arg-type]
+
+
+def map_distinct(frame: pl.DataFrame, col: str, out_col: str, func: Any) -> pl.DataFrame:
+    """Add `out_col` = func(value of `col`), computed once per distinct value (tags repeat)."""
+    distinct = frame.get_column(col).unique().to_list()
+    mapping = pl.DataFrame(
+        {col: distinct, out_col: [func(v) for v in distinct]},
+        schema={col: frame.schema[col], out_col: pl.String},
+    )
+    return frame.join(mapping, on=col, how="left", nulls_equal=True)

@@ -1,0 +1,59 @@
+"""What the loader takes from a source: batches of parsed rows, the files read, the new cursor.
+
+A connector (`roi.connectors`) is one source type; the loader does not know them. It takes any
+`Source`: something that names its connector definition and target table and plans a read
+(`extract`) from the last committed cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import polars as pl
+
+from roi.config import ConnectorConfig
+from roi.loading.rejects import empty_rejects
+from roi.progress import Progress
+from roi.tables import Table
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Parsed rows for the target table plus the rows that failed to parse, from one file.
+
+    `rejects` name rows of `frame` (kept with nulls; the loader drops them). `left_out` name
+    values the connector already left out of `frame` (a bad cell of a wide workbook row).
+    """
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame = field(default_factory=empty_rejects)
+    left_out: pl.DataFrame = field(default_factory=empty_rejects)
+
+
+@dataclass
+class Extracted:
+    """What one connector run will read: batches (produced lazily), files and the new cursor."""
+
+    batches: Iterable[Batch]
+    files: list[str]
+    cursor: dict[str, Any]
+    skipped_files: int = 0
+    # True when `files` are re-read whole: rows a changed file no longer holds are deleted.
+    replaces_files: bool = False
+
+
+class Source(Protocol):
+    """A configured source the loader can run (a connector instance)."""
+
+    config: ConnectorConfig
+
+    @property
+    def table(self) -> Table:
+        """The warehouse table the source loads."""
+        ...
+
+    def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
+        """Plan a read of the source: what is new or changed since `state` (the last cursor)."""
+        ...
