@@ -28,6 +28,7 @@ class Context:
     progress: Progress = SILENT
     read_wait: float = warehouse.READ_WAIT_SECONDS  # a reader waits for a writer's commit
     write_wait: float = 0.0  # a writer waits for another writer (default: fail at once)
+    has_project: bool = True  # False: a warehouse used without a project (`for_warehouse`)
 
     @classmethod
     def load(
@@ -71,7 +72,7 @@ class Context:
         """A context for a warehouse file without a project (`roi ingest`, `query`, `status`
         outside a project folder): default settings, paths relative to `root` (default: here)."""
         project = ProjectConfig.blank((root or Path.cwd()).resolve(), memory_limit)
-        return cls(project, warehouse_path, progress, read_wait, write_wait)
+        return cls(project, warehouse_path, progress, read_wait, write_wait, has_project=False)
 
     @property
     def root(self) -> Path:

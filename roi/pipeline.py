@@ -31,13 +31,14 @@ from roi.attribution.explain import explain as explain_change
 from roi.attribution.incremental import months_to_attribute
 from roi.attribution.reconcile import gateway_vs_bill, unbilled_totals
 from roi.attribution.reconcile import reconcile as reconcile_months
-from roi.config import ConnectorConfig, ProjectConfig, redact_url
+from roi.config import ConnectorConfig, redact_url
+from roi.config.project import OnReject
 from roi.connectors import connector_class, connector_types, resolve
 from roi.context import Context
 from roi.errors import ConfigError
 from roi.loading.forget import Forgotten, forget_connector
-from roi.loading.freshness import source_coverage
 from roi.loading.loader import LoadResult, load_source, load_sources
+from roi.loading.status import Status, read_status
 from roi.value.engine import replace_value
 from roi.warehouse.cost_store import current_files, data_dir
 
@@ -69,7 +70,7 @@ def ingest(
     *,
     name: str | None = None,
     options: dict[str, Any] | None = None,
-    on_reject: str = "fail",
+    on_reject: OnReject = "fail",
 ) -> LoadResult:
     """Load one file, folder, glob or URL with a connector type, without a TOML definition.
 
@@ -249,98 +250,19 @@ def run(ctx: Context, month: date | None = None, out_dir: Path | None = None) ->
     return RunResult(loads, result, outputs, ran)
 
 
-def query(
-    warehouse_path: Path, sql: str, wait: float = warehouse.READ_WAIT_SECONDS
-) -> pl.DataFrame:
-    """Run one read-only statement on the warehouse, sandboxed to its tables.
-
-    `wait` is how long to wait while a writer holds the file for its final transaction.
-    """
-    with warehouse.open_warehouse(warehouse_path, read_only=True, wait=wait) as con:
-        data = data_dir(warehouse_path.resolve())
+def query(ctx: Context, sql: str) -> pl.DataFrame:
+    """Run one read-only statement on the warehouse, sandboxed to its tables."""
+    with ctx.reader() as con:
+        data = data_dir(ctx.warehouse)
         readable = [data / name for name in current_files(con)]
         return warehouse.run_user_query(con, sql, readable)
 
 
-@dataclass(frozen=True)
-class Status:
-    """Loads, freshness and row counts of a warehouse."""
-
-    warehouse: Path
-    schema_version: int
-    tables: pl.DataFrame
-    sources: pl.DataFrame
-    last_attribution: dict[str, Any] | None
-    warnings: list[str] = field(default_factory=list)
-
-
-def status(
-    warehouse_path: Path,
-    wait: float = warehouse.READ_WAIT_SECONDS,
-    project: ProjectConfig | None = None,
-) -> Status:
-    """Row counts per table and, per connector, its last load and the data it covers; with the
+def status(ctx: Context) -> Status:
+    """Row counts per table and, per connector, its last load and the data it covers; in a
     project, also what counts without a visible effect (`project_warnings`)."""
-    with warehouse.open_warehouse(warehouse_path, read_only=True, wait=wait) as con:
-        counts = warehouse.table_row_counts(con)
-        tables = pl.DataFrame(
-            {"table": list(counts), "rows": list(counts.values())},
-            schema={"table": pl.String, "rows": pl.Int64},
-        )
-        sources = warehouse.fetch_frame(
-            con,
-            """SELECT s.connector, l.connector_type AS type, l.target_table AS "table",
-                      l.finished_at AS last_load_at, s.load_id AS last_load_id,
-                      (SELECT count(*) FROM _loads a WHERE a.connector = s.connector) AS loads,
-                      (SELECT sum(rows_loaded) FROM _loads a WHERE a.connector = s.connector)
-                          AS rows_loaded,
-                      (SELECT sum(rows_rejected) FROM _loads a WHERE a.connector = s.connector)
-                          AS rows_rejected
-               FROM _state s JOIN _loads l ON l.load_id = s.load_id
-               ORDER BY s.connector""",
-        )
-        coverage = source_coverage(con)
-        sources = sources.join(coverage, on="connector", how="left")
-        last = warehouse.fetch_all(
-            con,
-            "SELECT attribution_id, finished_at, months, cost_lines FROM _attributions "
-            "ORDER BY finished_at DESC LIMIT 1",
-        )
-        conflicts = int(warehouse.fetch_one(con, "SELECT count(*) FROM attribution_conflicts")[0])
-        version = warehouse.schema_version(con)
-        warnings = overlapping_exports(con)
-        if project is not None:
-            warnings += project_warnings(con, project)
-    last_attribution = (
-        {
-            "attribution_id": last[0][0],
-            "finished_at": str(last[0][1]),
-            "cost_lines": last[0][3],
-            "conflicts": conflicts,
-        }
-        if last
-        else None
-    )
-    return Status(warehouse_path, version, tables, sources, last_attribution, warnings)
-
-
-def overlapping_exports(con: warehouse.Connection) -> list[str]:
-    """One warning per billing period of an account that more than one export holds.
-
-    The loader already refused exports that bill the same charges; what is left counts twice
-    only if the exports were cut another way (by granularity, say), so a person should look.
-    """
-    rows = warehouse.fetch_all(
-        con,
-        """WITH e AS (SELECT provider, billing_account_id, billing_period_start, export,
-                             count(*) AS lines
-                      FROM cost_lines GROUP BY ALL)
-           SELECT provider, billing_account_id, strftime(billing_period_start, '%Y-%m'),
-                  count(*), string_agg(export || ': ' || lines || ' line(s)', ', ' ORDER BY export)
-           FROM e GROUP BY ALL HAVING count(*) > 1 ORDER BY ALL""",
-    )
-    return [
-        f"{provider} account {account} billing period {month} has {n} exports ({detail}); "
-        "both count: check that they bill different charges"
-        for provider, account, month, n, detail in rows
-    ]
+    with ctx.reader() as con:
+        found = read_status(con, ctx.warehouse)
+        if ctx.has_project:
+            found = replace(found, warnings=[*found.warnings, *project_warnings(con, ctx.project)])
+    return found

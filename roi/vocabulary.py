@@ -5,6 +5,7 @@ nothing of roi.
 
 from __future__ import annotations
 
+import re
 import typing
 from datetime import date
 from decimal import Decimal
@@ -16,6 +17,10 @@ import polars as pl
 MONEY = pl.Decimal(38, 10)
 MONEY_SQL = "DECIMAL(38,10)"
 ZERO = Decimal(0)
+
+
+# DuckDB's memory cap as written in roi.toml or on the command line: "4GB", "512MB".
+MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 def to_decimal(value: object) -> Decimal:

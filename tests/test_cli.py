@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from roi import pipeline
 from roi.cli import cli
 from roi.config import ProjectConfig
+from roi.context import Context
 from tests.helpers import roi_cli
 
 
@@ -35,7 +36,7 @@ def test_status_json(loaded_project: ProjectConfig) -> None:
     assert code == 0
     status = json.loads(out)
     [(lines,)] = pipeline.query(
-        loaded_project.warehouse_path, "SELECT count(*) FROM cost_lines"
+        Context.for_warehouse(loaded_project.warehouse_path), "SELECT count(*) FROM cost_lines"
     ).rows()
     assert status["tables"]["cost_lines"] == lines > 0
     sources = {s["connector"]: s for s in status["sources"]}
@@ -58,8 +59,9 @@ def test_data_errors_exit_1_with_one_error_line(
     code, _, err = invoke("status", "--project", str(tmp_path))
     assert (code, err) == (
         1,
-        f"Error: no roi.toml in {tmp_path.resolve()}; point roi at a project with "
-        f"--project DIR, or create one with `roi init {tmp_path.resolve()}`\n",
+        f"Error: no roi.toml in {tmp_path.resolve()} (and no warehouse to use); start a "
+        f"project with `roi init {tmp_path.resolve()}`, point roi at one with --project DIR, "
+        "or name a warehouse file with --warehouse FILE\n",
     )
     code, _, err = invoke(
         "report",

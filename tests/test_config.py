@@ -47,7 +47,7 @@ def test_environment_overrides(project_dir: Path) -> None:
     [
         (
             {"ROI__FINANCE__DISCOUNT_RATE": "ten"},
-            "environment variable ROI__FINANCE__DISCOUNT_RATE: key 'finance.discount_rate' must be int or float, got 'ten'",
+            "environment variable ROI__FINANCE__DISCOUNT_RATE: key 'finance.discount_rate' must be a number, got 'ten'",
         ),
         (
             {"ROI__ATTRIBUTION__MONTH_BASIS": "fiscal"},

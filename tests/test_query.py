@@ -9,6 +9,7 @@ import pytest
 
 from roi import pipeline
 from roi.config import ProjectConfig
+from roi.context import Context
 from roi.errors import QueryError
 from roi.warehouse.cost_store import data_dir
 
@@ -39,7 +40,9 @@ def test_statements_that_reach_outside_the_warehouse_are_refused(
 ) -> None:
     before = list(tmp_path.iterdir())
     with pytest.raises(QueryError) as err:
-        pipeline.query(loaded_project.warehouse_path, sql.format(out=tmp_path))
+        pipeline.query(
+            Context.for_warehouse(loaded_project.warehouse_path), sql.format(out=tmp_path)
+        )
     assert "\n" not in str(err.value)
     assert list(tmp_path.iterdir()) == before  # nothing was written
 
@@ -90,22 +93,37 @@ def test_audited_escapes_are_refused_and_write_nothing(
     file = sorted(data.rglob("*.parquet"))[0]
     before = _snapshot(data), _snapshot(tmp_path)
     with pytest.raises(QueryError) as err:
-        pipeline.query(path, sql.format(file=file, data=data, out=tmp_path))
+        pipeline.query(Context.for_warehouse(path), sql.format(file=file, data=data, out=tmp_path))
     assert "\n" not in str(err.value)
     assert (_snapshot(data), _snapshot(tmp_path)) == before
 
 
 def test_reading_the_warehouse_still_works(loaded_project: ProjectConfig) -> None:
     path = loaded_project.warehouse_path
-    assert pipeline.query(path, "SELECT count(*) AS n FROM cost_lines").item() > 0
-    tables = pipeline.query(path, "SHOW TABLES")["name"].to_list()
+    assert (
+        pipeline.query(Context.for_warehouse(path), "SELECT count(*) AS n FROM cost_lines").item()
+        > 0
+    )
+    tables = pipeline.query(Context.for_warehouse(path), "SHOW TABLES")["name"].to_list()
     assert "allocated_costs" in tables and "_loads" in tables
-    assert pipeline.query(path, "DESCRIBE allocated_costs").height > 5
-    assert pipeline.query(path, "SUMMARIZE SELECT amount FROM allocated_costs").height == 1
-    explained = pipeline.query(path, "EXPLAIN SELECT sum(amount) FROM allocated_costs")
+    assert pipeline.query(Context.for_warehouse(path), "DESCRIBE allocated_costs").height > 5
+    assert (
+        pipeline.query(
+            Context.for_warehouse(path), "SUMMARIZE SELECT amount FROM allocated_costs"
+        ).height
+        == 1
+    )
+    explained = pipeline.query(
+        Context.for_warehouse(path), "EXPLAIN SELECT sum(amount) FROM allocated_costs"
+    )
     assert explained.height >= 1
-    analyzed = pipeline.query(path, "/* plan */ EXPLAIN ANALYZE SELECT count(*) FROM cost_lines")
+    analyzed = pipeline.query(
+        Context.for_warehouse(path), "/* plan */ EXPLAIN ANALYZE SELECT count(*) FROM cost_lines"
+    )
     assert "read_parquet" in analyzed.write_csv().lower()
-    assert pipeline.query(path, "EXPLAIN (FORMAT json) SELECT 1").height >= 1
-    assert pipeline.query(path, "SELECT * FROM query('SELECT 42 AS x')").item() == 42
-    assert pipeline.query(path, "FROM allocated_costs LIMIT 3").height == 3
+    assert pipeline.query(Context.for_warehouse(path), "EXPLAIN (FORMAT json) SELECT 1").height >= 1
+    assert (
+        pipeline.query(Context.for_warehouse(path), "SELECT * FROM query('SELECT 42 AS x')").item()
+        == 42
+    )
+    assert pipeline.query(Context.for_warehouse(path), "FROM allocated_costs LIMIT 3").height == 3

@@ -30,7 +30,7 @@ def _azure_total(project: Path) -> Decimal:
     return Decimal(
         str(
             pipeline.query(
-                load_project(project).warehouse_path,
+                Context.for_warehouse(load_project(project).warehouse_path),
                 "SELECT coalesce(sum(effective_cost), 0) FROM cost_lines WHERE provider = 'Microsoft'",
             ).item()
         )
@@ -42,7 +42,7 @@ def test_a_deleted_connector_is_named_until_it_is_forgotten(project_dir: Path) -
     pipeline.load(Context(load_project(project_dir)))
     assert _azure_total(project_dir) > 0
     lines = pipeline.query(
-        load_project(project_dir).warehouse_path,
+        Context.for_warehouse(load_project(project_dir).warehouse_path),
         "SELECT count(*) FROM cost_lines WHERE provider = 'Microsoft'",
     ).item()
     (project_dir / "connectors/azure_focus.toml").unlink()
@@ -59,7 +59,7 @@ def test_a_deleted_connector_is_named_until_it_is_forgotten(project_dir: Path) -
     code, _, err = _roi(project_dir, "attribute")
     assert code == 0 and "azure_focus" not in err
     allocated = pipeline.query(
-        load_project(project_dir).warehouse_path,
+        Context.for_warehouse(load_project(project_dir).warehouse_path),
         "SELECT count(*) FROM allocated_costs WHERE provider = 'Microsoft'",
     ).item()
     assert allocated == 0  # the months it touched were attributed again
@@ -83,9 +83,7 @@ def test_a_selector_that_matches_nothing_is_a_warning(project_dir: Path) -> None
         "model demand-forecast (production) has selectors (tags, resource_ids) in "
     )
     assert "but no cost in any month" in warning
-    checks = pipeline.status(
-        load_project(project_dir).warehouse_path, project=load_project(project_dir)
-    ).warnings
+    checks = pipeline.status(Context(load_project(project_dir))).warnings
     assert warning in checks
 
 

@@ -27,7 +27,9 @@ from tests.conftest import REPO
 SNAPSHOT = REPO / "tests/snapshots/sample.json"
 VOLATILE_COLUMNS = {"_load_id", "load_id", "load_ids", "attribution_id", "created_at"}
 # `_attributed_months.inputs` digests the load ids a month came from: new ids on every build.
-VOLATILE_BY_TABLE = {"_attributed_months": {"inputs"}}
+VOLATILE_BY_TABLE = {"_attributed_months": {"inputs"}, "scenario_runs": {"inputs", "outputs"}}
+# JSON columns whose numbers are figures: compared to 9 significant digits, like floats.
+JSON_FIGURES = {"scenario_runs": ("inputs", "outputs")}
 # A load or attribution id (20261205T040048649243Z-a488b2da) and a generation time.
 VOLATILE_TEXT = re.compile(
     r"\d{8}T\d{6}\d*Z-[0-9a-f]{8}|generated \d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})? UTC"
@@ -53,6 +55,24 @@ def _table_digest(con: warehouse.Connection, table: str) -> dict[str, Any]:
             FROM (SELECT concat_ws('|', {", ".join(cells)}) AS r FROM {table})""",
     )
     return {"rows": int(rows), "sha256": str(digest)}
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return f"{value:.9g}"
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def _json_digest(con: warehouse.Connection, table: str, column: str) -> str:
+    texts = sorted(
+        json.dumps(_rounded(json.loads(str(row[0]))), sort_keys=True)
+        for row in warehouse.fetch_all(con, f'SELECT "{column}" FROM {table}')
+    )
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()
 
 
 def _text_digest(text: str) -> str:
@@ -88,6 +108,9 @@ def sample_snapshot(project: ProjectConfig) -> dict[str, Any]:
     tables += [t.name for t in SCENARIO_TABLES]
     with warehouse.open_warehouse(project.warehouse_path, read_only=True) as con:
         digests: dict[str, Any] = {t: _table_digest(con, t) for t in sorted(tables)}
+        for table, columns in JSON_FIGURES.items():
+            for column in columns:
+                digests[f"{table}.{column}"] = _json_digest(con, table, column)
     out = project.reports_out
     [html] = sorted(out.glob("monthly_finance_*.html"))
     [pack] = sorted(out.glob("executive_pack_*.xlsx"))

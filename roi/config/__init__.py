@@ -16,25 +16,25 @@ from roi.config.models import (
 )
 from roi.config.pools import PoolClaims, PoolConfig, PoolUsage
 from roi.config.project import (
-    ENV_PREFIX,
-    ON_REJECT,
     PROJECT_FILE,
     SECRET_WORDS,
-    AttributionSettings,
     ConnectorConfig,
-    FinanceSettings,
     ProjectConfig,
-    ProjectSettings,
     ReportConfig,
-    RiskSettings,
     load_project,
     redact_url,
+)
+from roi.config.settings import (
+    ENV_PREFIX,
+    AttributionSettings,
+    FinanceSettings,
+    ProjectSettings,
+    RiskSettings,
 )
 
 __all__ = [
     "ENV_PREFIX",
     "MODEL_ID",
-    "ON_REJECT",
     "PRIORITY_RANGE",
     "PROJECT_FILE",
     "SECRET_WORDS",

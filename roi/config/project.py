@@ -1,16 +1,20 @@
 """Project configuration: roi.toml + connectors/ + models/ + pools/ + reports/ (*.toml).
 
-(Model definitions are in `roi.config.models`; the typed option machinery in `roi.config.typed`.)
+(roi.toml's sections are in `roi.config.settings`, model definitions in `roi.config.models`,
+pools in `roi.config.pools`, report options in `roi.config.reports`; the typed option
+machinery in `roi.config.typed`.)
 
-Everything is read into frozen dataclasses. `ROI__SECTION__KEY` environment variables override
-roi.toml (e.g. `ROI__PROJECT__WAREHOUSE=/data/roi.duckdb`). Secrets never live in TOML: a
-connector names the environment variable that holds one (`dsn_env = "LITELLM_DSN"`), and the
-value is read only when the connector runs.
+Everything is read into frozen dataclasses through the typed builder: an unknown key or a value
+of the wrong type is an error naming the file and the key. `ROI__SECTION__KEY` environment
+variables override roi.toml (e.g. `ROI__PROJECT__WAREHOUSE=/data/roi.duckdb`). Secrets never
+live in TOML: a connector names the environment variable that holds one
+(`dsn_env = "LITELLM_DSN"`), and the value is read only when the connector runs. A connector's
+type and `[options]` are checked where the project's connectors are resolved
+(`roi.connectors.resolve`): configuration knows no connector type.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 import urllib.parse
@@ -18,81 +22,25 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from roi.config.models import ModelConfig, model_from_toml
 from roi.config.pools import PoolConfig, check_pool_models, pool_from_toml
 from roi.config.reports import ReportOptions, report_options
-from roi.config.typed import build, check
+from roi.config.settings import (
+    AttributionSettings,
+    FinanceSettings,
+    ProjectSettings,
+    RiskSettings,
+    read_settings,
+)
+from roi.config.typed import build
 from roi.errors import ConfigError
-from roi.warehouse import MEMORY_LIMIT
 
 PROJECT_FILE = "roi.toml"
-ENV_PREFIX = "ROI__"
-MONTH_BASES = ("billing_period", "charge_period")
-ON_REJECT = ("fail", "skip")
 SECRET_WORDS = ("password", "secret", "api_key", "apikey", "token", "dsn")
-
-
-@dataclass(frozen=True)
-class ProjectSettings:
-    """The `[project]` section."""
-
-    name: str = "roi project"
-    currency: str = "USD"
-    warehouse: str = "roi.duckdb"
-    reports_out: str = "reports/out"
-    memory_limit: str = "4GB"  # DuckDB's memory cap; larger work spills to disk
-
-
-@dataclass(frozen=True)
-class AttributionSettings:
-    """The `[attribution]` section."""
-
-    month_basis: str = "billing_period"
-    # Tags that mark a line as model training (expensed, or amortized per the model's
-    # `training`), e.g. { "ml-stage" = ["training"] }.
-    training_tags: Mapping[str, tuple[str, ...]] = field(
-        default_factory=lambda: MappingProxyType({})
-    )
-    # Gateway provider → billing provider, beyond roi's own list (roi.vocabulary),
-    # e.g. { openai = "OpenAI" } once OpenAI's invoices are loaded as billing lines.
-    usage_billed_by: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-
-
-@dataclass(frozen=True)
-class FinanceSettings:
-    """The `[finance]` section."""
-
-    discount_rate: float = 0.10
-    # Months from a model's first month that its NPV and IRR cover: the months to date, then
-    # the latest net (mean of the last three months) held flat to the end of the horizon.
-    horizon_months: int = 36
-
-
-_share_open = check(lambda v: 0 < v < 1, "a level between 0 and 1, e.g. 0.95")
-_correlation = check(lambda v: 0 <= v < 1, "a correlation from 0 to below 1, e.g. 0.3")
-
-
-@dataclass(frozen=True)
-class RiskSettings:
-    """The `[risk]` section: what the failure-exposure scenarios need about the company."""
-
-    # Worldwide annual turnover in the project currency, for EU AI Act fines (Article 99).
-    annual_turnover: float | None = field(
-        default=None, metadata=check(lambda v: v >= 0, "a number of at least 0")
-    )
-    sme: bool = False  # SMEs and start-ups: the lower of the fixed amount and the share
-    eur_rate: float = field(  # project currency per EUR (the Act's amounts are in EUR)
-        default=1.0, metadata=check(lambda v: v > 0, "a number above 0, e.g. 1.08")
-    )
-    correlation: float = field(default=0.0, metadata=_correlation)  # every two models
-    shared_cause_correlation: float = field(default=0.6, metadata=_correlation)
-    draws: int = field(
-        default=100_000,
-        metadata=check(lambda v: 1_000 <= v <= 10_000_000, "1,000 to 10,000,000 draws"),
-    )
-    level: float = field(default=0.95, metadata=_share_open)  # VaR and expected shortfall
+OnReject = Literal["fail", "skip"]
+ReportKind = Literal["monthly_finance", "excel_pack"]
 
 
 @dataclass(frozen=True)
@@ -105,7 +53,7 @@ class ConnectorConfig:
     path: str | None = None
     url: str | None = None
     enabled: bool = True
-    on_reject: str = "fail"
+    on_reject: OnReject = "fail"
     options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     secret_env: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -131,13 +79,10 @@ class ReportConfig:
     """One report definition (`reports/<name>.toml`)."""
 
     name: str
-    kind: str
+    kind: ReportKind
     title: str
     file: Path
     options: ReportOptions = field(default_factory=ReportOptions)
-
-
-REPORT_KINDS = ("monthly_finance", "excel_pack")
 
 
 @dataclass(frozen=True)
@@ -226,231 +171,71 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-def _check_keys(path: Path, where: str, data: Mapping[str, Any], allowed: tuple[str, ...]) -> None:
-    for key in data:
-        if key not in allowed:
-            raise ConfigError(
-                f"{path}: unknown key {where}{key!r}; allowed keys: {', '.join(allowed)}"
-            )
+@dataclass(frozen=True)
+class _ConnectorFile:
+    """The top level of `connectors/<name>.toml` (besides `<secret>_env` keys)."""
+
+    type: str
+    path: str | None = None
+    url: str | None = None
+    enabled: bool = True
+    on_reject: OnReject = "fail"
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def _typed(path: Path | str, key: str, value: Any, kind: type | tuple[type, ...]) -> Any:
-    if isinstance(value, bool) and kind in (int, float, (int, float)):
-        ok = False
-    else:
-        ok = isinstance(value, kind)
-    if not ok:
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        raise ConfigError(f"{path}: key {key!r} must be {names}, got {value!r}")
-    return value
+@dataclass(frozen=True)
+class _ReportFile:
+    """The top level of `reports/<name>.toml`."""
+
+    kind: ReportKind
+    title: str | None = None
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
-def _choice(path: Path | str, key: str, value: Any, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
+def _secret_key(path: Path, key: str) -> None:
+    if any(word in key.lower() for word in SECRET_WORDS):
         raise ConfigError(
-            f"{path}: key {key!r} = {value!r} is not allowed; allowed values: {', '.join(allowed)}"
+            f"{path}: key {key!r} holds a secret in the file; remove it, export it as an "
+            f'environment variable and write `{key.rsplit(".", 1)[-1]}_env = "VAR_NAME"` at '
+            "the top level instead"
         )
-    return str(value)
-
-
-# roi.toml sections and their keys (environment overrides are checked against these).
-PROJECT_KEYS: dict[str, tuple[str, ...]] = {
-    "project": ("name", "currency", "warehouse", "reports_out", "memory_limit"),
-    "attribution": ("month_basis", "training_tags", "usage_billed_by"),
-    "finance": ("discount_rate", "horizon_months"),
-    "risk": tuple(f.name for f in dataclasses.fields(RiskSettings)),
-}
-
-
-def _tag_table(where: Path | str, value: Any) -> Mapping[str, tuple[str, ...]]:
-    """A `{ key = [values] }` tag selector (a single value may be written without a list)."""
-    if not isinstance(value, Mapping) or not all(
-        isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
-        for v in value.values()
-    ):
-        raise ConfigError(
-            f"{where}: key 'attribution.training_tags' must be a table of tag values, e.g. "
-            '{ "ml-stage" = ["training"] }'
-        )
-    return MappingProxyType(
-        {str(k).strip().lower(): (v,) if isinstance(v, str) else tuple(v) for k, v in value.items()}
-    )
-
-
-def _billed_by(where: Path | str, value: Any) -> Mapping[str, str]:
-    """`{ gateway provider = "billing provider" }`, e.g. { openai = "OpenAI" }."""
-    if value is None:
-        return MappingProxyType({})
-    if not isinstance(value, Mapping) or not all(
-        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
-    ):
-        raise ConfigError(
-            f"{where}: key 'attribution.usage_billed_by' must be a table of gateway provider "
-            'to billing provider names, e.g. { openai = "OpenAI" }'
-        )
-    return MappingProxyType({str(k): str(v) for k, v in value.items()})
-
-
-def _env_overrides(
-    data: dict[str, Any], environ: Mapping[str, str]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """roi.toml data with ROI__SECTION__KEY overrides applied, and which variable set which key."""
-    sections: dict[str, Any] = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
-    origins: dict[str, str] = {}
-    for var, raw in sorted(environ.items()):
-        if not var.startswith(ENV_PREFIX):
-            continue
-        parts = var[len(ENV_PREFIX) :].lower().split("__")
-        if len(parts) != 2 or not all(parts):
-            raise ConfigError(
-                f"environment variable {var}: expected ROI__SECTION__KEY, "
-                "e.g. ROI__PROJECT__WAREHOUSE"
-            )
-        section, key = parts
-        if key not in PROJECT_KEYS.get(section, ()):
-            allowed = ", ".join(
-                f"ROI__{s.upper()}__{k.upper()}" for s, keys in PROJECT_KEYS.items() for k in keys
-            )
-            raise ConfigError(
-                f"environment variable {var} overrides no roi.toml key; allowed: {allowed}"
-            )
-        try:
-            value: Any = tomllib.loads(f"v = {raw}")["v"]
-        except tomllib.TOMLDecodeError:
-            value = raw
-        sections.setdefault(section, {})[key] = value
-        origins[f"{section}.{key}"] = f"environment variable {var}"
-    return sections, origins
-
-
-def _project_sections(
-    path: Path, data: dict[str, Any], origins: Mapping[str, str]
-) -> tuple[ProjectSettings, AttributionSettings, FinanceSettings]:
-    def at(key: str) -> Path | str:
-        return origins.get(key, path)
-
-    _check_keys(path, "", data, tuple(PROJECT_KEYS))
-    proj = data.get("project", {})
-    _check_keys(path, "[project] ", proj, PROJECT_KEYS["project"])
-    attr = data.get("attribution", {})
-    _check_keys(path, "[attribution] ", attr, PROJECT_KEYS["attribution"])
-    fin = data.get("finance", {})
-    _check_keys(path, "[finance] ", fin, PROJECT_KEYS["finance"])
-    project = ProjectSettings(
-        name=_typed(
-            at("project.name"), "project.name", proj.get("name", ProjectSettings.name), str
-        ),
-        currency=_typed(
-            at("project.currency"), "project.currency", proj.get("currency", "USD"), str
-        ),
-        warehouse=_typed(
-            at("project.warehouse"), "project.warehouse", proj.get("warehouse", "roi.duckdb"), str
-        ),
-        reports_out=_typed(
-            at("project.reports_out"),
-            "project.reports_out",
-            proj.get("reports_out", "reports/out"),
-            str,
-        ),
-        memory_limit=_typed(
-            at("project.memory_limit"), "project.memory_limit", proj.get("memory_limit", "4GB"), str
-        ),
-    )
-    if not MEMORY_LIMIT.fullmatch(project.memory_limit):
-        raise ConfigError(
-            f"{at('project.memory_limit')}: key 'project.memory_limit' = "
-            f'{project.memory_limit!r} is not a size; write e.g. "4GB" or "512MB"'
-        )
-    attribution = AttributionSettings(
-        month_basis=_choice(
-            at("attribution.month_basis"),
-            "attribution.month_basis",
-            attr.get("month_basis", "billing_period"),
-            MONTH_BASES,
-        ),
-        training_tags=_tag_table(at("attribution.training_tags"), attr.get("training_tags", {})),
-        usage_billed_by=_billed_by(at("attribution.usage_billed_by"), attr.get("usage_billed_by")),
-    )
-    rate = _typed(
-        at("finance.discount_rate"),
-        "finance.discount_rate",
-        fin.get("discount_rate", 0.10),
-        (int, float),
-    )
-    if not 0 <= rate < 1:
-        raise ConfigError(
-            f"{at('finance.discount_rate')}: key 'finance.discount_rate' = {rate} must be in "
-            "[0, 1), e.g. 0.10"
-        )
-    horizon = _typed(
-        at("finance.horizon_months"),
-        "finance.horizon_months",
-        fin.get("horizon_months", FinanceSettings.horizon_months),
-        int,
-    )
-    if isinstance(horizon, bool) or not 1 <= horizon <= 600:
-        raise ConfigError(
-            f"{at('finance.horizon_months')}: key 'finance.horizon_months' = {horizon} must be "
-            "a whole number of months from 1 to 600, e.g. 36"
-        )
-    return (
-        project,
-        attribution,
-        FinanceSettings(discount_rate=float(rate), horizon_months=int(horizon)),
-    )
 
 
 def _connector(path: Path, data: dict[str, Any]) -> ConnectorConfig:
-    # The type and its options are checked where the project's connectors are resolved
-    # (`roi.connectors.resolve`): configuration knows no connector type.
-    if "type" not in data:
-        raise ConfigError(f"{path}: missing key 'type' (the connector type, e.g. \"focus\")")
-    ctype = _typed(path, "type", data["type"], str)
-    allowed = ("type", "path", "url", "enabled", "on_reject", "options")
     secret_env: dict[str, str] = {}
-    for key, value in data.items():
-        if key.endswith("_env"):
-            secret_env[key[: -len("_env")]] = _typed(path, key, value, str)
-            continue
-        if any(word in key.lower() for word in SECRET_WORDS):
-            raise ConfigError(
-                f"{path}: key {key!r} holds a secret in the file; remove it, export it as an "
-                f'environment variable and write `{key}_env = "VAR_NAME"` instead'
-            )
-        if key not in allowed:
-            raise ConfigError(
-                f"{path}: unknown key {key!r}; allowed keys: {', '.join(allowed)}, <secret>_env"
-            )
-    options = _typed(path, "options", data.get("options", {}), dict)
-    for key in options:
-        if any(word in key.lower() for word in SECRET_WORDS):
-            raise ConfigError(
-                f"{path}: key 'options.{key}' holds a secret in the file; remove it, export it "
-                f'as an environment variable and write `{key}_env = "VAR_NAME"` at the top level'
-            )
-    if "url" in data:
-        _no_url_secret(path, _typed(path, "url", data["url"], str))
+    for key in [k for k in data if k.endswith("_env")]:
+        value = data.pop(key)
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: key {key!r} must be the name of an environment variable")
+        secret_env[key[: -len("_env")]] = value
+    for key in data:
+        _secret_key(path, key)
+    top = build(_ConnectorFile, data, path)
+    for key in top.options:
+        _secret_key(path, f"options.{key}")
+    if top.url is not None:
+        _no_url_secret(path, top.url)
     return ConnectorConfig(
         name=path.stem,
-        type=ctype,
+        type=top.type,
         file=path,
-        path=_typed(path, "path", data["path"], str) if "path" in data else None,
-        url=_typed(path, "url", data["url"], str) if "url" in data else None,
-        enabled=_typed(path, "enabled", data.get("enabled", True), bool),
-        on_reject=_choice(path, "on_reject", data.get("on_reject", "fail"), ON_REJECT),
-        options=MappingProxyType(options),
+        path=top.path,
+        url=top.url,
+        enabled=top.enabled,
+        on_reject=top.on_reject,
+        options=MappingProxyType(dict(top.options)),
         secret_env=MappingProxyType(secret_env),
     )
 
 
 def _report(path: Path, data: dict[str, Any]) -> ReportConfig:
-    _check_keys(path, "", data, ("kind", "title", "options"))
+    top = build(_ReportFile, data, path)
     return ReportConfig(
         name=path.stem,
-        kind=_choice(path, "kind", data.get("kind"), REPORT_KINDS),
-        title=_typed(path, "title", data.get("title", path.stem), str),
+        kind=top.kind,
+        title=top.title or path.stem,
         file=path,
-        options=report_options(path, _typed(path, "options", data.get("options", {}), dict)),
+        options=report_options(path, top.options),
     )
 
 
@@ -467,10 +252,9 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
             f"no {PROJECT_FILE} in {root}; point roi at a project with --project DIR, "
             f"or create one with `roi init {root}`"
         )
-    data, origins = _env_overrides(
-        _read_toml(project_file), os.environ if environ is None else environ
+    settings = read_settings(
+        project_file, _read_toml(project_file), os.environ if environ is None else environ
     )
-    project, attribution, finance = _project_sections(project_file, data, origins)
     connectors = tuple(
         _connector(p, _read_toml(p)) for p in sorted((root / "connectors").glob("*.toml"))
     )
@@ -495,11 +279,6 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
                 f"{report.file}: options name unknown model(s) "
                 f"{', '.join(sorted(named - set(seen)))}; known models: {', '.join(sorted(seen))}"
             )
-    risk_data = data.get("risk", {})
-    if not isinstance(risk_data, Mapping):
-        raise ConfigError(f"{project_file}: [risk] must be a table")
-    where = next((v for k, v in origins.items() if k.startswith("risk.")), project_file)
-    risk = build(RiskSettings, risk_data, where, "risk.")
     for m in models:
         for risk_mode in m.risks:
             unknown = set(risk_mode.correlated_with) - set(seen)
@@ -509,5 +288,13 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
                     f"{', '.join(sorted(unknown))}; known models: {', '.join(sorted(seen))}"
                 )
     return ProjectConfig(
-        root, project, attribution, finance, connectors, models, reports, pools, risk
+        root,
+        settings.project,
+        settings.attribution,
+        settings.finance,
+        connectors,
+        models,
+        reports,
+        pools,
+        settings.risk,
     )

@@ -61,6 +61,19 @@ class LoadResult:
         """Whether the run wrote anything."""
         return self.load_id is not None
 
+    def to_document(self) -> dict[str, Any]:
+        """The run as a JSON-ready row (what `roi load` and `roi ingest` print)."""
+        return {
+            "connector": self.connector,
+            "table": self.table,
+            "files": self.files,
+            "unchanged_files": self.skipped_files,
+            "rows_loaded": self.rows_loaded,
+            "rows_rejected": self.rows_rejected,
+            "rows_replaced": self.rows_replaced,
+            "load_id": self.load_id,
+        }
+
 
 def new_load_id() -> str:
     """A sortable, unique load id: UTC timestamp plus a random suffix."""

@@ -14,35 +14,13 @@ from typing import Any
 
 import altair as alt
 import polars as pl
-import vl_convert as vlc
 
+from roi.charting import FONT, spec, to_png, to_svg
 from roi.reporting.html import escape
 from roi.vocabulary import OTHER
 
 CURRENCY_AXIS = ",.0f"
 WIDTH = 680
-# One font for measuring (vl-convert lays the chart out) and for drawing (the browser, the
-# PDF): with different fonts, labels measured narrow are drawn wide and get cut.
-FONT = "DejaVu Sans"
-
-
-def spec(chart: Any) -> dict[str, Any]:
-    """The chart's Vega-Lite spec (built without re-validating it against the schema: the
-    builders here only make valid charts, and validation costs half a second a chart)."""
-    built: dict[str, Any] = chart.to_dict(validate=False)
-    return built
-
-
-def to_svg(chart: Any) -> str:
-    """Render a chart (or its spec) to an SVG document."""
-    return str(vlc.vegalite_to_svg(chart if isinstance(chart, dict) else spec(chart)))
-
-
-def to_png(chart: Any, scale: float = 2.0) -> bytes:
-    """Render a chart (or its spec) to PNG bytes."""
-    return bytes(
-        vlc.vegalite_to_png(chart if isinstance(chart, dict) else spec(chart), scale=scale)
-    )
 
 
 @dataclass

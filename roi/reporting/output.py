@@ -9,28 +9,16 @@ JSON carries every value unchanged (its escaping makes it safe).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
 
+from roi.documents import plain, records
 from roi.text import FORMULA_STARTS, shown
 
 TABLE_CELL_CHARACTERS = 200
 FORMATS = ("table", "json", "csv")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
 
 
 def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
@@ -39,7 +27,7 @@ def _flatten(frame: pl.DataFrame) -> pl.DataFrame:
     if not nested:
         return frame
     return frame.with_columns(
-        pl.Series(c, [json.dumps(_plain(v)) if v is not None else None for v in frame[c].to_list()])
+        pl.Series(c, [json.dumps(plain(v)) if v is not None else None for v in frame[c].to_list()])
         for c in nested
     )
 
@@ -60,11 +48,6 @@ def _cell(value: Any) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
     return shown(value, TABLE_CELL_CHARACTERS)
-
-
-def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """The rows of `frame` as JSON-ready objects (decimals as numbers, dates as ISO text)."""
-    return [{k: _plain(v) for k, v in row.items()} for row in frame.iter_rows(named=True)]
 
 
 def format_frame(frame: pl.DataFrame, fmt: str) -> str:

@@ -49,23 +49,37 @@ class ScenarioRun:
         }
 
 
-def _plain(value: Any) -> Any:
+# Figures in a run's digest carry 12 significant digits: beyond that, a sum's last bits depend
+# on the order threads added its parts in, not on the inputs.
+DIGITS = 12
+
+
+def _rounded(value: float) -> float:
+    return float(f"{value:.{DIGITS}g}")
+
+
+def _plain(value: Any, digest: bool = False) -> Any:
     if isinstance(value, float):
-        return None if math.isnan(value) or math.isinf(value) else value
+        if math.isnan(value) or math.isinf(value):
+            return None
+        return _rounded(value) if digest else value
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, Path):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): _plain(v, digest) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [_plain(v, digest) for v in value]
     return value
 
 
 def canonical(value: Any) -> str:
-    """Deterministic JSON (sorted keys, exact floats, dates as ISO text)."""
-    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    """Deterministic JSON for a digest (sorted keys, floats to 12 significant digits, dates as
+    ISO text)."""
+    return json.dumps(
+        _plain(value, digest=True), sort_keys=True, separators=(",", ":"), allow_nan=False
+    )
 
 
 # The tables scenarios read, less their lineage columns (load and attribution ids, source
@@ -80,14 +94,19 @@ READ_TABLES: dict[str, tuple[str, ...]] = {
 
 
 def content_digest(con: Connection) -> str:
-    """A digest of the figures scenarios read from the warehouse, by content only."""
+    """A digest of the figures scenarios read from the warehouse, by content only (floats to
+    12 significant digits)."""
     digest = hashlib.sha256()
     for table, lineage in READ_TABLES.items():
-        exclude = f" EXCLUDE ({', '.join(lineage)})" if lineage else ""
+        columns = [
+            f"printf('%.{DIGITS}g', \"{name}\")" if kind in ("DOUBLE", "FLOAT") else f'"{name}"'
+            for name, kind in warehouse.table_columns(con, table).items()
+            if name not in lineage
+        ]
         (text,) = warehouse.fetch_one(
             con,
             f"""SELECT md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY t::VARCHAR), ''))
-                FROM (SELECT *{exclude} FROM {table}) t""",
+                FROM (SELECT {", ".join(columns)} FROM {table}) t""",
         )
         digest.update(f"{table}:{text}\n".encode())
     return digest.hexdigest()[:32]

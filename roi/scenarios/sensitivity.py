@@ -16,6 +16,7 @@ from pathlib import Path
 import altair as alt
 import polars as pl
 
+from roi.charting import to_png, to_svg
 from roi.scenarios.baseline import Baseline, ScenarioError
 from roi.scenarios.whatif import DRIVERS, apply
 
@@ -148,8 +149,6 @@ def chart(frame: pl.DataFrame, roi: float | None, title: str) -> alt.TopLevelMix
 
 def write_chart(layered: alt.TopLevelMixin, out: Path, stem: str) -> list[Path]:
     """The chart as PNG and SVG files in `out`."""
-    from roi.reporting.charts import to_png, to_svg
-
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{stem}.png", out / f"{stem}.svg"
     png.write_bytes(to_png(layered))

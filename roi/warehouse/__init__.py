@@ -14,7 +14,6 @@ from __future__ import annotations
 from roi.warehouse.connection import (
     COMMIT_WAIT_SECONDS,
     DEFAULT_MEMORY_LIMIT,
-    MEMORY_LIMIT,
     READ_WAIT_SECONDS,
     connect,
     migrate,
@@ -46,7 +45,6 @@ __all__ = [
     "COMMIT_WAIT_SECONDS",
     "DEFAULT_MEMORY_LIMIT",
     "LATEST_VERSION",
-    "MEMORY_LIMIT",
     "MIGRATIONS",
     "READ_WAIT_SECONDS",
     "Connection",

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from roi.errors import WarehouseBusy, WarehouseError
+from roi.vocabulary import MEMORY_LIMIT
 from roi.warehouse.cost_store import data_dir, refresh_view, view_matches
 from roi.warehouse.migrations import LATEST_VERSION, MIGRATIONS
 from roi.warehouse.sql import Connection, execute, schema_version, transaction
@@ -41,7 +42,6 @@ def _busy_error(path: Path, exc: Exception) -> WarehouseBusy:
 
 
 DEFAULT_MEMORY_LIMIT = "4GB"
-MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", re.IGNORECASE)
 
 
 def _open(path: Path, read_only: bool, wait: float) -> Connection:

@@ -19,6 +19,7 @@ from roi.attribution.engine import attribute_costs
 from roi.attribution.ledger import glob_regex, tag_column
 from roi.attribution.rules.direct import match_models
 from roi.config import AttributionSettings, ModelConfig, ModelSelectors, ProjectConfig
+from roi.context import Context
 from roi.loading.billing_files import store_lines
 from roi.vocabulary import UNALLOCATED
 from roi.warehouse.cost_store import data_dir
@@ -28,7 +29,7 @@ def test_allocated_equals_source_total_to_the_cent_every_month(
     loaded_project: ProjectConfig,
 ) -> None:
     rows = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         """WITH source AS (SELECT date_trunc('month', billing_period_start)::DATE AS month,
                                   sum(effective_cost) AS total FROM cost_lines GROUP BY 1),
                 allocated AS (SELECT month, sum(amount) AS total FROM allocated_costs GROUP BY 1)
@@ -60,7 +61,7 @@ def test_every_model_gets_cost_and_what_no_rule_places_has_a_reason(
 ) -> None:
     by_model = dict(
         pipeline.query(
-            loaded_project.warehouse_path,
+            Context.for_warehouse(loaded_project.warehouse_path),
             "SELECT model_id, sum(amount) FROM allocated_costs WHERE month = '2026-10-01' GROUP BY 1",
         ).rows()
     )
@@ -69,7 +70,7 @@ def test_every_model_gets_cost_and_what_no_rule_places_has_a_reason(
     assert by_model["aml-screening"] > 0  # retired, but its archive bucket still bills
     reasons = dict(
         pipeline.query(
-            loaded_project.warehouse_path,
+            Context.for_warehouse(loaded_project.warehouse_path),
             "SELECT reason, sum(amount) FROM unallocated_costs WHERE month = '2026-10-01' GROUP BY 1",
         ).rows()
     )
@@ -84,7 +85,7 @@ def test_every_model_gets_cost_and_what_no_rule_places_has_a_reason(
 
 def test_tag_beats_resource_pattern_and_conflict_is_reported(loaded_project: ProjectConfig) -> None:
     conflicts = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT DISTINCT resource_id, matched_models, chosen_model FROM attribution_conflicts",
     ).rows()
     assert conflicts == [
@@ -107,13 +108,13 @@ def test_one_month_reattribution_leaves_other_months(
         "SELECT month, sum(amount), any_value(attribution_id) FROM allocated_costs "
         "GROUP BY 1 ORDER BY 1"
     )
-    before = pipeline.query(copy, sql).rows()
+    before = pipeline.query(Context.for_warehouse(copy), sql).rows()
     with warehouse.open_warehouse(copy) as con:
         result = attribute_costs(
             con, loaded_project.models, loaded_project.attribution, date(2026, 9, 1)
         )
     assert result.months == [date(2026, 9, 1)]
-    after = pipeline.query(copy, sql).rows()
+    after = pipeline.query(Context.for_warehouse(copy), sql).rows()
     assert len(after) == len(before) == 24
     for old, new in zip(before, after, strict=True):
         assert new[:2] == old[:2]  # the same money in every month

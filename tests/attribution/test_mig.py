@@ -12,6 +12,7 @@ import pytest
 
 from roi import pipeline
 from roi.config import ProjectConfig
+from roi.context import Context
 from tests.helpers import roi_cli
 
 pytestmark = pytest.mark.slow
@@ -68,7 +69,7 @@ def _write_responses(folder: Path) -> None:
 
 def _bases(path: Path) -> dict[str, float]:
     frame = pipeline.query(
-        path,
+        Context.for_warehouse(path),
         "SELECT model_id, quantity FROM allocation_bases "
         "WHERE month = '2026-10-01' AND rule_id = 'pool:eks-gpu'",
     )
@@ -86,7 +87,7 @@ def test_mig_slices_are_their_fraction_of_the_gpu(
         "SELECT sum(amount) FROM allocated_costs WHERE month = '2026-10-01' "
         "AND rule_id = 'pool:eks-gpu'"
     )
-    cost_before = pipeline.query(warehouse, pool_cost).item()
+    cost_before = pipeline.query(Context.for_warehouse(warehouse), pool_cost).item()
     _write_responses(project / "mig")
     ingest = roi_cli(
         "ingest", "dcgm_prometheus", "mig", "--option", "cluster=ml-shared-gpu",
@@ -99,7 +100,7 @@ def test_mig_slices_are_their_fraction_of_the_gpu(
     # Each slice is its compute slices over the A100's 7, from the profile dcgm-exporter names.
     expected = {pod: int(profile.split("g.")[0]) / 7 for _, profile, _, pod in SLICES}
     rows = pipeline.query(
-        warehouse,
+        Context.for_warehouse(warehouse),
         f"SELECT pod, min(gpu_share) AS low, max(gpu_share) AS high, count(*) AS n, "
         f"min(labels['gpu_i_profile']) AS profile FROM gpu_usage WHERE gpu_uuid = '{A100}' "
         "GROUP BY pod",
@@ -116,9 +117,9 @@ def test_mig_slices_are_their_fraction_of_the_gpu(
     assert fraud == pytest.approx(HOURS * 3 / 7, rel=1e-9)
     assert search == pytest.approx(HOURS * 4 / 7, rel=1e-9)
     # The money stays exact: the same pool cost, split to the cent, and reconcile passes.
-    assert pipeline.query(warehouse, pool_cost).item() == cost_before
+    assert pipeline.query(Context.for_warehouse(warehouse), pool_cost).item() == cost_before
     idle = pipeline.query(
-        warehouse,
+        Context.for_warehouse(warehouse),
         "SELECT sum(amount) FROM allocated_costs WHERE month = '2026-10-01' "
         "AND rule_id = 'pool:eks-gpu' AND model_id = '__idle__'",
     ).item()

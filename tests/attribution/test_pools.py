@@ -34,7 +34,7 @@ def _glob(pattern: str) -> str:
 
 def test_gpu_hours_equal_an_independent_computation(loaded_project: ProjectConfig) -> None:
     raw = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT gpu_uuid, interval_start, interval_end, namespace, workload, pod, gpu_share, "
         "utilization FROM gpu_usage WHERE cluster = 'ml-shared-gpu' "
         "AND interval_start >= '2026-10-01' AND interval_start < '2026-11-01'",
@@ -57,7 +57,7 @@ def test_gpu_hours_equal_an_independent_computation(loaded_project: ProjectConfi
             per_model[model.model_id] = (held, busy)
     capacity = raw.unique(["gpu_uuid", "interval_start"]).select(hours.sum()).item()
     bases = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT model_id, quantity, usage_quantity, share FROM allocation_bases "
         "WHERE rule_id = 'pool:eks-gpu' AND month = '2026-10-01'",
     )
@@ -70,14 +70,14 @@ def test_gpu_hours_equal_an_independent_computation(loaded_project: ProjectConfi
     assert idle[0] == pytest.approx(capacity - sum(h for h, _ in per_model.values()), rel=1e-9)
     # The money follows the GPU-hours exactly: pool cost × share, split to the 1e-10.
     rows = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT model_id, sum(amount) FROM allocated_costs WHERE rule_id = 'pool:eks-gpu' "
         "AND month = '2026-10-01' GROUP BY 1",
     ).rows()
     split = dict(rows)
     total = sum(split.values(), Decimal(0))
     pooled = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT sum(effective_cost) FROM cost_lines WHERE billing_period_start = '2026-10-01' "
         "AND tags['eks:cluster-name'] = 'ml-shared-gpu' AND tags['ml-model'] IS NULL",
     ).item()
@@ -91,7 +91,7 @@ def _gpu_hours(path: Path, project: ProjectConfig) -> tuple[dict[str, tuple[floa
     """Per model (held, busy) GPU-hours in October on the shared cluster, and its capacity,
     from the raw `gpu_usage` rows."""
     raw = pipeline.query(
-        path,
+        Context.for_warehouse(path),
         "SELECT gpu_uuid, interval_start, interval_end, workload, gpu_share, utilization "
         "FROM gpu_usage WHERE cluster = 'ml-shared-gpu' "
         "AND interval_start >= '2026-10-01' AND interval_start < '2026-11-01'",
@@ -139,7 +139,7 @@ def test_two_idle_lines_under_the_utilization_basis(
         weights["__idle_held__"] = held - busy
     split = dict(
         pipeline.query(
-            path,
+            Context.for_warehouse(path),
             "SELECT model_id, sum(amount) FROM allocated_costs WHERE rule_id = 'pool:eks-gpu' "
             "AND month = '2026-10-01' GROUP BY 1",
         ).rows()
@@ -152,7 +152,7 @@ def test_two_idle_lines_under_the_utilization_basis(
         ), target
     idle_hours = dict(
         pipeline.query(
-            path,
+            Context.for_warehouse(path),
             "SELECT model_id, quantity FROM allocation_bases WHERE rule_id = 'pool:eks-gpu' "
             "AND month = '2026-10-01' AND model_id IN ('__idle__', '__idle_held__')",
         ).rows()
@@ -180,7 +180,7 @@ def test_idle_held_is_only_for_the_utilization_basis(tmp_path: Path) -> None:
 
 def test_llm_account_is_split_by_the_gateways_reported_cost(loaded_project: ProjectConfig) -> None:
     usage = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT model_id, feature, cost FROM inference_usage WHERE provider = 'azure' "
         "AND ts >= '2026-10-01' AND ts < '2026-11-01'",
     )
@@ -191,14 +191,14 @@ def test_llm_account_is_split_by_the_gateways_reported_cost(loaded_project: Proj
         assert owner is not None
         weights[owner] = weights.get(owner, 0.0) + float(cost or 0)
     bill = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT sum(effective_cost) FROM cost_lines WHERE billing_period_start = '2026-10-01' "
         "AND resource_id LIKE '%/accounts/oai-northwind-shared'",
     ).item()
     expected = split_amount(bill, weights)
     got = dict(
         pipeline.query(
-            loaded_project.warehouse_path,
+            Context.for_warehouse(loaded_project.warehouse_path),
             "SELECT model_id, sum(amount) FROM allocated_costs WHERE rule_id = "
             "'pool:azure-openai' AND month = '2026-10-01' GROUP BY 1",
         ).rows()
@@ -225,7 +225,7 @@ def test_unallocated_share_falls_once_pools_split_shared_cost(
     loaded_project: ProjectConfig,
 ) -> None:
     share = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT sum(amount) FILTER (WHERE model_id = '__unallocated__') / sum(amount) "
         "FROM allocated_costs WHERE month = '2026-10-01'",
     ).item()
@@ -346,9 +346,11 @@ def test_pools_conserve_cost_whatever_the_lines(
 def test_usage_on_a_loaded_bill_is_never_priced_again(loaded_project: ProjectConfig) -> None:
     # The sample's Bedrock requests are on the AWS bill (no pool splits it): not usage_costs.
     bedrock = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT count(*) FROM inference_usage WHERE provider = 'bedrock'",
     ).item()
     assert bedrock > 0
-    priced = pipeline.query(loaded_project.warehouse_path, "SELECT count(*) FROM usage_costs")
+    priced = pipeline.query(
+        Context.for_warehouse(loaded_project.warehouse_path), "SELECT count(*) FROM usage_costs"
+    )
     assert priced.item() == 0

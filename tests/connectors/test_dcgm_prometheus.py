@@ -146,8 +146,8 @@ def test_live_prometheus_matches_the_saved_responses(prometheus: str, tmp_path: 
         options={"cluster": "ml-shared-gpu", "step_seconds": 3600},
     )
 
-    from_prometheus = pipeline.query(config.warehouse_path, COMPARE).rows()
-    from_files = pipeline.query(tmp_path / "files.duckdb", COMPARE).rows()
+    from_prometheus = pipeline.query(Context.for_warehouse(config.warehouse_path), COMPARE).rows()
+    from_files = pipeline.query(Context.for_warehouse(tmp_path / "files.duckdb"), COMPARE).rows()
     assert len(from_prometheus) == live.rows_loaded
     assert from_prometheus == from_files
 

@@ -33,7 +33,7 @@ def _file_total(*files: Path) -> tuple[int, Decimal]:
 
 def _totals(warehouse_file: Path) -> list[tuple[object, ...]]:
     return pipeline.query(
-        warehouse_file,
+        Context.for_warehouse(warehouse_file),
         "SELECT billing_period_start::DATE::VARCHAR, count(*), sum(effective_cost) "
         "FROM cost_lines GROUP BY 1 ORDER BY 1",
     ).rows()
@@ -180,7 +180,7 @@ def test_exports_with_different_resources_of_one_account_both_count(tmp_path: Pa
     _ingest(tmp_path, tmp_path / "rg-a")
     _ingest(tmp_path, tmp_path / "rg-b")
     assert _totals(tmp_path / "w.duckdb") == [("2025-06-01", 2, Decimal("20.0000000000"))]
-    status = pipeline.status(tmp_path / "w.duckdb")
+    status = pipeline.status(Context.for_warehouse(tmp_path / "w.duckdb"))
     assert [w for w in status.warnings if "2 exports" in w] == [
         "Microsoft account EA1 billing period 2025-06 has 2 exports (rg-a: 1 line(s), "
         "rg-b: 1 line(s)); both count: check that they bill different charges"

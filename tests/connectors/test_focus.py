@@ -23,7 +23,7 @@ def _ingest(tmp_path: Path, path: Path, **options: str) -> pipeline.LoadResult:
 
 
 def _one(tmp_path: Path, sql: str) -> tuple[object, ...]:
-    return pipeline.query(tmp_path / "w.duckdb", sql).row(0)
+    return pipeline.query(Context.for_warehouse(tmp_path / "w.duckdb"), sql).row(0)
 
 
 def test_real_focus_10_sample_loads_with_its_quirks(tmp_path: Path) -> None:
@@ -50,7 +50,7 @@ def test_real_focus_10_sample_loads_with_its_quirks(tmp_path: Path) -> None:
     assert org > 0
     # 999 lines bill in September 2024, one in October: two partitions.
     periods = pipeline.query(
-        tmp_path / "w.duckdb",
+        Context.for_warehouse(tmp_path / "w.duckdb"),
         "SELECT billing_period_start::DATE::VARCHAR AS p, count(*) AS n FROM cost_lines GROUP BY 1 ORDER BY 1",
     ).rows()
     assert periods == [("2024-09-01", 999), ("2024-10-01", 1)]

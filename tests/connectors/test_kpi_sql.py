@@ -82,7 +82,7 @@ def test_kpis_from_postgres(
     [result] = pipeline.load(Context(config))
     assert result.rows_loaded == 3
     rows = pipeline.query(
-        config.warehouse_path,
+        Context.for_warehouse(config.warehouse_path),
         "SELECT kpi, period_start::VARCHAR, model_id, segment, value, source_file, source_row "
         "FROM kpi_values ORDER BY period_start, kpi",
     ).rows()

@@ -88,7 +88,7 @@ def test_a_key_twice_in_one_file_counts_once_or_is_an_error(project: ProjectConf
     kpis.write_text(header + same + same + september)  # the same row twice: harmless
     pipeline.load(Context(project), names=["business_kpis"])
     rows = pipeline.query(
-        project.warehouse_path,
+        Context.for_warehouse(project.warehouse_path),
         "SELECT period_start::VARCHAR AS p, segment, value FROM kpi_values ORDER BY p",
     ).rows()
     assert rows == [("2026-09-01", "all", 90.0), ("2026-10-01", "all", 100.0)]
@@ -136,7 +136,7 @@ def test_skip_mode_loads_valid_rows_and_keeps_rejects(project_dir: Path) -> None
     assert result.rows_rejected == 1  # line 8: both of its periods are impossible dates
     assert result.rows_loaded == total - 1
     rejects = pipeline.query(
-        config.warehouse_path,
+        Context.for_warehouse(config.warehouse_path),
         'SELECT source_file, source_row, "column", value FROM _rejects ORDER BY 3',
     ).rows()
     assert rejects == [
@@ -162,7 +162,7 @@ def test_reissued_month_keeps_only_the_newest_delivery(project: ProjectConfig) -
 
     def june() -> list[tuple[object, ...]]:
         return pipeline.query(
-            project.warehouse_path,
+            Context.for_warehouse(project.warehouse_path),
             "SELECT delivery, sum(effective_cost) FROM cost_lines WHERE provider = 'AWS' "
             "AND billing_period_start = '2025-06-01' GROUP BY ALL",
         ).rows()
@@ -199,7 +199,8 @@ def test_exports_of_one_account_never_replace_each_other(tmp_path: Path) -> None
     )
     assert (result.rows_extracted, result.rows_loaded) == (2, 2)
     rows = pipeline.query(
-        tmp_path / "w.duckdb", "SELECT sub_account_id, effective_cost FROM cost_lines ORDER BY 1"
+        Context.for_warehouse(tmp_path / "w.duckdb"),
+        "SELECT sub_account_id, effective_cost FROM cost_lines ORDER BY 1",
     ).rows()
     assert rows == [("sub-a", Decimal("10.0000000000")), ("sub-b", Decimal("5.0000000000"))]
 
@@ -220,7 +221,9 @@ def test_an_older_delivery_ingested_later_never_wins(tmp_path: Path) -> None:
         str(month / "20250701T000000Z/a.csv"),
     )
     assert late.rows_loaded == 0 and "older than '20250705T000000Z'" in late.stale_partitions[0]
-    total = pipeline.query(warehouse_file, "SELECT sum(effective_cost) FROM cost_lines").item()
+    total = pipeline.query(
+        Context.for_warehouse(warehouse_file), "SELECT sum(effective_cost) FROM cost_lines"
+    ).item()
     assert total == Decimal("12.0000000000")
 
 
@@ -240,7 +243,8 @@ def test_delivery_order_by_modification_time(tmp_path: Path) -> None:
         options={"delivery_order": "modified_time"},
     )
     rows = pipeline.query(
-        tmp_path / "w.duckdb", "SELECT delivery, effective_cost FROM cost_lines"
+        Context.for_warehouse(tmp_path / "w.duckdb"),
+        "SELECT delivery, effective_cost FROM cost_lines",
     ).rows()
     assert rows == [("2025-07-08T18:40:00Z 0a9d4e5f-guid", Decimal("9.0000000000"))]
 
@@ -264,7 +268,9 @@ def test_the_later_file_wins_whatever_the_load_history(tmp_path: Path) -> None:
         pipeline.ingest(
             Context.for_warehouse(warehouse_file, tmp_path), "kpi_csv", str(folder), name="kpis"
         )
-        return pipeline.query(warehouse_file, "SELECT kpi, value FROM kpi_values ORDER BY 1").rows()
+        return pipeline.query(
+            Context.for_warehouse(warehouse_file), "SELECT kpi, value FROM kpi_values ORDER BY 1"
+        ).rows()
 
     assert load_and_read() == [("other", 1.0), ("tickets", 120.0)]
     # Editing a.csv alone (b_corrections.csv unchanged) must not bring back its stale value.

@@ -40,7 +40,7 @@ def _ingest(tmp_path: Path, kind: str, path: Path, **options: object) -> pipelin
 
 
 def _rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
-    return pipeline.query(tmp_path / "w.duckdb", sql).rows()
+    return pipeline.query(Context.for_warehouse(tmp_path / "w.duckdb"), sql).rows()
 
 
 def test_billing_period_with_utc_offset_is_its_calendar_month(tmp_path: Path) -> None:

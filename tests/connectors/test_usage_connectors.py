@@ -28,7 +28,7 @@ def _ingest(tmp_path: Path, kind: str, path: Path, **options: object) -> pipelin
 
 
 def _rows(tmp_path: Path, sql: str) -> list[tuple[object, ...]]:
-    return pipeline.query(tmp_path / "w.duckdb", sql).rows()
+    return pipeline.query(Context.for_warehouse(tmp_path / "w.duckdb"), sql).rows()
 
 
 SPEND_LOG_HEADER = (

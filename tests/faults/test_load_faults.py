@@ -98,7 +98,9 @@ def test_kill_9_between_merge_and_commit_changes_nothing(project_dir: Path) -> N
     billing = project_dir / "roi.duckdb.data/cost_lines"
     listed = {
         Path(f).parent.name
-        for f in pipeline.query(config.warehouse_path, "SELECT file FROM _cost_files")["file"]
+        for f in pipeline.query(
+            Context.for_warehouse(config.warehouse_path), "SELECT file FROM _cost_files"
+        )["file"]
     }
     orphans = [p for p in billing.iterdir() if p.name not in listed]
     assert orphans and list(orphans[0].glob("*.parquet")), "the killed load had written files"
@@ -106,7 +108,7 @@ def test_kill_9_between_merge_and_commit_changes_nothing(project_dir: Path) -> N
     assert not any(p.exists() for p in orphans)  # the next load cleared the leftovers
     assert [r.rows_replaced > 0 for r in results] == [True]
     deliveries = pipeline.query(
-        config.warehouse_path,
+        Context.for_warehouse(config.warehouse_path),
         "SELECT DISTINCT delivery FROM cost_lines "
         "WHERE provider = 'AWS' AND billing_period_start = '2026-10-01'",
     )["delivery"].to_list()
@@ -222,11 +224,11 @@ def test_kill_9_between_attribution_and_value_leaves_both_as_they_were(
     # Run to the end, both change together: the P&L is computed from the new attribution.
     pipeline.attribute(Context(load_project(project_dir)))
     priced = pipeline.query(
-        config.warehouse_path,
+        Context.for_warehouse(config.warehouse_path),
         "SELECT count(*) FROM model_roi WHERE model_id = 'claims-summarizer'",
     ).item()
     allocated = pipeline.query(
-        config.warehouse_path,
+        Context.for_warehouse(config.warehouse_path),
         "SELECT count(*) FROM allocated_costs WHERE model_id = 'claims-summarizer'",
     ).item()
     assert (priced, allocated) == (0, 0)

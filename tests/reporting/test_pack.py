@@ -98,7 +98,7 @@ def test_the_recalculated_pack_shows_roi_own_figures(
     loaded_project: ProjectConfig, pack: tuple[Path, Path]
 ) -> None:
     book = openpyxl.load_workbook(pack[1], data_only=True)
-    q = lambda sql: pipeline.query(loaded_project.warehouse_path, sql)  # noqa: E731
+    q = lambda sql: pipeline.query(Context.for_warehouse(loaded_project.warehouse_path), sql)  # noqa: E731
     source = float(
         q(
             "SELECT sum(effective_cost) FROM cost_lines WHERE billing_period_start = '2026-10-01'"
@@ -214,7 +214,7 @@ def test_an_analyst_changes_an_assumption_and_roi_follows(
         )[header.index("ROI")]
     )
     nets = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT net FROM model_roi WHERE model_id = 'recommendations' AND month <= '2026-10-01' "
         "AND net IS NOT NULL ORDER BY month",
     )["net"].to_list()
@@ -242,7 +242,7 @@ def test_value_counted_on_the_assumptions_sheet_reaches_npv(
     )
     value = {(r[0], r[1]): r for r in again["Value"].iter_rows(min_row=5, values_only=True) if r[0]}
     history = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT month, cost, value, net, npv FROM model_roi WHERE model_id = 'recommendations' "
         "AND month <= '2026-10-01' ORDER BY month",
     )
@@ -273,7 +273,7 @@ def test_value_counted_on_the_assumptions_sheet_reaches_npv(
     stored = {
         r["model_id"]: r["npv"]
         for r in pipeline.query(
-            loaded_project.warehouse_path,
+            Context.for_warehouse(loaded_project.warehouse_path),
             "SELECT model_id, npv FROM model_roi WHERE month = '2026-10-01'",
         ).iter_rows(named=True)
     }

@@ -31,7 +31,7 @@ ARTIFACTS = Path(os.environ.get("ROI_TEST_ARTIFACTS", REPO / ".test-artifacts"))
 
 
 def _one(config: ProjectConfig, sql: str) -> object:
-    return pipeline.query(config.warehouse_path, sql).item()
+    return pipeline.query(Context.for_warehouse(config.warehouse_path), sql).item()
 
 
 def _whole(value: object) -> str:
@@ -218,7 +218,7 @@ def test_selector_conflicts_are_listed_for_the_platform_lead(
     html = rendered.read_text()
     section = html[html.index('<section id="quality">') :]
     conflicts = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT resource_id FROM attribution_conflicts WHERE month = '2026-10-01'",
     )["resource_id"].to_list()
     assert conflicts and "Selector conflicts" in section

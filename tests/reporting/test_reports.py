@@ -28,7 +28,7 @@ def _cents(value: object) -> Decimal:
 
 def _source_total(config: ProjectConfig, month: str) -> Decimal:
     total = pipeline.query(
-        config.warehouse_path,
+        Context.for_warehouse(config.warehouse_path),
         f"SELECT sum(effective_cost) FROM cost_lines WHERE billing_period_start = '{month}'",
     ).item()
     return Decimal(total)
@@ -285,7 +285,7 @@ def test_hostile_text_and_long_ids_are_shown_safely_in_every_output(
     assert "/TAIL" in pdf_text and "\u202e" not in pdf_text and "x" * 5_000 not in pdf_text
 
     ids = pipeline.query(
-        config.warehouse_path,
+        Context.for_warehouse(config.warehouse_path),
         "SELECT resource_id FROM unallocated_costs WHERE resource_id LIKE 'evil%' "
         "OR resource_id LIKE '=%' OR length(resource_id) > 40000 ORDER BY 1",
     )

@@ -51,9 +51,11 @@ def test_seed_changes_the_data() -> None:
 
 def test_portfolio_covers_what_later_work_needs(loaded_project: ProjectConfig) -> None:
     def one(sql: str) -> tuple[object, ...]:
-        return pipeline.query(loaded_project.warehouse_path, sql).row(0)
+        return pipeline.query(Context.for_warehouse(loaded_project.warehouse_path), sql).row(0)
 
-    models = pipeline.query(loaded_project.warehouse_path, "SELECT * FROM portfolio_models")
+    models = pipeline.query(
+        Context.for_warehouse(loaded_project.warehouse_path), "SELECT * FROM portfolio_models"
+    )
     assert models.height >= 10
     assert set(models["stage"]) == {"experiment", "production", "retired"}
     assert models["owner"].n_unique() >= 8 and models["business_unit"].n_unique() >= 8
@@ -87,7 +89,8 @@ def test_portfolio_covers_what_later_work_needs(loaded_project: ProjectConfig) -
     categories = {
         r[0]
         for r in pipeline.query(
-            loaded_project.warehouse_path, "SELECT DISTINCT charge_category FROM cost_lines"
+            Context.for_warehouse(loaded_project.warehouse_path),
+            "SELECT DISTINCT charge_category FROM cost_lines",
         ).rows()
     }
     assert categories >= {"Usage", "Purchase", "Credit", "Tax"}
@@ -111,9 +114,10 @@ def test_portfolio_covers_what_later_work_needs(loaded_project: ProjectConfig) -
     # KPIs from CSV and the finance workbook, A/B arms, metric histories.
     assert one("SELECT count(DISTINCT source_file) FROM kpi_values")[0] == 3
     segments = set(
-        pipeline.query(loaded_project.warehouse_path, "SELECT DISTINCT segment FROM kpi_values")[
-            "segment"
-        ]
+        pipeline.query(
+            Context.for_warehouse(loaded_project.warehouse_path),
+            "SELECT DISTINCT segment FROM kpi_values",
+        )["segment"]
     )
     assert {"all", "treatment", "control"} < segments  # and a rollout's segments (did)
 
@@ -150,7 +154,8 @@ def test_benchmark_set_has_the_asked_rows_and_loads(tmp_path: Path) -> None:
         str(tmp_path / "bench/azure"),
     )
     lines, total = pipeline.query(
-        tmp_path / "w.duckdb", "SELECT count(*), sum(effective_cost)::DOUBLE FROM cost_lines"
+        Context.for_warehouse(tmp_path / "w.duckdb"),
+        "SELECT count(*), sum(effective_cost)::DOUBLE FROM cost_lines",
     ).row(0)
     assert lines == 30_000
     assert abs(total - summary.effective_cost_total) < 0.01

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from roi import pipeline
-from roi.cli_scenario import scenario
+from roi.cli.scenario import scenario
 from roi.config import ProjectConfig
+from roi.context import Context
 from tests.conftest import REPO, copy_project
 from tests.helpers import roi_cli
 
@@ -46,7 +47,7 @@ def test_each_command_runs_on_the_sample_and_is_stored(sample: Path, args: tuple
     run_id = document["run_id"]
     assert re.fullmatch(r"scn-[0-9a-f]{16}", run_id) and run_id in result.stderr
     stored = pipeline.query(
-        sample / "roi.duckdb",
+        Context.for_warehouse(sample / "roi.duckdb"),
         f"SELECT command, outputs FROM scenario_runs WHERE run_id = '{run_id}'",
     ).row(0)
     assert stored[0].startswith(args[0]) and json.loads(stored[1]) == document["outputs"]
@@ -140,13 +141,13 @@ def test_two_fresh_builds_of_the_sample_give_the_same_run_ids(
     result = roi_cli("run", "--project", str(fresh), "--quiet", timeout=600)
     assert result.returncode == 0, result.stderr
     query = "SELECT command, run_id FROM scenario_runs ORDER BY command"
-    first = pipeline.query(loaded_project.warehouse_path, query)
-    second = pipeline.query(fresh / "roi.duckdb", query)
+    first = pipeline.query(Context.for_warehouse(loaded_project.warehouse_path), query)
+    second = pipeline.query(Context.for_warehouse(fresh / "roi.duckdb"), query)
     runs = dict(second.iter_rows())
     assert {"decay --all", "failure --all", "forecast --all"} <= set(runs)
     assert all(dict(first.iter_rows()).get(c) == r for c, r in runs.items())
     # ... although every load and attribution id differs between the two builds.
     ids = "SELECT max(attribution_id) FROM _attributions"
-    assert pipeline.query(loaded_project.warehouse_path, ids).item() != (
-        pipeline.query(fresh / "roi.duckdb", ids).item()
+    assert pipeline.query(Context.for_warehouse(loaded_project.warehouse_path), ids).item() != (
+        pipeline.query(Context.for_warehouse(fresh / "roi.duckdb"), ids).item()
     )

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from roi import pipeline
 from roi.config import ProjectConfig
+from roi.context import Context
 from roi.value.pnl import annual_irr, excel_npv, horizon_flows, irr, monthly_rate
 from roi.vocabulary import add_months
 
@@ -93,7 +94,8 @@ def _expected_flows(
 
 def test_model_roi_npv_and_irr_over_the_horizon(loaded_project: ProjectConfig) -> None:
     roi = pipeline.query(
-        loaded_project.warehouse_path, "SELECT * FROM model_roi ORDER BY model_id, month"
+        Context.for_warehouse(loaded_project.warehouse_path),
+        "SELECT * FROM model_roi ORDER BY model_id, month",
     )
     horizon = loaded_project.finance.horizon_months
     rate = monthly_rate(loaded_project.finance.discount_rate)
@@ -121,7 +123,7 @@ def test_a_first_month_without_value_keeps_the_horizon_to_its_end(
     # The claims pilot starts in 2026-02 with no value: its 36-month horizon ends in 2029-01,
     # so in 2026-03 it holds that month's net and 34 more (35 flows), not 36.
     rows = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT * FROM model_roi WHERE model_id = 'claims-summarizer' ORDER BY month",
     )
     rate = monthly_rate(loaded_project.finance.discount_rate)
@@ -145,10 +147,11 @@ def test_a_retired_model_s_cost_after_retirement_stays_in_its_p_and_l(
     [aml] = [m for m in loaded_project.models if m.model_id == "aml-screening"]
     assert aml.retired == date(2025, 8, 31)
     rows = pipeline.query(
-        path, "SELECT * FROM model_roi WHERE model_id = 'aml-screening' ORDER BY month"
+        Context.for_warehouse(path),
+        "SELECT * FROM model_roi WHERE model_id = 'aml-screening' ORDER BY month",
     )
     cost = pipeline.query(
-        path,
+        Context.for_warehouse(path),
         "SELECT month, sum(amount)::DOUBLE AS cost FROM model_costs "
         "WHERE model_id = 'aml-screening' GROUP BY ALL ORDER BY month",
     )
@@ -158,7 +161,7 @@ def test_a_retired_model_s_cost_after_retirement_stays_in_its_p_and_l(
     assert after["value"].null_count() == 14
     assert after["net"].to_list() == pytest.approx((-after["cost"]).to_list(), rel=1e-12)
     reasons = pipeline.query(
-        path,
+        Context.for_warehouse(path),
         "SELECT month, value, reason FROM model_value WHERE model_id = 'aml-screening' "
         "AND month > '2025-08-01' ORDER BY month",
     )
@@ -170,7 +173,8 @@ def test_a_retired_model_s_cost_after_retirement_stays_in_its_p_and_l(
     # Cumulative net, NPV and the horizon's NPV count every month's cost, against
     # numpy-financial on nets rebuilt from model_value and model_costs.
     value = pipeline.query(
-        path, "SELECT month, value FROM model_value WHERE model_id = 'aml-screening'"
+        Context.for_warehouse(path),
+        "SELECT month, value FROM model_value WHERE model_id = 'aml-screening'",
     )
     nets = (
         cost.join(value, on="month", how="left")
@@ -215,7 +219,7 @@ def test_clinical_triage_irr_is_not_a_number_without_an_investment(
     loaded_project: ProjectConfig,
 ) -> None:
     rows = pipeline.query(
-        loaded_project.warehouse_path,
+        Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT net, irr, irr_reason FROM model_roi WHERE model_id = 'clinical-triage' "
         "ORDER BY month",
     )

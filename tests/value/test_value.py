@@ -18,7 +18,7 @@ from roi.value.pnl import excel_npv, monthly_rate
 
 
 def _frame(project: ProjectConfig, sql: str) -> pl.DataFrame:
-    return pipeline.query(project.warehouse_path, sql)
+    return pipeline.query(Context.for_warehouse(project.warehouse_path), sql)
 
 
 def test_ab_uplift_is_the_welch_interval_of_the_arms_scaled_to_the_treated_units(

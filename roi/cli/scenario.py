@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from roi.cli_support import MONTH, Options, command_group, emit, roi_command
+from roi.cli.support import MONTH, Options, command_group, emit, roi_command
 
 if TYPE_CHECKING:
     from roi.scenarios.runs import ScenarioRun

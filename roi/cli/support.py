@@ -17,7 +17,7 @@ import polars as pl
 
 from roi.config import ProjectConfig, load_project
 from roi.context import Context
-from roi.errors import RoiError
+from roi.errors import ConfigError, RoiError
 from roi.progress import SILENT, ConsoleProgress, Progress
 from roi.reporting.output import FORMATS, format_frame
 from roi.warehouse import READ_WAIT_SECONDS
@@ -63,14 +63,26 @@ class Options:
             write_wait=self.write_wait(),
         )
 
-    def project_or_warehouse(self) -> Context:
+    def project_or_warehouse(self, writing: bool = False) -> Context:
         """The project's context when the folder holds a roi.toml, else a context for the
-        warehouse alone (--warehouse, or roi.duckdb in the folder)."""
+        warehouse alone: --warehouse, or roi.duckdb in the folder (which `roi ingest` creates
+        when `writing`, and `roi query` and `roi status` then read).
+
+        Raises:
+            ConfigError: no project and no warehouse to use, with how to start one.
+        """
         root = self.project.resolve()
         if (root / "roi.toml").exists():
             return self.context()
+        path = (self.warehouse or root / "roi.duckdb").resolve()
+        if self.warehouse is None and not writing and not path.exists():
+            raise ConfigError(
+                f"no roi.toml in {root} (and no warehouse to use); start a project with "
+                f"`roi init {root}`, point roi at one with --project DIR, or name a warehouse "
+                "file with --warehouse FILE"
+            )
         return Context.for_warehouse(
-            (self.warehouse or root / "roi.duckdb").resolve(),
+            path,
             root,
             self.progress,
             read_wait=self.read_wait(),

@@ -1,0 +1,189 @@
+"""Cost to models: `roi attribute`, `reconcile`, `explain`, `portfolio`."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+import polars as pl
+
+from roi import pipeline
+from roi.cli.group import cli
+from roi.cli.support import (
+    MONTH,
+    Options,
+    emit,
+    parse_month,
+    roi_command,
+)
+from roi.errors import RoiError
+
+
+@cli.command()
+@MONTH
+@click.option(
+    "--full", is_flag=True, help="Recompute every month, not only those whose inputs changed."
+)
+@roi_command
+def attribute(opts: Options, month: date | None, full: bool) -> None:
+    """Attribute cost to models (allocated_costs, conflicts, unallocated detail, bases).
+
+    Only months whose billing lines, usage or rules changed since they were last attributed
+    are recomputed (a re-issued month recomputes only itself); --month recomputes one month,
+    --full all of them.
+
+    \b
+    Examples:
+      roi attribute
+      roi attribute --month 2026-10
+      roi attribute --full
+    """
+    result = pipeline.attribute(opts.context(), month, full)
+    emit(
+        opts,
+        pl.DataFrame(
+            [
+                {
+                    "attribution_id": result.attribution_id,
+                    "months": len(result.months),
+                    "unchanged_months": result.unchanged_months,
+                    "cost_lines": result.lines,
+                    "allocated_rows": result.allocated_rows,
+                    "conflicts": result.conflicts,
+                    "unallocated_amount": round(result.unallocated_amount, 2),
+                }
+            ]
+        ),
+    )
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+
+
+@cli.command()
+@MONTH
+@roi_command
+def reconcile(opts: Options, month: date | None) -> None:
+    """Check attribution against the source, per month and currency (difference must be 0.00).
+
+    Shows the billed and effective totals of the billing lines, the effective cost allocated
+    directly, shared by pools, amortized, idle and unallocated, and the difference; under it,
+    for LLM pools, the gateway's reported cost against the bill. Exits 1 if any month does
+    not reconcile.
+
+    \b
+    Examples:
+      roi reconcile --month 2026-10
+      roi reconcile --format csv > reconciliation.csv
+    """
+    result = pipeline.reconcile(opts.context(), month)
+    if opts.fmt == "json":
+        import json
+
+        from roi.documents import records
+
+        click.echo(
+            json.dumps(
+                {
+                    "months": records(result.months),
+                    "gateway_vs_bill": records(result.gateway),
+                    "usage_without_bill": records(result.unbilled),
+                },
+                indent=2,
+            )
+        )
+    else:
+        emit(opts, result.months)
+        if opts.fmt == "table" and result.gateway.height:
+            click.echo("\nLLM gateway against the bill (the bill wins):")
+            emit(opts, result.gateway)
+        if opts.fmt == "table" and result.unbilled.height:
+            click.echo(
+                "\nLLM usage with no bill in the warehouse, priced as the gateway reported "
+                "(a cost of the models, outside the bills above):"
+            )
+            emit(opts, result.unbilled)
+    if not result.reconciled:
+        off = result.months.filter(pl.col("difference") != 0).row(0, named=True)
+        raise RoiError(
+            f"{off['month']:%Y-%m} {off['currency']} does not reconcile: attributed minus "
+            f"source is {off['difference']}; run `roi attribute` (the lines changed since)"
+        )
+
+
+@cli.command()
+@click.argument("model_id", metavar="MODEL")
+@click.option(
+    "--month",
+    callback=parse_month,
+    required=True,
+    metavar="YYYY-MM",
+    help="The month to explain (against the month before).",
+)
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="How many of the lines that moved most to list.",
+)
+@roi_command
+def explain(opts: Options, model_id: str, month: date, top: int) -> None:
+    """Explain a model's change in cost against the month before: volume, price, mix, pools.
+
+    MODEL is a model id, or __unallocated__, __idle__ or __idle_held__. The effects add up to
+    the change; the lines (service, resource) that moved most follow.
+
+    \b
+    Examples:
+      roi explain fraud-detection --month 2026-10
+      roi explain __idle__ --month 2026-10 --format json
+    """
+    result = pipeline.explain(opts.context(), model_id, month, top)
+    if opts.fmt == "json":
+        import json
+
+        from roi.documents import plain, records
+
+        click.echo(
+            json.dumps(
+                {
+                    "model_id": result.model_id,
+                    "month": result.month.isoformat(),
+                    "previous": result.previous.isoformat(),
+                    "before": plain(result.before),
+                    "after": plain(result.after),
+                    "change": plain(result.change),
+                    "effects": records(result.effects),
+                    "movers": records(result.movers),
+                },
+                indent=2,
+            )
+        )
+        return
+    if opts.fmt == "table":
+        click.echo(
+            f"{result.model_id}: {result.before:,.2f} in {result.previous:%B %Y} → "
+            f"{result.after:,.2f} in {result.month:%B %Y} ({result.change:+,.2f})\n"
+        )
+    emit(opts, result.effects)
+    if opts.fmt == "table" and result.movers.height:
+        click.echo("\nLines that moved most:")
+        emit(opts, result.movers)
+
+
+@cli.command()
+@MONTH
+@roi_command
+def portfolio(opts: Options, month: date | None) -> None:
+    """The per-model P&L for a month: cost, value (interval), net, ROI, payback, flags.
+
+    Value comes from each model's [value] method (recomputed by `roi attribute`); the last row
+    totals the portfolio. Flags: negative ROI, ROI interval straddles zero, retired but still
+    costing, value method missing, cost rising faster than value.
+
+    \b
+    Examples:
+      roi portfolio
+      roi portfolio --month 2026-10 --format csv
+    """
+    emit(opts, pipeline.portfolio(opts.context(), month))

@@ -1,0 +1,90 @@
+"""The monthly job and its outputs: `roi run`, `report`, `export excel`."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+import polars as pl
+
+from roi import pipeline
+from roi.cli.group import cli
+from roi.cli.support import (
+    MONTH,
+    Options,
+    command_group,
+    emit,
+    roi_command,
+)
+
+
+def _emit_outputs(opts: Options, paths: list[Path]) -> None:
+    """List the files a command wrote, one row each."""
+    emit(opts, pl.DataFrame({"output": [str(p) for p in paths]}, schema={"output": pl.String}))
+
+
+@cli.command()
+@MONTH
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the reports (default: reports/out).",
+)
+@roi_command
+def run(opts: Options, month: date | None, out: Path | None) -> None:
+    """The main job: load every connector, attribute cost, write the month's reports.
+
+    \b
+    Examples:
+      roi run
+      roi run --month 2026-09 --out /tmp/reports
+    """
+    result = pipeline.run(opts.context(), month, out)
+    _emit_outputs(opts, result.outputs)
+
+
+@cli.command()
+@MONTH
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the report (default: reports/out).",
+)
+@roi_command
+def report(opts: Options, month: date | None, out: Path | None) -> None:
+    """Write the monthly finance report (HTML with charts) from the warehouse.
+
+    \b
+    Example:
+      roi report --month 2026-10
+    """
+    paths = pipeline.report(opts.context(), month, out, ("monthly_finance",))
+    _emit_outputs(opts, paths)
+
+
+export = command_group("export", "Export the warehouse's figures to other tools (Excel).")
+cli.add_command(export)
+
+
+@export.command("excel")
+@MONTH
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Workbook to write, or a folder to write it in (default: "
+    "reports/out/executive_pack_<month>.xlsx).",
+)
+@roi_command
+def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
+    """Write the Excel executive pack for a month.
+
+    \b
+    Example:
+      roi export excel --month 2026-10 --out pack.xlsx
+    """
+    paths = pipeline.report(opts.context(), month, None, ("excel_pack",), out_file=out)
+    _emit_outputs(opts, paths)
