@@ -31,7 +31,7 @@ from roi.attribution.explain import explain as explain_change
 from roi.attribution.incremental import months_to_attribute
 from roi.attribution.reconcile import gateway_vs_bill, unbilled_totals
 from roi.attribution.reconcile import reconcile as reconcile_months
-from roi.config import ConnectorConfig, redact_url
+from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.config.project import OnReject
 from roi.connectors import connector_class, connector_types, resolve
 from roi.context import Context
@@ -40,11 +40,27 @@ from roi.loading.forget import Forgotten, forget_connector
 from roi.loading.loader import LoadResult, load_source, load_sources
 from roi.loading.status import Status, read_status
 from roi.value.engine import replace_value
+from roi.value.methods import resolve as resolve_value
 from roi.warehouse.cost_store import current_files, data_dir
 
 # Fault injection for tests: called inside `attribute`'s transaction, between the attribution
 # tables and the value tables derived from them.
 between_tables_hooks: list[Callable[[], None]] = []
+
+
+def check_project(project: ProjectConfig) -> None:
+    """Resolve what configuration leaves to the kinds themselves: every connector's type and
+    options, every model's value method and its options (`roi load` and `roi attribute` run
+    this first, so a typo stops them before anything is read).
+
+    Raises:
+        ConfigError: naming the file and the key.
+    """
+    for connector in project.connectors:
+        resolve(connector, project.root)
+    for model in project.models:
+        if model.value is not None:
+            resolve_value(model)
 
 
 def load(ctx: Context, names: list[str] | None = None) -> list[LoadResult]:
@@ -53,6 +69,7 @@ def load(ctx: Context, names: list[str] | None = None) -> list[LoadResult]:
     Every definition is resolved (type and options checked) before anything runs.
     """
     project = ctx.project
+    check_project(project)
     chosen = (
         [project.connector(n) for n in names]
         if names
@@ -114,6 +131,7 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
     connection; the file is opened for writing only to replace them.
     """
     project, progress = ctx.project, ctx.progress
+    check_project(project)
     with ctx.writing():
         with warehouse.open_warehouse(
             ctx.warehouse,

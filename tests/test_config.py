@@ -189,13 +189,14 @@ def test_redact_url() -> None:
             "models/credit-scoring.toml",
             'method = "per_unit"',
             'methd = "per_unit"',
-            "credit-scoring.toml: key 'value.method' is missing; allowed values: per_unit,",
+            "credit-scoring.toml: key 'value.method' is missing; name a value method",
         ),
         (
             "models/credit-scoring.toml",
             'method = "per_unit"',
             'method = "magic"',
-            "credit-scoring.toml: key 'value.method' is 'magic'; allowed values: per_unit, ab_uplift",
+            "credit-scoring.toml: key 'value.method' is 'magic'; allowed values: ab_uplift, "
+            "confusion_payoff, cost_savings, did, kpi_regression, per_unit",
         ),
         (
             "models/credit-scoring.toml",

@@ -14,8 +14,8 @@ from datetime import date
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.bases import llm_usage
 from roi.attribution.ledger import MonthFilter, month_column
+from roi.attribution.pool_bases.tokens import llm_usage
 from roi.config import AttributionSettings, PoolConfig
 from roi.vocabulary import MONEY, TOKEN_BASES
 from roi.warehouse import Connection

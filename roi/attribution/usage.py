@@ -20,8 +20,8 @@ from __future__ import annotations
 import polars as pl
 
 from roi import tables, warehouse
-from roi.attribution.bases import llm_model_matcher, usage_condition
 from roi.attribution.ledger import MonthFilter, month_column, month_sql
+from roi.attribution.pool_bases.tokens import llm_model_matcher, usage_condition
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.vocabulary import SELF_HOSTED_PROVIDERS, UNALLOCATED, USAGE_BILLED_BY
 from roi.warehouse import Connection

@@ -25,17 +25,8 @@ STAGES = ("experiment", "production", "retired")
 PRIORITY_RANGE = (-1_000_000, 1_000_000)
 MODEL_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
 
-_share = check(lambda v: 0 < v < 1, "a share between 0 and 1, e.g. 0.9")
 _positive = check(lambda v: v > 0, "a number above 0")
 _not_negative = check(lambda v: v >= 0, "a number of at least 0")
-# What one unit of the KPI is worth: a negative worth would turn every gain into a loss; a KPI
-# where less is better says so (`lower_is_better`, or `cost_savings` against a baseline).
-_unit_value = check(
-    lambda v: v is None or v >= 0,
-    "a worth of at least 0 per unit (for a KPI where less is better, use lower_is_better or "
-    "the cost_savings method)",
-    "is negative",
-)
 
 
 @dataclass(frozen=True)
@@ -57,118 +48,16 @@ class ModelSelectors:
     llm_features: tuple[str, ...] = ()
 
 
-# --- value methods: one option set each, found by `method` -------------------------------
+# --- value: the method's name and its table, checked by the method (roi.value.methods) ----
 
 
 @dataclass(frozen=True)
-class PerUnitValue:
-    """Volume KPI × unit value, against a declared baseline (what happens without the model)."""
+class ValueSpec:
+    """A model's `[value]` section: the method it names and the section as written. The method
+    (`roi.value.methods.resolve`) checks the keys against its own option set."""
 
-    method: Literal["per_unit"]
-    volume_kpi: str
-    kpi: str | None = None
-    unit_value_kpi: str | None = None
-    unit_value: float | None = field(default=None, metadata=_unit_value)
-    baseline: float | str | None = None  # a rate or a KPI name; none: gross, no counterfactual
-    unit: str | None = None
-
-
-@dataclass(frozen=True)
-class AbUpliftValue:
-    """Treatment minus control per unit, from experiment arms, scaled to the treated volume."""
-
-    method: Literal["ab_uplift"]
-    experiment: str
-    kpi: str
-    volume_kpi: str | None = None
-    unit_value_kpi: str | None = None
-    unit_value: float | None = field(default=None, metadata=_unit_value)
-    level: float = field(default=0.9, metadata=_share)
-    unit: str | None = None
-
-
-@dataclass(frozen=True)
-class DidValue:
-    """Difference-in-differences of a KPI for a rollout with a comparison group.
-
-    `treated` and `control` name KPI segments (one each, or several: regions, clinics); with
-    `lower_is_better` the KPI is a cost (hours, losses), so a fall after the rollout is value.
-    """
-
-    method: Literal["did"]
-    kpi: str
-    treated: tuple[str, ...]
-    control: tuple[str, ...]
-    rollout: date
-    volume_kpi: str | None = None
-    unit_value_kpi: str | None = None
-    unit_value: float | None = field(default=None, metadata=_unit_value)
-    level: float = field(default=0.9, metadata=_share)
-    lower_is_better: bool = False
-    unit: str | None = None
-
-
-@dataclass(frozen=True)
-class ConfusionPayoffValue:
-    """Confusion-matrix counts per month × a payoff per outcome (fraud, credit, triage)."""
-
-    method: Literal["confusion_payoff"]
-    tp_kpi: str
-    fp_kpi: str
-    fn_kpi: str
-    tp_value: float
-    fp_value: float
-    fn_value: float
-    tn_kpi: str | None = None
-    tn_value: float = 0.0
-    unit: str | None = None
-
-
-@dataclass(frozen=True)
-class CostSavingsValue:
-    """Baseline cost minus actual (automation, deflected tickets × cost per ticket)."""
-
-    method: Literal["cost_savings"]
-    volume_kpi: str
-    unit_value_kpi: str | None = None
-    unit_value: float | None = field(default=None, metadata=_unit_value)
-    actual_cost_kpi: str | None = None
-    unit: str | None = None
-
-
-@dataclass(frozen=True)
-class KpiRegressionValue:
-    """KPI points per metric point, estimated from history (correlational; used by decay and
-    risk), and the KPI the metric earns above a baseline metric (what a simple rule scores)."""
-
-    method: Literal["kpi_regression"]
-    kpi: str
-    metric: str
-    baseline_metric: float
-    volume_kpi: str | None = None  # a control for traffic in the regression
-    unit_value_kpi: str | None = None
-    unit_value: float | None = field(default=None, metadata=_unit_value)
-    max_lags: int = field(default=3, metadata=_not_negative)
-    level: float = field(default=0.9, metadata=_share)
-    unit: str | None = None
-
-
-ValueMethod = (
-    PerUnitValue
-    | AbUpliftValue
-    | DidValue
-    | ConfusionPayoffValue
-    | CostSavingsValue
-    | KpiRegressionValue
-)
-VALUE_METHODS: dict[str, type[Any]] = {
-    "per_unit": PerUnitValue,
-    "ab_uplift": AbUpliftValue,
-    "did": DidValue,
-    "confusion_payoff": ConfusionPayoffValue,
-    "cost_savings": CostSavingsValue,
-    "kpi_regression": KpiRegressionValue,
-}
+    method: str
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -267,7 +156,7 @@ class ModelConfig:
     retired: date | None = None
     domain: str | None = None
     selectors: ModelSelectors = field(default_factory=ModelSelectors)
-    value: ValueMethod | None = None
+    value: ValueSpec | None = None
     quality: QualityConfig = field(default_factory=QualityConfig)
     risks: tuple[RiskConfig, ...] = ()
     training: str = "expense"  # or "amortize:N": training cost spread over N months
@@ -320,21 +209,12 @@ def _table(path: Path, key: str, value: Any) -> Mapping[str, Any]:
     return value
 
 
-def _value(path: Path, data: Mapping[str, Any]) -> ValueMethod:
+def _value(path: Path, data: Mapping[str, Any]) -> ValueSpec:
     method = data.get("method")
-    if method not in VALUE_METHODS:
+    if not isinstance(method, str):
         shown = "missing" if method is None else repr(method)
-        raise ConfigError(
-            f"{path}: key 'value.method' is {shown}; allowed values: {', '.join(VALUE_METHODS)}"
-        )
-    spec = VALUE_METHODS[str(method)]
-    built: ValueMethod = build(spec, data, path, "value.")
-    if getattr(built, "unit_value_kpi", None) and getattr(built, "unit_value", None) is not None:
-        raise ConfigError(
-            f"{path}: keys 'value.unit_value_kpi' and 'value.unit_value' both set; keep one "
-            "(a KPI from the finance workbook, or a constant)"
-        )
-    return built
+        raise ConfigError(f"{path}: key 'value.method' is {shown}; name a value method")
+    return ValueSpec(method, MappingProxyType(dict(data)))
 
 
 def model_from_toml(path: Path, data: Mapping[str, Any]) -> ModelConfig:
@@ -401,20 +281,13 @@ __all__ = [
     "PRIORITY_RANGE",
     "RISK_KINDS",
     "STAGES",
-    "VALUE_METHODS",
-    "AbUpliftValue",
     "ApiPrices",
-    "ConfusionPayoffValue",
-    "CostSavingsValue",
-    "DidValue",
-    "KpiRegressionValue",
     "LlmServing",
     "ModelConfig",
     "ModelSelectors",
-    "PerUnitValue",
     "QualityConfig",
     "RiskConfig",
-    "ValueMethod",
+    "ValueSpec",
     "allowed_keys",
     "model_from_toml",
 ]

@@ -177,17 +177,3 @@ def check_pool_models(pools: tuple[PoolConfig, ...], model_ids: set[str]) -> Non
                     f"{pool.file}: model {model_id!r} is not a model of the project "
                     f"(models/*.toml); known: {', '.join(sorted(model_ids))}"
                 )
-
-
-def gpu_pool_rules(pools: tuple[PoolConfig, ...]) -> list[str]:
-    """Rule ids of the pools split by GPU-hours."""
-    return [p.rule_id for p in pools if p.basis in GPU_BASES]
-
-
-def gpu_cost_sql(pools: tuple[PoolConfig, ...]) -> tuple[str, list[object]]:
-    """SQL true for cost rows that are GPU cost: GPU compute lines and all a GPU pool charged
-    (its nodes' disks included), with its parameters."""
-    rules = gpu_pool_rules(pools)
-    if not rules:
-        return "cost_type = 'gpu_compute'", []
-    return f"(cost_type = 'gpu_compute' OR rule_id IN ({', '.join('?' for _ in rules)}))", [*rules]

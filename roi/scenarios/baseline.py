@@ -16,8 +16,8 @@ from datetime import date
 import polars as pl
 
 from roi import warehouse
+from roi.attribution.pool_bases.gpu_hours import gpu_cost_sql
 from roi.config import ModelConfig, ProjectConfig
-from roi.config.pools import gpu_cost_sql
 from roi.errors import RoiError
 from roi.vocabulary import SENTINELS
 from roi.warehouse import Connection

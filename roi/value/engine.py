@@ -15,7 +15,7 @@ from roi import tables, warehouse
 from roi.config import ModelConfig, ProjectConfig
 from roi.value.inputs import ValueInputs
 from roi.value.llm_costs import compute_llm_unit_costs
-from roi.value.methods import VALUE_ROWS, method
+from roi.value.methods import VALUE_ROWS, resolve
 from roi.value.pnl import model_roi
 from roi.value.sensitivity import compute_sensitivity
 from roi.warehouse import Connection
@@ -56,10 +56,10 @@ def compute_value(con: Connection, project: ProjectConfig) -> pl.DataFrame:
         return tables.MODEL_VALUE.empty()
     currency = project.project.currency
     for model in project.models:
-        rows = pl.DataFrame(schema=VALUE_ROWS)
+        rows, options = pl.DataFrame(schema=VALUE_ROWS), None
         if model.value is not None:
-            inputs = ValueInputs(con, model.model_id, model.file)
-            rows = method(model.value.method)(model.value, inputs, currency)
+            method, options = resolve(model)
+            rows = method.compute(options, ValueInputs(con, model.model_id, model.file), currency)
         retired = retired_rows(con, model, currency, rows)
         rows = pl.concat(
             [rows.filter(~pl.col("month").is_in(retired["month"].implode())), retired]
@@ -70,7 +70,7 @@ def compute_value(con: Connection, project: ProjectConfig) -> pl.DataFrame:
             rows.with_columns(
                 model_id=pl.lit(model.model_id),
                 method=pl.lit(model.value.method if model.value else "none"),
-                interval_level=pl.lit(getattr(model.value, "level", None), pl.Float64),
+                interval_level=pl.lit(getattr(options, "level", None), pl.Float64),
             )
         )
     if not frames:

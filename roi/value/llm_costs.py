@@ -20,10 +20,10 @@ from __future__ import annotations
 import polars as pl
 
 from roi import tables, warehouse
-from roi.attribution.bases import llm_model_matcher
+from roi.attribution.pool_bases.gpu_hours import gpu_cost_sql, gpu_pool_rules
+from roi.attribution.pool_bases.tokens import llm_model_matcher
 from roi.config import ProjectConfig
 from roi.config.models import ApiPrices
-from roi.config.pools import gpu_cost_sql, gpu_pool_rules
 from roi.vocabulary import IDLE, IDLE_HELD
 from roi.warehouse import Connection
 

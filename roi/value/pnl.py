@@ -36,8 +36,8 @@ from statistics import NormalDist
 import polars as pl
 
 from roi import tables, warehouse
+from roi.attribution.pool_bases.gpu_hours import gpu_pool_rules
 from roi.config import ProjectConfig
-from roi.config.pools import gpu_pool_rules
 from roi.vocabulary import SENTINELS, add_months
 from roi.warehouse import Connection
 

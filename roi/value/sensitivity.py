@@ -19,14 +19,9 @@ import polars as pl
 
 from roi import tables
 from roi.config import ModelConfig, ProjectConfig
-from roi.config.models import (
-    ConfusionPayoffValue,
-    CostSavingsValue,
-    KpiRegressionValue,
-    PerUnitValue,
-)
 from roi.errors import ConfigError
 from roi.value.inputs import ValueInputs
+from roi.value.methods import resolve
 from roi.value.methods.common import with_unit_values
 from roi.value.methods.kpi_regression import MIN_MONTHS, estimate
 from roi.warehouse import Connection
@@ -37,25 +32,17 @@ MAX_LAGS = 3
 
 def _driven(model: ModelConfig) -> tuple[str, str | None, str | None, float | None] | None:
     """(KPI, volume control, unit value KPI, unit value constant) the metric drives."""
-    spec = model.value
-    unit_kpi = getattr(spec, "unit_value_kpi", None)
-    unit_value = getattr(spec, "unit_value", None)
+    if model.value is None:
+        return (model.quality.kpi, None, None, None) if model.quality.kpi else None
+    method, options = resolve(model)
+    unit_kpi = getattr(options, "unit_value_kpi", None)
+    unit_value = getattr(options, "unit_value", None)
     if model.quality.kpi:
         return model.quality.kpi, None, unit_kpi, unit_value
-    if isinstance(spec, KpiRegressionValue):
-        return spec.kpi, spec.volume_kpi, unit_kpi, unit_value
-    if isinstance(spec, PerUnitValue):
-        return (
-            spec.kpi or spec.volume_kpi,
-            spec.volume_kpi if spec.kpi else None,
-            unit_kpi,
-            unit_value,
-        )
-    if isinstance(spec, ConfusionPayoffValue):
-        return spec.tp_kpi, None, None, spec.tp_value
-    if isinstance(spec, CostSavingsValue):
-        return spec.volume_kpi, None, unit_kpi, unit_value
-    return None
+    driven = method.drives(options)
+    if driven is None:
+        return None
+    return driven.kpi, driven.volume_kpi, driven.unit_value_kpi, driven.unit_value
 
 
 def compute_sensitivity(con: Connection, project: ProjectConfig) -> pl.DataFrame:

@@ -14,14 +14,6 @@ import statsmodels.formula.api as smf
 from scipy import stats
 from statsmodels.stats.weightstats import CompareMeans, DescrStatsW
 
-from roi.config.models import (
-    AbUpliftValue,
-    ConfusionPayoffValue,
-    CostSavingsValue,
-    DidValue,
-    KpiRegressionValue,
-    PerUnitValue,
-)
 from roi.errors import ConfigError
 from roi.value.methods import (
     ab_uplift,
@@ -31,6 +23,12 @@ from roi.value.methods import (
     kpi_regression,
     per_unit,
 )
+from roi.value.methods.ab_uplift import AbUpliftValue
+from roi.value.methods.confusion_payoff import ConfusionPayoffValue
+from roi.value.methods.cost_savings import CostSavingsValue
+from roi.value.methods.did import DidValue
+from roi.value.methods.kpi_regression import KpiRegressionValue
+from roi.value.methods.per_unit import PerUnitValue
 from tests.value.kpis import arm, inputs, kpi, month, warehouse_with
 
 

@@ -60,8 +60,9 @@ def test_per_unit_against_a_baseline_rate_and_gross_without_one(
            WHERE kpi IN ('defaults_avoided', 'applications_scored', 'avg_loss_given_default')
              AND (model_id = 'credit-scoring' OR model_id IS NULL)""",
     ).pivot(on="kpi", index="month", values="value")
-    credit = next(m for m in loaded_project.models if m.model_id == "credit-scoring").value
-    rate = getattr(credit, "baseline", None)
+    credit = next(m for m in loaded_project.models if m.model_id == "credit-scoring")
+    assert credit.value is not None
+    rate = credit.value.options.get("baseline")
     assert isinstance(rate, float) and rate > 0
     expected = kpi.select(
         "month",

@@ -14,7 +14,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from roi.attribution.bases import pool_weights
+from roi.attribution.pool_bases import BasisRequest
+from roi.attribution.pool_bases import weights as pool_weights
 from roi.attribution.rules import (
     ALLOCATION_SCHEMA,
     BASES_SCHEMA,
@@ -150,7 +151,9 @@ def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
         mine = claimed.filter(pl.col("winner") == pool.rule_id)
         if not mine.height:
             continue
-        weights = pool_weights(ctx.con, pool, ctx.models, ctx.allocated, ctx.month, months)
+        weights = pool_weights(
+            BasisRequest(ctx.con, pool, ctx.models, ctx.allocated, ctx.month, months)
+        )
         used_months = sorted(mine["month"].unique().to_list())
         bases.append(_bases(pool, weights.filter(pl.col("month").is_in(used_months))))
         kinds = mine.group_by("month", "provider", "currency", "cost_type").agg(

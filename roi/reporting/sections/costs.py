@@ -17,7 +17,7 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.ledger import month_column
-from roi.config.pools import gpu_pool_rules
+from roi.attribution.pool_bases.gpu_hours import gpu_pool_rules
 from roi.reporting.book import MONEY, MONEY0, PERCENT, Book, Column, Sheet, a1, column_range
 from roi.reporting.charts import Charts, horizontal_bars, stacked_cost, top_models
 from roi.reporting.data import ReportData, month_bounds, month_range

@@ -1,20 +1,28 @@
 """Value methods, one module each, found by the name a model's `[value] method` gives.
 
-A method takes its typed option set (`roi.config.models`), the model's `ValueInputs` and the
+A method takes its typed option set, the model's `ValueInputs` and the
 project currency, and returns one row per month (`VALUE_ROWS`): the value, its interval (or
 null with the reason), the volume it scales with, the evidence grade and the load ids of its
 inputs. A month whose value cannot be computed (an input missing that month) is a row with a
-null value and the reason, never a silent zero. Adding a method is one module here and one line
-in `METHODS`.
+null value and the reason, never a silent zero.
+
+Each method is one module holding its option set (a frozen dataclass: the keys a model's
+`[value]` may hold, with their types) and its function, registered with `register(Method(...))`;
+adding a method is one module in this package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import polars as pl
 
+from roi.config import ModelConfig
+from roi.config.typed import build
+from roi.errors import ConfigError
 from roi.value.inputs import ValueInputs
 
 VALUE_ROWS: dict[str, pl.DataType] = {
@@ -32,27 +40,77 @@ VALUE_ROWS: dict[str, pl.DataType] = {
     "load_ids": pl.List(pl.String()),
 }
 
-Method = Callable[[Any, ValueInputs, str], pl.DataFrame]
+Compute = Callable[[Any, ValueInputs, str], pl.DataFrame]
 
 
-# Method name → its module; imported when a model uses it (statsmodels takes a second to load).
-METHODS = {
-    "per_unit": "per_unit",
-    "ab_uplift": "ab_uplift",
-    "did": "did",
-    "confusion_payoff": "confusion_payoff",
-    "cost_savings": "cost_savings",
-    "kpi_regression": "kpi_regression",
-}
+@dataclass(frozen=True)
+class Driven:
+    """What a model's quality metric drives, for `kpi_sensitivity`: the KPI, a volume control,
+    and the unit value (a KPI or a constant)."""
+
+    kpi: str
+    volume_kpi: str | None = None
+    unit_value_kpi: str | None = None
+    unit_value: float | None = None
 
 
-def method(name: str) -> Method:
-    """The function of the value method `name`."""
+@dataclass(frozen=True)
+class Method:
+    """One value method: its name, its option set (checked against a model's `[value]`), its
+    function, and what the metric drives under it (None: no KPI series to regress)."""
+
+    name: str
+    options: type[Any]
+    compute: Compute
+    drives: Callable[[Any], Driven | None] = field(default=lambda _options: None)
+
+
+_REGISTRY: dict[str, Method] = {}
+_HELPERS = ("common",)  # modules of this package that are not methods
+
+
+def register(method: Method) -> Method:
+    """Add a value method to the registry (a method module calls it on import)."""
+    _REGISTRY[method.name] = method
+    return method
+
+
+def methods() -> Mapping[str, Method]:
+    """Every value method by name (each module of this package registers one on import)."""
     import importlib
+    import pkgutil
 
-    module = importlib.import_module(f"roi.value.methods.{METHODS[name]}")
-    function: Method = module.value
-    return function
+    for module in pkgutil.iter_modules(__path__):
+        if module.name not in _HELPERS:
+            importlib.import_module(f"{__name__}.{module.name}")
+    return MappingProxyType(dict(sorted(_REGISTRY.items())))
+
+
+def resolve(model: ModelConfig) -> tuple[Method, Any]:
+    """The method a model's `[value]` names, and its options checked against its option set.
+
+    Raises:
+        ConfigError: no such method (naming the allowed ones), an unknown key, a value of the
+            wrong type, or both `unit_value_kpi` and `unit_value`; naming the model's file.
+    """
+    assert model.value is not None
+    known = methods()
+    found = known.get(model.value.method)
+    if found is None:
+        raise ConfigError(
+            f"{model.file}: key 'value.method' is {model.value.method!r}; allowed values: "
+            f"{', '.join(known)}"
+        )
+    options = build(found.options, model.value.options, model.file, "value.")
+    if (
+        getattr(options, "unit_value_kpi", None)
+        and getattr(options, "unit_value", None) is not None
+    ):
+        raise ConfigError(
+            f"{model.file}: keys 'value.unit_value_kpi' and 'value.unit_value' both set; keep "
+            "one (a KPI from the finance workbook, or a constant)"
+        )
+    return found, options
 
 
 def finish(frame: pl.DataFrame, needs: dict[str, str] | None = None) -> pl.DataFrame:

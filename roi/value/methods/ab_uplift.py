@@ -10,20 +10,43 @@ bounds scale the same way. Graded an experiment.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
+from typing import Literal
 
 import polars as pl
-from statsmodels.stats.weightstats import _tconfint_generic
 
-from roi.config.models import AbUpliftValue
 from roi.value.inputs import ValueInputs
-from roi.value.methods import finish
-from roi.value.methods.common import join_series, load_ids, unit_value_need, with_unit_values
+from roi.value.methods import Method, finish, register
+from roi.value.methods.common import (
+    SHARE,
+    UNIT_VALUE,
+    join_series,
+    load_ids,
+    unit_value_need,
+    with_unit_values,
+)
+
+
+@dataclass(frozen=True)
+class AbUpliftValue:
+    """Treatment minus control per unit, from experiment arms, scaled to the treated volume."""
+
+    method: Literal["ab_uplift"]
+    experiment: str
+    kpi: str
+    volume_kpi: str | None = None
+    unit_value_kpi: str | None = None
+    unit_value: float | None = field(default=None, metadata=UNIT_VALUE)
+    level: float = field(default=0.9, metadata=SHARE)
+    unit: str | None = None
 
 
 def welch_interval(
     mean_t: float, sd_t: float, n_t: float, mean_c: float, sd_c: float, n_c: float, level: float
 ) -> tuple[float, float, float]:
     """(difference, low, high) of two means with unequal variances (Welch)."""
+    from statsmodels.stats.weightstats import _tconfint_generic  # slow to import: on use
+
     var_t, var_c = sd_t**2 / n_t, sd_c**2 / n_c
     se = math.sqrt(var_t + var_c)
     dof = (var_t + var_c) ** 2 / (var_t**2 / (n_t - 1) + var_c**2 / (n_c - 1))
@@ -91,3 +114,6 @@ def value(spec: AbUpliftValue, inputs: ValueInputs, currency: str) -> pl.DataFra
             **unit_value_need(spec.unit_value_kpi),
         },
     )
+
+
+register(Method("ab_uplift", AbUpliftValue, value))

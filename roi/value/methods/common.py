@@ -7,9 +7,22 @@ from datetime import date
 
 import polars as pl
 
+from roi.config.typed import check
 from roi.value.inputs import ValueInputs
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+# Option checks the methods share.
+SHARE = check(lambda v: 0 < v < 1, "a share between 0 and 1, e.g. 0.9")
+NOT_NEGATIVE = check(lambda v: v >= 0, "a number of at least 0")
+# What one unit of the KPI is worth: a negative worth would turn every gain into a loss; a KPI
+# where less is better says so (`lower_is_better`, or `cost_savings` against a baseline).
+UNIT_VALUE = check(
+    lambda v: v is None or v >= 0,
+    "a worth of at least 0 per unit (for a KPI where less is better, use lower_is_better or "
+    "the cost_savings method)",
+    "is negative",
+)
 
 
 def with_unit_values(

@@ -7,12 +7,30 @@ the number of predictions counted.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 import polars as pl
 
-from roi.config.models import ConfusionPayoffValue
 from roi.value.inputs import ValueInputs
-from roi.value.methods import finish
+from roi.value.methods import Driven, Method, finish, register
 from roi.value.methods.common import load_ids
+
+
+@dataclass(frozen=True)
+class ConfusionPayoffValue:
+    """Confusion-matrix counts per month × a payoff per outcome (fraud, credit, triage)."""
+
+    method: Literal["confusion_payoff"]
+    tp_kpi: str
+    fp_kpi: str
+    fn_kpi: str
+    tp_value: float
+    fp_value: float
+    fn_value: float
+    tn_kpi: str | None = None
+    tn_value: float = 0.0
+    unit: str | None = None
 
 
 def value(spec: ConfusionPayoffValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
@@ -50,3 +68,10 @@ def value(spec: ConfusionPayoffValue, inputs: ValueInputs, currency: str) -> pl.
         ),
         {name: f"KPI {kpi}" for name, kpi, _ in cells},
     )
+
+
+def _drives(spec: ConfusionPayoffValue) -> Driven:
+    return Driven(spec.tp_kpi, None, None, spec.tp_value)
+
+
+register(Method("confusion_payoff", ConfusionPayoffValue, value, _drives))

@@ -7,12 +7,32 @@ baseline is declared, so it is graded per-unit with baseline; no sampling interv
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Literal
+
 import polars as pl
 
-from roi.config.models import CostSavingsValue
 from roi.value.inputs import ValueInputs
-from roi.value.methods import finish
-from roi.value.methods.common import join_series, load_ids, unit_value_need, with_unit_values
+from roi.value.methods import Driven, Method, finish, register
+from roi.value.methods.common import (
+    UNIT_VALUE,
+    join_series,
+    load_ids,
+    unit_value_need,
+    with_unit_values,
+)
+
+
+@dataclass(frozen=True)
+class CostSavingsValue:
+    """Baseline cost minus actual (automation, deflected tickets × cost per ticket)."""
+
+    method: Literal["cost_savings"]
+    volume_kpi: str
+    unit_value_kpi: str | None = None
+    unit_value: float | None = field(default=None, metadata=UNIT_VALUE)
+    actual_cost_kpi: str | None = None
+    unit: str | None = None
 
 
 def value(spec: CostSavingsValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
@@ -39,3 +59,10 @@ def value(spec: CostSavingsValue, inputs: ValueInputs, currency: str) -> pl.Data
             **unit_value_need(spec.unit_value_kpi),
         },
     )
+
+
+def _drives(spec: CostSavingsValue) -> Driven:
+    return Driven(spec.volume_kpi, None, spec.unit_value_kpi, spec.unit_value)
+
+
+register(Method("cost_savings", CostSavingsValue, value, _drives))

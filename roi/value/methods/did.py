@@ -16,18 +16,46 @@ each month from the rollout on is valued at effect × treated segments × volume
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Literal
 
 import polars as pl
-import statsmodels.formula.api as smf
 
-from roi.config.models import DidValue
 from roi.errors import ConfigError
 from roi.value.inputs import ValueInputs
-from roi.value.methods import finish
-from roi.value.methods.common import join_series, load_ids, unit_value_need, with_unit_values
+from roi.value.methods import Method, finish, register
+from roi.value.methods.common import (
+    SHARE,
+    UNIT_VALUE,
+    join_series,
+    load_ids,
+    unit_value_need,
+    with_unit_values,
+)
 
 MIN_CLUSTERS = 10
+
+
+@dataclass(frozen=True)
+class DidValue:
+    """Difference-in-differences of a KPI for a rollout with a comparison group.
+
+    `treated` and `control` name KPI segments (one each, or several: regions, clinics); with
+    `lower_is_better` the KPI is a cost (hours, losses), so a fall after the rollout is value.
+    """
+
+    method: Literal["did"]
+    kpi: str
+    treated: tuple[str, ...]
+    control: tuple[str, ...]
+    rollout: date
+    volume_kpi: str | None = None
+    unit_value_kpi: str | None = None
+    unit_value: float | None = field(default=None, metadata=UNIT_VALUE)
+    level: float = field(default=0.9, metadata=SHARE)
+    lower_is_better: bool = False
+    unit: str | None = None
 
 
 def panel(spec: DidValue, inputs: ValueInputs) -> pl.DataFrame:
@@ -47,6 +75,8 @@ def panel(spec: DidValue, inputs: ValueInputs) -> pl.DataFrame:
 
 def fit(spec: DidValue, frame: pl.DataFrame) -> tuple[float, float, float, str]:
     """(effect, low, high, interval note) of the two-way fixed-effects regression."""
+    import statsmodels.formula.api as smf  # slow to import: on use
+
     data = frame.to_pandas()
     model = smf.ols("value ~ d + C(segment) + C(month_key)", data)
     segments = frame["segment"].n_unique()
@@ -119,3 +149,6 @@ def value(spec: DidValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
             **unit_value_need(spec.unit_value_kpi),
         },
     )
+
+
+register(Method("did", DidValue, value))

@@ -13,16 +13,41 @@ metric drop with.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 import polars as pl
 
-from roi.config.models import KpiRegressionValue
 from roi.value.inputs import ValueInputs
-from roi.value.methods import finish
-from roi.value.methods.common import join_series, load_ids, unit_value_need, with_unit_values
+from roi.value.methods import Driven, Method, finish, register
+from roi.value.methods.common import (
+    NOT_NEGATIVE,
+    SHARE,
+    UNIT_VALUE,
+    join_series,
+    load_ids,
+    unit_value_need,
+    with_unit_values,
+)
 
 MIN_MONTHS = 8  # fewer points than this leave a slope no one should price risk with
+
+
+@dataclass(frozen=True)
+class KpiRegressionValue:
+    """KPI points per metric point, estimated from history (correlational; used by decay and
+    risk), and the KPI the metric earns above a baseline metric (what a simple rule scores)."""
+
+    method: Literal["kpi_regression"]
+    kpi: str
+    metric: str
+    baseline_metric: float
+    volume_kpi: str | None = None  # a control for traffic in the regression
+    unit_value_kpi: str | None = None
+    unit_value: float | None = field(default=None, metadata=UNIT_VALUE)
+    max_lags: int = field(default=3, metadata=NOT_NEGATIVE)
+    level: float = field(default=0.9, metadata=SHARE)
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,3 +134,10 @@ def value(spec: KpiRegressionValue, inputs: ValueInputs, currency: str) -> pl.Da
         ),
         {"metric": f"metric {spec.metric}", **unit_value_need(spec.unit_value_kpi)},
     )
+
+
+def _drives(spec: KpiRegressionValue) -> Driven:
+    return Driven(spec.kpi, spec.volume_kpi, spec.unit_value_kpi, spec.unit_value)
+
+
+register(Method("kpi_regression", KpiRegressionValue, value, _drives))

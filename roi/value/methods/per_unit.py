@@ -8,12 +8,32 @@ per-unit value has no sampling interval: the bounds are null and say so.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Literal
+
 import polars as pl
 
-from roi.config.models import PerUnitValue
 from roi.value.inputs import ValueInputs
-from roi.value.methods import finish
-from roi.value.methods.common import load_ids, unit_value_need, with_unit_values
+from roi.value.methods import Driven, Method, finish, register
+from roi.value.methods.common import (
+    UNIT_VALUE,
+    load_ids,
+    unit_value_need,
+    with_unit_values,
+)
+
+
+@dataclass(frozen=True)
+class PerUnitValue:
+    """Volume KPI × unit value, against a declared baseline (what happens without the model)."""
+
+    method: Literal["per_unit"]
+    volume_kpi: str
+    kpi: str | None = None
+    unit_value_kpi: str | None = None
+    unit_value: float | None = field(default=None, metadata=UNIT_VALUE)
+    baseline: float | str | None = None  # a rate or a KPI name; none: gross, no counterfactual
+    unit: str | None = None
 
 
 def value(spec: PerUnitValue, inputs: ValueInputs, currency: str) -> pl.DataFrame:
@@ -61,3 +81,15 @@ def value(spec: PerUnitValue, inputs: ValueInputs, currency: str) -> pl.DataFram
         ),
         needs,
     )
+
+
+def _drives(spec: PerUnitValue) -> Driven:
+    return Driven(
+        spec.kpi or spec.volume_kpi,
+        spec.volume_kpi if spec.kpi else None,
+        spec.unit_value_kpi,
+        spec.unit_value,
+    )
+
+
+register(Method("per_unit", PerUnitValue, value, _drives))
