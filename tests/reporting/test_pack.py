@@ -98,7 +98,10 @@ def test_the_recalculated_pack_shows_roi_own_figures(
     loaded_project: ProjectConfig, pack: tuple[Path, Path]
 ) -> None:
     book = openpyxl.load_workbook(pack[1], data_only=True)
-    q = lambda sql: pipeline.query(loaded_project.warehouse_path, sql)  # noqa: E731
+
+    def q(sql: str) -> pl.DataFrame:
+        return pipeline.query(loaded_project.warehouse_path, sql)
+
     source = float(
         q(
             "SELECT sum(effective_cost) FROM cost_lines WHERE billing_period_start = '2026-10-01'"

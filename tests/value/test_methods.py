@@ -31,6 +31,7 @@ from roi.value.methods import (
     kpi_regression,
     per_unit,
 )
+from tests.helpers import number
 from tests.value.kpis import arm, inputs, kpi, month, warehouse_with
 
 
@@ -324,5 +325,5 @@ def test_ab_uplift_90_percent_interval_covers_a_known_uplift_in_85_to_95_percent
         AbUpliftValue("ab_uplift", "exp", "k", unit_value=1.0), inputs(con), "USD"
     )
     truth = (p_t - p_c) * n_t
-    covered = ((out["value_low"] <= truth) & (truth <= out["value_high"])).mean()
+    covered = number(((out["value_low"] <= truth) & (truth <= out["value_high"])).mean())
     assert out.height == 400 and 0.85 <= covered <= 0.95
