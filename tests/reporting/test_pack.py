@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -47,6 +48,19 @@ def pack(
     out = tmp_path_factory.mktemp("pack")
     [xlsx] = pipeline.report(Context(loaded_project), date(2026, 10, 1), out, ("excel_pack",))
     return xlsx, libreoffice_convert(xlsx, "xlsx", out / "lo")
+
+
+def _copy(project: ProjectConfig, folder: Path) -> Context:
+    """A context on a copy of the loaded sample warehouse, for runs that record something (a
+    what-if stores its run): the shared one stays as `roi run` left it (test_snapshot.py)."""
+    source = project.warehouse_path
+    target = folder / source.name
+    folder.mkdir(parents=True)
+    shutil.copy2(source, target)
+    shutil.copytree(
+        source.with_name(source.name + ".data"), target.with_name(target.name + ".data")
+    )
+    return Context(project, target)
 
 
 def _formulas(path: Path) -> list[tuple[str, str, str]]:
@@ -201,7 +215,9 @@ def test_an_analyst_changes_an_assumption_and_roi_follows(
     )
     # roi's what-if for the same assumption: value × 0.5 for the fraud detector.
     whatif = commands.whatif(
-        Context(loaded_project), ["unit_value[fraud-detection]=0.5"], date(2026, 10, 1)
+        _copy(loaded_project, tmp_path / "warehouse"),
+        ["unit_value[fraud-detection]=0.5"],
+        date(2026, 10, 1),
     )
     expected = whatif.table.filter(pl.col("model_id") == "fraud-detection")["scenario_roi"].item()
     assert fraud[header.index("ROI")] == pytest.approx(expected, rel=1e-9)
@@ -262,7 +278,9 @@ def test_value_counted_on_the_assumptions_sheet_reaches_npv(
     )
     # The what-if of the same assumption moves the month's net and ROI the same way.
     whatif = commands.whatif(
-        Context(loaded_project), ["unit_value[recommendations]=0.8"], date(2026, 10, 1)
+        _copy(loaded_project, tmp_path / "warehouse"),
+        ["unit_value[recommendations]=0.8"],
+        date(2026, 10, 1),
     ).table.filter(pl.col("model_id") == "recommendations")
     header = [c.value for c in again["Portfolio"][4]]
     portfolio = next(
