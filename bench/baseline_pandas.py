@@ -16,9 +16,21 @@ import json
 import sys
 import tomllib
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import pandas as pd
+
+
+class Selector(NamedTuple):
+    """One model selector; selectors sort in match order (kind, then priority, then model)."""
+
+    strength: int  # 0 tag, 1 resource pattern, 2 sub-account
+    priority: int
+    model_id: str
+    kind: str
+    key: str | None  # the tag key of a tag selector
+    spec: str | list[str]  # tag values, a resource-id regex or sub-accounts
 
 
 def main() -> None:
@@ -60,30 +72,32 @@ def main() -> None:
     }
 
     # Direct: every model's selectors, strongest kind first, then priority, then id.
-    candidates = []
+    candidates: list[Selector] = []
     for m in models:
         sel = m.get("selectors", {})
         prio = sel.get("priority", 100)
         for key, values in sel.get("tags", {}).items():
             values = [values] if isinstance(values, str) else values
             candidates.append(
-                (0, prio, m["model_id"], "tag", key.lower(), [v.lower() for v in values])
+                Selector(0, prio, m["model_id"], "tag", key.lower(), [v.lower() for v in values])
             )
         if sel.get("resource_ids"):
             rx = "|".join(fnmatch.translate(p) for p in sel["resource_ids"])
-            candidates.append((1, prio, m["model_id"], "resource", None, rx))
+            candidates.append(Selector(1, prio, m["model_id"], "resource", None, rx))
         if sel.get("sub_accounts"):
-            candidates.append((2, prio, m["model_id"], "sub_account", None, sel["sub_accounts"]))
+            candidates.append(
+                Selector(2, prio, m["model_id"], "sub_account", None, sel["sub_accounts"])
+            )
     candidates.sort()
     # Each tag key the selectors and pools read, as a column of its own (read once per line).
-    keys = {c[4] for c in candidates if c[3] == "tag"} | {
+    keys = {c.key for c in candidates if c.key is not None} | {
         k.lower() for p in pools.values() for k in p["claims"].get("tags", {})
     }
     tag = {k: lines["tags"].map(lambda t, k=k: t.get(k)) for k in sorted(keys)}
     lines["model_id"] = None
     for _, _, model_id, kind, key, spec in candidates:
         free = lines["model_id"].isna()
-        if kind == "tag":
+        if key is not None:  # kind == "tag"
             hit = tag[key].isin(spec)
         elif kind == "resource":
             hit = lines["resource_id"].fillna("").str.match(spec)

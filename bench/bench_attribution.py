@@ -165,7 +165,10 @@ def main() -> None:
     print()
     print("| (a) roi attribute | (b) DuckDB query | (c) pandas | (a) / (b) | (c) / (a) |")
     print("|---:|---:|---:|---:|---:|")
-    cell = lambda r: f"{r[0]:,.1f} s / {r[1]:,.0f} MiB"  # noqa: E731
+
+    def cell(r: tuple[float, float, str]) -> str:
+        return f"{r[0]:,.1f} s / {r[1]:,.0f} MiB"
+
     print(
         f"| {cell(a)} | {cell(b)} | {cell(c) if c else 'n/a'} | {a[0] / b[0]:.1f}× | "
         f"{(c[0] / a[0]) if c else float('nan'):.1f}× |"

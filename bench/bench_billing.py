@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -81,6 +82,29 @@ print(json.dumps({"months": rows[0], "months_off_by_a_cent": rows[1], "total": r
 """
 
 
+Run = tuple[float, float]  # (seconds, peak RSS in MiB) of a measured command
+
+
+@dataclass(frozen=True)
+class Check:
+    """CONSERVATION's answer: months, months whose attributed total is off by a cent, total."""
+
+    months: int
+    months_off_by_a_cent: int
+    total: float | None  # None for a warehouse without cost lines
+
+
+@dataclass(frozen=True)
+class Result:
+    """One size's row of the table."""
+
+    rows: int
+    runs: dict[str, Run]  # by column: load, attribute, ctas, previous_load, duckdb_floor, ...
+    check: Check
+    warehouse_mb: float
+    input_mb: float
+
+
 def measure(args: list[str], cwd: Path = ROOT) -> tuple[float, float, str]:
     """Run a command; return (seconds, peak RSS in MiB, stdout).
 
@@ -100,7 +124,7 @@ def measure(args: list[str], cwd: Path = ROOT) -> tuple[float, float, str]:
     return seconds, usage.ru_maxrss / 1024, stdout
 
 
-def load_with(python: str, data: Path, warehouse: Path) -> tuple[float, float]:
+def load_with(python: str, data: Path, warehouse: Path) -> Run:
     """`roi ingest focus` of the AWS and the Azure export with one interpreter's roi."""
     roi = [python, "-m", "roi"]
     common = ["--project", str(ROOT), "--warehouse", str(warehouse), "--quiet"]
@@ -112,7 +136,7 @@ def load_with(python: str, data: Path, warehouse: Path) -> tuple[float, float]:
     return load_s, load_rss
 
 
-def bench(rows: int, keep: bool, baseline_python: str | None) -> dict[str, object]:
+def bench(rows: int, keep: bool, baseline_python: str | None) -> Result:
     data = OUT / f"focus-{rows}"
     roi = [sys.executable, "-m", "roi"]
     if not (data / "aws").exists():
@@ -123,30 +147,30 @@ def bench(rows: int, keep: bool, baseline_python: str | None) -> dict[str, objec
     work = Path(tempfile.mkdtemp(prefix="roi-bench-"))
     warehouse = work / "bench.duckdb"
     common = ["--project", str(ROOT), "--warehouse", str(warehouse), "--quiet"]
-    result: dict[str, object] = {"rows": rows}
-    result["load"] = load_with(sys.executable, data, warehouse)
-    result["attribute"] = measure([*roi, "attribute", "--full", *common])[:2]
-    result["ctas"] = measure(
+    runs: dict[str, Run] = {}
+    runs["load"] = load_with(sys.executable, data, warehouse)
+    runs["attribute"] = measure([*roi, "attribute", "--full", *common])[:2]
+    runs["ctas"] = measure(
         [sys.executable, "-c", DUCKDB_CTAS, str(data), str(work / "ctas.duckdb")]
     )[:2]
     if baseline_python:
         # The previous release (another interpreter with it installed), same files, same run.
         old = work / "previous.duckdb"
-        result["previous_load"] = load_with(baseline_python, data, old)
+        runs["previous_load"] = load_with(baseline_python, data, old)
         old_common = ["--project", str(ROOT), "--warehouse", str(old), "--quiet"]
-        result["previous_attribute"] = measure(
+        runs["previous_attribute"] = measure(
             [baseline_python, "-m", "roi", "attribute", *old_common]
         )[:2]
-    result["duckdb_floor"] = measure([sys.executable, "-c", DUCKDB_FLOOR, str(data)])[:2]
-    result["polars_scan"] = measure([sys.executable, "-c", POLARS_SCAN, str(data)])[:2]
-    result["check"] = json.loads(measure([sys.executable, "-c", CONSERVATION, str(warehouse)])[2])
+    runs["duckdb_floor"] = measure([sys.executable, "-c", DUCKDB_FLOOR, str(data)])[:2]
+    runs["polars_scan"] = measure([sys.executable, "-c", POLARS_SCAN, str(data)])[:2]
+    check = Check(**json.loads(measure([sys.executable, "-c", CONSERVATION, str(warehouse)])[2]))
     stored = [warehouse, *warehouse.parent.glob(warehouse.name + ".data/**/*.parquet")]
-    result["warehouse_mb"] = sum(p.stat().st_size for p in stored if p.is_file()) / 1e6
-    result["input_mb"] = sum(p.stat().st_size for p in data.rglob("*.parquet")) / 1e6
+    warehouse_mb = sum(p.stat().st_size for p in stored if p.is_file()) / 1e6
+    input_mb = sum(p.stat().st_size for p in data.rglob("*.parquet")) / 1e6
     shutil.rmtree(work)
     if not keep:
         shutil.rmtree(data)
-    return result
+    return Result(rows, runs, check, warehouse_mb, input_mb)
 
 
 def main() -> None:
@@ -173,25 +197,20 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for rows in args.rows:
         r = bench(rows, args.keep, args.baseline_python)
-        check = r["check"]
-        assert isinstance(check, dict)
 
-        def cell(key: str, result: dict[str, object] = r) -> str:
-            if key not in result:
+        def cell(key: str, runs: dict[str, Run] = r.runs) -> str:
+            if key not in runs:
                 return "n/a"
-            seconds, rss = result[key]  # type: ignore[misc]
+            seconds, rss = runs[key]
             return f"{seconds:,.1f} s / {rss:,.0f} MiB"
 
-        ok = (
-            "yes"
-            if check["months_off_by_a_cent"] == 0
-            else f"NO ({check['months_off_by_a_cent']} months)"
-        )
+        off = r.check.months_off_by_a_cent
+        ok = "yes" if off == 0 else f"NO ({off} months)"
         print(
-            f"| {rows:,} | {r['input_mb']:,.0f} MB | {cell('load')} | {cell('previous_load')} | "
+            f"| {rows:,} | {r.input_mb:,.0f} MB | {cell('load')} | {cell('previous_load')} | "
             f"{cell('ctas')} | {cell('attribute')} | {cell('previous_attribute')} | "
             f"{cell('duckdb_floor')} | {cell('polars_scan')} | "
-            f"{r['warehouse_mb']:,.0f} MB | {ok} |",
+            f"{r.warehouse_mb:,.0f} MB | {ok} |",
             flush=True,
         )
 

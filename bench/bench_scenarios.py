@@ -97,13 +97,14 @@ def main() -> None:
             out = exposure(project, base, models, args.draws, seed, 0.95)
             times.append(time.perf_counter() - start)
         portfolio = out["portfolio"]
+        assert isinstance(portfolio, dict), portfolio
         print(f"{args.draws:,} draws × {len(models)} models × {modes} failure modes in all")
         print("| draws | models | failure modes | best | worst | portfolio EAL | P99 | goal |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|")
         print(
             f"| {args.draws:,} | {len(models)} | {modes} | {min(times):.2f} s | "
-            f"{max(times):.2f} s | {portfolio['expected_annual_loss']:,.0f} | "  # type: ignore[index]
-            f"{portfolio['p99']:,.0f} | < 2 s |"  # type: ignore[index]
+            f"{max(times):.2f} s | {portfolio['expected_annual_loss']:,.0f} | "
+            f"{portfolio['p99']:,.0f} | < 2 s |"
         )
 
 

@@ -1,12 +1,14 @@
-"""Helpers shared by tests: warehouse snapshots and CLI subprocesses."""
+"""Helpers shared by tests: warehouse snapshots, CLI subprocesses and checked narrowing of the
+loosely typed values that queries, Polars aggregates and JSON-like documents return."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from roi import warehouse
 
@@ -64,3 +66,35 @@ def roi_cli(
         timeout=timeout,
         env={**os.environ, **(env or {})},
     )
+
+
+T = TypeVar("T")
+
+
+def of_type(value: object, kind: type[T]) -> T:
+    """`value`, checked to be a `kind` (a query cell, a Series' min or max, a document's field)."""
+    assert isinstance(value, kind), f"expected a {kind.__name__}, got {value!r}"
+    return value
+
+
+def number(value: object) -> float:
+    """`value`, checked to be an int or a float (not a bool, not None), unchanged."""
+    assert isinstance(value, int | float) and not isinstance(value, bool), (
+        f"expected a number, got {value!r}"
+    )
+    return value
+
+
+def object_at(document: Mapping[str, object], key: str) -> dict[str, Any]:
+    """A JSON-like document's object at `key` (e.g. a scenario's "portfolio")."""
+    value = document[key]
+    assert isinstance(value, dict), f"{key}: expected an object, got {value!r}"
+    return value
+
+
+def rows_at(document: Mapping[str, object], key: str) -> list[dict[str, Any]]:
+    """A JSON-like document's list of objects at `key` (e.g. a scenario's "models")."""
+    value = document[key]
+    assert isinstance(value, list), f"{key}: expected a list, got {value!r}"
+    assert all(isinstance(row, dict) for row in value), f"{key}: expected objects, got {value!r}"
+    return value

@@ -8,12 +8,13 @@ import pytest
 
 from roi import warehouse
 from roi.errors import WarehouseError
+from roi.warehouse.migrations import LATEST_VERSION, MIGRATIONS
 
 
 def test_migrations_are_applied_once(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     with warehouse.open_warehouse(path) as con:
-        assert warehouse.schema_version(con) == len(warehouse.MIGRATIONS)
+        assert warehouse.schema_version(con) == len(MIGRATIONS)
         assert warehouse.migrate(con) == []
         tables = set(warehouse.table_row_counts(con))
     assert {"cost_lines", "allocated_costs", "_loads", "_state", "_rejects"} <= tables
@@ -56,11 +57,12 @@ def test_billing_lines_of_an_older_warehouse_move_to_parquet_files(tmp_path: Pat
 
     path = tmp_path / "old.duckdb"
     con = duckdb.connect(str(path))
-    for version, name, sql in warehouse.MIGRATIONS[:1]:  # the schema of the previous release
+    for version, name, sql in MIGRATIONS[:1]:  # the schema of the previous release
         con.execute(
             "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, "
             "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
         )
+        assert isinstance(sql, str)  # the first migrations are SQL
         con.execute(sql)
         con.execute("INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
     con.execute(
@@ -80,7 +82,7 @@ def test_billing_lines_of_an_older_warehouse_move_to_parquet_files(tmp_path: Pat
     ).fetchone()
     con.close()
     with warehouse.open_warehouse(path) as con:
-        assert warehouse.schema_version(con) == warehouse.LATEST_VERSION
+        assert warehouse.schema_version(con) == LATEST_VERSION
         after = warehouse.fetch_one(
             con,
             "SELECT count(*), sum(effective_cost), count(DISTINCT tags['ml-model']) FROM cost_lines",

@@ -18,7 +18,9 @@ from roi import pipeline
 from roi.config import ProjectConfig
 from roi.context import Context
 from roi.errors import ValidationFailed
+from roi.loading.loader import LoadResult
 from tests.conftest import REPO
+from tests.helpers import of_type
 
 AWS = REPO / "sample_data/billing/aws/focus-export"
 SEPTEMBER = AWS / "data/BILLING_PERIOD=2026-09/20261002T041209Z"
@@ -27,19 +29,27 @@ SEPTEMBER = AWS / "data/BILLING_PERIOD=2026-09/20261002T041209Z"
 def _file_total(*files: Path) -> tuple[int, Decimal]:
     """Lines and Σ EffectiveCost of FOCUS CSV files, read independently of roi."""
     frames = [pl.read_csv(f, infer_schema=False) for f in files]
-    total = sum((f["EffectiveCost"].cast(pl.Decimal(38, 10)).sum() for f in frames), Decimal(0))
+    total = sum(
+        (of_type(f["EffectiveCost"].cast(pl.Decimal(38, 10)).sum(), Decimal) for f in frames),
+        Decimal(0),
+    )
     return sum(f.height for f in frames), total
 
 
-def _totals(warehouse_file: Path) -> list[tuple[object, ...]]:
-    return pipeline.query(
+def _totals(warehouse_file: Path) -> list[tuple[str, int, Decimal]]:
+    """(month, lines, Σ effective cost) of the warehouse's cost lines."""
+    frame = pipeline.query(
         Context.for_warehouse(warehouse_file),
         "SELECT billing_period_start::DATE::VARCHAR, count(*), sum(effective_cost) "
         "FROM cost_lines GROUP BY 1 ORDER BY 1",
-    ).rows()
+    )
+    return [
+        (of_type(month, str), of_type(lines, int), of_type(total, Decimal))
+        for month, lines, total in frame.rows()
+    ]
 
 
-def _ingest(tmp_path: Path, path: Path, **options: str) -> pipeline.LoadResult:
+def _ingest(tmp_path: Path, path: Path, **options: str) -> LoadResult:
     return pipeline.ingest(
         Context.for_warehouse(tmp_path / "w.duckdb", tmp_path), "focus", str(path), options=options
     )

@@ -16,6 +16,7 @@ import pytest
 from roi import pipeline
 from roi.context import Context
 from roi.errors import SourceError, ValidationFailed
+from roi.loading.loader import LoadResult
 from tests.helpers import snapshot
 from tests.services import libreoffice_convert
 
@@ -33,7 +34,7 @@ def _line(amount: str, tags: str = "", start: str = "2026-10-01T00:00:00Z") -> s
     )
 
 
-def _ingest(tmp_path: Path, kind: str, path: Path, **options: object) -> pipeline.LoadResult:
+def _ingest(tmp_path: Path, kind: str, path: Path, **options: object) -> LoadResult:
     return pipeline.ingest(
         Context.for_warehouse(tmp_path / "w.duckdb", tmp_path), kind, str(path), options=options
     )
@@ -205,6 +206,7 @@ def test_litellm_metadata_and_tags_that_are_not_json_are_rejected(tmp_path: Path
 
 
 def test_a_dcgm_sample_that_is_not_a_number_is_an_error(tmp_path: Path) -> None:
+    samples: list[list[int | str]] = [[1790000000, "37"], [1790000060, "abc"], [1790000120, "NaN"]]
     body = {
         "status": "success",
         "data": {
@@ -217,7 +219,7 @@ def test_a_dcgm_sample_that_is_not_a_number_is_an_error(tmp_path: Path) -> None:
                         "Hostname": "node-1",
                         "pod": "p",
                     },
-                    "values": [[1790000000, "37"], [1790000060, "abc"], [1790000120, "NaN"]],
+                    "values": samples,
                 }
             ],
         },
@@ -227,7 +229,7 @@ def test_a_dcgm_sample_that_is_not_a_number_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match=r"has the sample value 'abc' at .*not a number"):
         _ingest(tmp_path, "dcgm_prometheus", path)
     # "NaN" is how Prometheus writes a missing value: that sample is null, not an error.
-    body["data"]["result"][0]["values"][1] = [1790000060, "40"]  # type: ignore[index]
+    samples[1] = [1790000060, "40"]
     path.write_text(json.dumps(body))
     _ingest(tmp_path, "dcgm_prometheus", path)
     assert _rows(tmp_path, "SELECT utilization FROM gpu_usage ORDER BY interval_start") == [

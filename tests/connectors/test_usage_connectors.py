@@ -15,10 +15,12 @@ from roi import pipeline
 from roi.connectors.dcgm import MEMORY_METRIC, UTILIZATION_METRICS, workload_of
 from roi.context import Context
 from roi.errors import SourceError, ValidationFailed
+from roi.loading.loader import LoadResult
 from tests.conftest import shared_file
+from tests.helpers import number, of_type
 
 
-def _ingest(tmp_path: Path, kind: str, path: Path, **options: object) -> pipeline.LoadResult:
+def _ingest(tmp_path: Path, kind: str, path: Path, **options: object) -> LoadResult:
     return pipeline.ingest(
         Context.for_warehouse(tmp_path / "w.duckdb", tmp_path),
         kind,
@@ -323,7 +325,8 @@ def test_nvidia_smi_one_hour_log_is_one_gpu_hour_per_gpu(tmp_path: Path) -> None
     # The samples' own clock decides the span: last minus first sample, per GPU.
     expected = 2 * (60 * 60 + (60 * 37 % 1000) / 1000) / 3600
     assert gpu_hours == pytest.approx(expected, abs=1e-9)
-    assert first.startswith("2026-10-05 10:00:00") and last.startswith("2026-10-05 11:00:00")
+    assert of_type(first, str).startswith("2026-10-05 10:00:00")
+    assert of_type(last, str).startswith("2026-10-05 11:00:00")
 
 
 def test_nvidia_smi_local_time_with_timezone_option(tmp_path: Path) -> None:
@@ -380,7 +383,7 @@ def test_finance_workbook_skips_titles_formulas_and_open_months(
     assert result.rows_loaded == rows[0][0] == approved
     assert rows[0][1:] == (len(drivers), "2026-10-01", 0)
     [(file,)] = _rows(tmp_path, "SELECT DISTINCT source_file FROM kpi_values")
-    assert file.endswith("finance_unit_values.xlsx#Unit values")
+    assert of_type(file, str).endswith("finance_unit_values.xlsx#Unit values")
 
 
 def test_ab_test_arms_become_kpi_segments(project_dir: Path, tmp_path: Path) -> None:
@@ -410,9 +413,9 @@ def test_model_metrics_decay_and_retraining(project_dir: Path, tmp_path: Path) -
     assert len(rows) == 12
     # Every model still running was retrained at least once in the window; the retired AML
     # screener decayed without retraining until it was switched off.
-    assert all(versions >= 2 for model, versions, _ in rows if model != "aml-screening")
+    assert all(number(versions) >= 2 for model, versions, _ in rows if model != "aml-screening")
     assert dict((m, v) for m, v, _ in rows)["aml-screening"] == 1
-    assert all(spread > 0.005 for _, _, spread in rows)
+    assert all(number(spread) > 0.005 for _, _, spread in rows)
 
 
 def test_dcgm_metrics_from_separately_named_files_combine(tmp_path: Path) -> None:

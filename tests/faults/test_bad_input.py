@@ -121,7 +121,7 @@ class Case:
     id: str
     kind: str
     name: str
-    content: bytes | Callable[[Path], None]
+    content: bytes | Callable[[Path], object]  # the bytes, or a function that writes the file
     row: int | None = None
     field: str | None = None
     options: dict[str, str] = default(default_factory=dict)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -47,6 +48,19 @@ def pack(
     out = tmp_path_factory.mktemp("pack")
     [xlsx] = pipeline.report(Context(loaded_project), date(2026, 10, 1), out, ("excel_pack",))
     return xlsx, libreoffice_convert(xlsx, "xlsx", out / "lo")
+
+
+def _copy(project: ProjectConfig, folder: Path) -> Context:
+    """A context on a copy of the loaded sample warehouse, for runs that record something (a
+    what-if stores its run): the shared one stays as `roi run` left it (test_snapshot.py)."""
+    source = project.warehouse_path
+    target = folder / source.name
+    folder.mkdir(parents=True)
+    shutil.copy2(source, target)
+    shutil.copytree(
+        source.with_name(source.name + ".data"), target.with_name(target.name + ".data")
+    )
+    return Context(project, target)
 
 
 def _formulas(path: Path) -> list[tuple[str, str, str]]:
@@ -98,7 +112,10 @@ def test_the_recalculated_pack_shows_roi_own_figures(
     loaded_project: ProjectConfig, pack: tuple[Path, Path]
 ) -> None:
     book = openpyxl.load_workbook(pack[1], data_only=True)
-    q = lambda sql: pipeline.query(Context.for_warehouse(loaded_project.warehouse_path), sql)  # noqa: E731
+
+    def q(sql: str) -> pl.DataFrame:
+        return pipeline.query(Context.for_warehouse(loaded_project.warehouse_path), sql)
+
     source = float(
         q(
             "SELECT sum(effective_cost) FROM cost_lines WHERE billing_period_start = '2026-10-01'"
@@ -198,7 +215,9 @@ def test_an_analyst_changes_an_assumption_and_roi_follows(
     )
     # roi's what-if for the same assumption: value × 0.5 for the fraud detector.
     whatif = commands.whatif(
-        Context(loaded_project), ["unit_value[fraud-detection]=0.5"], date(2026, 10, 1)
+        _copy(loaded_project, tmp_path / "warehouse"),
+        ["unit_value[fraud-detection]=0.5"],
+        date(2026, 10, 1),
     )
     expected = whatif.table.filter(pl.col("model_id") == "fraud-detection")["scenario_roi"].item()
     assert fraud[header.index("ROI")] == pytest.approx(expected, rel=1e-9)
@@ -259,7 +278,9 @@ def test_value_counted_on_the_assumptions_sheet_reaches_npv(
     )
     # The what-if of the same assumption moves the month's net and ROI the same way.
     whatif = commands.whatif(
-        Context(loaded_project), ["unit_value[recommendations]=0.8"], date(2026, 10, 1)
+        _copy(loaded_project, tmp_path / "warehouse"),
+        ["unit_value[recommendations]=0.8"],
+        date(2026, 10, 1),
     ).table.filter(pl.col("model_id") == "recommendations")
     header = [c.value for c in again["Portfolio"][4]]
     portfolio = next(

@@ -21,6 +21,7 @@ from roi.config import ProjectConfig, load_project
 from roi.context import Context
 from roi.errors import ConfigError
 from tests.conftest import REPO
+from tests.helpers import number, of_type
 from tests.services import chromium_run
 
 pytestmark = pytest.mark.service
@@ -34,8 +35,8 @@ def _one(config: ProjectConfig, sql: str) -> object:
     return pipeline.query(Context.for_warehouse(config.warehouse_path), sql).item()
 
 
-def _whole(value: object) -> str:
-    return f"{round(float(value)):,}"  # type: ignore[arg-type]
+def _whole(value: float | Decimal) -> str:
+    return f"{round(float(value)):,}"
 
 
 @pytest.fixture(scope="module")
@@ -80,24 +81,27 @@ def test_summary_tiles_equal_the_warehouse(
 ) -> None:
     dom = chromium_run(rendered, tmp_path, "--dump-dom").stdout
     tiles = dict(re.findall(r'<div class="label">(.*?)</div><div class="value">(.*?)</div>', dom))
-    source = Decimal(
+    source = of_type(
         _one(
             loaded_project,
             "SELECT sum(effective_cost) FROM cost_lines WHERE billing_period_start = '2026-10-01'",
-        )
-    )  # type: ignore[arg-type]
-    usage = Decimal(
+        ),
+        Decimal,
+    )
+    usage = of_type(
         _one(
             loaded_project,
             "SELECT coalesce(sum(amount), 0) FROM usage_costs WHERE month = '2026-10-01'",
-        )
-        or 0
-    )  # type: ignore[arg-type]
-    value = _one(loaded_project, "SELECT sum(value) FROM model_value WHERE month = '2026-10-01'")
+        ),
+        Decimal,
+    )
+    value = number(
+        _one(loaded_project, "SELECT sum(value) FROM model_value WHERE month = '2026-10-01'")
+    )
     spend = source + usage
     assert tiles["ML spend"] == f"{_whole(spend)} USD"
     assert tiles["Measured value"] == f"{_whole(value)} USD"
-    net = float(value) - float(spend)  # type: ignore[arg-type]
+    net = float(value) - float(spend)
     assert tiles["Net"] == f"{_whole(net)} USD"
     assert tiles["ROI"] == f"{net / float(spend):.0%}"
     assert tiles["Budget"] == "28,000 USD"  # reports/monthly_finance.toml [options.budgets]

@@ -16,6 +16,7 @@ from roi.sample import DEFAULT_SEED, business, sample_files
 from roi.sample.bench import write_benchmark_set
 from roi.sample.project import project_files
 from tests.conftest import REPO
+from tests.helpers import number, of_type
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +54,9 @@ def test_portfolio_covers_what_later_work_needs(loaded_project: ProjectConfig) -
     def one(sql: str) -> tuple[object, ...]:
         return pipeline.query(Context.for_warehouse(loaded_project.warehouse_path), sql).row(0)
 
+    def count(sql: str) -> int:  # a query's first cell, a count
+        return of_type(one(sql)[0], int)
+
     models = pipeline.query(
         Context.for_warehouse(loaded_project.warehouse_path), "SELECT * FROM portfolio_models"
     )
@@ -76,14 +80,14 @@ def test_portfolio_covers_what_later_work_needs(loaded_project: ProjectConfig) -
     months, providers = one(
         "SELECT count(DISTINCT billing_period_start), count(DISTINCT provider) FROM cost_lines"
     )
-    assert months >= 18 and providers >= 2
+    assert number(months) >= 18 and number(providers) >= 2
     assert one("SELECT max(focus_version) FROM cost_lines") == ("1.2",)
     gpu_lines, gpu_instances = one(
         "SELECT count(*), count(DISTINCT x_instance_type) FROM cost_lines WHERE x_gpu_count > 0"
     )
-    assert gpu_lines > 0 and gpu_instances >= 4
+    assert number(gpu_lines) > 0 and number(gpu_instances) >= 4
     assert (
-        one("SELECT count(*) FROM cost_lines WHERE service_category = 'AI and Machine Learning'")[0]
+        count("SELECT count(*) FROM cost_lines WHERE service_category = 'AI and Machine Learning'")
         > 0
     )
     categories = {
@@ -94,18 +98,17 @@ def test_portfolio_covers_what_later_work_needs(loaded_project: ProjectConfig) -
         ).rows()
     }
     assert categories >= {"Usage", "Purchase", "Credit", "Tax"}
-    assert one("SELECT count(*) FROM cost_lines WHERE commitment_discount_status = 'Used'")[0] > 0
-    assert one("SELECT count(*) FROM cost_lines WHERE commitment_discount_status = 'Unused'")[0] > 0
+    assert count("SELECT count(*) FROM cost_lines WHERE commitment_discount_status = 'Used'") > 0
+    assert count("SELECT count(*) FROM cost_lines WHERE commitment_discount_status = 'Unused'") > 0
     assert one("SELECT count(*) FROM cost_lines WHERE charge_class = 'Correction'")[0] == 1
     # The shared GPU cluster's nodes serve several models (per DCGM pods).
     assert (
-        one("SELECT count(DISTINCT workload) FROM gpu_usage WHERE cluster = 'ml-shared-gpu'")[0]
-        >= 5
+        count("SELECT count(DISTINCT workload) FROM gpu_usage WHERE cluster = 'ml-shared-gpu'") >= 5
     )
     untagged, total = one(
         "SELECT count(*) FILTER (WHERE tags IS NULL OR cardinality(tags) = 0), count(*) FROM cost_lines"
     )
-    assert 0.05 < untagged / total < 0.6
+    assert 0.05 < number(untagged) / number(total) < 0.6
     # LLM usage with cached tokens, request tags naming the feature.
     cached, features = one(
         "SELECT sum(cached_input_tokens) > 0, count(DISTINCT feature) FROM inference_usage"

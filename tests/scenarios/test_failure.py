@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from roi.errors import ConfigError
-from roi.scenarios.baseline import ScenarioError
-from roi.scenarios.failure import DAYS_PER_MONTH, exposure, max_fine
+from roi.scenarios.baseline import DAYS_PER_MONTH, ScenarioError
+from roi.scenarios.failure import exposure, max_fine
+from tests.helpers import number, object_at, rows_at
 from tests.scenarios.projects import baseline, project
 
 
@@ -44,12 +45,12 @@ recovery_cost = 500""",
     a = 2 * (500 * 3 * 30 / DAYS_PER_MONTH + 1000)
     # b: 1 outage × (9,000 a month × 3 days / 30.4375 + 500)
     b = 9_000 * 3 / DAYS_PER_MONTH + 500
-    rows = {r["model_id"]: r for r in out["models"]}  # type: ignore[union-attr]
+    rows = {r["model_id"]: r for r in rows_at(out, "models")}
     for model_id, expected in (("a", a), ("b", b)):
         for key in ("expected_annual_loss", "p50", "p99", "var", "expected_shortfall", "max"):
             assert rows[model_id][key] == pytest.approx(expected, rel=1e-12)
         assert rows[model_id]["mc_standard_error"] == 0
-    assert out["portfolio"]["expected_annual_loss"] == pytest.approx(a + b, rel=1e-12)  # type: ignore[index]
+    assert object_at(out, "portfolio")["expected_annual_loss"] == pytest.approx(a + b, rel=1e-12)
 
 
 def test_lognormal_severity_var_and_es_within_one_percent_of_analytic(tmp_path: Path) -> None:
@@ -66,7 +67,7 @@ recovery_cost = {{ median = {median}, sigma = {sigma} }}"""
         },
     )
     out = exposure(config, {"m": baseline("m")}, ["m"], 200_000, seed=3, level=level)
-    row = out["models"][0]  # type: ignore[index]
+    row = rows_at(out, "models")[0]
     z = NormalDist().inv_cdf(level)
     var = median * math.exp(sigma * z)
     es = median * math.exp(sigma**2 / 2) * NormalDist().cdf(sigma - z) / (1 - level)
@@ -88,9 +89,12 @@ recovery_cost = [1000, 2000, 6000]"""
         },
     )
     out = exposure(config, {"m": baseline("m", value_per_point=200.0)}, ["m"], 200_000, 5, 0.95)
-    row = out["models"][0]  # type: ignore[index]
+    row = rows_at(out, "models")[0]
+
+    def pert(lo: float, mo: float, hi: float) -> float:  # the mean of a PERT distribution
+        return (lo + 4 * mo + hi) / 6
+
     # E[loss] = λ × (v × 100 × E[drop] × E[delay] / 30.4375 + E[recovery]) (independent inputs)
-    pert = lambda lo, mo, hi: (lo + 4 * mo + hi) / 6  # noqa: E731
     expected = 3 * (
         200 * 100 * pert(0.01, 0.02, 0.06) * pert(10, 20, 60) / DAYS_PER_MONTH
         + pert(1000, 2000, 6000)
@@ -117,9 +121,13 @@ recovery_cost = 5000"""
 def test_a_declared_correlation_fattens_the_portfolio_tail(tmp_path: Path) -> None:
     alone, together = _two_models(tmp_path, False), _two_models(tmp_path, True)
     for key in ("expected_annual_loss",):  # each model's own distribution is kept
-        assert together["models"][0][key] == pytest.approx(alone["models"][0][key], rel=1e-12)  # type: ignore[index]
-    assert together["portfolio"]["p99"] > 1.2 * alone["portfolio"]["p99"]  # type: ignore[index]
-    assert together["portfolio"]["independent_p99"] == pytest.approx(alone["portfolio"]["p99"])  # type: ignore[index]
+        assert rows_at(together, "models")[0][key] == pytest.approx(
+            rows_at(alone, "models")[0][key], rel=1e-12
+        )
+    assert object_at(together, "portfolio")["p99"] > 1.2 * object_at(alone, "portfolio")["p99"]
+    assert object_at(together, "portfolio")["independent_p99"] == pytest.approx(
+        object_at(alone, "portfolio")["p99"]
+    )
 
 
 def test_the_same_seed_gives_the_same_numbers(tmp_path: Path) -> None:
@@ -160,7 +168,9 @@ recovery_cost = 100000"""
         risk="[risk]\nannual_turnover = 4e9",
     )
     out = exposure(fined, {"m": baseline("m")}, ["m"], 2_000, 1, 0.95)
-    assert out["models"][0]["expected_annual_loss"] == pytest.approx(0.01 * 0.03 * 4e9 + 100_000)  # type: ignore[index]
+    assert rows_at(out, "models")[0]["expected_annual_loss"] == pytest.approx(
+        0.01 * 0.03 * 4e9 + 100_000
+    )
 
 
 @pytest.mark.parametrize(
@@ -191,6 +201,5 @@ def test_bad_levels_and_correlations(tmp_path: Path) -> None:
         exposure(config, {"m": baseline("m")}, ["m"], 1_000, 1, 1.5)
     with pytest.raises(ScenarioError, match=r"--correlation 1.0 must be from 0 to below 1"):
         exposure(config, {"m": baseline("m")}, ["m"], 1_000, 1, 0.9, correlation=1.0)
-    assert np.isfinite(
-        exposure(config, {"m": baseline("m")}, ["m"], 1_000, 1, 0.9)["portfolio"]["p99"]
-    )  # type: ignore[index]
+    out = exposure(config, {"m": baseline("m")}, ["m"], 1_000, 1, 0.9)
+    assert np.isfinite(number(object_at(out, "portfolio")["p99"]))

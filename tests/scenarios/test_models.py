@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -13,6 +15,7 @@ from roi.config import ProjectConfig
 from roi.scenarios.decay import Decay, fit_decay
 from roi.scenarios.forecast import forecast_series, history
 from roi.scenarios.retrain import WEEKS_PER_MONTH, _yearly
+from tests.helpers import number, rows_at
 from tests.scenarios.projects import baseline
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -96,40 +99,39 @@ def test_retraining_closed_form() -> None:
     # v = 100 a point a month, d = 0.005 a month, C = 2,000 a run, every 3 months:
     # decay loss 12 × 100 × 100 × 0.005 × 3 / 2 = 900; retraining 12 / 3 × 2,000 = 8,000.
     loss, retraining = _yearly(100.0, np.full(10, 0.005), 3.0, 2_000.0)
-    assert (loss, retraining) == (pytest.approx(900.0), pytest.approx(8_000.0))
+    assert (loss, retraining) == pytest.approx((900.0, 8_000.0))
     # the optimum sqrt(2C / (v × 100 × d)) = sqrt(4000 / 50) ≈ 8.94 months is the cheapest
     costs = {t: sum(_yearly(100.0, np.full(1, 0.005), t, 2_000.0)) for t in (6.0, 8.94, 12.0)}
     assert min(costs, key=costs.__getitem__) == 8.94
     assert pytest.approx(52 / 12) == WEEKS_PER_MONTH
 
 
-def test_retrain_picks_the_cheapest_policy(tmp_path: object) -> None:
-    from roi.config.models import QualityConfig
+def test_retrain_picks_the_cheapest_policy(tmp_path: Path) -> None:
+    from roi.config.models import ModelConfig, QualityConfig
     from roi.scenarios import retrain as retrain_module
 
-    class _Model:  # the few fields retrain reads
-        model_id = "m"
-        file = tmp_path
-        quality = QualityConfig(metric="auc", retrain_every_months=12, retraining_cost=2_000.0)
-
-    measured = Decay("m", "auc", 50, 4, 0.005, 0.004, 0.006, 0.0, True, None, 0.005, "measured", "")
-    out = retrain_module.retrain(
-        None,
-        _Model(),
-        baseline("m", value_per_point=100.0),
-        measured,
-        2_000,
-        1,
-        0.9,  # type: ignore[arg-type]
+    model = ModelConfig(
+        model_id="m",
+        name="m",
+        owner="o",
+        business_unit="b",
+        stage="production",
+        file=tmp_path / "m.toml",
+        quality=QualityConfig(metric="auc", retrain_every_months=12, retraining_cost=2_000.0),
     )
-    policies = {p["policy"]: p["yearly_cost"] for p in out["policies"]}  # type: ignore[union-attr]
+    measured = Decay("m", "auc", 50, 4, 0.005, 0.004, 0.006, 0.0, True, None, 0.005, "measured", "")
+    with duckdb.connect() as empty:  # the declared retraining cost: nothing is read
+        out = retrain_module.retrain(
+            empty, model, baseline("m", value_per_point=100.0), measured, 2_000, 1, 0.9
+        )
+    policies = {p["policy"]: p["yearly_cost"] for p in rows_at(out, "policies")}
     assert out["best_yearly_cost"] == min(
         v for k, v in policies.items() if not k.startswith("today")
     )
     assert out["margin_over_today"] == pytest.approx(
         policies["today: every 12 month(s)"] - out["best_yearly_cost"]
     )
-    assert 6 < out["optimal_months_between"] < 12  # type: ignore[operator]
+    assert 6 < number(out["optimal_months_between"]) < 12
 
 
 def test_the_portfolio_forecast_keeps_a_retired_model_s_cost(
@@ -146,7 +148,7 @@ def test_the_portfolio_forecast_keeps_a_retired_model_s_cost(
     assert "aml-screening" not in set(data["model_id"])  # no forecast of its own
     total = data.filter(pl.col("model_id") == "PORTFOLIO").join(every, on="month")
     assert total.height == every.height
-    assert (total["cost"] - total["cost_right"]).abs().max() < 1e-6
+    assert number((total["cost"] - total["cost_right"]).abs().max()) < 1e-6
     october = total.filter(pl.col("month") == date(2026, 10, 1)).row(0, named=True)
     live_cost = data.filter(
         (pl.col("month") == date(2026, 10, 1)) & (pl.col("model_id") != "PORTFOLIO")

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from roi.scenarios.baseline import ScenarioError
+from roi.scenarios.baseline import Baseline, ScenarioError
 from roi.scenarios.sensitivity import chart, tornado, write_chart
-from roi.scenarios.whatif import apply, compare, parse
+from roi.scenarios.whatif import State, apply, compare, parse
 from roi.vocabulary import IDLE
 from tests.scenarios.projects import baseline
 
 
-def _base() -> dict[str, object]:
+def _base() -> dict[str, Baseline]:
     a = baseline(
         "a", value=10_000.0, api=1_000.0, gpu=2_000.0, cpu=500.0, platform=300.0, other=200.0
     )
@@ -40,9 +40,8 @@ def _base() -> dict[str, object]:
     return {"a": a, "b": b}
 
 
-def _run(base: dict[str, object], *sets: str) -> dict[str, object]:
-    state = apply(base, parse(list(sets), base))  # type: ignore[arg-type]
-    return {m: f for m, f in state.items()}
+def _run(base: dict[str, Baseline], *sets: str) -> State:
+    return apply(base, parse(list(sets), base))
 
 
 def test_price_traffic_and_utilization_drivers() -> None:
@@ -50,31 +49,31 @@ def test_price_traffic_and_utilization_drivers() -> None:
     state = _run(base, "gpu_price=0.8")
     assert state["a"].costs["gpu"] == pytest.approx(1_600.0) and state["b"].costs[
         "gpu"
-    ] == pytest.approx(800.0)  # type: ignore[attr-defined]
+    ] == pytest.approx(800.0)
     state = _run(base, "traffic[a]=2")
     a = state["a"]
-    assert (a.costs["api"], a.costs["gpu"], a.costs["cpu"], a.costs["platform"], a.value) == (  # type: ignore[attr-defined]
+    assert (a.costs["api"], a.costs["gpu"], a.costs["cpu"], a.costs["platform"], a.value) == (
         2_000.0,
         4_000.0,
         1_000.0,
         300.0,
         20_000.0,
     )
-    assert state["b"].value == 4_000.0  # type: ignore[attr-defined]
+    assert state["b"].value == 4_000.0
     # at 80% busy instead of 40%, half the GPU-hours do the same work
-    assert _run(base, "utilization[a]=0.8")["a"].costs["gpu"] == pytest.approx(1_000.0)  # type: ignore[attr-defined]
+    assert _run(base, "utilization[a]=0.8")["a"].costs["gpu"] == pytest.approx(1_000.0)
     # quantization halves GPU-hours and costs half a metric point (100 a point)
     q = _run(base, "quantize[a]=0.5", "metric_change[a]=-0.5")["a"]
-    assert q.costs["gpu"] == pytest.approx(1_000.0) and q.value == pytest.approx(9_950.0)  # type: ignore[attr-defined]
+    assert q.costs["gpu"] == pytest.approx(1_000.0) and q.value == pytest.approx(9_950.0)
 
 
 def test_retire_spreads_the_platform_and_leaves_gpu_as_idle() -> None:
     base = _base()
     state = _run(base, "retire=b")
-    assert state["b"].cost == 0 and state["b"].value == 0  # type: ignore[attr-defined]
-    assert state["a"].costs["platform"] == pytest.approx(400.0)  # 300 + b's 100  # type: ignore[attr-defined]
-    assert state[IDLE].costs["gpu"] == pytest.approx(1_000.0)  # type: ignore[attr-defined]
-    table = compare(base, state)  # type: ignore[arg-type]
+    assert state["b"].cost == 0 and state["b"].value == 0
+    assert state["a"].costs["platform"] == pytest.approx(400.0)  # 300 + b's 100
+    assert state[IDLE].costs["gpu"] == pytest.approx(1_000.0)
+    table = compare(base, state)
     total = table.filter(table["model_id"] == "PORTFOLIO").row(0, named=True)
     # the platform and the GPU pool still cost what they did: only b's value goes
     assert total["scenario_cost"] == pytest.approx(total["cost"])
@@ -85,11 +84,11 @@ def test_self_host_and_use_api() -> None:
     base = _base()
     hosted = _run(base, "self_host=a")["a"]
     # 50M API tokens at the self-hosted 80 per 1M instead of their 1,000 API cost
-    assert hosted.costs["api"] == 0 and hosted.costs["gpu"] == pytest.approx(2_000.0 + 50 * 80.0)  # type: ignore[attr-defined]
+    assert hosted.costs["api"] == 0 and hosted.costs["gpu"] == pytest.approx(2_000.0 + 50 * 80.0)
     priced = _run(base, "self_host=a", "self_host_per_1m[a]=10")["a"]
-    assert priced.costs["gpu"] == pytest.approx(2_000.0 + 50 * 10.0)  # type: ignore[attr-defined]
+    assert priced.costs["gpu"] == pytest.approx(2_000.0 + 50 * 10.0)
     api = _run(base, "use_api=a")["a"]
-    assert api.costs["gpu"] == pytest.approx(1_200.0) and api.costs["api"] == pytest.approx(1_005.0)  # type: ignore[attr-defined]
+    assert api.costs["gpu"] == pytest.approx(1_200.0) and api.costs["api"] == pytest.approx(1_005.0)
 
 
 @pytest.mark.parametrize(
@@ -106,12 +105,12 @@ def test_self_host_and_use_api() -> None:
 def test_bad_drivers(text: str, message: str) -> None:
     base = _base()
     with pytest.raises(ScenarioError, match=message):
-        apply(base, parse([text], base))  # type: ignore[arg-type]
+        apply(base, parse([text], base))
 
 
 def test_tornado_orders_drivers_by_swing_and_recomputes_each_end(tmp_path: Path) -> None:
     base = _base()
-    roi, table = tornado(base, "a", {"gpu_price": (0.5, 1.5)})  # type: ignore[arg-type]
+    roi, table = tornado(base, "a", {"gpu_price": (0.5, 1.5)})
     assert roi == pytest.approx((10_000 - 4_000) / 4_000)
     swings = table["swing"].to_list()
     assert swings == sorted(swings, reverse=True)

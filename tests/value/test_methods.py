@@ -29,6 +29,7 @@ from roi.value.methods.cost_savings import CostSavingsValue
 from roi.value.methods.did import DidValue
 from roi.value.methods.kpi_regression import KpiRegressionValue
 from roi.value.methods.per_unit import PerUnitValue
+from tests.helpers import number
 from tests.value.kpis import arm, inputs, kpi, month, warehouse_with
 
 
@@ -322,5 +323,5 @@ def test_ab_uplift_90_percent_interval_covers_a_known_uplift_in_85_to_95_percent
         AbUpliftValue("ab_uplift", "exp", "k", unit_value=1.0), inputs(con), "USD"
     )
     truth = (p_t - p_c) * n_t
-    covered = ((out["value_low"] <= truth) & (truth <= out["value_high"])).mean()
+    covered = number(((out["value_low"] <= truth) & (truth <= out["value_high"])).mean())
     assert out.height == 400 and 0.85 <= covered <= 0.95

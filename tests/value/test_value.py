@@ -15,6 +15,7 @@ from roi.config import ProjectConfig, load_project
 from roi.context import Context
 from roi.errors import ConfigError
 from roi.value.pnl import excel_npv, monthly_rate
+from tests.helpers import number, of_type
 
 
 def _frame(project: ProjectConfig, sql: str) -> pl.DataFrame:
@@ -77,7 +78,7 @@ def test_per_unit_against_a_baseline_rate_and_gross_without_one(
         "WHERE model_id = 'credit-scoring'",
     ).join(expected, on="month")
     assert got.height == kpi.height
-    assert (got["value"] - got["expected"]).abs().max() < 1e-6
+    assert number((got["value"] - got["expected"]).abs().max()) < 1e-6
     assert (
         set(got["evidence"]) == {"per_unit_baseline"}
         and got["value_low"].null_count() == got.height
@@ -94,7 +95,8 @@ def test_every_production_model_has_cost_and_value_every_month_since_launch(
     loaded_project: ProjectConfig,
 ) -> None:
     roi = _frame(loaded_project, "SELECT * FROM model_roi")
-    first = roi["month"].min()
+    first = of_type(roi["month"].min(), date)
+    last_month = of_type(roi["month"].max(), date)
     methods = set(_frame(loaded_project, "SELECT DISTINCT method FROM model_value")["method"])
     assert methods == {
         "per_unit",
@@ -111,7 +113,7 @@ def test_every_production_model_has_cost_and_value_every_month_since_launch(
         since = max(model.launched.replace(day=1), first)
         rows = roi.filter((pl.col("model_id") == model.model_id) & (pl.col("month") >= since))
         months = {since}
-        while max(months) < roi["month"].max():
+        while max(months) < last_month:
             last = max(months)
             months.add(date(last.year + last.month // 12, last.month % 12 + 1, 1))
         assert set(rows["month"]) == months, model.model_id
@@ -149,9 +151,9 @@ def test_model_roi_follows_from_cost_and_value(loaded_project: ProjectConfig) ->
         "WHERE currency = 'USD' GROUP BY ALL",
     )
     joined = roi.join(cost, on=["month", "model_id"], how="left")
-    assert (joined["cost"] - joined["c"].fill_null(0)).abs().max() < 1e-6
+    assert number((joined["cost"] - joined["c"].fill_null(0)).abs().max()) < 1e-6
     valued = roi.filter(pl.col("value").is_not_null())
-    assert (valued["net"] - (valued["value"] - valued["cost"])).abs().max() < 1e-6
+    assert number((valued["net"] - (valued["value"] - valued["cost"])).abs().max()) < 1e-6
     rate = monthly_rate(loaded_project.finance.discount_rate)
     for (model_id,), part in valued.group_by("model_id"):
         nets = part.sort("month")["net"].to_list()
@@ -237,7 +239,7 @@ def test_unit_economics_per_gpu_hour_and_per_million_tokens(loaded_project: Proj
     )
     got = roi.join(expected, on="model_id")
     assert got.height >= 5
-    assert (got["cost_per_gpu_hour"] - got["per_hour"]).abs().max() < 1e-9
+    assert number((got["cost_per_gpu_hour"] - got["per_hour"]).abs().max()) < 1e-9
     llm = _frame(
         loaded_project,
         "SELECT model_id, 1e6 * sum(cost) / sum(tokens) AS per_1m FROM llm_unit_costs "
@@ -249,4 +251,4 @@ def test_unit_economics_per_gpu_hour_and_per_million_tokens(loaded_project: Proj
         "document-extraction",
         "claims-summarizer",
     }
-    assert (tokens["cost_per_1m_tokens"] - tokens["per_1m"]).abs().max() < 1e-9
+    assert number((tokens["cost_per_1m_tokens"] - tokens["per_1m"]).abs().max()) < 1e-9
