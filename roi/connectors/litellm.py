@@ -74,6 +74,76 @@ def request_tags(raw: str | None) -> str | None:
         return CLASHING_TAGS
 
 
+def _usage_columns(raw: pl.DataFrame, key: str, relative: str) -> pl.DataFrame:
+    """The spend log's columns as `inference_usage` text columns (cached and cache-write
+    tokens from the metadata's usage values; the model from `spend_logs_metadata.<key>`)."""
+    usage = "$.additional_usage_values"
+    return raw.select(
+        pl.col("request_id"),
+        pl.col("startTime").alias("ts"),
+        pl.col("custom_llm_provider").alias("provider"),
+        pl.col("model"),
+        pl.coalesce(pl.col("model_group"), pl.col("model")).alias("deployment"),
+        pl.col("call_type"),
+        pl.col("metadata").str.json_path_match(f"$.spend_logs_metadata.{key}").alias("model_id"),
+        pl.coalesce(
+            pl.col("metadata").str.json_path_match("$.user_api_key_team_alias"),
+            pl.col("team_id"),
+        ).alias("team"),
+        pl.col("request_tags"),
+        pl.col("status"),
+        pl.col("prompt_tokens").alias("input_tokens"),
+        pl.col("completion_tokens").alias("output_tokens"),
+        pl.coalesce(
+            pl.col("metadata").str.json_path_match(f"{usage}.prompt_tokens_details.cached_tokens"),
+            pl.col("metadata").str.json_path_match(f"{usage}.cache_read_input_tokens"),
+            pl.lit("0"),
+        ).alias("cached_input_tokens"),
+        pl.coalesce(
+            pl.col("metadata").str.json_path_match(f"{usage}.cache_creation_input_tokens"),
+            pl.lit("0"),
+        ).alias("cache_write_tokens"),
+        pl.col("spend").alias("cost"),
+        pl.col("metadata"),
+        pl.col("source_row"),
+        source_file=pl.lit(relative),
+    )
+
+
+def _metadata_and_tag_rejects(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows whose metadata is not JSON, or whose request tags are not a JSON list or hold one
+    key twice."""
+    # Metadata that is not JSON would silently lose the model and cached tokens.
+    bad_metadata = (
+        pl.col("metadata").is_not_null() & pl.col("metadata").str.json_path_match("$").is_null()
+    )
+    return pl.concat(
+        [
+            reject_where(
+                frame,
+                bad_metadata,
+                "metadata",
+                pl.col("metadata").str.slice(0, 60),
+                "not valid JSON; export the metadata column as LiteLLM stores it",
+            ),
+            reject_where(
+                frame,
+                pl.col("tags") == INVALID_TAGS,
+                "request_tags",
+                pl.col("request_tags"),
+                'not a JSON list of tags; write e.g. ["feature:search"] (or leave it empty)',
+            ),
+            reject_where(
+                frame,
+                pl.col("tags") == CLASHING_TAGS,
+                "request_tags",
+                pl.col("request_tags"),
+                CLASH_REASON,
+            ),
+        ]
+    )
+
+
 @dataclass(frozen=True)
 class LiteLLMOptions:
     """`[options]` of a `litellm_spend_logs` connector."""
@@ -104,72 +174,9 @@ class LiteLLMSpendLogs(FileConnector):
             pl.lit(None, pl.String).alias(c) for c in OPTIONAL_SOURCE if c not in raw.columns
         )
         raw = raw.with_columns(null_if_token(c for c in raw.columns if c != "source_row"))
-        key = self.options.portfolio_key
-        usage = "$.additional_usage_values"
-        frame = raw.select(
-            pl.col("request_id"),
-            pl.col("startTime").alias("ts"),
-            pl.col("custom_llm_provider").alias("provider"),
-            pl.col("model"),
-            pl.coalesce(pl.col("model_group"), pl.col("model")).alias("deployment"),
-            pl.col("call_type"),
-            pl.col("metadata")
-            .str.json_path_match(f"$.spend_logs_metadata.{key}")
-            .alias("model_id"),
-            pl.coalesce(
-                pl.col("metadata").str.json_path_match("$.user_api_key_team_alias"),
-                pl.col("team_id"),
-            ).alias("team"),
-            pl.col("request_tags"),
-            pl.col("status"),
-            pl.col("prompt_tokens").alias("input_tokens"),
-            pl.col("completion_tokens").alias("output_tokens"),
-            pl.coalesce(
-                pl.col("metadata").str.json_path_match(
-                    f"{usage}.prompt_tokens_details.cached_tokens"
-                ),
-                pl.col("metadata").str.json_path_match(f"{usage}.cache_read_input_tokens"),
-                pl.lit("0"),
-            ).alias("cached_input_tokens"),
-            pl.coalesce(
-                pl.col("metadata").str.json_path_match(f"{usage}.cache_creation_input_tokens"),
-                pl.lit("0"),
-            ).alias("cache_write_tokens"),
-            pl.col("spend").alias("cost"),
-            pl.col("metadata"),
-            pl.col("source_row"),
-            source_file=pl.lit(relative),
-        )
+        frame = _usage_columns(raw, self.options.portfolio_key, relative)
         frame = map_distinct(frame, "request_tags", "tags", request_tags)
-        # Metadata that is not JSON would silently lose the model and cached tokens.
-        bad_metadata = (
-            pl.col("metadata").is_not_null() & pl.col("metadata").str.json_path_match("$").is_null()
-        )
-        rejects = pl.concat(
-            [
-                reject_where(
-                    frame,
-                    bad_metadata,
-                    "metadata",
-                    pl.col("metadata").str.slice(0, 60),
-                    "not valid JSON; export the metadata column as LiteLLM stores it",
-                ),
-                reject_where(
-                    frame,
-                    pl.col("tags") == INVALID_TAGS,
-                    "request_tags",
-                    pl.col("request_tags"),
-                    'not a JSON list of tags; write e.g. ["feature:search"] (or leave it empty)',
-                ),
-                reject_where(
-                    frame,
-                    pl.col("tags") == CLASHING_TAGS,
-                    "request_tags",
-                    pl.col("request_tags"),
-                    CLASH_REASON,
-                ),
-            ]
-        )
+        rejects = _metadata_and_tag_rejects(frame)
         frame = frame.with_columns(
             tags=pl.when(pl.col("tags").is_in([INVALID_TAGS, CLASHING_TAGS]))
             .then(None)

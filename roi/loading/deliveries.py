@@ -97,42 +97,7 @@ def replace_deliveries(con: Connection, staging: BillingStaging, load_id: str) -
     now = datetime.now(UTC)
     with warehouse.registered(con, "_staged_files", staging.manifest()):
         warehouse.execute(con, "INSERT INTO _cost_files BY NAME SELECT * FROM _staged_files")
-    keys = ", ".join(f'"{k}"' for k in PARTITION)
-    warehouse.execute(
-        con,
-        f"""CREATE OR REPLACE TEMP TABLE _new AS
-            SELECT {keys}, max(delivery) AS new_delivery FROM _cost_files WHERE load_id = ?
-            GROUP BY ALL""",
-        [load_id],
-    )
-    _check_reissues(con, staging.data, load_id)
-    warehouse.execute(
-        con,
-        f"""CREATE OR REPLACE TEMP TABLE _old AS
-            SELECT {_cols("c", PARTITION)}, max(c.delivery) AS old_delivery
-            FROM _cost_files c SEMI JOIN _new n ON {_on("c", "n", PARTITION)}
-            WHERE c.load_id <> ? AND c.{CURRENT} GROUP BY ALL""",
-        [load_id],
-    )
-    stale = warehouse.fetch_all(
-        con,
-        f"""SELECT {keys}, n.new_delivery, o.old_delivery FROM _new n JOIN _old o USING ({keys})
-            WHERE o.old_delivery > n.new_delivery ORDER BY ALL""",
-    )
-    kept = [
-        f"{_label(row)}, export {row[3]!r}: delivery {row[4]!r} is older than {row[5]!r} (stored)"
-        for row in stale
-    ]
-    warehouse.execute(
-        con,
-        f"""CREATE OR REPLACE TEMP TABLE _win AS
-            SELECT n.*, (SELECT bool_or(f.whole_delivery) FROM _cost_files f
-                         WHERE f.load_id = ? AND {_on("f", "n", PARTITION)}
-                         AND f.delivery = n.new_delivery) AS whole
-            FROM _new n
-            ANTI JOIN _old o ON {_on("n", "o", PARTITION)} AND o.old_delivery > n.new_delivery""",
-        [load_id],
-    )
+    kept = _winning_deliveries(con, staging.data, load_id)
     # This load's files that do not win: stale partitions and older deliveries in the load.
     removed = [
         str(r[0])
@@ -168,6 +133,48 @@ def replace_deliveries(con: Connection, staging: BillingStaging, load_id: str) -
         warehouse.execute(con, f"DROP TABLE {table}")
     refresh_view(con, staging.data)
     return DeliveryOutcome(written, replaced, tuple(kept), tuple(removed))
+
+
+def _winning_deliveries(con: Connection, data: Path, load_id: str) -> list[str]:
+    """Temp tables `_new` (this load's newest delivery per partition), `_old` (the stored one)
+    and `_win` (the partitions this load wins); the partitions kept as stored, as text."""
+    keys = ", ".join(f'"{k}"' for k in PARTITION)
+    warehouse.execute(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE _new AS
+            SELECT {keys}, max(delivery) AS new_delivery FROM _cost_files WHERE load_id = ?
+            GROUP BY ALL""",
+        [load_id],
+    )
+    _check_reissues(con, data, load_id)
+    warehouse.execute(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE _old AS
+            SELECT {_cols("c", PARTITION)}, max(c.delivery) AS old_delivery
+            FROM _cost_files c SEMI JOIN _new n ON {_on("c", "n", PARTITION)}
+            WHERE c.load_id <> ? AND c.{CURRENT} GROUP BY ALL""",
+        [load_id],
+    )
+    stale = warehouse.fetch_all(
+        con,
+        f"""SELECT {keys}, n.new_delivery, o.old_delivery FROM _new n JOIN _old o USING ({keys})
+            WHERE o.old_delivery > n.new_delivery ORDER BY ALL""",
+    )
+    kept = [
+        f"{_label(row)}, export {row[3]!r}: delivery {row[4]!r} is older than {row[5]!r} (stored)"
+        for row in stale
+    ]
+    warehouse.execute(
+        con,
+        f"""CREATE OR REPLACE TEMP TABLE _win AS
+            SELECT n.*, (SELECT bool_or(f.whole_delivery) FROM _cost_files f
+                         WHERE f.load_id = ? AND {_on("f", "n", PARTITION)}
+                         AND f.delivery = n.new_delivery) AS whole
+            FROM _new n
+            ANTI JOIN _old o ON {_on("n", "o", PARTITION)} AND o.old_delivery > n.new_delivery""",
+        [load_id],
+    )
+    return kept
 
 
 def _check_reissues(con: Connection, data: Path, load_id: str) -> None:

@@ -67,6 +67,61 @@ def _yearly(
     return loss, 12 / months * cost
 
 
+def _decay_draws(measured: Decay, draws: int, seed: int, level: float) -> np.ndarray:
+    """Monthly decay draws: from the measured interval, or the declared figure throughout."""
+    assert measured.used is not None  # the caller checked
+    rng = np.random.default_rng(seed)
+    if measured.source == "measured" and measured.low is not None and measured.high is not None:
+        spread = (measured.high - measured.low) / (2 * NormalDist().inv_cdf((1 + level) / 2))
+        decays = np.clip(rng.normal(measured.used, spread, draws), 0.0, None)
+    else:
+        decays = np.full(draws, measured.used)
+    return decays
+
+
+def _policy_rows(
+    per_point: float, decays: np.ndarray, cost: float, current: int | None
+) -> list[dict[str, object]]:
+    """Expected yearly decay loss and retraining cost of each cadence, trigger and today's."""
+    policies: list[tuple[str, float]] = [(f"every {w} weeks", w / WEEKS_PER_MONTH) for w in WEEKS]
+    rows = []
+    for name, months in policies:
+        loss, retraining = _yearly(per_point, decays, months, cost)
+        rows.append(
+            {
+                "policy": name,
+                "months_between": months,
+                "decay_loss": loss,
+                "retraining_cost": retraining,
+            }
+        )
+    for points in TRIGGERS:
+        months_each = (
+            np.clip(points / 100 / np.maximum(decays, 1e-12), 0, 1200) + 1 / WEEKS_PER_MONTH
+        )
+        loss = float(np.mean(12 * per_point * 100 * decays * months_each / 2))
+        retraining = float(np.mean(12 / months_each * cost))
+        rows.append(
+            {
+                "policy": f"when {points:g} point(s) down",
+                "months_between": float(np.mean(months_each)),
+                "decay_loss": loss,
+                "retraining_cost": retraining,
+            }
+        )
+    if current is not None:
+        loss, retraining = _yearly(per_point, decays, float(current), cost)
+        rows.append(
+            {
+                "policy": f"today: every {current} month(s)",
+                "months_between": float(current),
+                "decay_loss": loss,
+                "retraining_cost": retraining,
+            }
+        )
+    return rows
+
+
 def retrain(
     con: Connection,
     model: ModelConfig,
@@ -94,49 +149,9 @@ def retrain(
             f"{model.model_id}: no retraining cost: declare [quality] retraining_cost in "
             f"{model.file.name}"
         )
-    rng = np.random.default_rng(seed)
-    if measured.source == "measured" and measured.low is not None and measured.high is not None:
-        spread = (measured.high - measured.low) / (2 * NormalDist().inv_cdf((1 + level) / 2))
-        decays = np.clip(rng.normal(measured.used, spread, draws), 0.0, None)
-    else:
-        decays = np.full(draws, measured.used)
-    policies: list[tuple[str, float]] = [(f"every {w} weeks", w / WEEKS_PER_MONTH) for w in WEEKS]
-    rows = []
-    for name, months in policies:
-        loss, retraining = _yearly(base.value_per_point, decays, months, cost)
-        rows.append(
-            {
-                "policy": name,
-                "months_between": months,
-                "decay_loss": loss,
-                "retraining_cost": retraining,
-            }
-        )
-    for points in TRIGGERS:
-        months_each = (
-            np.clip(points / 100 / np.maximum(decays, 1e-12), 0, 1200) + 1 / WEEKS_PER_MONTH
-        )
-        loss = float(np.mean(12 * base.value_per_point * 100 * decays * months_each / 2))
-        retraining = float(np.mean(12 / months_each * cost))
-        rows.append(
-            {
-                "policy": f"when {points:g} point(s) down",
-                "months_between": float(np.mean(months_each)),
-                "decay_loss": loss,
-                "retraining_cost": retraining,
-            }
-        )
+    decays = _decay_draws(measured, draws, seed, level)
+    rows = _policy_rows(base.value_per_point, decays, cost, model.quality.retrain_every_months)
     current = model.quality.retrain_every_months
-    if current is not None:
-        loss, retraining = _yearly(base.value_per_point, decays, float(current), cost)
-        rows.append(
-            {
-                "policy": f"today: every {current} month(s)",
-                "months_between": float(current),
-                "decay_loss": loss,
-                "retraining_cost": retraining,
-            }
-        )
     table = pl.DataFrame(rows).with_columns(
         yearly_cost=pl.col("decay_loss") + pl.col("retraining_cost")
     )

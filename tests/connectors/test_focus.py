@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from roi import pipeline
-from roi.connectors.focus import focus_version, read_focus_file
+from roi.connectors.focus_file import focus_version, read_focus_file
 from roi.context import Context
 from roi.errors import SourceError, ValidationFailed
 from roi.loading.loader import LoadResult

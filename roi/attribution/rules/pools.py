@@ -48,6 +48,23 @@ def claim(pool: PoolConfig) -> Candidate:
     )
 
 
+def _unallocated_detail(
+    key: dict[str, object], cost_type: str, reason: str, amount: Decimal
+) -> dict[str, object]:
+    """An `unallocated_costs` row for pool cost no model took, with the reason."""
+    return {
+        "month": key["month"],
+        "provider": key["provider"],
+        "service_name": None,
+        "resource_id": None,
+        "cost_type": cost_type,
+        "reason": reason,
+        "currency": key["currency"],
+        "amount": amount,
+        "line_count": key["line_count"],
+    }
+
+
 def _target_rows(
     pool: PoolConfig, key: dict[str, object], weights: pl.DataFrame
 ) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
@@ -80,18 +97,7 @@ def _target_rows(
             "amount": amount,
             "billed_amount": billed,
         }
-        detail = {
-            "month": month,
-            "provider": key["provider"],
-            "service_name": None,
-            "resource_id": None,
-            "cost_type": key["cost_type"],
-            "reason": reason,
-            "currency": key["currency"],
-            "amount": amount,
-            "line_count": key["line_count"],
-        }
-        return [row], [detail]
+        return [row], [_unallocated_detail(key, str(key["cost_type"]), reason, amount)]
     # One weight per target; unallocated usage keeps one target per reason.
     labels = [
         t if t != UNALLOCATED else f"{UNALLOCATED}\x1f{r}"
@@ -122,19 +128,7 @@ def _target_rows(
             }
         )
         if target == UNALLOCATED:
-            details.append(
-                {
-                    "month": month,
-                    "provider": key["provider"],
-                    "service_name": None,
-                    "resource_id": None,
-                    "cost_type": cost_type,
-                    "reason": reason,
-                    "currency": key["currency"],
-                    "amount": part,
-                    "line_count": key["line_count"],
-                }
-            )
+            details.append(_unallocated_detail(key, cost_type, reason, part))
     return rows, details
 
 
