@@ -242,17 +242,19 @@ class RunResult:
 
 
 def scenarios(ctx: Context) -> list[str]:
-    """The scenarios the monthly job keeps current (decay, failure exposure of every model with
-    failure modes, seed 0, and the 12-month forecast); their run ids. None without a P&L."""
-    from roi.scenarios import commands
+    """The scenarios the monthly job keeps current (each kind's `monthly` options: decay and
+    the 12-month forecast of every model, failure exposure where models have failure modes);
+    their run ids. None without a P&L."""
+    from roi.scenarios import kinds
 
     with ctx.reader() as con:
         if not warehouse.fetch_one(con, "SELECT count(*) FROM model_roi")[0]:
             return []
-    ids = [commands.decay(ctx, None, True, 0.9, 4).run_id]
-    if any(m.risks and m.stage != "retired" for m in ctx.project.models):
-        ids.append(commands.failure(ctx, None, True, None, 0, None, None).run_id)
-    ids.append(commands.forecast(ctx, None, 12, 0.8).run_id)
+    ids = []
+    for kind in kinds().values():
+        options = kind.monthly(ctx.project)
+        if options is not None:
+            ids.append(kind.run(ctx, options).run_id)
     for run_id in ids:
         ctx.progress.info(f"scenario run {run_id}")
     return ids

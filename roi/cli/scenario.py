@@ -1,7 +1,8 @@
 """`roi scenario ...`: decay, failure exposure, forecast, what-if, sensitivity, retraining.
 
-Each command calls `roi.scenarios.commands`, prints its table (or, with `--format json`, the
-whole run: id, command, seed, outputs) and names the stored run id on stderr.
+Each command builds its kind's options, runs it (`roi.scenarios.run_scenario`), prints its
+table (or, with `--format json`, the whole run: id, command, seed, outputs) and names the stored
+run id on stderr.
 """
 
 from __future__ import annotations
@@ -67,14 +68,11 @@ def decay(
       roi scenario decay fraud-detection
       roi scenario decay --all --level 0.95 --format csv
     """
-    from roi.scenarios import commands
+    from roi.scenarios import run_scenario
+    from roi.scenarios.decay import DecayOptions
 
-    _show(
-        opts,
-        commands.decay(
-            opts.context(), model, all_models, 0.9 if level is None else level, max_lags
-        ),
-    )
+    options = DecayOptions(model, all_models, 0.9 if level is None else level, max_lags)
+    _show(opts, run_scenario(opts.context(), "decay", options))
 
 
 @scenario.command()
@@ -112,10 +110,11 @@ def failure(
       roi scenario failure fraud-detection --draws 200000 --level 0.99
       roi scenario failure --all --correlation 0.5 --format json
     """
-    from roi.scenarios import commands
+    from roi.scenarios import run_scenario
+    from roi.scenarios.failure import FailureOptions
 
-    run = commands.failure(opts.context(), model, all_models, draws, seed, level, correlation)
-    _show(opts, run)
+    options = FailureOptions(model, all_models, draws, seed, level, correlation)
+    _show(opts, run_scenario(opts.context(), "failure", options))
 
 
 @scenario.command()
@@ -131,9 +130,11 @@ def forecast(opts: Options, model: str | None, months: int, level: float | None)
       roi scenario forecast
       roi scenario forecast support-assistant --months 6 --level 0.9
     """
-    from roi.scenarios import commands
+    from roi.scenarios import run_scenario
+    from roi.scenarios.forecast import ForecastOptions
 
-    _show(opts, commands.forecast(opts.context(), model, months, 0.8 if level is None else level))
+    options = ForecastOptions(model, months, 0.8 if level is None else level)
+    _show(opts, run_scenario(opts.context(), "forecast", options))
 
 
 @scenario.command()
@@ -160,9 +161,10 @@ def whatif(opts: Options, assignments: tuple[str, ...], month: date | None) -> N
       roi scenario whatif --set "metric_change[fraud-detection]=-2"
       roi scenario whatif --set retire=recommendations --set use_api=support-assistant
     """
-    from roi.scenarios import commands
+    from roi.scenarios import run_scenario
+    from roi.scenarios.whatif import WhatifOptions
 
-    _show(opts, commands.whatif(opts.context(), list(assignments), month))
+    _show(opts, run_scenario(opts.context(), "whatif", WhatifOptions(assignments, month)))
 
 
 @scenario.command()
@@ -192,9 +194,11 @@ def sensitivity(
       roi scenario sensitivity fraud-detection
       roi scenario sensitivity support-assistant --range gpu_price=0.5:1.5 --out charts/
     """
-    from roi.scenarios import commands
+    from roi.scenarios import run_scenario
+    from roi.scenarios.sensitivity import SensitivityOptions
 
-    _show(opts, commands.sensitivity(opts.context(), model, list(ranges), month, out))
+    options = SensitivityOptions(model, ranges, month, out)
+    _show(opts, run_scenario(opts.context(), "sensitivity", options))
 
 
 @scenario.command()
@@ -211,8 +215,8 @@ def retrain(opts: Options, model: str, draws: int, seed: int, level: float | Non
       roi scenario retrain demand-forecast
       roi scenario retrain fraud-detection --format json
     """
-    from roi.scenarios import commands
+    from roi.scenarios import run_scenario
+    from roi.scenarios.retrain import RetrainOptions
 
-    _show(
-        opts, commands.retrain(opts.context(), model, draws, seed, 0.9 if level is None else level)
-    )
+    options = RetrainOptions(model, draws, seed, 0.9 if level is None else level)
+    _show(opts, run_scenario(opts.context(), "retrain", options))

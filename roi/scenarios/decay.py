@@ -19,7 +19,10 @@ import polars as pl
 
 from roi import warehouse
 from roi.config import ModelConfig
-from roi.scenarios.baseline import DAYS_PER_MONTH, Baseline, check_level
+from roi.context import Context
+from roi.scenarios import Scenario, register
+from roi.scenarios.baseline import DAYS_PER_MONTH, Baseline, baselines, check_level, model_config
+from roi.scenarios.runs import Computed, ScenarioRun, chosen_models, fingerprint, run
 from roi.warehouse import Connection
 
 MIN_OBSERVATIONS = 12
@@ -172,3 +175,32 @@ def decay_rows(decays: list[Decay], baselines: dict[str, Baseline]) -> pl.DataFr
             }
         )
     return pl.DataFrame(rows, infer_schema_length=None)
+
+
+@dataclass(frozen=True)
+class DecayOptions:
+    """`roi scenario decay`: one model, or every model that is not retired."""
+
+    model: str | None = None
+    all_models: bool = False
+    level: float = 0.9
+    max_lags: int = 4
+
+
+def run_decay(ctx: Context, options: DecayOptions) -> ScenarioRun:
+    """Measured decay per month (with its interval) next to the declared decay."""
+    model, level, max_lags = options.model, options.level, options.max_lags
+    models = chosen_models(ctx, model, options.all_models or model is None)
+    check_level(level, "0.9")
+
+    def compute(con: Connection) -> Computed:
+        base = baselines(con, ctx.project)
+        found = [decay(con, model_config(ctx.project, m), level, max_lags) for m in models]
+        table = decay_rows(found, base)
+        inputs = {"models": models, "level": level, "max_lags": max_lags, **fingerprint(con, base)}
+        return Computed(inputs, {"decay": table.to_dicts()}, table)
+
+    return run(ctx, f"decay {model or '--all'}", None, compute)
+
+
+register(Scenario("decay", DecayOptions, run_decay, lambda _project: DecayOptions(all_models=True)))

@@ -23,13 +23,24 @@ Python loop is over failure modes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
+import polars as pl
 
 from roi.config import ProjectConfig, RiskConfig, RiskSettings
-from roi.scenarios.baseline import DAYS_PER_MONTH, Baseline, ScenarioError, check_level
+from roi.context import Context
+from roi.scenarios import Scenario, register
+from roi.scenarios.baseline import (
+    DAYS_PER_MONTH,
+    Baseline,
+    ScenarioError,
+    baselines,
+    check_level,
+)
 from roi.scenarios.draws import draw
+from roi.scenarios.runs import Computed, ScenarioRun, chosen_models, fingerprint, run
+from roi.warehouse import Connection
 
 # EU AI Act, Article 99: (fixed maximum in EUR, share of worldwide annual turnover).
 FINE_TIERS = {
@@ -276,3 +287,64 @@ def exposure(
         "exceedance": exceedance(portfolio),
         "notes": notes,
     }
+
+
+@dataclass(frozen=True)
+class FailureOptions:
+    """`roi scenario failure`: draws, seed, level and correlation default to `[risk]`'s."""
+
+    model: str | None = None
+    all_models: bool = False
+    draws: int | None = None
+    seed: int = 0
+    level: float | None = None
+    correlation: float | None = None
+
+
+def run_failure(ctx: Context, options: FailureOptions) -> ScenarioRun:
+    """Expected annual loss, percentiles, VaR, ES and the loss-exceedance curve."""
+    model, seed, correlation = options.model, options.seed, options.correlation
+    models = chosen_models(ctx, model, options.all_models or model is None)
+    settings = ctx.project.risk
+    n = options.draws or settings.draws
+    if not 1_000 <= n <= 10_000_000:
+        raise ScenarioError(f"--draws {n} must be from 1,000 to 10,000,000")
+    at = settings.level if options.level is None else options.level
+    check_level(at)
+    if correlation is not None:
+        check_correlation(correlation)
+
+    def compute(con: Connection) -> Computed:
+        base = baselines(con, ctx.project)
+        ctx.progress.info(f"simulating {n:,} years × {len(models)} model(s)")
+        outputs = exposure(ctx.project, base, models, n, seed, at, correlation)
+        rows = [*outputs["models"], outputs["portfolio"]]  # type: ignore[misc]
+        table = pl.DataFrame(rows, infer_schema_length=None).with_columns(
+            level=pl.lit(at), currency=pl.lit(ctx.project.project.currency)
+        )
+        inputs = {
+            "models": models,
+            "draws": n,
+            "level": at,
+            "correlation": outputs["correlation"],
+            "risk_settings": asdict(settings),
+            "risks": {
+                m.model_id: [asdict(r) for r in m.risks]
+                for m in ctx.project.models
+                if m.model_id in models
+            },
+            **fingerprint(con, base),
+        }
+        return Computed(inputs, outputs, table)
+
+    return run(ctx, f"failure {model or '--all'}", seed, compute)
+
+
+def _monthly(project: ProjectConfig) -> FailureOptions | None:
+    """The monthly job's failure exposure: every model, seed 0, when any has failure modes."""
+    if any(m.risks and m.stage != "retired" for m in project.models):
+        return FailureOptions(all_models=True)
+    return None
+
+
+register(Scenario("failure", FailureOptions, run_failure, _monthly))

@@ -14,6 +14,7 @@ MASE (MAE over the in-sample one-step naive error; below 1 beats "same as last m
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from datetime import date
 from statistics import NormalDist
 
@@ -21,8 +22,11 @@ import numpy as np
 import polars as pl
 
 from roi import warehouse
+from roi.context import Context
 from roi.progress import Progress
-from roi.scenarios.baseline import ScenarioError, check_level
+from roi.scenarios import Scenario, register
+from roi.scenarios.baseline import ScenarioError, baselines, check_level
+from roi.scenarios.runs import Computed, ScenarioRun, chosen_models, fingerprint, run
 from roi.vocabulary import add_months
 from roi.warehouse import Connection
 
@@ -174,3 +178,36 @@ def forecast(
                         }
                     )
     return pl.DataFrame(rows, infer_schema_length=None)
+
+
+@dataclass(frozen=True)
+class ForecastOptions:
+    """`roi scenario forecast`: one model (else every model and the portfolio)."""
+
+    model: str | None = None
+    months: int = 12
+    level: float = 0.8
+
+
+def run_forecast(ctx: Context, options: ForecastOptions) -> ScenarioRun:
+    """Cost, value and net forecasts with intervals, per model and for the portfolio."""
+    model, months, level = options.model, options.months, options.level
+    models = chosen_models(ctx, model, model is None)
+    check_level(level, "0.8")
+
+    def compute(con: Connection) -> Computed:
+        table = forecast(con, models, ctx.project.project.currency, months, level, ctx.progress)
+        if model:
+            table = table.filter(pl.col("model_id") == model)
+        inputs = {
+            "models": models,
+            "months": months,
+            "level": level,
+            **fingerprint(con, baselines(con, ctx.project)),
+        }
+        return Computed(inputs, {"forecast": table.to_dicts()}, table)
+
+    return run(ctx, f"forecast {model or '--all'}", None, compute)
+
+
+register(Scenario("forecast", ForecastOptions, run_forecast, lambda _project: ForecastOptions()))

@@ -17,6 +17,7 @@ months divided by its retrainings (model versions) in that time.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date
 from statistics import NormalDist
 
@@ -25,8 +26,11 @@ import polars as pl
 
 from roi import warehouse
 from roi.config import ModelConfig
-from roi.scenarios.baseline import Baseline, ScenarioError
-from roi.scenarios.decay import Decay
+from roi.context import Context
+from roi.scenarios import Scenario, register
+from roi.scenarios.baseline import Baseline, ScenarioError, baselines, check_level, model_config
+from roi.scenarios.decay import Decay, decay
+from roi.scenarios.runs import Computed, ScenarioRun, fingerprint, run
 from roi.warehouse import Connection
 
 WEEKS = (2, 4, 6, 8, 13, 17, 26, 39, 52)
@@ -193,3 +197,41 @@ def retrain(
             f"{cost:,.0f} a run ({cost_source})"
         ],
     }
+
+
+@dataclass(frozen=True)
+class RetrainOptions:
+    """`roi scenario retrain`: a model, draws of its decay, seed and level."""
+
+    model: str
+    draws: int = 10_000
+    seed: int = 0
+    level: float = 0.9
+
+
+def run_retrain(ctx: Context, options: RetrainOptions) -> ScenarioRun:
+    """Yearly cost of decay plus retraining per policy; the best and its margin over today."""
+    model, draws, seed, level = options.model, options.draws, options.seed, options.level
+    config = model_config(ctx.project, model)
+    check_level(level, "0.9")
+
+    def compute(con: Connection) -> Computed:
+        base = baselines(con, ctx.project)
+        measured = decay(con, config, level)
+        outputs = retrain(con, config, base[model], measured, draws, seed, level)
+        table = pl.DataFrame(outputs["policies"]).with_columns(  # type: ignore[arg-type]
+            currency=pl.lit(ctx.project.project.currency)
+        )
+        inputs = {
+            "model": model,
+            "draws": draws,
+            "level": level,
+            "decay": asdict(measured),
+            **fingerprint(con, base),
+        }
+        return Computed(inputs, outputs, table)
+
+    return run(ctx, f"retrain {model}", seed, compute)
+
+
+register(Scenario("retrain", RetrainOptions, run_retrain))

@@ -14,7 +14,7 @@ import hashlib
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ import polars as pl
 
 from roi import __version__, warehouse
 from roi.context import Context
+from roi.scenarios.baseline import Baseline, ScenarioError, model_config
 from roi.warehouse import Connection
 
 
@@ -160,3 +161,25 @@ def record(ctx: Context, command: str, seed: int | None, result: Computed) -> Sc
             ],
         )
     return ScenarioRun(run_id, command, seed, _plain(inputs), outputs, result.table, result.files)
+
+
+def fingerprint(con: Connection, base: dict[str, Baseline]) -> dict[str, object]:
+    """What the warehouse's answer depends on: the figures it read, by content (the same
+    inputs built again, under new load and attribution ids, give the same run id)."""
+    return {
+        "warehouse_content": content_digest(con),
+        "month": next(iter(base.values())).month if base else None,
+        "baselines": {m: asdict(b) for m, b in base.items()},
+    }
+
+
+def chosen_models(ctx: Context, model: str | None, all_models: bool) -> list[str]:
+    """The models a scenario covers: one, or every model that is not retired."""
+    if model and all_models:
+        raise ScenarioError("give a MODEL or --all, not both")
+    if model:
+        return [model_config(ctx.project, model).model_id]
+    live = [m.model_id for m in ctx.project.models if m.stage != "retired"]
+    if not live:
+        raise ScenarioError("the project has no models that are not retired")
+    return live

@@ -11,14 +11,20 @@ Altair bar per driver from the ROI at its low to the ROI at its high, around the
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import altair as alt
 import polars as pl
 
 from roi.charting import to_png, to_svg
-from roi.scenarios.baseline import Baseline, ScenarioError
+from roi.context import Context
+from roi.scenarios import Scenario, register
+from roi.scenarios.baseline import Baseline, ScenarioError, baselines, model_config
+from roi.scenarios.runs import Computed, ScenarioRun, fingerprint, run
 from roi.scenarios.whatif import DRIVERS, apply
+from roi.warehouse import Connection
 
 DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     "gpu_price": (0.8, 1.2),
@@ -154,3 +160,39 @@ def write_chart(layered: alt.TopLevelMixin, out: Path, stem: str) -> list[Path]:
     png.write_bytes(to_png(layered))
     svg.write_text(to_svg(layered), encoding="utf-8")
     return [png, svg]
+
+
+@dataclass(frozen=True)
+class SensitivityOptions:
+    """`roi scenario sensitivity`: a model, driver ranges to replace, a month, a folder."""
+
+    model: str
+    ranges: tuple[str, ...] = ()
+    month: date | None = None
+    out: Path | None = None
+
+
+def run_sensitivity(ctx: Context, options: SensitivityOptions) -> ScenarioRun:
+    """The tornado of one model's ROI, as a table and a chart (PNG and SVG)."""
+    model, ranges = options.model, list(options.ranges)
+    model_config(ctx.project, model)
+    overrides = parse_ranges(ranges)
+
+    def compute(con: Connection) -> Computed:
+        base = baselines(con, ctx.project, options.month)
+        roi, table = tornado(base, model, overrides)
+        b = base[model]
+        folder = options.out or ctx.project.root / ctx.project.project.reports_out
+        files = write_chart(
+            chart(table, roi, f"{b.name}: ROI by driver, {b.month:%B %Y}"),
+            folder,
+            f"sensitivity_{model}_{b.month:%Y-%m}",
+        )
+        inputs = {"model": model, "ranges": ranges, **fingerprint(con, base)}
+        outputs = {"model_id": model, "month": b.month, "roi": roi, "drivers": table.to_dicts()}
+        return Computed(inputs, outputs, table.with_columns(baseline_roi=pl.lit(roi)), files)
+
+    return run(ctx, f"sensitivity {model}", None, compute)
+
+
+register(Scenario("sensitivity", SensitivityOptions, run_sensitivity))

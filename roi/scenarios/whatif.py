@@ -24,11 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import polars as pl
 
-from roi.scenarios.baseline import Baseline, ScenarioError
+from roi.context import Context
+from roi.scenarios import Scenario, register
+from roi.scenarios.baseline import Baseline, ScenarioError, baselines
+from roi.scenarios.runs import Computed, ScenarioRun, fingerprint, run
 from roi.vocabulary import IDLE
+from roi.warehouse import Connection
 
 
 @dataclass(frozen=True)
@@ -275,3 +280,30 @@ def with_month(frame: pl.DataFrame, base: dict[str, Baseline]) -> pl.DataFrame:
 
 
 __all__ = ["DRIVERS", "Figures", "apply", "compare", "parse", "with_month"]
+
+
+@dataclass(frozen=True)
+class WhatifOptions:
+    """`roi scenario whatif`: `DRIVER=VALUE` or `DRIVER[MODEL]=VALUE` assignments."""
+
+    assignments: tuple[str, ...] = ()
+    month: date | None = None
+
+
+def run_whatif(ctx: Context, options: WhatifOptions) -> ScenarioRun:
+    """Cost, value, net and ROI after the drivers, against the baseline month."""
+    assignments = list(options.assignments)
+    if not assignments:
+        raise ScenarioError("give at least one --set driver=value; drivers: " + ", ".join(DRIVERS))
+
+    def compute(con: Connection) -> Computed:
+        base = baselines(con, ctx.project, options.month)
+        state = apply(base, parse(assignments, base))
+        table = with_month(compare(base, state), base)
+        inputs = {"set": assignments, **fingerprint(con, base)}
+        return Computed(inputs, {"set": assignments, "rows": table.to_dicts()}, table)
+
+    return run(ctx, "whatif " + " ".join(f"--set {a}" for a in assignments), None, compute)
+
+
+register(Scenario("whatif", WhatifOptions, run_whatif))

@@ -20,7 +20,8 @@ from pypdf import PdfReader
 from roi import pipeline
 from roi.config import ProjectConfig
 from roi.context import Context
-from roi.scenarios import commands
+from roi.scenarios import run_scenario
+from roi.scenarios.whatif import WhatifOptions
 from roi.value.pnl import excel_npv, monthly_rate
 from tests.services import libreoffice_convert
 
@@ -214,10 +215,10 @@ def test_an_analyst_changes_an_assumption_and_roi_follows(
         if r[0] == "fraud-detection"
     )
     # roi's what-if for the same assumption: value × 0.5 for the fraud detector.
-    whatif = commands.whatif(
+    whatif = run_scenario(
         _copy(loaded_project, tmp_path / "warehouse"),
-        ["unit_value[fraud-detection]=0.5"],
-        date(2026, 10, 1),
+        "whatif",
+        WhatifOptions(("unit_value[fraud-detection]=0.5",), date(2026, 10, 1)),
     )
     expected = whatif.table.filter(pl.col("model_id") == "fraud-detection")["scenario_roi"].item()
     assert fraud[header.index("ROI")] == pytest.approx(expected, rel=1e-9)
@@ -277,10 +278,10 @@ def test_value_counted_on_the_assumptions_sheet_reaches_npv(
         nets, rel=1e-9
     )
     # The what-if of the same assumption moves the month's net and ROI the same way.
-    whatif = commands.whatif(
+    whatif = run_scenario(
         _copy(loaded_project, tmp_path / "warehouse"),
-        ["unit_value[recommendations]=0.8"],
-        date(2026, 10, 1),
+        "whatif",
+        WhatifOptions(("unit_value[recommendations]=0.8",), date(2026, 10, 1)),
     ).table.filter(pl.col("model_id") == "recommendations")
     header = [c.value for c in again["Portfolio"][4]]
     portfolio = next(
