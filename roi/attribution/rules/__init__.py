@@ -1,4 +1,5 @@
-"""Attribution rule kinds, one module each, run in order over the ledger.
+"""Attribution rule kinds (stages), one module each, registered with their order and run in
+order over the ledger.
 
 Each stage takes the line groups the stages before it left, writes allocation rows with its own
 `basis` and `rule_id`, and leaves the rest: `direct` (each model's selectors) → `pools` (shared
@@ -66,16 +67,29 @@ class StageResult:
 Stage = Callable[[pl.DataFrame, StageContext], StageResult]
 
 
-def stages() -> list[tuple[str, Stage]]:
-    """The stages, in the order they run."""
-    from roi.attribution.rules import direct, idle, pools, remainder
+_STAGES: dict[str, tuple[int, Stage]] = {}
+_HELPERS = ("common",)  # modules of this package that are not stages
 
-    return [
-        ("direct", direct.run),
-        ("pools", pools.run),
-        ("idle", idle.run),
-        ("remainder", remainder.run),
-    ]
+
+def register(name: str, order: int) -> Callable[[Stage], Stage]:
+    """Decorator: the function is the stage `name`, run at `order` (lower first)."""
+
+    def add(stage: Stage) -> Stage:
+        _STAGES[name] = (order, stage)
+        return stage
+
+    return add
+
+
+def stages() -> list[tuple[str, Stage]]:
+    """The stages, in the order they run (each module of this package registers one)."""
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if module.name not in _HELPERS:
+            importlib.import_module(f"{__name__}.{module.name}")
+    return [(name, stage) for name, (_, stage) in sorted(_STAGES.items(), key=lambda s: s[1][0])]
 
 
 def assignments_of(groups: pl.DataFrame, model_id: pl.Expr, rule_id: pl.Expr) -> pl.DataFrame:

@@ -19,6 +19,7 @@ from roi.attribution.rules import (
     StageResult,
     assignments_of,
     conflict_rows,
+    register,
     whole_groups,
 )
 from roi.attribution.selectors import Candidate, match
@@ -50,6 +51,7 @@ def match_models(groups: pl.DataFrame, models: tuple[ModelConfig, ...]) -> pl.Da
     )
 
 
+@register("direct", 10)
 def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
     """Take every group a model's selectors match."""
     matches = match_models(ledger, ctx.models)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import polars as pl
 
-from roi.attribution.rules import StageContext, StageResult, assignments_of, whole_groups
+from roi.attribution.rules import StageContext, StageResult, assignments_of, register, whole_groups
 from roi.vocabulary import IDLE
 
 
+@register("idle", 30)
 def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
     """Take every unused-commitment group left."""
     unused = ledger.filter(pl.col("commitment_discount_status") == "Unused")

@@ -25,6 +25,7 @@ from roi.attribution.rules import (
     assignments_of,
     conflict_rows,
     empty,
+    register,
 )
 from roi.attribution.selectors import Candidate, match
 from roi.attribution.split import split_amount
@@ -132,6 +133,7 @@ def _target_rows(
     return rows, details
 
 
+@register("pools", 20)
 def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
     """Take every group a pool claims and split it by the pool's basis."""
     pools = sorted(ctx.pools, key=lambda p: (p.priority, p.pool_id))

@@ -14,6 +14,7 @@ from roi.attribution.rules import (
     StageContext,
     StageResult,
     assignments_of,
+    register,
     whole_groups,
 )
 from roi.vocabulary import UNALLOCATED, UNMATCHED_RULE
@@ -44,6 +45,7 @@ def reason_expr(model_tag_keys: list[str]) -> pl.Expr:
     )
 
 
+@register("remainder", 40)
 def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
     """Take every group left."""
     keys = sorted({k for m in ctx.models for k in m.selectors.tags})
