@@ -29,7 +29,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("context",),
     ("warehouse",),
     ("tables", "config"),
-    ("vocabulary", "errors", "text", "progress", "charting", "documents", "__init__"),
+    ("vocabulary", "errors", "text", "progress", "charting", "documents", "plugins", "__init__"),
 )
 FLOOR = {room: level for level, rooms in enumerate(FLOORS) for room in rooms}
 MAX_MODULE_LINES = 400

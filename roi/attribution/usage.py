@@ -21,7 +21,7 @@ import polars as pl
 
 from roi import tables, warehouse
 from roi.attribution.ledger import MonthFilter, month_column, month_sql
-from roi.attribution.pool_bases.tokens import llm_model_matcher, usage_condition
+from roi.attribution.pool_bases.tokens import usage_condition, with_target_model
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.vocabulary import SELF_HOSTED_PROVIDERS, UNALLOCATED, USAGE_BILLED_BY
 from roi.warehouse import Connection
@@ -82,14 +82,7 @@ def unbilled_usage(
         )
     if not usage.height:
         return pl.DataFrame(schema=USAGE_COSTS_SCHEMA)
-    names = usage.select("model_id", "feature").unique()
-    model_of = llm_model_matcher(models)
-    targets = names.with_columns(
-        target=pl.struct("model_id", "feature").map_elements(
-            lambda r: model_of(r["model_id"], r["feature"]), return_dtype=pl.String
-        )
-    )
-    usage = usage.join(targets, on=["model_id", "feature"], how="left", nulls_equal=True)
+    usage = with_target_model(usage, models)
     bill = pl.col("provider").replace_strict(mapping, default=None)
     reason = (
         pl.lit("priced as the gateway reported: no ")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,15 +17,7 @@ from roi.cli.support import (
 @click.version_option(__version__, prog_name="roi")
 @common_options
 @click.pass_context
-def cli(
-    ctx: click.Context,
-    project: Path | None,
-    warehouse: Path | None,
-    fmt: str | None,
-    quiet: bool,
-    debug: bool,
-    wait: float | None,
-) -> None:
+def cli(ctx: click.Context, /, **common: Any) -> None:
     """roi: what each ML model costs, what it earns, and what is at risk.
 
     Loads billing exports, LLM usage, GPU telemetry and business KPIs into a DuckDB warehouse,
@@ -37,4 +29,4 @@ def cli(
       roi status                   what is loaded
       roi query "SELECT * FROM allocated_costs LIMIT 5"
     """
-    ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug, wait)
+    ctx.obj = merge_options(ctx, common)

@@ -137,16 +137,15 @@ def common_options(func: F) -> F:
     return func
 
 
-def merge_options(
-    ctx: click.Context,
-    project: Path | None,
-    warehouse: Path | None,
-    fmt: str | None,
-    quiet: bool,
-    debug: bool,
-    wait: float | None = None,
-) -> Options:
-    """The common options of this command merged over those given before its name."""
+# The names of the common options (`_COMMON`) as commands receive them.
+COMMON = ("project", "warehouse", "fmt", "quiet", "debug", "wait")
+
+
+def merge_options(ctx: click.Context, given: dict[str, Any]) -> Options:
+    """The common options of this command (`given`, taken out of the command's keyword
+    arguments) merged over those given before its name."""
+    project, warehouse, fmt = given.pop("project"), given.pop("warehouse"), given.pop("fmt")
+    quiet, debug, wait = given.pop("quiet"), given.pop("debug"), given.pop("wait")
     parent: Options | None = ctx.find_object(Options)
     merged = Options(
         project=(project or (parent.project if parent else Path("."))),
@@ -167,16 +166,8 @@ def command_group(name: str, doc: str) -> click.Group:
     @click.group(name=name, help=doc)
     @common_options
     @click.pass_context
-    def group(
-        ctx: click.Context,
-        project: Path | None,
-        warehouse: Path | None,
-        fmt: str | None,
-        quiet: bool,
-        debug: bool,
-        wait: float | None,
-    ) -> None:
-        ctx.obj = merge_options(ctx, project, warehouse, fmt, quiet, debug, wait)
+    def group(ctx: click.Context, /, **common: Any) -> None:
+        ctx.obj = merge_options(ctx, common)
 
     assert isinstance(group, click.Group)
     return group
@@ -186,18 +177,9 @@ def roi_command(func: Callable[..., None]) -> Callable[..., None]:
     """Turn the common options into an `Options` object and errors into `Error:` lines."""
 
     @functools.wraps(func)
-    def wrapper(
-        *args: Any,
-        project: Path | None,
-        warehouse: Path | None,
-        fmt: str | None,
-        quiet: bool,
-        debug: bool,
-        wait: float | None,
-        **kwargs: Any,
-    ) -> None:
+    def wrapper(*args: Any, **kwargs: Any) -> None:
         ctx = click.get_current_context()
-        opts = merge_options(ctx, project, warehouse, fmt, quiet, debug, wait)
+        opts = merge_options(ctx, kwargs)
         try:
             func(opts, *args, **kwargs)
         except RoiError as exc:

@@ -12,6 +12,7 @@ from pathlib import Path
 from roi.config import ConnectorConfig, redact_url
 from roi.connectors.base import Connector
 from roi.errors import ConfigError
+from roi.plugins import import_modules
 
 _REGISTRY: dict[str, type[Connector]] = {}
 
@@ -22,25 +23,16 @@ def register(cls: type[Connector]) -> type[Connector]:
     return cls
 
 
+# Modules of this package that are not connector types.
+_HELPERS = ("base", "focus_file", "mig", "prometheus", "sql_guard")
 _BUILTIN_LOADED = False
 
 
 def _load_builtin() -> None:
     global _BUILTIN_LOADED
-    if _BUILTIN_LOADED:
-        return
-    _BUILTIN_LOADED = True
-    from roi.connectors import (  # noqa: F401  (imports register the types)
-        ab_tests,
-        dcgm,
-        focus,
-        kpi_csv,
-        kpi_excel,
-        kpi_sql,
-        litellm,
-        model_metrics,
-        nvidia_smi,
-    )
+    if not _BUILTIN_LOADED:
+        _BUILTIN_LOADED = True
+        import_modules(__name__, __path__, _HELPERS)  # each type's module registers it
 
 
 def connector_types() -> tuple[str, ...]:

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from roi.plugins import import_modules
+
 if TYPE_CHECKING:
     from roi.config import ProjectConfig
     from roi.context import Context
@@ -46,12 +48,7 @@ def register(scenario: Scenario) -> Scenario:
 
 def kinds() -> Mapping[str, Scenario]:
     """Every scenario kind by name, in registration order of the package's modules."""
-    import importlib
-    import pkgutil
-
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in _HELPERS:
-            importlib.import_module(f"{__name__}.{module.name}")
+    import_modules(__name__, __path__, _HELPERS)
     return MappingProxyType(_REGISTRY)
 
 

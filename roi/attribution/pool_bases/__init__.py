@@ -18,6 +18,7 @@ import polars as pl
 
 from roi.attribution.ledger import MonthFilter
 from roi.config import ModelConfig, PoolConfig
+from roi.plugins import import_modules
 from roi.warehouse import Connection
 
 WEIGHTS_SCHEMA: dict[str, pl.DataType] = {
@@ -61,11 +62,7 @@ def register(*names: str) -> Callable[[Weigh], Weigh]:
 
 def weights(request: BasisRequest) -> pl.DataFrame:
     """The pool's weights per month (and currency, for `direct_cost`)."""
-    import importlib
-    import pkgutil
-
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
+    import_modules(__name__, __path__)
     return _REGISTRY[request.pool.basis](request)
 
 

@@ -39,6 +39,18 @@ def llm_model_matcher(
     return model_of
 
 
+def with_target_model(usage: pl.DataFrame, models: tuple[ModelConfig, ...]) -> pl.DataFrame:
+    """LLM usage rows with `target`: the model each (portfolio id, feature) belongs to."""
+    names = usage.select("model_id", "feature").unique()
+    model_of = llm_model_matcher(models)
+    targets = names.with_columns(
+        target=pl.struct("model_id", "feature").map_elements(
+            lambda r: model_of(r["model_id"], r["feature"]), return_dtype=pl.String
+        )
+    )
+    return usage.join(targets, on=["model_id", "feature"], how="left", nulls_equal=True)
+
+
 def usage_condition(pool: PoolConfig) -> tuple[str, list[object]]:
     """SQL true for the `inference_usage` rows a pool splits its bill by (false: none)."""
     conditions: list[str] = []
@@ -74,15 +86,7 @@ def llm_usage(con: Connection, pool: PoolConfig, month: MonthFilter) -> pl.DataF
 def token_weights(request: BasisRequest) -> pl.DataFrame:
     """Tokens (raw or priced), reported cost or requests per model of the pool's LLM usage."""
     con, pool, models, month = request.con, request.pool, request.models, request.month
-    usage = llm_usage(con, pool, month)
-    names = usage.select("model_id", "feature").unique()
-    model_of = llm_model_matcher(models)
-    mapping = names.with_columns(
-        target=pl.struct("model_id", "feature").map_elements(
-            lambda r: model_of(r["model_id"], r["feature"]), return_dtype=pl.String
-        )
-    )
-    usage = usage.join(mapping, on=["model_id", "feature"], how="left", nulls_equal=True)
+    usage = with_target_model(llm_usage(con, pool, month), models)
     prices = pool.token_prices
     tokens = pl.col("input") + pl.col("output")
     priced = (

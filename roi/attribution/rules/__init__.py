@@ -18,6 +18,7 @@ import polars as pl
 from roi import tables
 from roi.attribution.ledger import MonthFilter
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.plugins import import_modules
 from roi.warehouse import Connection
 
 STAMP = ("attribution_id",)  # added to every row when the plan is complete
@@ -83,12 +84,7 @@ def register(name: str, order: int) -> Callable[[Stage], Stage]:
 
 def stages() -> list[tuple[str, Stage]]:
     """The stages, in the order they run (each module of this package registers one)."""
-    import importlib
-    import pkgutil
-
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in _HELPERS:
-            importlib.import_module(f"{__name__}.{module.name}")
+    import_modules(__name__, __path__, _HELPERS)
     return [(name, stage) for name, (_, stage) in sorted(_STAGES.items(), key=lambda s: s[1][0])]
 
 

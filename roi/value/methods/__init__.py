@@ -23,6 +23,7 @@ import polars as pl
 from roi.config import ModelConfig
 from roi.config.typed import build
 from roi.errors import ConfigError
+from roi.plugins import import_modules
 from roi.value.inputs import ValueInputs
 
 VALUE_ROWS: dict[str, pl.DataType] = {
@@ -77,12 +78,7 @@ def register(method: Method) -> Method:
 
 def methods() -> Mapping[str, Method]:
     """Every value method by name (each module of this package registers one on import)."""
-    import importlib
-    import pkgutil
-
-    for module in pkgutil.iter_modules(__path__):
-        if module.name not in _HELPERS:
-            importlib.import_module(f"{__name__}.{module.name}")
+    import_modules(__name__, __path__, _HELPERS)
     return MappingProxyType(dict(sorted(_REGISTRY.items())))
 
 
