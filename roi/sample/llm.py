@@ -143,20 +143,37 @@ def spend_logs(seed: int) -> pl.DataFrame:
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
-def _request(
-    rng: np.random.Generator, feature: LlmFeature, day: date, api_key: str, team_id: str
-) -> dict[str, object]:
+@dataclass(frozen=True)
+class _Call:
+    """One request's draws: the deployment that served it, when, its tokens and timings."""
+
+    alias: str
+    model: str  # the provider's model name
+    provider: str
+    start: datetime
+    failed: bool
+    prompt: int
+    completion: int
+    cached: int
+    written: int
+    spend: float
+    duration_ms: int
+    first_token_ms: int
+
+
+def _draw_call(rng: np.random.Generator, feature: LlmFeature, day: date) -> _Call:
+    """Draw one request of `feature` on `day` (the draws' order fixes the sample's bytes)."""
     deployments = running(feature, day)
     shares = np.array([d[2] for d in deployments])
     alias, provider_model = deployments[int(rng.choice(len(shares), p=shares))][:2]
     provider, p_in, p_cached, p_write, p_out = LLM_PRICES[provider_model]
-    own = provider == "self-hosted"
     hour = float(np.clip(rng.normal(13.0, 3.2), 0, 23.99))
     start = datetime.combine(day, time(), UTC) + timedelta(hours=hour)
     failed = rng.random() < 0.006
     prompt = 0 if failed else int(rng.lognormal(np.log(feature.prompt_tokens), 0.45))
     completion = 0 if failed else int(rng.lognormal(np.log(feature.completion_tokens), 0.5))
     cached = int(prompt * feature.cache_read_share * rng.uniform(0.6, 1.4)) // 128 * 128
+    own = provider == "self-hosted"
     cached = 0 if own else min(cached, prompt)  # vLLM does not report prefix-cache hits
     written = int(prompt * feature.cache_write_share * rng.uniform(0.5, 1.5))
     written = min(written, prompt - cached)
@@ -164,17 +181,38 @@ def _request(
     spend = (uncached * p_in + cached * p_cached + written * p_write + completion * p_out) / 1000
     duration = int(rng.lognormal(np.log(2_400 + completion * 18), 0.35))
     first_token = int(duration * rng.uniform(0.08, 0.3))
-    azure = provider == "Microsoft"
-    usage: dict[str, object] = (
-        {
-            "prompt_tokens_details": {"cached_tokens": cached, "audio_tokens": 0},
+    return _Call(
+        alias=alias,
+        model=provider_model,
+        provider=provider,
+        start=start,
+        failed=failed,
+        prompt=prompt,
+        completion=completion,
+        cached=cached,
+        written=written,
+        spend=spend,
+        duration_ms=duration,
+        first_token_ms=first_token,
+    )
+
+
+def _usage_values(call: _Call) -> dict[str, object]:
+    """`additional_usage_values` as each provider's LiteLLM integration logs it."""
+    if call.provider == "Microsoft":
+        return {
+            "prompt_tokens_details": {"cached_tokens": call.cached, "audio_tokens": 0},
             "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0},
         }
-        if azure
-        else {"prompt_tokens_details": None, "completion_tokens_details": None}
-        if own
-        else {"cache_read_input_tokens": cached, "cache_creation_input_tokens": written}
-    )
+    if call.provider == "self-hosted":
+        return {"prompt_tokens_details": None, "completion_tokens_details": None}
+    return {"cache_read_input_tokens": call.cached, "cache_creation_input_tokens": call.written}
+
+
+def _metadata(
+    rng: np.random.Generator, feature: LlmFeature, call: _Call, api_key: str, team_id: str
+) -> str:
+    """The request's `metadata` column (JSON): its key, team, usage details and status."""
     metadata: dict[str, object] = {
         "user_api_key": api_key,
         "user_api_key_alias": feature.key_alias,
@@ -182,30 +220,42 @@ def _request(
         "user_api_key_team_alias": feature.team_alias,
         "user_api_key_org_id": None,
         "user_api_key_user_id": None,
-        "additional_usage_values": usage,
+        "additional_usage_values": _usage_values(call),
         "requester_ip_address": "",
         "applied_guardrails": [],
-        "status": "failure" if failed else "success",
+        "status": "failure" if call.failed else "success",
     }
     # About one request in twelve comes from an old client that does not send the portfolio id.
     if rng.random() > 0.08:
         metadata["spend_logs_metadata"] = {"model_portfolio_id": feature.model_id}
-    end = start + timedelta(milliseconds=duration)
+    return json.dumps(metadata, separators=(",", ":"))
+
+
+def _request(
+    rng: np.random.Generator, feature: LlmFeature, day: date, api_key: str, team_id: str
+) -> dict[str, object]:
+    call = _draw_call(rng, feature, day)
+    metadata = _metadata(rng, feature, call, api_key, team_id)
+    azure = call.provider == "Microsoft"
+    own = call.provider == "self-hosted"
+    end = call.start + timedelta(milliseconds=call.duration_ms)
+    first_token = call.start + timedelta(milliseconds=call.first_token_ms)
     ms = "%Y-%m-%d %H:%M:%S.%f"
+    # The row's keys are the table's columns, in its order; the random ids are drawn in it.
     return {
         "request_id": ("chatcmpl-" if azure or own else "msg_bdrk_01") + _hex(rng, 24),
         "call_type": "acompletion",
         "api_key": api_key,
-        "spend": round(spend, 10),
-        "total_tokens": prompt + completion,
-        "prompt_tokens": prompt,
-        "completion_tokens": completion,
-        "startTime": start.strftime(ms)[:-3],
+        "spend": round(call.spend, 10),
+        "total_tokens": call.prompt + call.completion,
+        "prompt_tokens": call.prompt,
+        "completion_tokens": call.completion,
+        "startTime": call.start.strftime(ms)[:-3],
         "endTime": end.strftime(ms)[:-3],
-        "completionStartTime": (start + timedelta(milliseconds=first_token)).strftime(ms)[:-3],
-        "model": provider_model,
-        "model_id": hashlib.sha256(alias.encode()).hexdigest()[:32],
-        "model_group": alias,
+        "completionStartTime": first_token.strftime(ms)[:-3],
+        "model": call.model,
+        "model_id": hashlib.sha256(call.alias.encode()).hexdigest()[:32],
+        "model_group": call.alias,
         "custom_llm_provider": "azure" if azure else "hosted_vllm" if own else "bedrock",
         "api_base": (
             "https://oai-northwind-shared.openai.azure.com/"
@@ -215,7 +265,7 @@ def _request(
             else "https://bedrock-runtime.us-east-1.amazonaws.com"
         ),
         "user": "",
-        "metadata": json.dumps(metadata, separators=(",", ":")),
+        "metadata": metadata,
         "cache_hit": "False",
         "cache_key": "Cache OFF",
         "request_tags": json.dumps([f"feature:{feature.feature}", "env:prod"]),
@@ -226,13 +276,13 @@ def _request(
         "messages": "{}",
         "response": "{}",
         "session_id": _hex(rng, 32),
-        "status": "failure" if failed else "success",
+        "status": "failure" if call.failed else "success",
         "proxy_server_request": "{}",
         "mcp_namespaced_tool_name": None,
         "agent_id": None,
-        "request_duration_ms": duration,
-        "_cached": cached,
-        "_written": written,
+        "request_duration_ms": call.duration_ms,
+        "_cached": call.cached,
+        "_written": call.written,
     }
 
 

@@ -61,14 +61,17 @@ class Meter:
 
 
 def arn(service: str, account: str, resource: str) -> str:
+    """The ARN of a resource in us-east-1."""
     return f"arn:aws:{service}:us-east-1:{account}:{resource}"
 
 
 def azure_id(group: str, provider_path: str) -> str:
+    """The Azure resource id of a resource in the sample's subscription."""
     return f"/subscriptions/{AZURE_SUB}/resourcegroups/{group}/providers/{provider_path}"
 
 
 def model_tags(model_id: str) -> dict[str, str]:
+    """The tags a model's resources carry when tagged right: the model and its cost centre."""
     return {"ml-model": model_id, "cost-center": MODELS_BY_ID[model_id].business_unit.lower()}
 
 
