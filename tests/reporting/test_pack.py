@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import zipfile
 from datetime import date
 from decimal import Decimal
@@ -17,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from roi import pipeline
-from roi.config import ProjectConfig
+from roi.config import ProjectConfig, load_project
 from roi.context import Context
 from roi.scenarios import commands
 from roi.value.pnl import excel_npv, monthly_rate
@@ -176,6 +177,15 @@ def test_native_charts_tables_formats_and_properties(pack: tuple[Path, Path]) ->
     }
 
 
+def _whatif(project: ProjectConfig, assignment: str, tmp_path: Path) -> pl.DataFrame:
+    """roi's what-if of one assignment for October 2026, run on a copy of the sample project: a
+    what-if stores its run, and the loaded project is shared by every test (the snapshot's of
+    the sample's scenario runs among them)."""
+    copy = tmp_path / "whatif"
+    shutil.copytree(project.root, copy, ignore=shutil.ignore_patterns("out"))
+    return commands.whatif(Context(load_project(copy)), [assignment], date(2026, 10, 1)).table
+
+
 @pytest.mark.slow
 def test_an_analyst_changes_an_assumption_and_roi_follows(
     loaded_project: ProjectConfig, pack: tuple[Path, Path], tmp_path: Path
@@ -197,10 +207,8 @@ def test_an_analyst_changes_an_assumption_and_roi_follows(
         if r[0] == "fraud-detection"
     )
     # roi's what-if for the same assumption: value × 0.5 for the fraud detector.
-    whatif = commands.whatif(
-        Context(loaded_project), ["unit_value[fraud-detection]=0.5"], date(2026, 10, 1)
-    )
-    expected = whatif.table.filter(pl.col("model_id") == "fraud-detection")["scenario_roi"].item()
+    whatif = _whatif(loaded_project, "unit_value[fraud-detection]=0.5", tmp_path)
+    expected = whatif.filter(pl.col("model_id") == "fraud-detection")["scenario_roi"].item()
     assert fraud[header.index("ROI")] == pytest.approx(expected, rel=1e-9)
     assert (
         fraud[header.index("ROI")]
@@ -258,9 +266,9 @@ def test_value_counted_on_the_assumptions_sheet_reaches_npv(
         nets, rel=1e-9
     )
     # The what-if of the same assumption moves the month's net and ROI the same way.
-    whatif = commands.whatif(
-        Context(loaded_project), ["unit_value[recommendations]=0.8"], date(2026, 10, 1)
-    ).table.filter(pl.col("model_id") == "recommendations")
+    whatif = _whatif(loaded_project, "unit_value[recommendations]=0.8", tmp_path).filter(
+        pl.col("model_id") == "recommendations"
+    )
     header = [c.value for c in again["Portfolio"][4]]
     portfolio = next(
         r
