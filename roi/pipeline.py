@@ -50,8 +50,8 @@ between_tables_hooks: list[Callable[[], None]] = []
 
 def check_project(project: ProjectConfig) -> None:
     """Resolve what configuration leaves to the kinds themselves: every connector's type and
-    options, every model's value method and its options (`roi load` and `roi attribute` run
-    this first, so a typo stops them before anything is read).
+    options, every model's value method and its options, every report's sections (`roi load`
+    and `roi attribute` run this first, so a typo stops them before anything is read).
 
     Raises:
         ConfigError: naming the file and the key.
@@ -61,6 +61,10 @@ def check_project(project: ProjectConfig) -> None:
     for model in project.models:
         if model.value is not None:
             resolve_value(model)
+    from roi.reporting.sections import report_sections  # the sections import altair
+
+    for report in project.reports:
+        report_sections(report)
 
 
 def load(ctx: Context, names: list[str] | None = None) -> list[LoadResult]:

@@ -1,9 +1,10 @@
 """What a report definition (`reports/<name>.toml`) chooses: its sections, the months its trends
 cover, the models it shows, budgets and the thresholds behind its flags.
 
-`[options]` is checked like every other option set (an unknown key, a wrong type or an unknown
-section is an error naming the file and key), so a finance team can keep two variants of a
-report (a one-page CFO summary, a full analyst pack) without touching code.
+`[options]` is checked like every other option set (an unknown key or a wrong type is an error
+naming the file and key), so a finance team can keep two variants of a report (a one-page CFO
+summary, a full analyst pack) without touching code. Section names are checked against the
+sections there are (`roi.reporting.sections`) where the report is rendered.
 """
 
 from __future__ import annotations
@@ -17,18 +18,6 @@ from typing import Any
 from roi.config.typed import build, check
 from roi.errors import ConfigError
 
-# Every section, in the order a full report shows them (one module each in roi/reporting/sections).
-SECTION_ORDER = (
-    "summary",
-    "portfolio",
-    "costs",
-    "unit_economics",
-    "risk",
-    "forecast",
-    "unallocated",
-    "quality",
-)
-
 _positive = check(lambda v: v > 0, "a number above 0")
 _share = check(lambda v: 0 < v < 10, "a share above 0, e.g. 0.25 for 25%")
 
@@ -37,7 +26,7 @@ _share = check(lambda v: 0 < v < 10, "a share above 0, e.g. 0.25 for 25%")
 class ReportOptions:
     """A report's `[options]`."""
 
-    sections: tuple[str, ...] = SECTION_ORDER
+    sections: tuple[str, ...] | None = None  # default: every section, in report order
     trend_months: int = field(
         default=12, metadata=check(lambda v: v in (6, 12, 18, 24, 36), "6, 12, 18, 24 or 36")
     )
@@ -61,15 +50,9 @@ def report_options(path: Path, data: Mapping[str, Any]) -> ReportOptions:
     """Check a report's `[options]` table.
 
     Raises:
-        ConfigError: an unknown key or section, or a value of the wrong type, naming the file.
+        ConfigError: an unknown key or a value of the wrong type, naming the file.
     """
     options = build(ReportOptions, data, path, "options.")
-    unknown = [s for s in options.sections if s not in SECTION_ORDER]
-    if unknown:
-        raise ConfigError(
-            f"{path}: key 'options.sections' names unknown section(s) {', '.join(unknown)}; "
-            f"sections: {', '.join(SECTION_ORDER)}"
-        )
     for key, amount in options.budgets.items():
         if amount < 0:
             raise ConfigError(f"{path}: key 'options.budgets.{key}' = {amount} must be at least 0")

@@ -11,6 +11,7 @@ resource ids) goes through `Sheet.text`, which writes a string cell whatever it 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,15 +23,9 @@ from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-MONEY = "#,##0.00;[Red]-#,##0.00"
-MONEY0 = "#,##0;[Red]-#,##0"
-PERCENT = "0.0%"
-RATE = "0.00%"
-INTEGER = "#,##0"
-DECIMAL4 = "0.0000"
-MONTH = "mmm yyyy"
-DAY = "yyyy-mm-dd"
-TIMESTAMP = "yyyy-mm-dd hh:mm"
+from roi.reporting.columns import Column
+from roi.reporting.numbers import DAY, MONEY, TIMESTAMP
+
 ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 MAX_WIDTH = 70
 
@@ -38,16 +33,6 @@ MAX_WIDTH = 70
 def clean(text: str) -> str:
     """Text as an Excel cell may hold it (control characters XML refuses become U+FFFD)."""
     return ILLEGAL.sub("\ufffd", text)
-
-
-@dataclass
-class Column:
-    """One column of a table: its header, the row key it shows and its number format."""
-
-    header: str
-    key: str
-    fmt: str | None = None
-    width: float | None = None
 
 
 @dataclass
@@ -110,35 +95,36 @@ class Sheet:
         return f"'{self.name}'!{ref}"
 
     def table(
-        self, row: int, col: int, name: str, columns: list[Column], rows: list[dict[str, Any]]
+        self, row: int, col: int, name: str, columns: Sequence[Column], rows: list[dict[str, Any]]
     ) -> dict[str, tuple[int, int, int]]:
-        """An Excel table of `rows` (text and numbers), header at `row`; returns each column's
-        (column, first data row, last data row) for formulas that refer to it."""
+        """An Excel table of `rows` (text and numbers) in the columns the pack shows, header at
+        `row`; returns each column's (column, first data row, last data row) for formulas."""
+        shown = [c for c in columns if c.in_excel]
         last_row = row + max(len(rows), 1)
         self.ws.add_table(
             row,
             col,
             last_row,
-            col + len(columns) - 1,
+            col + len(shown) - 1,
             {
                 "name": name,
-                "columns": [{"header": c.header} for c in columns],
+                "columns": [{"header": c.sheet_header} for c in shown],
                 "style": "Table Style Light 9",
                 "autofilter": True,
             },
         )
-        for j, column in enumerate(columns):
-            self._fit(col + j, column.header)
+        for j, column in enumerate(shown):
+            self._fit(col + j, column.sheet_header)
             if column.width:
                 self.widths[col + j] = column.width
         for i, values in enumerate(rows, row + 1):
-            for j, column in enumerate(columns):
+            for j, column in enumerate(shown):
                 value = values.get(column.key)
                 if isinstance(value, str):
-                    self.text(i, col + j, value, column.fmt)
+                    self.text(i, col + j, value, column.format.excel)
                 else:
-                    self.number(i, col + j, value, column.fmt)
-        return {c.key: (col + j, row + 1, row + len(rows)) for j, c in enumerate(columns)}
+                    self.number(i, col + j, value, column.format.excel)
+        return {c.key: (col + j, row + 1, row + len(rows)) for j, c in enumerate(shown)}
 
     def title(self, row: int, text: str, subtitle: str | None = None) -> None:
         """A sheet title (and a line under it)."""

@@ -92,6 +92,44 @@ def _rejected_lines(rejected: pl.DataFrame, cur: str, currency: str) -> Check:
     )
 
 
+def _other_currencies(other: pl.DataFrame, currency: str, source_total: Decimal) -> Check:
+    """The amounts billed in other currencies (every figure is 0 when none is in `currency`)."""
+    listed = "; ".join(
+        f"{_money(Decimal(str(r['effective_cost'])), str(r['currency']))} ({r['lines']:,} lines)"
+        for r in other.iter_rows(named=True)
+    )
+    if source_total == 0:
+        return Check(
+            "currency",
+            f"no cost lines are billed in {currency} this month, so every figure is 0; "
+            f"the bills are in other currencies: {listed}; set [project] currency to "
+            "the billing currency (or load the bills in " + currency + ")",
+        )
+    return Check(
+        "currency",
+        f"also billed in other currencies, not included and not converted to {currency}: {listed}",
+    )
+
+
+def _several_exports(con: Connection, month: date) -> list[Check]:
+    """Billing accounts with more than one export of the month (both count)."""
+    return [
+        Check(
+            "exports",
+            f"{provider} account {account} has several exports this month ({exports}); both "
+            "count: check that they bill different charges",
+        )
+        for provider, account, exports in warehouse.fetch_all(
+            con,
+            """SELECT provider, billing_account_id,
+                      string_agg(DISTINCT export, ', ' ORDER BY export)
+               FROM cost_lines WHERE billing_period_start::DATE = ?
+               GROUP BY ALL HAVING count(DISTINCT export) > 1""",
+            [month],
+        )
+    ]
+
+
 def month_checks(
     con: Connection,
     month: date,
@@ -130,28 +168,7 @@ def month_checks(
             )
         )
     if other_currencies.height:
-        listed = "; ".join(
-            f"{_money(Decimal(str(r['effective_cost'])), str(r['currency']))} "
-            f"({r['lines']:,} lines)"
-            for r in other_currencies.iter_rows(named=True)
-        )
-        if source_total == 0:
-            checks.append(
-                Check(
-                    "currency",
-                    f"no cost lines are billed in {currency} this month, so every figure is 0; "
-                    f"the bills are in other currencies: {listed}; set [project] currency to "
-                    "the billing currency (or load the bills in " + currency + ")",
-                )
-            )
-        else:
-            checks.append(
-                Check(
-                    "currency",
-                    f"also billed in other currencies, not included and not converted to "
-                    f"{currency}: {listed}",
-                )
-            )
+        checks.append(_other_currencies(other_currencies, currency, source_total))
     if previous is not None and previous_total:
         change = (source_total - previous_total) / previous_total
         if abs(change) > Decimal(str(change_threshold)):
@@ -165,18 +182,4 @@ def month_checks(
                     source_total - previous_total,
                 )
             )
-    for row in warehouse.fetch_all(
-        con,
-        """SELECT provider, billing_account_id, string_agg(DISTINCT export, ', ' ORDER BY export)
-           FROM cost_lines WHERE billing_period_start::DATE = ?
-           GROUP BY ALL HAVING count(DISTINCT export) > 1""",
-        [month],
-    ):
-        checks.append(
-            Check(
-                "exports",
-                f"{row[0]} account {row[1]} has several exports this month ({row[2]}); both "
-                "count: check that they bill different charges",
-            )
-        )
-    return checks
+    return checks + _several_exports(con, month)

@@ -1,5 +1,5 @@
 """The HTML page of a report: one self-contained file (no scripts, fonts or images from
-elsewhere; charts inline as SVG), and the helpers sections format numbers and tables with.
+elsewhere; charts inline as SVG), and the tables, tiles and badges sections build it from.
 
 Everything shown that comes from data goes through `escape`: cleaned of control and direction
 characters (`roi.text`) and HTML-escaped, so billing text such as `<script>` or a U+202E override
@@ -9,21 +9,20 @@ also keeps the PDF's line breaking fast.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from html import escape as html_escape
 from typing import Any
 
 import polars as pl
 
+from roi.reporting.columns import Column
 from roi.text import clean, shorten
 
 # Longest text a table cell shows (longer ids are cut in the middle; WeasyPrint takes minutes
 # to break a single 40,000-character word across lines).
 CELL_CHARACTERS = 96
 TEXT_CHARACTERS = 600
-
-Formatter = Callable[[Any], str]
 
 
 def escape(value: object, limit: int = TEXT_CHARACTERS) -> str:
@@ -88,85 +87,41 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .8rem; }
 """
 
 
-def money(value: Any, currency: str = "") -> str:
-    """`12,345.67` (and the currency code when given); negative amounts as `−12,345.67`."""
-    if value is None:
-        return ""
-    amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    text = f"{abs(amount):,.2f}"
-    text = f"−{text}" if amount < 0 else text
-    return f"{text} {currency}".strip()
-
-
-def money0(value: Any, currency: str = "") -> str:
-    """A whole amount with thousands separators (tiles, where cents are noise)."""
-    if value is None:
-        return ""
-    amount = round(float(value))
-    text = f"{abs(amount):,}"
-    return (f"−{text}" if amount < 0 else text) + (f" {currency}" if currency else "")
-
-
-def count(value: Any) -> str:
-    """A whole number with thousands separators."""
-    return "" if value is None else f"{int(value):,}"
-
-
-def ratio(value: Any) -> str:
-    """A share as a percentage with no decimals (`412%`, `−38%`)."""
-    return "" if value is None else f"{value:.0%}".replace("-", "−")
-
-
-def percent1(value: Any) -> str:
-    """A share as a percentage with one decimal."""
-    return "" if value is None else f"{value:.1%}".replace("-", "−")
-
-
-def number(value: Any, digits: int = 2) -> str:
-    """A plain number with thousands separators."""
-    return "" if value is None else f"{value:,.{digits}f}".replace("-", "−")
+def _cell(column: Column, value: Any) -> str:
+    """One data cell: the value as the column's kind reads; HTML columns as built."""
+    if column.kind == "html":
+        return f"<td>{value or ''}</td>"
+    fmt = column.format
+    shown = fmt.text(value) if fmt.text else ("" if value is None else str(value))
+    negative = fmt.css == "num" and isinstance(value, int | float | Decimal) and value < 0
+    return _text_cell(fmt.css, shown, negative)
 
 
 def table(
     frame: pl.DataFrame | list[dict[str, Any]],
-    columns: Sequence[tuple[str, str, Formatter | None]],
-    total: dict[str, str] | None = None,
-    raw: Sequence[str] = (),
+    columns: Sequence[Column],
+    total: Mapping[str, str] | None = None,
 ) -> str:
-    """An HTML table: (column, heading, formatter) triples; numbers right-aligned. Columns in
-    `raw` hold HTML the section built itself (sparklines, flags), not data."""
+    """An HTML table of the columns the page shows; numbers right-aligned. `total` is the text
+    of a total row under it, by column key."""
     rows = frame.to_dicts() if isinstance(frame, pl.DataFrame) else frame
+    if not rows:
+        return '<p class="note">None.</p>'
+    shown = [c for c in columns if c.in_html]
+    aligned = ["num" if c.format.css == "num" else "" for c in shown]
     head = "".join(
-        f'<th class="{"num" if fmt else ""}">{escape(title)}</th>' for _, title, fmt in columns
+        f'<th class="{css}">{escape(c.header)}</th>' for c, css in zip(shown, aligned, strict=True)
     )
-    body = []
-    for row in rows:
-        cells = []
-        for name, _, fmt in columns:
-            value = row.get(name)
-            if name in raw:
-                cells.append(f"<td>{value or ''}</td>")
-                continue
-            css = (
-                "num"
-                if fmt
-                else ("id" if name in ("resource_id", "source_file", "load_id", "run_id") else "")
-            )
-            shown = fmt(value) if fmt else ("" if value is None else str(value))
-            negative = fmt is not None and isinstance(value, int | float | Decimal) and value < 0
-            cells.append(_text_cell(css, shown, negative))
-        body.append("<tr>" + "".join(cells) + "</tr>")
+    body = ["<tr>" + "".join(_cell(c, row.get(c.key)) for c in shown) + "</tr>" for row in rows]
     if total:
         body.append(
             '<tr class="total">'
             + "".join(
-                f'<td class="{"num" if fmt else ""}">{escape(total.get(name, ""))}</td>'
-                for name, _, fmt in columns
+                f'<td class="{css}">{escape(total.get(c.key, ""))}</td>'
+                for c, css in zip(shown, aligned, strict=True)
             )
             + "</tr>"
         )
-    if not rows:
-        return '<p class="note">None.</p>'
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 

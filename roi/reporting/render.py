@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from roi import __version__
 from roi.config import ProjectConfig, ReportConfig
-from roi.config.reports import SECTION_ORDER, ReportOptions
+from roi.config.reports import ReportOptions
 from roi.progress import SILENT, Progress
-from roi.reporting.book import MONEY, PERCENT, RATE, Book, Column, column_range
+from roi.reporting.book import Book, column_range
 from roi.reporting.charts import Charts, for_print
+from roi.reporting.columns import Column
 from roi.reporting.data import ReportData, open_report
 from roi.reporting.html import page
-from roi.reporting.sections import section
+from roi.reporting.numbers import RATE
+from roi.reporting.sections import Section, every_section, report_sections
 from roi.warehouse import Connection
 
 DEFAULT_REPORTS = (
@@ -30,21 +33,9 @@ DEFAULT_REPORTS = (
     ),
     ReportConfig("executive_pack", "excel_pack", "ML portfolio: executive pack", Path("<default>")),
 )
-# The pack's sheets in the order a reader meets them, and the section that fills each.
-SHEETS = (
-    ("Summary", "summary"),
-    ("Portfolio", "portfolio"),
-    ("Costs", "costs"),
-    ("Value", "unit_economics"),
-    ("Risk", "risk"),
-    ("Forecast", "forecast"),
-    ("Unallocated", "unallocated"),
-    ("Assumptions", None),
-    ("Lineage", "quality"),
-    ("Data", None),
-)
-# Sheets are filled so that the named totals a sheet refers to exist (the Summary last).
-FILL_ORDER = (*(s for s in SECTION_ORDER if s != "summary"), "summary")
+# The pack's own sheets, placed among the sections' sheets by the same `order`: the
+# assumptions before the lineage appendix (quality, 90), the data for pivots last.
+PACK_SHEETS: tuple[tuple[int, str], ...] = ((80, "Assumptions"), (1000, "Data"))
 
 
 def report_path(out_dir: Path, report: ReportConfig, month: date) -> Path:
@@ -53,17 +44,21 @@ def report_path(out_dir: Path, report: ReportConfig, month: date) -> Path:
     return out_dir / f"{report.name}_{month:%Y-%m}.{suffix}"
 
 
-def _read(data: ReportData, names: tuple[str, ...], progress: Progress) -> dict[str, object]:
-    return {name: section(name).read(data) for name in progress.track(list(names), "reading")}
+def _read(
+    data: ReportData, sections: tuple[Section[Any], ...], progress: Progress
+) -> dict[str, object]:
+    return {s.name: s.read(data) for s in progress.track(list(sections), "reading")}
 
 
-def render_html(data: ReportData, figures: dict[str, object], path: Path) -> list[Path]:
-    """The HTML report (and its charts and PDF); the files written."""
+def render_html(
+    data: ReportData,
+    sections: tuple[Section[Any], ...],
+    figures: dict[str, object],
+    path: Path,
+) -> list[Path]:
+    """The HTML report of `sections` (and its charts and PDF); the files written."""
     charts = Charts()
-    parts = []
-    for name in data.options.sections:
-        module = section(name)
-        parts.append((name, module.TITLE, module.html(figures[name], data, charts)))
+    parts = [(s.name, s.title, s.html(figures[s.name], data, charts)) for s in sections]
     attribution = data.attribution_id
     meta = (
         f"{data.project.project.name} · {data.month:%B %Y} · generated "
@@ -118,9 +113,9 @@ def _assumptions(data: ReportData, book: Book, models: list[str]) -> None:
         0,
         "ValueCounted",
         [
-            Column("Model id", "model_id"),
-            Column("Model", "label"),
-            Column("Value counted", "counted", PERCENT),
+            Column("model_id", "Model id"),
+            Column("label", "Model"),
+            Column("counted", "Value counted", "percent"),
         ],
         rows,
     )
@@ -133,13 +128,9 @@ def _data(data: ReportData, book: Book) -> None:
     sheet.title(0, "Data: the monthly P&L per model (model_roi) for pivots")
     columns = [
         Column(
-            n.replace("_", " ").capitalize(),
             n,
-            MONEY
-            if n in MONEY_COLUMNS
-            else "mmm yyyy"
-            if n in ("month", "payback_month", "horizon_end")
-            else None,
+            n.replace("_", " ").capitalize(),
+            "money" if n in MONEY_COLUMNS else "month" if n in MONTH_COLUMNS else "text",
         )
         for n in data.pnl.columns
     ]
@@ -159,10 +150,17 @@ MONEY_COLUMNS = {
     "cost_per_gpu_hour",
     "cost_per_1m_tokens",
 }
+MONTH_COLUMNS = {"month", "payback_month", "horizon_end"}
 
 
-def render_excel(data: ReportData, figures: dict[str, object], path: Path) -> list[Path]:
-    """The Excel pack; the file written."""
+def render_excel(
+    data: ReportData,
+    sections: tuple[Section[Any], ...],
+    figures: dict[str, object],
+    path: Path,
+) -> list[Path]:
+    """The Excel pack: a sheet per section that has one, and its own sheets; the file
+    written."""
     attribution = data.attribution_id
     tmp = path.with_name(path.stem + ".tmp.xlsx")
     book = Book(
@@ -183,16 +181,16 @@ def render_excel(data: ReportData, figures: dict[str, object], path: Path) -> li
             "attribution_id": str(attribution),
         },
     )
-    included = set(data.options.sections)
-    for sheet, owner in SHEETS:
-        if owner is None or owner in included:
-            book.sheet(sheet)
+    shown = {s.name for s in sections}
+    included = [s for s in every_section() if s.name in shown]  # in the pack's order
+    sheets = [(s.order, s.sheet) for s in included if s.sheet is not None]
+    for _, sheet in sorted([*sheets, *PACK_SHEETS]):
+        book.sheet(sheet)
     _assumptions(data, book, data.model_ids)
-    for name in FILL_ORDER:
-        if name in included:
-            section(name).excel(figures[name], data, book)
+    for section in sorted(included, key=lambda s: s.fill_last):
+        section.excel(figures[section.name], data, book)
     _data(data, book)
-    book.sheets[SHEETS[0][0] if "summary" in included else next(iter(book.sheets))].ws.activate()
+    next(iter(book.sheets.values())).ws.activate()
     book.close()
     tmp.replace(path)
     return [path]
@@ -214,19 +212,21 @@ def render_reports(
     """
     out = out_dir or project.reports_out
     reports = [r for r in (project.reports or DEFAULT_REPORTS) if r.kind in kinds]
+    # Every report to render names sections that exist, or none is written.
+    chosen = [report_sections(r) for r in reports]
     written: list[Path] = []
-    for report in reports:
+    for report, sections in zip(reports, chosen, strict=True):
         data = open_report(con, project, report, month)
         if out_file is not None and (out_file.is_dir() or out_file.suffix == ""):
             path = report_path(out_file, report, data.month)
         else:
             path = out_file if out_file is not None else report_path(out, report, data.month)
         path.parent.mkdir(parents=True, exist_ok=True)
-        figures = _read(data, data.options.sections, progress)
+        figures = _read(data, sections, progress)
         if report.kind == "excel_pack":
-            render_excel(data, figures, path)
+            render_excel(data, sections, figures, path)
         else:
-            render_html(data, figures, path)
+            render_html(data, sections, figures, path)
         progress.info(f"{report.name}: wrote {path}")
         written.append(path)
     return written

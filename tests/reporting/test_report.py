@@ -176,10 +176,13 @@ def test_a_report_variant_chooses_its_sections_months_and_models(
     (project / "reports/cfo.toml").write_text(
         'kind = "monthly_finance"\ntitle = "x"\n[options]\nsections = ["summry"]\n'
     )
+    # Section names are checked against the registry of sections when the reports render,
+    # before any report is written.
     with pytest.raises(
         ConfigError, match=r"cfo.toml: key 'options.sections' names unknown section\(s\) summry"
     ):
-        load_project(project)
+        pipeline.report(Context(load_project(project)), None, tmp_path / "typo")
+    assert not (tmp_path / "typo").exists()
     (project / "reports/cfo.toml").write_text(
         'kind = "monthly_finance"\ntitle = "x"\n[options.budgets]\nnobody = 5\n'
     )

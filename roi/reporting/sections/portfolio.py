@@ -20,14 +20,24 @@ from typing import Any
 import polars as pl
 from xlsxwriter.utility import xl_col_to_name
 
-from roi.reporting.book import MONEY, PERCENT, Book, Column, a1, column_range
+from roi.reporting.book import Book, Sheet, a1, column_range
 from roi.reporting.charts import Charts, sparkline
+from roi.reporting.columns import Column
 from roi.reporting.data import ReportData
-from roi.reporting.html import escape, flags, money, ratio, table
+from roi.reporting.html import escape, flags, table
+from roi.reporting.numbers import MONEY, PERCENT, money, ratio
+from roi.reporting.sections import Section, register
 
-NAME = "portfolio"
-TITLE = "Portfolio"
-SHEET = "Portfolio"
+FIRST_ROW = 4  # the pack's first model row (the table's header is row 3)
+NOTE = (
+    '<p class="note">Value by each model\'s declared method (interval where the method has '
+    "one: experiments, difference-in-differences, regressions), against everything the model "
+    "cost. ROI = net / cost. Payback: the first month the cumulative net since the first "
+    "month with data reached zero. The portfolio interval adds the bounds (the cautious "
+    "reading). IRR: over the NPV horizon, annualised, shown only for flows that start "
+    "negative (an investment) and give a rate from −99% to 1,000% a year; else n/a and "
+    "why.</p>"
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,31 @@ class Figures:
     trend: dict[str, list[float | None]]  # model → monthly net over the window
     exposure: dict[str, float]  # model → expected annual loss (stored failure run)
     risk_run: str | None
+
+
+def _columns(cur: str, months: int) -> list[Column]:
+    return [
+        Column("model_id", "Model id", only="excel"),
+        Column("label", "Model", only="excel"),
+        Column("owner", "Owner", only="excel"),
+        Column("who", "Model and owner", "html"),
+        Column("stage", "Stage"),
+        Column("evidence", "Evidence"),
+        Column("cost", f"Cost ({cur})", "money"),
+        Column("value", f"Value ({cur})", "money"),
+        Column("interval", "Value interval", only="html"),
+        Column("value_low", "Value low", "money", only="excel"),
+        Column("value_high", "Value high", "money", only="excel"),
+        Column("counted", "Value counted", "money", only="excel"),
+        Column("net", "Net", "money"),
+        Column("roi", "ROI", "ratio"),
+        Column("payback_month", "Payback", "month", excel_header="Payback month"),
+        Column("irr_shown", "IRR (horizon)", "html"),
+        Column("spark", f"Net, last {months} months", "html"),
+        Column("expected_annual_loss", "Expected annual loss", "money", only="excel"),
+        Column("badges", "Flags", "html"),
+        Column("flags", "Flags", "wrap", width=44, only="excel"),
+    ]
 
 
 def _extra_flags(
@@ -60,44 +95,18 @@ def _extra_flags(
     return out
 
 
-def read(data: ReportData) -> Figures:
-    """The month's portfolio with flags, trends and the stored exposure."""
-    risk = data.scenario("failure --all")
-    exposure = {
-        r["model_id"]: r["expected_annual_loss"]
-        for r in (risk or {}).get("outputs", {}).get("models", [])
-    }
-    decay_run = data.scenario("decay --all")
-    decay = {
-        r["model_id"]: r["value_lost_per_month_of_age"]
-        for r in (decay_run or {}).get("outputs", {}).get("decay", [])
-        if r.get("value_lost_per_month_of_age") is not None
-    }
-    efficiency = data.pnl.filter(pl.col("month") == data.month).select(
-        "model_id", "gpu_efficiency", "irr", "irr_reason"
-    )
-    frame = data.portfolio.join(efficiency, on="model_id", how="left")
-    rows = []
-    for row in frame.iter_rows(named=True):
-        if row["model_id"] != "TOTAL":
-            extra = _extra_flags(data, row, exposure, decay)
-            row["flags"] = ", ".join([f for f in (row["flags"] or "").split(", ") if f] + extra)
-            row["expected_annual_loss"] = exposure.get(row["model_id"])
-        rows.append(row)
-    table_rows = pl.DataFrame(rows, infer_schema_length=None)
-    models = table_rows.filter(pl.col("model_id") != "TOTAL")
-    total = table_rows.filter(pl.col("model_id") == "TOTAL").row(0, named=True)
-    nets = {
-        (r["model_id"], r["month"]): r["net"]
-        for r in data.pnl.select("model_id", "month", "net").iter_rows(named=True)
-    }
-    trend = {m: [nets.get((m, month)) for month in data.window] for m in data.model_ids}
-    return Figures(models, total, trend, exposure, risk["run_id"] if risk else None)
+def _irr(row: dict[str, Any]) -> str:
+    """The IRR cell: the rate, or n/a with the reason under it."""
+    if row.get("irr") is not None:
+        return escape(ratio(row["irr"]))
+    if not row.get("irr_reason"):
+        return ""
+    reason = str(row["irr_reason"]).removeprefix("n/a: ")
+    return f'n/a<br><span class="note">{escape(reason)}</span>'
 
 
-def html(f: Figures, data: ReportData, charts: Charts) -> str:
-    """The portfolio table with sparklines and flags."""
-    cur = data.currency
+def _html_rows(f: Figures, data: ReportData) -> list[dict[str, Any]]:
+    """The models' rows as the page shows them: sparklines, badges, the IRR and its reason."""
     rows = f.rows.with_columns(
         label=pl.col("model_id").replace_strict(data.labels, default=pl.col("model_id")),
         interval=pl.when(pl.col("value_low").is_not_null()).then(
@@ -107,7 +116,6 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
                 pl.col("value_high").map_elements(money, return_dtype=pl.String),
             )
         ),
-        payback=pl.col("payback_month").dt.strftime("%Y-%m"),
         evidence=pl.col("evidence").str.replace_all("_", " "),
     ).to_dicts()
     for row in rows:
@@ -119,119 +127,132 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
         row["who"] = (
             f'{escape(row["label"])}<br><span class="note">{escape(row["owner"] or "")}</span>'
         )
-    columns = [
-        ("who", "Model and owner", None),
-        ("stage", "Stage", None),
-        ("evidence", "Evidence", None),
-        ("cost", f"Cost ({cur})", money),
-        ("value", f"Value ({cur})", money),
-        ("interval", "Value interval", None),
-        ("net", "Net", money),
-        ("roi", "ROI", ratio),
-        ("payback", "Payback", None),
-        ("irr_shown", "IRR (horizon)", None),
-        ("spark", f"Net, last {len(data.window)} months", None),
-        ("badges", "Flags", None),
-    ]
-    t = f.total
-    total = {
-        "label": "Portfolio",
-        "cost": money(t.get("cost")),
-        "value": money(t.get("value")),
-        "interval": f"{money(t.get('value_low'))} – {money(t.get('value_high'))}"
-        if t.get("value_low") is not None
-        else "",
-        "net": money(t.get("net")),
-        "roi": ratio(t.get("roi")),
-        "badges": t.get("flags") or "",
-    }
-    total["who"] = "Portfolio"
-    return (
-        '<p class="note">Value by each model\'s declared method (interval where the method has '
-        "one: experiments, difference-in-differences, regressions), against everything the model "
-        "cost. ROI = net / cost. Payback: the first month the cumulative net since the first "
-        "month with data reached zero. The portfolio interval adds the bounds (the cautious "
-        "reading). IRR: over the NPV horizon, annualised, shown only for flows that start "
-        "negative (an investment) and give a rate from −99% to 1,000% a year; else n/a and "
-        "why.</p>" + table(rows, columns, total, raw=("who", "irr_shown", "spark", "badges"))
-    )
+    return rows
 
 
-def _irr(row: dict[str, Any]) -> str:
-    """The IRR cell: the rate, or n/a with the reason under it."""
-    if row.get("irr") is not None:
-        return escape(ratio(row["irr"]))
-    if not row.get("irr_reason"):
-        return ""
-    reason = str(row["irr_reason"]).removeprefix("n/a: ")
-    return f'n/a<br><span class="note">{escape(reason)}</span>'
+@register
+class Portfolio(Section[Figures]):
+    """Every model's cost, value, ROI, payback and flags."""
 
+    name = "portfolio"
+    title = "Portfolio"
+    sheet = "Portfolio"
+    order = 20
 
-def excel(f: Figures, data: ReportData, book: Book) -> None:
-    """The Portfolio sheet: live net, ROI and totals over cost, value and value counted."""
-    sheet = book.sheets[SHEET]
-    cur = data.currency
-    sheet.title(
-        0,
-        f"Portfolio, {data.month:%B %Y}",
-        f"Amounts in {cur}. Value counted = value × the model's share on the Assumptions sheet.",
-    )
-    columns = [
-        Column("Model id", "model_id"),
-        Column("Model", "label"),
-        Column("Owner", "owner"),
-        Column("Stage", "stage"),
-        Column("Evidence", "evidence"),
-        Column(f"Cost ({cur})", "cost", MONEY),
-        Column(f"Value ({cur})", "value", MONEY),
-        Column("Value low", "value_low", MONEY),
-        Column("Value high", "value_high", MONEY),
-        Column("Value counted", "counted", MONEY),
-        Column("Net", "net", MONEY),
-        Column("ROI", "roi", PERCENT),
-        Column("Payback month", "payback_month", "mmm yyyy"),
-        Column("Expected annual loss", "expected_annual_loss", MONEY),
-        Column("Flags", "flags", "wrap", width=44),
-    ]
-    rows = [
-        {
-            **r,
-            "label": data.label(r["model_id"]),
-            "evidence": (r["evidence"] or "").replace("_", " "),
-            "counted": None,
-            "roi_net": r["net"],
-            "net": None,
-            "roi": None,
+    def read(self, data: ReportData) -> Figures:
+        """The month's portfolio with flags, trends and the stored exposure."""
+        risk = data.scenario("failure --all")
+        exposure = {
+            r["model_id"]: r["expected_annual_loss"]
+            for r in (risk or {}).get("outputs", {}).get("models", [])
         }
-        for r in f.rows.iter_rows(named=True)
-    ]
-    refs = sheet.table(3, 0, "Portfolio", columns, rows)
+        decay_run = data.scenario("decay --all")
+        decay = {
+            r["model_id"]: r["value_lost_per_month_of_age"]
+            for r in (decay_run or {}).get("outputs", {}).get("decay", [])
+            if r.get("value_lost_per_month_of_age") is not None
+        }
+        efficiency = data.pnl.filter(pl.col("month") == data.month).select(
+            "model_id", "gpu_efficiency", "irr", "irr_reason"
+        )
+        frame = data.portfolio.join(efficiency, on="model_id", how="left")
+        rows = []
+        for row in frame.iter_rows(named=True):
+            if row["model_id"] != "TOTAL":
+                extra = _extra_flags(data, row, exposure, decay)
+                row["flags"] = ", ".join([f for f in (row["flags"] or "").split(", ") if f] + extra)
+                row["expected_annual_loss"] = exposure.get(row["model_id"])
+            rows.append(row)
+        table_rows = pl.DataFrame(rows, infer_schema_length=None)
+        models = table_rows.filter(pl.col("model_id") != "TOTAL")
+        total = table_rows.filter(pl.col("model_id") == "TOTAL").row(0, named=True)
+        nets = {
+            (r["model_id"], r["month"]): r["net"]
+            for r in data.pnl.select("model_id", "month", "net").iter_rows(named=True)
+        }
+        trend = {m: [nets.get((m, month)) for month in data.window] for m in data.model_ids}
+        return Figures(models, total, trend, exposure, risk["run_id"] if risk else None)
+
+    def html(self, figures: Figures, data: ReportData, charts: Charts) -> str:
+        """The portfolio table with sparklines and flags."""
+        t = figures.total
+        total = {
+            "who": "Portfolio",
+            "cost": money(t.get("cost")),
+            "value": money(t.get("value")),
+            "interval": f"{money(t.get('value_low'))} – {money(t.get('value_high'))}"
+            if t.get("value_low") is not None
+            else "",
+            "net": money(t.get("net")),
+            "roi": ratio(t.get("roi")),
+            "badges": t.get("flags") or "",
+        }
+        columns = _columns(data.currency, len(data.window))
+        return NOTE + table(_html_rows(figures, data), columns, total)
+
+    def excel(self, figures: Figures, data: ReportData, book: Book) -> None:
+        """The Portfolio sheet: live net, ROI and totals over cost, value and value counted."""
+        sheet, cur = self.sheet_in(book), data.currency
+        sheet.title(
+            0,
+            f"Portfolio, {data.month:%B %Y}",
+            f"Amounts in {cur}. Value counted = value × the model's share on the Assumptions "
+            "sheet.",
+        )
+        rows = [
+            {
+                **r,
+                "label": data.label(r["model_id"]),
+                "evidence": (r["evidence"] or "").replace("_", " "),
+                "counted": None,
+                "roi_net": r["net"],
+                "net": None,
+                "roi": None,
+            }
+            for r in figures.rows.iter_rows(named=True)
+        ]
+        refs = sheet.table(3, 0, "Portfolio", _columns(cur, len(data.window)), rows)
+        col = {k: v[0] for k, v in refs.items()}
+        for i, row in enumerate(rows):
+            _model_formulas(sheet, col, FIRST_ROW + i, row)
+        total = FIRST_ROW + len(rows)
+        _totals(book, sheet, refs, total, rows)
+        _highlights(book, sheet, col, max(total - 1, FIRST_ROW))
+        sheet.ws.freeze_panes(4, 2)
+
+
+def _model_formulas(sheet: Sheet, col: dict[str, int], r: int, row: dict[str, Any]) -> None:
+    """A model's value counted, net and ROI as formulas, with roi's figures."""
+    at = {k: a1(r, c) for k, c in col.items()}
+    value, cost, net = row["value"], row["cost"] or 0.0, row["roi_net"]
+    share = f"INDEX(value_counted,MATCH({at['model_id']},assumption_models,0))"
+    sheet.formula(r, col["counted"], f'=IF({at["value"]}="","",{at["value"]}*{share})', value)
+    # After its retirement a model has no value and its cost is a loss: net = −cost.
+    lost = value is None and net is not None
+    sheet.formula(
+        r,
+        col["net"],
+        f"=-{at['cost']}" if lost else f'=IF({at["counted"]}="","",{at["counted"]}-{at["cost"]})',
+        net,
+    )
+    sheet.formula(
+        r,
+        col["roi"],
+        f'=IF(OR({at["net"]}="",{at["cost"]}=0),"",{at["net"]}/{at["cost"]})',
+        None if net is None or not cost else net / cost,
+        PERCENT,
+    )
+
+
+def _totals(
+    book: Book,
+    sheet: Sheet,
+    refs: dict[str, tuple[int, int, int]],
+    total: int,
+    rows: list[dict[str, Any]],
+) -> None:
+    """The Portfolio row: sums, net and ROI as formulas, and the names the Summary uses."""
     col = {k: v[0] for k, v in refs.items()}
-    first = 4
-    for i, row in enumerate(rows):
-        r = first + i
-        at = {k: a1(r, c) for k, c in col.items()}
-        value, cost, net = row["value"], row["cost"] or 0.0, row["roi_net"]
-        share = f"INDEX(value_counted,MATCH({at['model_id']},assumption_models,0))"
-        sheet.formula(r, col["counted"], f'=IF({at["value"]}="","",{at["value"]}*{share})', value)
-        # After its retirement a model has no value and its cost is a loss: net = −cost.
-        lost = value is None and net is not None
-        sheet.formula(
-            r,
-            col["net"],
-            f"=-{at['cost']}"
-            if lost
-            else f'=IF({at["counted"]}="","",{at["counted"]}-{at["cost"]})',
-            net,
-        )
-        sheet.formula(
-            r,
-            col["roi"],
-            f'=IF(OR({at["net"]}="",{at["cost"]}=0),"",{at["net"]}/{at["cost"]})',
-            None if net is None or not cost else net / cost,
-            PERCENT,
-        )
-    total = first + len(rows)
     at = {k: a1(total, c) for k, c in col.items()}
     sheet.text(total, col["label"], "Portfolio", "bold")
     sums: dict[str, float] = {}
@@ -256,10 +277,13 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
         ("portfolio_eal", "expected_annual_loss"),
     ):
         book.define(name, sheet, total, col[key])
-    last = max(total - 1, first)
+
+
+def _highlights(book: Book, sheet: Sheet, col: dict[str, int], last: int) -> None:
+    """Negative net and ROI in red, and the loss of a model flagged for high exposure."""
     for key in ("roi", "net"):
         sheet.ws.conditional_format(
-            first,
+            FIRST_ROW,
             col[key],
             last,
             col[key],
@@ -267,14 +291,13 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
         )
     flag_column = xl_col_to_name(col["flags"])
     sheet.ws.conditional_format(
-        first,
+        FIRST_ROW,
         col["expected_annual_loss"],
         last,
         col["expected_annual_loss"],
         {
             "type": "formula",
             "format": book.format("warn"),
-            "criteria": f'=ISNUMBER(SEARCH("high exposure",${flag_column}{first + 1}))',
+            "criteria": f'=ISNUMBER(SEARCH("high exposure",${flag_column}{FIRST_ROW + 1}))',
         },
     )
-    sheet.ws.freeze_panes(4, 2)

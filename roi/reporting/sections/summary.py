@@ -18,14 +18,12 @@ import numpy as np
 import polars as pl
 
 from roi import warehouse
-from roi.reporting.book import MONEY, PERCENT, Book
+from roi.reporting.book import Book, Sheet
 from roi.reporting.charts import Charts
 from roi.reporting.data import ReportData
-from roi.reporting.html import escape, money0, percent1, ratio, tiles
-
-NAME = "summary"
-TITLE = "Summary"
-SHEET = "Summary"
+from roi.reporting.html import escape, tiles
+from roi.reporting.numbers import MONEY, PERCENT, money0, percent1, ratio
+from roi.reporting.sections import Section, register
 
 
 @dataclass(frozen=True)
@@ -127,36 +125,6 @@ def _movers(data: ReportData) -> list[Mover]:
     return movers
 
 
-def read(data: ReportData) -> Figures:
-    """The month's spend, value, comparisons, movers, exposure and warnings."""
-    totals = data.totals
-    portfolio = data.portfolio
-    models = portfolio.filter(pl.col("model_id") != "TOTAL")
-    valued = models.filter(pl.col("value").is_not_null())
-    total = portfolio.filter(pl.col("model_id") == "TOTAL").row(0, named=True)
-    budget = data.options.budgets.get("total")
-    risk = data.scenario("failure --all")
-    exposure = None
-    if risk:
-        p = risk["outputs"]["portfolio"]
-        exposure = {"eal": p["expected_annual_loss"], "p95": p["p95"], "run_id": risk["run_id"]}
-    return Figures(
-        spend=float(totals.spend),
-        previous_spend=float(totals.previous_spend) if totals.previous_spend is not None else None,
-        budget=float(budget) if budget is not None else None,
-        forecast=None if budget is not None else _forecast(data),
-        value=float(valued["value"].sum()) if valued.height else None,
-        value_low=total.get("value_low"),
-        value_high=total.get("value_high"),
-        model_cost=float(models["cost"].sum()),
-        movers=_movers(data),
-        exposure=exposure,
-        warnings=[c.message for c in totals.checks],
-        valued=valued.height,
-        models=models.height,
-    )
-
-
 def _compare(now: float, before: float | None) -> str:
     if before in (None, 0):
         return ""
@@ -209,135 +177,71 @@ def story(f: Figures, data: ReportData) -> str:
     return " ".join(parts)
 
 
-def html(f: Figures, data: ReportData, charts: Charts) -> str:
-    """Tiles and the story."""
-    cur = data.currency
-    net = None if f.value is None else f.value - f.spend
-    items = [
-        ("ML spend", money0(f.spend, cur), _compare(f.spend, f.previous_spend) + " vs last month"),
-        (
-            "Budget" if f.budget is not None else "Forecast",
-            money0(f.budget if f.budget is not None else f.forecast, cur),
-            _compare(f.spend, f.budget if f.budget is not None else f.forecast) + " actual vs it",
-        ),
-        (
-            "Measured value",
-            money0(f.value, cur),
-            f"interval {money0(f.value_low)}–{money0(f.value_high)}"
-            if f.value_low is not None
-            else "",
-        ),
-        ("Net", money0(net, cur), "value − all ML spend"),
-        ("ROI", ratio(net / f.spend if net is not None and f.spend else None), "net / ML spend"),
-    ]
-    if f.exposure:
-        items.append(
-            (
-                "Expected annual loss",
-                money0(f.exposure["eal"], cur),
-                f"P95 {money0(f.exposure['p95'], cur)}",
-            )
-        )
-    warn = ""
-    if f.warnings:
-        warn = (
-            f'<div class="warn"><p class="bad">{len(f.warnings)} warning(s): these figures are '
-            "not the whole story</p><ul>"
-            + "".join(f"<li>{escape(w)}</li>" for w in f.warnings)
-            + "</ul></div>"
-        )
-    else:
-        warn = (
-            '<p class="ok">All checks passed: allocated + unallocated + idle = source total to '
-            "the cent; no rejected lines; one currency; no unusual change.</p>"
-        )
-    return tiles(items) + f'<p class="story">{escape(story(f, data))}</p>' + warn
+def _figure_rows(f: Figures, names: set[str]) -> list[tuple[str, str, str | None, Any, str]]:
+    """The Summary's figures: (name, label, formula or None, roi's value, number format).
 
-
-def excel(f: Figures, data: ReportData, book: Book) -> None:
-    """The Summary sheet: figures as formulas over the other sheets' named totals."""
-    sheet = book.sheets[SHEET]
-    cur = data.currency
-    sheet.title(
-        0,
-        f"{data.report.title}: {data.month:%B %Y}",
-        f"{data.project.project.name}. Amounts in {cur}, effective (amortized) cost.",
-    )
-    names = book.names
+    A figure is a formula over another sheet's named total where the pack has that sheet.
+    """
     net = None if f.value is None else f.value - f.spend
     plan = f.budget if f.budget is not None else f.forecast
-    rows: list[tuple[str, str | None, Any, str]] = [
+    return [
         (
+            "spend",
             "ML spend (all effective cost and priced usage)",
             "=costs_spend" if "costs_spend" in names else None,
             f.spend,
             MONEY,
         ),
         (
+            "models",
             "Spend of the models",
             "=portfolio_cost" if "portfolio_cost" in names else None,
             f.model_cost,
             MONEY,
         ),
         (
+            "value",
             "Measured value (as counted on the Portfolio sheet)",
             "=portfolio_value" if "portfolio_value" in names else None,
             f.value,
             MONEY,
         ),
-        ("Net: value − all ML spend", "=summary_value-summary_spend", net, MONEY),
+        ("net", "Net: value − all ML spend", "=summary_value-summary_spend", net, MONEY),
         (
+            "roi",
             "ROI: net / ML spend",
             '=IF(summary_spend=0,"",summary_net/summary_spend)',
             None if net is None or not f.spend else net / f.spend,
             PERCENT,
         ),
-        ("Previous month's spend", None, f.previous_spend, MONEY),
+        ("previous", "Previous month's spend", None, f.previous_spend, MONEY),
         (
+            "change",
             "Change vs previous month",
             '=IF(summary_previous="","",summary_spend-summary_previous)',
             None if f.previous_spend is None else f.spend - f.previous_spend,
             MONEY,
         ),
+        ("plan", "Budget" if f.budget is not None else "Forecast for the month", None, plan, MONEY),
         (
-            "Budget" if f.budget is not None else "Forecast for the month",
-            None,
-            plan,
-            MONEY,
-        ),
-        (
+            "variance",
             "Actual − budget" if f.budget is not None else "Actual − forecast",
             '=IF(summary_plan="","",summary_spend-summary_plan)',
             None if plan is None else f.spend - plan,
             MONEY,
         ),
         (
+            "eal",
             "Expected annual loss from failures",
             "=portfolio_eal" if "portfolio_eal" in names and f.exposure else None,
             f.exposure["eal"] if f.exposure else None,
             MONEY,
         ),
     ]
-    keys = [
-        "spend",
-        "models",
-        "value",
-        "net",
-        "roi",
-        "previous",
-        "change",
-        "plan",
-        "variance",
-        "eal",
-    ]
-    for i, ((label, formula, value, fmt), key) in enumerate(zip(rows, keys, strict=True), 3):
-        sheet.text(i, 0, label, "bold" if key in ("spend", "value", "net", "roi") else None)
-        if formula:
-            sheet.formula(i, 1, formula, value, fmt)
-        else:
-            sheet.number(i, 1, value, fmt)
-        book.define(f"summary_{key}", sheet, i, 1)
-    line = 3 + len(rows) + 1
+
+
+def _story_and_checks(f: Figures, data: ReportData, book: Book, sheet: Sheet, line: int) -> None:
+    """The month in words, then the checks (or that all passed)."""
     sheet.text(line, 0, "The month", "bold")
     sheet.ws.merge_range(line + 1, 0, line + 1, 1, "", book.format("wrap"))
     sheet.text(line + 1, 0, story(f, data), "wrap")
@@ -355,7 +259,116 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
             "one currency, no unusual change",
             "ok",
         )
-    sheet.widths[0] = 58
-    sheet.widths[1] = 18
-    if "value_chart" in book.charts:
-        sheet.ws.insert_chart(3, 3, book.charts["value_chart"])
+
+
+@register
+class Summary(Section[Figures]):
+    """The month for a reader of one page."""
+
+    name = "summary"
+    title = "Summary"
+    sheet = "Summary"
+    order = 10
+    fill_last = True
+
+    def read(self, data: ReportData) -> Figures:
+        """The month's spend, value, comparisons, movers, exposure and warnings."""
+        totals = data.totals
+        portfolio = data.portfolio
+        models = portfolio.filter(pl.col("model_id") != "TOTAL")
+        valued = models.filter(pl.col("value").is_not_null())
+        total = portfolio.filter(pl.col("model_id") == "TOTAL").row(0, named=True)
+        budget = data.options.budgets.get("total")
+        risk = data.scenario("failure --all")
+        exposure = None
+        if risk:
+            p = risk["outputs"]["portfolio"]
+            exposure = {
+                "eal": p["expected_annual_loss"],
+                "p95": p["p95"],
+                "run_id": risk["run_id"],
+            }
+        previous = totals.previous_spend
+        return Figures(
+            spend=float(totals.spend),
+            previous_spend=float(previous) if previous is not None else None,
+            budget=float(budget) if budget is not None else None,
+            forecast=None if budget is not None else _forecast(data),
+            value=float(valued["value"].sum()) if valued.height else None,
+            value_low=total.get("value_low"),
+            value_high=total.get("value_high"),
+            model_cost=float(models["cost"].sum()),
+            movers=_movers(data),
+            exposure=exposure,
+            warnings=[c.message for c in totals.checks],
+            valued=valued.height,
+            models=models.height,
+        )
+
+    def html(self, figures: Figures, data: ReportData, charts: Charts) -> str:
+        """Tiles and the story."""
+        f, cur = figures, data.currency
+        net = None if f.value is None else f.value - f.spend
+        plan = f.budget if f.budget is not None else f.forecast
+        interval = (
+            f"interval {money0(f.value_low)}–{money0(f.value_high)}"
+            if f.value_low is not None
+            else ""
+        )
+        items = [
+            (
+                "ML spend",
+                money0(f.spend, cur),
+                _compare(f.spend, f.previous_spend) + " vs last month",
+            ),
+            (
+                "Budget" if f.budget is not None else "Forecast",
+                money0(plan, cur),
+                _compare(f.spend, plan) + " actual vs it",
+            ),
+            ("Measured value", money0(f.value, cur), interval),
+            ("Net", money0(net, cur), "value − all ML spend"),
+            (
+                "ROI",
+                ratio(net / f.spend if net is not None and f.spend else None),
+                "net / ML spend",
+            ),
+        ]
+        if f.exposure:
+            eal, p95 = f.exposure["eal"], f.exposure["p95"]
+            items.append(("Expected annual loss", money0(eal, cur), f"P95 {money0(p95, cur)}"))
+        if f.warnings:
+            warn = (
+                f'<div class="warn"><p class="bad">{len(f.warnings)} warning(s): these figures '
+                "are not the whole story</p><ul>"
+                + "".join(f"<li>{escape(w)}</li>" for w in f.warnings)
+                + "</ul></div>"
+            )
+        else:
+            warn = (
+                '<p class="ok">All checks passed: allocated + unallocated + idle = source total '
+                "to the cent; no rejected lines; one currency; no unusual change.</p>"
+            )
+        return tiles(items) + f'<p class="story">{escape(story(f, data))}</p>' + warn
+
+    def excel(self, figures: Figures, data: ReportData, book: Book) -> None:
+        """The Summary sheet: figures as formulas over the other sheets' named totals."""
+        f, sheet = figures, self.sheet_in(book)
+        sheet.title(
+            0,
+            f"{data.report.title}: {data.month:%B %Y}",
+            f"{data.project.project.name}. Amounts in {data.currency}, effective (amortized) cost.",
+        )
+        rows = _figure_rows(f, book.names)
+        for i, (key, label, formula, value, fmt) in enumerate(rows, 3):
+            sheet.text(i, 0, label, "bold" if key in ("spend", "value", "net", "roi") else None)
+            if formula:
+                sheet.formula(i, 1, formula, value, fmt)
+            else:
+                sheet.number(i, 1, value, fmt)
+            book.define(f"summary_{key}", sheet, i, 1)
+        _story_and_checks(f, data, book, sheet, 3 + len(rows) + 1)
+        sheet.widths[0] = 58
+        sheet.widths[1] = 18
+        if "value_chart" in book.charts:
+            sheet.ws.insert_chart(3, 3, book.charts["value_chart"])

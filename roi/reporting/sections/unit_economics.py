@@ -13,15 +13,16 @@ from typing import Any
 import polars as pl
 
 from roi import warehouse
-from roi.reporting.book import MONEY, Book, Column, Sheet, a1
+from roi.reporting.book import Book, Sheet, a1
 from roi.reporting.charts import Charts, lines, top_models
+from roi.reporting.columns import Column
 from roi.reporting.data import ReportData
-from roi.reporting.html import money, number, percent1, table
+from roi.reporting.html import table
+from roi.reporting.numbers import MONEY, MONTH
+from roi.reporting.sections import Section, register
 from roi.value.pnl import excel_npv, monthly_rate
 
-NAME = "unit_economics"
-TITLE = "Value and unit economics"
-SHEET = "Value"
+MEASURES = ("cost", "value", "net")
 
 
 @dataclass(frozen=True)
@@ -33,24 +34,50 @@ class Figures:
     llm: pl.DataFrame  # llm_unit_costs of the window for the models shown
 
 
-def read(data: ReportData) -> Figures:
-    """The window's P&L rows and LLM unit costs."""
-    llm = warehouse.fetch_frame(
-        data.con,
-        "SELECT * FROM llm_unit_costs WHERE month BETWEEN ? AND ? AND currency = ? "
-        "ORDER BY model_id, month, serving",
-        [data.window[0], data.month, data.currency],
-    ).filter(pl.col("model_id").is_in(data.model_ids))
-    history = warehouse.fetch_frame(
-        data.con,
-        "SELECT * FROM model_roi WHERE month <= ? AND currency = ? ORDER BY model_id, month",
-        [data.month, data.currency],
-    ).filter(pl.col("model_id").is_in(data.model_ids))
-    return Figures(data.pnl, history, llm)
+def _serving_columns(cur: str) -> list[Column]:
+    """Self-hosted vs API: the same token mix at the reference API's price."""
+    return [
+        Column("model_id", "Model id", only="excel"),
+        Column("model", "Model", only="html"),
+        Column("serving", "Serving"),
+        Column("providers", "Providers"),
+        Column("tokens_m", "Tokens (M)", "quantity", only="html"),
+        Column("tokens", "Tokens", "integer", only="excel"),
+        Column("cost", f"Cost ({cur})", "money"),
+        Column("idle_cost", "Idle share", "money", only="excel"),
+        Column("cost_per_1m_tokens", f"{cur} per 1M tokens", "money", excel_header=f"{cur} per 1M"),
+        Column("api_reference", "Reference API"),
+        Column("api_per_1m_tokens", f"API {cur} per 1M", "money"),
+    ]
 
 
-def html(f: Figures, data: ReportData, charts: Charts) -> str:
-    """Unit cost trends and the self-hosted vs API table."""
+def _unit_change_columns(cur: str, first: date) -> list[Column]:
+    """The page's unit costs: this month's against the window's first month."""
+    return [
+        Column("model", "Model"),
+        Column("unit", "Per"),
+        Column("unit_cost", f"{cur}", "quantity"),
+        Column("unit_cost_before", f"{first:%b %Y}", "quantity"),
+        Column("change", "Change", "percent"),
+    ]
+
+
+def _unit_cost_columns(cur: str) -> list[Column]:
+    """The pack's unit costs: per unit of volume, per GPU-hour and per 1M tokens."""
+    return [
+        Column("model_id", "Model id"),
+        Column("unit", "Unit"),
+        Column("unit_cost", f"{cur} per unit", "money"),
+        Column("gpu_hours", "GPU-hours held", "hours"),
+        Column("cost_per_gpu_hour", f"{cur} per GPU-hour", "money"),
+        Column("gpu_efficiency", "GPU efficiency", "percent"),
+        Column("tokens", "Tokens", "integer"),
+        Column("cost_per_1m_tokens", f"{cur} per 1M tokens", "money"),
+    ]
+
+
+def _unit_charts(f: Figures, data: ReportData, charts: Charts) -> list[str]:
+    """Cost per 1M tokens and per GPU-hour by month, a line per model."""
     cur = data.currency
     out = []
     for measure, weight, title, unit in (
@@ -67,10 +94,9 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
             f"{cur} per GPU-hour",
         ),
     ):
+        measured = f.pnl.filter(pl.col(measure).is_not_null())
         # The models with the most tokens (GPU-hours): a line per model beyond that is noise.
-        keep = top_models(
-            f.pnl.filter(pl.col(measure).is_not_null()), weight, data.options.top_models, ()
-        )
+        keep = top_models(measured, weight, data.options.top_models, ())
         rows = [
             {
                 "month": r["month"].strftime("%Y-%m"),
@@ -81,95 +107,104 @@ def html(f: Figures, data: ReportData, charts: Charts) -> str:
             for r in f.pnl.iter_rows(named=True)
             if r[measure] is not None and r["model_id"] in keep
         ]
-        title += (
-            f" (top {len(keep)} by volume)"
-            if len(keep) < f.pnl.filter(pl.col(measure).is_not_null())["model_id"].n_unique()
-            else ""
-        )
+        if len(keep) < measured["model_id"].n_unique():
+            title += f" (top {len(keep)} by volume)"
         if rows:
-            out.append(
-                charts.inline(
-                    measure, lines(rows, "value", "model", data.colours, title, unit, ",.2f"), title
-                )
+            chart = lines(rows, "value", "model", data.colours, title, unit, ",.2f")
+            out.append(charts.inline(measure, chart, title))
+    return out
+
+
+@register
+class UnitEconomics(Section[Figures]):
+    """Each model's monthly P&L and its unit costs."""
+
+    name = "unit_economics"
+    title = "Value and unit economics"
+    sheet = "Value"
+    order = 40
+
+    def read(self, data: ReportData) -> Figures:
+        """The window's P&L rows and LLM unit costs."""
+        llm = warehouse.fetch_frame(
+            data.con,
+            "SELECT * FROM llm_unit_costs WHERE month BETWEEN ? AND ? AND currency = ? "
+            "ORDER BY model_id, month, serving",
+            [data.window[0], data.month, data.currency],
+        ).filter(pl.col("model_id").is_in(data.model_ids))
+        history = warehouse.fetch_frame(
+            data.con,
+            "SELECT * FROM model_roi WHERE month <= ? AND currency = ? ORDER BY model_id, month",
+            [data.month, data.currency],
+        ).filter(pl.col("model_id").is_in(data.model_ids))
+        return Figures(data.pnl, history, llm)
+
+    def html(self, figures: Figures, data: ReportData, charts: Charts) -> str:
+        """Unit cost trends and the self-hosted vs API table."""
+        f, cur = figures, data.currency
+        label = pl.col("model_id").replace_strict(data.labels, default=pl.col("model_id"))
+        first = f.pnl.filter(pl.col("month") == data.window[0]).select(
+            "model_id", pl.col("unit_cost").alias("unit_cost_before")
+        )
+        units = (
+            f.pnl.filter((pl.col("month") == data.month) & pl.col("unit_cost").is_not_null())
+            .join(first, on="model_id", how="left")
+            .with_columns(
+                model=label,
+                change=pl.col("unit_cost") / pl.col("unit_cost_before") - 1,
             )
-    first = f.pnl.filter(pl.col("month") == data.window[0]).select(
-        "model_id", pl.col("unit_cost").alias("unit_cost_before")
-    )
-    units = (
-        f.pnl.filter((pl.col("month") == data.month) & pl.col("unit_cost").is_not_null())
-        .join(first, on="model_id", how="left")
-        .with_columns(
-            model=pl.col("model_id").replace_strict(data.labels, default=pl.col("model_id")),
-            change=pl.col("unit_cost") / pl.col("unit_cost_before") - 1,
         )
-    )
-    out.append(f"<h3>Cost per unit of each model's volume, {data.month:%B %Y}</h3>")
-    out.append(
-        table(
-            units,
+        served = f.llm.filter(pl.col("month") == data.month).with_columns(
+            model=label, tokens_m=pl.col("tokens") / 1e6
+        )
+        return "".join(
             [
-                ("model", "Model", None),
-                ("unit", "Per", None),
-                ("unit_cost", f"{cur}", number),
-                ("unit_cost_before", f"{data.window[0]:%b %Y}", number),
-                ("change", "Change", percent1),
-            ],
+                *_unit_charts(f, data, charts),
+                f"<h3>Cost per unit of each model's volume, {data.month:%B %Y}</h3>",
+                table(units, _unit_change_columns(cur, data.window[0])),
+                "<h3>Self-hosted vs API, this month</h3>",
+                '<p class="note">Self-hosted cost is the GPU cost of the model with its share of '
+                "the pools' idle capacity; the API column prices the same token mix (input, "
+                "cached, output) at the model's reference API.</p>",
+                table(served, _serving_columns(cur)),
+            ]
         )
-    )
-    served = f.llm.filter(pl.col("month") == data.month).with_columns(
-        model=pl.col("model_id").replace_strict(data.labels, default=pl.col("model_id")),
-        tokens_m=pl.col("tokens") / 1e6,
-    )
-    out.append("<h3>Self-hosted vs API, this month</h3>")
-    out.append(
-        '<p class="note">Self-hosted cost is the GPU cost of the model with its share of the '
-        "pools' idle capacity; the API column prices the same token mix (input, cached, output) "
-        "at the model's reference API.</p>"
-    )
-    out.append(
-        table(
-            served,
-            [
-                ("model", "Model", None),
-                ("serving", "Serving", None),
-                ("providers", "Providers", None),
-                ("tokens_m", "Tokens (M)", number),
-                ("cost", f"Cost ({cur})", money),
-                ("cost_per_1m_tokens", f"{cur} per 1M tokens", money),
-                ("api_reference", "Reference API", None),
-                ("api_per_1m_tokens", f"API {cur} per 1M", money),
-            ],
+
+    def excel(self, figures: Figures, data: ReportData, book: Book) -> None:
+        """The Value sheet: cost, value and net (a formula) by month, NPV to date per model."""
+        f, sheet, cur = figures, self.sheet_in(book), data.currency
+        months = sorted(set(f.history["month"]))
+        sheet.title(
+            0,
+            "Value: cost, value and net by month",
+            f"{cur}. Net = value × the model's value counted (Assumptions sheet) − cost, or − "
+            "cost after its retirement; NPV to date is Excel's NPV of the nets at the monthly "
+            "rate of the Assumptions sheet (months without a value are skipped).",
         )
-    )
-    return "".join(out)
+        header = 3
+        sheet.text(header, 0, "Model id")
+        sheet.text(header, 1, "Measure")
+        for j, month in enumerate(months, 2):
+            sheet.number(header, j, month, MONTH)
+        sheet.text(header, 2 + len(months), "NPV to date")
+        rows = _measure_rows(f, data, sheet, header, months)
+        sheet.ws.freeze_panes(header + 1, 2)
+        _unit_table(f, data, sheet, max(rows.values()) + 3)
+        _value_chart(f, data, book, sheet, rows, header, months)
 
 
-def excel(f: Figures, data: ReportData, book: Book) -> None:
-    """The Value sheet: cost, value and net (a formula) by month, NPV to date per model."""
-    sheet = book.sheets[SHEET]
-    cur = data.currency
-    months = sorted(set(f.history["month"]))
-    sheet.title(
-        0,
-        "Value: cost, value and net by month",
-        f"{cur}. Net = value × the model's value counted (Assumptions sheet) − cost, or − cost "
-        "after its retirement; NPV to date is Excel's NPV of the nets at the monthly rate of "
-        "the Assumptions sheet (months without a value are skipped).",
-    )
+def _measure_rows(
+    f: Figures, data: ReportData, sheet: Sheet, header: int, months: list[date]
+) -> dict[tuple[str, str], int]:
+    """Cost, value and net (formulas) of each model by month, NPV to date beside the nets;
+    the row of each (model, measure)."""
     lookup = {(r["model_id"], r["month"]): r for r in f.history.iter_rows(named=True)}
-    models = data.model_ids
-    header = 3
-    sheet.text(header, 0, "Model id")
-    sheet.text(header, 1, "Measure")
-    for j, month in enumerate(months, 2):
-        sheet.number(header, j, month, "mmm yyyy")
     npv_col = 2 + len(months)
-    sheet.text(header, npv_col, "NPV to date")
     rows: dict[tuple[str, str], int] = {}
     r = header
     rate = monthly_rate(data.project.finance.discount_rate)
-    for measure in ("cost", "value", "net"):
-        for model in models:
+    for measure in MEASURES:
+        for model in data.model_ids:
             r += 1
             rows[(model, measure)] = r
             sheet.text(r, 0, model)
@@ -194,9 +229,7 @@ def excel(f: Figures, data: ReportData, book: Book) -> None:
                     excel_npv(rate, nets) if nets else None,
                     MONEY,
                 )
-    sheet.ws.freeze_panes(header + 1, 2)
-    _unit_table(f, data, book, sheet, r + 3)
-    _value_chart(f, data, book, rows, header, months)
+    return rows
 
 
 def _net_formula(
@@ -212,59 +245,27 @@ def _net_formula(
     return f'=IF({value_cell}="","",{value_cell}*{share}-{cost_cell})', net
 
 
-def _unit_table(f: Figures, data: ReportData, book: Book, sheet: Sheet, line: int) -> None:
-    cur = data.currency
+def _unit_table(f: Figures, data: ReportData, sheet: Sheet, line: int) -> None:
     now = f.pnl.filter(pl.col("month") == data.month)
     sheet.text(line, 0, f"Unit costs, {data.month:%B %Y}", "bold")
-    sheet.table(
-        line + 1,
-        0,
-        "UnitCosts",
-        [
-            Column("Model id", "model_id"),
-            Column("Unit", "unit"),
-            Column(f"{cur} per unit", "unit_cost", MONEY),
-            Column("GPU-hours held", "gpu_hours", "#,##0.0"),
-            Column(f"{cur} per GPU-hour", "cost_per_gpu_hour", MONEY),
-            Column("GPU efficiency", "gpu_efficiency", "0.0%"),
-            Column("Tokens", "tokens", "#,##0"),
-            Column(f"{cur} per 1M tokens", "cost_per_1m_tokens", MONEY),
-        ],
-        now.to_dicts(),
-    )
+    sheet.table(line + 1, 0, "UnitCosts", _unit_cost_columns(data.currency), now.to_dicts())
     line += now.height + 3
     served = f.llm.filter(pl.col("month") == data.month)
     sheet.text(line, 0, "Self-hosted vs API (the same token mix at the reference API)", "bold")
-    sheet.table(
-        line + 1,
-        0,
-        "Serving",
-        [
-            Column("Model id", "model_id"),
-            Column("Serving", "serving"),
-            Column("Providers", "providers"),
-            Column("Tokens", "tokens", "#,##0"),
-            Column(f"Cost ({cur})", "cost", MONEY),
-            Column("Idle share", "idle_cost", MONEY),
-            Column(f"{cur} per 1M", "cost_per_1m_tokens", MONEY),
-            Column("Reference API", "api_reference"),
-            Column(f"API {cur} per 1M", "api_per_1m_tokens", MONEY),
-        ],
-        served.to_dicts(),
-    )
+    sheet.table(line + 1, 0, "Serving", _serving_columns(data.currency), served.to_dicts())
 
 
 def _value_chart(
     f: Figures,
     data: ReportData,
     book: Book,
+    sheet: Sheet,
     rows: dict[tuple[str, str], int],
     header: int,
     months: list[date],
 ) -> None:
     """Portfolio cost and value by month (sums of the rows above) and a native chart of them,
     for the Summary sheet."""
-    sheet = book.sheets[SHEET]
     models = data.model_ids
     line = max(rows.values()) + 2
     for offset, measure, label in ((0, "cost", "Portfolio cost"), (1, "value", "Portfolio value")):
@@ -281,8 +282,8 @@ def _value_chart(
         chart.add_series(
             {
                 "name": name,
-                "categories": [SHEET, header, 2, header, 1 + len(months)],
-                "values": [SHEET, line + offset, 2, line + offset, 1 + len(months)],
+                "categories": [sheet.name, header, 2, header, 1 + len(months)],
+                "values": [sheet.name, line + offset, 2, line + offset, 1 + len(months)],
                 "line": {"color": colour, "width": 2.25},
             }
         )
