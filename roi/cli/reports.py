@@ -18,6 +18,13 @@ from roi.cli.support import (
     roi_command,
 )
 
+OUT_FOLDER = click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the reports (default: the project's reports/out).",
+)
+
 
 def _emit_outputs(opts: Options, paths: list[Path]) -> None:
     """List the files a command wrote, one row each."""
@@ -26,12 +33,7 @@ def _emit_outputs(opts: Options, paths: list[Path]) -> None:
 
 @cli.command()
 @MONTH
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the reports (default: reports/out).",
-)
+@OUT_FOLDER
 @roi_command
 def run(opts: Options, month: date | None, out: Path | None) -> None:
     """The main job: load every connector, attribute cost, write the month's reports.
@@ -47,12 +49,7 @@ def run(opts: Options, month: date | None, out: Path | None) -> None:
 
 @cli.command()
 @MONTH
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Folder for the report (default: reports/out).",
-)
+@OUT_FOLDER
 @roi_command
 def report(opts: Options, month: date | None, out: Path | None) -> None:
     """Write the monthly finance report (HTML with charts) from the warehouse.
