@@ -266,7 +266,18 @@ def scenarios(ctx: Context) -> list[str]:
 
 def run(ctx: Context, month: date | None = None, out_dir: Path | None = None) -> RunResult:
     """The main job: load every connector, attribute the months that changed, run the
-    standing scenarios, write the reports."""
+    standing scenarios, write the reports.
+
+    Raises:
+        ConfigError: a project with no connectors and no warehouse yet (a blank one), with
+            how to add data.
+    """
+    if not any(c.enabled for c in ctx.project.connectors) and not ctx.warehouse.exists():
+        raise ConfigError(
+            f"the project in {ctx.project.root} has no connectors yet, so there is nothing to "
+            "load; add your data with `roi connect PATH` (a billing export, LLM logs, KPIs), "
+            "then `roi models suggest --write`"
+        )
     loads = load(ctx)
     result = attribute(ctx)
     ran = scenarios(ctx)

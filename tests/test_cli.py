@@ -96,7 +96,7 @@ def test_unknown_connector_type_for_ingest(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_init_then_run_in_a_new_folder(tmp_path: Path) -> None:
     target = tmp_path / "portfolio"
-    result = roi_cli("init", str(target), "--quiet")
+    result = roi_cli("init", str(target), "--sample", "--quiet")
     assert result.returncode == 0, result.stderr
     assert (target / "roi.toml").exists() and (target / "sample_data/README.md").exists()
     again = roi_cli("init", str(target))
@@ -210,14 +210,19 @@ def test_ingest_paths_are_relative_to_the_current_folder(tmp_path: Path) -> None
     assert json.loads(result.stdout)[0]["rows_loaded"] == 1
 
 
-def test_init_without_sample_says_what_to_do_and_run_leaves_no_warehouse(tmp_path: Path) -> None:
+def test_a_blank_project_says_what_to_do_and_run_leaves_no_warehouse(tmp_path: Path) -> None:
     target = tmp_path / "mine"
-    result = roi_cli("init", str(target), "--no-sample")
+    result = roi_cli("init", str(target))
     assert result.returncode == 0, result.stderr
-    assert "roi run" in result.stderr and "point the connectors" in result.stderr
+    assert "roi connect PATH" in result.stderr
     assert not (target / "sample_data").exists()
+    assert not list((target / "connectors").glob("*.toml"))
+    assert not list((target / "models").glob("*.toml"))
+    assert 'name = "mine"' in (target / "roi.toml").read_text()
+    for report in (target / "reports").glob("*.toml"):
+        assert "[options.budgets]" not in report.read_text().replace("# [options.budgets]", "")
     run = roi_cli("run", "--project", str(target))
     assert run.returncode == 1
-    assert run.stderr.startswith("Error: no input files match sample_data/")
+    assert run.stderr.startswith("Error: the project in ") and "roi connect PATH" in run.stderr
     assert run.stderr.count("\n") == 1 and "Traceback" not in run.stderr
     assert not (target / "roi.duckdb").exists()  # nothing half-made

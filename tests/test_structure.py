@@ -19,6 +19,7 @@ PACKAGE = REPO / "roi"
 # Floors from the top; a room imports only rooms on its floor or below.
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("cli", "__main__"),
+    ("start",),
     ("pipeline",),
     ("reporting",),
     ("scenarios",),

@@ -18,7 +18,27 @@ def project_warnings(con: Connection, project: ProjectConfig) -> list[str]:
     """What counts without a visible effect: data of connectors the project no longer
     defines, and models whose selectors match no cost."""
     defined = tuple(c.name for c in project.connectors)
-    return [*undefined_connectors(con, defined), *unmatched_selectors(con, project.models)]
+    return [
+        *undefined_connectors(con, defined),
+        *unmatched_selectors(con, project.models),
+        *unknown_report_models(project),
+    ]
+
+
+def unknown_report_models(project: ProjectConfig) -> list[str]:
+    """One warning per report whose options name models the project does not define (a model
+    deleted or renamed): the report leaves them out rather than failing."""
+    known = {m.model_id for m in project.models}
+    warnings = []
+    for report in project.reports:
+        named = set(report.options.models) | (set(report.options.budgets) - {"total"})
+        if named - known:
+            warnings.append(
+                f"{report.file.name} names model(s) the project does not define: "
+                f"{', '.join(sorted(named - known))}; they are left out of the report (remove "
+                "them from its options, or restore the models)"
+            )
+    return warnings
 
 
 def _selector_kinds(model: ModelConfig) -> list[str]:

@@ -11,7 +11,7 @@ portfolio), `reports` (run, report, export), `scenario` (the scenario group).
 
 from __future__ import annotations
 
-from roi.cli import attribution, data, project, reports  # noqa: F401  (they add the commands)
+from roi.cli import attribution, data, project, reports, start  # noqa: F401  (add commands)
 from roi.cli.group import cli
 from roi.cli.scenario import scenario
 

@@ -18,21 +18,33 @@ from roi.errors import RoiError
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--no-sample", is_flag=True, help="Write only the definitions, no sample data.")
-@click.option("--seed", type=int, default=None, help="Seed of the sample data.")
+@click.option("--sample", is_flag=True, help="The sample portfolio (definitions and data).")
+@click.option("--seed", type=int, default=None, help="Seed of the sample data (with --sample).")
 @click.option("--force", is_flag=True, help="Overwrite existing definition files.")
 @roi_command
-def init(opts: Options, directory: Path, no_sample: bool, seed: int | None, force: bool) -> None:
-    """Scaffold a project: roi.toml, connectors/, models/, reports/ and sample data.
+def init(opts: Options, directory: Path, sample: bool, seed: int | None, force: bool) -> None:
+    """Start a project: roi.toml, connectors/, models/, pools/ and reports/.
 
-    The scaffold is the sample portfolio (twelve models, two clouds): run it, then replace the
-    connector paths and model definitions with your own.
+    Blank by default (a neutral name, no connectors or models, reports with no budgets);
+    --sample writes the sample portfolio (twelve models, two clouds) with its data.
 
     \b
-    Example:
-      roi init my-portfolio && cd my-portfolio && roi run
+    Examples:
+      roi init my-portfolio && cd my-portfolio && roi connect ~/exports/focus
+      roi init demo --sample && cd demo && roi run
     """
+    if not sample:
+        from roi.start.blank import write_blank
+
+        written = write_blank(directory, force)
+        opts.progress.info(
+            f"wrote a blank project to {directory} ({len(written)} file(s)); next: cd "
+            f"{directory} && roi connect PATH (a billing export, LLM logs, KPIs), then "
+            "roi models suggest --write and roi run"
+        )
+        return
     from roi.sample import DEFAULT_SEED, write_definitions, write_sample
+    from roi.start.blank import GITIGNORE
 
     if (directory / "roi.toml").exists() and not force:
         raise RoiError(
@@ -41,26 +53,11 @@ def init(opts: Options, directory: Path, no_sample: bool, seed: int | None, forc
     written = write_definitions(directory, overwrite=force)
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
-        gitignore.write_text(
-            "roi.duckdb\nroi.duckdb.wal\nroi.duckdb.lock\nroi.duckdb.data/\n"
-            "roi.duckdb.staging/\nreports/out/\n",
-            encoding="utf-8",
-        )
-    if not no_sample:
-        write_sample(
-            directory / "sample_data", DEFAULT_SEED if seed is None else seed, opts.progress
-        )
-    if no_sample:
-        opts.progress.info(
-            f"wrote {len(written)} definition file(s) to {directory}, without sample data; "
-            "next: point the connectors in connectors/*.toml at your exports (or put them where "
-            "those paths say), describe your models in models/*.toml, then run `roi run`"
-        )
-    else:
-        opts.progress.info(
-            f"wrote {len(written)} definition file(s) to {directory}; next: cd {directory} && "
-            "roi run"
-        )
+        gitignore.write_text(GITIGNORE, encoding="utf-8")
+    write_sample(directory / "sample_data", DEFAULT_SEED if seed is None else seed, opts.progress)
+    opts.progress.info(
+        f"wrote {len(written)} definition file(s) to {directory}; next: cd {directory} && roi run"
+    )
 
 
 @cli.command()

@@ -272,13 +272,6 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
     reports = tuple(_report(p, _read_toml(p)) for p in sorted((root / "reports").glob("*.toml")))
     pools = tuple(pool_from_toml(p, _read_toml(p)) for p in sorted((root / "pools").glob("*.toml")))
     check_pool_models(pools, set(seen))
-    for report in reports:
-        named = set(report.options.models) | (set(report.options.budgets) - {"total"})
-        if named - set(seen):
-            raise ConfigError(
-                f"{report.file}: options name unknown model(s) "
-                f"{', '.join(sorted(named - set(seen)))}; known models: {', '.join(sorted(seen))}"
-            )
     for m in models:
         for risk_mode in m.risks:
             unknown = set(risk_mode.correlated_with) - set(seen)

@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector
+from roi.connectors.base import FileConnector, SourceSample
 from roi.connectors.kpi_csv import finish_kpis
 from roi.loading.parsing import read_table_csv
 from roi.loading.protocol import Batch
@@ -38,6 +38,13 @@ class AbTestCsv(FileConnector):
     description = (
         "A/B test results per arm: experiment_id, model_id, kpi, variant, units, mean, std_dev"
     )
+
+    @classmethod
+    def recognises(cls, sample: SourceSample) -> str | None:
+        """Experiment result columns."""
+        if sample.has("experiment_id", "variant", "units", "mean"):
+            return "A/B test result columns (experiment_id, variant, units, mean)"
+        return None
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one experiment-results CSV."""

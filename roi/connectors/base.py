@@ -22,6 +22,20 @@ class NoOptions:
     """The option set of a connector type that takes no options."""
 
 
+@dataclass(frozen=True)
+class SourceSample:
+    """What `roi connect` saw of a file: its path, its header's column names (lower-cased,
+    units like ` [%]` removed) or its JSON document."""
+
+    path: Path
+    columns: frozenset[str] = frozenset()
+    document: Any = None
+
+    def has(self, *names: str) -> bool:
+        """Whether every one of `names` is a column."""
+        return set(names) <= self.columns
+
+
 class Connector(ABC):
     """One source type. Subclasses set `type_name`, `table`, `description` and implement extract."""
 
@@ -63,6 +77,11 @@ class Connector(ABC):
         """The files the connector's `path` names (a file, a folder or a glob)."""
         assert self.config.path is not None
         return list_files(self.root, self.config.path, self.suffixes)
+
+    @classmethod
+    def recognises(cls, sample: SourceSample) -> str | None:
+        """Why this type reads `sample` (what `roi connect` says), or None when it does not."""
+        return None
 
     @abstractmethod
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:

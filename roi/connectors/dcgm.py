@@ -31,7 +31,7 @@ import polars as pl
 from roi.config import redact_url
 from roi.config.typed import check
 from roi.connectors import register
-from roi.connectors.base import Connector, changed_files
+from roi.connectors.base import Connector, SourceSample, changed_files
 from roi.connectors.mig import check_profiles, combine_slices, slice_share
 from roi.connectors.prometheus import floor_to_step, parse_instant, query_range
 from roi.errors import SourceError
@@ -306,6 +306,17 @@ class DcgmPrometheus(Connector):
     suffixes = (".json", ".json.gz")
     reads_urls = True
     Options = DcgmOptions
+
+    @classmethod
+    def recognises(cls, sample: SourceSample) -> str | None:
+        """A Prometheus query_range response with dcgm-exporter series."""
+        data = sample.document.get("data") if isinstance(sample.document, dict) else None
+        result = data.get("result") if isinstance(data, dict) else None
+        if isinstance(result, list) and any(
+            str(s.get("metric", {}).get("__name__", "")).startswith("DCGM_") for s in result
+        ):
+            return "a Prometheus query_range response with dcgm-exporter series"
+        return None
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Query a live Prometheus (`url`), or read changed saved responses (`path`)."""

@@ -28,8 +28,8 @@ from typing import Any, Literal
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Connector, changed_files
-from roi.connectors.focus_file import KINDS, REQUIRED, read_focus_file
+from roi.connectors.base import Connector, SourceSample, changed_files
+from roi.connectors.focus_file import KINDS, REQUIRED, focus_version, read_focus_file
 from roi.loading.files import list_files
 from roi.loading.parsing import Parsed, parse_columns
 from roi.loading.protocol import Batch, Extracted
@@ -186,6 +186,13 @@ class FocusConnector(Connector):
     description = "FOCUS 1.0-1.3 billing export files (CSV, CSV.gz, Parquet) from any provider"
     suffixes = (".csv", ".csv.gz", ".parquet")
     Options = FocusOptions
+
+    @classmethod
+    def recognises(cls, sample: SourceSample) -> str | None:
+        """FOCUS billing columns."""
+        if sample.has("billedcost", "effectivecost", "billingperiodstart", "chargeperiodstart"):
+            return f"FOCUS {focus_version(sorted(sample.columns))} billing columns"
+        return None
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Read every file of each delivery (folder) that has a new or changed file."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector
+from roi.connectors.base import FileConnector, SourceSample
 from roi.loading.parsing import parse_columns, read_table_csv
 from roi.loading.protocol import Batch
 from roi.tables import KPI_VALUES
@@ -49,6 +49,13 @@ class KpiCsv(FileConnector):
     description = (
         "business KPIs as CSV: kpi, period_start, period_end, model_id, segment, value, unit"
     )
+
+    @classmethod
+    def recognises(cls, sample: SourceSample) -> str | None:
+        """KPI file columns."""
+        if sample.has("kpi", "period_start", "period_end", "value"):
+            return "KPI columns (kpi, period_start, period_end, value)"
+        return None
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one KPI CSV."""

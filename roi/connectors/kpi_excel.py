@@ -21,7 +21,7 @@ from typing import Any
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector
+from roi.connectors.base import FileConnector, SourceSample
 from roi.connectors.kpi_csv import finish_kpis
 from roi.errors import SourceError
 from roi.loading.protocol import Batch
@@ -124,6 +124,11 @@ class KpiExcel(FileConnector):
     description = "finance KPI workbook (.xlsx): rows KPI/Model/Unit, one date column per month"
     suffixes = (".xlsx",)
     Options = KpiExcelOptions
+
+    @classmethod
+    def recognises(cls, sample: SourceSample) -> str | None:
+        """An Excel workbook (a finance KPI workbook: KPI, Model, Unit, one column a month)."""
+        return "an Excel workbook" if sample.path.name.endswith(".xlsx") else None
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one workbook."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector
+from roi.connectors.base import FileConnector, SourceSample
 from roi.loading.csv_text import read_csv_text
 from roi.loading.parsing import map_distinct, null_if_token, parse_columns, require_columns
 from roi.loading.protocol import Batch
@@ -159,6 +159,13 @@ class LiteLLMSpendLogs(FileConnector):
     table = INFERENCE_USAGE
     description = "LiteLLM proxy spend logs (LiteLLM_SpendLogs table dumped to CSV / CSV.gz)"
     Options = LiteLLMOptions
+
+    @classmethod
+    def recognises(cls, sample: SourceSample) -> str | None:
+        """LiteLLM_SpendLogs columns."""
+        if sample.has("request_id", "spend", "starttime", "model"):
+            return "LiteLLM spend-log columns (request_id, spend, startTime, model)"
+        return None
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one spend-log dump."""

@@ -7,7 +7,7 @@ from pathlib import Path
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector
+from roi.connectors.base import FileConnector, SourceSample
 from roi.loading.parsing import parse_columns, read_table_csv
 from roi.loading.protocol import Batch
 from roi.tables import MODEL_METRICS
@@ -25,6 +25,13 @@ class ModelMetricsCsv(FileConnector):
     description = (
         "model quality metrics (AUC, F1, ...) over time: model_id, metric, ts, value, model_version"
     )
+
+    @classmethod
+    def recognises(cls, sample: SourceSample) -> str | None:
+        """Model metric history columns."""
+        if sample.has("model_id", "metric", "ts", "value"):
+            return "model metric columns (model_id, metric, ts, value)"
+        return None
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one metrics CSV."""

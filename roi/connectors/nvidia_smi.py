@@ -21,7 +21,7 @@ import polars as pl
 
 from roi.config.typed import check
 from roi.connectors import register
-from roi.connectors.base import FileConnector
+from roi.connectors.base import FileConnector, SourceSample
 from roi.loading.csv_text import read_csv_text
 from roi.loading.parsing import Parsed, null_if_token, parse_columns, require_columns
 from roi.loading.protocol import Batch
@@ -94,6 +94,13 @@ class NvidiaSmiCsv(FileConnector):
     table = GPU_USAGE
     description = "nvidia-smi --query-gpu CSV logs (one file per host)"
     Options = NvidiaSmiOptions
+
+    @classmethod
+    def recognises(cls, sample: SourceSample) -> str | None:
+        """nvidia-smi --query-gpu columns."""
+        if sample.has("timestamp", "uuid", "utilization.gpu"):
+            return "nvidia-smi --query-gpu columns (timestamp, uuid, utilization.gpu)"
+        return None
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one host's nvidia-smi log."""
