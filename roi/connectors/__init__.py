@@ -24,7 +24,7 @@ def register(cls: type[Connector]) -> type[Connector]:
 
 
 # Modules of this package that are not connector types.
-_HELPERS = ("base", "focus_file", "mig", "prometheus", "sql_guard")
+_HELPERS = ("base", "dcgm_checks", "focus_file", "mig", "prometheus", "sql_guard")
 _BUILTIN_LOADED = False
 
 

@@ -32,6 +32,9 @@ from roi.config import redact_url
 from roi.config.typed import check
 from roi.connectors import register
 from roi.connectors.base import Connector, SourceSample, changed_files
+from roi.connectors.dcgm_checks import MEMORY_METRIC as MEMORY_METRIC
+from roi.connectors.dcgm_checks import UTILIZATION_METRICS as UTILIZATION_METRICS
+from roi.connectors.dcgm_checks import check_samples
 from roi.connectors.mig import check_profiles, combine_slices, slice_share
 from roi.connectors.prometheus import floor_to_step, parse_instant, query_range
 from roi.errors import SourceError
@@ -41,11 +44,6 @@ from roi.loading.tags import TagKeyClash, tag_json
 from roi.progress import Progress
 from roi.tables import GPU_USAGE
 
-UTILIZATION_METRICS = {
-    "DCGM_FI_PROF_GR_ENGINE_ACTIVE": 1.0,
-    "DCGM_FI_DEV_GPU_UTIL": 0.01,  # percent
-}
-MEMORY_METRIC = "DCGM_FI_DEV_FB_USED"  # MiB
 MIB = 1024 * 1024
 # Labels that become columns; every other label is kept in the `labels` map.
 _KNOWN_LABELS = {
@@ -174,38 +172,6 @@ ROW_SCHEMA: dict[str, pl.DataType] = {
 _IDENTITY = ("gpu_index", "gpu_model", "node", "namespace", "labels", "source_file", "mig_profile")
 
 
-def _check_samples(raw: pl.DataFrame) -> None:
-    """A series twice in one file with other values, or a utilisation outside 0–100 %, is a
-    broken export: an error, never a silent choice or a clamp."""
-    series = ["source_file", "metric", "gpu_uuid", "pod", "labels", "interval_start"]
-    clash = raw.filter(pl.struct(series).is_duplicated()).filter(
-        pl.col("value").n_unique().over(series) > 1
-    )
-    if clash.height:
-        first = clash.sort("interval_start").row(0, named=True)
-        raise SourceError(
-            f"{first['source_file']}: series {first['metric']} of GPU {first['gpu_uuid']} "
-            f"(pod {first['pod'] or 'none'}) appears twice with different values at "
-            f"{first['interval_start']:%Y-%m-%dT%H:%M:%SZ}; save each series once (one "
-            "query_range response per metric)"
-        )
-    scale = pl.col("metric").replace_strict(
-        UTILIZATION_METRICS, default=None, return_dtype=pl.Float64
-    )
-    beyond = raw.filter(
-        pl.col("metric").is_in(list(UTILIZATION_METRICS))
-        & ((pl.col("value") * scale > 1) | (pl.col("value") < 0))
-    )
-    if beyond.height:
-        first = beyond.row(0, named=True)
-        raise SourceError(
-            f"{first['source_file']}: series {first['metric']} of GPU {first['gpu_uuid']} "
-            f"has the utilisation {first['value']:g} at "
-            f"{first['interval_start']:%Y-%m-%dT%H:%M:%SZ}, outside 0-100 % (0-1 for "
-            "DCGM_FI_PROF_*); check the exporter and save the response again"
-        )
-
-
 def to_intervals(
     rows: list[dict[str, Any]], cluster: str, step_seconds: int | None
 ) -> pl.DataFrame:
@@ -231,7 +197,7 @@ def to_intervals(
             "response as Prometheus returned it"
         )
     raw = raw.with_columns(value=pl.col("number").fill_nan(None)).drop("number")
-    _check_samples(raw)
+    check_samples(raw)
     # One row per MIG slice first (a whole GPU is one slice), then per GPU, pod and interval.
     keys = ["gpu_uuid", "interval_start", "pod", "mig_instance"]
     scale = pl.col("metric").replace_strict(
