@@ -112,11 +112,11 @@ def _html_rows(f: Figures, data: ReportData) -> list[dict[str, Any]]:
         interval=pl.when(pl.col("value_low").is_not_null()).then(
             pl.format(
                 "{} – {}",
-                pl.col("value_low").map_elements(money, return_dtype=pl.String),
-                pl.col("value_high").map_elements(money, return_dtype=pl.String),
+                pl.col("value_low").cast(pl.Float64).map_elements(money, return_dtype=pl.String),
+                pl.col("value_high").cast(pl.Float64).map_elements(money, return_dtype=pl.String),
             )
         ),
-        evidence=pl.col("evidence").str.replace_all("_", " "),
+        evidence=pl.col("evidence").cast(pl.String).str.replace_all("_", " "),
     ).to_dicts()
     for row in rows:
         row["irr_shown"] = _irr(row)
