@@ -230,13 +230,10 @@ def _roi(cost: float, value: float | None) -> float | None:
     return None if value is None or not cost else (value - cost) / cost
 
 
+_FIGURES = ("cost", "value", "net", "roi")
 _COMPARED = {
     "model_id": pl.String,
-    **{
-        name: pl.Float64
-        for name in ("cost", "value", "net", "roi", "scenario_cost", "scenario_value")
-        + ("scenario_net", "scenario_roi")
-    },
+    **{name: pl.Float64 for name in (*_FIGURES, *(f"scenario_{f}" for f in _FIGURES))},
 }
 
 
