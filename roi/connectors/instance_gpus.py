@@ -57,6 +57,35 @@ AWS: dict[str, int] = {
 }
 
 
+AZURE: dict[str, int] = {
+    # A100
+    "standard_nc24ads_a100_v4": 1,
+    "standard_nc48ads_a100_v4": 2,
+    "standard_nc96ads_a100_v4": 4,
+    "standard_nd96asr_v4": 8,
+    "standard_nd96amsr_a100_v4": 8,
+    # H100 / H200
+    "standard_nc40ads_h100_v5": 1,
+    "standard_nc80adis_h100_v5": 2,
+    "standard_nd96isr_h100_v5": 8,
+    "standard_nd96isr_h200_v5": 8,
+    # V100
+    "standard_nc6s_v3": 1,
+    "standard_nc12s_v3": 2,
+    "standard_nc24s_v3": 4,
+    "standard_nc24rs_v3": 4,
+    "standard_nd40rs_v2": 8,
+    # T4
+    "standard_nc4as_t4_v3": 1,
+    "standard_nc8as_t4_v3": 1,
+    "standard_nc16as_t4_v3": 1,
+    "standard_nc64as_t4_v3": 4,
+    # A10 (whole GPUs only; the fractional NVadsA10 sizes hold part of one)
+    "standard_nv36ads_a10_v5": 1,
+    "standard_nv72ads_a10_v5": 2,
+}
+
+
 def aws_gpus(instance_type: str | None) -> int | None:
     """GPUs of an AWS instance type (SageMaker's `ml.` prefix allowed), or None if unknown."""
     if not instance_type:
