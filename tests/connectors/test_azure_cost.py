@@ -15,6 +15,7 @@ from roi.context import Context
 from roi.errors import RoiError
 from roi.start.detect import detect
 from tests.conftest import shared_file
+from tests.helpers import of_type
 
 CENT = Decimal("0.01")
 ACTUAL = "billing/azure_ea_actual_cost_small.csv"
@@ -106,9 +107,12 @@ def test_actual_and_amortized_of_one_month_count_once(tmp_path: Path) -> None:
     [(_, _, lines, billed, effective)] = _warehouse(tmp_path, TOTALS)
     # Effective cost is the amortized view; billed is what the invoice holds: the on-demand
     # usage and the reservation bought this month.
-    assert lines == am_lines + purchases
-    assert effective.quantize(CENT) == am_effective.quantize(CENT)
-    assert billed.quantize(CENT) == (am_on_demand + purchased).quantize(CENT)
+    assert lines == of_type(am_lines, int) + of_type(purchases, int)
+    money = [
+        of_type(v, Decimal) for v in (effective, am_effective, billed, am_on_demand, purchased)
+    ]
+    assert money[0].quantize(CENT) == money[1].quantize(CENT)
+    assert money[2].quantize(CENT) == (money[3] + money[4]).quantize(CENT)
 
 
 def _copy(tmp_path: Path, relative: str) -> Path:
