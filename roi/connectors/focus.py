@@ -192,7 +192,7 @@ class FocusConnector(Connector):
     type_name = "focus"
     table = COST_LINES
     description = "FOCUS 1.0-1.3 billing export files (CSV, CSV.gz, Parquet) from any provider"
-    suffixes = (".csv", ".csv.gz", ".parquet")
+    suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz", ".parquet")
     Options: ClassVar[type[Any]] = FocusOptions
 
     @classmethod
