@@ -20,7 +20,7 @@ or covered usage at 0: actual; on-demand only: either, treated as actual).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -28,10 +28,7 @@ from typing import Any, ClassVar, Literal
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import SourceSample, changed_files
-from roi.connectors.focus import delivery_version, derive_columns, export_name
-from roi.connectors.focus_file import KINDS as FOCUS_KINDS
-from roi.connectors.focus_file import REQUIRED as FOCUS_REQUIRED
+from roi.connectors.base import SourceSample
 from roi.connectors.instance_gpus import AZURE
 from roi.connectors.native_billing import (
     NativeBilling,
@@ -41,9 +38,7 @@ from roi.connectors.native_billing import (
     require,
 )
 from roi.errors import SourceError
-from roi.loading.parsing import Parsed, parse_columns
-from roi.loading.protocol import Batch, Extracted
-from roi.progress import Progress
+from roi.loading.parsing import Parsed
 
 COMMITMENT_MODELS = ("Reservation", "SavingsPlan")
 CHARGE_CATEGORY = {
@@ -295,6 +290,7 @@ class AzureCostConnector(NativeBilling):
     type_name = "azure_cost"
     description = "Azure cost details export, EA or MCA, actual or amortized (CSV, CSV.gz, Parquet)"
     Options: ClassVar[type[Any]] = AzureOptions
+    reads_together = True
 
     @classmethod
     def recognises(cls, sample: SourceSample) -> str | None:
@@ -310,44 +306,8 @@ class AzureCostConnector(NativeBilling):
         """One cost details file (before actual and amortized are combined)."""
         return read_azure_file(path, relative, self.options.dataset)
 
-    def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
-        """Read every file when any changed: a month's actual and amortized files combine."""
-        files = self.input_files()
-        changed, fingerprints = changed_files(files, state, self.relative)
-        vanished = set((state or {}).get("files", {})) - set(fingerprints)
-        to_read = files if changed or vanished else []
-        order, declared = self.options.delivery_order, self.options.export
-
-        def batches() -> Iterator[Batch]:
-            if not to_read:
-                return
-            read = [
-                self.read_file(p, self.relative(p))
-                for p in progress.track(to_read, f"{self.config.name}: reading")
-            ]
-            frame = combine(pl.concat([r.frame for r in read], how="diagonal_relaxed"))
-            _check_currencies(frame)
-            parsed = parse_columns(frame, FOCUS_KINDS, required=FOCUS_REQUIRED)
-            derived = derive_columns(parsed.frame)
-            folders = sorted({p.parent for p in to_read})
-            delivery = max(
-                delivery_version(f, [p for p in to_read if p.parent == f], order) for f in folders
-            )
-            yield Batch(
-                derived.frame.with_columns(
-                    export=pl.lit(
-                        declared
-                        or export_name(folders[0].parent if len(folders) > 1 else folders[0])
-                    ),
-                    delivery=pl.lit(delivery),
-                    _whole_delivery=pl.lit(True),
-                ),
-                pl.concat([*(r.rejects for r in read), parsed.rejects, derived.rejects]),
-            )
-
-        return Extracted(
-            batches=batches(),
-            files=[self.relative(p) for p in to_read],
-            cursor={"files": fingerprints},
-            skipped_files=len(files) - len(to_read),
-        )
+    def combine(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Actual and amortized lines of each account's month counted once."""
+        frame = combine(frame)
+        _check_currencies(frame)
+        return frame

@@ -10,18 +10,23 @@ builds the warehouse's columns from the typed values.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import polars as pl
 
-from roi.connectors.focus import FocusConnector
+from roi.connectors.base import changed_files
+from roi.connectors.focus import FocusConnector, delivery_version, derive_columns, export_name
 from roi.connectors.focus_file import COLUMNS
+from roi.connectors.focus_file import KINDS as FOCUS_KINDS
+from roi.connectors.focus_file import REQUIRED as FOCUS_REQUIRED
 from roi.errors import SourceError
 from roi.loading.csv_text import read_csv_text
 from roi.loading.parsing import Parsed, null_if_token, parse_columns
+from roi.loading.protocol import Batch, Extracted
+from roi.progress import Progress
 from roi.tables import COST_LINES
 
 # Every warehouse column a FOCUS reader fills (what a native reader must fill too, or leave null).
@@ -129,13 +134,67 @@ def camel_to_snake(name: str) -> str:
 
 
 class NativeBilling(FocusConnector):
-    """A billing format that is not FOCUS, loaded through the FOCUS machinery."""
+    """A billing format that is not FOCUS, loaded through the FOCUS machinery.
+
+    A format whose lines depend on each other across files (Azure's actual and amortized views,
+    OCI's corrections) sets `reads_together`: when any file changed, every file is read again
+    and `combine` sees all their lines at once, as one delivery.
+    """
 
     table = COST_LINES
     Options: ClassVar[type[Any]] = NativeOptions
-    # Names of the manifest files a delivery's folder (or the one above it) may hold.
-    manifest_glob: str = ""
+    reads_together: ClassVar[bool] = False
 
     def read_file(self, path: Path, relative: str) -> Parsed:  # pragma: no cover - abstract
         """One native file as FOCUS-shaped warehouse columns (see FocusConnector.read_file)."""
         raise NotImplementedError
+
+    def combine(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Every file's lines, read together, as they count (see `reads_together`)."""
+        return frame
+
+    def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
+        """Per delivery (FocusConnector), or every file at once when the lines of one file
+        depend on another's."""
+        if not self.reads_together:
+            return super().extract(state, progress)
+        files = self.input_files()
+        changed, fingerprints = changed_files(files, state, self.relative)
+        vanished = set((state or {}).get("files", {})) - set(fingerprints)
+        to_read = files if changed or vanished else []
+
+        def batches() -> Iterator[Batch]:
+            if not to_read:
+                return
+            read = [
+                self.read_file(p, self.relative(p))
+                for p in progress.track(to_read, f"{self.config.name}: reading")
+            ]
+            frame = self.combine(pl.concat([r.frame for r in read], how="diagonal_relaxed"))
+            parsed = parse_columns(frame, FOCUS_KINDS, required=FOCUS_REQUIRED)
+            derived = derive_columns(parsed.frame)
+            yield Batch(
+                derived.frame.with_columns(**self._delivery(to_read), _whole_delivery=pl.lit(True)),
+                pl.concat([*(r.rejects for r in read), parsed.rejects, derived.rejects]),
+            )
+
+        return Extracted(
+            batches=batches(),
+            files=[self.relative(p) for p in to_read],
+            cursor={"files": fingerprints},
+            skipped_files=len(files) - len(to_read),
+        )
+
+    def _delivery(self, files: list[Path]) -> dict[str, pl.Expr]:
+        """The export and delivery of files read together: the folder above them all, and the
+        newest of their folders' delivery versions."""
+        folders = sorted({p.parent for p in files})
+        order = self.options.delivery_order
+        delivery = max(
+            delivery_version(f, [p for p in files if p.parent == f], order) for f in folders
+        )
+        top = folders[0].parent if len(folders) > 1 else folders[0]
+        return {
+            "export": pl.lit(self.options.export or export_name(top)),
+            "delivery": pl.lit(delivery),
+        }
