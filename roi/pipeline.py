@@ -235,6 +235,15 @@ def report(
         return render_reports(con, ctx.project, month, out_dir, kinds, ctx.progress, out_file)
 
 
+def export_focus(ctx: Context, month: date, out: Path) -> tuple[Path, int]:
+    """Write a month's cost as FOCUS 1.3 split charges (roi's allocation) to `out`; the file
+    and its row count."""
+    from roi.reporting.focus_export import export_focus as write_focus
+
+    with ctx.reader() as con:
+        return out, write_focus(con, ctx.project, month, out)
+
+
 @dataclass(frozen=True)
 class RunResult:
     """What `roi run` did."""

@@ -107,7 +107,7 @@ def cost_type_expr() -> pl.Expr:
     )
 
 
-def _tag_values(raw: pl.Series, keys: list[str]) -> pl.DataFrame:
+def tag_values(raw: pl.Series, keys: list[str]) -> pl.DataFrame:
     """Per distinct tag text: the lower-cased value of each key, and whether it has no tags."""
     from roi.loading.tags import normalise_tags
 
@@ -161,7 +161,7 @@ def fold_lines(
         params,
     )
     frame = frame.join(
-        _tag_values(frame["tags_text"], keys), on="tags_text", how="left", nulls_equal=True
+        tag_values(frame["tags_text"], keys), on="tags_text", how="left", nulls_equal=True
     ).drop("tags_text")
     # A stable order (and so stable group ids) whatever order DuckDB returned the groups in.
     return (

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import click
@@ -62,7 +62,9 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
     _emit_outputs(opts, paths)
 
 
-export = command_group("export", "Export the warehouse's figures to other tools (Excel).")
+export = command_group(
+    "export", "Export the warehouse's figures to other tools (Excel, FOCUS 1.3)."
+)
 cli.add_command(export)
 
 
@@ -85,3 +87,33 @@ def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
     """
     paths = pipeline.report(opts.context(), month, None, ("excel_pack",), out_file=out)
     _emit_outputs(opts, paths)
+
+
+@export.command("focus")
+@click.option(
+    "--month",
+    "month",
+    type=click.DateTime(formats=["%Y-%m"]),
+    required=True,
+    help="The month to export (YYYY-MM).",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="File to write: .csv, .csv.gz or .parquet.",
+)
+@roi_command
+def export_focus(opts: Options, month: datetime, out: Path) -> None:
+    """Write a month's cost as FOCUS 1.3 with roi's allocation as split charges.
+
+    Every billing line becomes one row per model it was attributed to (AllocatedMethodId,
+    AllocatedMethodDetails, AllocatedResourceId, AllocatedTags), the rows of a line adding up
+    to it exactly.
+
+    \b
+    Example:
+      roi export focus --month 2026-10 --out focus_2026-10.parquet
+    """
+    path, rows = pipeline.export_focus(opts.context(), month.date().replace(day=1), out)
+    emit(opts, pl.DataFrame({"output": [str(path)], "rows": [rows]}))

@@ -20,12 +20,13 @@ import polars as pl
 
 from roi.progress import SILENT, Progress
 from roi.sample import gzip_bytes
-from roi.sample.focus_export import FOCUS_12_COLUMNS, REGION_NAMES, SUB_ACCOUNT_NAMES
+from roi.sample.focus_export import REGION_NAMES, SUB_ACCOUNT_NAMES
 from roi.sample.meters import Meter
 from roi.sample.meters_aws import AWS_METERS
 from roi.sample.meters_azure import AZURE_METERS
 from roi.sample.portfolio import AWS_PAYER, AZURE_BILLING_ACCOUNT, SAMPLE_MODELS, months, next_month
 from roi.sample.rng import rng_for
+from roi.vocabulary import FOCUS_12_COLUMNS
 
 CHUNK_ROWS = 1_000_000
 AZURE_SHARE = 0.25
