@@ -247,6 +247,20 @@ def _plain_amounts(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _allocated(frame: pl.DataFrame, raw: pl.DataFrame, raw_cols: list[str]) -> pl.DataFrame:
+    """FOCUS 1.3 split charges (a provider's own allocation, or `roi export focus`): the row's
+    allocated workload and its tags stand for the line's (formats-cost.md §2.4: prefer
+    AllocatedTags on those rows), so selectors match what the cost was split to."""
+    lowered = {c.lower(): c for c in raw_cols}
+    pairs = (("allocatedtags", "tags_raw"), ("allocatedresourceid", "resource_id"))
+    out = []
+    for source, target in pairs:
+        if source in lowered and target in frame.columns:
+            allocated = raw[lowered[source]].cast(pl.String)
+            out.append(pl.coalesce(pl.lit(allocated), pl.col(target).cast(pl.String)).alias(target))
+    return frame.with_columns(out) if out else frame
+
+
 def read_focus_file(
     path: Path, relative: str, options: FocusOptions = FocusOptions()
 ) -> pl.DataFrame:
@@ -284,6 +298,7 @@ def read_focus_file(
         + ([pl.col(gpu_col).cast(pl.String).alias("x_gpu_count_raw")] if gpu_col else [])
         + [pl.col("source_row")]
     )
+    frame = _allocated(frame, raw, raw_cols)
     frame = frame.with_columns(
         pl.lit(None, pl.String).alias(m) for m in COLUMNS.values() if m not in frame.columns
     ).with_columns(pl.col(pl.Null).cast(pl.String))  # Parquet columns with no value at all

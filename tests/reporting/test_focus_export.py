@@ -194,3 +194,36 @@ def test_the_export_passes_focus_validator_with_no_failed_must_rule(exported: Pa
     assert int(root.get("tests", "0")) > 500
     assert not {rule for rule in failed if rule.endswith("-M")}, failed
     assert failed <= KNOWN_DEFECTS, failed - KNOWN_DEFECTS
+
+
+def test_the_export_loads_back_as_focus_13_with_the_model_as_a_tag(
+    exported: Path, tmp_path: Path
+) -> None:
+    warehouse = tmp_path / "back.duckdb"
+    done = roi_cli(
+        "ingest",
+        "focus",
+        str(exported),
+        "--warehouse",
+        str(warehouse),
+        "--quiet",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        back = dict(
+            con.execute(
+                "SELECT tags['roi-model'], sum(effective_cost) FROM cost_lines GROUP BY 1"
+            ).fetchall()
+        )
+        [(version,)] = con.execute("SELECT DISTINCT focus_version FROM cost_lines").fetchall()
+    with duckdb.connect() as con:
+        written = dict(
+            con.execute(
+                "SELECT AllocatedResourceId, sum(EffectiveCost::DECIMAL(38,10)) "
+                "FROM read_csv(?, all_varchar = true) GROUP BY 1",
+                [str(exported)],
+            ).fetchall()
+        )
+    assert version == "1.3"
+    assert back == written  # every split row back, its model in its tags
