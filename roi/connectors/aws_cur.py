@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -277,6 +278,24 @@ def _manifests(folder: Path) -> list[Path]:
     return found
 
 
+def _assembly_manifest(folder: Path) -> tuple[Path, str] | None:
+    """The period manifest above a legacy CUR assembly folder and the assembly it names."""
+    for manifest in sorted(folder.parent.glob("*-Manifest.json")):
+        try:
+            current = json.loads(manifest.read_text()).get("assemblyId")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError):
+            continue
+        if current:
+            return manifest, str(current)
+    return None
+
+
+def _superseded(folder: Path) -> bool:
+    """Whether a legacy CUR assembly folder is not the one its period's manifest names."""
+    found = _assembly_manifest(folder)
+    return found is not None and found[1] != folder.name
+
+
 @register
 class AwsCurConnector(NativeBilling):
     """AWS Cost and Usage Reports, legacy CUR and CUR 2.0."""
@@ -296,6 +315,21 @@ class AwsCurConnector(NativeBilling):
     def read_file(self, path: Path, relative: str) -> Parsed:
         """One CUR file as FOCUS-shaped warehouse columns."""
         return read_cur_file(path, relative)
+
+    def input_files(self) -> list[Path]:
+        """The files of the current deliveries: legacy CUR keeps superseded assemblies
+        (`<period>/<assembly id>/`) beside the current one, which the period's manifest names
+        by its `assemblyId`; the others are not read."""
+        return [p for p in super().input_files() if not _superseded(p.parent)]
+
+    def delivery_of(self, folder: Path, files: list[Path]) -> str:
+        """A legacy assembly's deliveries are ordered by when its period's manifest was
+        written (assembly ids are not in time order); other layouts as FOCUS's."""
+        found = _assembly_manifest(folder)
+        if found is None:
+            return super().delivery_of(folder, files)
+        written = datetime.fromtimestamp(found[0].stat().st_mtime, UTC)
+        return f"{written:%Y-%m-%dT%H:%M:%S.%fZ} {folder.name}"
 
     def check_deliveries(self, members: Mapping[Path, list[Path]]) -> None:
         """A delivery whose manifest names a file that is not there is an error."""

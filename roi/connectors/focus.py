@@ -203,12 +203,15 @@ class FocusConnector(Connector):
         whose source values could not be read as rejects. Native formats override this."""
         return Parsed(read_focus_file(path, relative, self.options), empty_rejects())
 
+    def delivery_of(self, folder: Path, files: list[Path]) -> str:
+        """The text a delivery folder's deliveries are ordered by (`delivery_order`)."""
+        return delivery_version(folder, files, self.options.delivery_order)
+
     def check_deliveries(self, members: Mapping[Path, list[Path]]) -> None:
         """Check each delivery about to be read is whole (a native format's manifest)."""
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Read every file of each delivery (folder) that has a new or changed file."""
-        order = self.options.delivery_order
         declared = self.options.export
         files = self.input_files()
         changed, fingerprints = changed_files(files, state, self.relative)
@@ -242,7 +245,7 @@ class FocusConnector(Connector):
                 derived = derive_columns(parsed.frame)
                 frame = derived.frame.with_columns(
                     export=pl.lit(export_name(folder, declared)),
-                    delivery=pl.lit(delivery_version(folder, members[folder], order)),
+                    delivery=pl.lit(self.delivery_of(folder, members[folder])),
                     _whole_delivery=pl.lit(whole[folder]),
                 )
                 yield Batch(frame, pl.concat([read.rejects, parsed.rejects, derived.rejects]))

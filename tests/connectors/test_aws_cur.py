@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -390,3 +391,27 @@ def test_cur_is_told_from_focus_by_its_columns(tmp_path: Path) -> None:
     legacy = SourceSample(tmp_path, frozenset({"lineitem/unblendedcost", "lineitem/lineitemtype"}))
     assert AwsCurConnector.recognises(legacy) == "AWS Cost and Usage Report (legacy CUR) columns"
     assert AwsCurConnector.recognises(SourceSample(tmp_path, frozenset({"billedcost"}))) is None
+
+
+def test_a_reissued_legacy_month_reads_only_the_assembly_its_manifest_names(
+    tmp_path: Path,
+) -> None:
+    period = tmp_path / "cur/my-report/20261001-20261101"
+    first, second = period / "9f1e2d4b-bbbb", period / "0c3a8a3e-aaaa"  # ids, not in time order
+    for folder in (first, second):
+        folder.mkdir(parents=True)
+    _write_commitments(first / "my-report-1.csv")
+    reissued = _write_commitments(second / "my-report-1.csv")
+    reissued.write_text(reissued.read_text().replace(",32.77,", ",40.00,"))
+    manifest = period / "my-report-Manifest.json"
+    manifest.write_text(json.dumps({"assemblyId": "9f1e2d4b-bbbb", "reportKeys": []}))
+    ctx = _ctx(tmp_path)
+    pipeline.ingest(ctx, "aws_cur", str(tmp_path / "cur"))
+    query = "SELECT count(*), sum(billed_cost) FROM cost_lines"
+    first_total = _warehouse_totals(tmp_path)
+    time.sleep(0.01)  # the re-issue's manifest is written later
+    manifest.write_text(json.dumps({"assemblyId": "0c3a8a3e-aaaa", "reportKeys": []}))
+    pipeline.ingest(ctx, "aws_cur", str(tmp_path / "cur"))
+    [(lines, billed)] = pipeline.query(Context.for_warehouse(tmp_path / "w.duckdb"), query).rows()
+    assert lines == len(LINES)  # the re-issue replaced the month, never added to it
+    assert billed == Decimal(str(first_total[0][3])) + Decimal("40.00") - Decimal("32.77")
