@@ -82,6 +82,7 @@ CTAS = """
 import duckdb, json, sys
 con = duckdb.connect(sys.argv[2])
 con.execute("SET memory_limit = '4GB'")
+con.execute("SET enable_progress_bar = false")
 reader = "read_parquet" if sys.argv[3] == "parquet" else "read_csv"
 con.execute(f"CREATE TABLE lines AS SELECT * FROM {reader}(?)", [sys.argv[1] + '/*.' + sys.argv[3]])
 print(json.dumps({"rows": con.execute("SELECT count(*) FROM lines").fetchone()[0]}))
