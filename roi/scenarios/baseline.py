@@ -1,11 +1,11 @@
 """The figures a scenario starts from, per model, each saying where it came from.
 
-For a month (default: the latest month with billing data, `roi.warehouse.months`): the model's cost split into the parts
-drivers act on (`COST_PARTS`), its value, interval and volume, its GPU efficiency, its LLM
-tokens by way of serving, and the value of one metric point (0.01) a month: measured
-(`kpi_sensitivity`, when the regression is usable) or declared (`[quality] value_per_point`),
-with the source named. `recent_value` is the mean monthly value of the last three months (an
-outage loses a typical month, not one lucky or unlucky month).
+For a month (default: the latest month with billing data, `roi.warehouse.months`): the model's
+cost split into the parts drivers act on (`COST_PARTS`), its value, interval and volume, its GPU
+efficiency, its LLM tokens by way of serving, and the value of one metric point (0.01) a month:
+measured (`kpi_sensitivity`, when the regression is usable) or declared (`[quality]
+value_per_point`), with the source named. `recent_value` is the mean monthly value of the last
+three months (an outage loses a typical month, not one lucky or unlucky month).
 """
 
 from __future__ import annotations
@@ -38,6 +38,17 @@ def check_level(level: float, example: str = "0.95") -> None:
     """A VaR or interval level must lie strictly between 0 and 1."""
     if not 0 < level < 1:
         raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. {example})")
+
+
+def check_count(option: str, value: int, low: int, high: int) -> int:
+    """A count parameter (draws, lags, months ahead) must lie from `low` to `high`.
+
+    Raises:
+        ScenarioError: naming the option, the value and the valid range.
+    """
+    if not low <= value <= high:
+        raise ScenarioError(f"{option} {value} must be from {low:,} to {high:,}")
+    return value
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from roi.scenarios.baseline import (
     Baseline,
     ScenarioError,
     baselines,
+    check_count,
     check_level,
 )
 from roi.scenarios.draws import draw
@@ -306,9 +307,9 @@ def run_failure(ctx: Context, options: FailureOptions) -> ScenarioRun:
     model, seed, correlation = options.model, options.seed, options.correlation
     models = chosen_models(ctx, model, options.all_models or model is None)
     settings = ctx.project.risk
-    n = options.draws or settings.draws
-    if not 1_000 <= n <= 10_000_000:
-        raise ScenarioError(f"--draws {n} must be from 1,000 to 10,000,000")
+    n = check_count(
+        "--draws", settings.draws if options.draws is None else options.draws, 1_000, 10_000_000
+    )
     at = settings.level if options.level is None else options.level
     check_level(at)
     if correlation is not None:

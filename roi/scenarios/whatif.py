@@ -251,7 +251,9 @@ def compare(base: dict[str, Baseline], state: State) -> pl.DataFrame:
                 "scenario_roi": _roi(after.cost, after.value),
             }
         )
-    frame = pl.DataFrame(rows, infer_schema_length=None)
+    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(
+        pl.exclude("model_id").cast(pl.Float64)  # all null (no model valued) sums to 0
+    )
     cost, value = float(frame["cost"].sum()), float(frame["value"].sum())
     cost1, value1 = float(frame["scenario_cost"].sum()), float(frame["scenario_value"].sum())
     total: dict[str, object] = {
