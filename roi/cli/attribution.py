@@ -13,6 +13,7 @@ from roi.cli.support import (
     MONTH,
     Options,
     emit,
+    month_option,
     parse_month,
     roi_command,
 )
@@ -20,7 +21,7 @@ from roi.errors import RoiError
 
 
 @cli.command()
-@MONTH
+@month_option("the months whose inputs changed")
 @click.option(
     "--full", is_flag=True, help="Recompute every month, not only those whose inputs changed."
 )
@@ -60,7 +61,7 @@ def attribute(opts: Options, month: date | None, full: bool) -> None:
 
 
 @cli.command()
-@MONTH
+@month_option("every month")
 @roi_command
 def reconcile(opts: Options, month: date | None) -> None:
     """Check attribution against the source, per month and currency (difference must be 0.00).
@@ -117,7 +118,7 @@ def reconcile(opts: Options, month: date | None) -> None:
     callback=parse_month,
     required=True,
     metavar="YYYY-MM",
-    help="The month to explain (against the month before).",
+    help="The month to explain (against the month before); it must lie within the data.",
 )
 @click.option(
     "--top",
