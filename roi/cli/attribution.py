@@ -13,6 +13,7 @@ from roi.cli.support import (
     MONTH,
     Options,
     emit,
+    emit_document,
     month_option,
     parse_month,
     roi_command,
@@ -78,19 +79,12 @@ def reconcile(opts: Options, month: date | None) -> None:
     """
     result = pipeline.reconcile(opts.context(), month)
     if opts.fmt == "json":
-        import json
-
-        from roi.documents import records
-
-        click.echo(
-            json.dumps(
-                {
-                    "months": records(result.months),
-                    "gateway_vs_bill": records(result.gateway),
-                    "usage_without_bill": records(result.unbilled),
-                },
-                indent=2,
-            )
+        emit_document(
+            {
+                "months": result.months.to_dicts(),
+                "gateway_vs_bill": result.gateway.to_dicts(),
+                "usage_without_bill": result.unbilled.to_dicts(),
+            }
         )
     else:
         emit(opts, result.months)
@@ -141,24 +135,17 @@ def explain(opts: Options, model_id: str, month: date, top: int) -> None:
     """
     result = pipeline.explain(opts.context(), model_id, month, top)
     if opts.fmt == "json":
-        import json
-
-        from roi.documents import plain, records
-
-        click.echo(
-            json.dumps(
-                {
-                    "model_id": result.model_id,
-                    "month": result.month.isoformat(),
-                    "previous": result.previous.isoformat(),
-                    "before": plain(result.before),
-                    "after": plain(result.after),
-                    "change": plain(result.change),
-                    "effects": records(result.effects),
-                    "movers": records(result.movers),
-                },
-                indent=2,
-            )
+        emit_document(
+            {
+                "model_id": result.model_id,
+                "month": result.month,
+                "previous": result.previous,
+                "before": result.before,
+                "after": result.after,
+                "change": result.change,
+                "effects": result.effects.to_dicts(),
+                "movers": result.movers.to_dicts(),
+            }
         )
         return
     if opts.fmt == "table":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from roi.cli.group import cli
 from roi.cli.support import (
     Options,
     emit,
+    emit_document,
     roi_command,
 )
 from roi.config.project import OnReject
@@ -157,7 +157,7 @@ def status(opts: Options) -> None:
     """
     result = pipeline.status(opts.project_or_warehouse())
     if opts.fmt == "json":
-        click.echo(json.dumps(result.to_document(), indent=2))
+        emit_document(result.to_document())
         return
     emit(opts, result.sources)
     for warning in result.warnings:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 import polars as pl
 
 from roi.cli.group import cli
-from roi.cli.support import Options, command_group, emit, roi_command
+from roi.cli.support import Options, command_group, emit, emit_document, roi_command
 
 
 @cli.command()
@@ -51,7 +50,7 @@ def connect(
         opts.context(), path, connector_type=connector_type, name=name, options=parsed
     )
     if opts.fmt == "json":
-        click.echo(json.dumps(result.to_document(), indent=2))
+        emit_document(result.to_document())
         return
     opts.progress.info(
         f"{result.connector}: {result.detected.reason} → connector type {result.detected.type}, "

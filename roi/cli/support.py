@@ -4,6 +4,7 @@ output. The commands themselves are in `roi.cli`."""
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
 from collections.abc import Callable
@@ -15,11 +16,12 @@ from typing import Any, TypeVar
 import click
 import polars as pl
 
+from roi.cli.output import FORMATS, format_frame
 from roi.config import ProjectConfig, load_project
 from roi.context import Context
+from roi.documents import plain
 from roi.errors import ConfigError, RoiError
 from roi.progress import SILENT, ConsoleProgress, Progress
-from roi.reporting.output import FORMATS, format_frame
 from roi.warehouse import READ_WAIT_SECONDS
 from roi.warehouse.months import MONTH_RULE
 
@@ -257,5 +259,11 @@ MONTH = month_option()
 
 
 def emit(opts: Options, frame: pl.DataFrame) -> None:
-    """Write a result frame to stdout in the chosen format."""
+    """Write a result frame to stdout in the chosen format (a table fits the terminal)."""
     click.echo(format_frame(frame, opts.fmt))
+
+
+def emit_document(document: dict[str, Any]) -> None:
+    """Write a command's result document as JSON (`roi.documents`: money and ROI as decimal
+    strings, counts as integers)."""
+    click.echo(json.dumps(plain(document), indent=2, ensure_ascii=False))
