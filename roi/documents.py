@@ -80,6 +80,12 @@ def decimal_text(value: Decimal) -> str:
     return text
 
 
+def _places(value: Decimal) -> int:
+    """How many decimal places a (finite) Decimal carries."""
+    exponent = value.as_tuple().exponent
+    return -exponent if isinstance(exponent, int) else 0
+
+
 def to_decimal(value: Any) -> Decimal | None:
     """A number (or a decimal string) as a Decimal; floats by their shortest repr."""
     if isinstance(value, bool) or value is None:
@@ -110,7 +116,7 @@ def _figure(value: Decimal | float | int, kind: Measure | None) -> Any:
         return None
     if kind == "money":
         if isinstance(value, Decimal):  # the warehouse's exact decimal, at least to the cent
-            return decimal_text(value if value.as_tuple().exponent < -1 else value.quantize(CENT))
+            return decimal_text(value if _places(value) > 1 else value.quantize(CENT))
         return decimal_text(exact.quantize(CENT, ROUND_HALF_UP))
     if kind == "roi":
         return decimal_text(exact.quantize(ROI_PLACES, ROUND_HALF_UP))
