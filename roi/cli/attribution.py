@@ -17,6 +17,7 @@ from roi.cli.support import (
     month_option,
     parse_month,
     roi_command,
+    say,
 )
 from roi.errors import RoiError
 
@@ -89,10 +90,10 @@ def reconcile(opts: Options, month: date | None) -> None:
     else:
         emit(opts, result.months)
         if opts.fmt == "table" and result.gateway.height:
-            click.echo("\nLLM gateway against the bill (the bill wins):")
+            say("\nLLM gateway against the bill (the bill wins):")
             emit(opts, result.gateway)
         if opts.fmt == "table" and result.unbilled.height:
-            click.echo(
+            say(
                 "\nLLM usage with no bill in the warehouse, priced as the gateway reported "
                 "(a cost of the models, outside the bills above):"
             )
@@ -149,13 +150,13 @@ def explain(opts: Options, model_id: str, month: date, top: int) -> None:
         )
         return
     if opts.fmt == "table":
-        click.echo(
+        say(
             f"{result.model_id}: {result.before:,.2f} in {result.previous:%B %Y} → "
             f"{result.after:,.2f} in {result.month:%B %Y} ({result.change:+,.2f})\n"
         )
     emit(opts, result.effects)
     if opts.fmt == "table" and result.movers.height:
-        click.echo("\nLines that moved most:")
+        say("\nLines that moved most:")
         emit(opts, result.movers)
 
 

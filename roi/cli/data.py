@@ -16,6 +16,7 @@ from roi.cli.support import (
     emit,
     emit_document,
     roi_command,
+    say,
 )
 from roi.config.project import OnReject
 from roi.loading.loader import LoadResult
@@ -167,7 +168,7 @@ def status(opts: Options) -> None:
         emit(opts, result.tables)
         if result.last_attribution:
             a = result.last_attribution
-            click.echo(
+            say(
                 f"\nlast attribution {a['attribution_id']} at {a['finished_at']}: "
                 f"{a['cost_lines']:,} cost lines, {a['conflicts']} conflict(s)"
             )

@@ -193,6 +193,8 @@ def _wrap(text: str, width: int) -> list[str]:
 def format_table(frame: pl.DataFrame, width: int | None = None) -> str:
     """`frame` as an aligned text table no wider than `width` (default: the terminal's)."""
     width = terminal_width() if width is None else width
+    if not frame.width:
+        return ""
     shown_columns, dropped = fit(_columns(frame), width)
     out = _block([_wrap_header(c.header, c.width) for c in shown_columns], shown_columns)
     out.append((" " * GAP).join("-" * c.width for c in shown_columns))

@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -16,7 +17,7 @@ from typing import Any, TypeVar
 import click
 import polars as pl
 
-from roi.cli.output import FORMATS, format_frame
+from roi.cli.output import FORMATS, format_frame, terminal_width
 from roi.config import ProjectConfig, load_project
 from roi.context import Context
 from roi.documents import plain
@@ -261,6 +262,13 @@ MONTH = month_option()
 def emit(opts: Options, frame: pl.DataFrame) -> None:
     """Write a result frame to stdout in the chosen format (a table fits the terminal)."""
     click.echo(format_frame(frame, opts.fmt))
+
+
+def say(text: str) -> None:
+    """A line of text under a table, wrapped to the terminal's width like the table."""
+    width = terminal_width()
+    for paragraph in text.split("\n"):
+        click.echo(textwrap.fill(paragraph, width) if len(paragraph) > width else paragraph)
 
 
 def emit_document(document: dict[str, Any]) -> None:
