@@ -64,7 +64,7 @@ def measure(name: str) -> Measure | None:
         return "share"
     if lowered in MONEY_NAMES:
         return "money"
-    money_parts = ("_cost", "_amount", "_net", "_value", "_change", "_per_1m_tokens")
+    money_parts = ("_cost", "_amount", "_net", "_change", "_per_1m_tokens")
     if lowered.endswith(money_parts) or lowered.startswith(("cost_", "scenario_", "api_cost")):
         return "money"
     return None
