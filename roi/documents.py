@@ -41,7 +41,8 @@ MONEY_NAMES = frozenset(
         "expected_shortfall", "max", "independent_p99", "independent_var",
         "independent_expected_shortfall", "forecast", "lower", "upper", "backtest_mae",
         "decay_loss", "retraining_cost", "yearly_cost", "net_vs_today", "value_per_point",
-        "value_lost_per_month_of_age", "budget", "saving",
+        "value_lost_per_month_of_age", "budget", "saving", "loss", "recent_value",
+        "margin_over_today", "annual_turnover", "costs",
     }
 )  # fmt: skip
 SHARE_NAMES = frozenset(
@@ -56,7 +57,7 @@ def measure(name: str) -> Measure | None:
     lowered = name.lower()
     if lowered.endswith(_COUNTS):
         return None
-    if lowered == "roi" or lowered.endswith("_roi") or lowered.startswith("roi_"):
+    if lowered == "roi" or lowered.endswith("_roi") or lowered.startswith("roi_at_"):
         return "roi"
     if lowered in ("swing",):
         return "roi"
@@ -140,7 +141,13 @@ def plain(value: Any, key: str | None = None) -> Any:
     if isinstance(value, list | tuple):
         return [plain(v, key) for v in value]
     if isinstance(value, dict):
-        return {str(k): plain(v, str(k)) for k, v in value.items()}
+        # A mapping under a money name ({"effective_cost": {"USD": ...}}, a baseline's
+        # "costs" by part) holds money under names of its own.
+        inherited = key if key is not None and measure(key) == "money" else None
+        return {
+            str(k): plain(v, str(k) if inherited is None or measure(str(k)) else inherited)
+            for k, v in value.items()
+        }
     return value
 
 

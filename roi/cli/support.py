@@ -271,7 +271,7 @@ def say(text: str) -> None:
         click.echo(textwrap.fill(paragraph, width) if len(paragraph) > width else paragraph)
 
 
-def emit_document(document: dict[str, Any]) -> None:
+def emit_document(document: dict[str, Any], sort_keys: bool = False) -> None:
     """Write a command's result document as JSON (`roi.documents`: money and ROI as decimal
     strings, counts as integers)."""
-    click.echo(json.dumps(plain(document), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(plain(document), indent=2, ensure_ascii=False, sort_keys=sort_keys))

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from roi.config import ProjectConfig
-from roi.documents import measure
+from roi.documents import measure, plain
 from tests.cli.conftest import invoke
 
 CENT = Decimal("0.01")
@@ -171,7 +171,9 @@ def test_suggest_connect_and_scenario_documents(focus_project: Path) -> None:
     [(inputs,)] = _sql(
         focus_project, "SELECT inputs FROM scenario_runs WHERE run_id = ?", [run["run_id"]]
     )
-    assert run["inputs"] == json.loads(inputs) and run["inputs"]["set"] == ["traffic=2"]
+    assert run["inputs"] == plain({"inputs": json.loads(inputs)})["inputs"]
+    assert run["inputs"]["set"] == ["traffic=2"]
+    _check_contract(run)
 
 
 @pytest.mark.parametrize(
@@ -190,6 +192,4 @@ def test_suggest_connect_and_scenario_documents(focus_project: Path) -> None:
     ],
 )
 def test_the_json_contract(value: Any, key: str, expected: Any) -> None:
-    from roi.documents import plain
-
     assert plain({key: value}) == {key: expected}
