@@ -14,6 +14,7 @@ from roi.cli.support import (
     Options,
     emit,
     emit_document,
+    in_range,
     month_option,
     parse_month,
     roi_command,
@@ -117,10 +118,10 @@ def reconcile(opts: Options, month: date | None) -> None:
 )
 @click.option(
     "--top",
-    type=click.IntRange(min=1),
+    type=int,
     default=10,
     show_default=True,
-    help="How many of the lines that moved most to list.",
+    help="How many of the lines that moved most to list (1 to 1,000).",
 )
 @roi_command
 def explain(opts: Options, model_id: str, month: date, top: int) -> None:
@@ -134,7 +135,7 @@ def explain(opts: Options, model_id: str, month: date, top: int) -> None:
       roi explain fraud-detection --month 2026-10
       roi explain __idle__ --month 2026-10 --format json
     """
-    result = pipeline.explain(opts.context(), model_id, month, top)
+    result = pipeline.explain(opts.context(), model_id, month, in_range("--top", top, 1, 1000))
     if opts.fmt == "json":
         emit_document(
             {

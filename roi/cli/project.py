@@ -11,6 +11,7 @@ from roi.cli.group import cli
 from roi.cli.support import (
     Options,
     emit,
+    in_range,
     roi_command,
 )
 from roi.errors import RoiError
@@ -69,9 +70,9 @@ def init(opts: Options, directory: Path, sample: bool, seed: int | None, force: 
 )
 @click.option(
     "--rows",
-    type=click.IntRange(min=1),
+    type=int,
     default=None,
-    help="Write a large benchmark set of N FOCUS billing lines instead.",
+    help="Write a large benchmark set of N FOCUS billing lines instead (1 to 1,000,000,000).",
 )
 @click.option("--seed", type=int, default=None, help="Random seed (same seed, same bytes).")
 @click.option(
@@ -102,6 +103,7 @@ def sample(
             opts.progress,
         )
         return
+    in_range("--rows", rows, 1, 1_000_000_000)
     target = out or opts.project / "bench" / "out" / f"focus-{rows}"
     summary = write_benchmark_set(
         target, rows, DEFAULT_SEED if seed is None else seed, file_format, opts.progress

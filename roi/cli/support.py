@@ -233,6 +233,17 @@ def os_error_line(exc: OSError) -> str:
     return f"cannot use {exc.filename} ({reason}); {fix}"
 
 
+def in_range(option: str, value: int, low: int, high: int) -> int:
+    """A count given on the command line, checked: `value` when from `low` to `high`.
+
+    Raises:
+        RoiError: naming the option, the value and the valid range (exit 1, one line).
+    """
+    if not low <= value <= high:
+        raise RoiError(f"{option} {value} must be from {low:,} to {high:,}")
+    return value
+
+
 def parse_month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     """`YYYY-MM` → the first day of that month."""
     if value is None:

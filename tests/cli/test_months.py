@@ -111,6 +111,23 @@ def test_impossible_counts_are_one_error_naming_the_range(
     assert line.startswith("Error: ") and message in line
 
 
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["explain", "brightpathmatrix", "--month", "2024-10", "--top", "0"], "--top 0 must be"),
+        (["models", "suggest", "--top", "-3"], "--top -3 must be from 1 to 10,000"),
+        (["sample", "--rows", "0"], "--rows 0 must be from 1 to 1,000,000,000"),
+    ],
+)
+def test_impossible_counts_of_other_commands_too(
+    focus_project: Path, command: list[str], message: str
+) -> None:
+    code, out, err = invoke(*command, "--project", str(focus_project), "-q")
+    assert (code, out) == (1, "")
+    [line] = err.splitlines()
+    assert line.startswith("Error: ") and message in line
+
+
 def test_ingest_outside_a_project_says_how_to_proceed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
