@@ -5,8 +5,8 @@ The JSON contract (the README's "Output formats"):
 - money from the warehouse's exact `DECIMAL` columns (cost lines, allocated and unallocated
   costs, reconciliation) is a decimal string equal to the stored value (`"5792.2532332881"`,
   trailing zeros trimmed, at least two decimals);
-- money the warehouse holds as a `DOUBLE` (the P&L of `model_roi`, value intervals) is a decimal
-  string rounded to the cent (`"5792.25"`);
+- money held as a `DOUBLE` (the P&L of `model_roi`, value intervals, scenario results) is a
+  decimal string rounded to the cent (`"5792.25"`);
 - ROI (and other ratios of net to cost) is a decimal string of the ratio rounded to 4 decimals,
   trailing zeros trimmed to two (`"15.9031"` is 1590.31%, `"-1.00"` is −100%);
 - counts are integers (an integer is never money: money is a DECIMAL or a DOUBLE); other
