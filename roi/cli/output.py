@@ -97,14 +97,19 @@ class _Column:
     def natural(self) -> int:
         return max([len(self.header), *(len(c) for c in self.cells)])
 
-    @property
-    def minimum(self) -> int:
-        tokens = max(len(t) for t in _header_tokens(self.header)) if self.header else 1
+    def minimum(self, wrap_header: bool) -> int:
+        """The narrowest this column may be: its numbers whole, single words up to
+        `MAX_WORD_WIDTH`, prose down to `MIN_TEXT_WIDTH`; its header whole unless
+        `wrap_header` (then its longest part between underscores)."""
+        if wrap_header:
+            head = max(len(t) for t in _header_tokens(self.header)) if self.header else 1
+        else:
+            head = len(self.header)
         if self.numeric or self.priority == float("inf"):
-            return max([tokens, *(min(len(c), MAX_WORD_WIDTH) for c in self.cells)])
+            return max([head, *(min(len(c), MAX_WORD_WIDTH) for c in self.cells)])
         if not self.prose:
-            return min(self.natural, max(tokens, MAX_WORD_WIDTH))
-        return min(self.natural, max(tokens, MIN_TEXT_WIDTH))
+            return min(self.natural, max(head, MAX_WORD_WIDTH))
+        return min(self.natural, max(head, MIN_TEXT_WIDTH))
 
 
 def _header_tokens(header: str) -> list[str]:
@@ -150,19 +155,30 @@ def _total(columns: list[_Column], widths: list[int]) -> int:
     return sum(widths) + GAP * (len(columns) - 1)
 
 
+def _narrowed(columns: list[_Column], width: int, wrap_header: bool) -> list[int]:
+    """Widths narrowed (the widest column that may narrow, one character at a time) until the
+    columns fit `width` or none may narrow further."""
+    widths = [c.natural for c in columns]
+    while _total(columns, widths) > width:
+        room = [i for i, c in enumerate(columns) if widths[i] > c.minimum(wrap_header)]
+        if not room:
+            break
+        widths[max(room, key=lambda i: widths[i])] -= 1
+    return widths
+
+
 def fit(columns: list[_Column], width: int) -> tuple[list[_Column], list[_Column]]:
-    """The columns to show, each with its width, within `width`; and those left out."""
+    """The columns to show, each with its width, within `width`; and those left out.
+
+    Text wraps first, then headers (at their underscores); only then are the lowest-priority
+    columns left out, one at a time."""
     shown_columns = list(columns)
     dropped: list[_Column] = []
     while True:
-        widths = [c.natural for c in shown_columns]
-        # Narrow the widest wrappable column, one character at a time, until it fits.
-        while _total(shown_columns, widths) > width:
-            room = [i for i, c in enumerate(shown_columns) if widths[i] > c.minimum]
-            if not room:
+        for wrap_header in (False, True):
+            widths = _narrowed(shown_columns, width, wrap_header)
+            if _total(shown_columns, widths) <= width:
                 break
-            widest = max(room, key=lambda i: widths[i])
-            widths[widest] -= 1
         if _total(shown_columns, widths) <= width or len(shown_columns) == 1:
             for column, w in zip(shown_columns, widths, strict=True):
                 column.width = min(w, width)
