@@ -223,7 +223,9 @@ def portfolio(ctx: Context, month: date | None = None) -> pl.DataFrame:
 
     with ctx.reader() as con:
         chosen = choose_month(con, month, ctx.project.attribution.month_basis)
-        return portfolio_view(con, chosen)
+        frame = portfolio_view(con, chosen)
+    # A model with no P&L that month (no cost) is still in the project's currency.
+    return frame.with_columns(pl.col("currency").fill_null(ctx.project.project.currency))
 
 
 def report(
