@@ -132,6 +132,9 @@ def _figure(value: Decimal | float | int, kind: Measure | None) -> Any:
 def plain(value: Any, key: str | None = None) -> Any:
     """A value as JSON-ready data; `key`, the name it goes under, says what a number measures
     (see the module's contract)."""
+    if isinstance(value, str) and key and measure(key) == "money":
+        exact = to_decimal(value)  # a decimal already as text: written without an exponent
+        return value if exact is None else decimal_text(exact)
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, Decimal | float | int):

@@ -16,7 +16,8 @@ import pytest
 
 from roi.config import ProjectConfig
 from roi.documents import measure, plain
-from tests.cli.conftest import invoke
+from tests.cli.conftest import FOCUS_SAMPLE, invoke
+from tests.conftest import shared_file
 
 CENT = Decimal("0.01")
 
@@ -174,6 +175,25 @@ def test_suggest_connect_and_scenario_documents(focus_project: Path) -> None:
     assert run["inputs"] == plain({"inputs": json.loads(inputs)})["inputs"]
     assert run["inputs"]["set"] == ["traffic=2"]
     _check_contract(run)
+    [(outputs,)] = _sql(
+        focus_project, "SELECT outputs FROM scenario_runs WHERE run_id = ?", [run["run_id"]]
+    )
+    stored = json.loads(outputs)
+    for row, kept in zip(run["outputs"]["rows"], stored["rows"], strict=True):
+        for name in ("cost", "scenario_cost", "cost_change"):
+            assert Decimal(row[name]) == _cent(kept[name])  # the stored figure, to the cent
+
+
+def test_connect_document(tmp_path: Path) -> None:
+    data = shared_file(FOCUS_SAMPLE)
+    root = tmp_path / "fresh"
+    assert invoke("init", str(root), "-q")[0] == 0
+    document = _json(root, "connect", str(data))
+    _check_contract(document)
+    [(lines, effective)] = _sql(root, "SELECT count(*), sum(effective_cost) FROM cost_lines")
+    assert document["load"]["rows_loaded"] == document["summary"]["rows"] == lines
+    assert isinstance(document["load"]["rows_loaded"], int)
+    assert Decimal(document["summary"]["effective_cost"]["USD"]) == effective
 
 
 @pytest.mark.parametrize(
@@ -189,6 +209,9 @@ def test_suggest_connect_and_scenario_documents(focus_project: Path) -> None:
         (192.0, "rows_loaded", 192),
         (0.7511576000809619, "share", 0.751157600081),
         (7, "model_value", 7),  # an integer is a count, whatever its name
+        ("3.702E-7", "cost", "0.0000003702"),  # money already as text: no exponent
+        ("16.0000000000", "total_cost", "16.00"),
+        ("BrightPathMatrix", "tag_value", "BrightPathMatrix"),
     ],
 )
 def test_the_json_contract(value: Any, key: str, expected: Any) -> None:
