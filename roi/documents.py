@@ -7,6 +7,8 @@ The JSON contract (the README's "Output formats"):
   trailing zeros trimmed, at least two decimals);
 - money held as a `DOUBLE` (the P&L of `model_roi`, value intervals, scenario results) is a
   decimal string rounded to the cent (`"5792.25"`);
+- a price per unit (`unit_cost`, `cost_per_gpu_hour`, `cost_per_1m_tokens`, `value_per_point`)
+  is a decimal string rounded to 6 decimals (`"0.003215"`);
 - ROI (and other ratios of net to cost) is a decimal string of the ratio rounded to 4 decimals,
   trailing zeros trimmed to two (`"15.9031"` is 1590.31%, `"-1.00"` is −100%);
 - counts are integers (an integer is never money: money is a DECIMAL or a DOUBLE); other
@@ -23,10 +25,11 @@ from typing import Any, Literal
 
 import polars as pl
 
-Measure = Literal["money", "roi", "share"]
+Measure = Literal["money", "price", "roi", "share"]
 
 CENT = Decimal("0.01")
 ROI_PLACES = Decimal("0.0001")
+PRICE_PLACES = Decimal("0.000001")  # a price per unit (per prediction, GPU-hour, 1M tokens)
 DIGITS = 12  # significant digits of other measures in JSON
 
 MONEY_NAMES = frozenset(
@@ -40,7 +43,7 @@ MONEY_NAMES = frozenset(
         "expected_annual_loss", "mc_standard_error", "p50", "p90", "p95", "p99", "var",
         "expected_shortfall", "max", "independent_p99", "independent_var",
         "independent_expected_shortfall", "forecast", "lower", "upper", "backtest_mae",
-        "decay_loss", "retraining_cost", "yearly_cost", "net_vs_today", "value_per_point",
+        "decay_loss", "retraining_cost", "yearly_cost", "net_vs_today",
         "value_lost_per_month_of_age", "budget", "saving", "loss", "recent_value",
         "margin_over_today", "annual_turnover", "costs",
     }
@@ -48,6 +51,7 @@ MONEY_NAMES = frozenset(
 SHARE_NAMES = frozenset(
     {"share", "p_negative", "gpu_efficiency", "utilization", "level", "interval_level"}
 )
+PRICE_STARTS = ("unit_cost", "unit_value", "cost_per_", "api_per_")
 # Names that end like money but count things.
 _COUNTS = ("lines", "rows", "count", "files", "months", "requests", "tokens", "conflicts")
 
@@ -55,6 +59,10 @@ _COUNTS = ("lines", "rows", "count", "files", "months", "requests", "tokens", "c
 def measure(name: str) -> Measure | None:
     """What a figure named `name` is: money, an ROI (net over cost) or a share; None else."""
     lowered = name.lower()
+    if lowered.startswith(PRICE_STARTS) or lowered.endswith("_per_1m_tokens"):
+        return "price"
+    if lowered == "value_per_point":
+        return "price"
     if lowered.endswith(_COUNTS):
         return None
     if lowered == "roi" or lowered.endswith("_roi") or lowered.startswith("roi_at_"):
@@ -65,7 +73,7 @@ def measure(name: str) -> Measure | None:
         return "share"
     if lowered in MONEY_NAMES:
         return "money"
-    money_parts = ("_cost", "_amount", "_net", "_change", "_per_1m_tokens")
+    money_parts = ("_cost", "_amount", "_net", "_change")
     if lowered.endswith(money_parts) or lowered.startswith(("cost_", "scenario_", "api_cost")):
         return "money"
     return None
@@ -119,6 +127,10 @@ def _figure(value: Decimal | float | int, kind: Measure | None) -> Any:
         if isinstance(value, Decimal):  # the warehouse's exact decimal, at least to the cent
             return decimal_text(value if _places(value) > 1 else value.quantize(CENT))
         return decimal_text(exact.quantize(CENT, ROUND_HALF_UP))
+    if kind == "price":
+        if isinstance(value, Decimal):
+            return decimal_text(value)
+        return decimal_text(exact.quantize(PRICE_PLACES, ROUND_HALF_UP))
     if kind == "roi":
         return decimal_text(exact.quantize(ROI_PLACES, ROUND_HALF_UP))
     if isinstance(value, Decimal):
@@ -132,7 +144,7 @@ def _figure(value: Decimal | float | int, kind: Measure | None) -> Any:
 def plain(value: Any, key: str | None = None) -> Any:
     """A value as JSON-ready data; `key`, the name it goes under, says what a number measures
     (see the module's contract)."""
-    if isinstance(value, str) and key and measure(key) == "money":
+    if isinstance(value, str) and key and measure(key) in ("money", "price"):
         exact = to_decimal(value)  # a decimal already as text: written without an exponent
         return value if exact is None else decimal_text(exact)
     if isinstance(value, bool) or value is None or isinstance(value, str):

@@ -1,8 +1,8 @@
 """Data output for the CLI: a Polars frame as a text table that fits the terminal, JSON or CSV.
 
-Tables: money with two decimals and thousands separators, ROI as a percentage (0 decimals),
-shares as percentages (1 decimal), counts with thousands separators (`roi.documents.measure`
-says which column is which). A table never prints wider than the terminal
+Tables: money with two decimals and thousands separators (a price per unit with four), ROI as
+a percentage (0 decimals), shares as percentages (1 decimal), counts with thousands separators
+(`roi.documents.measure` says which column is which). A table never prints wider than the terminal
 (`shutil.get_terminal_size`: the COLUMNS variable, else the terminal, else `PIPE_WIDTH` when
 stdout is not a terminal): long text cells and headers wrap; when the columns still do not fit,
 the lowest-priority ones (empty, the same in every row, then text, from the right) are left out
@@ -29,6 +29,7 @@ from roi.text import FORMULA_STARTS, shown
 
 TABLE_CELL_CHARACTERS = 200
 FORMATS = ("table", "json", "csv")
+PRICE = Decimal("0.0001")  # a price per unit shows 4 decimals
 PIPE_WIDTH = 120  # the width of a table when stdout is not a terminal and COLUMNS is unset
 GAP = 2  # spaces between columns
 MIN_TEXT_WIDTH = 12  # a column of prose wraps down to this width before columns are dropped
@@ -66,10 +67,13 @@ def cell(value: Any, kind: Measure | None = None) -> str:
         return ""
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"  # a count, whatever its name
-    number = None if isinstance(value, str) and kind != "money" else to_decimal(value)
+    money = kind in ("money", "price")
+    number = None if isinstance(value, str) and not money else to_decimal(value)
     if number is not None and kind is not None:
         if kind == "money":
             return f"{number.quantize(CENT, ROUND_HALF_UP):,}"
+        if kind == "price":
+            return f"{number.quantize(PRICE, ROUND_HALF_UP):,}"
         if kind == "roi":
             return f"{number * 100:,.0f}%"
         return f"{number * 100:,.1f}%"
@@ -134,7 +138,11 @@ def _columns(frame: pl.DataFrame) -> list[_Column]:
     for position, (name, dtype) in enumerate(flat.schema.items()):
         kind = measure(name)
         cells = [cell(v, kind) for v in flat[name].to_list()]
-        numeric = dtype.is_numeric() or (kind == "money" and dtype == pl.String)
+        numeric = dtype.is_numeric() or (
+            kind in ("money", "price")
+            and dtype == pl.String
+            and all(to_decimal(v) is not None for v in flat[name].drop_nulls().to_list())
+        )
         distinct = len(set(cells))
         if position == 0:
             priority = float("inf")
