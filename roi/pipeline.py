@@ -42,7 +42,7 @@ from roi.loading.status import Status, read_status
 from roi.value.engine import replace_value
 from roi.value.methods import resolve as resolve_value
 from roi.warehouse.cost_store import current_files, data_dir
-from roi.warehouse.months import check_month, choose_month, data_months
+from roi.warehouse.months import check_attributed, check_month, choose_month, data_months
 
 # Fault injection for tests: called inside `attribute`'s transaction, between the attribution
 # tables and the value tables derived from them.
@@ -223,7 +223,7 @@ def portfolio(ctx: Context, month: date | None = None) -> pl.DataFrame:
 
     with ctx.reader() as con:
         chosen = choose_month(con, month, ctx.project.attribution.month_basis)
-        frame = portfolio_view(con, chosen)
+        frame = portfolio_view(con, check_attributed(con, chosen))
     # A model with no P&L that month (no cost) is still in the project's currency.
     return frame.with_columns(pl.col("currency").fill_null(ctx.project.project.currency))
 

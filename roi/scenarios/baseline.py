@@ -21,7 +21,7 @@ from roi.config import ModelConfig, ProjectConfig
 from roi.errors import RoiError
 from roi.vocabulary import SENTINELS
 from roi.warehouse import Connection
-from roi.warehouse.months import choose_month
+from roi.warehouse.months import check_attributed, choose_month
 
 # What a model's cost is made of, as drivers see it.
 COST_PARTS = ("api", "gpu", "cpu", "training", "platform", "other")
@@ -86,7 +86,7 @@ def scenario_month(con: Connection, project: ProjectConfig, month: date | None) 
             "the warehouse has no model P&L yet (model_roi is empty); run `roi run` (or "
             "`roi load` and `roi attribute`) first"
         )
-    return choose_month(con, month, project.attribution.month_basis)
+    return check_attributed(con, choose_month(con, month, project.attribution.month_basis))
 
 
 def model_config(project: ProjectConfig, model_id: str) -> ModelConfig:

@@ -84,3 +84,17 @@ def choose_month(
             "`roi run` first"
         )
     return months[-1]
+
+
+def check_attributed(con: Connection, month: date) -> date:
+    """`month` itself when attribution has computed it (`_attributed_months`).
+
+    Raises:
+        WarehouseError: billing data not yet attributed, saying to run `roi attribute`.
+    """
+    if not fetch_all(con, "SELECT 1 FROM _attributed_months WHERE month = ?", [month]):
+        raise WarehouseError(
+            f"{month:%Y-%m} has billing data that is not attributed yet; run `roi attribute` "
+            "(or `roi run`) first"
+        )
+    return month

@@ -10,7 +10,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.cli.conftest import invoke
+from tests.cli.conftest import FOCUS_SAMPLE, invoke
+from tests.conftest import shared_file
 
 
 def _billing_months(root: Path) -> list[date]:
@@ -154,3 +155,20 @@ def test_ingest_outside_a_project_says_how_to_proceed(
         "json",
     )
     assert (code, json.loads(out)) == (0, [{"n": 1}])
+
+
+def test_billing_data_not_yet_attributed_says_to_attribute(tmp_path: Path) -> None:
+    data = shared_file(FOCUS_SAMPLE)
+    root = str(tmp_path / "fresh")
+    assert invoke("init", root, "-q")[0] == 0
+    assert invoke("connect", str(data), "--project", root, "-q")[0] == 0
+    code, out, err = invoke("portfolio", "--project", root)
+    assert (code, out) == (1, "")
+    assert err == (
+        "Error: 2024-10 has billing data that is not attributed yet; run `roi attribute` "
+        "(or `roi run`) first\n"
+    )
+    assert invoke("attribute", "--project", root, "-q")[0] == 0
+    code, out, err = invoke("portfolio", "--project", root, "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)[-1]["month"] == "2024-10-01"
