@@ -22,6 +22,21 @@ def project_warnings(con: Connection, project: ProjectConfig) -> list[str]:
         *undefined_connectors(con, defined),
         *unmatched_selectors(con, project.models),
         *unknown_report_models(project),
+        *unknown_correlations(project),
+    ]
+
+
+def unknown_correlations(project: ProjectConfig) -> list[str]:
+    """One warning per risk whose `correlated_with` names a model the project does not define
+    (deleted or renamed): the failure scenario leaves that correlation out."""
+    known = {m.model_id for m in project.models}
+    return [
+        f"{m.file.name}: [[risks]] {risk.name!r}: correlated_with names no model: "
+        f"{', '.join(sorted(set(risk.correlated_with) - known))}; the failure scenario leaves "
+        "that correlation out (remove it, or restore the model)"
+        for m in project.models
+        for risk in m.risks
+        if set(risk.correlated_with) - known
     ]
 
 

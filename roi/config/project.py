@@ -272,14 +272,6 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
     reports = tuple(_report(p, _read_toml(p)) for p in sorted((root / "reports").glob("*.toml")))
     pools = tuple(pool_from_toml(p, _read_toml(p)) for p in sorted((root / "pools").glob("*.toml")))
     check_pool_models(pools, set(seen))
-    for m in models:
-        for risk_mode in m.risks:
-            unknown = set(risk_mode.correlated_with) - set(seen)
-            if unknown:
-                raise ConfigError(
-                    f"{m.file}: [[risks]] {risk_mode.name!r}: correlated_with names no model: "
-                    f"{', '.join(sorted(unknown))}; known models: {', '.join(sorted(seen))}"
-                )
     return ProjectConfig(
         root,
         settings.project,

@@ -24,7 +24,16 @@ def register(cls: type[Connector]) -> type[Connector]:
 
 
 # Modules of this package that are not connector types.
-_HELPERS = ("base", "dcgm_checks", "focus_file", "mig", "prometheus", "sql_guard")
+_HELPERS = (
+    "base",
+    "dcgm_checks",
+    "focus_file",
+    "instance_gpus",
+    "mig",
+    "native_billing",
+    "prometheus",
+    "sql_guard",
+)
 _BUILTIN_LOADED = False
 
 

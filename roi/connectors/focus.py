@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import polars as pl
 
@@ -33,7 +33,7 @@ from roi.connectors.focus_file import KINDS, REQUIRED, focus_version, read_focus
 from roi.loading.files import list_files
 from roi.loading.parsing import Parsed, parse_columns
 from roi.loading.protocol import Batch, Extracted
-from roi.loading.rejects import reject_where
+from roi.loading.rejects import empty_rejects, reject_where
 from roi.loading.tags import parse_tags
 from roi.progress import Progress
 from roi.tables import COST_LINES
@@ -99,7 +99,15 @@ def derive_columns(frame: pl.DataFrame) -> Parsed:
             "_gpu_bad": pl.String,
         },
     )
-    frame = frame.join(lookup, on="sku_price_details", how="left", nulls_equal=True)
+    if "x_instance_type" in frame.columns:  # a native format names the instance type itself
+        frame = frame.rename({"x_instance_type": "_instance_type"})
+        lookup = lookup.rename({"x_instance_type": "_sku_instance_type"})
+        frame = frame.join(lookup, on="sku_price_details", how="left", nulls_equal=True)
+        frame = frame.with_columns(
+            x_instance_type=pl.coalesce("_instance_type", "_sku_instance_type")
+        ).drop("_instance_type", "_sku_instance_type")
+    else:
+        frame = frame.join(lookup, on="sku_price_details", how="left", nulls_equal=True)
     raw = "x_gpu_count_raw"
     if raw in frame.columns:
         text = pl.col(raw).cast(pl.String).str.strip_chars()
@@ -184,8 +192,8 @@ class FocusConnector(Connector):
     type_name = "focus"
     table = COST_LINES
     description = "FOCUS 1.0-1.3 billing export files (CSV, CSV.gz, Parquet) from any provider"
-    suffixes = (".csv", ".csv.gz", ".parquet")
-    Options = FocusOptions
+    suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz", ".parquet")
+    Options: ClassVar[type[Any]] = FocusOptions
 
     @classmethod
     def recognises(cls, sample: SourceSample) -> str | None:
@@ -193,6 +201,14 @@ class FocusConnector(Connector):
         if sample.has("billedcost", "effectivecost", "billingperiodstart", "chargeperiodstart"):
             return f"FOCUS {focus_version(sorted(sample.columns))} billing columns"
         return None
+
+    def read_file(self, path: Path, relative: str) -> Parsed:
+        """One file as FOCUS-shaped, warehouse-named columns (text or typed), with the rows
+        whose source values could not be read as rejects. Native formats override this."""
+        return Parsed(read_focus_file(path, relative, self.options.provider), empty_rejects())
+
+    def check_deliveries(self, members: Mapping[Path, list[Path]]) -> None:
+        """Check each delivery about to be read is whole (a native format's manifest)."""
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Read every file of each delivery (folder) that has a new or changed file."""
@@ -220,20 +236,20 @@ class FocusConnector(Connector):
             == set(list_files(folder, str(folder), self.suffixes, recursive=False))
             for folder, parts in members.items()
         }
-        provider = self.options.provider
+        self.check_deliveries(members)
 
         def batches() -> Iterator[Batch]:
             for path in progress.track(to_read, f"{self.config.name}: reading"):
                 folder = path.parent
-                text = read_focus_file(path, self.relative(path), provider)
-                parsed = parse_columns(text, KINDS, required=REQUIRED)
+                read = self.read_file(path, self.relative(path))
+                parsed = parse_columns(read.frame, KINDS, required=REQUIRED)
                 derived = derive_columns(parsed.frame)
                 frame = derived.frame.with_columns(
                     export=pl.lit(export_name(folder, declared)),
                     delivery=pl.lit(delivery_version(folder, members[folder], order)),
                     _whole_delivery=pl.lit(whole[folder]),
                 )
-                yield Batch(frame, pl.concat([parsed.rejects, derived.rejects]))
+                yield Batch(frame, pl.concat([read.rejects, parsed.rejects, derived.rejects]))
 
         return Extracted(
             batches=batches(),

@@ -105,6 +105,16 @@ CLASH_REASON = (
 )
 
 
+ENTRIES = pl.List(pl.Struct({"key": pl.String, "value": pl.String}))
+
+
+def map_entries(frame: pl.DataFrame, col: str) -> pl.DataFrame:
+    """A Parquet MAP column (Polars' Map type) as the list of key/value structs it holds."""
+    if isinstance(frame.schema[col], pl.Map):
+        return frame.with_columns(pl.col(col).cast(ENTRIES))
+    return frame
+
+
 def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> Parsed:
     """Parse a Tags column (JSON text, or a Parquet map) into normalised JSON text.
 
@@ -130,8 +140,9 @@ def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> Pars
             ),
             rejects,
         )
-    # A Parquet MAP arrives as a list of key/value structs: flatten each to text, then parse
-    # each distinct text once.
+    # A Parquet MAP is a list of key/value structs: flatten each to text, then parse each
+    # distinct text once.
+    frame = map_entries(frame, raw_col)
     entry = pl.element()
     flat = (
         pl.col(raw_col)

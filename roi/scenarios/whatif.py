@@ -230,6 +230,18 @@ def _roi(cost: float, value: float | None) -> float | None:
     return None if value is None or not cost else (value - cost) / cost
 
 
+_FIGURES = ("cost", "value", "net", "roi")
+_COMPARED = {
+    "model_id": pl.String,
+    **{name: pl.Float64 for name in (*_FIGURES, *(f"scenario_{f}" for f in _FIGURES))},
+}
+
+
+def _total(column: pl.Series) -> float | None:
+    """The column's sum, or None when no row has a figure (no model valued)."""
+    return None if column.null_count() == len(column) else float(column.sum())
+
+
 def compare(base: dict[str, Baseline], state: State) -> pl.DataFrame:
     """Baseline against scenario per model and for the portfolio, with the differences."""
     rows = []
@@ -251,20 +263,18 @@ def compare(base: dict[str, Baseline], state: State) -> pl.DataFrame:
                 "scenario_roi": _roi(after.cost, after.value),
             }
         )
-    frame = pl.DataFrame(rows, infer_schema_length=None).with_columns(
-        pl.exclude("model_id").cast(pl.Float64)  # all null (no model valued) sums to 0
-    )
-    cost, value = float(frame["cost"].sum()), float(frame["value"].sum())
-    cost1, value1 = float(frame["scenario_cost"].sum()), float(frame["scenario_value"].sum())
+    frame = pl.DataFrame(rows, schema=_COMPARED, orient="row")
+    cost, value = _total(frame["cost"]) or 0.0, _total(frame["value"])
+    cost1, value1 = _total(frame["scenario_cost"]) or 0.0, _total(frame["scenario_value"])
     total: dict[str, object] = {
         "model_id": "PORTFOLIO",
         "cost": cost,
         "value": value,
-        "net": value - cost,
+        "net": None if value is None else value - cost,
         "roi": _roi(cost, value),
         "scenario_cost": cost1,
         "scenario_value": value1,
-        "scenario_net": value1 - cost1,
+        "scenario_net": None if value1 is None else value1 - cost1,
         "scenario_roi": _roi(cost1, value1),
     }
     frame = pl.concat([frame, pl.DataFrame([total])], how="diagonal_relaxed")

@@ -4,7 +4,8 @@ sensitivities and the LLM unit costs.
 The tables are small (months × models) and depend on the KPI loads as well as on attribution,
 so they are recomputed whole after each attribution run, in one transaction. A model whose
 inputs are missing stops the step with an error naming its file and key (nothing is written);
-a warehouse with no KPI loaded yet has no value, only cost.
+a model whose method reads a kind of input that is not loaded at all (no KPIs, no A/B results,
+no model metrics yet) has a no-value row per month of cost saying what to connect.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import polars as pl
 
 from roi import tables, warehouse
 from roi.config import ModelConfig, ProjectConfig
-from roi.value.inputs import ValueInputs
+from roi.value.inputs import SourceNotLoaded, ValueInputs
 from roi.value.llm_costs import compute_llm_unit_costs
 from roi.value.methods import VALUE_ROWS, resolve
 from roi.value.pnl import model_roi
@@ -28,38 +29,65 @@ def retired_rows(
     that still has cost and no measured value: its cost is then a loss, never left silent."""
     if model.retired is None:
         return measured.clear()
+    reason = f"no value: retired on {model.retired:%Y-%m-%d}; its cost after retirement is a loss"
+    return no_value_rows(
+        con, model, currency, measured, reason, "retired: no value after retirement"
+    )
+
+
+def no_value_rows(
+    con: Connection,
+    model: ModelConfig,
+    currency: str,
+    measured: pl.DataFrame,
+    reason: str,
+    basis: str,
+) -> pl.DataFrame:
+    """A row with no value and its reason for each month the model has cost and no measured
+    value (after its retirement month, for a retired model)."""
+    after = model.retired.replace(day=1) if model.retired else None
     months = warehouse.fetch_frame(
         con,
         """SELECT DISTINCT month FROM model_costs
-           WHERE model_id = ? AND currency = ? AND month > ? ORDER BY month""",
-        [model.model_id, currency, model.retired.replace(day=1)],
+           WHERE model_id = ? AND currency = ? AND (?::DATE IS NULL OR month > ?::DATE)
+           ORDER BY month""",
+        [model.model_id, currency, after, after],
     )
     valued = measured.filter(pl.col("value").is_not_null())["month"]
     months = months.filter(~pl.col("month").is_in(valued.implode()))
     filled = months.with_columns(
-        reason=pl.lit(
-            f"no value: retired on {model.retired:%Y-%m-%d}; its cost after retirement is a loss"
-        ),
+        reason=pl.lit(reason),
         currency=pl.lit(currency),
         evidence=pl.lit("none"),
-        basis=pl.lit("retired: no value after retirement"),
+        basis=pl.lit(basis),
         load_ids=pl.lit([], pl.List(pl.String)),
     )
     return pl.concat([measured.clear(), filled], how="diagonal_relaxed").select(measured.columns)
+
+
+def _measure(con: Connection, model: ModelConfig, currency: str) -> tuple[pl.DataFrame, object]:
+    """The model's measured value rows and its method's options (None without a method); a
+    model whose method's whole kind of input is not loaded gets no-value rows saying so."""
+    empty = pl.DataFrame(schema=VALUE_ROWS)
+    if model.value is None:
+        return empty, None
+    method, options = resolve(model)
+    try:
+        return method.compute(
+            options, ValueInputs(con, model.model_id, model.file), currency
+        ), options
+    except SourceNotLoaded as missing:
+        reason = f"no value: {missing}"
+        return no_value_rows(con, model, currency, empty, reason, reason), options
 
 
 def compute_value(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     """`model_value` rows: each valued model's monthly value, interval, volume and grade, and
     a no-value row for each month a retired model still cost something."""
     frames = []
-    if not warehouse.fetch_one(con, "SELECT count(*) FROM kpi_values")[0]:
-        return tables.MODEL_VALUE.empty()
     currency = project.project.currency
     for model in project.models:
-        rows, options = pl.DataFrame(schema=VALUE_ROWS), None
-        if model.value is not None:
-            method, options = resolve(model)
-            rows = method.compute(options, ValueInputs(con, model.model_id, model.file), currency)
+        rows, options = _measure(con, model, currency)
         retired = retired_rows(con, model, currency, rows)
         rows = pl.concat(
             [rows.filter(~pl.col("month").is_in(retired["month"].implode())), retired]

@@ -18,6 +18,11 @@ from roi.errors import ConfigError
 from roi.warehouse import Connection
 
 
+class SourceNotLoaded(ConfigError):
+    """A whole kind of input a value method reads (A/B results, model metrics) is not loaded:
+    the model has no value yet, which is a no-value row with this reason, not a failed run."""
+
+
 @dataclass(frozen=True)
 class ValueInputs:
     """What methods read: one connection and the model they are valuing."""
@@ -34,6 +39,7 @@ class ValueInputs:
         scenario runs on them the same id.
 
         Raises:
+            SourceNotLoaded: no KPI at all is loaded.
             ConfigError: the KPI has no rows, naming the model file and key.
         """
         frame = warehouse.fetch_frame(
@@ -48,6 +54,10 @@ class ValueInputs:
             [kpi, segment, self.model_id],
         )
         if not frame.height:
+            self._needs(
+                "SELECT count(*) FROM kpi_values WHERE experiment_id IS NULL",
+                "no KPIs are loaded: connect them with roi connect FILE (kpi_csv, kpi_excel)",
+            )
             raise ConfigError(
                 f"{self.file}: key '{key}' = {kpi!r}: no such KPI for model "
                 f"{self.model_id!r} in kpi_values; {self.known_kpis()}"
@@ -66,6 +76,10 @@ class ValueInputs:
             [kpi, self.model_id],
         )
         if not frame.height:
+            self._needs(
+                "SELECT count(*) FROM kpi_values WHERE experiment_id IS NULL",
+                "no KPIs are loaded: connect them with roi connect FILE (kpi_csv, kpi_excel)",
+            )
             raise ConfigError(
                 f"{self.file}: key '{key}' = {kpi!r}: no unit values for model "
                 f"{self.model_id!r} in kpi_values; {self.known_kpis()}"
@@ -86,6 +100,10 @@ class ValueInputs:
             [experiment, kpi],
         )
         if not frame.height:
+            self._needs(
+                "SELECT count(*) FROM kpi_values WHERE experiment_id IS NOT NULL",
+                "no A/B results are loaded: connect them with roi connect FILE (ab_test_csv)",
+            )
             have = warehouse.fetch_all(
                 self.con,
                 "SELECT DISTINCT kpi FROM kpi_values WHERE experiment_id = ? ORDER BY 1",
@@ -148,6 +166,11 @@ class ValueInputs:
             [self.model_id, metric],
         )
         if not frame.height:
+            self._needs(
+                "SELECT count(*) FROM model_metrics",
+                "no model metrics are loaded: connect them with roi connect FILE "
+                "(model_metrics_csv)",
+            )
             have = warehouse.fetch_all(
                 self.con,
                 "SELECT DISTINCT metric FROM model_metrics WHERE model_id = ? ORDER BY 1",
@@ -159,6 +182,11 @@ class ValueInputs:
                 f"{self.model_id!r} in model_metrics; known metrics: {known}"
             )
         return frame
+
+    def _needs(self, count_sql: str, reason: str) -> None:
+        """Raise SourceNotLoaded with `reason` when `count_sql` counts no rows at all."""
+        if not warehouse.fetch_one(self.con, count_sql)[0]:
+            raise SourceNotLoaded(reason)
 
     def known_kpis(self) -> str:
         """The KPIs this model has, for an error message."""

@@ -26,7 +26,7 @@ def portfolio(con: Connection, month: date) -> pl.DataFrame:
         con,
         """WITH now AS (SELECT * FROM model_roi WHERE month = ?),
                 before AS (SELECT model_id, cost AS cost_before, value AS value_before
-                           FROM model_roi WHERE month = ? - INTERVAL 1 MONTH)
+                           FROM model_roi WHERE month = ?::DATE - INTERVAL 1 MONTH)
            SELECT p.model_id, p.name, p.owner, p.stage, p.retired, n.currency,
                   coalesce(n.cost, 0) AS cost, n.value, n.value_low, n.value_high, n.net, n.roi,
                   n.p_negative, n.payback_month, n.evidence, b.cost_before, b.value_before

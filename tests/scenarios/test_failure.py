@@ -10,9 +10,10 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
+from roi.attribution.checks import unknown_correlations
 from roi.errors import ConfigError
 from roi.scenarios.baseline import DAYS_PER_MONTH, ScenarioError
-from roi.scenarios.failure import exposure, max_fine
+from roi.scenarios.failure import correlation_matrix, exposure, max_fine
 from tests.helpers import number, object_at, rows_at
 from tests.scenarios.projects import baseline, project
 
@@ -182,10 +183,6 @@ recovery_cost = 100000"""
             'frequency_per_year = 1\nkind = "compliance"',
             r"a compliance risk needs key 'risks\[1\].tier'",
         ),
-        (
-            'frequency_per_year = 1\ncorrelated_with = ["nobody"]',
-            r"correlated_with names no model: nobody",
-        ),
     ],
 )
 def test_bad_risk_declarations_name_the_file_and_key(
@@ -193,6 +190,16 @@ def test_bad_risk_declarations_name_the_file_and_key(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         project(tmp_path, {"m": f'[[risks]]\nname = "x"\n{risk}'})
+
+
+def test_a_correlation_with_an_undefined_model_is_a_warning(tmp_path: Path) -> None:
+    config = project(
+        tmp_path,
+        {"m": '[[risks]]\nname = "x"\nfrequency_per_year = 1\ncorrelated_with = ["nobody"]'},
+    )
+    [warning] = unknown_correlations(config)
+    assert "m.toml: [[risks]] 'x': correlated_with names no model: nobody" in warning
+    assert correlation_matrix(config, ["m"], 0.0).tolist() == [[1.0]]
 
 
 def test_bad_levels_and_correlations(tmp_path: Path) -> None:

@@ -189,7 +189,7 @@ class UnitEconomics(Section[Figures]):
         sheet.text(header, 2 + len(months), "NPV to date")
         rows = _measure_rows(f, data, sheet, header, months)
         sheet.ws.freeze_panes(header + 1, 2)
-        _unit_table(f, data, sheet, max(rows.values()) + 3)
+        _unit_table(f, data, sheet, max(rows.values(), default=0) + 3)
         _value_chart(f, data, book, sheet, rows, header, months)
 
 
@@ -267,6 +267,8 @@ def _value_chart(
     """Portfolio cost and value by month (sums of the rows above) and a native chart of them,
     for the Summary sheet."""
     models = data.model_ids
+    if not models:  # nothing to sum: the Summary's chart has no series
+        return
     line = max(rows.values()) + 2
     for offset, measure, label in ((0, "cost", "Portfolio cost"), (1, "value", "Portfolio value")):
         target = line + offset

@@ -1,0 +1,313 @@
+"""Azure Cost Management cost details exports (EA and MCA, actual and amortized) → `cost_lines`.
+
+Column names are matched without regard to case (exports differ: `Cost`/`BillingCurrency` in
+older EA files, `CostInBillingCurrency`/`BillingCurrencyCode` in newer EA and MCA ones). EA
+writes dates as `MM/DD/YYYY` (or `M/D/YYYY`) and tags without their outer braces; the billing
+period's end date is its last day (FOCUS's end is the next day). MCA's costs are read in the
+billing currency (`CostInBillingCurrency`), never the pricing currency.
+
+Actual and amortized cost are two views of one month, so one connector reads both and combines
+each billing account's month the way Microsoft converts cost details to FOCUS
+(finops-toolkit): every amortized line (effective cost = its cost; billed cost 0 where a
+reservation or savings plan covers it, since the purchase is what is billed), plus the actual
+export's commitment purchases and refunds (billed, with no effective cost: their money is in the
+amortized lines). A month with only the actual export is billed = effective = cost (the purchase
+counts when it is bought); with only the amortized export, the covered lines bill nothing. Which
+view a file is comes from `[options] dataset`, else from its name (`actual`, `amortized`), else
+from its lines (unused-commitment lines or costed covered usage: amortized; commitment purchases
+or covered usage at 0: actual; on-demand only: either, treated as actual).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import polars as pl
+
+from roi.connectors import register
+from roi.connectors.base import SourceSample
+from roi.connectors.instance_gpus import AZURE
+from roi.connectors.native_billing import (
+    NativeBilling,
+    focus_shaped,
+    parse_source,
+    read_source,
+    require,
+)
+from roi.errors import SourceError
+from roi.loading.parsing import Parsed
+
+COMMITMENT_MODELS = ("Reservation", "SavingsPlan")
+CHARGE_CATEGORY = {
+    "Usage": "Usage",
+    "UnusedReservation": "Usage",
+    "UnusedSavingsPlan": "Usage",
+    "Purchase": "Purchase",
+    "Tax": "Tax",
+    "Refund": "Adjustment",
+    "RoundingAdjustment": "Adjustment",
+}
+# Canonical (lower-case) name → the names exports use for it, first found wins.
+SPELLINGS: dict[str, tuple[str, ...]] = {
+    "cost": ("costinbillingcurrency", "cost", "pretaxcost"),
+    "currency": ("billingcurrencycode", "billingcurrency"),
+    "date": ("date", "usagedatetime"),
+    "subscription": ("subscriptionid", "subscriptionguid"),
+    "product": ("productname", "product"),
+}
+MANDATORY = (
+    "billingaccountid",
+    "billingperiodstartdate",
+    "billingperiodenddate",
+    "date",
+    "cost",
+    "currency",
+    "chargetype",
+)
+
+
+@dataclass(frozen=True)
+class AzureOptions:
+    """`[options]` of an `azure_cost` connector."""
+
+    dataset: Literal["auto", "actual", "amortized"] = "auto"
+    export: str | None = None
+    delivery_order: Literal["folder_name", "modified_time"] = "folder_name"
+
+
+def _names(columns: list[str]) -> dict[str, str]:
+    """Canonical lower-case name → the column as the file spells it."""
+    lowered = {c.lower(): c for c in columns if c not in ("source_row", "source_file")}
+    names = dict(lowered)
+    for canonical, spellings in SPELLINGS.items():
+        found = next((lowered[s] for s in spellings if s in lowered), None)
+        if found is not None:
+            names[canonical] = found
+    return names
+
+
+def _us_dates(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """`MM/DD/YYYY` (or `M/D/YYYY`) as ISO text; other text is left for the date parser."""
+    out = []
+    for c in columns:
+        text = pl.col(c).cast(pl.String).str.strip_chars()
+        us = text.str.to_date("%m/%d/%Y", strict=False).dt.strftime("%Y-%m-%d")
+        out.append(
+            pl.when(text.str.contains(r"^\d{1,2}/\d{1,2}/\d{4}$")).then(us).otherwise(text).alias(c)
+        )
+    return frame.with_columns(out)
+
+
+def _tags_text(column: pl.Expr) -> pl.Expr:
+    """EA writes tags without their outer braces: give them back, leave JSON objects as they are."""
+    text = column.cast(pl.String).str.strip_chars()
+    return (
+        pl.when(text.is_null() | (text == ""))
+        .then(None)
+        .when(text.str.starts_with("{"))
+        .then(text)
+        .otherwise(pl.concat_str([pl.lit("{"), text, pl.lit("}")]))
+    )
+
+
+def _instance_type(frame: pl.DataFrame, names: Mapping[str, str]) -> pl.Expr:
+    """The VM size from AdditionalInfo's ServiceType (a VM size starts with `Standard_`)."""
+    if "additionalinfo" not in names:
+        return pl.lit(None, pl.String)
+    size = (
+        pl.col(names["additionalinfo"])
+        .cast(pl.String)
+        .str.extract(r'"ServiceType"\s*:\s*"(Standard_[^"]+)"', 1)
+    )
+    return size
+
+
+def _dataset(frame: pl.DataFrame, relative: str, declared: str) -> str:
+    """Which view a file is: declared, named, or told by its lines (see the module's doc)."""
+    if declared != "auto":
+        return declared
+    name = relative.lower()
+    for view in ("amortized", "actual"):
+        if view in name:
+            return view
+    kind, model, cost = pl.col("_charge_type"), pl.col("_pricing_model"), pl.col("_cost")
+    covered = model.is_in(COMMITMENT_MODELS) & (kind == "Usage")
+    amortized = kind.is_in(["UnusedReservation", "UnusedSavingsPlan"]) | (covered & (cost != 0))
+    actual = (model.is_in(COMMITMENT_MODELS) & (kind == "Purchase")) | (covered & (cost == 0))
+    flags = frame.select(amortized.any().alias("am"), actual.any().alias("ac")).row(0)
+    if flags[0] and not flags[1]:
+        return "amortized"
+    return "actual"
+
+
+def _columns(frame: pl.DataFrame, names: Mapping[str, str]) -> dict[str, pl.Expr]:
+    def text(name: str) -> pl.Expr:
+        return pl.col(names[name]).cast(pl.String) if name in names else pl.lit(None, pl.String)
+
+    day = pl.col(names["date"]).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    start = pl.col(names["billingperiodstartdate"])
+    end = pl.col(names["billingperiodenddate"])
+    # An end written as the period's last day is inclusive; FOCUS's end is the next day.
+    end = pl.when(end.dt.day() == 1).then(end).otherwise(end + pl.duration(days=1))
+    model = pl.col("_pricing_model")
+    instance = _instance_type(frame, names)
+    return {
+        "provider": pl.lit("Microsoft"),
+        "billing_account_id": text("billingaccountid"),
+        "billing_account_name": text("billingaccountname"),
+        "sub_account_id": text("subscription"),
+        "sub_account_name": text("subscriptionname"),
+        "invoice_id": text("invoiceid"),
+        "billing_period_start": start.cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        "billing_period_end": end.cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
+        "charge_period_start": day,
+        "charge_period_end": day + pl.duration(days=1),
+        "charge_category": pl.col("_charge_type").replace_strict(
+            CHARGE_CATEGORY, default="Adjustment"
+        ),
+        "charge_frequency": text("frequency").replace_strict(
+            {"UsageBased": "Usage-Based", "Recurring": "Recurring", "OneTime": "One-Time"},
+            default=None,
+        ),
+        "charge_description": text("product"),
+        "pricing_category": model.replace_strict(
+            {"OnDemand": "Standard", "Reservation": "Committed", "SavingsPlan": "Committed"}
+            | {"Spot": "Dynamic"},
+            default=None,
+        ),
+        "service_name": text("metercategory"),
+        "service_category": text("servicefamily"),
+        "service_subcategory": text("metersubcategory"),
+        "region_id": pl.coalesce(text("resourcelocation"), text("meterregion")),
+        "resource_id": text("resourceid"),
+        "resource_name": text("resourcename"),
+        "sku_id": text("meterid"),
+        "sku_meter": text("metername"),
+        "billed_cost": pl.col("_cost"),
+        "effective_cost": pl.col("_cost"),
+        "consumed_quantity": pl.col(names["quantity"]) if "quantity" in names else pl.lit(None),
+        "consumed_unit": text("unitofmeasure"),
+        "commitment_discount_id": pl.when(model.is_in(COMMITMENT_MODELS)).then(
+            pl.coalesce(text("benefitid"), text("reservationid"))
+        ),
+        "commitment_discount_type": model.replace_strict(
+            {"Reservation": "Reservation", "SavingsPlan": "Savings Plan"}, default=None
+        ),
+        "billing_currency": text("currency"),
+        "tags_raw": _tags_text(pl.col(names["tags"])) if "tags" in names else pl.lit(None),
+        "x_instance_type": instance,
+        "x_gpu_count_raw": instance.str.to_lowercase()
+        .replace_strict(AZURE, default=None, return_dtype=pl.Int32)
+        .cast(pl.String),
+        "_dataset": pl.col("_dataset"),
+        "_charge_type": pl.col("_charge_type"),
+        "_pricing_model": model,
+    }
+
+
+def read_azure_file(path: Path, relative: str, declared: str = "auto") -> Parsed:
+    """One cost details file as FOCUS-shaped warehouse columns (before actual and amortized are
+    combined), with rejects naming the source columns.
+
+    Raises:
+        SourceError: the file cannot be read or lacks a mandatory column.
+    """
+    raw = read_source(path, relative)
+    names = _names(raw.columns)
+    require(raw, relative, [names.get(c, c) for c in MANDATORY], "Azure cost details")
+    dates = [names[c] for c in ("billingperiodstartdate", "billingperiodenddate", "date")]
+    raw = _us_dates(raw, dates)
+    kinds = {c: "date" for c in dates} | {names["cost"]: "money"}
+    if "quantity" in names:
+        kinds[names["quantity"]] = "float"
+    parsed = parse_source(raw, kinds, [*dates, names["cost"], names["billingaccountid"]])
+    frame = parsed.frame.with_columns(
+        _cost=pl.col(names["cost"]),
+        _charge_type=pl.col(names["chargetype"]).cast(pl.String).str.strip_chars(),
+        _pricing_model=(
+            pl.col(names["pricingmodel"]).cast(pl.String).str.strip_chars()
+            if "pricingmodel" in names
+            else pl.lit("OnDemand")
+        ),
+    )
+    frame = frame.with_columns(_dataset=pl.lit(_dataset(frame, relative, declared)))
+    version = (
+        "Azure cost details ("
+        + (
+            "MCA"
+            if "billingprofileid" in names and "cost" not in {c.lower() for c in raw.columns}
+            else "EA"
+        )
+        + ")"
+    )
+    return Parsed(focus_shaped(frame, _columns(frame, names), version), parsed.rejects)
+
+
+def combine(frame: pl.DataFrame) -> pl.DataFrame:
+    """Each billing account's month from its actual and amortized lines, counted once."""
+    group = ["billing_account_id", "billing_period_start"]
+    views = pl.col("_dataset").n_unique().over(group)
+    both = views > 1
+    actual = pl.col("_dataset") == "actual"
+    commitment = pl.col("_pricing_model").is_in(COMMITMENT_MODELS)
+    purchase = pl.col("_charge_type").is_in(["Purchase", "Refund"]) & commitment
+    keep = ~both | ~actual | purchase
+    zero = pl.lit(0).cast(frame.schema["billed_cost"])
+    return (
+        frame.filter(keep)
+        .with_columns(
+            billed_cost=pl.when(~actual & commitment).then(zero).otherwise(pl.col("billed_cost")),
+            effective_cost=pl.when(both & actual).then(zero).otherwise(pl.col("effective_cost")),
+        )
+        .drop("_dataset", "_charge_type", "_pricing_model")
+    )
+
+
+def _check_currencies(frame: pl.DataFrame) -> None:
+    """One billing currency per billing account and month (MCA bills in one currency)."""
+    many = (
+        frame.group_by("billing_account_id", "billing_period_start")
+        .agg(pl.col("billing_currency").drop_nulls().unique().sort(), pl.col("source_file").first())
+        .filter(pl.col("billing_currency").list.len() > 1)
+    )
+    if many.height:
+        row = many.row(0, named=True)
+        raise SourceError(
+            f"{row['source_file']}: billing account {row['billing_account_id']} bills "
+            f"{row['billing_period_start']:%Y-%m} in {', '.join(row['billing_currency'])}; an "
+            "account's month is billed in one currency: export its cost in the billing currency "
+            "(CostInBillingCurrency)"
+        )
+
+
+@register
+class AzureCostConnector(NativeBilling):
+    """Azure cost details exports, EA and MCA, actual and amortized."""
+
+    type_name = "azure_cost"
+    description = "Azure cost details export, EA or MCA, actual or amortized (CSV, CSV.gz, Parquet)"
+    Options: ClassVar[type[Any]] = AzureOptions
+    reads_together = True
+
+    @classmethod
+    def recognises(cls, sample: SourceSample) -> str | None:
+        """A cost details header: meter, charge type and a cost column."""
+        cols = sample.columns
+        if {"metercategory", "chargetype", "billingaccountid"} <= cols and (
+            {"cost", "costinbillingcurrency", "pretaxcost"} & cols
+        ):
+            return "Azure cost details columns"
+        return None
+
+    def read_file(self, path: Path, relative: str) -> Parsed:
+        """One cost details file (before actual and amortized are combined)."""
+        return read_azure_file(path, relative, self.options.dataset)
+
+    def combine(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Actual and amortized lines of each account's month counted once."""
+        frame = combine(frame)
+        _check_currencies(frame)
+        return frame
