@@ -221,7 +221,7 @@ def run_retrain(ctx: Context, options: RetrainOptions) -> ScenarioRun:
     model, draws, seed, level = options.model, options.draws, options.seed, options.level
     config = model_config(ctx.project, model)
     check_level(level, "0.9")
-    check_count("--draws", draws, 1_000, 10_000_000)
+    check_count("--draws", draws, 100, 10_000_000)
 
     def compute(con: Connection) -> Computed:
         base = baselines(con, ctx.project)

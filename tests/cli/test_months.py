@@ -98,7 +98,7 @@ def test_a_month_outside_the_data_is_one_error_naming_the_range(
     [
         (["failure", "--all", "--draws", "0"], "--draws 0 must be from 1,000 to 10,000,000"),
         (["failure", "--all", "--draws", "-5"], "--draws -5 must be from 1,000 to 10,000,000"),
-        (["retrain", "brightpathmatrix", "--draws", "0"], "--draws 0 must be from 1,000 to"),
+        (["retrain", "brightpathmatrix", "--draws", "0"], "--draws 0 must be from 100 to"),
         (["decay", "--all", "--max-lags", "-1"], "--max-lags -1 must be from 0 to 52"),
         (["forecast", "--months", "0"], "--months 0 must be from 1 to 36"),
     ],
