@@ -35,7 +35,6 @@ from roi.connectors.native_billing import (
     focus_shaped,
     parse_source,
     read_source,
-    require,
 )
 from roi.errors import SourceError
 from roi.loading.parsing import Parsed
@@ -58,15 +57,16 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "subscription": ("subscriptionid", "subscriptionguid"),
     "product": ("productname", "product"),
 }
-MANDATORY = (
-    "billingaccountid",
-    "billingperiodstartdate",
-    "billingperiodenddate",
-    "date",
-    "cost",
-    "currency",
-    "chargetype",
-)
+# The mandatory columns (lower-case canonical name → as an error names them).
+MANDATORY = {
+    "billingaccountid": "BillingAccountId",
+    "billingperiodstartdate": "BillingPeriodStartDate",
+    "billingperiodenddate": "BillingPeriodEndDate",
+    "date": "Date",
+    "cost": "Cost (or CostInBillingCurrency)",
+    "currency": "BillingCurrency (or BillingCurrencyCode)",
+    "chargetype": "ChargeType",
+}
 
 
 @dataclass(frozen=True)
@@ -217,7 +217,12 @@ def read_azure_file(path: Path, relative: str, declared: str = "auto") -> Parsed
     """
     raw = read_source(path, relative)
     names = _names(raw.columns)
-    require(raw, relative, [names.get(c, c) for c in MANDATORY], "Azure cost details")
+    missing = [shown for c, shown in MANDATORY.items() if c not in names]
+    if missing:
+        raise SourceError(
+            f"{relative}: missing Azure cost details column(s) {', '.join(missing)}; export the "
+            "cost details with all their standard columns"
+        )
     dates = [names[c] for c in ("billingperiodstartdate", "billingperiodenddate", "date")]
     raw = _us_dates(raw, dates)
     kinds = {c: "date" for c in dates} | {names["cost"]: "money"}

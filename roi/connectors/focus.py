@@ -20,16 +20,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Connector, SourceSample, changed_files
-from roi.connectors.focus_file import KINDS, REQUIRED, focus_version, read_focus_file
+from roi.connectors.focus_file import (
+    KINDS,
+    REQUIRED,
+    FocusOptions,
+    focus_version,
+    read_focus_file,
+)
 from roi.loading.files import list_files
 from roi.loading.parsing import Parsed, parse_columns
 from roi.loading.protocol import Batch, Extracted
@@ -176,15 +181,6 @@ def delivery_version(folder: Path, files: list[Path], order: str) -> str:
     return folder.name
 
 
-@dataclass(frozen=True)
-class FocusOptions:
-    """`[options]` of a `focus` connector."""
-
-    provider: str | None = None  # for files without ProviderName
-    export: str | None = None  # the export's name when the folder layout does not say it
-    delivery_order: Literal["folder_name", "modified_time"] = "folder_name"
-
-
 @register
 class FocusConnector(Connector):
     """FOCUS cost and usage exports from any provider."""
@@ -205,7 +201,7 @@ class FocusConnector(Connector):
     def read_file(self, path: Path, relative: str) -> Parsed:
         """One file as FOCUS-shaped, warehouse-named columns (text or typed), with the rows
         whose source values could not be read as rejects. Native formats override this."""
-        return Parsed(read_focus_file(path, relative, self.options.provider), empty_rejects())
+        return Parsed(read_focus_file(path, relative, self.options), empty_rejects())
 
     def check_deliveries(self, members: Mapping[Path, list[Path]]) -> None:
         """Check each delivery about to be read is whole (a native format's manifest)."""

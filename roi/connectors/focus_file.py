@@ -4,7 +4,9 @@ ProviderName (or the connector's option), values typed strictly."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
@@ -12,6 +14,21 @@ from roi.errors import SourceError
 from roi.loading.csv_text import read_csv_text
 from roi.loading.parsing import null_if_token
 from roi.tables import CHARGE_CATEGORIES
+
+
+@dataclass(frozen=True)
+class FocusOptions:
+    """`[options]` of a `focus` connector: where the export is, and the quirks of files that
+    are not quite FOCUS (the spec's own examples, hand-made or spreadsheet-saved files)."""
+
+    provider: str | None = None  # for files without ProviderName
+    export: str | None = None  # the export's name when the folder layout does not say it
+    delivery_order: Literal["folder_name", "modified_time"] = "folder_name"
+    billing_account: str | None = None  # for files without BillingAccountId
+    currency: str | None = None  # for files without BillingCurrency (an ISO code, e.g. USD)
+    dates: Literal["iso", "us", "dmy"] = "iso"  # us: 4/1/25 is April 1st; dmy: January 4th
+    currency_symbols: bool = False  # amounts written like "$10,100.00": symbol and commas go
+
 
 # FOCUS column → warehouse column.
 COLUMNS: dict[str, str] = {
@@ -191,17 +208,60 @@ def _renames(raw_cols: list[str], relative: str) -> dict[str, str]:
     return renames
 
 
-def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataFrame:
+DATE_COLUMNS = (
+    "billing_period_start",
+    "billing_period_end",
+    "charge_period_start",
+    "charge_period_end",
+)
+MONEY_COLUMNS = ("billed_cost", "effective_cost", "list_cost", "contracted_cost")
+_SLASHED = r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(.*)$"
+
+
+def _slashed_dates(frame: pl.DataFrame, order: str) -> pl.DataFrame:
+    """`4/1/25` or `04/01/2025 13:00` (month first for `us`, day first for `dmy`) as ISO text;
+    a two-digit year is 20YY. Text in other shapes is left for the date parser to judge."""
+    out = []
+    for c in DATE_COLUMNS:
+        if frame.schema[c] != pl.String:
+            continue
+        text = pl.col(c).str.strip_chars()
+        parts = text.str.extract_groups(_SLASHED)
+        year = parts.struct.field("3")
+        year = pl.when(year.str.len_chars() == 2).then(pl.lit("20") + year).otherwise(year)
+        first, second = (parts.struct.field("1"), parts.struct.field("2"))
+        m, d = (first, second) if order == "us" else (second, first)
+        iso = pl.concat_str(
+            year, pl.lit("-"), m.str.zfill(2), pl.lit("-"), d.str.zfill(2), parts.struct.field("4")
+        )
+        out.append(pl.when(text.str.contains(_SLASHED)).then(iso).otherwise(text).alias(c))
+    return frame.with_columns(out)
+
+
+def _plain_amounts(frame: pl.DataFrame) -> pl.DataFrame:
+    """Amounts without their currency symbol, thousands commas and spaces (`$10,100.00 `)."""
+    return frame.with_columns(
+        pl.col(c).str.replace_all(r"[$€£¥,\s]", "")
+        for c in MONEY_COLUMNS
+        if frame.schema[c] == pl.String
+    )
+
+
+def read_focus_file(
+    path: Path, relative: str, options: FocusOptions = FocusOptions()
+) -> pl.DataFrame:
     """Read one FOCUS file into warehouse-named columns (text, or typed where Parquet typed them).
 
     Raises:
         SourceError: the file cannot be read or lacks a mandatory FOCUS column.
     """
+    provider = options.provider
     raw = _read_raw(path, relative)
     raw_cols = [c for c in raw.columns if c != "source_row"]
     renames = _renames(raw_cols, relative)
     found = set(renames.values())
-    missing = [c for c in MANDATORY_SOURCE if COLUMNS[c] not in found]
+    given = {"BillingAccountId": options.billing_account, "BillingCurrency": options.currency}
+    missing = [c for c in MANDATORY_SOURCE if COLUMNS[c] not in found and not given.get(c)]
     inferred = provider or _infer_provider(raw_cols)
     if "provider" not in found and not inferred and missing:
         missing.append("ProviderName")
@@ -209,7 +269,9 @@ def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataF
         present = ", ".join(raw_cols[:8]) + (", ..." if len(raw_cols) > 8 else "")
         raise SourceError(
             f"{relative}: missing FOCUS column(s) {', '.join(missing)} (the file has {present}); "
-            "export a FOCUS cost and usage dataset with all mandatory columns"
+            "export a FOCUS cost and usage dataset with all mandatory columns (a file that "
+            "has no account or currency column can name them: --option billing_account=ID, "
+            "--option currency=USD)"
         )
     if "provider" not in found and not inferred:
         raise SourceError(
@@ -232,6 +294,14 @@ def read_focus_file(path: Path, relative: str, provider: str | None) -> pl.DataF
         for c in PLACEHOLDER_COLUMNS
         if frame.schema[c] == pl.String
     )
+    if options.billing_account and "billing_account_id" not in found:
+        frame = frame.with_columns(billing_account_id=pl.lit(options.billing_account))
+    if options.currency and "billing_currency" not in found:
+        frame = frame.with_columns(billing_currency=pl.lit(options.currency))
+    if options.dates != "iso":
+        frame = _slashed_dates(frame, options.dates)
+    if options.currency_symbols:
+        frame = _plain_amounts(frame)
     if provider:
         frame = frame.with_columns(provider=pl.lit(provider))
     elif inferred:

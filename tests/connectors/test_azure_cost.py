@@ -126,7 +126,7 @@ def _copy(tmp_path: Path, relative: str) -> Path:
     [
         (",3.25,3.25,3.25,USD,", ",3.25,three,3.25,USD,", r"export\.csv row 2 field Cost"),
         (",09/21/2023,", ",21.09.2023,", r"export\.csv row 2 field Date"),
-        ("ChargeType", "Charge", r"missing Azure cost details column\(s\) chargetype"),
+        ("ChargeType", "Charge", r"missing Azure cost details column\(s\) ChargeType"),
     ],
 )
 def test_bad_input_names_the_file_row_and_column(

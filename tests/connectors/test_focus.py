@@ -10,7 +10,7 @@ import polars as pl
 import pytest
 
 from roi import pipeline
-from roi.connectors.focus_file import focus_version, read_focus_file
+from roi.connectors.focus_file import FocusOptions, focus_version, read_focus_file
 from roi.context import Context
 from roi.errors import SourceError, ValidationFailed
 from roi.loading.loader import LoadResult
@@ -80,7 +80,7 @@ def test_bom_gzip_and_case_drifted_headers(tmp_path: Path) -> None:
     )
     path = tmp_path / "export.csv.gz"
     path.write_bytes(gzip.compress(text.encode("utf-8")))
-    frame = read_focus_file(path, "export.csv.gz", None)
+    frame = read_focus_file(path, "export.csv.gz", FocusOptions())
     assert frame["billing_account_id"].to_list() == ["A1"]
     assert frame["charge_category"].to_list() == ["Usage"]  # ChargeType alias, case fixed
     assert frame["sku_price_id"].to_list() == ["S1"]

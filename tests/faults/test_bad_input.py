@@ -128,6 +128,41 @@ class Case:
     names_file: bool = True  # False: the mistake is in an option, not in the file
 
 
+CUR_HEADER = (
+    "identity/LineItemId,bill/PayerAccountId,bill/BillingPeriodStartDate,"
+    "bill/BillingPeriodEndDate,lineItem/LineItemType,lineItem/UsageStartDate,"
+    "lineItem/UsageEndDate,lineItem/CurrencyCode,lineItem/UnblendedCost"
+)
+CUR_LINE = (
+    "l1,111122223333,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,Usage,"
+    "2026-10-01T00:00:00Z,2026-10-01T01:00:00Z,USD,1.25"
+)
+AZURE_HEADER = (
+    "BillingAccountId,BillingPeriodStartDate,BillingPeriodEndDate,Date,MeterCategory,"
+    "ChargeType,PricingModel,Cost,BillingCurrency"
+)
+AZURE_LINE = "8611537,09/01/2023,09/30/2023,09/21/2023,Virtual Machines,Usage,OnDemand,3.25,USD"
+GCP_HEADER = (
+    "billing_account_id,invoice.month,usage_start_time,usage_end_time,cost,currency,credits"
+)
+GCP_LINE = "01ABCD,202610,2026-10-01 00:00:00+00:00,2026-10-01 01:00:00+00:00,1.5,USD,[]"
+OCI_HEADER = (
+    "lineItem/referenceNo,lineItem/tenantId,lineItem/intervalUsageStart,"
+    "lineItem/intervalUsageEnd,cost/myCost,cost/currencyCode"
+)
+OCI_LINE = "r1,ocid1.tenancy.oc1..t,2026-10-02T10:00Z,2026-10-02T11:00:00Z,1.5,USD"
+
+
+def _cur_missing_part(path: Path) -> None:
+    period = path / "20261001-20261101"
+    period.mkdir(parents=True)
+    (period / "report-1.csv").write_bytes(_csv(CUR_HEADER, CUR_LINE))
+    manifest = {
+        "reportKeys": ["r/20261001-20261101/report-1.csv", "r/20261001-20261101/report-2.csv"]
+    }
+    (period / "report-Manifest.json").write_text(json.dumps(manifest))
+
+
 def _symlink_loop(path: Path) -> None:
     path.symlink_to(path)
 
@@ -655,6 +690,122 @@ CASES = [
         _csv(METRICS_HEADER, METRICS_LINE.replace("0.91", "inf")),
         row=2,
         field="value",
+    ),
+    # --- aws_cur ----------------------------------------------------------------------------
+    Case(
+        "CUR without its payer account",
+        "aws_cur",
+        "nopayer.csv",
+        _csv(CUR_HEADER.replace("bill/PayerAccountId,", ""), CUR_LINE.replace("111122223333,", "")),
+        field="bill/PayerAccountId",
+    ),
+    Case(
+        "CUR cost that is not a number",
+        "aws_cur",
+        "curcost.csv",
+        _csv(CUR_HEADER, CUR_LINE.replace(",1.25", ",1.2.5")),
+        row=2,
+        field="lineItem/UnblendedCost",
+    ),
+    Case(
+        "CUR usage start that is no date",
+        "aws_cur",
+        "curdate.csv",
+        _csv(
+            CUR_HEADER,
+            CUR_LINE.replace(",2026-10-01T00:00:00Z,2026-10-01T01", ",yesterday,2026-10-01T01"),
+        ),
+        row=2,
+        field="lineItem/UsageStartDate",
+    ),
+    Case(
+        "CUR cut off mid-row",
+        "aws_cur",
+        "curcut.csv",
+        _csv(CUR_HEADER, CUR_LINE, CUR_LINE[:-20], end=""),
+        row=3,
+    ),
+    Case("CUR manifest names a missing part", "aws_cur", "curparts", _cur_missing_part),
+    # --- azure_cost -------------------------------------------------------------------------
+    Case(
+        "Azure export without a charge type",
+        "azure_cost",
+        "nocharge.csv",
+        _csv(AZURE_HEADER.replace("ChargeType,", ""), AZURE_LINE.replace("Usage,", "")),
+        field="ChargeType",
+    ),
+    Case(
+        "Azure cost that is not a number",
+        "azure_cost",
+        "azcost.csv",
+        _csv(AZURE_HEADER, AZURE_LINE.replace(",3.25,", ",3.25 USD,")),
+        row=2,
+        field="Cost",
+    ),
+    Case(
+        "Azure date in another order",
+        "azure_cost",
+        "azdate.csv",
+        _csv(AZURE_HEADER, AZURE_LINE.replace(",09/21/2023,", ",21.09.2023,")),
+        row=2,
+        field="Date",
+    ),
+    Case(
+        "Azure account billed in two currencies",
+        "azure_cost",
+        "azcurrency.csv",
+        _csv(AZURE_HEADER, AZURE_LINE, AZURE_LINE.replace(",USD", ",EUR")),
+    ),
+    # --- gcp_billing ------------------------------------------------------------------------
+    Case(
+        "GCP export without its invoice month",
+        "gcp_billing",
+        "nomonth.csv",
+        _csv(GCP_HEADER.replace("invoice.month,", ""), GCP_LINE.replace("202610,", "")),
+        field="invoice.month",
+    ),
+    Case(
+        "GCP cost that is not a number",
+        "gcp_billing",
+        "gcpcost.csv",
+        _csv(GCP_HEADER, GCP_LINE.replace(",1.5,", ",one,")),
+        row=2,
+        field="cost",
+    ),
+    Case(
+        "GCP credits that are not a list",
+        "gcp_billing",
+        "gcpcredits.csv",
+        _csv(GCP_HEADER, GCP_LINE.replace(",[]", ',"{oops"')),
+        row=2,
+        field="credits",
+    ),
+    # --- oci_cost ---------------------------------------------------------------------------
+    Case(
+        "OCI report without its tenant",
+        "oci_cost",
+        "notenant.csv",
+        _csv(
+            OCI_HEADER.replace("lineItem/tenantId,", ""),
+            OCI_LINE.replace("ocid1.tenancy.oc1..t,", ""),
+        ),
+        field="lineItem/tenantId",
+    ),
+    Case(
+        "OCI cost that is not a number",
+        "oci_cost",
+        "ocicost.csv",
+        _csv(OCI_HEADER, OCI_LINE.replace(",1.5,", ",1.5x,")),
+        row=2,
+        field="cost/myCost",
+    ),
+    Case(
+        "OCI start that is no time",
+        "oci_cost",
+        "ocistart.csv",
+        _csv(OCI_HEADER, OCI_LINE.replace("2026-10-02T10:00Z", "13/11/2023 10h")),
+        row=2,
+        field="lineItem/intervalUsageStart",
     ),
 ]
 
