@@ -176,4 +176,7 @@ def portfolio(opts: Options, month: date | None) -> None:
       roi portfolio
       roi portfolio --month 2026-10 --format csv
     """
-    emit(opts, pipeline.portfolio(opts.context(), month))
+    frame = pipeline.portfolio(opts.context(), month)
+    if month is None and frame.height:
+        opts.progress.info(f"{frame['month'][0]:%Y-%m}: the latest month with billing data")
+    emit(opts, frame)

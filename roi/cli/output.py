@@ -39,7 +39,8 @@ IMPORTANT = frozenset(
     {
         "cost", "value", "net", "roi", "difference", "flags", "amount", "change",
         "scenario_cost", "scenario_net", "scenario_roi", "expected_annual_loss", "yearly_cost",
-        "forecast", "rows_loaded", "data_through", "total_cost", "monthly_cost", "output",
+        "forecast", "lower", "upper", "rows_loaded", "data_through", "total_cost",
+        "monthly_cost", "output", "var", "expected_shortfall", "decay_per_month", "net_vs_today",
     }
 )  # fmt: skip
 
