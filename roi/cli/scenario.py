@@ -49,7 +49,9 @@ scenario = command_group(
 
 
 LEVEL = click.option("--level", type=float, default=None, help="Interval or VaR level in (0, 1).")
-SEED = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+SEED = click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed (0 to 4,294,967,295)."
+)
 
 
 @scenario.command()

@@ -40,6 +40,9 @@ def check_level(level: float, example: str = "0.95") -> None:
         raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. {example})")
 
 
+MAX_SEED = 2**32 - 1  # seeds are from 0 to this
+
+
 def check_count(option: str, value: int, low: int, high: int) -> int:
     """A count parameter (draws, lags, months ahead) must lie from `low` to `high`.
 

@@ -33,6 +33,7 @@ from roi.context import Context
 from roi.scenarios import Scenario, register
 from roi.scenarios.baseline import (
     DAYS_PER_MONTH,
+    MAX_SEED,
     Baseline,
     ScenarioError,
     baselines,
@@ -305,6 +306,7 @@ class FailureOptions:
 def run_failure(ctx: Context, options: FailureOptions) -> ScenarioRun:
     """Expected annual loss, percentiles, VaR, ES and the loss-exceedance curve."""
     model, seed, correlation = options.model, options.seed, options.correlation
+    check_count("--seed", seed, 0, MAX_SEED)
     models = chosen_models(ctx, model, options.all_models or model is None)
     settings = ctx.project.risk
     n = check_count(

@@ -29,6 +29,7 @@ from roi.config import ModelConfig
 from roi.context import Context
 from roi.scenarios import Scenario, register
 from roi.scenarios.baseline import (
+    MAX_SEED,
     Baseline,
     ScenarioError,
     baselines,
@@ -222,6 +223,7 @@ def run_retrain(ctx: Context, options: RetrainOptions) -> ScenarioRun:
     config = model_config(ctx.project, model)
     check_level(level, "0.9")
     check_count("--draws", draws, 100, 10_000_000)
+    check_count("--seed", seed, 0, MAX_SEED)
 
     def compute(con: Connection) -> Computed:
         base = baselines(con, ctx.project)

@@ -118,6 +118,8 @@ def test_impossible_counts_are_one_error_naming_the_range(
         (["explain", "brightpathmatrix", "--month", "2024-10", "--top", "0"], "--top 0 must be"),
         (["models", "suggest", "--top", "-3"], "--top -3 must be from 1 to 10,000"),
         (["sample", "--rows", "0"], "--rows 0 must be from 1 to 1,000,000,000"),
+        (["sample", "--rows", "10", "--seed", "-1"], "--seed -1 must be from 0 to 4,294,967,295"),
+        (["scenario", "failure", "--all", "--seed", "-1"], "--seed -1 must be from 0 to"),
     ],
 )
 def test_impossible_counts_of_other_commands_too(
