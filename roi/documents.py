@@ -38,7 +38,7 @@ MONEY_NAMES = frozenset(
         "cost", "value", "value_low", "value_high", "net", "amount", "billed_amount",
         "billed", "effective", "direct", "shared", "amortized", "idle", "unallocated",
         "difference", "gateway", "before", "after", "change", "npv", "npv_horizon",
-        "cumulative_net", "unit_cost", "total_cost", "monthly_cost", "unallocated_amount",
+        "cumulative_net", "total_cost", "monthly_cost", "unallocated_amount",
         # scenarios
         "expected_annual_loss", "mc_standard_error", "p50", "p90", "p95", "p99", "var",
         "expected_shortfall", "max", "independent_p99", "independent_var",
@@ -57,7 +57,8 @@ _COUNTS = ("lines", "rows", "count", "files", "months", "requests", "tokens", "c
 
 
 def measure(name: str) -> Measure | None:
-    """What a figure named `name` is: money, an ROI (net over cost) or a share; None else."""
+    """What a figure named `name` is: money, a price per unit, an ROI (net over cost, or a
+    change of it) or a share; None else (counts and other measures)."""
     lowered = name.lower()
     if lowered.startswith(PRICE_STARTS) or lowered.endswith("_per_1m_tokens"):
         return "price"
@@ -65,9 +66,7 @@ def measure(name: str) -> Measure | None:
         return "price"
     if lowered.endswith(_COUNTS):
         return None
-    if lowered == "roi" or lowered.endswith("_roi") or lowered.startswith("roi_at_"):
-        return "roi"
-    if lowered in ("swing",):
+    if lowered in ("roi", "swing") or lowered.endswith("_roi") or lowered.startswith("roi_at_"):
         return "roi"
     if lowered in SHARE_NAMES or lowered.endswith("_share"):
         return "share"
