@@ -42,6 +42,7 @@ from roi.loading.status import Status, read_status
 from roi.value.engine import replace_value
 from roi.value.methods import resolve as resolve_value
 from roi.warehouse.cost_store import current_files, data_dir
+from roi.warehouse.months import check_attributed, check_month, choose_month, data_months
 
 # Fault injection for tests: called inside `attribute`'s transaction, between the attribution
 # tables and the value tables derived from them.
@@ -143,6 +144,8 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
             memory_limit=ctx.memory_limit,
             wait=warehouse.COMMIT_WAIT_SECONDS,
         ) as con:
+            if month is not None:
+                check_month(month, data_months(con, project.attribution.month_basis))
             selection = months_to_attribute(
                 con, project.models, project.pools, project.attribution, month, full
             )
@@ -198,6 +201,8 @@ def reconcile(ctx: Context, month: date | None = None) -> Reconciliation:
     """Per month and currency: the source's billed and effective totals, what attribution
     placed (direct, shared, amortized, idle, unallocated) and the difference (0.00)."""
     with ctx.reader() as con:
+        if month is not None:
+            check_month(month, data_months(con, ctx.project.attribution.month_basis))
         months = reconcile_months(con, ctx.project.attribution, month)
         gateway = gateway_vs_bill(con, ctx.project.pools, month)
         unbilled = unbilled_totals(con, month)
@@ -207,15 +212,20 @@ def reconcile(ctx: Context, month: date | None = None) -> Reconciliation:
 def explain(ctx: Context, model_id: str, month: date, top: int = 10) -> Explanation:
     """A model's month-over-month cost change as volume, price, mix and pool effects."""
     with ctx.reader() as con:
+        check_month(month, data_months(con, ctx.project.attribution.month_basis))
         return explain_change(con, ctx.project, model_id, month, top)
 
 
 def portfolio(ctx: Context, month: date | None = None) -> pl.DataFrame:
-    """Every model's cost, value (interval), net, ROI, payback, evidence and flags, with totals."""
+    """Every model's cost, value (interval), net, ROI, payback, evidence and flags, with totals,
+    for `month` (default: the latest month with billing data)."""
     from roi.value.portfolio import portfolio as portfolio_view
 
     with ctx.reader() as con:
-        return portfolio_view(con, month)
+        chosen = choose_month(con, month, ctx.project.attribution.month_basis)
+        frame = portfolio_view(con, check_attributed(con, chosen))
+    # A model with no P&L that month (no cost) is still in the project's currency.
+    return frame.with_columns(pl.col("currency").fill_null(ctx.project.project.currency))
 
 
 def report(
@@ -225,14 +235,16 @@ def report(
     kinds: tuple[str, ...] = ("monthly_finance", "excel_pack"),
     out_file: Path | None = None,
 ) -> list[Path]:
-    """Render the project's reports (of the given kinds) for one month; the files written.
+    """Render the project's reports (of the given kinds) for one month (default: the latest
+    month with billing data); the files written.
 
     `out_file` names the file of a single report instead of `<out>/<report>_<month>.<ext>`.
     """
     from roi.reporting.render import render_reports
 
     with ctx.reader() as con:
-        return render_reports(con, ctx.project, month, out_dir, kinds, ctx.progress, out_file)
+        chosen = choose_month(con, month, ctx.project.attribution.month_basis)
+        return render_reports(con, ctx.project, chosen, out_dir, kinds, ctx.progress, out_file)
 
 
 def export_focus(ctx: Context, month: date, out: Path) -> tuple[Path, int]:

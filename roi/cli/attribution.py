@@ -13,14 +13,18 @@ from roi.cli.support import (
     MONTH,
     Options,
     emit,
+    emit_document,
+    in_range,
+    month_option,
     parse_month,
     roi_command,
+    say,
 )
 from roi.errors import RoiError
 
 
 @cli.command()
-@MONTH
+@month_option("the months whose inputs changed")
 @click.option(
     "--full", is_flag=True, help="Recompute every month, not only those whose inputs changed."
 )
@@ -60,7 +64,7 @@ def attribute(opts: Options, month: date | None, full: bool) -> None:
 
 
 @cli.command()
-@MONTH
+@month_option("every month")
 @roi_command
 def reconcile(opts: Options, month: date | None) -> None:
     """Check attribution against the source, per month and currency (difference must be 0.00).
@@ -77,27 +81,20 @@ def reconcile(opts: Options, month: date | None) -> None:
     """
     result = pipeline.reconcile(opts.context(), month)
     if opts.fmt == "json":
-        import json
-
-        from roi.documents import records
-
-        click.echo(
-            json.dumps(
-                {
-                    "months": records(result.months),
-                    "gateway_vs_bill": records(result.gateway),
-                    "usage_without_bill": records(result.unbilled),
-                },
-                indent=2,
-            )
+        emit_document(
+            {
+                "months": result.months.to_dicts(),
+                "gateway_vs_bill": result.gateway.to_dicts(),
+                "usage_without_bill": result.unbilled.to_dicts(),
+            }
         )
     else:
         emit(opts, result.months)
         if opts.fmt == "table" and result.gateway.height:
-            click.echo("\nLLM gateway against the bill (the bill wins):")
+            say("\nLLM gateway against the bill (the bill wins):")
             emit(opts, result.gateway)
         if opts.fmt == "table" and result.unbilled.height:
-            click.echo(
+            say(
                 "\nLLM usage with no bill in the warehouse, priced as the gateway reported "
                 "(a cost of the models, outside the bills above):"
             )
@@ -117,14 +114,14 @@ def reconcile(opts: Options, month: date | None) -> None:
     callback=parse_month,
     required=True,
     metavar="YYYY-MM",
-    help="The month to explain (against the month before).",
+    help="The month to explain (against the month before); it must lie within the data.",
 )
 @click.option(
     "--top",
-    type=click.IntRange(min=1),
+    type=int,
     default=10,
     show_default=True,
-    help="How many of the lines that moved most to list.",
+    help="How many of the lines that moved most to list (1 to 1,000).",
 )
 @roi_command
 def explain(opts: Options, model_id: str, month: date, top: int) -> None:
@@ -138,36 +135,29 @@ def explain(opts: Options, model_id: str, month: date, top: int) -> None:
       roi explain fraud-detection --month 2026-10
       roi explain __idle__ --month 2026-10 --format json
     """
-    result = pipeline.explain(opts.context(), model_id, month, top)
+    result = pipeline.explain(opts.context(), model_id, month, in_range("--top", top, 1, 1000))
     if opts.fmt == "json":
-        import json
-
-        from roi.documents import plain, records
-
-        click.echo(
-            json.dumps(
-                {
-                    "model_id": result.model_id,
-                    "month": result.month.isoformat(),
-                    "previous": result.previous.isoformat(),
-                    "before": plain(result.before),
-                    "after": plain(result.after),
-                    "change": plain(result.change),
-                    "effects": records(result.effects),
-                    "movers": records(result.movers),
-                },
-                indent=2,
-            )
+        emit_document(
+            {
+                "model_id": result.model_id,
+                "month": result.month,
+                "previous": result.previous,
+                "before": result.before,
+                "after": result.after,
+                "change": result.change,
+                "effects": result.effects.to_dicts(),
+                "movers": result.movers.to_dicts(),
+            }
         )
         return
     if opts.fmt == "table":
-        click.echo(
+        say(
             f"{result.model_id}: {result.before:,.2f} in {result.previous:%B %Y} → "
             f"{result.after:,.2f} in {result.month:%B %Y} ({result.change:+,.2f})\n"
         )
     emit(opts, result.effects)
     if opts.fmt == "table" and result.movers.height:
-        click.echo("\nLines that moved most:")
+        say("\nLines that moved most:")
         emit(opts, result.movers)
 
 
@@ -186,4 +176,7 @@ def portfolio(opts: Options, month: date | None) -> None:
       roi portfolio
       roi portfolio --month 2026-10 --format csv
     """
-    emit(opts, pipeline.portfolio(opts.context(), month))
+    frame = pipeline.portfolio(opts.context(), month)
+    if month is None and frame.height:
+        opts.progress.info(f"{frame['month'][0]:%Y-%m}: the latest month with billing data")
+    emit(opts, frame)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,9 @@ from roi.cli.group import cli
 from roi.cli.support import (
     Options,
     emit,
+    emit_document,
     roi_command,
+    say,
 )
 from roi.config.project import OnReject
 from roi.loading.loader import LoadResult
@@ -157,7 +158,7 @@ def status(opts: Options) -> None:
     """
     result = pipeline.status(opts.project_or_warehouse())
     if opts.fmt == "json":
-        click.echo(json.dumps(result.to_document(), indent=2))
+        emit_document(result.to_document())
         return
     emit(opts, result.sources)
     for warning in result.warnings:
@@ -167,7 +168,7 @@ def status(opts: Options) -> None:
         emit(opts, result.tables)
         if result.last_attribution:
             a = result.last_attribution
-            click.echo(
+            say(
                 f"\nlast attribution {a['attribution_id']} at {a['finished_at']}: "
                 f"{a['cost_lines']:,} cost lines, {a['conflicts']} conflict(s)"
             )

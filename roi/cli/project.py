@@ -11,6 +11,7 @@ from roi.cli.group import cli
 from roi.cli.support import (
     Options,
     emit,
+    in_range,
     roi_command,
 )
 from roi.errors import RoiError
@@ -19,7 +20,9 @@ from roi.errors import RoiError
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
 @click.option("--sample", is_flag=True, help="The sample portfolio (definitions and data).")
-@click.option("--seed", type=int, default=None, help="Seed of the sample data (with --sample).")
+@click.option(
+    "--seed", type=int, default=None, help="Seed of the sample data (with --sample; 0 or more)."
+)
 @click.option("--force", is_flag=True, help="Overwrite existing definition files.")
 @roi_command
 def init(opts: Options, directory: Path, sample: bool, seed: int | None, force: bool) -> None:
@@ -46,6 +49,7 @@ def init(opts: Options, directory: Path, sample: bool, seed: int | None, force: 
     from roi.sample import DEFAULT_SEED, write_definitions, write_sample
     from roi.start.blank import GITIGNORE
 
+    chosen = DEFAULT_SEED if seed is None else in_range("--seed", seed, 0, 2**32 - 1)
     if (directory / "roi.toml").exists() and not force:
         raise RoiError(
             f"{directory / 'roi.toml'} exists already; use --force to overwrite the definitions"
@@ -54,7 +58,7 @@ def init(opts: Options, directory: Path, sample: bool, seed: int | None, force: 
     gitignore = directory / ".gitignore"
     if not gitignore.exists():
         gitignore.write_text(GITIGNORE, encoding="utf-8")
-    write_sample(directory / "sample_data", DEFAULT_SEED if seed is None else seed, opts.progress)
+    write_sample(directory / "sample_data", chosen, opts.progress)
     opts.progress.info(
         f"wrote {len(written)} definition file(s) to {directory}; next: cd {directory} && roi run"
     )
@@ -69,11 +73,13 @@ def init(opts: Options, directory: Path, sample: bool, seed: int | None, force: 
 )
 @click.option(
     "--rows",
-    type=click.IntRange(min=1),
+    type=int,
     default=None,
-    help="Write a large benchmark set of N FOCUS billing lines instead.",
+    help="Write a large benchmark set of N FOCUS billing lines instead (1 to 1,000,000,000).",
 )
-@click.option("--seed", type=int, default=None, help="Random seed (same seed, same bytes).")
+@click.option(
+    "--seed", type=int, default=None, help="Random seed, 0 or more (same seed, same bytes)."
+)
 @click.option(
     "--file-format",
     type=click.Choice(["parquet", "csv.gz"]),
@@ -95,6 +101,8 @@ def sample(
     from roi.sample import DEFAULT_SEED, write_sample
     from roi.sample.bench import write_benchmark_set
 
+    if seed is not None:
+        in_range("--seed", seed, 0, 2**32 - 1)
     if rows is None:
         write_sample(
             out or opts.project / "sample_data",
@@ -102,6 +110,7 @@ def sample(
             opts.progress,
         )
         return
+    in_range("--rows", rows, 1, 1_000_000_000)
     target = out or opts.project / "bench" / "out" / f"focus-{rows}"
     summary = write_benchmark_set(
         target, rows, DEFAULT_SEED if seed is None else seed, file_format, opts.progress

@@ -1,8 +1,8 @@
 """`roi scenario ...`: decay, failure exposure, forecast, what-if, sensitivity, retraining.
 
 Each command builds its kind's options, runs it (`roi.scenarios.run_scenario`), prints its
-table (or, with `--format json`, the whole run: id, command, seed, outputs) and names the stored
-run id on stderr.
+table (or, with `--format json`, the whole run: id, command, seed, inputs and outputs, money as
+decimal strings to the cent: `roi.documents`) and names the stored run id on stderr.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from roi.cli.support import MONTH, Options, command_group, emit, roi_command
+from roi.cli.support import MONTH, Options, command_group, emit, emit_document, roi_command
 
 if TYPE_CHECKING:
     from roi.scenarios.runs import ScenarioRun
@@ -26,7 +26,7 @@ def _show(opts: Options, run: ScenarioRun) -> None:
     from roi.scenarios.runs import canonical
 
     if opts.fmt == "json":
-        click.echo(json.dumps(json.loads(canonical(run.document())), indent=2, sort_keys=True))
+        emit_document(json.loads(canonical(run.document())), sort_keys=True)
     else:
         emit(opts, run.table)
     if not opts.quiet:
@@ -49,7 +49,9 @@ scenario = command_group(
 
 
 LEVEL = click.option("--level", type=float, default=None, help="Interval or VaR level in (0, 1).")
-SEED = click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+SEED = click.option(
+    "--seed", type=int, default=0, show_default=True, help="Random seed (0 to 4,294,967,295)."
+)
 
 
 @scenario.command()

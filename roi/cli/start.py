@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 import polars as pl
 
 from roi.cli.group import cli
-from roi.cli.support import Options, command_group, emit, roi_command
+from roi.cli.support import (
+    Options,
+    command_group,
+    emit,
+    emit_document,
+    in_range,
+    roi_command,
+    say,
+)
 
 
 @cli.command()
@@ -51,14 +58,14 @@ def connect(
         opts.context(), path, connector_type=connector_type, name=name, options=parsed
     )
     if opts.fmt == "json":
-        click.echo(json.dumps(result.to_document(), indent=2))
+        emit_document(result.to_document())
         return
     opts.progress.info(
         f"{result.connector}: {result.detected.reason} → connector type {result.detected.type}, "
         f"written to {result.file}"
     )
     for line in result.summary.lines():
-        click.echo(line)
+        say(line)
 
 
 models = command_group("models", "Model definitions: proposed from the billing data's tags.")
@@ -70,7 +77,7 @@ cli.add_command(models)
 @click.option("--write", is_flag=True, help="Write the models that have no definition yet.")
 @click.option("--value", "values", multiple=True, help="Only these tag values (repeatable).")
 @click.option(
-    "--top", type=click.IntRange(min=1), default=20, show_default=True, help="The costliest N."
+    "--top", type=int, default=20, show_default=True, help="The costliest N (1 to 10,000)."
 )
 @roi_command
 def suggest(opts: Options, key: str | None, write: bool, values: tuple[str, ...], top: int) -> None:
@@ -86,7 +93,7 @@ def suggest(opts: Options, key: str | None, write: bool, values: tuple[str, ...]
     from roi.start.suggest import write_models
 
     ctx = opts.context()
-    found = suggest_models(ctx, key, top)
+    found = suggest_models(ctx, key, in_range("--top", top, 1, 10_000))
     for candidate in found.keys[:8]:
         opts.progress.info(
             f"tag {candidate.tag.key!r}: {candidate.tag.values} value(s) on "

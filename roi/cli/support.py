@@ -4,8 +4,10 @@ output. The commands themselves are in `roi.cli`."""
 from __future__ import annotations
 
 import functools
+import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -15,12 +17,14 @@ from typing import Any, TypeVar
 import click
 import polars as pl
 
+from roi.cli.output import FORMATS, format_frame, terminal_width
 from roi.config import ProjectConfig, load_project
 from roi.context import Context
+from roi.documents import plain
 from roi.errors import ConfigError, RoiError
 from roi.progress import SILENT, ConsoleProgress, Progress
-from roi.reporting.output import FORMATS, format_frame
 from roi.warehouse import READ_WAIT_SECONDS
+from roi.warehouse.months import MONTH_RULE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,21 +69,27 @@ class Options:
 
     def project_or_warehouse(self, writing: bool = False) -> Context:
         """The project's context when the folder holds a roi.toml, else a context for the
-        warehouse alone: --warehouse, or roi.duckdb in the folder (which `roi ingest` creates
-        when `writing`, and `roi query` and `roi status` then read).
+        warehouse alone: --warehouse, or (reading only) an existing roi.duckdb in the folder.
 
         Raises:
-            ConfigError: no project and no warehouse to use, with how to start one.
+            ConfigError: no project and no warehouse to use (or, `writing`, no --warehouse),
+                saying how to proceed: `roi init`, --project DIR or --warehouse PATH.
         """
         root = self.project.resolve()
         if (root / "roi.toml").exists():
             return self.context()
+        if self.warehouse is None and writing:
+            raise ConfigError(
+                f"no roi.toml in {root}, so there is no project warehouse to load into; start "
+                f"a project here with `roi init {root}` (then `roi connect PATH`), point roi at "
+                "one with --project DIR, or name a warehouse file with --warehouse PATH"
+            )
         path = (self.warehouse or root / "roi.duckdb").resolve()
-        if self.warehouse is None and not writing and not path.exists():
+        if self.warehouse is None and not path.exists():
             raise ConfigError(
                 f"no roi.toml in {root} (and no warehouse to use); start a project with "
                 f"`roi init {root}`, point roi at one with --project DIR, or name a warehouse "
-                "file with --warehouse FILE"
+                "file with --warehouse PATH"
             )
         return Context.for_warehouse(
             path,
@@ -108,7 +118,8 @@ _COMMON = (
         "--warehouse",
         type=click.Path(dir_okay=False, path_type=Path),
         default=None,
-        help="DuckDB warehouse file (default: the project's, roi.duckdb).",
+        help="DuckDB warehouse file (default: the project's, roi.duckdb; needed by "
+        "`roi ingest` outside a project).",
     ),
     click.option(
         "--format",
@@ -222,6 +233,17 @@ def os_error_line(exc: OSError) -> str:
     return f"cannot use {exc.filename} ({reason}); {fix}"
 
 
+def in_range(option: str, value: int, low: int, high: int) -> int:
+    """A count given on the command line, checked: `value` when from `low` to `high`.
+
+    Raises:
+        RoiError: naming the option, the value and the valid range (exit 1, one line).
+    """
+    if not low <= value <= high:
+        raise RoiError(f"{option} {value} must be from {low:,} to {high:,}")
+    return value
+
+
 def parse_month(_ctx: click.Context, _param: click.Parameter, value: str | None) -> date | None:
     """`YYYY-MM` → the first day of that month."""
     if value is None:
@@ -233,14 +255,34 @@ def parse_month(_ctx: click.Context, _param: click.Parameter, value: str | None)
         raise click.BadParameter(f"{value!r} is not a month; use YYYY-MM, e.g. 2026-10") from None
 
 
-MONTH = click.option(
-    "--month",
-    callback=parse_month,
-    metavar="YYYY-MM",
-    help="Only this month (default: all months / the latest month).",
-)
+def month_option(default: str = f"{MONTH_RULE}") -> Callable[[F], F]:
+    """A `--month YYYY-MM` option whose help states its default and the valid range."""
+    return click.option(
+        "--month",
+        callback=parse_month,
+        metavar="YYYY-MM",
+        help=f"The month (default: {default}); a month outside the data's first to latest "
+        "month is an error.",
+    )
+
+
+# --month of the commands that work on one month: the one default-month rule.
+MONTH = month_option()
 
 
 def emit(opts: Options, frame: pl.DataFrame) -> None:
-    """Write a result frame to stdout in the chosen format."""
+    """Write a result frame to stdout in the chosen format (a table fits the terminal)."""
     click.echo(format_frame(frame, opts.fmt))
+
+
+def say(text: str) -> None:
+    """A line of text under a table, wrapped to the terminal's width like the table."""
+    width = terminal_width()
+    for paragraph in text.split("\n"):
+        click.echo(textwrap.fill(paragraph, width) if len(paragraph) > width else paragraph)
+
+
+def emit_document(document: dict[str, Any], sort_keys: bool = False) -> None:
+    """Write a command's result document as JSON (`roi.documents`: money and ROI as decimal
+    strings, counts as integers)."""
+    click.echo(json.dumps(plain(document), indent=2, ensure_ascii=False, sort_keys=sort_keys))

@@ -1,11 +1,11 @@
 """The figures a scenario starts from, per model, each saying where it came from.
 
-For a month (default: the latest in `model_roi`): the model's cost split into the parts
-drivers act on (`COST_PARTS`), its value, interval and volume, its GPU efficiency, its LLM
-tokens by way of serving, and the value of one metric point (0.01) a month: measured
-(`kpi_sensitivity`, when the regression is usable) or declared (`[quality] value_per_point`),
-with the source named. `recent_value` is the mean monthly value of the last three months (an
-outage loses a typical month, not one lucky or unlucky month).
+For a month (default: the latest month with billing data, `roi.warehouse.months`): the model's
+cost split into the parts drivers act on (`COST_PARTS`), its value, interval and volume, its GPU
+efficiency, its LLM tokens by way of serving, and the value of one metric point (0.01) a month:
+measured (`kpi_sensitivity`, when the regression is usable) or declared (`[quality]
+value_per_point`), with the source named. `recent_value` is the mean monthly value of the last
+three months (an outage loses a typical month, not one lucky or unlucky month).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from roi.config import ModelConfig, ProjectConfig
 from roi.errors import RoiError
 from roi.vocabulary import SENTINELS
 from roi.warehouse import Connection
+from roi.warehouse.months import check_attributed, choose_month
 
 # What a model's cost is made of, as drivers see it.
 COST_PARTS = ("api", "gpu", "cpu", "training", "platform", "other")
@@ -37,6 +38,20 @@ def check_level(level: float, example: str = "0.95") -> None:
     """A VaR or interval level must lie strictly between 0 and 1."""
     if not 0 < level < 1:
         raise ScenarioError(f"--level {level} must be between 0 and 1 (e.g. {example})")
+
+
+MAX_SEED = 2**32 - 1  # seeds are from 0 to this
+
+
+def check_count(option: str, value: int, low: int, high: int) -> int:
+    """A count parameter (draws, lags, months ahead) must lie from `low` to `high`.
+
+    Raises:
+        ScenarioError: naming the option, the value and the valid range.
+    """
+    if not low <= value <= high:
+        raise ScenarioError(f"{option} {value} must be from {low:,} to {high:,}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -65,17 +80,16 @@ class Baseline:
         return sum(self.costs.values())
 
 
-def latest_month(con: Connection) -> date:
-    """The latest month with a P&L, or an error saying what to run first."""
-    from roi.value.portfolio import latest_month as latest_pnl
-
-    month = latest_pnl(con)
-    if month is None:
+def scenario_month(con: Connection, project: ProjectConfig, month: date | None) -> date:
+    """The month a scenario starts from: `month` (within the data's months) or the latest month
+    with billing data (`roi.warehouse.months`), which needs a P&L; else an error saying what to
+    run first or which months to choose from."""
+    if not warehouse.fetch_one(con, "SELECT count(*) FROM model_roi")[0]:
         raise ScenarioError(
             "the warehouse has no model P&L yet (model_roi is empty); run `roi run` (or "
             "`roi load` and `roi attribute`) first"
         )
-    return month
+    return check_attributed(con, choose_month(con, month, project.attribution.month_basis))
 
 
 def model_config(project: ProjectConfig, model_id: str) -> ModelConfig:
@@ -110,14 +124,9 @@ def _costs(con: Connection, project: ProjectConfig, month: date) -> pl.DataFrame
 def baselines(
     con: Connection, project: ProjectConfig, month: date | None = None
 ) -> dict[str, Baseline]:
-    """Every model's baseline for `month` (default: the latest month with a P&L)."""
-    month = month or latest_month(con)
-    known = warehouse.fetch_all(con, "SELECT DISTINCT month FROM model_roi ORDER BY 1")
-    if (month,) not in known:
-        raise ScenarioError(
-            f"no model P&L for {month:%Y-%m}; months with one: "
-            f"{known[0][0]:%Y-%m} to {known[-1][0]:%Y-%m}"
-        )
+    """Every model's baseline for `month` (default: the latest month with billing data; a model
+    with no P&L row that month starts from zero)."""
+    month = scenario_month(con, project, month)
     costs = _costs(con, project, month)
     roi = {
         r["model_id"]: r

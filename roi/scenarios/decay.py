@@ -21,7 +21,14 @@ from roi import warehouse
 from roi.config import ModelConfig
 from roi.context import Context
 from roi.scenarios import Scenario, register
-from roi.scenarios.baseline import DAYS_PER_MONTH, Baseline, baselines, check_level, model_config
+from roi.scenarios.baseline import (
+    DAYS_PER_MONTH,
+    Baseline,
+    baselines,
+    check_count,
+    check_level,
+    model_config,
+)
 from roi.scenarios.runs import Computed, ScenarioRun, chosen_models, fingerprint, run
 from roi.warehouse import Connection
 
@@ -192,6 +199,7 @@ def run_decay(ctx: Context, options: DecayOptions) -> ScenarioRun:
     model, level, max_lags = options.model, options.level, options.max_lags
     models = chosen_models(ctx, model, options.all_models or model is None)
     check_level(level, "0.9")
+    check_count("--max-lags", max_lags, 0, 52)
 
     def compute(con: Connection) -> Computed:
         base = baselines(con, ctx.project)

@@ -33,9 +33,11 @@ from roi.context import Context
 from roi.scenarios import Scenario, register
 from roi.scenarios.baseline import (
     DAYS_PER_MONTH,
+    MAX_SEED,
     Baseline,
     ScenarioError,
     baselines,
+    check_count,
     check_level,
 )
 from roi.scenarios.draws import draw
@@ -304,11 +306,12 @@ class FailureOptions:
 def run_failure(ctx: Context, options: FailureOptions) -> ScenarioRun:
     """Expected annual loss, percentiles, VaR, ES and the loss-exceedance curve."""
     model, seed, correlation = options.model, options.seed, options.correlation
+    check_count("--seed", seed, 0, MAX_SEED)
     models = chosen_models(ctx, model, options.all_models or model is None)
     settings = ctx.project.risk
-    n = options.draws or settings.draws
-    if not 1_000 <= n <= 10_000_000:
-        raise ScenarioError(f"--draws {n} must be from 1,000 to 10,000,000")
+    n = check_count(
+        "--draws", settings.draws if options.draws is None else options.draws, 1_000, 10_000_000
+    )
     at = settings.level if options.level is None else options.level
     check_level(at)
     if correlation is not None:

@@ -28,7 +28,15 @@ from roi import warehouse
 from roi.config import ModelConfig
 from roi.context import Context
 from roi.scenarios import Scenario, register
-from roi.scenarios.baseline import Baseline, ScenarioError, baselines, check_level, model_config
+from roi.scenarios.baseline import (
+    MAX_SEED,
+    Baseline,
+    ScenarioError,
+    baselines,
+    check_count,
+    check_level,
+    model_config,
+)
 from roi.scenarios.decay import Decay, decay
 from roi.scenarios.runs import Computed, ScenarioRun, fingerprint, run
 from roi.warehouse import Connection
@@ -214,6 +222,8 @@ def run_retrain(ctx: Context, options: RetrainOptions) -> ScenarioRun:
     model, draws, seed, level = options.model, options.draws, options.seed, options.level
     config = model_config(ctx.project, model)
     check_level(level, "0.9")
+    check_count("--draws", draws, 100, 10_000_000)
+    check_count("--seed", seed, 0, MAX_SEED)
 
     def compute(con: Connection) -> Computed:
         base = baselines(con, ctx.project)

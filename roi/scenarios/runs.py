@@ -40,12 +40,14 @@ class ScenarioRun:
     files: list[Path] = field(default_factory=list)
 
     def document(self) -> dict[str, Any]:
-        """What `--format json` prints: the id, the command, the seed, the outputs."""
+        """What `--format json` prints: the id, the command, the seed, the inputs (as
+        `scenario_runs` stores them: parameters and the figures read) and the outputs."""
         return {
             "run_id": self.run_id,
             "command": self.command,
             "seed": self.seed,
             "roi_version": __version__,
+            "inputs": self.inputs,
             "outputs": self.outputs,
         }
 

@@ -19,15 +19,9 @@ from roi.warehouse import Connection
 TOTAL = "TOTAL"
 
 
-def latest_month(con: Connection) -> date | None:
-    """The latest month in `model_roi`."""
-    latest: date | None = warehouse.fetch_one(con, "SELECT max(month) FROM model_roi")[0]
-    return latest
-
-
-def portfolio(con: Connection, month: date | None = None) -> pl.DataFrame:
-    """One row per model (with its flags) and a totals row, for `month` (default: latest)."""
-    month = month or latest_month(con)
+def portfolio(con: Connection, month: date) -> pl.DataFrame:
+    """One row per model (with its flags) and a totals row, for `month` (`roi.pipeline`
+    chooses it: the latest month with billing data by default)."""
     frame = warehouse.fetch_frame(
         con,
         """WITH now AS (SELECT * FROM model_roi WHERE month = ?),

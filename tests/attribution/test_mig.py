@@ -137,7 +137,7 @@ def test_a_mig_profile_without_its_slices_is_an_error_naming_the_file(tmp_path: 
     project.mkdir()
     result = roi_cli(
         "ingest", "dcgm_prometheus", str(folder), "--option", "cluster=c", "--project",
-        str(project),
+        str(project), "--warehouse", str(project / "roi.duckdb"),
     )  # fmt: skip
     assert result.returncode == 1
     [line] = result.stderr.strip().splitlines()

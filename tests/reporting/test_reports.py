@@ -12,11 +12,11 @@ import pytest
 from pypdf import PdfReader
 
 from roi import pipeline, warehouse
+from roi.cli.output import format_frame
 from roi.config import ProjectConfig, ReportConfig, load_project
 from roi.config.reports import ReportOptions
 from roi.context import Context
 from roi.reporting.data import Totals, open_report
-from roi.reporting.output import format_frame
 from tests.services import chromium_run, libreoffice_convert
 
 pytestmark = pytest.mark.service
