@@ -94,7 +94,7 @@ def _shorten(match: Any) -> str:
 
 def for_print(html: str, pngs: dict[str, bytes]) -> str:
     """The page for the PDF: charts as the PNGs (the PDF engine draws pictures far faster than
-    thousands of SVG text nodes), no sparklines or collapsed details, and tables of more than
+    thousands of SVG text nodes), no collapsed details, and tables of more than
     `PRINT_ROWS` rows cut there (with their totals), so a 200-model portfolio prints as a
     report, not a listing."""
     import base64
@@ -109,7 +109,6 @@ def for_print(html: str, pngs: dict[str, bytes]) -> str:
     html = re.sub(
         r'<figure class="chart" id="chart-([a-z0-9_]+)".*?</figure>', picture, html, flags=re.S
     )
-    html = re.sub(r'<svg class="spark".*?</svg>', "", html, flags=re.S)
     html = re.sub(r"<details>.*?</details>", "", html, flags=re.S)
     return re.sub(r"<tbody>(.*?)</tbody>", _shorten, html, flags=re.S)
 

@@ -270,6 +270,7 @@ class Summary(Section[Figures]):
     sheet = "Summary"
     order = 10
     fill_last = True
+    front = True
 
     def read(self, data: ReportData) -> Figures:
         """The month's spend, value, comparisons, movers, exposure and warnings."""
