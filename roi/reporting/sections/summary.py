@@ -68,7 +68,7 @@ def _forecast(data: ReportData) -> float | None:
         "GROUP BY 1 ORDER BY 1",
         [data.currency, data.month],
     )
-    _, mean, _, _, _ = forecast_series(np.array([r[1] for r in rows]), 1, 0.8)
+    _, mean, _, _, _ = forecast_series(np.array([r[1] for r in rows]), 1, 0.8, positive=True)
     return float(mean[0])
 
 
