@@ -63,7 +63,9 @@ def _fragments(page: Any) -> list[Fragment]:
 def _visible(page: Any) -> str:
     """The page's text that lies on the page, whitespace collapsed."""
     width, height = float(page.mediabox.width), float(page.mediabox.height)
-    shown = [f.text for f in _fragments(page) if 0 <= f.x and f.end() <= width and 0 <= f.y <= height]
+    shown = [
+        f.text for f in _fragments(page) if f.x >= 0 and f.end() <= width and 0 <= f.y <= height
+    ]
     return " ".join(" ".join(shown).split())
 
 
