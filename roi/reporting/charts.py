@@ -268,17 +268,34 @@ def band(
     return alt.layer(area, mean, past).properties(width=WIDTH - 120, height=240, title=title)
 
 
+def decades(values: list[float]) -> list[float]:
+    """Every power of ten from the one at or below the smallest positive value to the one at or
+    above the largest: the ticks of a log axis, one a decade."""
+    import math
+
+    positive = [v for v in values if v is not None and v > 0]
+    if not positive:
+        return [1.0, 10.0]
+    low = math.floor(math.log10(min(positive)) + 1e-9)
+    high = math.ceil(math.log10(max(positive)) - 1e-9)
+    return [10.0**k for k in range(low, max(high, low + 1) + 1)]
+
+
 def exceedance(points: list[dict[str, Any]], currency: str, title: str) -> alt.Chart:
-    """The loss-exceedance curve: P(annual loss > x) against x on a log axis."""
+    """The loss-exceedance curve: P(annual loss > x) against x on a log axis labelled at every
+    decade (1,000, 10,000, 100,000, …) over the whole range of losses."""
+    ticks = decades([p["loss"] for p in points])
     chart: alt.Chart = (
         alt.Chart(alt.Data(values=points))  # type: ignore[no-untyped-call]
         .mark_line(point=True, color="#b42318")
         .encode(
             x=alt.X(
                 "loss:Q",
-                title=f"Annual loss ({currency})",
-                scale=alt.Scale(type="log"),
-                axis=alt.Axis(format=CURRENCY_AXIS, labelOverlap="greedy", labelAngle=-30),
+                title=f"Annual loss ({currency}, log scale)",
+                scale=alt.Scale(type="log", domain=[ticks[0], ticks[-1]], nice=False),
+                axis=alt.Axis(
+                    format=CURRENCY_AXIS, values=ticks, labelOverlap=False, labelAngle=-30
+                ),
             ),
             y=alt.Y("probability:Q", title="Probability of exceeding", axis=alt.Axis(format="%")),
             tooltip=[
