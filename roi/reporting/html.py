@@ -139,12 +139,14 @@ def table(
     frame: pl.DataFrame | list[dict[str, Any]],
     columns: Sequence[Column],
     total: Mapping[str, str] | None = None,
+    empty: str = "None.",
 ) -> str:
     """An HTML table of the columns the page shows; numbers right-aligned. `total` is the text
-    of a total row under it, by column key."""
+    of a total row under it, by column key; `empty` the one line shown instead of a table with
+    no rows (what is missing and how to add it)."""
     rows = frame.to_dicts() if isinstance(frame, pl.DataFrame) else frame
     if not rows:
-        return '<p class="note">None.</p>'
+        return f'<p class="note">{escape(empty)}</p>'
     shown = [c for c in columns if c.in_html]
     aligned = ["num" if c.format.css == "num" else "" for c in shown]
     head = "".join(

@@ -132,6 +132,12 @@ class Forecast(Section[Figures]):
                             f"Portfolio {measure} forecast with its band",
                         )
                     )
+        elif f.run_id is not None:
+            months = f.history.height
+            out.append(
+                f'<p class="note">No forecast: it needs at least two months of model cost, and '
+                f"the history has {months}; it follows once another month is loaded.</p>"
+            )
         else:
             out.append(
                 '<p class="note">No forecast run on this attribution yet: run '
@@ -148,6 +154,11 @@ class Forecast(Section[Figures]):
             ]
             out.append(f"<h3>Budget vs actual, {data.month:%B %Y}</h3>")
             out.append(table(rows, _budget_columns(cur)))
+        else:
+            out.append(
+                f'<p class="note">No budgets: set [options.budgets] total (and per model) in '
+                f"reports/{escape(data.report.file.name)} to compare the month with them.</p>"
+            )
         return "".join(out)
 
     def excel(self, figures: Figures, data: ReportData, book: Book) -> None:
