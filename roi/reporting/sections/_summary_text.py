@@ -82,15 +82,15 @@ def roi_note(f: Figures, currency: str) -> str:
     if f.model_roi is None:
         return "net / all ML spend (models, unallocated and idle)"
     return (
-        f"models only {ratio(f.model_roi)}: without the {money0(f.unmodelled, currency)} "
-        "of unallocated and idle cost"
+        f"models only {ratio(f.model_roi)}; the difference is the "
+        f"{money0(f.unmodelled, currency)} of unallocated and idle cost"
     )
 
 
 def tile_items(f: Figures, data: ReportData) -> list[tuple[str, str, str]]:
     """The summary tiles: (label, value, the line under it)."""
     cur = data.currency
-    file = data.report.file.name
+    file = f"{data.report.name}.toml"
     plan = f.budget if f.budget is not None else f.forecast
     if f.previous_spend is None:
         spend_sub = "no earlier month to compare"

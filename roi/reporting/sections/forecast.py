@@ -157,7 +157,7 @@ class Forecast(Section[Figures]):
         else:
             out.append(
                 f'<p class="note">No budgets: set [options.budgets] total (and per model) in '
-                f"reports/{escape(data.report.file.name)} to compare the month with them.</p>"
+                f"reports/{escape(data.report.name)}.toml to compare the month with them.</p>"
             )
         return "".join(out)
 

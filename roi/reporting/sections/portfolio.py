@@ -70,7 +70,7 @@ def _columns(cur: str, months: int) -> list[Column]:
         Column("roi", "ROI", "ratio"),
         Column("payback_month", "Payback", "month", excel_header="Payback month"),
         Column("irr_shown", "IRR (horizon)", "html"),
-        Column("spark", f"Net, last {months} months", "html"),
+        Column("spark", f"Net, last {months} months" if months > 1 else "Net", "html"),
         Column("expected_annual_loss", "Expected annual loss", "money", only="excel"),
         Column("badges", "Flags", "html"),
         Column("flags", "Flags", "wrap", width=44, only="excel"),
