@@ -115,6 +115,8 @@ def test_page_one_holds_every_summary_tile(pdf: Path) -> None:
     )
     assert len(tiles) >= 6
     first = _visible(PdfReader(pdf).pages[0])
+    assert "Summary" in first and "What to do" in first  # page one: the summary and actions
+    assert "roi scenario whatif --set use_api=support-assistant" in first
     for label, value, sub in tiles:
         assert unescape(label).upper() in first, label
         assert unescape(value) in first, (label, value)
