@@ -42,7 +42,7 @@ class Actions(Section[Figures]):
 
     name = "actions"
     title = "What to do"
-    sheet = None
+    sheet = "Actions"
     order = 15
     front = True
 
@@ -80,4 +80,32 @@ class Actions(Section[Figures]):
         )
 
     def excel(self, figures: Figures, data: ReportData, book: Book) -> None:
-        """No sheet: the pack's Summary and scenario sheets carry the figures."""
+        """The Actions sheet: the same actions, their money a month and their commands."""
+        f, sheet, cur = figures, self.sheet_in(book), data.currency
+        sheet.title(
+            0,
+            f"What to do, {data.month:%B %Y}",
+            f"The largest savings the scenario engine finds, a month in {cur}, each on its own; "
+            "each command reproduces its figure.",
+        )
+        rows = [
+            {
+                "what": a.what,
+                "amount": a.amount,
+                "effect": "saves" if a.effect == "saves" else "places (unallocated)",
+                "command": a.command,
+            }
+            for a in f.actions
+        ]
+        columns = [
+            Column("what", "What to do", "wrap", width=70),
+            Column("amount", f"A month ({cur})", "money"),
+            Column("effect", "Effect"),
+            Column("command", "Reproduce with", "wrap", width=70),
+        ]
+        sheet.table(3, 0, "Actions", columns, rows)
+        line = 5 + max(len(rows), 1)
+        if not rows:
+            sheet.text(4, 0, "Nothing to do found this month.")
+        for i, missing in enumerate(f.missing):
+            sheet.text(line + i, 0, f"Not looked for: {missing}", "note")

@@ -217,9 +217,7 @@ def _budget_table(f: Figures, data: ReportData, sheet: Sheet, line: int) -> None
         budget, actual = a1(r, col["budget"]), a1(r, col["actual"])
         # Over budget is the warning colour, under budget plain; a rounded zero is on budget.
         over = "over:" if is_over(variance) else ""
-        sheet.formula(
-            r, col["variance"], f"={actual}-{budget}", round(variance, 2), over + VARIANCE
-        )
+        sheet.formula(r, col["variance"], f"={actual}-{budget}", variance, over + VARIANCE)
         sheet.formula(
             r,
             col["share"],
