@@ -186,10 +186,15 @@ def _tags(data: ReportData) -> list[Action]:
 def actions(data: ReportData) -> tuple[list[Action], list[str]]:
     """The top actions by money a month (at most `TOP_PER_KIND` of a kind), and what the
     data lacks for the kinds that found nothing."""
-    try:
-        base = baselines(data.con, data.project, data.month)
-    except RoiError:
-        base = {}
+    base: dict[str, Baseline] = {}
+    priced = warehouse.fetch_one(
+        data.con, "SELECT count(*) FROM model_roi WHERE month = ?", [data.month]
+    )[0]
+    if data.model_ids and priced:  # a month with no model P&L has no baseline to vary
+        try:
+            base = baselines(data.con, data.project, data.month)
+        except RoiError:
+            base = {}
     finders: dict[str, Callable[[], list[Action]]] = {
         "llm": lambda: _llm(data, base),
         "retire": lambda: _retire(data, base),
