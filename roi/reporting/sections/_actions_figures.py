@@ -99,7 +99,8 @@ def _retrain(data: ReportData, base: dict[str, Baseline]) -> list[Action]:
 
     found = []
     for model in data.project.models:
-        if model.stage == "retired" or model.quality.metric is None or model.model_id not in base:
+        shown = model.model_id in base and model.model_id in data.model_ids
+        if model.stage == "retired" or model.quality.metric is None or not shown:
             continue
         try:
             measured = decay(data.con, model, 0.9)
