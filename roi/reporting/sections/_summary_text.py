@@ -94,8 +94,10 @@ def tile_items(f: Figures, data: ReportData) -> list[tuple[str, str, str]]:
     plan = f.budget if f.budget is not None else f.forecast
     if f.previous_spend is None:
         spend_sub = "no earlier month to compare"
+    elif not f.previous_spend:
+        spend_sub = "nothing spent last month"
     else:
-        spend_sub = (compare(f.spend, f.previous_spend) or "no spend") + " vs last month"
+        spend_sub = compare(f.spend, f.previous_spend) + " vs last month"
     if f.budget is not None:
         plan_tile = ("Budget", money0(plan, cur), compare(f.spend, plan) + " actual vs budget")
     elif f.forecast is not None:
