@@ -9,6 +9,11 @@ years); the method used is stated per series. Intervals are at `level` (default 
 finance reads a band), calibrated on the backtest (`forecast_series`). The backtest refits at
 `BACKTEST_ORIGINS` earlier origins and forecasts `BACKTEST_STEPS` months each: MAE in money and
 MASE (MAE over the in-sample one-step naive error; below 1 beats "same as last month").
+
+Cost is forecast on the log scale (`forecast_series(positive=True)`) from its last level shift
+(`last_shift`): costs are never negative, a band on the log scale is a ratio of the level and
+stays at or above zero, and a step in the history (a new workload a year ago) is neither
+extrapolated as a trend nor counted as backtest error that widens every band.
 """
 
 from __future__ import annotations
