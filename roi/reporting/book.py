@@ -177,7 +177,9 @@ class Book:
         self.wb.set_calc_mode("auto")
 
     def format(self, name: str | None) -> Any:
-        """A cell format: a number format, or `title`, `note`, `bold`, `header`, `warn`."""
+        """A cell format: a number format, or `title`, `note`, `bold`, `header`, `warn`;
+        `bold:<format>` and `over:<format>` (over budget: the warning colour) add a number
+        format to a style."""
         if name in self._formats:
             return self._formats[name]
         styles: dict[str, dict[str, Any]] = {
@@ -188,6 +190,9 @@ class Book:
             "warn": {"font_color": "#B42318", "text_wrap": True},
             "ok": {"font_color": "#1A7F37", "bold": True},
             "wrap": {"text_wrap": True, "valign": "top"},
+            # over budget (and its conditional format); `plain` undoes it when back under
+            "over:": {"font_color": "#B42318", "bg_color": "#FDE8E6", "bold": True},
+            "plain": {"font_color": "#1F2933", "bg_color": "#FFFFFF", "bold": False},
         }
         if name is None:
             fmt = None
@@ -195,6 +200,8 @@ class Book:
             fmt = self.wb.add_format(styles[name])
         elif name.startswith("bold:"):
             fmt = self.wb.add_format({"bold": True, "num_format": name[5:]})
+        elif name.startswith("over:"):  # over budget: the warning colour, with a number format
+            fmt = self.wb.add_format({**styles["over:"], "num_format": name[5:]})
         else:
             fmt = self.wb.add_format({"num_format": name})
         self._formats[name] = fmt

@@ -94,7 +94,7 @@ def _shorten(match: Any) -> str:
 
 def for_print(html: str, pngs: dict[str, bytes]) -> str:
     """The page for the PDF: charts as the PNGs (the PDF engine draws pictures far faster than
-    thousands of SVG text nodes), no sparklines or collapsed details, and tables of more than
+    thousands of SVG text nodes), no collapsed details, and tables of more than
     `PRINT_ROWS` rows cut there (with their totals), so a 200-model portfolio prints as a
     report, not a listing."""
     import base64
@@ -109,7 +109,6 @@ def for_print(html: str, pngs: dict[str, bytes]) -> str:
     html = re.sub(
         r'<figure class="chart" id="chart-([a-z0-9_]+)".*?</figure>', picture, html, flags=re.S
     )
-    html = re.sub(r'<svg class="spark".*?</svg>', "", html, flags=re.S)
     html = re.sub(r"<details>.*?</details>", "", html, flags=re.S)
     return re.sub(r"<tbody>(.*?)</tbody>", _shorten, html, flags=re.S)
 
@@ -269,17 +268,34 @@ def band(
     return alt.layer(area, mean, past).properties(width=WIDTH - 120, height=240, title=title)
 
 
+def decades(values: list[float]) -> list[float]:
+    """Every power of ten from the one at or below the smallest positive value to the one at or
+    above the largest: the ticks of a log axis, one a decade."""
+    import math
+
+    positive = [v for v in values if v is not None and v > 0]
+    if not positive:
+        return [1.0, 10.0]
+    low = math.floor(math.log10(min(positive)) + 1e-9)
+    high = math.ceil(math.log10(max(positive)) - 1e-9)
+    return [10.0**k for k in range(low, max(high, low + 1) + 1)]
+
+
 def exceedance(points: list[dict[str, Any]], currency: str, title: str) -> alt.Chart:
-    """The loss-exceedance curve: P(annual loss > x) against x on a log axis."""
+    """The loss-exceedance curve: P(annual loss > x) against x on a log axis labelled at every
+    decade (1,000, 10,000, 100,000, …) over the whole range of losses."""
+    ticks = decades([p["loss"] for p in points])
     chart: alt.Chart = (
         alt.Chart(alt.Data(values=points))  # type: ignore[no-untyped-call]
         .mark_line(point=True, color="#b42318")
         .encode(
             x=alt.X(
                 "loss:Q",
-                title=f"Annual loss ({currency})",
-                scale=alt.Scale(type="log"),
-                axis=alt.Axis(format=CURRENCY_AXIS, labelOverlap="greedy", labelAngle=-30),
+                title=f"Annual loss ({currency}, log scale)",
+                scale=alt.Scale(type="log", domain=[ticks[0], ticks[-1]], nice=False),
+                axis=alt.Axis(
+                    format=CURRENCY_AXIS, values=ticks, labelOverlap=False, labelAngle=-30
+                ),
             ),
             y=alt.Y("probability:Q", title="Probability of exceeding", axis=alt.Axis(format="%")),
             tooltip=[

@@ -29,6 +29,8 @@ Kind = Literal[
     "hours",  # GPU-hours: two decimals on the page, one in the pack
     "month",  # a month: `2026-10` on the page, `Oct 2026` in the pack
     "timestamp",  # a time to the minute
+    "variance",  # an amount against a budget: `+845.91`; over budget is the warning colour
+    "variance_share",  # a share against a budget: `+12.1%`; over budget is the warning colour
 ]
 
 
@@ -39,6 +41,7 @@ class Format:
     text: Callable[[Any], str] | None  # the page's text of a value (None: the value as text)
     css: str  # the page cell's class: "num" right-aligns
     excel: str | None  # the pack's number format (None: the cell's own type decides)
+    over: int | None = None  # against a budget: above zero at these decimals is over budget
 
 
 FORMATS: dict[Kind, Format] = {
@@ -55,6 +58,8 @@ FORMATS: dict[Kind, Format] = {
     "hours": Format(numbers.number, "num", numbers.DECIMAL1),
     "month": Format(numbers.month, "", numbers.MONTH),
     "timestamp": Format(numbers.timestamp, "", numbers.TIMESTAMP),
+    "variance": Format(numbers.signed_money, "num", numbers.VARIANCE, over=2),
+    "variance_share": Format(numbers.signed_percent, "num", numbers.VARIANCE_SHARE, over=3),
 }
 
 

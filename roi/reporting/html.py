@@ -9,7 +9,7 @@ also keeps the PDF's line breaking fast.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from html import escape as html_escape
 from typing import Any
@@ -17,8 +17,11 @@ from typing import Any
 import polars as pl
 
 from roi.reporting.columns import Column
+from roi.reporting.numbers import is_over
 from roi.text import clean, shorten
 
+# A table of this many columns or more is wide: smaller type, and a landscape page in the PDF.
+WIDE_COLUMNS = 9
 # Longest text a table cell shows (longer ids are cut in the middle; WeasyPrint takes minutes
 # to break a single 40,000-character word across lines).
 CELL_CHARACTERS = 96
@@ -46,7 +49,8 @@ def _text_cell(css: str, text: str, negative: bool) -> str:
 
 
 CSS = """
-:root { --ink: #1f2933; --muted: #5b6475; --line: #d9dee7; --accent: #3056d3; }
+:root { --ink: #1f2933; --muted: #5b6475; --line: #d9dee7; --accent: #3056d3;
+        --warn: #b42318; --warn-fill: #fde8e6; }
 * { box-sizing: border-box; }
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
        color: var(--ink); margin: 2rem auto; max-width: 1240px; padding: 0 1.2rem;
@@ -55,26 +59,36 @@ h1 { font-size: 1.55rem; margin: 0 0 .2rem; }
 h2 { font-size: 1.2rem; margin: 2.2rem 0 .6rem; border-bottom: 2px solid var(--line);
      padding-bottom: .2rem; }
 h3 { font-size: 1rem; margin: 1.2rem 0 .4rem; }
+h1, h2, h3 { break-after: avoid; }
 .meta, .note { color: var(--muted); font-size: .85rem; }
 .story { font-size: 1.05rem; max-width: 60rem; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(190px, 1fr)); gap: .8rem;
+.tiles { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: .8rem;
          margin: 1rem 0; }
-.tile { border: 1px solid var(--line); border-radius: 8px; padding: .7rem .9rem; }
+@media screen and (max-width: 700px) { .tiles { grid-template-columns: 1fr; } }
+.tile { border: 1px solid var(--line); border-radius: 8px; padding: .7rem .9rem;
+        break-inside: avoid; }
 .tile .label { color: var(--muted); font-size: .8rem; text-transform: uppercase;
                letter-spacing: .04em; }
 .tile .value { font-size: 1.35rem; font-weight: 650; margin: .15rem 0; white-space: nowrap; }
 .tile .sub { color: var(--muted); font-size: .82rem; }
 table { border-collapse: collapse; width: 100%; font-size: .84rem; margin: .4rem 0 1rem; }
+table.wide { font-size: .76rem; }
+thead { display: table-header-group; }
+tr { break-inside: avoid; }
 th, td { padding: .32rem .5rem; border-bottom: 1px solid var(--line); text-align: left;
-         vertical-align: top; }
-th { background: #f3f5f9; font-weight: 600; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+         vertical-align: top; overflow-wrap: break-word; }
+table.wide th, table.wide td { padding: .28rem .35rem; }
+th { background: #f3f5f9; font-weight: 600; overflow-wrap: normal; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num { white-space: nowrap; overflow-wrap: normal; }
 td.id { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: .78rem;
         word-break: break-all; }
+td .note { font-size: .92em; overflow-wrap: anywhere; }
 tr.total td { font-weight: 650; border-top: 2px solid var(--ink); }
-.neg { color: #b42318; } .ok { color: #1a7f37; font-weight: 600; }
-.bad { color: #b42318; font-weight: 600; }
-.flag { display: inline-block; background: #fff1f0; color: #b42318; border-radius: 4px;
+.neg { color: var(--warn); } .ok { color: #1a7f37; font-weight: 600; }
+.over-budget { color: var(--warn); background: var(--warn-fill); font-weight: 650; }
+.bad { color: var(--warn); font-weight: 600; }
+.flag { display: inline-block; background: #fff1f0; color: var(--warn); border-radius: 4px;
         padding: 0 .3rem; margin: 0 .2rem .2rem 0; font-size: .72rem; }
 .warn { border: 1px solid #f0b4ae; background: #fff6f5; border-radius: 8px; padding: .2rem 1rem; }
 figure.chart { margin: .8rem 0 1.2rem; overflow-x: auto; }
@@ -82,18 +96,42 @@ nav.toc { font-size: .85rem; margin: .6rem 0 1rem; }
 nav.toc a { color: var(--accent); margin-right: .9rem; text-decoration: none; }
 details summary { cursor: pointer; color: var(--accent); }
 footer { margin-top: 3rem; color: var(--muted); font-size: .8rem; }
-@media print { body { margin: 0; max-width: none; } h2 { break-after: avoid; }
-               figure.chart, table { break-inside: avoid; } nav.toc { display: none; } }
+@page { size: A4; margin: 12mm 11mm 14mm;
+        @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt;
+                        color: #5b6475; } }
+@page wide { size: A4 landscape; }
+@media print {
+  html { font-size: 9pt; }
+  body { margin: 0; max-width: none; padding: 0; line-height: 1.35; }
+  h2 { margin-top: 1.2rem; }
+  section.wide { page: wide; }
+  section.after-front { break-before: page; }
+  .tiles { gap: .5rem; margin: .6rem 0; }
+  .tile { padding: .4rem .6rem; }
+  th, td { padding: .22rem .3rem; }
+  figure.chart { break-inside: avoid; overflow: visible; }
+  figure.chart img { max-height: 88mm; width: auto; }
+  h2 + p.note, h3 + p.note { break-after: avoid; }
+  nav.toc { display: none; }
+}
 """
 
 
 def _cell(column: Column, value: Any) -> str:
-    """One data cell: the value as the column's kind reads; HTML columns as built."""
+    """One data cell: the value as the column's kind reads; HTML columns as built.
+
+    A negative number is red (its shown text: a rounded zero is not); against a budget, an
+    amount over it carries the warning class `over-budget` and one under it no colour.
+    """
     if column.kind == "html":
         return f"<td>{value or ''}</td>"
     fmt = column.format
     shown = fmt.text(value) if fmt.text else ("" if value is None else str(value))
-    negative = fmt.css == "num" and isinstance(value, int | float | Decimal) and value < 0
+    number = isinstance(value, int | float | Decimal)
+    if fmt.over is not None:
+        over = number and is_over(value, fmt.over)
+        return _text_cell(fmt.css + (" over-budget" if over else ""), shown, False)
+    negative = fmt.css == "num" and number and shown.startswith("−")
     return _text_cell(fmt.css, shown, negative)
 
 
@@ -101,12 +139,14 @@ def table(
     frame: pl.DataFrame | list[dict[str, Any]],
     columns: Sequence[Column],
     total: Mapping[str, str] | None = None,
+    empty: str = "None.",
 ) -> str:
     """An HTML table of the columns the page shows; numbers right-aligned. `total` is the text
-    of a total row under it, by column key."""
+    of a total row under it, by column key; `empty` the one line shown instead of a table with
+    no rows (what is missing and how to add it)."""
     rows = frame.to_dicts() if isinstance(frame, pl.DataFrame) else frame
     if not rows:
-        return '<p class="note">None.</p>'
+        return f'<p class="note">{escape(empty)}</p>'
     shown = [c for c in columns if c.in_html]
     aligned = ["num" if c.format.css == "num" else "" for c in shown]
     head = "".join(
@@ -122,7 +162,8 @@ def table(
             )
             + "</tr>"
         )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    wide = ' class="wide"' if len(shown) >= WIDE_COLUMNS else ""
+    return f"<table{wide}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def tiles(items: Sequence[tuple[str, str, str]]) -> str:
@@ -143,11 +184,29 @@ def flags(text: str | None) -> str:
     return "".join(f'<span class="flag">{escape(f)}</span>' for f in (text or "").split(", ") if f)
 
 
-def page(title: str, meta: str, sections: Sequence[tuple[str, str, str]], footer: str) -> str:
-    """The whole page: (anchor, heading, body HTML) per section."""
+def _section_class(html: str, first_after: bool) -> str:
+    """A section's classes for print: `wide` (a landscape page) where it holds a wide table,
+    `after-front` on the first section after page one's."""
+    classes = ["wide"] if '<table class="wide"' in html else []
+    if first_after:
+        classes.append("after-front")
+    return f' class="{" ".join(classes)}"' if classes else ""
+
+
+def page(
+    title: str,
+    meta: str,
+    sections: Sequence[tuple[str, str, str]],
+    footer: str,
+    front: Collection[str] = (),
+) -> str:
+    """The whole page: (anchor, heading, body HTML) per section. The `front` sections (the
+    summary) fill page one of the PDF; the next section starts page two."""
     toc = "".join(f'<a href="#{escape(a)}">{escape(h)}</a>' for a, h, _ in sections)
+    after = next((a for a, _, _ in sections if a not in front), None) if front else None
     body = "\n".join(
-        f'<section id="{escape(a)}"><h2>{escape(h)}</h2>\n{html}\n</section>'
+        f'<section id="{escape(a)}"{_section_class(html, a == after)}>'
+        f"<h2>{escape(h)}</h2>\n{html}\n</section>"
         for a, h, html in sections
     )
     return f"""<!DOCTYPE html>

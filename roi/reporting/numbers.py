@@ -21,6 +21,9 @@ DECIMAL4 = "0.0000"
 MONTH = "mmm yyyy"
 DAY = "yyyy-mm-dd"
 TIMESTAMP = "yyyy-mm-dd hh:mm"
+# Against a budget: signed, never red by sign (over budget is coloured by the cell's format).
+VARIANCE = "+#,##0.00;-#,##0.00;0.00"
+VARIANCE_SHARE = "+0.0%;-0.0%;0.0%"
 
 
 def money(value: Any, currency: str = "") -> str:
@@ -47,19 +50,43 @@ def count(value: Any) -> str:
     return "" if value is None else f"{int(value):,}"
 
 
+def _signed(text: str) -> str:
+    """A formatted number with a real minus sign, and none on a rounded zero (`−0.0%`)."""
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        text = text[1:]
+    return text.replace("-", "−")
+
+
 def ratio(value: Any) -> str:
     """A share as a percentage with no decimals (`412%`, `−38%`)."""
-    return "" if value is None else f"{value:.0%}".replace("-", "−")
+    return "" if value is None else _signed(f"{value:.0%}")
 
 
 def percent1(value: Any) -> str:
-    """A share as a percentage with one decimal."""
-    return "" if value is None else f"{value:.1%}".replace("-", "−")
+    """A share as a percentage with one decimal (a rounded zero is `0.0%`, never `−0.0%`)."""
+    return "" if value is None else _signed(f"{value:.1%}")
+
+
+def signed_money(value: Any) -> str:
+    """An amount against a budget: `+845.91`, `−410.44`, `0.00`."""
+    text = money(value)
+    return f"+{text}" if text and not text.startswith("−") and is_over(value) else text
+
+
+def signed_percent(value: Any) -> str:
+    """A share against a budget: `+12.1%`, `−1.5%`, `0.0%`."""
+    text = percent1(value)
+    return f"+{text}" if text and not text.startswith("−") and text != "0.0%" else text
+
+
+def is_over(value: Any, digits: int = 2) -> bool:
+    """Whether a variance is above zero once rounded as shown (`0.004` is not over)."""
+    return value is not None and round(float(value), digits) > 0
 
 
 def number(value: Any, digits: int = 2) -> str:
     """A plain number with thousands separators."""
-    return "" if value is None else f"{value:,.{digits}f}".replace("-", "−")
+    return "" if value is None else _signed(f"{value:,.{digits}f}")
 
 
 def month(value: Any) -> str:

@@ -65,7 +65,9 @@ def render_html(
         f"{data.generated_at:%Y-%m-%d %H:%M} UTC "
         f"· attribution {attribution} · amounts in {data.currency}, effective (amortized) cost"
     )
-    text = page(f"{data.report.title}: {data.month:%B %Y}", meta, parts, f"roi {__version__}")
+    front = {s.name for s in sections if s.front}
+    title = f"{data.report.title}: {data.month:%B %Y}"
+    text = page(title, meta, parts, f"roi {__version__}", front)
     text = charts.render(text)
     _atomic_text(path, text)
     written = [path, *charts.write(path.with_name(path.stem + "_charts"))]

@@ -9,6 +9,11 @@ years); the method used is stated per series. Intervals are at `level` (default 
 finance reads a band), calibrated on the backtest (`forecast_series`). The backtest refits at
 `BACKTEST_ORIGINS` earlier origins and forecasts `BACKTEST_STEPS` months each: MAE in money and
 MASE (MAE over the in-sample one-step naive error; below 1 beats "same as last month").
+
+Cost is forecast on the log scale (`forecast_series(positive=True)`) from its last level shift
+(`last_shift`): costs are never negative, a band on the log scale is a ratio of the level and
+stays at or above zero, and a step in the history (a new workload a year ago) is neither
+extrapolated as a trend nor counted as backtest error that widens every band.
 """
 
 from __future__ import annotations
@@ -74,12 +79,108 @@ def _fit(y: np.ndarray, steps: int, level: float) -> tuple[str, np.ndarray, np.n
     raise ScenarioError("a forecast needs at least two months of history")
 
 
+# A level shift: three months' median moved by more than this many robust standard
+# deviations of the month-to-month change (after the series' own drift).
+SHIFT_SIGMAS = 4.0
+SHIFT_WINDOW = 3
+
+
+def last_shift(z: np.ndarray) -> int:
+    """The index where the series' last level shift starts (0: none).
+
+    A shift is a step between the medians of the `SHIFT_WINDOW` months either side of a month
+    larger than `SHIFT_SIGMAS` robust standard deviations (1.4826 × MAD) of the month-to-month
+    change, after the median change (the drift) is taken out: a new workload, a migration, a
+    model going live. A single odd month moves one median of three, not both, so it is no shift;
+    of the months around a step that all read as one, the largest monthly jump marks it.
+    """
+    w = SHIFT_WINDOW
+    if z.size < 2 * w + 2:
+        return 0
+    d = np.diff(z)
+    drift = float(np.median(d))
+    scale = 1.4826 * float(np.median(np.abs(d - drift)))
+    if scale <= 0:
+        scale = float(np.std(d)) or 1e-12
+    steps = {
+        k: abs(float(np.median(z[k : k + w]) - np.median(z[k - w : k])) - w * drift)
+        for k in range(w, z.size - w + 1)
+    }
+    significant = [k for k, step in steps.items() if step > SHIFT_SIGMAS * scale]
+    if not significant:
+        return 0
+    # The last run of months that all read as a step: the shift is its largest monthly jump.
+    run = [significant[-1]]
+    while run[-1] - 1 in significant:
+        run.append(run[-1] - 1)
+    return max(run, key=lambda k: (abs(float(z[k] - z[k - 1])), k))
+
+
+def _log_scale(y: np.ndarray) -> tuple[np.ndarray, float]:
+    """A cost series on the log scale, and the offset added first where a month is zero
+    (1% of the median positive month): `exp(z) − offset` is never below −offset, clipped to 0."""
+    clipped = np.clip(y, 0.0, None)
+    positive = clipped[clipped > 0]
+    offset = 0.0 if positive.size == clipped.size else max(float(np.median(positive)) * 0.01, 0.01)
+    if positive.size == 0:
+        offset = 1.0
+    return np.log(clipped + offset), offset
+
+
 def forecast_series(
-    y: np.ndarray, steps: int, level: float
+    y: np.ndarray, steps: int, level: float, positive: bool = False
 ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, dict[str, float | None]]:
     """(method, mean, lower, upper, backtest scores) for a monthly series.
 
-    The model's band is widened, never narrowed, by a conformal factor from the backtest:
+    With `positive` (costs) the series is forecast on the log scale and its last level shift
+    (`last_shift`) starts the history fitted: the band is multiplicative, never below zero,
+    and a step up a year ago does not read as a trend or as forecast error. The centre is then
+    the median forecast (the exponential of the log-scale mean).
+    """
+    if not positive:
+        method, mean, lower, upper, scores = _calibrated(y, steps, level)
+        return method, mean, lower, upper, scores
+    z, offset = _log_scale(y)
+    start = last_shift(z)
+    if z.size - start < 2:
+        start = max(z.size - 2, 0)
+    method, mean, lower, upper, scores = _calibrated(z[start:], steps, level)
+
+    def back(values: np.ndarray) -> np.ndarray:
+        return np.asarray(np.clip(np.exp(values) - offset, 0.0, None))
+
+    shown, low, high = back(mean), back(lower), back(upper)
+    naive = float(np.mean(np.abs(np.diff(y[start:])))) if y.size - start > 1 else 0.0
+    mae = scores["backtest_mae"]
+    if mae is not None:  # the backtest's errors in money, not in log points
+        mae = _backtest_mae(z[start:], offset, level)
+    scores = {
+        **scores,
+        "backtest_mae": mae,
+        "backtest_mase": mae / naive if mae is not None and naive else None,
+        "fitted_months": float(z.size - start),
+    }
+    since = f", since the level shift {z.size - start} months ago" if start else ""
+    return f"{method} on log cost{since}", shown, low, high, scores
+
+
+def _backtest_mae(z: np.ndarray, offset: float, level: float) -> float | None:
+    """The rolling-origin backtest's mean absolute error in money, for a log-scale series."""
+    errors: list[float] = []
+    for k in range(BACKTEST_ORIGINS, 0, -1):
+        origin = z.size - k * BACKTEST_STEPS
+        if origin < 4:
+            continue
+        _, m, _, _ = _fit(z[:origin], BACKTEST_STEPS, level)
+        actual = np.exp(z[origin : origin + BACKTEST_STEPS]) - offset
+        errors.extend(np.abs(actual - (np.exp(m[: actual.size]) - offset)).tolist())
+    return float(np.mean(errors)) if errors else None
+
+
+def _calibrated(
+    y: np.ndarray, steps: int, level: float
+) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, dict[str, float | None]]:
+    """The fit's band widened, never narrowed, by a conformal factor from the backtest:
     each rolling-origin error divided by the standard deviation the model gave it, and the
     band scaled to the ⌈(m + 1) × level⌉-th smallest of those m scores (ETS's own band
     assumes its fitted parameters are the truth, and on two years covers about three
@@ -111,6 +212,7 @@ def forecast_series(
         "backtest_mae": mae,
         "backtest_mase": mae / naive if mae is not None and naive else None,
         "interval_factor": factor,
+        "fitted_months": float(y.size),
     }
     return method, mean, mean - half_low, mean + half_high, backtest
 
@@ -161,7 +263,9 @@ def forecast(
                 y = series[measure].to_numpy().astype(float)
                 last = series["month"].max()
                 assert isinstance(last, date)
-                method, mean, lower, upper, scores = forecast_series(y, steps, level)
+                method, mean, lower, upper, scores = forecast_series(
+                    y, steps, level, positive=measure == "cost"
+                )
                 for i in range(steps):
                     rows.append(
                         {

@@ -122,12 +122,47 @@ def tornado(
     return roi, frame
 
 
-def chart(frame: pl.DataFrame, roi: float | None, title: str) -> alt.TopLevelMixin:
+DRIVER_NAMES = {
+    "gpu_price": "GPU price",
+    "token_price": "Token price",
+    "traffic": "Traffic",
+    "unit_value": "Value per unit",
+    "metric_change": "Metric change",
+    "utilization": "GPU utilization",
+    "value": "Value",
+}
+
+
+def driver_label(driver: str, low: float, high: float, currency: str = "") -> str:
+    """A driver and its range as a reader reads it: money for the value (`Value 2,189.54 to
+    4,325.32 USD`), a factor for prices, traffic and unit value (`×0.80 to ×1.20`), a share for
+    utilization and metric points for a metric change."""
+    name = DRIVER_NAMES.get(driver, driver.replace("_", " ").capitalize())
+    if driver == "value":
+        shown = f"{low:,.2f} to {high:,.2f} {currency}".rstrip()
+    elif driver == "utilization":
+        shown = f"{low:.0%} to {high:.0%}"
+    elif driver == "metric_change":
+        shown = f"{low:+,.2f} to {high:+,.2f} points"
+    elif driver in DEFAULT_RANGES:
+        shown = f"×{low:,.2f} to ×{high:,.2f}"
+    else:
+        shown = f"{low:,.2f} to {high:,.2f}"
+    return f"{name} ({shown.replace('-', '−')})"
+
+
+def chart(
+    frame: pl.DataFrame, roi: float | None, title: str, currency: str = ""
+) -> alt.TopLevelMixin:
     """The tornado: a bar per driver from ROI at low to ROI at high, the baseline as a rule."""
+    labels = [
+        driver_label(r["driver"], r["low"], r["high"], currency)
+        for r in frame.iter_rows(named=True)
+    ]
     data = frame.with_columns(
         left=pl.min_horizontal("roi_at_low", "roi_at_high"),
         right=pl.max_horizontal("roi_at_low", "roi_at_high"),
-        label=pl.format("{} ({} to {})", "driver", pl.col("low").round(3), pl.col("high").round(3)),
+        label=pl.Series(labels, dtype=pl.String),
     ).to_pandas()
     order = data["label"].tolist()
     bars = (
@@ -184,7 +219,12 @@ def run_sensitivity(ctx: Context, options: SensitivityOptions) -> ScenarioRun:
         b = base[model]
         folder = options.out or ctx.project.root / ctx.project.project.reports_out
         files = write_chart(
-            chart(table, roi, f"{b.name}: ROI by driver, {b.month:%B %Y}"),
+            chart(
+                table,
+                roi,
+                f"{b.name}: ROI by driver, {b.month:%B %Y}",
+                ctx.project.project.currency,
+            ),
             folder,
             f"sensitivity_{model}_{b.month:%Y-%m}",
         )

@@ -29,6 +29,7 @@ pytestmark = pytest.mark.service
 
 SHEETS = [
     "Summary",
+    "Actions",
     "Portfolio",
     "Costs",
     "Value",

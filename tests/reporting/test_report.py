@@ -8,10 +8,12 @@ import json
 import os
 import re
 import shutil
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from xml.etree import ElementTree
 
+import polars as pl
 import pytest
 from PIL import Image
 from pypdf import PdfReader
@@ -102,8 +104,25 @@ def test_summary_tiles_equal_the_warehouse(
     assert tiles["ML spend"] == f"{_whole(spend)} USD"
     assert tiles["Measured value"] == f"{_whole(value)} USD"
     net = float(value) - float(spend)
-    assert tiles["Net"] == f"{_whole(net)} USD"
-    assert tiles["ROI"] == f"{net / float(spend):.0%}"
+    # One headline: net and ROI over all ML spend, the models-only ROI beside it with the
+    # unallocated and idle cost that makes the difference.
+    assert tiles["Net (all ML spend)"] == f"{_whole(net)} USD"
+    assert tiles["ROI on all ML spend"] == f"{net / float(spend):.0%}"
+    total = pipeline.portfolio(Context(loaded_project), date(2026, 10, 1)).filter(
+        pl.col("model_id") == "TOTAL"
+    )
+    models_only, model_cost = total["roi"].item(), total["cost"].item()
+    subs = dict(
+        re.findall(
+            r'<div class="label">(.*?)</div><div class="value">.*?</div>'
+            r'<div class="sub">(.*?)</div>',
+            dom,
+        )
+    )
+    assert subs["ROI on all ML spend"] == (
+        f"models only {models_only:.0%}; the difference is the "
+        f"{_whole(float(spend) - model_cost)} USD of unallocated and idle cost"
+    )
     assert tiles["Budget"] == "28,000 USD"  # reports/monthly_finance.toml [options.budgets]
     eal = json.loads(
         str(
@@ -198,7 +217,7 @@ def test_the_portfolio_section_has_value_roi_payback_flags_and_sparklines(
     from datetime import date
 
     html = rendered.read_text()
-    section = html[html.index('<section id="portfolio">') :]
+    section = html[html.index('<section id="portfolio"') :]
     section = section[: section.index("</section>")]
     view = pipeline.portfolio(Context(loaded_project), date(2026, 10, 1))
     for row in view.iter_rows(named=True):
@@ -225,7 +244,7 @@ def test_selector_conflicts_are_listed_for_the_platform_lead(
     loaded_project: ProjectConfig, rendered: Path
 ) -> None:
     html = rendered.read_text()
-    section = html[html.index('<section id="quality">') :]
+    section = html[html.index('<section id="quality"') :]
     conflicts = pipeline.query(
         Context.for_warehouse(loaded_project.warehouse_path),
         "SELECT resource_id FROM attribution_conflicts WHERE month = '2026-10-01'",

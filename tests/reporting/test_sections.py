@@ -24,6 +24,7 @@ from tests.conftest import REPO
 
 SECTIONS = (
     "summary",
+    "actions",
     "portfolio",
     "costs",
     "unit_economics",
@@ -34,6 +35,7 @@ SECTIONS = (
 )
 PACK = (
     "Summary",
+    "Actions",
     "Portfolio",
     "Costs",
     "Value",

@@ -40,6 +40,8 @@ class Section(Protocol[F]):
     # The pack fills this sheet after every other: its formulas refer to the named cells the
     # other sheets define (the Summary).
     fill_last: bool = False
+    # Page one of the PDF: the summary and what to do (the next section starts page two).
+    front: bool = False
 
     def read(self, data: ReportData) -> F:
         """The section's figures, read from the warehouse once per report."""

@@ -4,6 +4,7 @@ and how they were split, GPU use per GPU pool and the trend by model, read once 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 import polars as pl
@@ -109,8 +110,9 @@ def _by_model(
         .group_by("model_id")
         .agg(pl.col("usage").sum())
     )
+    before = data.previous if data.previous is not None else date.min  # none: no rows
     previous = (
-        allocated.filter(pl.col("month") == data.previous)
+        allocated.filter(pl.col("month") == before)
         .group_by("model_id")
         .agg(pl.col("amount").sum().alias("previous"))
     )

@@ -30,6 +30,17 @@ GPU_NOTE = (
 )
 
 
+NO_BILLS = "No billing lines this month: load the month's bills with roi connect or roi load."
+NO_POOLS = (
+    "No shared pools: define a pool in pools/*.toml (a GPU cluster, an ML platform) to split "
+    "shared cost between models."
+)
+NO_GPU = (
+    "No GPU data: connect DCGM or OpenCost with roi connect, and a GPU pool in pools/*.toml, "
+    "to see GPU-hours held, busy and idle."
+)
+
+
 def _by_model_columns(types: list[str], cur: str) -> list[Column]:
     """Cost by model and cost type (priced usage as one more type)."""
     return [
@@ -152,7 +163,13 @@ class Costs(Section[Figures]):
         """Tables and charts of the month's cost."""
         f, cur = figures, data.currency
         shown_types = [c for c in [*f.cost_types, "usage"] if (f.by_model[c] != 0).any()]
-        rows = f.by_model.with_columns(
+        # A line beside the models (idle, unallocated) with nothing in either month is no news.
+        nothing = (
+            pl.col("model_id").is_in(list(sentinels(data)))
+            & (pl.col("total") == 0)
+            & (pl.col("previous") == 0)
+        )
+        rows = f.by_model.filter(~nothing).with_columns(
             label=pl.col("model_id").replace_strict(data.labels, default=pl.col("model_id")),
             change=pl.col("total") - pl.col("previous"),
         )
@@ -172,12 +189,12 @@ class Costs(Section[Figures]):
             + f"{money(f.source_total, cur)}; "
             f"priced LLM usage with no bill: {money(f.usage, cur)}.</p>"
             + "<h3>By provider</h3>"
-            + table(f.providers, _provider_columns(cur))
+            + table(f.providers, _provider_columns(cur), empty=NO_BILLS)
             + "<h3>Shared pools and how they were split</h3>"
-            + table(pools, _pool_columns(cur))
+            + table(pools, _pool_columns(cur), empty=NO_POOLS)
             + "<h3>Idle GPU and utilisation</h3>"
-            + GPU_NOTE
-            + table(gpu, _gpu_columns(cur, held_idle))
+            + (GPU_NOTE if gpu.height else "")
+            + table(gpu, _gpu_columns(cur, held_idle), empty=NO_GPU)
         )
 
     def excel(self, figures: Figures, data: ReportData, book: Book) -> None:

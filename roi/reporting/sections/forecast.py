@@ -14,7 +14,7 @@ from roi.reporting.charts import Charts, band
 from roi.reporting.columns import Column
 from roi.reporting.data import ReportData
 from roi.reporting.html import escape, table
-from roi.reporting.numbers import PERCENT
+from roi.reporting.numbers import VARIANCE, VARIANCE_SHARE, is_over
 from roi.reporting.sections import Section, register
 
 MEASURES = ("cost", "value", "net")
@@ -35,9 +35,26 @@ def _budget_columns(cur: str) -> list[Column]:
         Column("label", "Budget line"),
         Column("budget", f"Budget ({cur})", "money"),
         Column("actual", f"Actual ({cur})", "money"),
-        Column("variance", "Actual − budget", "money"),
-        Column("share", "Variance", "percent"),
+        Column("variance", "Actual − budget", "variance"),
+        Column("share", "Variance", "variance_share"),
     ]
+
+
+def _method_note(f: Figures) -> str:
+    """How the forecast was made, per measure, and the run it comes from."""
+    level = f.forecast["level"][0]
+    methods = {
+        m: ", ".join(sorted(set(f.forecast.filter(pl.col("measure") == m)["method"])))
+        for m in MEASURES
+    }
+    parts = [f"{m.capitalize()}: {methods[m]}" for m in MEASURES if methods[m]]
+    return (
+        f'<p class="note">{escape("; ".join(parts))}. Cost is forecast on the log scale, so its '
+        "band is a ratio of the level and never goes below zero, and from the last level shift "
+        "in its history (a step such as a new workload is not read as a trend). "
+        f"{level:.0%} bands, widened where a rolling-origin backtest of the same method missed "
+        f"more often; scenario run <code>{escape(f.run_id or '')}</code>.</p>"
+    )
 
 
 def _band(f: Figures, measure: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -103,12 +120,7 @@ class Forecast(Section[Figures]):
         f, cur = figures, data.currency
         out = []
         if f.forecast.height:
-            level = f.forecast["level"][0]
-            method = ", ".join(sorted(set(f.forecast["method"])))
-            out.append(
-                f'<p class="note">{method}, {level:.0%} bands calibrated on a rolling-origin '
-                f"backtest; scenario run <code>{escape(f.run_id or '')}</code>.</p>"
-            )
+            out.append(_method_note(f))
             for measure in MEASURES:
                 past, future = _band(f, measure)
                 if future:
@@ -120,6 +132,12 @@ class Forecast(Section[Figures]):
                             f"Portfolio {measure} forecast with its band",
                         )
                     )
+        elif f.run_id is not None:
+            months = f.history.height
+            out.append(
+                f'<p class="note">No forecast: it needs at least two months of model cost, and '
+                f"the history has {months}; it follows once another month is loaded.</p>"
+            )
         else:
             out.append(
                 '<p class="note">No forecast run on this attribution yet: run '
@@ -136,6 +154,11 @@ class Forecast(Section[Figures]):
             ]
             out.append(f"<h3>Budget vs actual, {data.month:%B %Y}</h3>")
             out.append(table(rows, _budget_columns(cur)))
+        else:
+            out.append(
+                f'<p class="note">No budgets: set [options.budgets] total (and per model) in '
+                f"reports/{escape(data.report.name)}.toml to compare the month with them.</p>"
+            )
         return "".join(out)
 
     def excel(self, figures: Figures, data: ReportData, book: Book) -> None:
@@ -190,12 +213,32 @@ def _budget_table(f: Figures, data: ReportData, sheet: Sheet, line: int) -> None
     for i, b in enumerate(f.budgets):
         r = line + 2 + i
         variance = b["actual"] - b["budget"]
+        share = variance / b["budget"] if b["budget"] else None
         budget, actual = a1(r, col["budget"]), a1(r, col["actual"])
-        sheet.formula(r, col["variance"], f"={actual}-{budget}", variance)
+        # Over budget is the warning colour, under budget plain; a rounded zero is on budget.
+        over = "over:" if is_over(variance) else ""
+        sheet.formula(r, col["variance"], f"={actual}-{budget}", variance, over + VARIANCE)
         sheet.formula(
             r,
             col["share"],
-            f'=IF({budget}=0,"",{a1(r, col["variance"])}/{budget})',
-            variance / b["budget"] if b["budget"] else None,
-            PERCENT,
+            f'=IF({budget}=0,"",ROUND({a1(r, col["variance"])}/{budget},4))',
+            None if share is None else round(share, 4),
+            over + VARIANCE_SHARE,
         )
+    if f.budgets:
+        _live_colours(sheet, line + 2, line + 1 + len(f.budgets), col)
+
+
+def _live_colours(sheet: Sheet, first: int, last: int, col: dict[str, int]) -> None:
+    """Excel recolours the variance when an analyst edits a budget: over is the warning
+    colour, on or under budget plain."""
+    book = sheet.book
+    for key, above in (("variance", 0.005), ("share", 0.0005)):
+        for criteria, fmt in ((">", "over:"), ("<=", "plain")):
+            sheet.ws.conditional_format(
+                first,
+                col[key],
+                last,
+                col[key],
+                {"type": "cell", "criteria": criteria, "value": above, "format": book.format(fmt)},
+            )

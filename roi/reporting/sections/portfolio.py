@@ -36,7 +36,8 @@ NOTE = (
     "month with data reached zero. The portfolio interval adds the bounds (the cautious "
     "reading). IRR: over the NPV horizon, annualised, shown only for flows that start "
     "negative (an investment) and give a rate from −99% to 1,000% a year; else n/a and "
-    "why.</p>"
+    "why. The Portfolio row counts the models only; the summary's headline net and ROI are "
+    "over all ML spend, unallocated and idle cost included.</p>"
 )
 
 
@@ -69,7 +70,7 @@ def _columns(cur: str, months: int) -> list[Column]:
         Column("roi", "ROI", "ratio"),
         Column("payback_month", "Payback", "month", excel_header="Payback month"),
         Column("irr_shown", "IRR (horizon)", "html"),
-        Column("spark", f"Net, last {months} months", "html"),
+        Column("spark", f"Net, last {months} months" if months > 1 else "Net", "html"),
         Column("expected_annual_loss", "Expected annual loss", "money", only="excel"),
         Column("badges", "Flags", "html"),
         Column("flags", "Flags", "wrap", width=44, only="excel"),
@@ -176,12 +177,14 @@ class Portfolio(Section[Figures]):
     def html(self, figures: Figures, data: ReportData, charts: Charts) -> str:
         """The portfolio table with sparklines and flags."""
         t = figures.total
+        # The summed interval only where a model has one (a lone point value has none).
+        intervals = figures.rows.height and figures.rows["value_low"].is_not_null().any()
         total = {
-            "who": "Portfolio",
+            "who": "Portfolio (models only)",
             "cost": money(t.get("cost")),
             "value": money(t.get("value")),
             "interval": f"{money(t.get('value_low'))} – {money(t.get('value_high'))}"
-            if t.get("value_low") is not None
+            if t.get("value_low") is not None and intervals
             else "",
             "net": money(t.get("net")),
             "roi": ratio(t.get("roi")),

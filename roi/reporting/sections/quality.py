@@ -21,6 +21,10 @@ from roi.reporting.numbers import money
 from roi.reporting.sections import Section, register
 
 CITED_RUNS = ("failure --all", "forecast --all", "decay --all")
+NO_GATEWAY = (
+    "No LLM pool billed through a gateway this month: nothing to reconcile (connect LiteLLM "
+    "logs with roi connect and define an LLM pool to check gateway against bill)."
+)
 
 
 @dataclass(frozen=True)
@@ -198,20 +202,20 @@ class Quality(Section[Figures]):
         f, columns = figures, _columns(data.currency)
         return (
             _checks_html(f, data)
-            + table(f.gateway, columns["gateway"])
+            + table(f.gateway, columns["gateway"], empty=NO_GATEWAY)
             + '<h3>Selector conflicts</h3><p class="note">Lines two models\' selectors matched; '
             "each is counted once, for the model shown (fix the selectors or set priorities).</p>"
-            + table(f.conflicts, columns["conflicts"])
+            + table(f.conflicts, columns["conflicts"], empty="No conflicts this month.")
             + "<h3>Freshness per source</h3>"
             + table(f.sources, columns["sources"])
             + "<h3>Rejected rows</h3>"
-            + table(f.rejects, columns["rejects"])
+            + table(f.rejects, columns["rejects"], empty="No rejected rows.")
             + "<h3>Lineage</h3><p>Every cost figure comes from these loads (table "
             "<code>_loads</code>) and source files (<code>cost_lines.source_file</code>, "
             "<code>source_row</code>); risk and forecast from the scenario runs listed "
             "(<code>scenario_runs</code>).</p>"
             + table(f.loads, columns["loads"])
-            + table(f.runs, columns["runs"])
+            + table(f.runs, columns["runs"], empty="No scenario runs on this attribution.")
             + f"<details><summary>{f.files.height} source files</summary>"
             + table(f.files, columns["files"])
             + "</details>"

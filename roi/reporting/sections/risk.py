@@ -88,6 +88,12 @@ class Risk(Section[Figures]):
         """Per-model exposure and the portfolio loss-exceedance curve."""
         f = figures
         if f.outputs is None:
+            if not any(m.risks for m in data.project.models):
+                return (
+                    '<p class="note">No failure modes declared: add [[risks]] (what can fail, '
+                    "how often, what it costs) to models/*.toml, then run "
+                    "<code>roi scenario failure --all</code>.</p>"
+                )
             return (
                 f'<p class="note">{NO_RUN}'
                 "<code>roi scenario failure --all</code> (or <code>roi run</code>).</p>"

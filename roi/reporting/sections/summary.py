@@ -3,15 +3,16 @@
 ML spend is everything the month cost: the bills' effective cost (allocated to models,
 unallocated and idle) plus LLM usage priced with no bill behind it. Measured value is the sum of
 the models' values (with the summed interval); net is value minus all ML spend, and ROI net over
-spend. Against the month before, and against the declared monthly budget (`budgets.total`) or,
-without one, a forecast made from the months before (damped-trend ETS, as `roi scenario
-forecast`). The three biggest movers are the models (or unallocated, idle) whose cost changed
-most, each with the largest effects `roi explain` finds.
+spend: the one headline ROI, with the models-only ROI of the Portfolio table beside it and the
+unallocated and idle cost that makes the difference (`_summary_text`). Against the month
+before, and against the declared monthly budget (`budgets.total`) or, without one, a forecast
+made from the months before (damped-trend ETS on log cost, as `roi scenario forecast`). The
+three biggest movers are the models (or unallocated, idle) whose cost changed most, each with
+the largest effects `roi explain` finds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,38 +23,12 @@ from roi.reporting.book import Book, Sheet
 from roi.reporting.charts import Charts
 from roi.reporting.data import ReportData
 from roi.reporting.html import escape, tiles
-from roi.reporting.numbers import MONEY, PERCENT, money0, percent1, ratio
+from roi.reporting.numbers import MONEY, PERCENT, VARIANCE, is_over, money0
 from roi.reporting.sections import Section, register
+from roi.reporting.sections._summary_text import Figures, Mover, story, tile_items
 
-
-@dataclass(frozen=True)
-class Mover:
-    """A model whose cost moved, and why."""
-
-    model_id: str
-    label: str
-    before: float
-    after: float
-    why: str
-
-
-@dataclass(frozen=True)
-class Figures:
-    """The summary's numbers."""
-
-    spend: float
-    previous_spend: float | None
-    budget: float | None
-    forecast: float | None  # spend forecast for the month from the months before
-    value: float | None
-    value_low: float | None
-    value_high: float | None
-    model_cost: float
-    movers: list[Mover]
-    exposure: dict[str, Any] | None  # portfolio EAL and P95, and the run id
-    warnings: list[str]
-    valued: int
-    models: int
+# The story is roi's own sentences around short data labels: shown whole.
+STORY_CHARACTERS = 4_000
 
 
 def _forecast(data: ReportData) -> float | None:
@@ -68,7 +43,7 @@ def _forecast(data: ReportData) -> float | None:
         "GROUP BY 1 ORDER BY 1",
         [data.currency, data.month],
     )
-    _, mean, _, _, _ = forecast_series(np.array([r[1] for r in rows]), 1, 0.8)
+    _, mean, _, _, _ = forecast_series(np.array([r[1] for r in rows]), 1, 0.8, positive=True)
     return float(mean[0])
 
 
@@ -125,58 +100,6 @@ def _movers(data: ReportData) -> list[Mover]:
     return movers
 
 
-def _compare(now: float, before: float | None) -> str:
-    if before in (None, 0):
-        return ""
-    assert before is not None
-    sign = "+" if now >= before else "−"
-    return f"{sign}{money0(abs(now - before))} ({percent1((now - before) / before)})"
-
-
-def story(f: Figures, data: ReportData) -> str:
-    """The month in three sentences."""
-    cur = data.currency
-    parts = [f"In {data.month:%B %Y} the ML portfolio cost {money0(f.spend, cur)}"]
-    if f.previous_spend:
-        parts[0] += f" ({_compare(f.spend, f.previous_spend)} on the month before"
-        if f.budget is not None:
-            parts[0] += (
-                f", {'over' if f.spend > f.budget else 'under'} its {money0(f.budget, cur)} "
-                f"budget by {money0(abs(f.spend - f.budget), cur)}"
-            )
-        elif f.forecast is not None:
-            parts[0] += (
-                f", {money0(abs(f.spend - f.forecast), cur)} "
-                f"{'above' if f.spend > f.forecast else 'below'} the forecast"
-            )
-        parts[0] += ")"
-    parts[0] += "."
-    if f.value is not None:
-        net = f.value - f.spend
-        interval = (
-            f" (interval {money0(f.value_low)}–{money0(f.value_high)})"
-            if f.value_low is not None
-            else ""
-        )
-        parts.append(
-            f"Its {f.valued} valued models earned {money0(f.value, cur)}{interval}: net of all ML "
-            f"spend {money0(net, cur)}, ROI {ratio(net / f.spend if f.spend else None)}."
-        )
-    if f.movers:
-        moves = "; ".join(
-            f"{m.label} {'+' if m.after >= m.before else '−'}{money0(abs(m.after - m.before))}"
-            + (f" ({m.why})" if m.why else "")
-            for m in f.movers
-        )
-        parts.append(f"Biggest movers: {moves}.")
-    if f.exposure:
-        parts.append(
-            f"Failure exposure: {money0(f.exposure['eal'], cur)} expected a year, "
-            f"{money0(f.exposure['p95'], cur)} in a 1-in-20 year (run {f.exposure['run_id']})."
-        )
-    return " ".join(parts)
-
-
 def _figure_rows(f: Figures, names: set[str]) -> list[tuple[str, str, str | None, Any, str]]:
     """The Summary's figures: (name, label, formula or None, roi's value, number format).
 
@@ -209,9 +132,18 @@ def _figure_rows(f: Figures, names: set[str]) -> list[tuple[str, str, str | None
         ("net", "Net: value − all ML spend", "=summary_value-summary_spend", net, MONEY),
         (
             "roi",
-            "ROI: net / ML spend",
+            "ROI: net / all ML spend (models, unallocated and idle)",
             '=IF(summary_spend=0,"",summary_net/summary_spend)',
             None if net is None or not f.spend else net / f.spend,
+            PERCENT,
+        ),
+        (
+            "model_roi",
+            "ROI of the models only (Portfolio sheet): without unallocated and idle cost",
+            '=IF(portfolio_cost=0,"",portfolio_net/portfolio_cost)'
+            if {"portfolio_cost", "portfolio_net"} <= names
+            else None,
+            f.model_roi,
             PERCENT,
         ),
         ("previous", "Previous month's spend", None, f.previous_spend, MONEY),
@@ -228,7 +160,7 @@ def _figure_rows(f: Figures, names: set[str]) -> list[tuple[str, str, str | None
             "Actual − budget" if f.budget is not None else "Actual − forecast",
             '=IF(summary_plan="","",summary_spend-summary_plan)',
             None if plan is None else f.spend - plan,
-            MONEY,
+            ("over:" if plan is not None and is_over(f.spend - plan) else "") + VARIANCE,
         ),
         (
             "eal",
@@ -270,6 +202,7 @@ class Summary(Section[Figures]):
     sheet = "Summary"
     order = 10
     fill_last = True
+    front = True
 
     def read(self, data: ReportData) -> Figures:
         """The month's spend, value, comparisons, movers, exposure and warnings."""
@@ -303,40 +236,14 @@ class Summary(Section[Figures]):
             warnings=[c.message for c in totals.checks],
             valued=valued.height,
             models=models.height,
+            model_net=total.get("net"),
+            model_roi=total.get("roi"),
         )
 
     def html(self, figures: Figures, data: ReportData, charts: Charts) -> str:
         """Tiles and the story."""
-        f, cur = figures, data.currency
-        net = None if f.value is None else f.value - f.spend
-        plan = f.budget if f.budget is not None else f.forecast
-        interval = (
-            f"interval {money0(f.value_low)}–{money0(f.value_high)}"
-            if f.value_low is not None
-            else ""
-        )
-        items = [
-            (
-                "ML spend",
-                money0(f.spend, cur),
-                _compare(f.spend, f.previous_spend) + " vs last month",
-            ),
-            (
-                "Budget" if f.budget is not None else "Forecast",
-                money0(plan, cur),
-                _compare(f.spend, plan) + " actual vs it",
-            ),
-            ("Measured value", money0(f.value, cur), interval),
-            ("Net", money0(net, cur), "value − all ML spend"),
-            (
-                "ROI",
-                ratio(net / f.spend if net is not None and f.spend else None),
-                "net / ML spend",
-            ),
-        ]
-        if f.exposure:
-            eal, p95 = f.exposure["eal"], f.exposure["p95"]
-            items.append(("Expected annual loss", money0(eal, cur), f"P95 {money0(p95, cur)}"))
+        f = figures
+        items = tile_items(f, data)
         if f.warnings:
             warn = (
                 f'<div class="warn"><p class="bad">{len(f.warnings)} warning(s): these figures '
@@ -349,7 +256,9 @@ class Summary(Section[Figures]):
                 '<p class="ok">All checks passed: allocated + unallocated + idle = source total '
                 "to the cent; no rejected lines; one currency; no unusual change.</p>"
             )
-        return tiles(items) + f'<p class="story">{escape(story(f, data))}</p>' + warn
+        return (
+            tiles(items) + f'<p class="story">{escape(story(f, data), STORY_CHARACTERS)}</p>' + warn
+        )
 
     def excel(self, figures: Figures, data: ReportData, book: Book) -> None:
         """The Summary sheet: figures as formulas over the other sheets' named totals."""

@@ -86,7 +86,7 @@ class Unallocated(Section[Figures]):
         return (
             f"<p>Cost no rule placed, {money(f.resources['amount'].sum(), cur)} in "
             f"{f.resources.height:,} resource(s): the worklist for tags and selectors.</p>"
-            + table(f.reasons, _reason_columns(cur), total)
+            + table(f.reasons, _reason_columns(cur), total, empty="Nothing unallocated this month.")
             + f"<h3>Largest {min(top, f.resources.height)} of {f.resources.height} resources</h3>"
             + table(f.resources.head(top), _resource_columns(cur))
             + '<p class="note">The Excel pack\'s Unallocated sheet lists every resource.</p>'

@@ -51,15 +51,37 @@ def _serving_columns(cur: str) -> list[Column]:
     ]
 
 
-def _unit_change_columns(cur: str, first: date) -> list[Column]:
-    """The page's unit costs: this month's against the window's first month."""
+def _unit_change_columns(cur: str, first: date, month: date) -> list[Column]:
+    """The page's unit costs: this month's against the window's first month (none when the
+    window is the month alone)."""
     return [
         Column("model", "Model"),
         Column("unit", "Per"),
         Column("unit_cost", f"{cur}", "quantity"),
-        Column("unit_cost_before", f"{first:%b %Y}", "quantity"),
-        Column("change", "Change", "percent"),
+        *(
+            [
+                Column("unit_cost_before", f"{first:%b %Y}", "quantity"),
+                Column("change", "Change", "percent"),
+            ]
+            if first < month
+            else []
+        ),
     ]
+
+
+SERVING_NOTE = (
+    '<p class="note">Self-hosted cost is the GPU cost of the model with its share of the pools\' '
+    "idle capacity; the API column prices the same token mix (input, cached, output) at the "
+    "model's reference API.</p>"
+)
+NO_UNITS = (
+    "No model has a volume this month: declare [value] volume_metric (the KPI counting its "
+    "units) in models/*.toml and connect the KPI with roi connect."
+)
+NO_LLM = (
+    "No LLM usage this month: connect LiteLLM or gateway logs with roi connect to compare "
+    "self-hosted serving with an API."
+)
 
 
 def _unit_cost_columns(cur: str) -> list[Column]:
@@ -161,12 +183,10 @@ class UnitEconomics(Section[Figures]):
             [
                 *_unit_charts(f, data, charts),
                 f"<h3>Cost per unit of each model's volume, {data.month:%B %Y}</h3>",
-                table(units, _unit_change_columns(cur, data.window[0])),
+                table(units, _unit_change_columns(cur, data.window[0], data.month), empty=NO_UNITS),
                 "<h3>Self-hosted vs API, this month</h3>",
-                '<p class="note">Self-hosted cost is the GPU cost of the model with its share of '
-                "the pools' idle capacity; the API column prices the same token mix (input, "
-                "cached, output) at the model's reference API.</p>",
-                table(served, _serving_columns(cur)),
+                SERVING_NOTE if served.height else "",
+                table(served, _serving_columns(cur), empty=NO_LLM),
             ]
         )
 
