@@ -5,11 +5,11 @@ Usage (from the repository root, in the project's virtual environment):
 
     python bench/bench_native_billing.py --rows 10000000 [--keep]
 
-(N is the size of the FOCUS set; its AWS part becomes the CUR set, its Azure part the Azure one.)
+(Both sets hold all N lines of the FOCUS set, AWS- and Azure-shaped alike.)
 
 The native files are made from the FOCUS benchmark set (`roi sample --rows N`, kept under
-bench/out/) by DuckDB: the AWS export's lines as CUR 2.0 columns (`line_item_*`, the
-`resource_tags` map) in Parquet parts, the Azure export's as an EA cost details export
+bench/out/) by DuckDB: its lines as CUR 2.0 columns (`line_item_*`, the
+`resource_tags` map) in Parquet parts, and as an EA cost details export
 (`CostInBillingCurrency`, `MM/DD/YYYY` dates, tags without braces) in CSV parts. Each load runs
 in its own process (`roi ingest aws_cur|azure_cost` into a fresh warehouse; wall time and peak
 RSS from wait4) and so does DuckDB's `CREATE TABLE AS SELECT * FROM read_…` of the same files.
@@ -108,7 +108,7 @@ def native_sets(rows: int, parts: int) -> tuple[Path, Path]:
         )
     cur = OUT / f"cur2-{rows}/my-export/data/BILLING_PERIOD=all"
     azure = OUT / f"azure-{rows}/cost-details/20240101-20261231"
-    for script, src, dst in ((CUR2, focus / "aws", cur), (AZURE, focus / "azure", azure)):
+    for script, src, dst in ((CUR2, focus, cur), (AZURE, focus, azure)):
         if not dst.exists():
             dst.mkdir(parents=True)
             measure([sys.executable, "-c", script, str(src), str(dst), str(parts)])

@@ -34,6 +34,7 @@ from roi.connectors.native_billing import (
     NativeBilling,
     focus_shaped,
     parse_source,
+    read_columns,
     read_source,
 )
 from roi.errors import SourceError
@@ -251,30 +252,80 @@ def read_azure_file(path: Path, relative: str, declared: str = "auto") -> Parsed
     return Parsed(focus_shaped(frame, _columns(frame, names), version), parsed.rejects)
 
 
-def combine(frame: pl.DataFrame) -> pl.DataFrame:
-    """Each billing account's month from its actual and amortized lines, counted once."""
+SURVEYED = ("billing_account_id", "billing_period_start", "billing_currency", "_dataset")
+
+
+def survey_azure(path: Path, relative: str, declared: str = "auto") -> pl.DataFrame:
+    """Which view (actual, amortized) a file holds of which account's months, in which
+    currency: a light read of six columns (or the full read, when that fails)."""
+    wanted = {s: f"_{s}" for spellings in SPELLINGS.values() for s in spellings}
+    wanted |= {"billingaccountid": "billing_account_id", "chargetype": "_charge_type"}
+    wanted |= {"billingperiodstartdate": "_period", "pricingmodel": "_pricing_model"}
+    light = read_columns(path, wanted)
+    if light is None or not {"billing_account_id", "_period", "_charge_type"} <= set(light.columns):
+        full = read_azure_file(path, relative, declared).frame
+        return full.select(*SURVEYED, source_file=pl.lit(relative)).unique()
+    frame = light
+
+    def first(spellings: tuple[str, ...]) -> pl.Expr:
+        present = [pl.col(f"_{s}") for s in spellings if f"_{s}" in frame.columns]
+        return pl.coalesce(present) if present else pl.lit(None, pl.String)
+
+    frame = _us_dates(frame, ["_period"]).with_columns(
+        _cost=first(SPELLINGS["cost"]).str.strip_chars().cast(pl.Float64, strict=False),
+        _pricing_model=pl.col("_pricing_model")
+        if "_pricing_model" in frame.columns
+        else pl.lit("OnDemand"),
+        billing_currency=first(SPELLINGS["currency"]),
+        billing_period_start=pl.col("_period")
+        .str.to_date("%Y-%m-%d", strict=False)
+        .cast(pl.Datetime("us"))
+        .dt.replace_time_zone("UTC"),
+    )
+    dataset = _dataset(frame, relative, declared)
+    return frame.select(
+        "billing_account_id",
+        "billing_period_start",
+        "billing_currency",
+        _dataset=pl.lit(dataset),
+        source_file=pl.lit(relative),
+    ).unique()
+
+
+def combine(frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
+    """One file's lines of each billing account's month, counted once given what every file
+    holds (`surveys`): actual and amortized lines of one month never both count."""
     group = ["billing_account_id", "billing_period_start"]
-    views = pl.col("_dataset").n_unique().over(group)
-    both = views > 1
+    both = (
+        surveys.group_by(group)
+        .agg(pl.col("_dataset").n_unique().alias("_views"))
+        .filter(pl.col("_views") > 1)
+        .select(*group, _both=pl.lit(True))
+    )
+    frame = frame.join(both, on=group, how="left", nulls_equal=True).with_columns(
+        pl.col("_both").fill_null(False)
+    )
     actual = pl.col("_dataset") == "actual"
     commitment = pl.col("_pricing_model").is_in(COMMITMENT_MODELS)
     purchase = pl.col("_charge_type").is_in(["Purchase", "Refund"]) & commitment
-    keep = ~both | ~actual | purchase
+    keep = ~pl.col("_both") | ~actual | purchase
     zero = pl.lit(0).cast(frame.schema["billed_cost"])
     return (
         frame.filter(keep)
         .with_columns(
             billed_cost=pl.when(~actual & commitment).then(zero).otherwise(pl.col("billed_cost")),
-            effective_cost=pl.when(both & actual).then(zero).otherwise(pl.col("effective_cost")),
+            effective_cost=pl.when(pl.col("_both") & actual)
+            .then(zero)
+            .otherwise(pl.col("effective_cost")),
         )
-        .drop("_dataset", "_charge_type", "_pricing_model")
+        .drop("_dataset", "_charge_type", "_pricing_model", "_both")
     )
 
 
-def _check_currencies(frame: pl.DataFrame) -> None:
+def check_currencies(surveys: pl.DataFrame) -> None:
     """One billing currency per billing account and month (MCA bills in one currency)."""
     many = (
-        frame.group_by("billing_account_id", "billing_period_start")
+        surveys.group_by("billing_account_id", "billing_period_start")
         .agg(pl.col("billing_currency").drop_nulls().unique().sort(), pl.col("source_file").first())
         .filter(pl.col("billing_currency").list.len() > 1)
     )
@@ -311,8 +362,11 @@ class AzureCostConnector(NativeBilling):
         """One cost details file (before actual and amortized are combined)."""
         return read_azure_file(path, relative, self.options.dataset)
 
-    def combine(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def survey(self, path: Path, relative: str) -> pl.DataFrame:
+        """Which view of which account's months the file holds, in which currency."""
+        return survey_azure(path, relative, self.options.dataset)
+
+    def combine(self, frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
         """Actual and amortized lines of each account's month counted once."""
-        frame = combine(frame)
-        _check_currencies(frame)
-        return frame
+        check_currencies(surveys)
+        return combine(frame, surveys)

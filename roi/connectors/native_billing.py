@@ -41,6 +41,24 @@ class NativeOptions:
     delivery_order: Literal["folder_name", "modified_time"] = "folder_name"
 
 
+def read_columns(path: Path, wanted: Mapping[str, str]) -> pl.DataFrame | None:
+    """A light read of a few columns (`wanted`: lower-case name → the name to give it) as text,
+    for a survey; None when the file cannot be read that way (the full read says why)."""
+    try:
+        if path.name.endswith(".parquet"):
+            names = {c.lower(): c for c in pl.read_parquet_schema(path)}
+            chosen = {names[w]: alias for w, alias in wanted.items() if w in names}
+            frame = pl.read_parquet(path, columns=list(chosen))
+        else:
+            columns = pl.read_csv(path, n_rows=0, infer_schema=False).columns
+            names = {c.lower().lstrip("\ufeff"): c for c in columns}
+            chosen = {names[w]: alias for w, alias in wanted.items() if w in names}
+            frame = pl.read_csv(path, columns=list(chosen), infer_schema=False)
+    except (pl.exceptions.PolarsError, OSError, UnicodeDecodeError):
+        return None
+    return frame.rename(chosen).with_columns(pl.all().cast(pl.String))
+
+
 def read_source(path: Path, relative: str) -> pl.DataFrame:
     """A native export file (CSV, CSV.gz or Parquet) as the provider wrote it, with
     `source_row` and `source_file`; placeholder text is null.
@@ -138,7 +156,8 @@ class NativeBilling(FocusConnector):
 
     A format whose lines depend on each other across files (Azure's actual and amortized views,
     OCI's corrections) sets `reads_together`: when any file changed, every file is read again
-    and `combine` sees all their lines at once, as one delivery.
+    as one delivery: first a light `survey` of each, then each file in turn, `combine`d with
+    what the surveys found.
     """
 
     table = COST_LINES
@@ -149,13 +168,19 @@ class NativeBilling(FocusConnector):
         """One native file as FOCUS-shaped warehouse columns (see FocusConnector.read_file)."""
         raise NotImplementedError
 
-    def combine(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Every file's lines, read together, as they count (see `reads_together`)."""
+    def survey(self, path: Path, relative: str) -> pl.DataFrame:
+        """What `combine` must know of one file before any file's lines count (a first,
+        light pass over every file; see `reads_together`)."""
+        return pl.DataFrame()
+
+    def combine(self, frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
+        """One file's lines as they count, given every file's survey."""
         return frame
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
-        """Per delivery (FocusConnector), or every file at once when the lines of one file
-        depend on another's."""
+        """Per delivery (FocusConnector); or, when the lines of one file depend on another's,
+        every file: a survey of them all, then each file read and combined in turn (memory
+        stays one file's)."""
         if not self.reads_together:
             return super().extract(state, progress)
         files = self.input_files()
@@ -166,17 +191,19 @@ class NativeBilling(FocusConnector):
         def batches() -> Iterator[Batch]:
             if not to_read:
                 return
-            read = [
-                self.read_file(p, self.relative(p))
-                for p in progress.track(to_read, f"{self.config.name}: reading")
-            ]
-            frame = self.combine(pl.concat([r.frame for r in read], how="diagonal_relaxed"))
-            parsed = parse_columns(frame, FOCUS_KINDS, required=FOCUS_REQUIRED)
-            derived = derive_columns(parsed.frame)
-            yield Batch(
-                derived.frame.with_columns(**self._delivery(to_read), _whole_delivery=pl.lit(True)),
-                pl.concat([*(r.rejects for r in read), parsed.rejects, derived.rejects]),
+            surveys = pl.concat(
+                [self.survey(p, self.relative(p)) for p in to_read], how="diagonal_relaxed"
             )
+            delivery = self._delivery(to_read)
+            for path in progress.track(to_read, f"{self.config.name}: reading"):
+                read = self.read_file(path, self.relative(path))
+                frame = self.combine(read.frame, surveys)
+                parsed = parse_columns(frame, FOCUS_KINDS, required=FOCUS_REQUIRED)
+                derived = derive_columns(parsed.frame)
+                yield Batch(
+                    derived.frame.with_columns(**delivery, _whole_delivery=pl.lit(True)),
+                    pl.concat([read.rejects, parsed.rejects, derived.rejects]),
+                )
 
         return Extracted(
             batches=batches(),

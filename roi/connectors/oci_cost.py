@@ -26,6 +26,7 @@ from roi.connectors.native_billing import (
     focus_shaped,
     number_or_zero,
     parse_source,
+    read_columns,
     read_source,
     require,
     tags_json,
@@ -97,10 +98,23 @@ def read_oci_file(path: Path, relative: str) -> Parsed:
     return Parsed(focus_shaped(frame, columns, "OCI cost report"), parsed.rejects)
 
 
-def apply_corrections(frame: pl.DataFrame) -> pl.DataFrame:
-    """Drop each line a correction restates (the correction takes its place)."""
-    corrected = frame["_corrects"].drop_nulls().implode()
-    return frame.filter(~pl.col("_reference").is_in(corrected)).drop("_reference", "_corrects")
+def survey_corrections(path: Path, relative: str) -> pl.DataFrame:
+    """The lines a file's corrections restate (`_corrects`): a light read of two columns."""
+    wanted = {"lineitem/iscorrection": "_correction", "lineitem/backreferenceno": "_corrects"}
+    frame = read_columns(path, wanted)
+    if frame is None or set(wanted.values()) - set(frame.columns):
+        frame = read_oci_file(path, relative).frame.select("_corrects")
+    else:
+        frame = frame.filter(pl.col("_correction").str.to_lowercase() == "true")
+    return frame.select("_corrects").drop_nulls().unique()
+
+
+def apply_corrections(frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
+    """Drop each line a correction (in any file) restates: the correction takes its place."""
+    corrected = surveys["_corrects"].implode() if surveys.height else pl.lit([], pl.List(pl.String))
+    return frame.filter(~pl.col("_reference").is_in(corrected).fill_null(False)).drop(
+        "_reference", "_corrects"
+    )
 
 
 @register
@@ -122,6 +136,10 @@ class OciCostConnector(NativeBilling):
         """One cost report file as FOCUS-shaped warehouse columns."""
         return read_oci_file(path, relative)
 
-    def combine(self, frame: pl.DataFrame) -> pl.DataFrame:
+    def survey(self, path: Path, relative: str) -> pl.DataFrame:
+        """The lines the file's corrections restate."""
+        return survey_corrections(path, relative)
+
+    def combine(self, frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
         """Corrections replace the lines they restate."""
-        return apply_corrections(frame)
+        return apply_corrections(frame, surveys)
