@@ -83,8 +83,10 @@ import duckdb, json, sys
 con = duckdb.connect(sys.argv[2])
 con.execute("SET memory_limit = '4GB'")
 con.execute("SET enable_progress_bar = false")
+# A CSV's types are told from all its rows (the default sample misreads the Azure account ids).
 reader = "read_parquet" if sys.argv[3] == "parquet" else "read_csv"
-con.execute(f"CREATE TABLE lines AS SELECT * FROM {reader}(?)", [sys.argv[1] + '/*.' + sys.argv[3]])
+options = "" if sys.argv[3] == "parquet" else ", sample_size = -1"
+X
 print(json.dumps({"rows": con.execute("SELECT count(*) FROM lines").fetchone()[0]}))
 """
 
