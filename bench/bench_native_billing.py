@@ -86,7 +86,8 @@ con.execute("SET enable_progress_bar = false")
 # A CSV's types are told from all its rows (the default sample misreads the Azure account ids).
 reader = "read_parquet" if sys.argv[3] == "parquet" else "read_csv"
 options = "" if sys.argv[3] == "parquet" else ", sample_size = -1"
-X
+con.execute(f"CREATE TABLE lines AS SELECT * FROM {reader}(?{options})",
+            [sys.argv[1] + '/*.' + sys.argv[3]])
 print(json.dumps({"rows": con.execute("SELECT count(*) FROM lines").fetchone()[0]}))
 """
 
