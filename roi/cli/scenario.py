@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from roi.cli.support import MONTH, Options, command_group, emit, emit_document, roi_command
+from roi.cli.support import (
+    MONTH,
+    Options,
+    command_group,
+    emit,
+    emit_document,
+    roi_command,
+    say,
+)
 
 if TYPE_CHECKING:
     from roi.scenarios.runs import ScenarioRun
@@ -25,12 +33,16 @@ if TYPE_CHECKING:
 def _show(opts: Options, run: ScenarioRun) -> None:
     from roi.scenarios.runs import canonical
 
+    notes = run.outputs.get("notes") if isinstance(run.outputs, dict) else None
     if opts.fmt == "json":
         emit_document(json.loads(canonical(run.document())), sort_keys=True)
+    elif opts.fmt == "table" and not run.table.height and notes:
+        for note in notes:  # an empty table: the note is the result
+            say(note)
+        notes = []
     else:
         emit(opts, run.table)
     if not opts.quiet:
-        notes = run.outputs.get("notes") if isinstance(run.outputs, dict) else None
         for note in notes or []:
             click.echo(f"note: {note}", err=True)
         for path in run.files:

@@ -256,31 +256,30 @@ def forecast(
     for part in progress.track(groups, "forecasting"):
         model_id = part["model_id"][0]
         for measure in MEASURES:
-            if True:
-                series = part.filter(pl.col(measure).is_not_null())
-                if series.height < 2:
-                    continue
-                y = series[measure].to_numpy().astype(float)
-                last = series["month"].max()
-                assert isinstance(last, date)
-                method, mean, lower, upper, scores = forecast_series(
-                    y, steps, level, positive=measure == "cost"
+            series = part.filter(pl.col(measure).is_not_null())
+            if series.height < 2:
+                continue
+            y = series[measure].to_numpy().astype(float)
+            last = series["month"].max()
+            assert isinstance(last, date)
+            method, mean, lower, upper, scores = forecast_series(
+                y, steps, level, positive=measure == "cost"
+            )
+            for i in range(steps):
+                rows.append(
+                    {
+                        "model_id": model_id,
+                        "measure": measure,
+                        "month": add_months(last, i + 1),
+                        "forecast": float(mean[i]),
+                        "lower": float(lower[i]),
+                        "upper": float(upper[i]),
+                        "level": level,
+                        "method": method,
+                        "history_months": int(y.size),
+                        **scores,
+                    }
                 )
-                for i in range(steps):
-                    rows.append(
-                        {
-                            "model_id": model_id,
-                            "measure": measure,
-                            "month": add_months(last, i + 1),
-                            "forecast": float(mean[i]),
-                            "lower": float(lower[i]),
-                            "upper": float(upper[i]),
-                            "level": level,
-                            "method": method,
-                            "history_months": int(y.size),
-                            **scores,
-                        }
-                    )
     return pl.DataFrame(rows, infer_schema_length=None)
 
 
@@ -309,7 +308,13 @@ def run_forecast(ctx: Context, options: ForecastOptions) -> ScenarioRun:
             "level": level,
             **fingerprint(con, baselines(con, ctx.project)),
         }
-        return Computed(inputs, {"forecast": table.to_dicts()}, table)
+        outputs: dict[str, object] = {"forecast": table.to_dicts()}
+        if not table.height:
+            outputs["notes"] = [
+                "nothing to forecast: a series needs at least two months of history, and no "
+                "model has two months of cost yet; load more months of billing and run again"
+            ]
+        return Computed(inputs, outputs, table)
 
     return run(ctx, f"forecast {model or '--all'}", None, compute)
 

@@ -174,3 +174,10 @@ def test_billing_data_not_yet_attributed_says_to_attribute(tmp_path: Path) -> No
     code, out, err = invoke("portfolio", "--project", root, "--format", "json")
     assert code == 0, err
     assert json.loads(out)[-1]["month"] == "2024-10-01"
+
+
+def test_a_forecast_with_too_little_history_says_so(focus_project: Path) -> None:
+    # The public sample's models have one month of cost: nothing can be forecast yet.
+    code, out, _ = invoke("scenario", "forecast", "--project", str(focus_project))
+    assert code == 0
+    assert out.startswith("nothing to forecast: a series needs at least two months of history")
