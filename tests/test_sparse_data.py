@@ -114,7 +114,7 @@ def _invoke(root: Path, args: list[str]) -> str:
 
 @pytest.mark.slow
 @settings(
-    max_examples=8,
+    max_examples=6,
     deadline=None,
     derandomize=True,
     phases=[Phase.explicit, Phase.generate],  # each example runs a whole project: no shrinking
