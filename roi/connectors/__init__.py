@@ -33,6 +33,7 @@ _HELPERS = (
     "native_billing",
     "prometheus",
     "sql_guard",
+    "sql_mysql",
 )
 _BUILTIN_LOADED = False
 

@@ -1,4 +1,7 @@
-"""Business KPIs from a SQL warehouse (PostgreSQL or anything speaking its protocol) → `kpi_values`.
+"""Business KPIs from a SQL warehouse (PostgreSQL, MySQL or MariaDB) → `kpi_values`.
+
+A `postgresql://` DSN runs on PostgreSQL (or anything speaking its protocol); a `mysql://` or
+`mariadb://` one on MySQL or MariaDB (`roi.connectors.sql_mysql`), under the same rules.
 
 The connector runs the `query` of its TOML on someone else's server, so it holds it to three
 rules (`roi.connectors.sql_guard`): the query parses as one SELECT with nothing inside it that
@@ -26,6 +29,8 @@ from roi.connectors import register
 from roi.connectors.base import Connector
 from roi.connectors.kpi_csv import finish_kpis
 from roi.connectors.sql_guard import check_one_select
+from roi.connectors.sql_mysql import is_mysql, run_mysql_query
+from roi.connectors.sql_mysql import redacted as redacted_mysql
 from roi.errors import ConfigError, SourceError
 from roi.loading.parsing import null_if_token, require_columns
 from roi.loading.protocol import Batch, Extracted
@@ -206,7 +211,9 @@ class KpiSql(Connector):
 
     type_name = "kpi_sql"
     table = KPI_VALUES
-    description = "business KPIs from a SQL warehouse (PostgreSQL): `query` + `dsn_env`"
+    description = (
+        "business KPIs from a SQL warehouse (PostgreSQL, MySQL, MariaDB): `query` + `dsn_env`"
+    )
     needs_location = False
     Options = KpiSqlOptions
 
@@ -219,13 +226,15 @@ class KpiSql(Connector):
                 "kpi, period_start, period_end, model_id, segment, value, unit"
             )
         dsn = self.config.secret("dsn")
-        where = _redacted(dsn)
+        mysql = is_mysql(dsn)
+        where = redacted_mysql(dsn) if mysql else _redacted(dsn)
         progress.info(f"{self.config.name}: querying {where}")
         if not self.options.timeout > 0:
             raise ConfigError(
                 f"{self.config.file}: [options] timeout must be a positive number of seconds"
             )
-        frame = run_query(dsn, query, self.options.timeout)
+        run = run_mysql_query if mysql else run_query
+        frame = run(dsn, query, self.options.timeout)
         digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
         cursor = {"result_sha256": digest}
         if state == cursor:
