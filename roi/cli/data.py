@@ -166,6 +166,9 @@ def status(opts: Options) -> None:
     if opts.fmt == "table":
         click.echo("")
         emit(opts, result.tables)
+        if result.restatements.height:
+            say("\nrestated values (a later load changed what an earlier one loaded):")
+            emit(opts, result.restatements)
         if result.last_attribution:
             a = result.last_attribution
             say(

@@ -25,6 +25,7 @@ class Status:
     sources: pl.DataFrame
     last_attribution: dict[str, Any] | None
     warnings: list[str] = field(default_factory=list)
+    restatements: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     def to_document(self) -> dict[str, Any]:
         """The status as JSON-ready data (`roi status --format json`)."""
@@ -35,6 +36,7 @@ class Status:
             "tables": dict(zip(self.tables["table"], self.tables["rows"], strict=True)),
             "last_attribution": self.last_attribution,
             "warnings": self.warnings,
+            "restatements": records(self.restatements),
         }
 
 
@@ -77,7 +79,22 @@ def read_status(con: Connection, warehouse_path: Path) -> Status:
         if last
         else None
     )
-    return Status(warehouse_path, version, tables, sources, last_attribution, warnings)
+    return Status(
+        warehouse_path, version, tables, sources, last_attribution, warnings, restatements(con)
+    )
+
+
+def restatements(con: Connection, limit: int = 50) -> pl.DataFrame:
+    """The latest values a load changed for a key the warehouse already held (newest first):
+    which connector, table, key and column, the old and the new value."""
+    return warehouse.fetch_frame(
+        con,
+        """SELECT l.connector, r.target_table AS "table", r."key", r."column",
+                  r.old_value, r.new_value, l.finished_at AS restated_at, r.load_id
+           FROM _restatements r JOIN _loads l USING (load_id)
+           ORDER BY l.finished_at DESC, r."key" LIMIT ?""",
+        [limit],
+    )
 
 
 def overlapping_exports(con: warehouse.Connection) -> list[str]:

@@ -79,6 +79,7 @@ def merge(
     replaced = int(
         warehouse.fetch_one(con, f"SELECT count(*) FROM {t} t JOIN _deduped s ON {on}{newer}")[0]
     )
+    record_restatements(con, spec, on + newer)
     updates = ", ".join(
         f'"{c}" = coalesce(s."{c}", t."{c}")' if c in combined else f'"{c}" = s."{c}"'
         for c in names
@@ -94,6 +95,24 @@ def merge(
     written = int(warehouse.fetch_one(con, "SELECT count(*) FROM _deduped")[0])
     warehouse.execute(con, "DROP TABLE _deduped")
     return written, replaced
+
+
+def record_restatements(con: Connection, spec: Table, on: str) -> None:
+    """Log in `_restatements` each value of `spec.restated` that the rows about to be merged
+    change for a key the warehouse already holds (a month re-closed by finance)."""
+    parts = [f"coalesce(CAST(s.\"{k}\" AS VARCHAR), '-')" for k in spec.primary_key]
+    key = " || '|' || ".join(parts)
+    for column in spec.restated:
+        changed = f't."{column}" IS DISTINCT FROM s."{column}"'
+        warehouse.execute(
+            con,
+            f"""INSERT INTO _restatements
+                SELECT s._load_id, ?, {key}, ?, t."{column}", s."{column}", t._load_id,
+                       s.source_file
+                FROM "{spec.name}" t JOIN _deduped s ON {on}
+                WHERE {changed}""",
+            [spec.name, column],
+        )
 
 
 def forget_files(con: Connection, table: str, files: list[str], condition: str = "true") -> None:

@@ -54,6 +54,7 @@ class Table:
     primary_key: tuple[str, ...] = ()  # rows are deduplicated and merged on it
     replace_by: tuple[str, ...] = ()  # or: partitions replaced wholesale by a newer delivery
     coalesce: tuple[str, ...] = ()  # columns a null never overwrites when rows merge
+    restated: tuple[str, ...] = ()  # columns whose new value for a known key is a restatement
     row_checks: tuple[RowCheck, ...] = ()
     unique: bool = False  # whether `primary_key` is a PRIMARY KEY constraint in DuckDB
     doc: str = ""

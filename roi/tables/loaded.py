@@ -164,6 +164,7 @@ KPI_VALUES = Table(
         *lineage(),
     ),
     primary_key=("kpi", "model_id", "segment", "period_start", "period_end", "experiment_id"),
+    restated=("value",),
     row_checks=(ordered("period_start", "period_end", strict=True),),
     doc="a business KPI, unit value or experiment arm for a period (and model, segment)",
 )

@@ -266,6 +266,16 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
         ALTER TABLE model_roi ADD COLUMN irr_reason VARCHAR;
         """,
     ),
+    (
+        14,
+        "restatements: a loaded value a later load changed (a month re-closed)",
+        """
+        CREATE TABLE _restatements (
+            load_id VARCHAR NOT NULL, target_table VARCHAR NOT NULL, "key" VARCHAR NOT NULL,
+            "column" VARCHAR NOT NULL, old_value DOUBLE, new_value DOUBLE,
+            old_load_id VARCHAR, source_file VARCHAR);
+        """,
+    ),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)

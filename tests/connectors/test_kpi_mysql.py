@@ -119,6 +119,12 @@ def test_kpis_from_mariadb_with_a_restated_month(
     assert again.changed
     assert ("tickets_deflected", "2026-09-01", "support-assistant", 2333.0) in _kpis(root)
     assert len(_kpis(root)) == 3
+    # `roi status` lists what was restated, with the old and the new value.
+    restated = pipeline.status(Context(load_project(root))).restatements
+    assert restated.select("connector", "column", "old_value", "new_value").rows() == [
+        ("finance", "value", 2310.0, 2333.0)
+    ]
+    assert restated["key"][0].startswith("tickets_deflected|support-assistant|all|2026-09-01")
 
 
 def test_an_account_that_can_write_is_refused(
