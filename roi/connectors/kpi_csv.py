@@ -10,6 +10,7 @@ empty `segment` means `all`.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import polars as pl
 
@@ -46,6 +47,7 @@ class KpiCsv(FileConnector):
 
     type_name = "kpi_csv"
     table = KPI_VALUES
+    suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz", ".parquet")
     description = (
         "business KPIs as CSV: kpi, period_start, period_end, model_id, segment, value, unit"
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import polars as pl
 
@@ -22,6 +23,7 @@ class ModelMetricsCsv(FileConnector):
     type_name = "model_metrics_csv"
     # A champion and a challenger version can be scored at the same time.
     table = MODEL_METRICS
+    suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz", ".parquet")
     description = (
         "model quality metrics (AUC, F1, ...) over time: model_id, metric, ts, value, model_version"
     )

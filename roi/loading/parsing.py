@@ -36,15 +36,40 @@ def require_columns(frame: pl.DataFrame, relative: str, required: Iterable[str],
         raise SourceError(f"{relative}: missing column(s) {', '.join(missing)}; {hint}")
 
 
+def _parquet_as_text(path: Path, relative: str) -> pl.DataFrame:
+    """A Parquet file's columns as text, the way a CSV of it would read (times in UTC ISO)."""
+    try:
+        frame = pl.read_parquet(path)
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
+        raise SourceError(
+            f"{relative}: not a readable Parquet file ({first}); re-export it"
+        ) from exc
+    text = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Datetime):
+            zoned = column.dt.convert_time_zone("UTC") if dtype.time_zone else column
+            text.append(zoned.dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ").alias(name))
+        else:
+            text.append(column.cast(pl.String).alias(name))
+    return frame.select(text).with_columns(source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+
+
 def read_table_csv(
     path: Path, relative: str, required: Iterable[str], hint: str, **options: Any
 ) -> pl.DataFrame:
-    """A headed CSV with lower-cased headers, placeholder nulls, and `source_file`/`source_row`.
+    """A headed CSV (or a Parquet file, its columns read as text) with lower-cased headers,
+    placeholder nulls, and `source_file`/`source_row`.
 
     `source_row` is the row a spreadsheet shows (the header is row 1). Two headers that differ
     only in case or spaces are one column named twice: an error.
     """
-    raw = read_csv_text(path, relative, **options)
+    raw = (
+        _parquet_as_text(path, relative)
+        if path.name.endswith(".parquet")
+        else (read_csv_text(path, relative, **options))
+    )
     lowered: dict[str, str] = {}
     for column in raw.columns:
         key = column.strip().lower()
