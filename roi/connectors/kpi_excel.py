@@ -132,8 +132,8 @@ class KpiExcel(FileConnector):
 
     def read_file(self, path: Path, relative: str) -> Batch:
         """Parse one workbook."""
-        formulas = _open(path, relative, data_only=False)
-        values = _open(path, relative, data_only=True)
+        formulas = open_workbook(path, relative, data_only=False)
+        values = open_workbook(path, relative, data_only=True)
         sheet_name = self.options.sheet or formulas.sheetnames[0]
         if sheet_name not in formulas.sheetnames:
             raise SourceError(
@@ -244,7 +244,7 @@ def _row_values(
     return rows, rejects
 
 
-def _open(path: Path, relative: str, data_only: bool) -> Any:
+def open_workbook(path: Path, relative: str, data_only: bool) -> Any:
     """Open a workbook read-only: with formulas, or with the results Excel saved for them."""
     import openpyxl
 

@@ -691,6 +691,24 @@ CASES = [
         row=2,
         field="value",
     ),
+    # --- kpi_file ---------------------------------------------------------------------------
+    Case(
+        "KPI file without the header its mapping names",
+        "kpi_file",
+        "finance.csv",
+        _csv("Metric,Month,Amount", "tickets,2026-10-01,12"),
+        field="Revenue",
+        options={"columns": '{kpi = "Metric", period_start = "Month", value = "Revenue"}'},
+    ),
+    Case(
+        "KPI file month that is no date",
+        "kpi_file",
+        "finmonth.csv",
+        _csv("Metric,Month,Amount", "tickets,sometime,12"),
+        row=2,
+        field="period_start",
+        options={"columns": '{kpi = "Metric", period_start = "Month", value = "Amount"}'},
+    ),
     # --- aws_cur ----------------------------------------------------------------------------
     Case(
         "CUR without its payer account",
