@@ -22,7 +22,7 @@ from roi.scenarios.baseline import DAYS_PER_MONTH
 from roi.scenarios.decay import fit_decay, metric_history
 from tests.conftest import missing
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.slow]  # starts an MLflow server (~15 s)
 
 DAILY_DROP = 0.002  # AUC points a day, in both versions
 DAYS = 60
