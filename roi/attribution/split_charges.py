@@ -38,7 +38,6 @@ GROUP_KEYS = (
     "service_name",
     "instance_type",
     "has_gpu",
-    "tags_text",
     "currency",
     "load_id",
 )
@@ -123,9 +122,7 @@ def split_charges(con: Connection, project: ProjectConfig, month: date) -> pl.Da
     lines = _lines(con, settings, month)
     values = tag_values(lines["tags_text"], tag_keys(project.models, project.pools, settings))
     ledger = plan.ledger.with_columns(load_id=pl.col("load_ids").list.first())
-    on = [k for k in GROUP_KEYS if k != "tags_text"] + [
-        c for c in values.columns if c != "tags_text"
-    ]
+    on = [*GROUP_KEYS, *(c for c in values.columns if c != "tags_text")]
     # Groups that differ only in tag text the rules do not read have equal keys and were
     # treated alike: any of them gives the line its targets.
     groups = ledger.select("group_id", *on).unique(subset=on, keep="first")

@@ -240,15 +240,9 @@ def read_azure_file(path: Path, relative: str, declared: str = "auto") -> Parsed
         ),
     )
     frame = frame.with_columns(_dataset=pl.lit(_dataset(frame, relative, declared)))
-    version = (
-        "Azure cost details ("
-        + (
-            "MCA"
-            if "billingprofileid" in names and "cost" not in {c.lower() for c in raw.columns}
-            else "EA"
-        )
-        + ")"
-    )
+    # MCA exports have a billing profile and no plain `Cost` column; EA exports have `Cost`.
+    mca = "billingprofileid" in names and "cost" not in {c.lower() for c in raw.columns}
+    version = f"Azure cost details ({'MCA' if mca else 'EA'})"
     return Parsed(focus_shaped(frame, _columns(frame, names), version), parsed.rejects)
 
 

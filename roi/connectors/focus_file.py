@@ -12,7 +12,7 @@ import polars as pl
 
 from roi.errors import SourceError
 from roi.loading.csv_text import read_csv_text
-from roi.loading.parsing import null_if_token
+from roi.loading.parsing import null_if_token, read_parquet_rows
 from roi.tables import CHARGE_CATEGORIES
 
 
@@ -160,19 +160,13 @@ MANDATORY_SOURCE = (
 
 def _read_raw(path: Path, relative: str) -> pl.DataFrame:
     if path.name.endswith(".parquet"):
-        try:
-            frame = pl.read_parquet(path)
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-            raise SourceError(
-                f"{relative}: not a readable Parquet file ({first}); re-export it"
-            ) from exc
+        frame = read_parquet_rows(path, relative)
         if not frame.height:
             raise SourceError(
                 f"{relative}: a Parquet file with no rows; re-export it (an export with nothing "
                 "in it is usually a failed one)"
             )
-        return frame.with_columns(source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+        return frame
     frame = read_csv_text(path, relative)
     if not frame.height:
         raise SourceError(

@@ -28,7 +28,7 @@ import polars as pl
 from roi.connectors import register
 from roi.connectors.base import Connector
 from roi.connectors.kpi_csv import finish_kpis
-from roi.connectors.sql_guard import check_one_select
+from roi.connectors.sql_guard import check_one_select, masked_first_line
 from roi.connectors.sql_mysql import is_mysql, run_mysql_query
 from roi.connectors.sql_mysql import redacted as redacted_mysql
 from roi.errors import ConfigError, SourceError
@@ -98,12 +98,7 @@ def _secrets(dsn: str) -> list[str]:
 
 def _first_line(exc: Exception, dsn: str) -> str:
     """An error's first line with every secret of the DSN masked."""
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else type(exc).__name__
-    for secret in _secrets(dsn):
-        if secret:
-            line = line.replace(secret, "***")
-    return line
+    return masked_first_line(exc, _secrets(dsn))
 
 
 def _read_only_role_sql(database: str) -> str:

@@ -24,7 +24,7 @@ from roi.connectors.focus_file import KINDS as FOCUS_KINDS
 from roi.connectors.focus_file import REQUIRED as FOCUS_REQUIRED
 from roi.errors import SourceError
 from roi.loading.csv_text import read_csv_text
-from roi.loading.parsing import Parsed, null_if_token, parse_columns
+from roi.loading.parsing import Parsed, null_if_token, parse_columns, read_parquet_rows
 from roi.loading.protocol import Batch, Extracted
 from roi.progress import Progress
 from roi.tables import COST_LINES
@@ -67,16 +67,7 @@ def read_source(path: Path, relative: str) -> pl.DataFrame:
         SourceError: the file cannot be read or holds no billing lines.
     """
     if path.name.endswith(".parquet"):
-        try:
-            frame = pl.read_parquet(path)
-        except (pl.exceptions.PolarsError, OSError) as exc:
-            first = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-            raise SourceError(
-                f"{relative}: not a readable Parquet file ({first}); re-export it"
-            ) from exc
-        frame = frame.with_columns(
-            source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64), source_file=pl.lit(relative)
-        )
+        frame = read_parquet_rows(path, relative).with_columns(source_file=pl.lit(relative))
     else:
         frame = read_csv_text(path, relative).with_columns(source_file=pl.lit(relative))
         text = [c for c, t in frame.schema.items() if t == pl.String and c != "source_file"]

@@ -165,3 +165,13 @@ def check_one_select(query: str, dialect: Dialect, where: str) -> None:
                 f"{where}: the KPI query calls {function_name(node)}(), which acts outside the "
                 f"query (files, programs, other sessions or servers, settings, time); {_HINT}"
             )
+
+
+def masked_first_line(exc: Exception, secrets: list[str]) -> str:
+    """An error's first line with every secret (a DSN, its user, its password) masked."""
+    text = str(exc).strip()
+    line = text.splitlines()[0] if text else type(exc).__name__
+    for secret in secrets:
+        if secret:
+            line = line.replace(secret, "***")
+    return line

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import polars as pl
 
-from roi.connectors.sql_guard import check_one_select
+from roi.connectors.sql_guard import check_one_select, masked_first_line
 from roi.errors import SourceError
 
 SCHEMES = ("mysql", "mariadb")
@@ -63,11 +63,7 @@ def _secrets(dsn: str) -> list[str]:
 
 
 def _first_line(exc: Exception, dsn: str) -> str:
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else type(exc).__name__
-    for secret in _secrets(dsn):
-        line = line.replace(secret, "***")
-    return line
+    return masked_first_line(exc, _secrets(dsn))
 
 
 def powers(grants: list[str]) -> list[str]:

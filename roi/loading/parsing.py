@@ -36,8 +36,12 @@ def require_columns(frame: pl.DataFrame, relative: str, required: Iterable[str],
         raise SourceError(f"{relative}: missing column(s) {', '.join(missing)}; {hint}")
 
 
-def _parquet_as_text(path: Path, relative: str) -> pl.DataFrame:
-    """A Parquet file's columns as text, the way a CSV of it would read (times in UTC ISO)."""
+def read_parquet_rows(path: Path, relative: str) -> pl.DataFrame:
+    """A Parquet file with `source_row` (its rows numbered from 1).
+
+    Raises:
+        SourceError: the file is not readable Parquet.
+    """
     try:
         frame = pl.read_parquet(path)
     except (pl.exceptions.PolarsError, OSError) as exc:
@@ -45,15 +49,21 @@ def _parquet_as_text(path: Path, relative: str) -> pl.DataFrame:
         raise SourceError(
             f"{relative}: not a readable Parquet file ({first}); re-export it"
         ) from exc
+    return frame.with_columns(source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+
+
+def _parquet_as_text(path: Path, relative: str) -> pl.DataFrame:
+    """A Parquet file's columns as text, the way a CSV of it would read (times in UTC ISO)."""
+    frame = read_parquet_rows(path, relative)
     text = []
-    for name, dtype in frame.schema.items():
+    for name, dtype in frame.drop("source_row").schema.items():
         column = pl.col(name)
         if isinstance(dtype, pl.Datetime):
             zoned = column.dt.convert_time_zone("UTC") if dtype.time_zone else column
             text.append(zoned.dt.strftime("%Y-%m-%dT%H:%M:%S%.fZ").alias(name))
         else:
             text.append(column.cast(pl.String).alias(name))
-    return frame.select(text).with_columns(source_row=pl.int_range(1, pl.len() + 1, dtype=pl.Int64))
+    return frame.select(*text, "source_row")
 
 
 def read_table_csv(
