@@ -139,7 +139,7 @@ def redact_url(url: str) -> str:
     host = parts.hostname or ""
     if parts.port:
         host = f"{host}:{parts.port}"
-    return urllib.parse.urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return f"{parts.scheme}://{host}{parts.path}"  # `sqlite:////abs/path` keeps its slashes
 
 
 def _no_url_secret(path: Path, url: str) -> None:
@@ -151,8 +151,8 @@ def _no_url_secret(path: Path, url: str) -> None:
         where = "a password" if parts.password is not None else f"a secret ({secret_query[0]})"
         raise ConfigError(
             f"{path}: the url {redact_url(url)} holds {where} in the file; remove it, export "
-            'the credential as an environment variable and write `token_env = "VAR_NAME"` '
-            "(a bearer token) instead"
+            'the credential as an environment variable and write `password_env = "VAR_NAME"` '
+            '(a database password) or `token_env = "VAR_NAME"` (a bearer token) instead'
         )
 
 

@@ -1,23 +1,31 @@
-"""Business KPIs from a SQL warehouse (PostgreSQL, MySQL or MariaDB) → `kpi_values`.
+"""Business KPIs from a SQL warehouse → `kpi_values`.
 
-A `postgresql://` DSN runs on PostgreSQL (or anything speaking its protocol); a `mysql://` or
-`mariadb://` one on MySQL or MariaDB (`roi.connectors.sql_mysql`), under the same rules.
+The server is named by `url` (no password; the password in the environment variable
+`password_env` names) or by `dsn_env` (`roi.connectors.sql_url`). A `postgresql://` URL runs on
+PostgreSQL (or anything speaking its protocol); a `mysql://` or `mariadb://` one on MySQL or
+MariaDB (`roi.connectors.sql_mysql`); any other SQLAlchemy URL (Snowflake, BigQuery, Trino,
+Redshift, SQL Server, …) through SQLAlchemy (`roi.connectors.sql_alchemy`).
 
 The connector runs the `query` of its TOML on someone else's server, so it holds it to three
 rules (`roi.connectors.sql_guard`): the query parses as one SELECT with nothing inside it that
-writes or acts outside the query; the role it connects as is checked first and refused when it
-is a superuser or can write, change roles, or reach server files, programs or other sessions;
-and it runs read-only with a statement timeout (`[options] timeout`, seconds, default 60).
-The query returns the
-columns of the `kpi_csv` format (`kpi, period_start, period_end, model_id, segment, value,
-unit`, optionally `n, std_dev, experiment_id`). The connection string comes only from the
-environment variable the TOML names (`dsn_env = "KPI_WAREHOUSE_DSN"`); it is never printed or
-stored: lineage records the server and database without credentials. When the query returns
-exactly what the last load saw, nothing is written.
+writes or acts outside the query; the role it connects as is checked first (PostgreSQL, MySQL)
+and refused when it is a superuser or can write, change roles, or reach server files, programs
+or other sessions; and it runs read-only with a statement timeout (`[options] timeout`,
+seconds, default 60). The query returns the columns of the `kpi_csv` format (`kpi,
+period_start, period_end, model_id, segment, value, unit`, optionally `n, std_dev,
+experiment_id`); another column is an error, not silently dropped. Credentials are never
+printed or stored: lineage records the server and database without them.
+
+Incremental: a query that binds `:since` (`WHERE period_start >= :since`) reads only recent
+periods: `since` is the first day of the month `[options] lookback_months` (default 3) before the
+latest period the last load saw, so a month finance re-closes within that window replaces the
+earlier value (listed by `roi status` as a restatement). When the query returns exactly what the
+last load saw, nothing is written.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -27,10 +35,11 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Connector
-from roi.connectors.kpi_csv import finish_kpis
+from roi.connectors.kpi_csv import OPTIONAL, finish_kpis
+from roi.connectors.sql_alchemy import run_sqlalchemy_query
 from roi.connectors.sql_guard import check_one_select, masked_first_line
-from roi.connectors.sql_mysql import is_mysql, run_mysql_query
-from roi.connectors.sql_mysql import redacted as redacted_mysql
+from roi.connectors.sql_mysql import run_mysql_query
+from roi.connectors.sql_url import SqlTarget, postgres_where, pyformat, sql_target, uses_since
 from roi.errors import ConfigError, SourceError
 from roi.loading.parsing import null_if_token, require_columns
 from roi.loading.protocol import Batch, Extracted
@@ -39,6 +48,7 @@ from roi.tables import KPI_VALUES
 
 REQUIRED = ("kpi", "period_start", "period_end", "value")
 DEFAULT_TIMEOUT_SECONDS = 60.0
+EARLIEST = dt.date(1900, 1, 1)  # `:since` on a first load: every period
 # Predefined roles that reach past the database: server files, programs, other sessions.
 _POWERFUL_ROLES = (
     "pg_execute_server_program",
@@ -70,19 +80,6 @@ SELECT concat_ws(', ',
          THEN 'can create schemas in the database' END)
 FROM pg_roles r WHERE r.rolname = current_user
 """
-
-
-def _redacted(dsn: str) -> str:
-    """`postgresql://user:secret@host:5432/db?x=y` → `postgresql://host:5432/db` (no secrets)."""
-    from psycopg.conninfo import conninfo_to_dict
-
-    try:
-        info = conninfo_to_dict(dsn)
-    except Exception:  # an unparsable DSN: say nothing about it
-        return "postgresql://<unparsable dsn>"
-    host = info.get("host") or "localhost"
-    port = f":{info['port']}" if info.get("port") else ""
-    return f"postgresql://{host}{port}/{info.get('dbname') or ''}"
 
 
 def _secrets(dsn: str) -> list[str]:
@@ -130,7 +127,12 @@ def check_role(cursor: Any, where: str) -> None:
         )
 
 
-def run_query(dsn: str, query: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) -> pl.DataFrame:
+def run_query(
+    dsn: str,
+    query: str,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    params: dict[str, object] | None = None,
+) -> pl.DataFrame:
     """Run `query` read-only and return its rows as text columns (the parsers type them).
 
     The query must parse as one SELECT (`check_one_select`) and the role must only be able to
@@ -140,7 +142,7 @@ def run_query(dsn: str, query: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) ->
     """
     import psycopg
 
-    where = _redacted(dsn)
+    where = postgres_where(dsn)
     check_one_select(query, "postgres", where)
     settings = f"-c default_transaction_read_only=on -c statement_timeout={round(timeout * 1000)}"
     try:
@@ -161,7 +163,11 @@ def run_query(dsn: str, query: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) ->
             conn.read_only = True
             with conn.cursor() as cur:
                 check_role(cur, where)
-                cur.execute(query, prepare=True)  # the project's own query, one statement
+                # The project's own query, one statement; `:since` bound, never formatted in.
+                if params:
+                    cur.execute(pyformat(query), params, prepare=True)
+                else:
+                    cur.execute(query, prepare=True)
                 if cur.description is None:
                     raise SourceError(f"{where}: the query returned no result set; use a SELECT")
                 columns = [d.name.strip().lower() for d in cur.description]
@@ -194,10 +200,51 @@ def run_query(dsn: str, query: str, timeout: float = DEFAULT_TIMEOUT_SECONDS) ->
 
 @dataclass(frozen=True)
 class KpiSqlOptions:
-    """`[options]` of a `kpi_sql` connector (the DSN comes from `dsn_env`, never from here)."""
+    """`[options]` of a `kpi_sql` connector (the server comes from `url` or `dsn_env`)."""
 
     query: str | None = None
     timeout: float = DEFAULT_TIMEOUT_SECONDS  # seconds; the server cancels a longer query
+    lookback_months: int = 3  # with `:since`: months re-read before the latest one loaded
+
+
+def _run(target: SqlTarget, query: str, timeout: float, params: dict[str, object]) -> pl.DataFrame:
+    if target.backend == "postgres":
+        return run_query(target.dsn, query, timeout, params)
+    if target.backend == "mysql":
+        return run_mysql_query(target.dsn, query, timeout, params)
+    return run_sqlalchemy_query(target, query, timeout, params)
+
+
+def since(state: Mapping[str, Any] | None, lookback_months: int) -> dt.date:
+    """The first day of the month `lookback_months` before the latest period loaded (or the
+    start of time on a first load)."""
+    latest = (state or {}).get("latest_period")
+    if not isinstance(latest, str):
+        return EARLIEST
+    day = dt.date.fromisoformat(latest)
+    months = day.year * 12 + day.month - 1 - lookback_months
+    return dt.date(months // 12, months % 12 + 1, 1)
+
+
+def _check_columns(frame: pl.DataFrame, source: str) -> None:
+    require_columns(
+        frame,
+        source,
+        REQUIRED,
+        "the query must return kpi, period_start, period_end, model_id, segment, value, unit",
+    )
+    unknown = [c for c in frame.columns if c not in (*REQUIRED, *OPTIONAL)]
+    if unknown:
+        raise SourceError(
+            f"{source}: the query returns column {unknown[0]!r}, which is not a KPI column; "
+            f"rename it to one of {', '.join((*REQUIRED, *OPTIONAL))} or leave it out of the "
+            "SELECT"
+        )
+
+
+def _latest_period(frame: pl.DataFrame) -> str | None:
+    latest = frame["period_start"].str.slice(0, 10).str.to_date(strict=False).max()
+    return latest.isoformat() if isinstance(latest, dt.date) else None
 
 
 @register
@@ -207,40 +254,46 @@ class KpiSql(Connector):
     type_name = "kpi_sql"
     table = KPI_VALUES
     description = (
-        "business KPIs from a SQL warehouse (PostgreSQL, MySQL, MariaDB): `query` + `dsn_env`"
+        "business KPIs from a SQL warehouse (PostgreSQL, MySQL, MariaDB, any SQLAlchemy URL): "
+        "`query` + `url` or `dsn_env`"
     )
-    needs_location = False
+    needs_location = False  # `url` or `dsn_env`, checked by `sql_target`
+    reads_urls = True
     Options = KpiSqlOptions
 
-    def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
-        """Run the query; a result identical to the last load's changes nothing."""
+    def _query(self) -> str:
         query = self.options.query
         if not isinstance(query, str) or not query.strip():
             raise ConfigError(
                 f"{self.config.file}: [options] query is missing; write the SELECT that returns "
                 "kpi, period_start, period_end, model_id, segment, value, unit"
             )
-        dsn = self.config.secret("dsn")
-        mysql = is_mysql(dsn)
-        where = redacted_mysql(dsn) if mysql else _redacted(dsn)
-        progress.info(f"{self.config.name}: querying {where}")
         if not self.options.timeout > 0:
             raise ConfigError(
                 f"{self.config.file}: [options] timeout must be a positive number of seconds"
             )
-        run = run_mysql_query if mysql else run_query
-        frame = run(dsn, query, self.options.timeout)
+        if self.options.lookback_months < 0:
+            raise ConfigError(f"{self.config.file}: [options] lookback_months must be 0 or more")
+        return query
+
+    def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
+        """Run the query; a result identical to the last load's changes nothing."""
+        query = self._query()
+        target = sql_target(self.config)
+        progress.info(f"{self.config.name}: querying {target.where}")
+        params: dict[str, object] = {}
+        if uses_since(query):
+            params["since"] = since(state, self.options.lookback_months)
+        frame = _run(target, query, self.options.timeout, params)
+        source = f"{target.where}#{self.config.name}"
+        _check_columns(frame, source)
         digest = hashlib.sha256(frame.write_csv().encode("utf-8")).hexdigest()
-        cursor = {"result_sha256": digest}
+        cursor: dict[str, Any] = {"result_sha256": digest}
+        if params:
+            latest = _latest_period(frame) or (state or {}).get("latest_period")
+            cursor["latest_period"] = latest
         if state == cursor:
             return Extracted(batches=iter(()), files=[], cursor=cursor)
-        source = f"{where}#{self.config.name}"
-        require_columns(
-            frame,
-            source,
-            REQUIRED,
-            "the query must return kpi, period_start, period_end, model_id, segment, value, unit",
-        )
 
         def batches() -> Iterator[Batch]:
             rows = frame.with_columns(null_if_token(frame.columns)).with_columns(

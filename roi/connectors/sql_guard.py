@@ -17,15 +17,11 @@ The deny-list of (2) can never be complete; (1) and (3) are what make it safe.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from roi.errors import SourceError
-
-Dialect = Literal["postgres", "mysql"]
 
 # Functions that act outside the query: server files and programs, large objects, other
 # sessions and servers, configuration, sequences, advisory locks, notifications, sleeping, and
@@ -132,7 +128,7 @@ def function_name(node: exp.Func) -> str:
     return str(node.sql_name()).lower()
 
 
-def check_one_select(query: str, dialect: Dialect, where: str) -> None:
+def check_one_select(query: str, dialect: str | None, where: str) -> None:
     """Refuse `query` unless it parses as one read query with no side effect inside.
 
     Raises:
@@ -145,7 +141,8 @@ def check_one_select(query: str, dialect: Dialect, where: str) -> None:
     except ParseError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "unparsable"
         raise SourceError(
-            f"{where}: the KPI query does not parse as {dialect} SQL ({first}); {_HINT}"
+            f"{where}: the KPI query does not parse as {dialect or 'standard'} SQL ({first}); "
+            f"{_HINT}"
         ) from None
     if len(statements) != 1:
         raise SourceError(f"{where}: the KPI query holds {len(statements)} statements; {_HINT}")

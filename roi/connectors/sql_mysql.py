@@ -20,17 +20,12 @@ from urllib.parse import unquote, urlsplit
 import polars as pl
 
 from roi.connectors.sql_guard import check_one_select, masked_first_line
+from roi.connectors.sql_url import pyformat
 from roi.errors import SourceError
 
-SCHEMES = ("mysql", "mariadb")
 # Privileges a KPI account may hold: it reads, nothing else.
 READING = frozenset({"SELECT", "SHOW VIEW", "USAGE"})
 _GRANT = re.compile(r"^GRANT (?P<privileges>.+?) ON (?P<on>\S+) TO ", re.IGNORECASE)
-
-
-def is_mysql(dsn: str) -> bool:
-    """Whether a DSN names a MySQL or MariaDB server."""
-    return urlsplit(dsn).scheme.lower() in SCHEMES
 
 
 def redacted(dsn: str) -> str:
@@ -111,7 +106,9 @@ def check_account(cursor: Any, where: str, database: str) -> None:
         )
 
 
-def run_mysql_query(dsn: str, query: str, timeout: float) -> pl.DataFrame:
+def run_mysql_query(
+    dsn: str, query: str, timeout: float, params: dict[str, object] | None = None
+) -> pl.DataFrame:
     """Run `query` on MySQL or MariaDB, read-only, and return its rows as text columns."""
     import pymysql
 
@@ -141,7 +138,8 @@ def run_mysql_query(dsn: str, query: str, timeout: float) -> pl.DataFrame:
             else:
                 cur.execute(f"SET SESSION MAX_EXECUTION_TIME = {round(timeout * 1000)}")
             cur.execute("START TRANSACTION READ ONLY")
-            cur.execute(query)  # the project's own query, one statement
+            # The project's own query, one statement; `:since` bound, never formatted in.
+            cur.execute(pyformat(query), params) if params else cur.execute(query)
             if cur.description is None:
                 raise SourceError(f"{where}: the query returned no result set; use a SELECT")
             columns = [str(d[0]).strip().lower() for d in cur.description]

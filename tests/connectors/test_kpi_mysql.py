@@ -191,3 +191,32 @@ def test_grants_beyond_reading_are_named() -> None:
         "can grant its privileges to others",
         "holds FILE on *.*",
     ]
+
+
+def test_a_url_with_the_password_in_the_environment_reads_since_the_lookback(
+    mariadb_kpis: tuple[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, reader_dsn = mariadb_kpis
+    # The TOML holds the URL without the password; the password is in the environment.
+    user_and_password, server = reader_dsn.removeprefix("mysql://").split("@", 1)
+    user, password = user_and_password.split(":", 1)
+    monkeypatch.setenv("ROI_TEST_MYSQL_PASSWORD", password)
+    root = tmp_path / "mariadburl"
+    (root / "connectors").mkdir(parents=True)
+    (root / "roi.toml").write_text('[project]\nname = "mariadb url"\n')
+    (root / "connectors/finance.toml").write_text(
+        f'type = "kpi_sql"\nurl = "mariadb+pymysql://{user}@{server}"\n'
+        'password_env = "ROI_TEST_MYSQL_PASSWORD"\n\n[options]\nlookback_months = 0\n'
+        'query = """SELECT * FROM monthly_kpis WHERE period_start >= :since '
+        'AND unit LIKE \'%s\' ORDER BY period_start, kpi"""\n'
+    )
+    [first] = pipeline.load(Context(load_project(root)))
+    assert first.rows_loaded == 3
+    [second] = pipeline.load(Context(load_project(root)))
+    assert second.rows_extracted == 2  # only October: zero months of lookback
+    files = pipeline.query(
+        Context.for_warehouse(load_project(root).warehouse_path),
+        "SELECT DISTINCT source_file FROM kpi_values",
+    ).rows()
+    assert files == [(f"mysql://{server}#finance",)]
+    assert password not in str(files)

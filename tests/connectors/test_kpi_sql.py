@@ -273,3 +273,25 @@ def test_a_slow_query_stops_at_the_timeout(
     with pytest.raises(SourceError, match=r"ran longer than its timeout of 0\.5 s"):
         pipeline.load(Context(load_project(root)))
     assert time.monotonic() - started < 30
+
+
+def test_a_url_reads_since_the_lookback_and_keeps_casts(kpi_database: str, tmp_path: Path) -> None:
+    root = tmp_path / "pgurl"
+    (root / "connectors").mkdir(parents=True)
+    (root / "roi.toml").write_text('[project]\nname = "pg url"\n')
+    url = kpi_database.replace("postgresql://", "postgresql+psycopg://")
+    (root / "connectors/finance.toml").write_text(
+        f'type = "kpi_sql"\nurl = "{url}"\n\n[options]\nlookback_months = 0\n'
+        'query = """SELECT kpi, period_start::date, period_end::date, model_id, segment, '
+        "value, unit FROM monthly_kpis WHERE period_start >= :since AND kpi LIKE '%e%' "
+        'ORDER BY period_start, kpi"""\n'
+    )
+    [first] = pipeline.load(Context(load_project(root)))
+    assert first.rows_loaded == 3
+    [second] = pipeline.load(Context(load_project(root)))
+    assert second.rows_extracted == 2  # the two October rows: zero months of lookback
+    files = pipeline.query(
+        Context.for_warehouse(load_project(root).warehouse_path),
+        "SELECT DISTINCT source_file FROM kpi_values",
+    ).rows()
+    assert files == [(f"postgresql://{kpi_database.split('@', 1)[1]}#finance",)]
