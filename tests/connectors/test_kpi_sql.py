@@ -275,23 +275,49 @@ def test_a_slow_query_stops_at_the_timeout(
     assert time.monotonic() - started < 30
 
 
-def test_a_url_reads_since_the_lookback_and_keeps_casts(kpi_database: str, tmp_path: Path) -> None:
+def test_a_url_reads_since_the_lookback_and_a_restated_month_replaces_once(
+    kpi_server: tuple[str, str], tmp_path: Path
+) -> None:
+    import psycopg
+
+    admin_dsn, reader_dsn = kpi_server
     root = tmp_path / "pgurl"
     (root / "connectors").mkdir(parents=True)
     (root / "roi.toml").write_text('[project]\nname = "pg url"\n')
-    url = kpi_database.replace("postgresql://", "postgresql+psycopg://")
+    url = reader_dsn.replace("postgresql://", "postgresql+psycopg://")
     (root / "connectors/finance.toml").write_text(
-        f'type = "kpi_sql"\nurl = "{url}"\n\n[options]\nlookback_months = 0\n'
+        f'type = "kpi_sql"\nurl = "{url}"\n\n[options]\nlookback_months = 1\n'
         'query = """SELECT kpi, period_start::date, period_end::date, model_id, segment, '
         "value, unit FROM monthly_kpis WHERE period_start >= :since AND kpi LIKE '%e%' "
         'ORDER BY period_start, kpi"""\n'
     )
     [first] = pipeline.load(Context(load_project(root)))
     assert first.rows_loaded == 3
+    # Finance re-closes September and adds a row whose model id is hostile text.
+    hostile = "o'brien\"; DROP TABLE kpi_values; --"
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute("UPDATE monthly_kpis SET value = 2333 WHERE period_start = '2026-09-01'")
+        conn.execute(
+            "INSERT INTO monthly_kpis VALUES ('claims_handled', '2026-10-01', '2026-11-01', %s, "
+            "'all', 7, 'claims')",
+            [hostile],
+        )
     [second] = pipeline.load(Context(load_project(root)))
-    assert second.rows_extracted == 2  # the two October rows: zero months of lookback
+    assert second.rows_extracted == 4  # September (one month of lookback) and October
+    rows = pipeline.query(
+        Context.for_warehouse(load_project(root).warehouse_path),
+        "SELECT kpi, period_start::VARCHAR, model_id, value FROM kpi_values ORDER BY ALL",
+    ).rows()
+    assert rows == [
+        ("active_customers", "2026-10-01", None, 1401000.0),
+        ("claims_handled", "2026-10-01", hostile, 7.0),
+        ("tickets_deflected", "2026-09-01", "support-assistant", 2333.0),
+        ("tickets_deflected", "2026-10-01", "support-assistant", 2402.5),
+    ]
+    restated = pipeline.status(Context(load_project(root))).restatements
+    assert restated.select("column", "old_value", "new_value").rows() == [("value", 2310.0, 2333.0)]
     files = pipeline.query(
         Context.for_warehouse(load_project(root).warehouse_path),
         "SELECT DISTINCT source_file FROM kpi_values",
     ).rows()
-    assert files == [(f"postgresql://{kpi_database.split('@', 1)[1]}#finance",)]
+    assert files == [(f"postgresql://{reader_dsn.split('@', 1)[1]}#finance",)]
