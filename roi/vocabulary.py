@@ -11,11 +11,32 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
-import polars as pl
+if typing.TYPE_CHECKING:
+    import polars as pl
 
-# Money: DECIMAL(38,10) in the warehouse (28 integer digits, 10 decimals), the same in Polars.
-MONEY = pl.Decimal(38, 10)
+    # Money: DECIMAL(38,10) in the warehouse (28 integer digits, 10 decimals), the same in
+    # Polars (built on first use, below: `roi --help` must not import Polars).
+    MONEY: pl.Decimal
+
 MONEY_SQL = "DECIMAL(38,10)"
+
+
+def __getattr__(name: str) -> object:
+    """`MONEY`, the Polars money type, made when first imported (Polars loads in ~0.2 s)."""
+    if name == "MONEY":
+        import polars as pl
+
+        globals()["MONEY"] = money = pl.Decimal(38, 10)
+        return money
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# How long a reader waits by default while a writer holds the file for its final transaction.
+READ_WAIT_SECONDS = 30.0
+# How long a writer waits, with its rows staged, for readers to close the file (queries are short).
+COMMIT_WAIT_SECONDS = 600.0
+# What every `--month` option's help says about its default.
+MONTH_RULE = "the latest month with billing data in cost_lines"
 ZERO = Decimal(0)
 
 

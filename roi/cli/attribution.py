@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
-from roi import pipeline
+if TYPE_CHECKING:
+    pass
+
 from roi.cli.group import cli
 from roi.cli.support import (
     MONTH,
@@ -42,6 +44,10 @@ def attribute(opts: Options, month: date | None, full: bool) -> None:
       roi attribute --month 2026-10
       roi attribute --full
     """
+    import polars as pl
+
+    from roi import pipeline
+
     result = pipeline.attribute(opts.context(), month, full)
     emit(
         opts,
@@ -79,6 +85,10 @@ def reconcile(opts: Options, month: date | None) -> None:
       roi reconcile --month 2026-10
       roi reconcile --format csv > reconciliation.csv
     """
+    import polars as pl
+
+    from roi import pipeline
+
     result = pipeline.reconcile(opts.context(), month)
     if opts.fmt == "json":
         emit_document(
@@ -135,6 +145,8 @@ def explain(opts: Options, model_id: str, month: date, top: int) -> None:
       roi explain fraud-detection --month 2026-10
       roi explain __idle__ --month 2026-10 --format json
     """
+    from roi import pipeline
+
     result = pipeline.explain(opts.context(), model_id, month, in_range("--top", top, 1, 1000))
     if opts.fmt == "json":
         emit_document(
@@ -176,6 +188,8 @@ def portfolio(opts: Options, month: date | None) -> None:
       roi portfolio
       roi portfolio --month 2026-10 --format csv
     """
+    from roi import pipeline
+
     frame = pipeline.portfolio(opts.context(), month)
     if month is None and frame.height:
         opts.progress.info(f"{frame['month'][0]:%Y-%m}: the latest month with billing data")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import polars as pl
 
-from roi import pipeline
+if TYPE_CHECKING:
+    import polars as pl
+
+    from roi.config.project import OnReject
+    from roi.loading.loader import LoadResult
+
 from roi.cli.group import cli
 from roi.cli.support import (
     Options,
@@ -18,11 +22,11 @@ from roi.cli.support import (
     roi_command,
     say,
 )
-from roi.config.project import OnReject
-from roi.loading.loader import LoadResult
 
 
 def _loads_frame(results: list[LoadResult]) -> pl.DataFrame:
+    import polars as pl
+
     return pl.DataFrame(
         [r.to_document() for r in results],
         schema={
@@ -52,6 +56,8 @@ def load(opts: Options, names: tuple[str, ...]) -> None:
       roi load
       roi load aws_focus litellm --format json
     """
+    from roi import pipeline
+
     results = pipeline.load(opts.context(), list(names) or None)
     emit(opts, _loads_frame(results))
 
@@ -90,6 +96,8 @@ def ingest(
       roi ingest focus exports/focus-2026-10.csv.gz
       roi ingest kpi_csv kpis.csv --name monthly_kpis
     """
+    from roi import pipeline
+
     parsed: dict[str, Any] = {}
     for item in options:
         key, sep, value = item.partition("=")
@@ -122,6 +130,10 @@ def forget(opts: Options, name: str) -> None:
     Examples:
       roi forget azure_focus
     """
+    import polars as pl
+
+    from roi import pipeline
+
     result = pipeline.forget(opts.context(), name)
     rows = {"billing_lines": result.billing_lines, **result.rows}
     emit(
@@ -143,6 +155,8 @@ def query(opts: Options, sql: str) -> None:
       roi query "SELECT month, model_id, sum(amount) FROM allocated_costs GROUP BY ALL"
       roi query "SHOW TABLES" --format csv
     """
+    from roi import pipeline
+
     emit(opts, pipeline.query(opts.project_or_warehouse(), sql))
 
 
@@ -156,6 +170,8 @@ def status(opts: Options) -> None:
       roi status
       roi status --format json
     """
+    from roi import pipeline
+
     result = pipeline.status(opts.project_or_warehouse())
     if opts.fmt == "json":
         emit_document(result.to_document())

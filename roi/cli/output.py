@@ -28,7 +28,6 @@ from roi.documents import CENT, Measure, measure, plain, records, to_decimal
 from roi.text import FORMULA_STARTS, shown
 
 TABLE_CELL_CHARACTERS = 200
-FORMATS = ("table", "json", "csv")
 PRICE = Decimal("0.0001")  # a price per unit shows 4 decimals
 PIPE_WIDTH = 120  # the width of a table when stdout is not a terminal and COLUMNS is unset
 GAP = 2  # spaces between columns

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import polars as pl
 
 from roi.cli.group import cli
 from roi.cli.support import (
@@ -98,6 +97,8 @@ def sample(
       roi sample                          rewrite ./sample_data
       roi sample --rows 10000000 --out /tmp/focus-10m
     """
+    import polars as pl
+
     from roi.sample import DEFAULT_SEED, write_sample
     from roi.sample.bench import write_benchmark_set
 

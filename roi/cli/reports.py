@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
-from roi import pipeline
+if TYPE_CHECKING:
+    pass
+
 from roi.cli.group import cli
 from roi.cli.support import (
     MONTH,
@@ -28,6 +30,8 @@ OUT_FOLDER = click.option(
 
 def _emit_outputs(opts: Options, paths: list[Path]) -> None:
     """List the files a command wrote, one row each."""
+    import polars as pl
+
     emit(opts, pl.DataFrame({"output": [str(p) for p in paths]}, schema={"output": pl.String}))
 
 
@@ -43,6 +47,8 @@ def run(opts: Options, month: date | None, out: Path | None) -> None:
       roi run
       roi run --month 2026-09 --out /tmp/reports
     """
+    from roi import pipeline
+
     result = pipeline.run(opts.context(), month, out)
     _emit_outputs(opts, result.outputs)
 
@@ -58,6 +64,8 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
     Example:
       roi report --month 2026-10
     """
+    from roi import pipeline
+
     paths = pipeline.report(opts.context(), month, out, ("monthly_finance",))
     _emit_outputs(opts, paths)
 
@@ -85,6 +93,8 @@ def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
     Example:
       roi export excel --month 2026-10 --out pack.xlsx
     """
+    from roi import pipeline
+
     paths = pipeline.report(opts.context(), month, None, ("excel_pack",), out_file=out)
     _emit_outputs(opts, paths)
 
@@ -115,5 +125,9 @@ def export_focus(opts: Options, month: datetime, out: Path) -> None:
     Example:
       roi export focus --month 2026-10 --out focus_2026-10.parquet
     """
+    import polars as pl
+
+    from roi import pipeline
+
     path, rows = pipeline.export_focus(opts.context(), month.date().replace(day=1), out)
     emit(opts, pl.DataFrame({"output": [str(path)], "rows": [rows]}))

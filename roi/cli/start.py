@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import polars as pl
 
 from roi.cli.group import cli
 from roi.cli.support import (
@@ -89,6 +88,8 @@ def suggest(opts: Options, key: str | None, write: bool, values: tuple[str, ...]
       roi models suggest
       roi models suggest --key application --top 10 --write
     """
+    import polars as pl
+
     from roi.start.suggest import suggest as suggest_models
     from roi.start.suggest import write_models
 

@@ -12,19 +12,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import polars as pl
 
-from roi.cli.output import FORMATS, format_frame, terminal_width
-from roi.config import ProjectConfig, load_project
-from roi.context import Context
-from roi.documents import plain
 from roi.errors import ConfigError, RoiError
-from roi.progress import SILENT, ConsoleProgress, Progress
-from roi.warehouse import READ_WAIT_SECONDS
-from roi.warehouse.months import MONTH_RULE
+from roi.vocabulary import MONTH_RULE, READ_WAIT_SECONDS
+
+if TYPE_CHECKING:  # the commands import what they run when they run: `roi --help` stays fast
+    import polars as pl
+
+    from roi.config import ProjectConfig
+    from roi.context import Context
+    from roi.progress import Progress
+
+FORMATS = ("table", "json", "csv")  # of data on stdout
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -51,14 +53,20 @@ class Options:
     @property
     def progress(self) -> Progress:
         """Progress on stderr, or nothing with --quiet."""
+        from roi.progress import SILENT, ConsoleProgress
+
         return SILENT if self.quiet else ConsoleProgress()
 
     def config(self) -> ProjectConfig:
         """The project's configuration."""
+        from roi.config import load_project
+
         return load_project(self.project)
 
     def context(self) -> Context:
         """The project's context: its settings, the warehouse, progress and waits."""
+        from roi.context import Context
+
         return Context(
             self.config(),
             self.warehouse,
@@ -75,6 +83,8 @@ class Options:
             ConfigError: no project and no warehouse to use (or, `writing`, no --warehouse),
                 saying how to proceed: `roi init`, --project DIR or --warehouse PATH.
         """
+        from roi.context import Context
+
         root = self.project.resolve()
         if (root / "roi.toml").exists():
             return self.context()
@@ -272,11 +282,15 @@ MONTH = month_option()
 
 def emit(opts: Options, frame: pl.DataFrame) -> None:
     """Write a result frame to stdout in the chosen format (a table fits the terminal)."""
+    from roi.cli.output import format_frame
+
     click.echo(format_frame(frame, opts.fmt))
 
 
 def say(text: str) -> None:
     """A line of text under a table, wrapped to the terminal's width like the table."""
+    from roi.cli.output import terminal_width
+
     width = terminal_width()
     for paragraph in text.split("\n"):
         click.echo(textwrap.fill(paragraph, width) if len(paragraph) > width else paragraph)
@@ -285,4 +299,6 @@ def say(text: str) -> None:
 def emit_document(document: dict[str, Any], sort_keys: bool = False) -> None:
     """Write a command's result document as JSON (`roi.documents`: money and ROI as decimal
     strings, counts as integers)."""
+    from roi.documents import plain
+
     click.echo(json.dumps(plain(document), indent=2, ensure_ascii=False, sort_keys=sort_keys))

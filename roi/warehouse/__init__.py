@@ -11,10 +11,9 @@ Its names are re-exported here: `from roi import warehouse; warehouse.fetch_all(
 
 from __future__ import annotations
 
+from roi.vocabulary import COMMIT_WAIT_SECONDS, READ_WAIT_SECONDS
 from roi.warehouse.connection import (
-    COMMIT_WAIT_SECONDS,
     DEFAULT_MEMORY_LIMIT,
-    READ_WAIT_SECONDS,
     connect,
     migrate,
     open_warehouse,

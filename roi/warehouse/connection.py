@@ -25,10 +25,6 @@ from roi.warehouse.migrations import LATEST_VERSION, MIGRATIONS
 from roi.warehouse.sql import Connection, execute, schema_version, transaction
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
-# How long a reader waits by default while a writer holds the file for its final transaction.
-READ_WAIT_SECONDS = 30.0
-# How long a writer waits, with its rows staged, for readers to close the file (queries are short).
-COMMIT_WAIT_SECONDS = 600.0
 _POLL_SECONDS = 0.05
 
 

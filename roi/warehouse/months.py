@@ -14,9 +14,6 @@ from datetime import date
 from roi.errors import WarehouseError
 from roi.warehouse.sql import Connection, fetch_all
 
-# What every `--month` option's help says about its default.
-MONTH_RULE = "the latest month with billing data in cost_lines"
-
 
 def _billing_sql(basis: str) -> str:
     if basis == "billing_period":  # the file manifest knows, without a scan of the lines
