@@ -39,6 +39,8 @@ from roi.errors import ConfigError
 from roi.loading.forget import Forgotten, forget_connector
 from roi.loading.loader import LoadResult, load_source, load_sources
 from roi.loading.status import Status, read_status
+from roi.portfolio import sync_portfolio
+from roi.reuse import inputs_key, remember, reusable
 from roi.value.engine import replace_value
 from roi.value.methods import resolve as resolve_value
 from roi.warehouse.cost_store import current_files, data_dir
@@ -162,10 +164,16 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
             with warehouse.transaction(con):
                 if plan is not None:
                     replace_attribution(con, plan, selection)
+                else:  # names, owners and stages as the definitions say now
+                    sync_portfolio(con, project.models)
                 for hook in between_tables_hooks:
                     hook()
-                # Value reads KPIs as well as cost: recomputed every run (months × models).
-                replace_value(con, project)
+                # Value reads KPIs and metrics as well as cost: recomputed when a load, an
+                # attribution or a definition changed since it was last computed.
+                key = inputs_key(con, project, "value")
+                if reusable(con, "value", key) is None:
+                    replace_value(con, project)
+                    remember(con, "value", key)
             warnings = tuple(project_warnings(con, project))
     if plan is None:
         progress.info(f"attribution up to date: {selection.unchanged} month(s) unchanged")
@@ -234,9 +242,10 @@ def report(
     out_dir: Path | None = None,
     kinds: tuple[str, ...] = ("monthly_finance", "excel_pack"),
     out_file: Path | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """Render the project's reports (of the given kinds) for one month (default: the latest
-    month with billing data); the files written.
+    month with billing data); the files written (or kept: inputs unchanged, not `force`).
 
     `out_file` names the file of a single report instead of `<out>/<report>_<month>.<ext>`.
     """
@@ -244,7 +253,9 @@ def report(
 
     with ctx.reader() as con:
         chosen = choose_month(con, month, ctx.project.attribution.month_basis)
-        return render_reports(con, ctx.project, chosen, out_dir, kinds, ctx.progress, out_file)
+        return render_reports(
+            con, ctx.project, chosen, out_dir, kinds, ctx.progress, out_file, force
+        )
 
 
 def export_focus(ctx: Context, month: date, out: Path) -> tuple[Path, int]:
@@ -272,22 +283,38 @@ def scenarios(ctx: Context) -> list[str]:
     their run ids. None without a P&L."""
     from roi.scenarios import kinds
 
+    standing = {
+        name: options
+        for name, kind in kinds().items()
+        if (options := kind.monthly(ctx.project)) is not None
+    }
     with ctx.reader() as con:
         if not warehouse.fetch_one(con, "SELECT count(*) FROM model_roi")[0]:
             return []
+        keys = {name: inputs_key(con, ctx.project, "scenario", o) for name, o in standing.items()}
+        stored = {name: reusable(con, f"scenario:{name}", key) for name, key in keys.items()}
+        known = {str(r[0]) for r in warehouse.fetch_all(con, "SELECT run_id FROM scenario_runs")}
     ids = []
-    for kind in kinds().values():
-        options = kind.monthly(ctx.project)
-        if options is not None:
-            ids.append(kind.run(ctx, options).run_id)
-    for run_id in ids:
-        ctx.progress.info(f"scenario run {run_id}")
+    for name, options in standing.items():
+        run_id = stored[name]
+        if run_id and run_id in known:
+            ctx.progress.info(f"scenario {name}: inputs unchanged, reused run {run_id}")
+        else:
+            run_id = kinds()[name].run(ctx, options).run_id
+            ctx.progress.info(f"scenario run {run_id}")
+            with ctx.writing(), ctx.committing() as con:
+                remember(con, f"scenario:{name}", keys[name], run_id)
+        ids.append(run_id)
     return ids
 
 
-def run(ctx: Context, month: date | None = None, out_dir: Path | None = None) -> RunResult:
+def run(
+    ctx: Context, month: date | None = None, out_dir: Path | None = None, force: bool = False
+) -> RunResult:
     """The main job: load every connector, attribute the months that changed, run the
-    standing scenarios, write the reports.
+    standing scenarios, write the reports. What did not change is not recomputed: the value
+    tables, a scenario run or a report whose inputs are those it was last made from is kept
+    (`force` renders the reports all the same).
 
     Raises:
         ConfigError: a project with no connectors and no warehouse yet (a blank one), with
@@ -302,7 +329,7 @@ def run(ctx: Context, month: date | None = None, out_dir: Path | None = None) ->
     loads = load(ctx)
     result = attribute(ctx)
     ran = scenarios(ctx)
-    outputs = report(ctx, month, out_dir)
+    outputs = report(ctx, month, out_dir, force=force)
     return RunResult(loads, result, outputs, ran)
 
 

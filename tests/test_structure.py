@@ -27,7 +27,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("attribution", "portfolio", "sample"),
     ("connectors",),
     ("loading",),
-    ("context",),
+    ("context", "reuse"),
     ("warehouse",),
     ("tables", "config"),
     ("vocabulary", "errors", "text", "progress", "charting", "documents", "plugins", "__init__"),

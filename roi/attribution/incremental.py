@@ -17,7 +17,7 @@ from pathlib import Path
 
 from roi import __version__, warehouse
 from roi.attribution.ledger import month_column
-from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.config import AttributionSettings, ModelConfig, PoolConfig, QualityConfig
 from roi.warehouse import Connection
 
 
@@ -31,6 +31,23 @@ class MonthsToAttribute:
     rules: str
 
 
+def attributed_part(model: ModelConfig) -> ModelConfig:
+    """What attribution reads of a model: its id, stage, dates, selectors, training and
+    serving; not its names, value, quality or risks (a changed failure mode attributes no month
+    again), and its definition file by name only (a moved project attributes the same)."""
+    return replace(
+        model,
+        file=Path(model.file.name),
+        name="",
+        owner="",
+        business_unit="",
+        domain=None,
+        value=None,
+        quality=QualityConfig(),
+        risks=(),
+    )
+
+
 def rules_fingerprint(
     models: tuple[ModelConfig, ...], pools: tuple[PoolConfig, ...], settings: AttributionSettings
 ) -> str:
@@ -40,7 +57,7 @@ def rules_fingerprint(
     text = repr(
         (
             __version__,
-            tuple(replace(m, file=Path(m.file.name)) for m in models),
+            tuple(attributed_part(m) for m in models),
             tuple(replace(p, file=Path(p.file.name)) for p in pools),
             settings,
         )

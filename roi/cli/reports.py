@@ -38,9 +38,16 @@ def _emit_outputs(opts: Options, paths: list[Path]) -> None:
 @cli.command()
 @MONTH
 @OUT_FOLDER
+@click.option(
+    "--force", is_flag=True, help="Render the reports even when their inputs are unchanged."
+)
 @roi_command
-def run(opts: Options, month: date | None, out: Path | None) -> None:
+def run(opts: Options, month: date | None, out: Path | None, force: bool) -> None:
     """The main job: load every connector, attribute cost, write the month's reports.
+
+    What did not change since the last run is not recomputed: months whose inputs are the
+    same, the value tables, standing scenario runs and reports (listed on stderr as reused or
+    kept; --force renders the reports all the same).
 
     \b
     Examples:
@@ -49,7 +56,7 @@ def run(opts: Options, month: date | None, out: Path | None) -> None:
     """
     from roi import pipeline
 
-    result = pipeline.run(opts.context(), month, out)
+    result = pipeline.run(opts.context(), month, out, force)
     _emit_outputs(opts, result.outputs)
 
 
@@ -66,7 +73,7 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
     """
     from roi import pipeline
 
-    paths = pipeline.report(opts.context(), month, out, ("monthly_finance",))
+    paths = pipeline.report(opts.context(), month, out, ("monthly_finance",), force=True)
     _emit_outputs(opts, paths)
 
 
@@ -95,7 +102,7 @@ def export_excel(opts: Options, month: date | None, out: Path | None) -> None:
     """
     from roi import pipeline
 
-    paths = pipeline.report(opts.context(), month, None, ("excel_pack",), out_file=out)
+    paths = pipeline.report(opts.context(), month, None, ("excel_pack",), out_file=out, force=True)
     _emit_outputs(opts, paths)
 
 

@@ -8,6 +8,7 @@ workbook whose sheets the sections fill, plus Assumptions and Data.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ from roi.reporting.data import ReportData, open_report
 from roi.reporting.html import page
 from roi.reporting.numbers import RATE
 from roi.reporting.sections import Section, every_section, report_sections
-from roi.warehouse import Connection
+from roi.reuse import inputs_key
+from roi.warehouse import Connection, fetch_one
 
 DEFAULT_REPORTS = (
     ReportConfig(
@@ -206,16 +208,20 @@ def render_reports(
     kinds: tuple[str, ...] = ("monthly_finance", "excel_pack"),
     progress: Progress = SILENT,
     out_file: Path | None = None,
+    force: bool = False,
 ) -> list[Path]:
     """Render the project's reports (of the given kinds) for one month; return the main files.
 
     `out_file` names the file of a single report instead of `<out>/<report>_<month>.<ext>`; a
-    folder there puts the report in it.
+    folder there puts the report in it. A report whose inputs (loads, attributions,
+    definitions, the report's own options, the scenario runs, roi's version) are those it was
+    last rendered from, with its files in place, is kept unless `force`.
     """
     out = out_dir or project.reports_out
     reports = [r for r in (project.reports or DEFAULT_REPORTS) if r.kind in kinds]
     # Every report to render names sections that exist, or none is written.
     chosen = [report_sections(r) for r in reports]
+    runs = fetch_one(con, "SELECT string_agg(run_id, ',' ORDER BY run_id) FROM scenario_runs")
     written: list[Path] = []
     for report, sections in zip(reports, chosen, strict=True):
         data = open_report(con, project, report, month)
@@ -223,15 +229,41 @@ def render_reports(
             path = report_path(out_file, report, data.month)
         else:
             path = out_file if out_file is not None else report_path(out, report, data.month)
+        key = inputs_key(con, project, "report", report, data.month, runs[0], path.resolve())
+        if not force and unchanged(path, key):
+            progress.info(f"{report.name}: inputs unchanged, kept {path} (--force renders it)")
+            written.append(path)
+            continue
         path.parent.mkdir(parents=True, exist_ok=True)
         figures = _read(data, sections, progress)
         if report.kind == "excel_pack":
-            render_excel(data, sections, figures, path)
+            files = render_excel(data, sections, figures, path)
         else:
-            render_html(data, sections, figures, path)
+            files = render_html(data, sections, figures, path)
+        keep_key(path, key, files)
         progress.info(f"{report.name}: wrote {path}")
         written.append(path)
     return written
+
+
+def _key_file(path: Path) -> Path:
+    return path.with_name(f".{path.name}.inputs")
+
+
+def unchanged(path: Path, key: str) -> bool:
+    """Whether the report at `path` and every file it wrote exist, rendered from `key`."""
+    try:
+        saved = json.loads(_key_file(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    files = [path.parent / name for name in saved.get("files", [])]
+    return bool(saved.get("inputs_key") == key and files and all(f.exists() for f in files))
+
+
+def keep_key(path: Path, key: str, files: list[Path]) -> None:
+    """Record beside a rendered report the key of its inputs and the files it wrote."""
+    names = [str(f.relative_to(path.parent)) for f in files]
+    _key_file(path).write_text(json.dumps({"inputs_key": key, "files": names}), encoding="utf-8")
 
 
 __all__ = ["DEFAULT_REPORTS", "ReportOptions", "pl", "render_reports", "report_path"]

@@ -276,6 +276,15 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
             old_load_id VARCHAR, source_file VARCHAR);
         """,
     ),
+    (
+        15,
+        "what each derived result (value tables, a standing scenario) was last computed from",
+        """
+        CREATE TABLE _reuse (
+            product VARCHAR PRIMARY KEY, inputs_key VARCHAR NOT NULL, result VARCHAR,
+            updated_at TIMESTAMPTZ NOT NULL);
+        """,
+    ),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)
