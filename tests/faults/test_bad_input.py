@@ -691,6 +691,28 @@ CASES = [
         row=2,
         field="value",
     ),
+    # --- mlflow_runs ------------------------------------------------------------------------
+    Case(
+        "MLflow runs export without a model column",
+        "mlflow_runs",
+        "runs.csv",
+        _csv(
+            "run_id,experiment_id,status,end_time,metrics.val_auc",
+            "a1b2,1,FINISHED,2026-10-01 10:00:00+00:00,0.91",
+        ),
+        field="tags.model_id",
+    ),
+    Case(
+        "MLflow run metric that is not a number",
+        "mlflow_runs",
+        "runs.csv",
+        _csv(
+            "run_id,experiment_id,status,end_time,metrics.val_auc,tags.model_id",
+            "a1b2,1,FINISHED,2026-10-01 10:00:00+00:00,high,fraud-detection",
+        ),
+        row=2,
+        field="value",
+    ),
     # --- kpi_file ---------------------------------------------------------------------------
     Case(
         "KPI file without the header its mapping names",
