@@ -157,9 +157,13 @@ def test_spend_logs_load_incrementally_by_start_time(
         sum(r["completion_tokens"] for r in rows),
     )
     assert got[5:] == ("support-assistant", "triage", "support")
-    before = pipeline.query(ctx, "SELECT * EXCLUDE (_load_id) FROM inference_usage ORDER BY 1")
+    before = pipeline.query(
+        ctx, "SELECT * EXCLUDE (_load_id, source_row) FROM inference_usage ORDER BY 1"
+    )
     pipeline.load(ctx)  # nothing new: the rows re-read merge onto themselves
-    after = pipeline.query(ctx, "SELECT * EXCLUDE (_load_id) FROM inference_usage ORDER BY 1")
+    after = pipeline.query(
+        ctx, "SELECT * EXCLUDE (_load_id, source_row) FROM inference_usage ORDER BY 1"
+    )
     assert after.rows() == before.rows()
 
 
