@@ -3,7 +3,7 @@
 Each route (a path) answers from a list of scripted replies, in turn; the last one repeats. A
 reply is a status, a JSON body (or raw bytes), headers, and an optional delay (to time out a
 client). A reply may also be chosen by the `page` query parameter. Every request is recorded
-with its query, headers and arrival time.
+with its query, headers (names lower-cased) and arrival time.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def _handler(replay: Replay) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 - the http.server API
             parts = urllib.parse.urlsplit(self.path)
             query = urllib.parse.parse_qs(parts.query)
-            replay.seen.append(Seen(parts.path, query, dict(self.headers), time.monotonic()))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            replay.seen.append(Seen(parts.path, query, headers, time.monotonic()))
             reply = replay.reply(parts.path, query)
             if reply.delay:
                 time.sleep(reply.delay)

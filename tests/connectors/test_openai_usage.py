@@ -135,7 +135,7 @@ def test_fetched_and_saved_pages_load_the_same_rows(tmp_path: Path) -> None:
     assert result.rows_loaded == len(results)
     # The key went in a header, the cursor of page 1 fetched page 2, the query is documented.
     first = server.seen[0]
-    assert first.headers["Authorization"] == f"Bearer {KEY}"
+    assert first.headers["authorization"] == f"Bearer {KEY}"
     assert first.query["group_by"] == ["project_id", "model", "batch"]
     assert first.query["bucket_width"] == ["1d"]
     assert [s.query.get("page") for s in server.seen if s.path == COMPLETIONS] == [
