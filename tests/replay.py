@@ -61,7 +61,7 @@ class Replay:
 
 def _handler(replay: Replay) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             parts = urllib.parse.urlsplit(self.path)
             query = urllib.parse.parse_qs(parts.query)
             headers = {k.lower(): v for k, v in self.headers.items()}

@@ -128,8 +128,8 @@ def test_model_costs_sum_to_the_invoice_and_the_gap_is_shown(tmp_path: Path) -> 
     assert code == 0, err
     [row] = json.loads(out)["gateway_vs_invoice"]
 
-    gateway = sum(Decimal(r[4]) for r in REQUESTS)
-    invoice = sum(Decimal(c) for _, c in BILLED) / 100
+    gateway = sum((Decimal(r[4]) for r in REQUESTS), Decimal(0))
+    invoice = sum((Decimal(c) for _, c in BILLED), Decimal(0)) / 100
     assert (gateway, invoice) == (Decimal("0.8660"), Decimal("0.939"))
     assert row["provider"] == "anthropic" and row["month"] == "2026-10-01"
     assert Decimal(str(row["gateway"])) == gateway
@@ -144,7 +144,7 @@ def test_model_costs_sum_to_the_invoice_and_the_gap_is_shown(tmp_path: Path) -> 
     amounts: dict[Any, Decimal] = {r[0]: Decimal(r[1]) for r in costs}
     assert sum(amounts.values()) == invoice  # to the last digit, not only to the cent
     # Each model's share follows the gateway's cost of its requests.
-    weights = {m: sum(Decimal(r[4]) for r in REQUESTS if r[0] == m) for m in MODELS}
+    weights = {m: sum((Decimal(r[4]) for r in REQUESTS if r[0] == m), Decimal(0)) for m in MODELS}
     for model, share in zip(MODELS, split_exactly(invoice, list(weights.values())), strict=True):
         assert abs(amounts[model] - share) <= Decimal("1e-10") * len(REQUESTS)
     assert {r[2] for r in costs} == {"the anthropic invoice, spread over usage by cost"}

@@ -52,7 +52,7 @@ IDLE = {
     "gpuCost": 41.28,
     "totalCost": 55.0,
 }
-BODY = {
+BODY: dict[str, Any] = {
     "code": 200,
     "status": "success",
     "data": [
