@@ -31,6 +31,7 @@ from roi.attribution.explain import explain as explain_change
 from roi.attribution.incremental import months_to_attribute
 from roi.attribution.reconcile import gateway_vs_bill, unbilled_totals
 from roi.attribution.reconcile import reconcile as reconcile_months
+from roi.attribution.trueup import gateway_vs_invoice
 from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.config.project import OnReject
 from roi.connectors import connector_class, connector_types, resolve
@@ -198,6 +199,7 @@ class Reconciliation:
     months: pl.DataFrame
     gateway: pl.DataFrame
     unbilled: pl.DataFrame  # LLM usage priced as reported, with no bill in the warehouse
+    invoices: pl.DataFrame  # per month and LLM provider: gateway estimate, invoice, gap
 
     @property
     def reconciled(self) -> bool:
@@ -214,7 +216,8 @@ def reconcile(ctx: Context, month: date | None = None) -> Reconciliation:
         months = reconcile_months(con, ctx.project.attribution, month)
         gateway = gateway_vs_bill(con, ctx.project.pools, month)
         unbilled = unbilled_totals(con, month)
-    return Reconciliation(months, gateway, unbilled)
+        invoices = gateway_vs_invoice(con, month)
+    return Reconciliation(months, gateway, unbilled, invoices)
 
 
 def explain(ctx: Context, model_id: str, month: date, top: int = 10) -> Explanation:

@@ -14,7 +14,9 @@ from roi.warehouse.migrations import LATEST_VERSION, MIGRATIONS
 def test_migrations_are_applied_once(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     with warehouse.open_warehouse(path) as con:
-        assert warehouse.schema_version(con) == len(MIGRATIONS)
+        assert warehouse.schema_version(con) == LATEST_VERSION
+        versions = [version for version, _, _ in MIGRATIONS]
+        assert versions == sorted(set(versions))  # append-only, each number once
         assert warehouse.migrate(con) == []
         tables = set(warehouse.table_row_counts(con))
     assert {"cost_lines", "allocated_costs", "_loads", "_state", "_rejects"} <= tables

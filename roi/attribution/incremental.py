@@ -86,7 +86,9 @@ def input_fingerprints(con: Connection, settings: AttributionSettings) -> dict[d
                 UNION ALL
                 {_per_load_months("gpu_usage", "interval_start")}
                 UNION ALL
-                {_per_load_months("inference_usage", "ts")})
+                {_per_load_months("inference_usage", "ts")}
+                UNION ALL
+                {_per_load_months("provider_invoices", "period_start")})
             SELECT month, sha256(string_agg(part, '|' ORDER BY part))
             FROM parts GROUP BY month
             HAVING bool_or(NOT starts_with(part, 'gpu_usage:'))""",

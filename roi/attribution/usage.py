@@ -8,6 +8,10 @@ rows, per month, model and provider, priced at the cost the gateway reported, an
 They sit beside `allocated_costs` (which reconciles to the bills) and are added to a model's
 cost in the `model_costs` view.
 
+Where the provider's own invoice is loaded (`provider_invoices`: OpenAI's Costs API,
+Anthropic's cost report), that month's usage costs the invoice, spread over the models by usage
+(`roi.attribution.trueup`), not what the gateway reported.
+
 Which cloud bills which gateway provider is `USAGE_BILLED_BY`; `[attribution]
 usage_billed_by` adds to it (e.g. `{ openai = "OpenAI" }` once OpenAI's invoices are loaded).
 Usage counts as billed when its provider's bill has lines in that month, or when a pool
@@ -22,6 +26,7 @@ import polars as pl
 from roi import tables, warehouse
 from roi.attribution.ledger import MonthFilter, month_column, month_sql
 from roi.attribution.pool_bases.tokens import usage_condition, with_target_model
+from roi.attribution.trueup import invoiced_usage
 from roi.config import AttributionSettings, ModelConfig, PoolConfig
 from roi.vocabulary import SELF_HOSTED_PROVIDERS, UNALLOCATED, USAGE_BILLED_BY
 from roi.warehouse import Connection
@@ -72,6 +77,14 @@ def unbilled_usage(
             GROUP BY ALL""",
         [*month_params, *pool_params, *SELF_HOSTED_PROVIDERS],
     )
+    usage = usage.with_columns(reason=pl.lit(None, pl.String))
+    invoiced = invoiced_usage(con, month)
+    if invoiced.height:  # the provider's invoice is the cost of those months, not the gateway
+        covered = invoiced.select("month", "provider").unique()
+        usage = pl.concat(
+            [usage.join(covered, on=["month", "provider"], how="anti"), invoiced],
+            how="diagonal_relaxed",
+        )
     if usage.height:
         bills = billed_months(con, settings).with_columns(billed=pl.lit(True))
         usage = (
@@ -96,7 +109,11 @@ def unbilled_usage(
     )
     rows = usage.with_columns(
         model_id=pl.col("target").fill_null(UNALLOCATED),
-        reason=pl.when(pl.col("target").is_null()).then(reason + unmatched).otherwise(reason),
+        reason=pl.when(pl.col("reason").is_not_null())
+        .then(pl.col("reason"))
+        .when(pl.col("target").is_null())
+        .then(reason + unmatched)
+        .otherwise(reason),
     )
     return (
         rows.group_by("month", "model_id", "provider", "currency", "reason")

@@ -77,8 +77,9 @@ def reconcile(opts: Options, month: date | None) -> None:
 
     Shows the billed and effective totals of the billing lines, the effective cost allocated
     directly, shared by pools, amortized, idle and unallocated, and the difference; under it,
-    for LLM pools, the gateway's reported cost against the bill. Exits 1 if any month does
-    not reconcile.
+    for LLM pools, the gateway's reported cost against the bill, and per month and LLM
+    provider with an invoice loaded (openai_costs, anthropic_cost), the gateway's estimate, the
+    invoice and the gap. Exits 1 if any month does not reconcile.
 
     \b
     Examples:
@@ -96,6 +97,7 @@ def reconcile(opts: Options, month: date | None) -> None:
                 "months": result.months.to_dicts(),
                 "gateway_vs_bill": result.gateway.to_dicts(),
                 "usage_without_bill": result.unbilled.to_dicts(),
+                "gateway_vs_invoice": result.invoices.to_dicts(),
             }
         )
     else:
@@ -109,6 +111,12 @@ def reconcile(opts: Options, month: date | None) -> None:
                 "(a cost of the models, outside the bills above):"
             )
             emit(opts, result.unbilled)
+        if opts.fmt == "table" and result.invoices.height:
+            say(
+                "\nLLM gateway against the provider's invoice (the invoice is the cost, spread "
+                "over models by usage; gap = invoice - gateway):"
+            )
+            emit(opts, result.invoices)
     if not result.reconciled:
         off = result.months.filter(pl.col("difference") != 0).row(0, named=True)
         raise RoiError(

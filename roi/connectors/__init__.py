@@ -25,10 +25,13 @@ def register(cls: type[Connector]) -> type[Connector]:
 
 # Modules of this package that are not connector types.
 _HELPERS = (
+    "api_pages",
     "base",
     "dcgm_checks",
     "focus_file",
+    "http_api",
     "instance_gpus",
+    "invoices",
     "mig",
     "native_billing",
     "prometheus",

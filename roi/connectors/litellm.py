@@ -176,25 +176,31 @@ class LiteLLMSpendLogs(FileConnector):
             REQUIRED_SOURCE,
             "export the whole LiteLLM_SpendLogs table with its header row",
         )
-        # Older LiteLLM versions and `\copy (SELECT ...)` dumps lack some columns.
-        raw = raw.with_columns(
-            pl.lit(None, pl.String).alias(c) for c in OPTIONAL_SOURCE if c not in raw.columns
-        )
-        raw = raw.with_columns(null_if_token(c for c in raw.columns if c != "source_row"))
-        frame = _usage_columns(raw, self.options.portfolio_key, relative)
-        frame = map_distinct(frame, "request_tags", "tags", request_tags)
-        rejects = _metadata_and_tag_rejects(frame)
-        frame = frame.with_columns(
-            tags=pl.when(pl.col("tags").is_in([INVALID_TAGS, CLASHING_TAGS]))
-            .then(None)
-            .otherwise(pl.col("tags"))
-        ).drop("request_tags", "metadata")
-        frame = frame.with_columns(
-            feature=pl.col("tags").str.json_path_match("$.feature"),
-            requests=pl.lit(1, pl.Int64),
-            currency=pl.lit("USD"),
-            cost_source=pl.lit("reported"),
-            price_version=pl.lit(None, pl.String),
-        )
-        parsed = parse_columns(frame, KINDS, required=("request_id", "ts", "model"))
-        return Batch(parsed.frame, pl.concat([parsed.rejects, rejects]))
+        return spend_log_batch(raw, self.options.portfolio_key, relative)
+
+
+def spend_log_batch(raw: pl.DataFrame, portfolio_key: str, relative: str) -> Batch:
+    """Spend-log rows (text columns named as in `LiteLLM_SpendLogs`, plus `source_row`) as
+    `inference_usage` rows and rejects; shared by the CSV dumps and `litellm_postgres`."""
+    # Older LiteLLM versions and `\copy (SELECT ...)` dumps lack some columns.
+    raw = raw.with_columns(
+        pl.lit(None, pl.String).alias(c) for c in OPTIONAL_SOURCE if c not in raw.columns
+    )
+    raw = raw.with_columns(null_if_token(c for c in raw.columns if c != "source_row"))
+    frame = _usage_columns(raw, portfolio_key, relative)
+    frame = map_distinct(frame, "request_tags", "tags", request_tags)
+    rejects = _metadata_and_tag_rejects(frame)
+    frame = frame.with_columns(
+        tags=pl.when(pl.col("tags").is_in([INVALID_TAGS, CLASHING_TAGS]))
+        .then(None)
+        .otherwise(pl.col("tags"))
+    ).drop("request_tags", "metadata")
+    frame = frame.with_columns(
+        feature=pl.col("tags").str.json_path_match("$.feature"),
+        requests=pl.lit(1, pl.Int64),
+        currency=pl.lit("USD"),
+        cost_source=pl.lit("reported"),
+        price_version=pl.lit(None, pl.String),
+    )
+    parsed = parse_columns(frame, KINDS, required=("request_id", "ts", "model"))
+    return Batch(parsed.frame, pl.concat([parsed.rejects, rejects]))

@@ -52,6 +52,7 @@ from roi.tables.loaded import (
     KPI_VALUES,
     LOADED_TABLES,
     MODEL_METRICS,
+    PROVIDER_INVOICES,
 )
 from roi.tables.value import (
     KPI_SENSITIVITY,
@@ -90,6 +91,7 @@ __all__ = [
     "MONEY",
     "NON_NEGATIVE",
     "PORTFOLIO_MODELS",
+    "PROVIDER_INVOICES",
     "SCENARIO_RUNS",
     "SCENARIO_TABLES",
     "TAG_ENTRY",

@@ -109,6 +109,8 @@ INFERENCE_USAGE = Table(
         col("cost_source", "VARCHAR", True),
         col("price_version", "VARCHAR"),
         *lineage(),
+        # Of cache_write_tokens, those written for 1 hour (Anthropic prices them apart).
+        col("cache_write_1h_tokens", "BIGINT", False, NON_NEGATIVE),
     ),
     primary_key=("request_id",),
     row_checks=(
@@ -183,4 +185,38 @@ MODEL_METRICS = Table(
     doc="a model quality metric (AUC, F1, NDCG, ...) at a time",
 )
 
-LOADED_TABLES = (COST_LINES, INFERENCE_USAGE, GPU_USAGE, KPI_VALUES, MODEL_METRICS)
+PROVIDER_INVOICES = Table(
+    "provider_invoices",
+    (
+        col("line_id", "VARCHAR", True),
+        col("provider", "VARCHAR", True),
+        col("period_start", "TIMESTAMPTZ", True),
+        col("period_end", "TIMESTAMPTZ", True),
+        col("project_id", "VARCHAR"),  # an OpenAI project, an Anthropic workspace ("default")
+        col("line_item", "VARCHAR"),
+        col("model", "VARCHAR"),
+        col("cost_type", "VARCHAR"),
+        col("token_type", "VARCHAR"),
+        col("service_tier", "VARCHAR"),
+        col("context_window", "VARCHAR"),
+        col("amount", MONEY, True),
+        col("currency", "VARCHAR", True, Check("matches", (r"^[A-Z]{3}$",))),
+        col("source_amount", MONEY),  # before conversion to the project's currency
+        col("source_currency", "VARCHAR"),
+        col("fx_rate", MONEY),
+        *lineage(),
+    ),
+    primary_key=("line_id",),
+    restated=("amount",),
+    row_checks=(ordered("period_start", "period_end", strict=True),),
+    doc="one line of an LLM provider's invoice: a day's cost per project and line item",
+)
+
+LOADED_TABLES = (
+    COST_LINES,
+    INFERENCE_USAGE,
+    GPU_USAGE,
+    KPI_VALUES,
+    MODEL_METRICS,
+    PROVIDER_INVOICES,
+)

@@ -285,6 +285,21 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
             updated_at TIMESTAMPTZ NOT NULL);
         """,
     ),
+    (
+        16,
+        "LLM providers' invoices (cost reports), and 1-hour cache writes apart",
+        f"""
+        CREATE TABLE provider_invoices (
+            line_id VARCHAR NOT NULL, provider VARCHAR NOT NULL,
+            period_start TIMESTAMPTZ NOT NULL, period_end TIMESTAMPTZ NOT NULL,
+            project_id VARCHAR, line_item VARCHAR, model VARCHAR, cost_type VARCHAR,
+            token_type VARCHAR, service_tier VARCHAR, context_window VARCHAR,
+            amount {MONEY} NOT NULL, currency VARCHAR NOT NULL, source_amount {MONEY},
+            source_currency VARCHAR, fx_rate {MONEY}, source_file VARCHAR NOT NULL,
+            source_row BIGINT NOT NULL, _load_id VARCHAR NOT NULL);
+        ALTER TABLE inference_usage ADD COLUMN cache_write_1h_tokens BIGINT;
+        """,
+    ),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)

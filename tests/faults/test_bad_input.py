@@ -204,6 +204,39 @@ def _workbook_cells(rows: list[list[object]], merge: str | None = None) -> bytes
     return out.getvalue()
 
 
+def _usage_page(**result: object) -> bytes:
+    """An OpenAI Usage API page with one completions result (fields overridden)."""
+    base = {
+        "object": "organization.usage.completions.result",
+        "input_tokens": 1000,
+        "input_cached_tokens": 200,
+        "output_tokens": 300,
+        "num_model_requests": 4,
+        "project_id": "proj_a",
+        "model": "gpt-4o-2024-08-06",
+        "batch": False,
+    }
+    bucket = {"object": "bucket", "start_time": 1790812800, "end_time": 1790899200}
+    page = {"object": "page", "data": [{**bucket, "results": [{**base, **result}]}]}
+    return json.dumps({**page, "has_more": False, "next_page": None}).encode()
+
+
+def _cost_page(**amount: object) -> bytes:
+    result = {
+        "object": "organization.costs.result",
+        "amount": {"value": 1.25, "currency": "usd", **amount},
+        "line_item": "gpt-4o-2024-08-06, input",
+        "project_id": "proj_a",
+    }
+    bucket = {"object": "bucket", "start_time": 1790812800, "end_time": 1790899200}
+    return json.dumps({"object": "page", "data": [{**bucket, "results": [result]}]}).encode()
+
+
+def _anthropic_page(**result: object) -> bytes:
+    bucket = {"starting_at": "2026-10-01T00:00:00Z", "ending_at": "2026-10-02T00:00:00Z"}
+    return json.dumps({"data": [{**bucket, "results": [result]}], "has_more": False}).encode()
+
+
 OCT = "2026-10-01"
 CASES = [
     # --- focus: CSV structure -------------------------------------------------------------
@@ -847,6 +880,49 @@ CASES = [
         row=2,
         field="lineItem/intervalUsageStart",
     ),
+    # --- LLM provider APIs (saved pages) and OpenCost ---------------------------------------
+    Case("usage page cut off", "openai_usage", "cut.json", _usage_page()[:-40]),
+    Case(
+        "negative usage tokens",
+        "openai_usage",
+        "negative.json",
+        _usage_page(output_tokens=-300),
+        row=1,
+        field="output_tokens",
+    ),
+    Case(
+        "cost in a currency with no rate",
+        "openai_costs",
+        "eur.json",
+        _cost_page(currency="eur"),
+        row=1,
+        field="currency",
+    ),
+    Case(
+        "negative uncached tokens",
+        "anthropic_usage",
+        "uncached.json",
+        _anthropic_page(
+            uncached_input_tokens=-5,
+            cache_read_input_tokens=0,
+            output_tokens=1,
+            cache_creation={"ephemeral_5m_input_tokens": 0, "ephemeral_1h_input_tokens": 0},
+            model="claude-sonnet-4-20250514",
+        ),
+        row=1,
+        field="uncached_input_tokens",
+    ),
+    Case(
+        "cost in cents that is no number",
+        "anthropic_cost",
+        "cents.json",
+        _anthropic_page(amount="12,5", currency="USD", model="claude-sonnet-4-20250514"),
+        row=1,
+        field="amount",
+    ),
+    Case(
+        "allocation without data", "opencost", "alloc.json", b'{"code": 200, "status": "success"}'
+    ),
 ]
 
 
@@ -867,8 +943,9 @@ def test_at_least_forty_cases_across_every_connector_type() -> None:
 
     assert len(CASES) >= 40
     covered = {c.kind for c in CASES}
-    # kpi_sql and mlflow_metrics read servers: see test_kpi_sql.py, test_mlflow_metrics.py
-    assert covered >= set(connector_types()) - {"kpi_sql", "mlflow_metrics"}
+    # kpi_sql, litellm_postgres and mlflow_metrics read servers: see test_kpi_sql.py,
+    # test_litellm_postgres.py and test_mlflow_metrics.py
+    assert covered >= set(connector_types()) - {"kpi_sql", "litellm_postgres", "mlflow_metrics"}
     assert len({c.id for c in CASES}) == len(CASES)
 
 
