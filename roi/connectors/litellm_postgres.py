@@ -26,8 +26,9 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import Connector
-from roi.connectors.kpi_sql import _first_line, _redacted
+from roi.connectors.kpi_sql import _first_line
 from roi.connectors.litellm import OPTIONAL_SOURCE, REQUIRED_SOURCE, spend_log_batch
+from roi.connectors.sql_url import postgres_where
 from roi.errors import ConfigError, SourceError
 from roi.loading.parsing import parse_columns
 from roi.loading.protocol import Batch, Extracted
@@ -202,7 +203,7 @@ class LiteLLMPostgres(Connector):
                 "positive"
             )
         dsn = self.config.secret("dsn")
-        where = _redacted(dsn)
+        where = postgres_where(dsn)
         settings = (
             f"-c default_transaction_read_only=on "
             f"-c statement_timeout={round(options.timeout * 1000)}"
