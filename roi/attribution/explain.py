@@ -165,9 +165,17 @@ def _in_cents(effects: dict[str, Decimal], change: Decimal) -> dict[str, Decimal
 
 
 def explain(
-    con: Connection, project: ProjectConfig, model_id: str, month: date, top: int = 10
+    con: Connection,
+    project: ProjectConfig,
+    model_id: str,
+    month: date,
+    top: int = 10,
+    ledgers: dict[date, pl.DataFrame] | None = None,
 ) -> Explanation:
     """Decompose a model's change in cost from the month before to `month`.
+
+    `ledgers` keeps each month's ledger (with quantities) for the next call: explaining
+    several models of one month folds its lines once.
 
     Raises:
         RoiError: the model is unknown, or the month has not been attributed.
@@ -188,13 +196,13 @@ def explain(
         r[0] for r in warehouse.fetch_all(con, "SELECT DISTINCT month FROM allocated_costs")
     }:
         raise RoiError(f"{month:%Y-%m} is not attributed; run `roi attribute` first")
-    ledgers = [
-        plan_attribution(
-            con, project.models, project.attribution, m, project.pools, quantities=True
-        ).ledger
-        for m in (previous, month)
-    ]
-    effects, movers = _pvm(_items(ledgers[0], model_id), _items(ledgers[1], model_id))
+    kept = {} if ledgers is None else ledgers
+    for m in (previous, month):
+        if m not in kept:
+            kept[m] = plan_attribution(
+                con, project.models, project.attribution, m, project.pools, quantities=True
+            ).ledger
+    effects, movers = _pvm(_items(kept[previous], model_id), _items(kept[month], model_id))
     pool_effects, pool_movers = _pool_effects(con, model_id, month, previous)
     effects |= pool_effects
     effects = _in_cents(effects, totals.get(month, ZERO) - totals.get(previous, ZERO))

@@ -13,6 +13,7 @@ the largest effects `roi explain` finds.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -73,10 +74,11 @@ def _movers(data: ReportData) -> list[Mover]:
         .head(3)
     )
     movers = []
+    ledgers: dict[date, pl.DataFrame] = {}  # the two months, folded once for every mover
     for row in change.iter_rows(named=True):
         why = ""
         try:
-            found = explain(data.con, data.project, row["model_id"], data.month, top=1)
+            found = explain(data.con, data.project, row["model_id"], data.month, 1, ledgers)
             effects = (
                 found.effects.filter(pl.col("amount") != 0)
                 .with_columns(size=pl.col("amount").abs())
