@@ -46,6 +46,7 @@ from roi.tables.contract import (
     polars_type,
 )
 from roi.tables.loaded import (
+    CONTRACT_COMMITMENTS,
     COST_LINES,
     GPU_USAGE,
     INFERENCE_USAGE,
@@ -78,6 +79,7 @@ __all__ = [
     "ATTRIBUTION_TABLES",
     "CHARGE_CATEGORIES",
     "CONTRACTS",
+    "CONTRACT_COMMITMENTS",
     "COST_LINES",
     "GPU_USAGE",
     "INFERENCE_USAGE",

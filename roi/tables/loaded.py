@@ -212,6 +212,30 @@ PROVIDER_INVOICES = Table(
     doc="one line of an LLM provider's invoice: a day's cost per project and line item",
 )
 
+CONTRACT_COMMITMENTS = Table(
+    "contract_commitments",
+    (
+        col("contract_commitment_id", "VARCHAR", True),
+        col("contract_id", "VARCHAR", True),
+        col("category", "VARCHAR", True, Check("isin", ("Spend", "Usage"))),
+        col("commitment_type", "VARCHAR"),
+        col("description", "VARCHAR"),
+        col("commitment_period_start", "TIMESTAMPTZ", True),
+        col("commitment_period_end", "TIMESTAMPTZ", True),
+        col("contract_period_start", "TIMESTAMPTZ"),
+        col("contract_period_end", "TIMESTAMPTZ"),
+        col("cost", MONEY, False, NON_NEGATIVE),
+        col("quantity", "DOUBLE", False, NON_NEGATIVE),
+        col("unit", "VARCHAR"),
+        col("billing_currency", "VARCHAR", True, Check("matches", (r"^[A-Z]{3}$",))),
+        *lineage(),
+    ),
+    primary_key=("contract_commitment_id", "commitment_period_start"),
+    restated=("cost",),
+    row_checks=(ordered("commitment_period_start", "commitment_period_end", strict=True),),
+    doc="one commitment of a contract for a period (FOCUS 1.3's Contract Commitment dataset)",
+)
+
 LOADED_TABLES = (
     COST_LINES,
     INFERENCE_USAGE,
@@ -219,4 +243,5 @@ LOADED_TABLES = (
     KPI_VALUES,
     MODEL_METRICS,
     PROVIDER_INVOICES,
+    CONTRACT_COMMITMENTS,
 )

@@ -300,6 +300,20 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
         ALTER TABLE inference_usage ADD COLUMN cache_write_1h_tokens BIGINT;
         """,
     ),
+    (
+        17,
+        "FOCUS 1.3 contract commitments (the supplemental Contract Commitment dataset)",
+        f"""
+        CREATE TABLE contract_commitments (
+            contract_commitment_id VARCHAR NOT NULL, contract_id VARCHAR NOT NULL,
+            category VARCHAR NOT NULL, commitment_type VARCHAR, description VARCHAR,
+            commitment_period_start TIMESTAMPTZ NOT NULL,
+            commitment_period_end TIMESTAMPTZ NOT NULL, contract_period_start TIMESTAMPTZ,
+            contract_period_end TIMESTAMPTZ, cost {MONEY}, quantity DOUBLE, unit VARCHAR,
+            billing_currency VARCHAR NOT NULL, source_file VARCHAR NOT NULL,
+            source_row BIGINT NOT NULL, _load_id VARCHAR NOT NULL);
+        """,
+    ),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)

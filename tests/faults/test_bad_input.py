@@ -724,6 +724,29 @@ CASES = [
         row=2,
         field="value",
     ),
+    # --- focus_commitments ------------------------------------------------------------------
+    Case(
+        "commitment with an unknown category",
+        "focus_commitments",
+        "commitments.csv",
+        _csv(
+            "ContractCommitmentId,ContractId,ContractCommitmentCategory,"
+            "ContractCommitmentPeriodStart,ContractCommitmentPeriodEnd,BillingCurrency,"
+            "ContractCommitmentCost",
+            "sp-1,c-1,Other,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,USD,100",
+        ),
+        row=2,
+        field="category",
+    ),
+    Case(
+        "commitment file without its period",
+        "focus_commitments",
+        "commitments.csv",
+        _csv(
+            "ContractCommitmentId,ContractId,ContractCommitmentCategory,BillingCurrency",
+            "sp-1,c-1,Spend,USD",
+        ),
+    ),
     # --- mlflow_runs ------------------------------------------------------------------------
     Case(
         "MLflow runs export without a model column",
