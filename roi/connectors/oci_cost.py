@@ -51,6 +51,22 @@ MANDATORY = (
 )
 
 
+def gpu_count(frame: pl.DataFrame) -> pl.Expr:
+    """GPUs of a line billed per GPU-hour (`GPU Per Hour`): its GPU-hours over the hours of its
+    interval (OCI names no shape in the report; its GPU SKUs are priced per GPU and hour)."""
+    unit = text_or_null(frame, "cost/skuUnitDescription").str.to_lowercase()
+    if "usage/billedQuantity" not in frame.columns:
+        return pl.lit(None, pl.String)
+    hours = (
+        pl.col("lineItem/intervalUsageEnd") - pl.col("lineItem/intervalUsageStart")
+    ).dt.total_seconds() / 3600
+    return (
+        pl.when(unit.str.contains("gpu", literal=True) & unit.str.contains("hour", literal=True))
+        .then((pl.col("usage/billedQuantity").cast(pl.Float64) / hours).round(0).cast(pl.Int32))
+        .cast(pl.String)
+    )
+
+
 def read_oci_file(path: Path, relative: str) -> Parsed:
     """One cost report file as FOCUS-shaped warehouse columns, with rejects.
 
@@ -88,6 +104,7 @@ def read_oci_file(path: Path, relative: str) -> Parsed:
         if "usage/billedQuantity" in frame.columns
         else pl.lit(None),
         "consumed_unit": text_or_null(frame, "cost/skuUnitDescription"),
+        "x_gpu_count_raw": gpu_count(frame),
         "billing_currency": text_or_null(frame, "cost/currencyCode"),
         "tags_raw": tags_json(frame, tags),
         "_reference": text_or_null(frame, "lineItem/referenceNo"),

@@ -123,3 +123,30 @@ def test_an_unparseable_start_names_its_column(tmp_path: Path) -> None:
     report = _report(tmp_path / "0001.csv", [bad])
     with pytest.raises(RoiError, match=r"0001\.csv row 2 field lineItem/intervalUsageStart"):
         pipeline.ingest(_ctx(tmp_path), "oci_cost", str(report))
+
+
+def test_gpus_of_a_line_billed_per_gpu_hour(tmp_path: Path) -> None:
+    """OCI names no shape: a GPU SKU billed per GPU and hour gives its GPUs as its GPU-hours
+    over its interval's hours; other lines have none."""
+    header = [*HEADER, "usage/billedQuantity", "cost/skuUnitDescription"]
+    lines = [  # (reference, start, end, GPU-hours or OCPU-hours, unit)
+        ("gpu-1h", "2026-10-02T10:00Z", "2026-10-02T11:00:00Z", "8", "GPU Per Hour"),
+        ("gpu-2h", "2026-10-02T11:00Z", "2026-10-02T13:00:00Z", "16", "GPU Per Hour"),
+        ("cpu", "2026-10-02T10:00Z", "2026-10-02T11:00:00Z", "64", "OCPU Per Hour"),
+    ]
+    path = tmp_path / "gpu.csv"
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(header)
+        for ref, start, end, quantity, unit in lines:
+            row = _line(ref, "1.00")
+            row[2:4] = [start, end]
+            out.writerow([*row, quantity, unit])
+    pipeline.ingest(_ctx(tmp_path), "oci_cost", str(path))
+    found = _rows(tmp_path, "SELECT consumed_unit, x_gpu_count FROM cost_lines ORDER BY ALL")
+    expected = sorted(
+        (unit, round(float(q) / (int(end[11:13]) - int(start[11:13]))) if "GPU" in unit else None)
+        for _, start, end, q, unit in lines
+    )
+    assert found == expected
+    assert found.count(("GPU Per Hour", 8)) == 2
