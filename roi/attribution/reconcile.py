@@ -14,27 +14,41 @@ from datetime import date
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.ledger import MonthFilter, month_column
+from roi.attribution.ledger import MonthFilter
 from roi.attribution.pool_bases.tokens import llm_usage
-from roi.config import AttributionSettings, PoolConfig
+from roi.config import AttributionSettings, EngineSettings, PoolConfig
 from roi.vocabulary import MONEY, TOKEN_BASES
 from roi.warehouse import Connection
 
 
 def reconcile(
-    con: Connection, settings: AttributionSettings, month: date | None = None
+    con: Connection,
+    settings: AttributionSettings,
+    month: date | None = None,
+    engine: EngineSettings | None = None,
 ) -> pl.DataFrame:
-    """One row per month and currency: source totals, attributed parts and the difference."""
-    when = month_column(settings)
-    where_lines = f"WHERE date_trunc('month', {when})::DATE = ?" if month else ""
+    """One row per month and currency: source totals, attributed parts and the difference.
+
+    The source totals are computed where the fold runs (`engine`; DuckDB by default), from the
+    fold's own definition of the source (`roi.fold.definition.source_totals`).
+    """
+    from roi.fold.engines import DUCKDB, source_total_frame, totals_sql
+
+    engine = engine or DUCKDB
     where_alloc = "WHERE month = ?" if month else ""
     params: list[object] = [month] if month else []
+    if engine.kind == "duckdb":
+        source = totals_sql("duckdb", settings.month_basis, month)
+        return _reconcile(con, source, where_alloc, params)
+    totals = source_total_frame(con, settings.month_basis, month, engine)
+    with warehouse.registered(con, "_source_totals", totals):
+        return _reconcile(con, "SELECT * FROM _source_totals", where_alloc, params)
+
+
+def _reconcile(con: Connection, source: str, where_alloc: str, params: list[object]) -> pl.DataFrame:
     return warehouse.fetch_frame(
         con,
-        f"""WITH source AS (
-                SELECT date_trunc('month', {when})::DATE AS month, billing_currency AS currency,
-                       sum(billed_cost) AS billed, sum(effective_cost) AS effective
-                FROM cost_lines {where_lines} GROUP BY ALL),
+        f"""WITH source AS ({source}),
             attributed AS (
                 SELECT month, currency,
                        sum(amount) FILTER (WHERE basis = 'direct') AS direct,
@@ -52,7 +66,7 @@ def reconcile(
                    coalesce(attributed, 0) - coalesce(s.effective, 0) AS difference
             FROM source s FULL JOIN attributed a USING (month, currency)
             ORDER BY month, currency""",
-        [*params, *params],
+        params,
     )
 
 
