@@ -137,9 +137,7 @@ def plan_attribution(
     """
     started = datetime.now(UTC)
     attribution_id = started.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
-    ledger = fold_lines(
-        con, tag_keys(models, pools, settings), settings, month, quantities, engine
-    )
+    ledger = fold_lines(con, tag_keys(models, pools, settings), settings, month, quantities, engine)
     source = _totals(ledger)
     allocated = empty(ALLOCATION_SCHEMA)
     details = [empty(UNALLOCATED_SCHEMA)]

@@ -14,9 +14,9 @@ from datetime import date
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.ledger import MonthFilter
+from roi.attribution.ledger import MonthFilter, fold_lines, tag_keys
 from roi.attribution.pool_bases.tokens import llm_usage
-from roi.config import AttributionSettings, EngineSettings, PoolConfig
+from roi.config import AttributionSettings, EngineSettings, PoolConfig, ProjectConfig
 from roi.vocabulary import MONEY, TOKEN_BASES
 from roi.warehouse import Connection
 
@@ -45,7 +45,9 @@ def reconcile(
         return _reconcile(con, "SELECT * FROM _source_totals", where_alloc, params)
 
 
-def _reconcile(con: Connection, source: str, where_alloc: str, params: list[object]) -> pl.DataFrame:
+def _reconcile(
+    con: Connection, source: str, where_alloc: str, params: list[object]
+) -> pl.DataFrame:
     return warehouse.fetch_frame(
         con,
         f"""WITH source AS ({source}),
@@ -131,3 +133,42 @@ def unbilled_totals(con: Connection, month: date | None = None) -> pl.DataFrame:
         + "GROUP BY ALL ORDER BY ALL",
         [month] if month else [],
     )
+
+
+def fold_summary(
+    con: Connection, project: ProjectConfig, engine: EngineSettings, month: date | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The line groups folded on `engine`, and per month and currency their count, lines and
+    sums against the source totals computed on the same engine (difference must be 0)."""
+    from roi.fold.engines import source_total_frame
+
+    settings = project.attribution
+    keys = tag_keys(project.models, project.pools, settings)
+    groups = fold_lines(con, keys, settings, month, engine=engine)
+    totals = source_total_frame(con, settings.month_basis, month, engine)
+    folded = groups.group_by("month", "currency").agg(
+        pl.len().alias("groups"),
+        pl.col("line_count").sum().alias("folded_lines"),
+        pl.col("amount").sum().alias("folded_effective"),
+        pl.col("billed_amount").sum().alias("folded_billed"),
+    )
+    summary = (
+        totals.join(folded, on=["month", "currency"], how="full", coalesce=True)
+        .with_columns(
+            pl.col("groups").fill_null(0),
+            difference=pl.col("folded_effective").fill_null(0) - pl.col("effective").fill_null(0),
+            billed_difference=pl.col("folded_billed").fill_null(0) - pl.col("billed").fill_null(0),
+        )
+        .select(
+            "month",
+            "currency",
+            "groups",
+            "lines",
+            "effective",
+            "billed",
+            "difference",
+            "billed_difference",
+        )
+        .sort("month", "currency")
+    )
+    return groups, summary

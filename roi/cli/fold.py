@@ -69,9 +69,12 @@ def fold(
         return
     import polars as pl
 
-    from roi.fold.run import RUNS_HERE, fold_summary
+    from roi.attribution.reconcile import fold_summary
+    from roi.fold.run import RUNS_HERE
 
-    settings = config.engine if engine is None else replace(config.engine, kind=engine)
+    settings = config.engine
+    if engine is not None:
+        settings = replace(settings, kind=engine)  # type: ignore[arg-type]
     if settings.kind not in RUNS_HERE:
         raise RoiError(
             f"roi cannot run the fold on {settings.kind}; print its SQL with "
@@ -79,7 +82,7 @@ def fold(
         )
     ctx = opts.context()
     with ctx.reader() as con:
-        groups, summary = fold_summary(con, config, settings, month)  # type: ignore[arg-type]
+        groups, summary = fold_summary(con, config, settings, month)
     if out is not None:
         groups.write_parquet(out)
     emit(opts, summary)

@@ -1,5 +1,6 @@
-"""roi.toml's sections (`[project]`, `[attribution]`, `[finance]`, `[risk]`, `[engine]`) as typed, frozen
-option sets, built by the typed builder, with `ROI__SECTION__KEY` environment overrides.
+"""roi.toml's sections (`[project]`, `[attribution]`, `[finance]`, `[risk]`, `[engine]`) as
+typed, frozen option sets, built by the typed builder, with `ROI__SECTION__KEY` environment
+overrides.
 
 An override is checked on its own first, so a bad value names the environment variable that
 set it rather than the file.

@@ -90,9 +90,10 @@ def cost_lines_table(name: str = "cost_lines", tags_map: bool = True) -> Table:
     return ibis.table(schema, name=name)
 
 
-@ibis.udf.scalar.builtin(
-    name="to_json", signature=((dt.Map(dt.string, dt.string),), dt.json)
-)
+_TO_JSON = ((dt.Map(dt.string, dt.string),), dt.json)
+
+
+@ibis.udf.scalar.builtin(name="to_json", signature=_TO_JSON)  # type: ignore[untyped-decorator]
 def _to_json(tags: Any) -> Any:  # DuckDB's and Spark's to_json of a map
     """The JSON text of a tag map (only where a line has no tag text of its own)."""
 
@@ -122,7 +123,7 @@ def in_months(column: Any, months: MonthFilter) -> BooleanValue | None:
     out = ranges[0]
     for more in ranges[1:]:
         out = out | more
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def _month_column(month_basis: str) -> str:
@@ -212,7 +213,7 @@ DIALECTS: Mapping[str, str] = {
 }
 
 
-class _SparkOptions(ibis.config.Config):
+class _SparkOptions(ibis.config.Config):  # type: ignore[misc]
     """What Ibis's Spark compiler reads (set by its PySpark backend, which needs pyspark)."""
 
     treat_nan_as_null: bool = False

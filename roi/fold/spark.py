@@ -138,7 +138,7 @@ def register_billing(spark: Any, engine: EngineSettings, files: list[str]) -> bo
             frame = spark.createDataFrame([], _contract_ddl(True))
         frame = _with_lineage(frame)
         frame.createOrReplaceTempView(VIEW)
-        return dict(frame.dtypes).get("tags", "").startswith("map")
+        return str(dict(frame.dtypes).get("tags", "")).startswith("map")
     except Exception as exc:
         raise EngineError(
             f"{_where(engine)} cannot read the billing lines ({source}): {exc}; check the "
@@ -149,7 +149,7 @@ def register_billing(spark: Any, engine: EngineSettings, files: list[str]) -> bo
 
 def _with_lineage(frame: Any) -> Any:
     """Lines without roi's lineage columns name the file they were read from instead."""
-    from pyspark.sql import functions as F  # noqa: N812
+    from pyspark.sql import functions as F
 
     if "source_file" not in frame.columns:
         frame = frame.withColumn("source_file", F.input_file_name())

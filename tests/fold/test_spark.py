@@ -55,7 +55,9 @@ def _same_plans(con: warehouse.Connection, project: ProjectConfig, engine: Engin
     assert spark.lines == duck.lines and spark.load_ids == duck.load_ids
 
 
-def _exact_totals(con: warehouse.Connection, project: ProjectConfig, engine: EngineSettings) -> None:
+def _exact_totals(
+    con: warehouse.Connection, project: ProjectConfig, engine: EngineSettings
+) -> None:
     basis = project.attribution.month_basis
     duck = source_total_frame(con, basis, None).sort("month", "currency")
     spark = source_total_frame(con, basis, None, engine).sort("month", "currency")
@@ -69,10 +71,12 @@ def _exact_totals(con: warehouse.Connection, project: ProjectConfig, engine: Eng
     )
     folded = (
         ledger.group_by("month", "currency")
-        .agg(pl.col("billed_amount").sum().alias("billed"), pl.col("amount").sum().alias("effective"))
+        .agg(
+            pl.col("billed_amount").sum().alias("billed"), pl.col("amount").sum().alias("effective")
+        )
         .sort("month", "currency")
     )
-    assert folded.equals(spark.select(folded.columns).cast(folded.schema))  # type: ignore[arg-type]
+    assert folded.equals(spark.select(folded.columns).cast(folded.schema))
 
 
 def test_sample_project_equal_on_spark_and_duckdb(
@@ -103,9 +107,7 @@ def test_lines_read_where_they_live(
     assert set(read["source_files"].explode()) == set(duck["source_files"].explode())
 
 
-def test_one_million_lines_equal_on_spark_and_duckdb(
-    spark: EngineSettings, tmp_path: Path
-) -> None:
+def test_one_million_lines_equal_on_spark_and_duckdb(spark: EngineSettings, tmp_path: Path) -> None:
     root = copy_project(tmp_path / "project")
     target = tmp_path / "bench.duckdb"
     roi = [sys.executable, "-m", "roi"]
@@ -116,8 +118,17 @@ def test_one_million_lines_equal_on_spark_and_duckdb(
     )
     for export in ("aws", "azure"):
         subprocess.run(
-            [*roi, "ingest", "focus", str(tmp_path / "focus" / export), "--project", str(root),
-             "--warehouse", str(target), "--quiet"],
+            [
+                *roi,
+                "ingest",
+                "focus",
+                str(tmp_path / "focus" / export),
+                "--project",
+                str(root),
+                "--warehouse",
+                str(target),
+                "--quiet",
+            ],
             check=True,
             cwd=REPO,
         )
