@@ -156,7 +156,12 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
                 None
                 if selection.months == ()
                 else plan_attribution(
-                    con, project.models, project.attribution, selection.months, project.pools
+                    con,
+                    project.models,
+                    project.attribution,
+                    selection.months,
+                    project.pools,
+                    engine=project.engine,
                 )
             )
         # One transaction for the attribution and every table derived from it: a crash
@@ -213,7 +218,7 @@ def reconcile(ctx: Context, month: date | None = None) -> Reconciliation:
     with ctx.reader() as con:
         if month is not None:
             check_month(month, data_months(con, ctx.project.attribution.month_basis))
-        months = reconcile_months(con, ctx.project.attribution, month)
+        months = reconcile_months(con, ctx.project.attribution, month, ctx.project.engine)
         gateway = gateway_vs_bill(con, ctx.project.pools, month)
         unbilled = unbilled_totals(con, month)
         invoices = gateway_vs_invoice(con, month)

@@ -25,6 +25,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("scenarios",),
     ("value",),
     ("attribution", "portfolio", "sample"),
+    ("fold",),
     ("connectors",),
     ("loading",),
     ("context", "reuse"),

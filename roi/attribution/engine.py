@@ -31,7 +31,7 @@ from roi.attribution.rules import (
     stages,
 )
 from roi.attribution.usage import unbilled_usage
-from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.config import AttributionSettings, EngineSettings, ModelConfig, PoolConfig
 from roi.errors import RoiError
 from roi.portfolio import sync_portfolio
 from roi.progress import SILENT, Progress
@@ -125,17 +125,19 @@ def plan_attribution(
     month: MonthFilter = None,
     pools: tuple[PoolConfig, ...] = (),
     quantities: bool = False,
+    engine: EngineSettings | None = None,
 ) -> AttributionPlan:
     """Run every stage over the ledger (all months, one, or several); reads only.
 
-    `quantities` keeps units and quantities in the ledger (for `roi explain`).
+    `quantities` keeps units and quantities in the ledger (for `roi explain`); `engine` is
+    where the billing lines are folded into the ledger (default: DuckDB, on `con`).
 
     Raises:
         ConservationError: a stage did not conserve cost (nothing is written).
     """
     started = datetime.now(UTC)
     attribution_id = started.strftime("%Y%m%dT%H%M%S%fZ") + "-" + uuid.uuid4().hex[:8]
-    ledger = fold_lines(con, tag_keys(models, pools, settings), settings, month, quantities)
+    ledger = fold_lines(con, tag_keys(models, pools, settings), settings, month, quantities, engine)
     source = _totals(ledger)
     allocated = empty(ALLOCATION_SCHEMA)
     details = [empty(UNALLOCATED_SCHEMA)]

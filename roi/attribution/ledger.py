@@ -17,7 +17,7 @@ from datetime import date
 import polars as pl
 
 from roi import warehouse
-from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.config import AttributionSettings, EngineSettings, ModelConfig, PoolConfig
 from roi.vocabulary import MONEY
 from roi.warehouse import Connection
 
@@ -134,36 +134,89 @@ def fold_lines(
     settings: AttributionSettings,
     month: MonthFilter,
     quantities: bool = False,
+    engine: EngineSettings | None = None,
 ) -> pl.DataFrame:
     """`cost_lines` folded into line groups (all months, or one), each with a `group_id`.
 
-    Lines are grouped by their tag *text* (the few distinct tag sets of a bill), not by looking
-    up each key in every line's map: the keys are read once per distinct text afterwards.
-    With `quantities`, groups also keep the unit of measure and its quantity (`roi explain`).
+    The fold itself (`roi.fold`) runs on the engine (DuckDB on the warehouse connection by
+    default, or Spark); the groups it returns are finished here. Lines are grouped by their tag
+    *text* (the few distinct tag sets of a bill), not by looking up each key in every line's
+    map: the keys are read once per distinct text afterwards. With `quantities`, groups also
+    keep the unit of measure and its quantity (`roi explain`).
     """
-    unit = "consumed_unit" if quantities else "NULL::VARCHAR AS consumed_unit"
-    quantity = "sum(consumed_quantity)" if quantities else "NULL::DOUBLE"
-    when = month_column(settings)
-    where, params = month_sql(when, month)
-    frame = warehouse.fetch_frame(
+    from roi.fold.engines import DUCKDB, fold_groups
+
+    frame = fold_groups(con, settings.month_basis, month, quantities, engine or DUCKDB)
+    if "source_file" not in frame.columns:  # lines of the warehouse: its manifest knows
+        frame = frame.join(
+            load_files(con, settings), on=list(_FILE_KEYS[settings.month_basis]), how="left"
+        )
+    return finish_groups(frame, keys, quantities)
+
+
+_FILE_KEYS = {
+    "billing_period": ("_load_id", "provider", "month"),
+    "charge_period": ("_load_id", "provider"),
+}
+
+
+def load_files(con: Connection, settings: AttributionSettings) -> pl.DataFrame:
+    """The source files of each load's current billing files (per provider, and per month when
+    months are billing periods): the lineage of the groups folded from them."""
+    keys = _FILE_KEYS[settings.month_basis]
+    month = "date_trunc('month', billing_period_start)::DATE AS month, " if "month" in keys else ""
+    return warehouse.fetch_frame(
         con,
-        f"""SELECT date_trunc('month', {when})::DATE AS month, provider,
-               sub_account_id, resource_id, charge_category, commitment_discount_status,
-               service_category, service_name, x_instance_type AS instance_type, {unit},
-               coalesce(x_gpu_count, 0) > 0 AS has_gpu,
-               CASE WHEN tags_raw IS NULL AND tags IS NOT NULL THEN to_json(tags)::VARCHAR
-                    ELSE tags_raw END AS tags_text,
-               billing_currency AS currency, _load_id,
-               sum(effective_cost) AS amount, sum(billed_cost) AS billed_amount,
-               {quantity} AS quantity, count(*) AS line_count
-            FROM cost_lines WHERE {where}
-            GROUP BY ALL""",
-        params,
+        f"""SELECT load_id AS _load_id, provider, {month}
+                   list(DISTINCT source_file ORDER BY source_file) AS source_files
+            FROM _cost_files WHERE superseded_by IS NULL GROUP BY ALL""",
+    )
+
+
+_GROUP_KEYS = [
+    "month",
+    "provider",
+    "sub_account_id",
+    "resource_id",
+    "charge_category",
+    "commitment_discount_status",
+    "service_category",
+    "service_name",
+    "instance_type",
+    "consumed_unit",
+    "has_gpu",
+    "tags_text",
+    "currency",
+    "_load_id",
+]
+
+
+def finish_groups(frame: pl.DataFrame, keys: list[str], quantities: bool = False) -> pl.DataFrame:
+    """The engine's groups as the ledger: one group per combination of what the rules read
+    and load, with the source files it came from (`source_files`, or folded here from the
+    engine's groups by `source_file`), the tag values, the cost type and a `group_id` in a
+    stable order."""
+    if not quantities:
+        frame = frame.with_columns(
+            consumed_unit=pl.lit(None, pl.String), quantity=pl.lit(None, pl.Float64)
+        )
+    if "source_file" in frame.columns:
+        quantity = pl.col("quantity")
+        frame = frame.group_by(_GROUP_KEYS).agg(
+            pl.col("amount").sum(),
+            pl.col("billed_amount").sum(),
+            pl.when(quantity.is_not_null().any()).then(quantity.sum()).alias("quantity"),
+            pl.col("line_count").sum(),
+            pl.col("source_file").drop_nulls().unique().sort().alias("source_files"),
+        )
+    frame = frame.select(
+        *_GROUP_KEYS, "amount", "billed_amount", "quantity", "line_count", "source_files"
     )
     frame = frame.join(
         tag_values(frame["tags_text"], keys), on="tags_text", how="left", nulls_equal=True
     ).drop("tags_text")
-    # A stable order (and so stable group ids) whatever order DuckDB returned the groups in.
+    # A stable order (and so stable group ids) whatever order the engine returned them in.
+    order = [c for c in frame.columns if c not in ("_load_id", "source_files")]
     return (
         frame.with_columns(
             pl.col("amount").cast(MONEY),
@@ -172,7 +225,7 @@ def fold_lines(
             pl.concat_list(pl.col("_load_id")).alias("load_ids"),
         )
         .drop("_load_id")
-        .sort([c for c in frame.columns if c not in ("_load_id",)], nulls_last=True)
+        .sort(order, nulls_last=True)
         .with_columns(cost_type_expr())
         .with_row_index("group_id")
     )

@@ -14,27 +14,43 @@ from datetime import date
 import polars as pl
 
 from roi import warehouse
-from roi.attribution.ledger import MonthFilter, month_column
+from roi.attribution.ledger import MonthFilter, fold_lines, tag_keys
 from roi.attribution.pool_bases.tokens import llm_usage
-from roi.config import AttributionSettings, PoolConfig
+from roi.config import AttributionSettings, EngineSettings, PoolConfig, ProjectConfig
 from roi.vocabulary import MONEY, TOKEN_BASES
 from roi.warehouse import Connection
 
 
 def reconcile(
-    con: Connection, settings: AttributionSettings, month: date | None = None
+    con: Connection,
+    settings: AttributionSettings,
+    month: date | None = None,
+    engine: EngineSettings | None = None,
 ) -> pl.DataFrame:
-    """One row per month and currency: source totals, attributed parts and the difference."""
-    when = month_column(settings)
-    where_lines = f"WHERE date_trunc('month', {when})::DATE = ?" if month else ""
+    """One row per month and currency: source totals, attributed parts and the difference.
+
+    The source totals are computed where the fold runs (`engine`; DuckDB by default), from the
+    fold's own definition of the source (`roi.fold.definition.source_totals`).
+    """
+    from roi.fold.engines import DUCKDB, source_total_frame, totals_sql
+
+    engine = engine or DUCKDB
     where_alloc = "WHERE month = ?" if month else ""
     params: list[object] = [month] if month else []
+    if engine.kind == "duckdb":
+        source = totals_sql("duckdb", settings.month_basis, month)
+        return _reconcile(con, source, where_alloc, params)
+    totals = source_total_frame(con, settings.month_basis, month, engine)
+    with warehouse.registered(con, "_source_totals", totals):
+        return _reconcile(con, "SELECT * FROM _source_totals", where_alloc, params)
+
+
+def _reconcile(
+    con: Connection, source: str, where_alloc: str, params: list[object]
+) -> pl.DataFrame:
     return warehouse.fetch_frame(
         con,
-        f"""WITH source AS (
-                SELECT date_trunc('month', {when})::DATE AS month, billing_currency AS currency,
-                       sum(billed_cost) AS billed, sum(effective_cost) AS effective
-                FROM cost_lines {where_lines} GROUP BY ALL),
+        f"""WITH source AS ({source}),
             attributed AS (
                 SELECT month, currency,
                        sum(amount) FILTER (WHERE basis = 'direct') AS direct,
@@ -52,7 +68,7 @@ def reconcile(
                    coalesce(attributed, 0) - coalesce(s.effective, 0) AS difference
             FROM source s FULL JOIN attributed a USING (month, currency)
             ORDER BY month, currency""",
-        [*params, *params],
+        params,
     )
 
 
@@ -117,3 +133,42 @@ def unbilled_totals(con: Connection, month: date | None = None) -> pl.DataFrame:
         + "GROUP BY ALL ORDER BY ALL",
         [month] if month else [],
     )
+
+
+def fold_summary(
+    con: Connection, project: ProjectConfig, engine: EngineSettings, month: date | None
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The line groups folded on `engine`, and per month and currency their count, lines and
+    sums against the source totals computed on the same engine (difference must be 0)."""
+    from roi.fold.engines import source_total_frame
+
+    settings = project.attribution
+    keys = tag_keys(project.models, project.pools, settings)
+    groups = fold_lines(con, keys, settings, month, engine=engine)
+    totals = source_total_frame(con, settings.month_basis, month, engine)
+    folded = groups.group_by("month", "currency").agg(
+        pl.len().alias("groups"),
+        pl.col("line_count").sum().alias("folded_lines"),
+        pl.col("amount").sum().alias("folded_effective"),
+        pl.col("billed_amount").sum().alias("folded_billed"),
+    )
+    summary = (
+        totals.join(folded, on=["month", "currency"], how="full", coalesce=True)
+        .with_columns(
+            pl.col("groups").fill_null(0),
+            difference=pl.col("folded_effective").fill_null(0) - pl.col("effective").fill_null(0),
+            billed_difference=pl.col("folded_billed").fill_null(0) - pl.col("billed").fill_null(0),
+        )
+        .select(
+            "month",
+            "currency",
+            "groups",
+            "lines",
+            "effective",
+            "billed",
+            "difference",
+            "billed_difference",
+        )
+        .sort("month", "currency")
+    )
+    return groups, summary

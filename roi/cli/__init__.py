@@ -6,12 +6,13 @@ error (one `Error: ...` line), 2 on a usage error.
 
 Each module adds its commands to the group (`roi.cli.group.cli`): `project` (init, sample),
 `data` (load, ingest, forget, query, status), `attribution` (attribute, reconcile, explain,
-portfolio), `reports` (run, report, export), `scenario` (the scenario group).
+portfolio), `fold` (the fold on the project's engine, or its SQL), `reports` (run, report,
+export), `scenario` (the scenario group).
 """
 
 from __future__ import annotations
 
-from roi.cli import attribution, data, project, reports, start  # noqa: F401  (add commands)
+from roi.cli import attribution, data, fold, project, reports, start  # noqa: F401  (commands)
 from roi.cli.group import cli
 from roi.cli.scenario import scenario
 

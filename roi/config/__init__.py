@@ -26,6 +26,7 @@ from roi.config.project import (
 from roi.config.settings import (
     ENV_PREFIX,
     AttributionSettings,
+    EngineSettings,
     FinanceSettings,
     ProjectSettings,
     RiskSettings,
@@ -40,6 +41,7 @@ __all__ = [
     "STAGES",
     "AttributionSettings",
     "ConnectorConfig",
+    "EngineSettings",
     "FinanceSettings",
     "ModelConfig",
     "ModelSelectors",

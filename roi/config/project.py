@@ -29,6 +29,7 @@ from roi.config.pools import PoolConfig, check_pool_models, pool_from_toml
 from roi.config.reports import ReportOptions, report_options
 from roi.config.settings import (
     AttributionSettings,
+    EngineSettings,
     FinanceSettings,
     ProjectSettings,
     RiskSettings,
@@ -98,6 +99,7 @@ class ProjectConfig:
     reports: tuple[ReportConfig, ...]
     pools: tuple[PoolConfig, ...] = ()
     risk: RiskSettings = field(default_factory=RiskSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
     @classmethod
     def blank(cls, root: Path, memory_limit: str = "4GB") -> ProjectConfig:
@@ -282,4 +284,5 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
         reports,
         pools,
         settings.risk,
+        settings.engine,
     )

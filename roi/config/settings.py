@@ -1,5 +1,6 @@
-"""roi.toml's sections (`[project]`, `[attribution]`, `[finance]`, `[risk]`) as typed, frozen
-option sets, built by the typed builder, with `ROI__SECTION__KEY` environment overrides.
+"""roi.toml's sections (`[project]`, `[attribution]`, `[finance]`, `[risk]`, `[engine]`) as
+typed, frozen option sets, built by the typed builder, with `ROI__SECTION__KEY` environment
+overrides.
 
 An override is checked on its own first, so a bad value names the environment variable that
 set it rather than the file.
@@ -105,6 +106,37 @@ class RiskSettings:
     level: float = field(default=0.95, metadata=_share_open)  # VaR and expected shortfall
 
 
+EngineKind = Literal["duckdb", "spark"]
+BillingFormat = Literal["parquet", "csv", "table"]
+
+
+def _spark_remote(value: str) -> bool:
+    return value.startswith("sc://")
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """The `[engine]` section: where the fold from billing lines to line groups runs.
+
+    `duckdb` (the default) folds the warehouse's lines on this machine. `spark` folds them in
+    a Spark session: a local one (`master`, e.g. "local[2]") or a Spark Connect server
+    (`remote`, e.g. "sc://host:15002"), reading the warehouse's own billing files, or the
+    lines where they already live (`billing`: a folder or object-store URL of Parquet or CSV
+    files with `cost_lines`' columns, or with `billing_format = "table"` a catalog table).
+    """
+
+    kind: EngineKind = "duckdb"
+    master: str = "local[2]"
+    remote: str | None = field(
+        default=None,
+        metadata=check(_spark_remote, 'a Spark Connect URL like "sc://host:15002"'),
+    )
+    billing: str | None = None
+    billing_format: BillingFormat = "parquet"
+    # Extra Spark settings, e.g. { "spark.driver.memory" = "8g" }.
+    spark_conf: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
 @dataclass(frozen=True)
 class Settings:
     """All of roi.toml."""
@@ -113,6 +145,7 @@ class Settings:
     attribution: AttributionSettings = field(default_factory=AttributionSettings)
     finance: FinanceSettings = field(default_factory=FinanceSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
 
 
 SECTIONS: dict[str, type[Any]] = typing.get_type_hints(Settings)

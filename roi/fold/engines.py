@@ -1,0 +1,92 @@
+"""Running the fold: on the warehouse's DuckDB connection (the default) or on Spark.
+
+Both run the one definition (`roi.fold.definition`) compiled to their SQL. DuckDB runs it on
+the warehouse connection, where `cost_lines` is the view over the warehouse's Parquet files;
+Spark reads the same files, or the lines where they live (`[engine] billing`).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import polars as pl
+
+from roi import warehouse
+from roi.config import EngineSettings
+from roi.fold.definition import (
+    MonthFilter,
+    billing_fold,
+    cost_lines_table,
+    source_totals,
+    to_sql,
+)
+from roi.warehouse import Connection
+
+DUCKDB = EngineSettings()
+
+
+@lru_cache(maxsize=64)
+def fold_sql(
+    engine: str,
+    month_basis: str,
+    months: MonthFilter,
+    quantities: bool = False,
+    tags_map: bool = True,
+    by_file: bool = False,
+) -> str:
+    """The fold as one query in `engine`'s SQL (compiled once per choice of months)."""
+    source = cost_lines_table(tags_map=tags_map)
+    expr = billing_fold(source, month_basis, months, quantities, by_file)
+    return to_sql(expr, engine)
+
+
+@lru_cache(maxsize=64)
+def totals_sql(engine: str, month_basis: str, months: MonthFilter, tags_map: bool = True) -> str:
+    """The source totals per month and currency as one query in `engine`'s SQL."""
+    return to_sql(source_totals(cost_lines_table(tags_map=tags_map), month_basis, months), engine)
+
+
+def _warehouse_files(con: Connection) -> list[str]:
+    from roi.warehouse.cost_store import current_files, data_dir
+
+    data = data_dir(warehouse.database_file(con))
+    return [str(data / name) for name in current_files(con)]
+
+
+def _on_spark(con: Connection, engine: EngineSettings) -> bool:
+    """Register the billing lines in the engine's session; whether they have tag maps."""
+    from roi.fold.spark import register_billing, session
+
+    files = [] if engine.billing else _warehouse_files(con)
+    return register_billing(session(engine), engine, files)
+
+
+def fold_groups(
+    con: Connection,
+    month_basis: str,
+    months: MonthFilter,
+    quantities: bool = False,
+    engine: EngineSettings = DUCKDB,
+) -> pl.DataFrame:
+    """The billing lines folded into groups by `engine` (see `billing_fold`), as a frame."""
+    if engine.kind == "duckdb":
+        return warehouse.fetch_frame(con, fold_sql("duckdb", month_basis, months, quantities))
+    from roi.fold.spark import collect, session
+
+    tags_map = _on_spark(con, engine)
+    by_file = engine.billing is not None  # no manifest names the files: the groups do
+    sql = fold_sql("spark", month_basis, months, quantities, tags_map, by_file)
+    return collect(session(engine), sql)
+
+
+def source_total_frame(
+    con: Connection, month_basis: str, months: MonthFilter, engine: EngineSettings = DUCKDB
+) -> pl.DataFrame:
+    """Per month and currency, the source's billed and effective totals and line count,
+    computed where the lines live."""
+    if engine.kind == "duckdb":
+        return warehouse.fetch_frame(con, totals_sql("duckdb", month_basis, months))
+    from roi.fold.spark import collect, session
+
+    tags_map = _on_spark(con, engine)
+    return collect(session(engine), totals_sql("spark", month_basis, months, tags_map))

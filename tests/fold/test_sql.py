@@ -1,0 +1,67 @@
+"""The fold's SQL for the warehouses roi cannot run on (BigQuery, Snowflake, Trino/Athena),
+compiled from the one definition and compared with golden files a reviewer can read
+(tests/golden/fold/; ROI_UPDATE_GOLDEN=1 rewrites them after a deliberate change)."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from roi.cli import cli
+from roi.fold.definition import billing_fold, cost_lines_table, to_sql
+from roi.fold.run import print_sql
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fold"
+REPO = Path(__file__).resolve().parents[2]
+CASES = {
+    "bigquery": ("bigquery", "my-project.billing.cost_lines", None),
+    "snowflake": ("snowflake", "BILLING.ROI.COST_LINES", None),
+    "trino": ("trino", "hive.billing.cost_lines", None),
+    "athena_2026_10": ("athena", "billing.cost_lines", date(2026, 10, 1)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_sql_matches_golden_file(case: str) -> None:
+    engine, table, month = CASES[case]
+    sql = print_sql(engine, "billing_period", month, table)
+    golden = GOLDEN / f"{case}.sql"
+    if os.environ.get("ROI_UPDATE_GOLDEN") == "1":
+        golden.write_text(sql)
+    assert golden.exists(), f"{golden} is missing: run with ROI_UPDATE_GOLDEN=1"
+    assert sql == golden.read_text(), (
+        f"the {engine} SQL of the fold changed; review the difference and rerun with "
+        "ROI_UPDATE_GOLDEN=1 if it is meant"
+    )
+
+
+def test_cli_prints_the_same_sql() -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["fold", "--engine", "trino", "--print-sql", "--table", "hive.billing.cost_lines"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == (GOLDEN / "trino.sql").read_text()
+
+
+def test_warehouse_engines_need_print_sql() -> None:
+    result = CliRunner().invoke(cli, ["fold", "--engine", "snowflake"])
+    assert result.exit_code == 1
+    assert "--engine snowflake --print-sql" in result.output
+
+
+def test_one_definition_for_every_engine() -> None:
+    """DuckDB and Spark run the very expression the warehouses get, only the dialect differs."""
+    source = cost_lines_table()
+    expr = billing_fold(source, "billing_period", date(2026, 10, 1))
+    duck, spark = to_sql(expr, "duckdb"), to_sql(expr, "spark")
+    for column in ("month", "tags_text", "amount", "billed_amount", "line_count", "_load_id"):
+        assert f'"{column}"' in duck and f"`{column}`" in spark
+    # Months are ranges of UTC instants (row groups and partitions are skipped by them).
+    assert "MAKE_TIMESTAMPTZ(2026, 10, 1, 0, 0, 0.0, 'UTC')" in duck
+    assert "CAST('2026-11-01T00:00:00+00:00' AS TIMESTAMP)" in spark
