@@ -57,6 +57,9 @@ def _clean_roi_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for key in list(os.environ):
         if key.startswith("ROI__"):
             monkeypatch.delenv(key)
+    # pytest-xdist's workers set an 80-column terminal; roi's tables fit COLUMNS when set.
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
 
 
 @pytest.fixture
