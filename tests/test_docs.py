@@ -40,7 +40,7 @@ def quick_start_commands() -> tuple[str, str]:
 def test_quick_start_has_two_commands_and_ci_uses_them() -> None:
     run, test = quick_start_commands()
     assert run == "pip install -e . && roi run"
-    assert test == 'pip install -e ".[dev]" && pytest'
+    assert test == 'pip install -e ".[dev]" && pytest -n auto'
     ci = (REPO / ".ci/run").read_text()
     assert "test-command" in ci and "install-and-run" in ci
 
