@@ -144,7 +144,9 @@ def forecast_series(
     start = last_shift(z)
     if z.size - start < 2:
         start = max(z.size - 2, 0)
-    method, mean, lower, upper, scores = _calibrated(z[start:], steps, level)
+    fitted = z[start:]
+    backtests = _backtests(fitted, level)  # once: for the band and for the error in money
+    method, mean, lower, upper, scores = _calibrated(fitted, steps, level, backtests)
 
     def back(values: np.ndarray) -> np.ndarray:
         return np.asarray(np.clip(np.exp(values) - offset, 0.0, None))
@@ -153,7 +155,7 @@ def forecast_series(
     naive = float(np.mean(np.abs(np.diff(y[start:])))) if y.size - start > 1 else 0.0
     mae = scores["backtest_mae"]
     if mae is not None:  # the backtest's errors in money, not in log points
-        mae = _backtest_mae(z[start:], offset, level)
+        mae = _backtest_mae(fitted, offset, backtests)
     scores = {
         **scores,
         "backtest_mae": mae,
@@ -164,21 +166,32 @@ def forecast_series(
     return f"{method} on log cost{since}", shown, low, high, scores
 
 
-def _backtest_mae(z: np.ndarray, offset: float, level: float) -> float | None:
-    """The rolling-origin backtest's mean absolute error in money, for a log-scale series."""
-    errors: list[float] = []
+Backtest = list[tuple[int, np.ndarray, np.ndarray]]  # (origin, mean, upper) of each refit
+
+
+def _backtests(y: np.ndarray, level: float) -> Backtest:
+    """The rolling-origin refits: up to `BACKTEST_ORIGINS` origins, `BACKTEST_STEPS` ahead."""
+    found = []
     for k in range(BACKTEST_ORIGINS, 0, -1):
-        origin = z.size - k * BACKTEST_STEPS
+        origin = y.size - k * BACKTEST_STEPS
         if origin < 4:
             continue
-        _, m, _, _ = _fit(z[:origin], BACKTEST_STEPS, level)
+        _, m, _, hi = _fit(y[:origin], BACKTEST_STEPS, level)
+        found.append((origin, m, hi))
+    return found
+
+
+def _backtest_mae(z: np.ndarray, offset: float, backtests: Backtest) -> float | None:
+    """The rolling-origin backtest's mean absolute error in money, for a log-scale series."""
+    errors: list[float] = []
+    for origin, m, _ in backtests:
         actual = np.exp(z[origin : origin + BACKTEST_STEPS]) - offset
         errors.extend(np.abs(actual - (np.exp(m[: actual.size]) - offset)).tolist())
     return float(np.mean(errors)) if errors else None
 
 
 def _calibrated(
-    y: np.ndarray, steps: int, level: float
+    y: np.ndarray, steps: int, level: float, backtests: Backtest | None = None
 ) -> tuple[str, np.ndarray, np.ndarray, np.ndarray, dict[str, float | None]]:
     """The fit's band widened, never narrowed, by a conformal factor from the backtest:
     each rolling-origin error divided by the standard deviation the model gave it, and the
@@ -190,11 +203,7 @@ def _calibrated(
     z = NormalDist().inv_cdf((1 + level) / 2)
     scores: list[float] = []
     errors: list[float] = []
-    for k in range(BACKTEST_ORIGINS, 0, -1):
-        origin = y.size - k * BACKTEST_STEPS
-        if origin < 4:
-            continue
-        _, m, _, hi = _fit(y[:origin], BACKTEST_STEPS, level)
+    for origin, m, hi in _backtests(y, level) if backtests is None else backtests:
         actual = y[origin : origin + BACKTEST_STEPS]
         err = np.abs(actual - m[: actual.size])
         errors.extend(err.tolist())
