@@ -50,6 +50,30 @@ def billed_months(con: Connection, settings: AttributionSettings) -> pl.DataFram
     return warehouse.fetch_frame(con, sql)
 
 
+def _unpooled(
+    con: Connection,
+    pools: tuple[PoolConfig, ...],
+    month: MonthFilter,
+    engine: EngineSettings | None,
+) -> pl.DataFrame:
+    """Per month, provider, model id, feature and currency: the requests no pool takes (the
+    engine's groups are per load as well; their load ids become a list here)."""
+    from roi.fold.engines import DUCKDB, unpooled_usage_frame
+
+    pooled = tuple(pool_requests(pool) for pool in pools)
+    groups = unpooled_usage_frame(con, pooled, SELF_HOSTED_PROVIDERS, month, engine or DUCKDB)
+    return groups.group_by(
+        "month", "provider", "model_id", "feature", "currency", maintain_order=True
+    ).agg(
+        pl.col("amount").sum(),
+        pl.col("requests").sum(),
+        pl.col("input_tokens").sum(),
+        pl.col("output_tokens").sum(),
+        pl.col("unpriced_requests").sum(),
+        pl.col("_load_id").drop_nulls().unique().sort().alias("load_ids"),
+    )
+
+
 def unbilled_usage(
     con: Connection,
     models: tuple[ModelConfig, ...],
@@ -60,25 +84,8 @@ def unbilled_usage(
 ) -> pl.DataFrame:
     """`usage_costs` rows: per month, model and provider, usage that no loaded bill covers
     (the requests folded by `engine`, DuckDB on `con` by default: `roi.fold.usage`)."""
-    from roi.fold.engines import DUCKDB, unpooled_usage_frame
-
     mapping = billed_by(settings)
-    pooled = tuple(pool_requests(pool) for pool in pools)
-    groups = unpooled_usage_frame(
-        con, pooled, tuple(SELF_HOSTED_PROVIDERS), month, engine or DUCKDB
-    )
-    usage = (  # the engine's groups are per load: one row per (month, provider, ...) here
-        groups.group_by(
-            "month", "provider", "model_id", "feature", "currency", maintain_order=True
-        ).agg(
-            pl.col("amount").sum(),
-            pl.col("requests").sum(),
-            pl.col("input_tokens").sum(),
-            pl.col("output_tokens").sum(),
-            pl.col("unpriced_requests").sum(),
-            pl.col("_load_id").drop_nulls().unique().sort().alias("load_ids"),
-        )
-    )
+    usage = _unpooled(con, pools, month, engine)
     usage = usage.with_columns(reason=pl.lit(None, pl.String))
     invoiced = invoiced_usage(con, month)
     if invoiced.height:  # the provider's invoice is the cost of those months, not the gateway
