@@ -130,7 +130,8 @@ def plan_attribution(
     """Run every stage over the ledger (all months, one, or several); reads only.
 
     `quantities` keeps units and quantities in the ledger (for `roi explain`); `engine` is
-    where the billing lines are folded into the ledger (default: DuckDB, on `con`).
+    where the billing lines are folded into the ledger and the LLM requests into usage
+    (default: DuckDB, on `con`).
 
     Raises:
         ConservationError: a stage did not conserve cost (nothing is written).
@@ -146,7 +147,7 @@ def plan_attribution(
     assignments = [empty(ASSIGNED_SCHEMA)]
     left = ledger
     for name, stage in stages():
-        result = stage(left, StageContext(con, models, pools, settings, month, allocated))
+        result = stage(left, StageContext(con, models, pools, settings, month, allocated, engine))
         allocated = pl.concat([allocated, result.allocations])
         left = left.filter(~pl.col("group_id").is_in(result.taken.implode()))
         check_conservation(source, allocated, left, name)
@@ -154,7 +155,7 @@ def plan_attribution(
         conflicts.append(result.conflicts)
         bases.append(result.bases)
         assignments.append(result.assigned)
-    usage = unbilled_usage(con, models, pools, settings, month)
+    usage = unbilled_usage(con, models, pools, settings, month, engine)
     stamp = pl.lit(attribution_id).alias("attribution_id")
     final = (
         allocated.group_by(

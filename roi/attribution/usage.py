@@ -24,10 +24,10 @@ from __future__ import annotations
 import polars as pl
 
 from roi import tables, warehouse
-from roi.attribution.ledger import MonthFilter, month_column, month_sql
-from roi.attribution.pool_bases.tokens import usage_condition, with_target_model
+from roi.attribution.ledger import MonthFilter, month_column
+from roi.attribution.pool_bases.tokens import pool_requests, with_target_model
 from roi.attribution.trueup import invoiced_usage
-from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.config import AttributionSettings, EngineSettings, ModelConfig, PoolConfig
 from roi.vocabulary import SELF_HOSTED_PROVIDERS, UNALLOCATED, USAGE_BILLED_BY
 from roi.warehouse import Connection
 
@@ -50,33 +50,42 @@ def billed_months(con: Connection, settings: AttributionSettings) -> pl.DataFram
     return warehouse.fetch_frame(con, sql)
 
 
+def _unpooled(
+    con: Connection,
+    pools: tuple[PoolConfig, ...],
+    month: MonthFilter,
+    engine: EngineSettings | None,
+) -> pl.DataFrame:
+    """Per month, provider, model id, feature and currency: the requests no pool takes (the
+    engine's groups are per load as well; their load ids become a list here)."""
+    from roi.fold.engines import DUCKDB, unpooled_usage_frame
+
+    pooled = tuple(pool_requests(pool) for pool in pools)
+    groups = unpooled_usage_frame(con, pooled, SELF_HOSTED_PROVIDERS, month, engine or DUCKDB)
+    return groups.group_by(
+        "month", "provider", "model_id", "feature", "currency", maintain_order=True
+    ).agg(
+        pl.col("amount").sum(),
+        pl.col("requests").sum(),
+        pl.col("input_tokens").sum(),
+        pl.col("output_tokens").sum(),
+        pl.col("unpriced_requests").sum(),
+        pl.col("_load_id").drop_nulls().unique().sort().alias("load_ids"),
+    )
+
+
 def unbilled_usage(
     con: Connection,
     models: tuple[ModelConfig, ...],
     pools: tuple[PoolConfig, ...],
     settings: AttributionSettings,
     month: MonthFilter = None,
+    engine: EngineSettings | None = None,
 ) -> pl.DataFrame:
-    """`usage_costs` rows: per month, model and provider, usage that no loaded bill covers."""
+    """`usage_costs` rows: per month, model and provider, usage that no loaded bill covers
+    (the requests folded by `engine`, DuckDB on `con` by default: `roi.fold.usage`)."""
     mapping = billed_by(settings)
-    parts = [usage_condition(pool) for pool in pools]
-    pooled = "(" + (" OR ".join(f"({sql})" for sql, _ in parts) or "false") + ")"
-    pool_params = [value for _, params in parts for value in params]
-    when, month_params = month_sql("ts", month)
-    own = ", ".join("?" for _ in SELF_HOSTED_PROVIDERS)
-    usage = warehouse.fetch_frame(
-        con,
-        f"""SELECT date_trunc('month', ts)::DATE AS month, provider, model_id, feature, currency,
-                   coalesce(sum(cost), 0) AS amount, sum(requests)::BIGINT AS requests,
-                   sum(input_tokens)::BIGINT AS input_tokens,
-                   sum(output_tokens)::BIGINT AS output_tokens,
-                   count(*) FILTER (WHERE cost IS NULL)::BIGINT AS unpriced_requests,
-                   list(DISTINCT _load_id ORDER BY _load_id) AS load_ids
-            FROM inference_usage
-            WHERE {when} AND NOT {pooled} AND coalesce(provider, '') NOT IN ({own})
-            GROUP BY ALL""",
-        [*month_params, *pool_params, *SELF_HOSTED_PROVIDERS],
-    )
+    usage = _unpooled(con, pools, month, engine)
     usage = usage.with_columns(reason=pl.lit(None, pl.String))
     invoiced = invoiced_usage(con, month)
     if invoiced.height:  # the provider's invoice is the cost of those months, not the gateway

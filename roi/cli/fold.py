@@ -11,6 +11,7 @@ import click
 
 from roi.cli.group import cli
 from roi.cli.support import Options, emit, month_option, roi_command
+from roi.config import ProjectConfig
 from roi.errors import RoiError
 
 ENGINES = ("duckdb", "spark", "databricks", "bigquery", "snowflake", "trino", "athena")
@@ -32,6 +33,12 @@ ENGINES = ("duckdb", "spark", "databricks", "bigquery", "snowflake", "trino", "a
     help="With --print-sql: the table or view holding the lines (e.g. billing.roi.cost_lines).",
 )
 @click.option(
+    "--usage",
+    is_flag=True,
+    help="With --print-sql: print the LLM requests folds instead (--table: the requests' "
+    "table, default inference_usage).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -44,6 +51,7 @@ def fold(
     engine: str | None,
     print_sql: bool,
     table: str,
+    usage: bool,
     out: Path | None,
     month: date | None,
 ) -> None:
@@ -59,12 +67,16 @@ def fold(
       roi fold
       roi fold --engine spark --month 2026-10 --out groups.parquet
       roi fold --engine bigquery --print-sql --table billing.roi.cost_lines
+      roi fold --engine trino --print-sql --usage --table hive.llm.inference_usage
     """
     config = opts.config()
     if print_sql:
         from roi.fold.run import print_sql as fold_sql
 
         chosen = engine or config.engine.kind
+        if usage:
+            click.echo(_usage_sql(config, chosen, month, table), nl=False)
+            return
         click.echo(fold_sql(chosen, config.attribution.month_basis, month, table), nl=False)
         return
     import polars as pl
@@ -94,3 +106,16 @@ def fold(
             f"{row['currency']}: {row['difference']} (effective), {row['billed_difference']} "
             "(billed)"
         )
+
+
+def _usage_sql(config: ProjectConfig, engine: str, month: date | None, table: str) -> str:
+    """The project's LLM requests folds (its pools split by requests) as SQL for `engine`."""
+    from roi.attribution.pool_bases.tokens import pool_requests
+    from roi.fold.run import print_usage_sql
+    from roi.fold.usage import Requests
+    from roi.vocabulary import SELF_HOSTED_PROVIDERS, TOKEN_BASES
+
+    pools = {p.pool_id: pool_requests(p) for p in config.pools if p.basis in TOKEN_BASES}
+    pooled = tuple(r for r in map(pool_requests, config.pools) if r != Requests())
+    source = "inference_usage" if table == "cost_lines" else table
+    return print_usage_sql(engine, month, source, pools, pooled, SELF_HOSTED_PROVIDERS)

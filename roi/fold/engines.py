@@ -1,8 +1,9 @@
-"""Running the fold: on the warehouse's DuckDB connection (the default) or on Spark.
+"""Running the folds: on the warehouse's DuckDB connection (the default) or on Spark.
 
-Both run the one definition (`roi.fold.definition`) compiled to their SQL. DuckDB runs it on
-the warehouse connection, where `cost_lines` is the view over the warehouse's Parquet files;
-Spark reads the same files, or the lines where they live (`[engine] billing`).
+Both run the one definition (`roi.fold.definition`, `roi.fold.usage`) compiled to their SQL.
+DuckDB runs it on the warehouse connection, where `cost_lines` is the view over the
+warehouse's Parquet files; Spark reads the same files, or the lines where they live
+(`[engine] billing`). The LLM requests, a table of the warehouse, reach Spark as Arrow.
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ from roi.fold.definition import (
     cost_lines_table,
     source_totals,
     to_sql,
+)
+from roi.fold.usage import (
+    USAGE_COLUMNS,
+    Requests,
+    inference_usage_table,
+    pool_usage,
+    unpooled_usage,
 )
 from roi.warehouse import Connection
 
@@ -90,3 +98,56 @@ def source_total_frame(
 
     tags_map = _on_spark(con, engine)
     return collect(session(engine), totals_sql("spark", month_basis, months, tags_map))
+
+
+@lru_cache(maxsize=64)
+def pool_usage_sql(engine: str, requests: Requests, months: MonthFilter) -> str:
+    """A pool's LLM requests fold (`pool_usage`) as one query in `engine`'s SQL."""
+    return to_sql(pool_usage(inference_usage_table(), requests, months), engine)
+
+
+@lru_cache(maxsize=64)
+def unpooled_usage_sql(
+    engine: str, pooled: tuple[Requests, ...], self_hosted: tuple[str, ...], months: MonthFilter
+) -> str:
+    """The unpooled LLM requests fold (`unpooled_usage`) as one query in `engine`'s SQL."""
+    return to_sql(unpooled_usage(inference_usage_table(), pooled, self_hosted, months), engine)
+
+
+def _usage_on_spark(con: Connection, engine: EngineSettings, sql: str) -> pl.DataFrame:
+    from roi.fold.spark import collect, register_table, session
+
+    spark = session(engine)
+    columns = ", ".join(USAGE_COLUMNS)
+    rows = warehouse.fetch_arrow(con, f"SELECT {columns} FROM inference_usage")
+    register_table(spark, "inference_usage", rows)
+    return collect(spark, sql)
+
+
+def pool_usage_frame(
+    con: Connection, requests: Requests, months: MonthFilter, engine: EngineSettings = DUCKDB
+) -> pl.DataFrame:
+    """A pool's LLM requests folded by `engine` (see `pool_usage`), in a stable order."""
+    if engine.kind == "duckdb":
+        frame = warehouse.fetch_frame(con, pool_usage_sql("duckdb", requests, months))
+    else:
+        frame = _usage_on_spark(con, engine, pool_usage_sql("spark", requests, months))
+    return frame.sort(frame.columns, nulls_last=True)
+
+
+def unpooled_usage_frame(
+    con: Connection,
+    pooled: tuple[Requests, ...],
+    self_hosted: tuple[str, ...],
+    months: MonthFilter,
+    engine: EngineSettings = DUCKDB,
+) -> pl.DataFrame:
+    """The LLM requests no pool takes, folded by `engine` (see `unpooled_usage`), in a
+    stable order."""
+    if engine.kind == "duckdb":
+        sql = unpooled_usage_sql("duckdb", pooled, self_hosted, months)
+        frame = warehouse.fetch_frame(con, sql)
+    else:
+        sql = unpooled_usage_sql("spark", pooled, self_hosted, months)
+        frame = _usage_on_spark(con, engine, sql)
+    return frame.sort(frame.columns, nulls_last=True)

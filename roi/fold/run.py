@@ -3,9 +3,11 @@ the project's engine with its reconciliation is `roi.attribution.reconcile.fold_
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 
 from roi.fold.definition import DIALECTS, billing_fold, cost_lines_table, source_totals, to_sql
+from roi.fold.usage import Requests, inference_usage_table, pool_usage, unpooled_usage
 
 RUNS_HERE = ("duckdb", "spark")  # engines roi runs the fold on; the others get --print-sql
 
@@ -27,6 +29,32 @@ def print_sql(engine: str, month_basis: str, month: date | None, table: str) -> 
         "-- 2. The source totals per month and currency (reconciliation).\n"
         f"{totals};\n"
     )
+
+
+def print_usage_sql(
+    engine: str,
+    month: date | None,
+    table: str,
+    pools: Mapping[str, Requests],
+    pooled: tuple[Requests, ...],
+    self_hosted: tuple[str, ...],
+) -> str:
+    """The LLM requests folds as SQL for `engine`, over `table` (with `inference_usage`'s
+    columns): one per pool split by requests (`pools`: pool id → the requests it takes), then
+    the requests no pool takes (`pooled`: what every pool takes) and not self-hosted."""
+    *database, name = table.split(".")
+    source = inference_usage_table(name)
+    if database:
+        source = _qualified(source, name, tuple(database))
+    parts = [f"-- roi usage fold for {engine} ({DIALECTS[engine]} dialect)\n"]
+    for i, (pool_id, requests) in enumerate(sorted(pools.items()), start=1):
+        sql = to_sql(pool_usage(source, requests, month), engine)
+        parts.append(f"-- {i}. The requests of pool {pool_id} per month, model and feature.\n")
+        parts.append(f"{sql};\n\n")
+    rest = to_sql(unpooled_usage(source, pooled, self_hosted, month), engine)
+    parts.append(f"-- {len(pools) + 1}. The requests no pool takes (usage costs), per load.\n")
+    parts.append(f"{rest};\n")
+    return "".join(parts)
 
 
 def _qualified(source: object, name: str, database: tuple[str, ...]) -> object:

@@ -163,3 +163,9 @@ def collect(spark: Any, sql: str) -> pl.DataFrame:
     result = pl.from_arrow(spark.sql(sql).toArrow())
     assert isinstance(result, pl.DataFrame)
     return result
+
+
+def register_table(spark: Any, name: str, rows: Any) -> None:
+    """Make an Arrow table (rows the warehouse holds, e.g. `inference_usage`) a temporary view
+    of the session, under `name`."""
+    spark.createDataFrame(rows).createOrReplaceTempView(name)

@@ -1,6 +1,7 @@
-"""The fold on PySpark in local mode against the DuckDB path: every line group and every
-`allocated_costs` row equal to the cent, reconciliation exact on both, on the sample project
-and on a 1M-line benchmark set; the lines read where they live (a folder of Parquet files).
+"""The folds on PySpark in local mode against the DuckDB path: every line group, every LLM
+usage group and every `allocated_costs`, `allocation_bases` and `usage_costs` row equal,
+reconciliation exact on both, on the sample project and on a 1M-line benchmark set; the lines
+read where they live (a folder of Parquet files).
 
 One local Spark session (local[2]) serves the module; it is stopped at the end.
 """
@@ -19,9 +20,12 @@ import pytest
 from roi import warehouse
 from roi.attribution.engine import plan_attribution
 from roi.attribution.ledger import fold_lines, tag_keys
+from roi.attribution.pool_bases.tokens import pool_requests
 from roi.attribution.reconcile import reconcile
 from roi.config import EngineSettings, ProjectConfig, load_project
-from roi.fold.engines import source_total_frame
+from roi.fold import engines
+from roi.fold.engines import pool_usage_frame, source_total_frame, unpooled_usage_frame
+from roi.vocabulary import SELF_HOSTED_PROVIDERS, TOKEN_BASES
 from roi.warehouse.cost_store import current_files, data_dir
 from tests.conftest import REPO, copy_project, missing
 
@@ -50,9 +54,30 @@ def _same_plans(con: warehouse.Connection, project: ProjectConfig, engine: Engin
     spark = plan_attribution(*args, engine=engine)
     assert duck.ledger.height > 0
     assert spark.ledger.equals(duck.ledger), "line groups differ between Spark and DuckDB"
-    columns = [c for c in duck.allocated.columns if c != "attribution_id"]
-    assert spark.allocated.select(columns).equals(duck.allocated.select(columns))
+    for table in ("allocated", "bases", "usage"):
+        ours, theirs = getattr(spark, table), getattr(duck, table)
+        columns = [c for c in theirs.columns if c != "attribution_id"]
+        assert ours.select(columns).equals(theirs.select(columns)), f"{table} differ"
     assert spark.lines == duck.lines and spark.load_ids == duck.load_ids
+
+
+def _same_usage_groups(
+    con: warehouse.Connection, project: ProjectConfig, engine: EngineSettings
+) -> None:
+    """Each pool's LLM requests fold and the unpooled one: the same groups on both engines."""
+    token_pools = [p for p in project.pools if p.basis in TOKEN_BASES]
+    assert token_pools, "the sample project has a pool split by LLM requests"
+    for pool in token_pools:
+        duck = pool_usage_frame(con, pool_requests(pool), None)
+        assert duck.height > 0
+        assert pool_usage_frame(con, pool_requests(pool), None, engine).equals(duck)
+    pooled = tuple(pool_requests(p) for p in project.pools)
+    duck = unpooled_usage_frame(con, pooled, SELF_HOSTED_PROVIDERS, None)
+    spark = unpooled_usage_frame(con, pooled, SELF_HOSTED_PROVIDERS, None, engine)
+    assert spark.equals(duck)
+    every = unpooled_usage_frame(con, (), (), None, engine)
+    requests = warehouse.fetch_one(con, "SELECT sum(requests) FROM inference_usage")[0]
+    assert every["requests"].sum() == requests  # nothing lost on the way to Spark
 
 
 def _exact_totals(
@@ -80,10 +105,22 @@ def _exact_totals(
 
 
 def test_sample_project_equal_on_spark_and_duckdb(
-    spark: EngineSettings, loaded_project: ProjectConfig
+    spark: EngineSettings, loaded_project: ProjectConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    on_spark: list[str] = []
+    run = engines._usage_on_spark
+
+    def spy(con: warehouse.Connection, engine: EngineSettings, sql: str) -> pl.DataFrame:
+        on_spark.append(sql)
+        return run(con, engine, sql)
+
+    monkeypatch.setattr(engines, "_usage_on_spark", spy)
     with warehouse.open_warehouse(loaded_project.warehouse_path, read_only=True) as con:
         _same_plans(con, loaded_project, spark)
+        # Attribution on Spark folded the requests there: every token pool's and the rest.
+        token_pools = sum(p.basis in TOKEN_BASES for p in loaded_project.pools)
+        assert len(on_spark) == token_pools + 1
+        _same_usage_groups(con, loaded_project, spark)
         _exact_totals(con, loaded_project, spark)
         for engine in (None, spark):
             months = reconcile(con, loaded_project.attribution, engine=engine)

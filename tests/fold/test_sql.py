@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from roi.cli import cli
 from roi.fold.definition import billing_fold, cost_lines_table, to_sql
-from roi.fold.run import print_sql
+from roi.fold.run import print_sql, print_usage_sql
+from roi.fold.usage import Requests, inference_usage_table, pool_usage, unpooled_usage
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fold"
 REPO = Path(__file__).resolve().parents[2]
@@ -25,10 +26,32 @@ CASES = {
 }
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
+# The usage folds: a pool taking a provider, one taking deployments by glob, self-hosted apart.
+POOLS = {
+    "azure-openai": Requests(("azure",)),
+    "bedrock": Requests(("bedrock",), r"(?:^prod\-.*$)|(?:^eval\-.$)"),
+}
+USAGE_CASES = {
+    "usage_bigquery": ("bigquery", "my-project.llm.inference_usage", None),
+    "usage_snowflake": ("snowflake", "LLM.ROI.INFERENCE_USAGE", None),
+    "usage_trino": ("trino", "hive.llm.inference_usage", None),
+    "usage_athena_2026_10": ("athena", "llm.inference_usage", date(2026, 10, 1)),
+}
+
+
+def _printed(case: str) -> str:
+    if case in CASES:
+        engine, table, month = CASES[case]
+        return print_sql(engine, "billing_period", month, table)
+    engine, table, month = USAGE_CASES[case]
+    pooled = tuple(POOLS.values())
+    return print_usage_sql(engine, month, table, POOLS, pooled, ("vllm", "ollama"))
+
+
+@pytest.mark.parametrize("case", sorted(CASES) + sorted(USAGE_CASES))
 def test_sql_matches_golden_file(case: str) -> None:
-    engine, table, month = CASES[case]
-    sql = print_sql(engine, "billing_period", month, table)
+    engine = {**CASES, **USAGE_CASES}[case][0]
+    sql = _printed(case)
     golden = GOLDEN / f"{case}.sql"
     if os.environ.get("ROI_UPDATE_GOLDEN") == "1":
         golden.write_text(sql)
@@ -49,6 +72,19 @@ def test_cli_prints_the_same_sql() -> None:
     assert result.output == (GOLDEN / "trino.sql").read_text()
 
 
+def test_cli_prints_the_projects_usage_folds() -> None:
+    """The sample project's pool split by requests, then the requests no pool takes."""
+    result = CliRunner().invoke(
+        cli,
+        ["fold", "--engine", "trino", "--print-sql", "--usage", "--project", str(REPO)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "-- 1. The requests of pool azure-openai per month" in result.output
+    assert 'FROM "inference_usage"' in result.output
+    assert result.output.count("SELECT\n") == 2 + result.output.count("  SELECT\n")
+
+
 def test_warehouse_engines_need_print_sql() -> None:
     result = CliRunner().invoke(cli, ["fold", "--engine", "snowflake"])
     assert result.exit_code == 1
@@ -65,3 +101,18 @@ def test_one_definition_for_every_engine() -> None:
     # Months are ranges of UTC instants (row groups and partitions are skipped by them).
     assert "MAKE_TIMESTAMPTZ(2026, 10, 1, 0, 0, 0.0, 'UTC')" in duck
     assert "CAST('2026-11-01T00:00:00+00:00' AS TIMESTAMP)" in spark
+
+
+def test_one_usage_definition_for_every_engine() -> None:
+    """DuckDB and Spark run the usage folds the warehouses get; a pool's deployments are one
+    regular expression searched in the name (DuckDB's regexp_matches, Spark's RLIKE)."""
+    source = inference_usage_table()
+    requests = POOLS["bedrock"]
+    for expr in (
+        pool_usage(source, requests, date(2026, 10, 1)),
+        unpooled_usage(source, (requests,), ("vllm",), date(2026, 10, 1)),
+    ):
+        duck, spark = to_sql(expr, "duckdb"), to_sql(expr, "spark")
+        assert 'REGEXP_MATCHES(COALESCE("t0"."deployment", \'\')' in duck
+        assert "COALESCE(`t0`.`deployment`, '') RLIKE" in spark
+        assert "MAKE_TIMESTAMPTZ(2026, 10, 1, 0, 0, 0.0, 'UTC')" in duck

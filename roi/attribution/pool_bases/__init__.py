@@ -17,7 +17,7 @@ from datetime import date
 import polars as pl
 
 from roi.attribution.ledger import MonthFilter
-from roi.config import ModelConfig, PoolConfig
+from roi.config import EngineSettings, ModelConfig, PoolConfig
 from roi.plugins import import_modules
 from roi.warehouse import Connection
 
@@ -43,6 +43,7 @@ class BasisRequest:
     allocated: pl.DataFrame  # the direct stage's rows (for `direct_cost`)
     month: MonthFilter
     months: list[date]
+    engine: EngineSettings | None = None  # where usage is folded (default: DuckDB on `con`)
 
 
 Weigh = Callable[[BasisRequest], pl.DataFrame]

@@ -7,10 +7,10 @@ from collections.abc import Callable
 
 import polars as pl
 
-from roi import warehouse
-from roi.attribution.ledger import MonthFilter, glob_regex, month_sql
-from roi.attribution.pool_bases import BasisRequest, finish, in_list, register
-from roi.config import ModelConfig, PoolConfig
+from roi.attribution.ledger import MonthFilter, glob_regex
+from roi.attribution.pool_bases import BasisRequest, finish, register
+from roi.config import EngineSettings, ModelConfig, PoolConfig
+from roi.fold.usage import Requests
 from roi.vocabulary import UNALLOCATED
 from roi.warehouse import Connection
 
@@ -51,42 +51,28 @@ def with_target_model(usage: pl.DataFrame, models: tuple[ModelConfig, ...]) -> p
     return usage.join(targets, on=["model_id", "feature"], how="left", nulls_equal=True)
 
 
-def usage_condition(pool: PoolConfig) -> tuple[str, list[object]]:
-    """SQL true for the `inference_usage` rows a pool splits its bill by (false: none)."""
-    conditions: list[str] = []
-    params: list[object] = []
-    if pool.usage.providers:
-        clause, values = in_list("provider", pool.usage.providers)
-        conditions.append(clause)
-        params += values
-    if pool.usage.deployments:
-        conditions.append("regexp_matches(coalesce(deployment, ''), ?)")
-        params.append("|".join(f"(?:{glob_regex(p)})" for p in pool.usage.deployments))
-    return (" OR ".join(conditions) or "false"), params
+def pool_requests(pool: PoolConfig) -> Requests:
+    """The `inference_usage` rows a pool splits its bill by: its providers, or a deployment
+    matching one of its globs (none: the pool takes no requests)."""
+    deployments = "|".join(f"(?:{glob_regex(p)})" for p in pool.usage.deployments)
+    return Requests(tuple(pool.usage.providers), deployments or None)
 
 
-def llm_usage(con: Connection, pool: PoolConfig, month: MonthFilter) -> pl.DataFrame:
-    """The pool's LLM requests per month, model id and feature: requests, tokens, cost."""
-    condition, params = usage_condition(pool)
-    when, month_params = month_sql("ts", month)
-    return warehouse.fetch_frame(
-        con,
-        f"""SELECT date_trunc('month', ts)::DATE AS month, model_id, feature,
-                   sum(requests)::DOUBLE AS requests, sum(input_tokens)::DOUBLE AS input,
-                   sum(cached_input_tokens)::DOUBLE AS cached,
-                   sum(cache_write_tokens)::DOUBLE AS cache_write,
-                   sum(output_tokens)::DOUBLE AS output, sum(cost) AS cost
-            FROM inference_usage WHERE ({condition}) AND {when}
-            GROUP BY ALL ORDER BY ALL""",
-        [*params, *month_params],
-    )
+def llm_usage(
+    con: Connection, pool: PoolConfig, month: MonthFilter, engine: EngineSettings | None = None
+) -> pl.DataFrame:
+    """The pool's LLM requests per month, model id and feature: requests, tokens, cost
+    (folded by `engine`, DuckDB on `con` by default: `roi.fold.usage.pool_usage`)."""
+    from roi.fold.engines import DUCKDB, pool_usage_frame
+
+    return pool_usage_frame(con, pool_requests(pool), month, engine or DUCKDB)
 
 
 @register("tokens", "tokens_priced", "reported_cost", "requests")
 def token_weights(request: BasisRequest) -> pl.DataFrame:
     """Tokens (raw or priced), reported cost or requests per model of the pool's LLM usage."""
     con, pool, models, month = request.con, request.pool, request.models, request.month
-    usage = with_target_model(llm_usage(con, pool, month), models)
+    usage = with_target_model(llm_usage(con, pool, month, request.engine), models)
     prices = pool.token_prices
     tokens = pl.col("input") + pl.col("output")
     priced = (

@@ -17,7 +17,7 @@ import polars as pl
 
 from roi import tables
 from roi.attribution.ledger import MonthFilter
-from roi.config import AttributionSettings, ModelConfig, PoolConfig
+from roi.config import AttributionSettings, EngineSettings, ModelConfig, PoolConfig
 from roi.plugins import import_modules
 from roi.warehouse import Connection
 
@@ -50,6 +50,7 @@ class StageContext:
     settings: AttributionSettings
     month: MonthFilter
     allocated: pl.DataFrame  # allocation rows of the stages before
+    engine: EngineSettings | None = None  # where usage is folded (default: DuckDB on `con`)
 
 
 @dataclass(frozen=True)

@@ -148,7 +148,7 @@ def run(ledger: pl.DataFrame, ctx: StageContext) -> StageResult:
         if not mine.height:
             continue
         weights = pool_weights(
-            BasisRequest(ctx.con, pool, ctx.models, ctx.allocated, ctx.month, months)
+            BasisRequest(ctx.con, pool, ctx.models, ctx.allocated, ctx.month, months, ctx.engine)
         )
         used_months = sorted(mine["month"].unique().to_list())
         bases.append(_bases(pool, weights.filter(pl.col("month").is_in(used_months))))
