@@ -27,6 +27,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("attribution", "portfolio", "sample"),
     ("connectors",),
     ("loading",),
+    ("pricing",),
     ("context",),
     ("warehouse",),
     ("tables", "config"),

@@ -71,8 +71,9 @@ def reconcile(opts: Options, month: date | None) -> None:
 
     Shows the billed and effective totals of the billing lines, the effective cost allocated
     directly, shared by pools, amortized, idle and unallocated, and the difference; under it,
-    for LLM pools, the gateway's reported cost against the bill. Exits 1 if any month does
-    not reconcile.
+    for LLM pools, the gateway's reported cost against the bill, LLM usage with no bill, and
+    LLM requests no price covers (per provider, model, tier and month, with the fix: a
+    contracted price, then `roi reprice`). Exits 1 if any month does not reconcile.
 
     \b
     Examples:
@@ -86,6 +87,7 @@ def reconcile(opts: Options, month: date | None) -> None:
                 "months": result.months.to_dicts(),
                 "gateway_vs_bill": result.gateway.to_dicts(),
                 "usage_without_bill": result.unbilled.to_dicts(),
+                "unpriced_usage": result.unpriced.to_dicts(),
             }
         )
     else:
@@ -99,6 +101,12 @@ def reconcile(opts: Options, month: date | None) -> None:
                 "(a cost of the models, outside the bills above):"
             )
             emit(opts, result.unbilled)
+        if opts.fmt == "table" and result.unpriced.height:
+            say(
+                "\nLLM requests no price covers (their cost is unknown, not zero; it is in "
+                "none of the figures above):"
+            )
+            emit(opts, result.unpriced)
     if not result.reconciled:
         off = result.months.filter(pl.col("difference") != 0).row(0, named=True)
         raise RoiError(

@@ -27,6 +27,7 @@ from roi.config.settings import (
     ENV_PREFIX,
     AttributionSettings,
     FinanceSettings,
+    PricingSettings,
     ProjectSettings,
     RiskSettings,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "PoolClaims",
     "PoolConfig",
     "PoolUsage",
+    "PricingSettings",
     "ProjectConfig",
     "ProjectSettings",
     "QualityConfig",

@@ -30,6 +30,7 @@ from roi.config.reports import ReportOptions, report_options
 from roi.config.settings import (
     AttributionSettings,
     FinanceSettings,
+    PricingSettings,
     ProjectSettings,
     RiskSettings,
     read_settings,
@@ -98,6 +99,7 @@ class ProjectConfig:
     reports: tuple[ReportConfig, ...]
     pools: tuple[PoolConfig, ...] = ()
     risk: RiskSettings = field(default_factory=RiskSettings)
+    pricing: PricingSettings = field(default_factory=PricingSettings)
 
     @classmethod
     def blank(cls, root: Path, memory_limit: str = "4GB") -> ProjectConfig:
@@ -282,4 +284,5 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
         reports,
         pools,
         settings.risk,
+        settings.pricing,
     )

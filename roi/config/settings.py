@@ -105,6 +105,34 @@ class RiskSettings:
     level: float = field(default=0.95, metadata=_share_open)  # VaR and expected shortfall
 
 
+def _rates(value: Mapping[str, float]) -> bool:
+    return all(
+        len(k) == 3 and k.isalpha() and k.isupper() and isinstance(v, int | float) and v > 0
+        for k, v in value.items()
+    )
+
+
+@dataclass(frozen=True)
+class PricingSettings:
+    """The `[pricing]` section: the price book LLM requests without a reported cost are priced
+    from (`roi.pricing`)."""
+
+    # Where list prices come from: "genai-prices" (the installed package's dated prices), or
+    # the path of a price file in LiteLLM's model_prices_and_context_window.json format.
+    library: str = "genai-prices"
+    # A TOML file of contracted prices per model (per 1M tokens), which win over the library.
+    contracted: str | None = None
+    # Project currency per unit of another currency, e.g. { USD = 0.92 } in a EUR project: for
+    # library prices (USD) and usage reported in another currency.
+    fx: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({}),
+        metadata=check(_rates, "a table of ISO codes to rates above 0, e.g. { USD = 0.92 }"),
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fx", MappingProxyType(dict(self.fx)))
+
+
 @dataclass(frozen=True)
 class Settings:
     """All of roi.toml."""
@@ -113,6 +141,7 @@ class Settings:
     attribution: AttributionSettings = field(default_factory=AttributionSettings)
     finance: FinanceSettings = field(default_factory=FinanceSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
+    pricing: PricingSettings = field(default_factory=PricingSettings)
 
 
 SECTIONS: dict[str, type[Any]] = typing.get_type_hints(Settings)

@@ -31,6 +31,8 @@ KINDS = {
     "output_tokens": "int",
     "cached_input_tokens": "int",
     "cache_write_tokens": "int",
+    "cache_write_1h_tokens": "int",
+    "reasoning_tokens": "int",
 }
 REQUIRED_SOURCE = (
     "request_id",
@@ -103,6 +105,18 @@ def _usage_columns(raw: pl.DataFrame, key: str, relative: str) -> pl.DataFrame:
             pl.col("metadata").str.json_path_match(f"{usage}.cache_creation_input_tokens"),
             pl.lit("0"),
         ).alias("cache_write_tokens"),
+        pl.coalesce(
+            pl.col("metadata").str.json_path_match(
+                f"{usage}.cache_creation.ephemeral_1h_input_tokens"
+            ),
+            pl.lit("0"),
+        ).alias("cache_write_1h_tokens"),
+        pl.coalesce(
+            pl.col("metadata").str.json_path_match(
+                f"{usage}.completion_tokens_details.reasoning_tokens"
+            ),
+            pl.lit("0"),
+        ).alias("reasoning_tokens"),
         pl.col("spend").alias("cost"),
         pl.col("metadata"),
         pl.col("source_row"),
@@ -195,6 +209,7 @@ class LiteLLMSpendLogs(FileConnector):
             currency=pl.lit("USD"),
             cost_source=pl.lit("reported"),
             price_version=pl.lit(None, pl.String),
+            service_tier=pl.lit(None, pl.String),
         )
         parsed = parse_columns(frame, KINDS, required=("request_id", "ts", "model"))
         return Batch(parsed.frame, pl.concat([parsed.rejects, rejects]))

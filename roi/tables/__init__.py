@@ -47,11 +47,13 @@ from roi.tables.contract import (
 )
 from roi.tables.loaded import (
     COST_LINES,
+    COST_SOURCES,
     GPU_USAGE,
     INFERENCE_USAGE,
     KPI_VALUES,
     LOADED_TABLES,
     MODEL_METRICS,
+    SERVICE_TIERS,
 )
 from roi.tables.value import (
     KPI_SENSITIVITY,
@@ -78,6 +80,7 @@ __all__ = [
     "CHARGE_CATEGORIES",
     "CONTRACTS",
     "COST_LINES",
+    "COST_SOURCES",
     "GPU_USAGE",
     "INFERENCE_USAGE",
     "KPI_SENSITIVITY",
@@ -92,6 +95,7 @@ __all__ = [
     "PORTFOLIO_MODELS",
     "SCENARIO_RUNS",
     "SCENARIO_TABLES",
+    "SERVICE_TIERS",
     "TAG_ENTRY",
     "UNALLOCATED_COSTS",
     "UNIT_INTERVAL",
