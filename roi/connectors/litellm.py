@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Literal
 from pathlib import Path
 
 import polars as pl
@@ -23,6 +24,7 @@ from roi.loading.protocol import Batch
 from roi.loading.rejects import reject_where
 from roi.loading.tags import CLASH_REASON, CLASHING_TAGS, INVALID_TAGS, TagKeyClash, tag_json
 from roi.tables import INFERENCE_USAGE
+from roi.vocabulary import SELF_HOSTED_PROVIDERS
 
 KINDS = {
     "ts": "utc",
@@ -163,6 +165,9 @@ class LiteLLMOptions:
     """`[options]` of a `litellm_spend_logs` connector."""
 
     portfolio_key: str = "model_portfolio_id"  # metadata.spend_logs_metadata key naming the model
+    # "price": a spend of 0 for a request with tokens (not self-hosted) is LiteLLM's silent
+    # price-map miss (BerriAI/litellm PR #35913), priced from roi's book; "keep" trusts it.
+    zero_spend: Literal["price", "keep"] = "price"
 
 
 @register
@@ -212,4 +217,15 @@ class LiteLLMSpendLogs(FileConnector):
             service_tier=pl.lit(None, pl.String),
         )
         parsed = parse_columns(frame, KINDS, required=("request_id", "ts", "model"))
-        return Batch(parsed.frame, pl.concat([parsed.rejects, rejects]))
+        rows = parsed.frame
+        if self.options.zero_spend == "price":
+            missed = (
+                (pl.col("cost") == 0)
+                & (pl.col("input_tokens") + pl.col("output_tokens") > 0)
+                & ~pl.col("provider").is_in(SELF_HOSTED_PROVIDERS).fill_null(False)
+            ).fill_null(False)
+            rows = rows.with_columns(
+                cost=pl.when(missed).then(None).otherwise(pl.col("cost")),
+                cost_source=pl.when(missed).then(pl.lit("unpriced")).otherwise("cost_source"),
+            )
+        return Batch(rows, pl.concat([parsed.rejects, rejects]))

@@ -96,6 +96,7 @@ class UsageEvents(FileConnector):
     description = "LLM usage events as JSON lines (CloudEvents or flat objects), by a mapping"
     suffixes = SUFFIXES
     Options = UsageEventOptions
+    states_currency = True  # a cost in another currency than the project's needs a rate
 
     def __init__(self, config: Any, root: Path) -> None:
         super().__init__(config, root)
@@ -215,6 +216,7 @@ class UsageEvents(FileConnector):
             required=required,
             required_reason="required label is missing; every event must carry it (the "
             "connector's options.required)",
+            trim=False,
         )
         rejects = batch.rejects.with_columns(pl.col("column").str.replace(r"^_tag_", ""))
         rows = batch.frame.drop(*[c for c in batch.frame.columns if c.startswith("_tag_")])

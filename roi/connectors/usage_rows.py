@@ -109,6 +109,7 @@ def usage_batch(
     currency: str = "USD",
     required: Iterable[str] = (),
     required_reason: str = "required label is missing",
+    trim: bool = True,
 ) -> Batch:
     """Typed `inference_usage` rows from text columns named like its columns.
 
@@ -117,18 +118,20 @@ def usage_batch(
     convention of providers whose input count leaves cache reads and writes out (Anthropic's
     native API): they are added to `input_tokens`, roi's convention. Likewise `reasoning =
     "outside"` adds reasoning tokens to `output_tokens`. `required` columns (labels the
-    events must carry) are rejects when missing, with `required_reason`.
+    events must carry) are rejects when missing, with `required_reason`. Labels are trimmed of
+    white space (`trim`; JSON values are taken as written).
     """
     frame = frame.with_columns(
         pl.lit(None, pl.String).alias(c) for c in (*TEXT, *KINDS, "tags") if c not in frame.columns
     )
-    # Labels are trimmed; numbers and times are parsed as written ("" is no value).
+
+    # Labels are trimmed (CSV); numbers and times are parsed as written. "" is no value.
+    def text(c: str) -> pl.Expr:
+        value = pl.col(c).cast(pl.String)
+        return value.str.strip_chars() if trim and c in TEXT else value
+
     frame = frame.with_columns(
-        *(pl.col(c).cast(pl.String).str.strip_chars().replace("", None) for c in TEXT),
-        *(
-            pl.when(pl.col(c).cast(pl.String) != "").then(pl.col(c).cast(pl.String)).alias(c)
-            for c in KINDS
-        ),
+        pl.when(text(c) != "").then(text(c)).alias(c) for c in (*TEXT, *KINDS)
     )
     tier = pl.col("service_tier").str.to_lowercase()
     frame = frame.with_columns(

@@ -103,12 +103,13 @@ class _Run:
     prepare: Prepare | None = None
 
 
-def _prepare_step(ctx: Context, table: Table) -> Prepare | None:
-    if table.name != INFERENCE_USAGE.name:
+def _prepare_step(ctx: Context, source: Source) -> Prepare | None:
+    if source.table.name != INFERENCE_USAGE.name:
         return None
     from roi.loading.usage_pricing import LoadPricing  # the price book opens only when needed
 
-    return LoadPricing(ctx.project)
+    # A source whose rows state their currency (usage events) needs a rate for a foreign one.
+    return LoadPricing(ctx.project, strict=getattr(source, "states_currency", False))
 
 
 def load_source(ctx: Context, source: Source) -> LoadResult:
@@ -130,7 +131,7 @@ def load_source(ctx: Context, source: Source) -> LoadResult:
     if not extracted.files and state is not None and extracted.cursor == state:
         progress.info(f"{config.name}: nothing new ({extracted.skipped_files} file(s) unchanged)")
         return LoadResult(config.name, None, table.name, 0, 0, 0, 0, 0, extracted.skipped_files)
-    run = _Run(new_load_id(), config, table, started, extracted, _prepare_step(ctx, table))
+    run = _Run(new_load_id(), config, table, started, extracted, _prepare_step(ctx, source))
     staging: Staging | BillingStaging = (
         BillingStaging(ctx.warehouse, run.load_id, committed_loads)
         if table.replace_by

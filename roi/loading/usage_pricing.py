@@ -1,9 +1,11 @@
 """Pricing at load: what the loader does to every checked batch of `inference_usage` rows
 (the price book itself is `roi.pricing`).
 
-1. A cost reported in a currency other than the project's is converted with `[pricing] fx`;
-   without a rate for it the row is rejected (naming file, row and the missing rate), since a
-   model's P&L is in one currency.
+1. A cost reported in a currency other than the project's is converted with `[pricing] fx`.
+   Without a rate, a source whose rows state their currency (usage events) has the row
+   rejected, naming file, row and the missing rate; a gateway that always reports USD
+   (LiteLLM, Langfuse) keeps its USD figures, as billing lines keep theirs, and the reports
+   say when nothing is in the project's currency.
 2. Rows without a reported cost are priced from the book (`price_usage`). The book is opened
    only when a batch holds such rows, once per load.
 """
@@ -24,8 +26,9 @@ from roi.vocabulary import MONEY
 class LoadPricing:
     """The pricing step of one load (it keeps the book between the load's batches)."""
 
-    def __init__(self, project: ProjectConfig) -> None:
+    def __init__(self, project: ProjectConfig, strict: bool = False) -> None:
         self.project = project
+        self.strict = strict  # a foreign currency without a rate is a reject
         self._book: PriceBook | None = None
 
     @property
@@ -51,7 +54,7 @@ class LoadPricing:
         if not found:
             return frame, empty_rejects()
         rates = self.project.pricing.fx
-        missing = sorted(c for c in found if c not in rates)
+        missing = sorted(c for c in found if c not in rates) if self.strict else []
         rejects = reject_where(
             frame,
             foreign & pl.col("currency").is_in(missing),

@@ -348,3 +348,53 @@ def test_unpriced_listed_then_contracted_and_repriced(tmp_path: Path) -> None:
     assert not [
         r for r in json.loads(listed.stdout)["unpriced_usage"] if r["model"] == "acme-llm-7"
     ]
+
+
+def test_litellm_zero_spend_with_tokens_is_priced(tmp_path: Path) -> None:
+    header = "request_id,startTime,model,spend,prompt_tokens,completion_tokens,custom_llm_provider"
+    lines = [
+        "r1,2026-10-01 08:00:00,gpt-4o,0,1000000,0,openai",  # a price-map miss
+        "r2,2026-10-01 08:00:00,gpt-4o,0,0,0,openai",  # a failed request: 0 is right
+        "r3,2026-10-01 08:00:00,llama-3.1-8b,0,1000,10,hosted_vllm",  # self-hosted: GPU time
+        "r4,2026-10-01 08:00:00,gpt-4o,0.5,1000,10,openai",
+    ]
+    path = tmp_path / "spend.csv"
+    path.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    _ingest(tmp_path, "litellm_spend_logs", path)
+    rows = _rows(tmp_path, "SELECT request_id, cost, cost_source FROM inference_usage ORDER BY 1")
+    assert rows[0][2] == "priced" and rows[0][1] > 0
+    assert rows[1][1:] == (Decimal(0), "reported")
+    assert rows[2][1:] == (Decimal(0), "reported")
+    assert rows[3][1:] == (Decimal("0.5"), "reported")
+    keep = tmp_path / "keep"
+    keep.mkdir()
+    _ingest(keep, "litellm_spend_logs", path, zero_spend="keep")
+    assert _rows(keep, "SELECT cost_source FROM inference_usage WHERE request_id = 'r1'") == [
+        ("reported",)
+    ]
+
+
+def test_reported_costs_in_another_currency_are_converted_with_a_rate(tmp_path: Path) -> None:
+    (tmp_path / "roi.toml").write_text(
+        '[project]\ncurrency = "EUR"\n\n[pricing]\nfx = { USD = 0.9 }\n', encoding="utf-8"
+    )
+    event = {
+        "request_id": "r1",
+        "ts": "2026-10-01T08:00:00Z",
+        "provider": "openai",
+        "model": "gpt-4o",
+        "input_tokens": 1_000_000,
+        "output_tokens": 0,
+        "cost": "2.00",
+        "currency": "USD",
+    }
+    unpriced = {**event, "request_id": "r2", "cost": None}
+    path = _write_jsonl(tmp_path / "events.jsonl", event, unpriced)
+    ctx = Context.load(tmp_path)
+    pipeline.ingest(ctx, "usage_events", str(path))
+    rows = pipeline.query(
+        ctx, "SELECT request_id, cost, currency, cost_source FROM inference_usage ORDER BY 1"
+    ).rows()
+    assert rows[0] == ("r1", Decimal("1.8000000000"), "EUR", "reported")
+    # Priced from the library's USD list price (2.50 per 1M input tokens) at the same rate.
+    assert rows[1][1:] == (Decimal("2.2500000000"), "EUR", "priced")
