@@ -66,15 +66,9 @@ def merge(
                     PARTITION BY {key} ORDER BY source_file DESC NULLS LAST, _seq DESC) = 1) s"""
     t = f'"{spec.name}"'
     if not int(warehouse.fetch_one(con, f"SELECT count(*) FROM {t}")[0]):
-        # An empty table (a first load, a backfill): the rows go straight in, deduplicated
-        # unless every key is new (a cheap check; the window costs more than the insert).
-        unique = warehouse.fetch_one(
-            con,
-            f"SELECT count(DISTINCT ({key})) = count(*) FROM {staging.relation()}",
-            [staging.glob],
-        )[0]
-        if unique and not combined:
+        if not combined and _unique_keys(con, key, staging):
             deduped = f"SELECT {exprs} FROM {staging.relation()} s"
+        # An empty table (a first load, a backfill): the rows go straight in.
         warehouse.execute(con, f"INSERT INTO {t} ({quoted(names)}) {deduped}", [staging.glob])
         return int(warehouse.fetch_one(con, f"SELECT count(*) FROM {t}")[0]), 0
     warehouse.execute(con, f"CREATE OR REPLACE TEMP TABLE _deduped AS {deduped}", [staging.glob])
@@ -118,6 +112,13 @@ def merge(
     written = int(warehouse.fetch_one(con, "SELECT count(*) FROM _deduped")[0])
     warehouse.execute(con, "DROP TABLE _deduped")
     return written, replaced
+
+
+def _unique_keys(con: Connection, key: str, staging: Staging) -> bool:
+    """Whether every staged key is there once (a cheap check: deduplicating costs more than
+    the insert it precedes)."""
+    sql = f"SELECT count(DISTINCT ({key})) = count(*) FROM {staging.relation()}"
+    return bool(warehouse.fetch_one(con, sql, [staging.glob])[0])
 
 
 def record_restatements(con: Connection, spec: Table, on: str) -> None:

@@ -124,6 +124,51 @@ class PriceBook:
         (why an entry cannot price), `_above_<k>` (long-context thresholds) and
         `_p_<component>_<k>` (per-token prices after fallbacks; null: no price).
         """
+        table = self._rates_frame(keys)
+        # As-of joins match no null keys: a missing provider joins as "" (and is null again).
+        wanted = keys.with_columns(pl.col("day").cast(pl.Date), pl.col("provider").fill_null(""))
+        wanted = wanted.sort("day")
+        table = table.with_columns(pl.col("provider").fill_null(""))
+        dated = table.filter(pl.col("_valid_from").is_not_null()).sort("_valid_from")
+        undated = table.filter(pl.col("_valid_from").is_null()).drop("_valid_from")
+        by = ["provider", "model", "service_tier"]
+        joined = wanted.join_asof(
+            dated,
+            left_on="day",
+            right_on="_valid_from",
+            by=by,
+            strategy="backward",
+            check_sortedness=False,
+        ).drop("_valid_from")
+        # Days before an entry's first rate, and entries without rates or no entry at all.
+        missing = joined.filter(pl.col("_entry").is_null()).select(*keys.columns)
+        first = dated.group_by(by).agg(pl.col("_entry").first(), pl.col("_valid_from").min())
+        filled = (
+            missing.join(undated, on=by, how="left", nulls_equal=True)
+            .join(first, on=by, how="left", nulls_equal=True, suffix="_first")
+            .with_columns(
+                _entry=pl.coalesce("_entry", "_entry_first"),
+                _problem=pl.when(pl.col("_valid_from").is_not_null())
+                .then(
+                    pl.format(
+                        "{} has no price before {}", pl.col("_entry_first"), pl.col("_valid_from")
+                    )
+                )
+                .otherwise(pl.col("_problem")),
+            )
+            .drop("_entry_first", "_valid_from")
+        )
+        return (
+            pl.concat(
+                [joined.filter(pl.col("_entry").is_not_null()), filled], how="diagonal_relaxed"
+            )
+            .select(*keys.columns, *[c for c in table.columns if c not in (*by, "_valid_from")])
+            .with_columns(provider=pl.col("provider").replace("", None))
+        )
+
+    def _rates_frame(self, keys: pl.DataFrame) -> pl.DataFrame:
+        """Every rate of every (provider, model) of `keys`, per tier, as per-token prices; a
+        row without `_valid_from` for a model or tier without any."""
         levels = 0
         rows: list[dict[str, Any]] = []
         pairs = keys.select("provider", "model").unique().rows()
@@ -162,46 +207,7 @@ class PriceBook:
         table = pl.DataFrame(
             [{k: row.get(k) for k in schema} for row in rows], schema=schema, orient="row"
         )
-        # As-of joins match no null keys: a missing provider joins as "" (and is null again).
-        wanted = keys.with_columns(pl.col("day").cast(pl.Date), pl.col("provider").fill_null(""))
-        wanted = wanted.sort("day")
-        table = table.with_columns(pl.col("provider").fill_null(""))
-        dated = table.filter(pl.col("_valid_from").is_not_null()).sort("_valid_from")
-        undated = table.filter(pl.col("_valid_from").is_null()).drop("_valid_from")
-        by = ["provider", "model", "service_tier"]
-        joined = wanted.join_asof(
-            dated,
-            left_on="day",
-            right_on="_valid_from",
-            by=by,
-            strategy="backward",
-            check_sortedness=False,
-        ).drop("_valid_from")
-        # Days before an entry's first rate, and entries without rates or no entry at all.
-        missing = joined.filter(pl.col("_entry").is_null()).select(*keys.columns)
-        first = dated.group_by(by).agg(pl.col("_entry").first(), pl.col("_valid_from").min())
-        filled = (
-            missing.join(undated, on=by, how="left", nulls_equal=True)
-            .join(first, on=by, how="left", nulls_equal=True, suffix="_first")
-            .with_columns(
-                _entry=pl.coalesce("_entry", "_entry_first"),
-                _problem=pl.when(pl.col("_valid_from").is_not_null())
-                .then(
-                    pl.format(
-                        "{} has no price before {}", pl.col("_entry_first"), pl.col("_valid_from")
-                    )
-                )
-                .otherwise(pl.col("_problem")),
-            )
-            .drop("_entry_first", "_valid_from")
-        )
-        return (
-            pl.concat(
-                [joined.filter(pl.col("_entry").is_not_null()), filled], how="diagonal_relaxed"
-            )
-            .select(*keys.columns, *[c for c in schema if c not in (*by, "_valid_from")])
-            .with_columns(provider=pl.col("provider").replace("", None))
-        )
+        return table
 
 
 def _rate_row(entry: PriceEntry, rate: Rate, fx: Decimal) -> dict[str, Any]:

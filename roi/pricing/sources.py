@@ -96,9 +96,12 @@ class GenaiPrices:
         for name in candidates(model):
             for pid in dict.fromkeys((wanted, None)):
                 try:
-                    return self._snapshot.find_provider_model(name, None, pid, None)  # type: ignore[no-any-return]
+                    found: tuple[Any, Any] = self._snapshot.find_provider_model(
+                        name, None, pid, None
+                    )
                 except LookupError:
                     continue
+                return found
         return None
 
     def _lookup(self, provider: str | None, model: str) -> PriceEntry | None:
