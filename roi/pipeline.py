@@ -36,11 +36,12 @@ from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.config.project import OnReject
 from roi.connectors import connector_class, connector_types, resolve
 from roi.context import Context
-from roi.errors import ConfigError
+from roi.errors import ConfigError, RoiError
 from roi.loading.forget import Forgotten, forget_connector
 from roi.loading.loader import LoadResult, load_source, load_sources
 from roi.loading.status import Status, read_status
 from roi.portfolio import sync_portfolio
+from roi.pricing.history import Repricing, unpriced_usage
 from roi.reuse import inputs_key, remember, reusable
 from roi.value.engine import replace_value
 from roi.value.methods import resolve as resolve_value
@@ -205,6 +206,8 @@ class Reconciliation:
     gateway: pl.DataFrame
     unbilled: pl.DataFrame  # LLM usage priced as reported, with no bill in the warehouse
     invoices: pl.DataFrame  # per month and LLM provider: gateway estimate, invoice, gap
+    # LLM requests no price covers, per provider, model, tier and month, with how to fix it.
+    unpriced: pl.DataFrame = field(default_factory=pl.DataFrame)
 
     @property
     def reconciled(self) -> bool:
@@ -222,7 +225,46 @@ def reconcile(ctx: Context, month: date | None = None) -> Reconciliation:
         gateway = gateway_vs_bill(con, ctx.project.pools, month)
         unbilled = unbilled_totals(con, month)
         invoices = gateway_vs_invoice(con, month)
-    return Reconciliation(months, gateway, unbilled, invoices)
+        unpriced = unpriced_usage(con, month)
+    return Reconciliation(months, gateway, unbilled, invoices, _with_fixes(ctx, unpriced))
+
+
+def _with_fixes(ctx: Context, unpriced: pl.DataFrame) -> pl.DataFrame:
+    """The unpriced list with the book's reason for each and how to fix it (the reasons are
+    left out when the book itself cannot be opened: reconciling never fails for it)."""
+    from roi.pricing.book import book_for
+    from roi.pricing.history import with_fixes
+
+    book = None
+    if unpriced.height:
+        try:
+            book = book_for(ctx.project)
+        except RoiError as exc:
+            ctx.progress.info(f"warning: the price book cannot be opened ({exc})")
+    return with_fixes(unpriced, book, ctx.project.pricing.contracted)
+
+
+def reprice(ctx: Context, month: date | None = None, dry_run: bool = False) -> Repricing:
+    """Price LLM usage again with the current price book (`roi reprice`): the rows roi priced
+    or could not price, never reported or trued-up costs; `month` limits it to one month.
+
+    What changes is computed on a read-only connection; the write is one short transaction.
+    A dry run writes nothing. The next `roi attribute` recomputes the months it changed.
+    """
+    from roi.pricing.book import book_for
+    from roi.pricing.history import plan_reprice, store_reprice
+
+    book = book_for(ctx.project)
+    if dry_run:
+        with ctx.reader() as con:
+            return plan_reprice(con, book, month)
+    with ctx.writing():
+        with ctx.reader(wait=warehouse.COMMIT_WAIT_SECONDS) as con:
+            plan = plan_reprice(con, book, month)
+        if not plan.changed:
+            return plan
+        with ctx.committing() as con:
+            return store_reprice(con, plan)
 
 
 def explain(ctx: Context, model_id: str, month: date, top: int = 10) -> Explanation:

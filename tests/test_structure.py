@@ -28,6 +28,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("fold",),
     ("connectors",),
     ("loading",),
+    ("pricing",),
     ("context", "reuse"),
     ("warehouse",),
     ("tables", "config"),

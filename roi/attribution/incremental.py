@@ -100,11 +100,18 @@ def _per_load_months(table: str, column: str) -> str:
     """Each load's row count, as a part of every month from its first row's to its last's.
 
     Per load rather than per row's month: truncating 10M timestamps to months costs a second,
-    and a load that may hold rows of a month is enough to say the month depends on it.
+    and a load that may hold rows of a month is enough to say the month depends on it. LLM
+    usage adds its priced total and how many rows have a cost: `roi reprice` changes costs
+    in place, and the months of the loads it touched are attributed again.
     """
+    priced = (
+        " || ':' || coalesce(sum(cost), 0) || ':' || count(cost)"
+        if table == "inference_usage"
+        else ""
+    )
     return f"""SELECT unnest(generate_series(first, last, INTERVAL 1 MONTH))::DATE AS month,
                       '{table}:' || _load_id || ':' || n AS part
-               FROM (SELECT _load_id, count(*) AS n,
+               FROM (SELECT _load_id, count(*){priced} AS n,
                             date_trunc('month', min({column}))::DATE AS first,
                             date_trunc('month', max({column}))::DATE AS last
                      FROM {table} GROUP BY _load_id)"""

@@ -77,9 +77,11 @@ def reconcile(opts: Options, month: date | None) -> None:
 
     Shows the billed and effective totals of the billing lines, the effective cost allocated
     directly, shared by pools, amortized, idle and unallocated, and the difference; under it,
-    for LLM pools, the gateway's reported cost against the bill, and per month and LLM
-    provider with an invoice loaded (openai_costs, anthropic_cost), the gateway's estimate, the
-    invoice and the gap. Exits 1 if any month does not reconcile.
+    for LLM pools, the gateway's reported cost against the bill, LLM usage with no bill, per
+    month and LLM provider with an invoice loaded (openai_costs, anthropic_cost) the gateway's
+    estimate, the invoice and the gap, and LLM requests no price covers (per provider, model,
+    tier and month, with the fix: a contracted price, then `roi reprice`). Exits 1 if any month
+    does not reconcile.
 
     \b
     Examples:
@@ -98,6 +100,7 @@ def reconcile(opts: Options, month: date | None) -> None:
                 "gateway_vs_bill": result.gateway.to_dicts(),
                 "usage_without_bill": result.unbilled.to_dicts(),
                 "gateway_vs_invoice": result.invoices.to_dicts(),
+                "unpriced_usage": result.unpriced.to_dicts(),
             }
         )
     else:
@@ -117,6 +120,12 @@ def reconcile(opts: Options, month: date | None) -> None:
                 "over models by usage; gap = invoice - gateway):"
             )
             emit(opts, result.invoices)
+        if opts.fmt == "table" and result.unpriced.height:
+            say(
+                "\nLLM requests no price covers (their cost is unknown, not zero; it is in "
+                "none of the figures above):"
+            )
+            emit(opts, result.unpriced)
     if not result.reconciled:
         off = result.months.filter(pl.col("difference") != 0).row(0, named=True)
         raise RoiError(

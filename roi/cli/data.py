@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +20,7 @@ from roi.cli.support import (
     Options,
     emit,
     emit_document,
+    month_option,
     roi_command,
     say,
 )
@@ -142,6 +144,46 @@ def forget(opts: Options, name: str) -> None:
             {"connector": [name], "loads": [result.loads], **{k: [v] for k, v in rows.items()}}
         ),
     )
+
+
+@cli.command()
+@month_option("every month")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@roi_command
+def reprice(opts: Options, month: date | None, dry_run: bool) -> None:
+    """Price LLM usage again with the current price book ([pricing] in roi.toml).
+
+    Only requests roi priced, or could not price, are priced again: costs a gateway or
+    provider reported, and costs trued up to an invoice, are never touched. Loads price new
+    requests; history changes only through this command. Shows per month the rows, how many
+    change, the cost before and after, and the requests still without a price. Run
+    `roi attribute` afterwards to carry the change into the models' costs.
+
+    \b
+    Examples:
+      roi reprice --dry-run
+      roi reprice --month 2026-10
+    """
+    from roi import pipeline
+
+    result = pipeline.reprice(opts.context(), month, dry_run)
+    if opts.fmt == "json":
+        emit_document(
+            {
+                "price_version": result.version,
+                "changed": result.changed,
+                "written": result.written,
+                "months": result.months.to_dicts(),
+            }
+        )
+        return
+    emit(opts, result.months)
+    if opts.fmt == "table":
+        did = "would change" if dry_run else "changed"
+        say(
+            f"\n{result.changed:,} request(s) {did}; price book {result.version}"
+            + ("; run `roi attribute` next" if result.written else "")
+        )
 
 
 @cli.command()

@@ -28,6 +28,7 @@ from roi.config.settings import (
     AttributionSettings,
     EngineSettings,
     FinanceSettings,
+    PricingSettings,
     ProjectSettings,
     RiskSettings,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "PoolClaims",
     "PoolConfig",
     "PoolUsage",
+    "PricingSettings",
     "ProjectConfig",
     "ProjectSettings",
     "QualityConfig",

@@ -31,6 +31,7 @@ from roi.config.settings import (
     AttributionSettings,
     EngineSettings,
     FinanceSettings,
+    PricingSettings,
     ProjectSettings,
     RiskSettings,
     read_settings,
@@ -100,6 +101,7 @@ class ProjectConfig:
     pools: tuple[PoolConfig, ...] = ()
     risk: RiskSettings = field(default_factory=RiskSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
+    pricing: PricingSettings = field(default_factory=PricingSettings)
 
     @classmethod
     def blank(cls, root: Path, memory_limit: str = "4GB") -> ProjectConfig:
@@ -285,4 +287,5 @@ def load_project(root: Path, environ: Mapping[str, str] | None = None) -> Projec
         pools,
         settings.risk,
         settings.engine,
+        settings.pricing,
     )

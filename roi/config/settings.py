@@ -137,6 +137,34 @@ class EngineSettings:
     spark_conf: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
+def _rates(value: Mapping[str, float]) -> bool:
+    return all(
+        len(k) == 3 and k.isalpha() and k.isupper() and isinstance(v, int | float) and v > 0
+        for k, v in value.items()
+    )
+
+
+@dataclass(frozen=True)
+class PricingSettings:
+    """The `[pricing]` section: the price book LLM requests without a reported cost are priced
+    from (`roi.pricing`)."""
+
+    # Where list prices come from: "genai-prices" (the installed package's dated prices), or
+    # the path of a price file in LiteLLM's model_prices_and_context_window.json format.
+    library: str = "genai-prices"
+    # A TOML file of contracted prices per model (per 1M tokens), which win over the library.
+    contracted: str | None = None
+    # Project currency per unit of another currency, e.g. { USD = 0.92 } in a EUR project: for
+    # library prices (USD) and usage reported in another currency.
+    fx: Mapping[str, float] = field(
+        default_factory=lambda: MappingProxyType({}),
+        metadata=check(_rates, "a table of ISO codes to rates above 0, e.g. { USD = 0.92 }"),
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fx", MappingProxyType(dict(self.fx)))
+
+
 @dataclass(frozen=True)
 class Settings:
     """All of roi.toml."""
@@ -146,6 +174,7 @@ class Settings:
     finance: FinanceSettings = field(default_factory=FinanceSettings)
     risk: RiskSettings = field(default_factory=RiskSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
+    pricing: PricingSettings = field(default_factory=PricingSettings)
 
 
 SECTIONS: dict[str, type[Any]] = typing.get_type_hints(Settings)

@@ -37,6 +37,7 @@ _HELPERS = (
     "prometheus",
     "sql_guard",
     "sql_mysql",
+    "usage_rows",
 )
 _BUILTIN_LOADED = False
 

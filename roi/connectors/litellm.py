@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import polars as pl
 
@@ -23,6 +24,7 @@ from roi.loading.protocol import Batch
 from roi.loading.rejects import reject_where
 from roi.loading.tags import CLASH_REASON, CLASHING_TAGS, INVALID_TAGS, TagKeyClash, tag_json
 from roi.tables import INFERENCE_USAGE
+from roi.vocabulary import SELF_HOSTED_PROVIDERS
 
 KINDS = {
     "ts": "utc",
@@ -31,6 +33,8 @@ KINDS = {
     "output_tokens": "int",
     "cached_input_tokens": "int",
     "cache_write_tokens": "int",
+    "cache_write_1h_tokens": "int",
+    "reasoning_tokens": "int",
 }
 REQUIRED_SOURCE = (
     "request_id",
@@ -103,6 +107,18 @@ def _usage_columns(raw: pl.DataFrame, key: str, relative: str) -> pl.DataFrame:
             pl.col("metadata").str.json_path_match(f"{usage}.cache_creation_input_tokens"),
             pl.lit("0"),
         ).alias("cache_write_tokens"),
+        pl.coalesce(
+            pl.col("metadata").str.json_path_match(
+                f"{usage}.cache_creation.ephemeral_1h_input_tokens"
+            ),
+            pl.lit("0"),
+        ).alias("cache_write_1h_tokens"),
+        pl.coalesce(
+            pl.col("metadata").str.json_path_match(
+                f"{usage}.completion_tokens_details.reasoning_tokens"
+            ),
+            pl.lit("0"),
+        ).alias("reasoning_tokens"),
         pl.col("spend").alias("cost"),
         pl.col("metadata"),
         pl.col("source_row"),
@@ -149,6 +165,9 @@ class LiteLLMOptions:
     """`[options]` of a `litellm_spend_logs` connector."""
 
     portfolio_key: str = "model_portfolio_id"  # metadata.spend_logs_metadata key naming the model
+    # "price": a spend of 0 for a request with tokens (not self-hosted) is LiteLLM's silent
+    # price-map miss (BerriAI/litellm PR #35913), priced from roi's book; "keep" trusts it.
+    zero_spend: Literal["price", "keep"] = "price"
 
 
 @register
@@ -176,12 +195,17 @@ class LiteLLMSpendLogs(FileConnector):
             REQUIRED_SOURCE,
             "export the whole LiteLLM_SpendLogs table with its header row",
         )
-        return spend_log_batch(raw, self.options.portfolio_key, relative)
+        return spend_log_batch(raw, self.options.portfolio_key, relative, self.options.zero_spend)
 
 
-def spend_log_batch(raw: pl.DataFrame, portfolio_key: str, relative: str) -> Batch:
+def spend_log_batch(
+    raw: pl.DataFrame, portfolio_key: str, relative: str, zero_spend: str = "price"
+) -> Batch:
     """Spend-log rows (text columns named as in `LiteLLM_SpendLogs`, plus `source_row`) as
-    `inference_usage` rows and rejects; shared by the CSV dumps and `litellm_postgres`."""
+    `inference_usage` rows and rejects; shared by the CSV dumps and `litellm_postgres`.
+
+    With `zero_spend = "price"`, a request with tokens that LiteLLM logged at 0 spend (a model
+    its price map lacks) is left for the price book, not counted as free."""
     # Older LiteLLM versions and `\copy (SELECT ...)` dumps lack some columns.
     raw = raw.with_columns(
         pl.lit(None, pl.String).alias(c) for c in OPTIONAL_SOURCE if c not in raw.columns
@@ -201,6 +225,18 @@ def spend_log_batch(raw: pl.DataFrame, portfolio_key: str, relative: str) -> Bat
         currency=pl.lit("USD"),
         cost_source=pl.lit("reported"),
         price_version=pl.lit(None, pl.String),
+        service_tier=pl.lit(None, pl.String),
     )
     parsed = parse_columns(frame, KINDS, required=("request_id", "ts", "model"))
-    return Batch(parsed.frame, pl.concat([parsed.rejects, rejects]))
+    rows = parsed.frame
+    if zero_spend == "price":
+        missed = (
+            (pl.col("cost") == 0)
+            & (pl.col("input_tokens") + pl.col("output_tokens") > 0)
+            & ~pl.col("provider").is_in(SELF_HOSTED_PROVIDERS).fill_null(False)
+        ).fill_null(False)
+        rows = rows.with_columns(
+            cost=pl.when(missed).then(None).otherwise(pl.col("cost")),
+            cost_source=pl.when(missed).then(pl.lit("unpriced")).otherwise("cost_source"),
+        )
+    return Batch(rows, pl.concat([parsed.rejects, rejects]))

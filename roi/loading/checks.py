@@ -56,6 +56,19 @@ def checked_batch(
     return frame.join(bad, on=["source_file", "source_row"], how="anti"), every
 
 
+def apply_rejects(
+    frame: pl.DataFrame, rejects: pl.DataFrame, config: ConnectorConfig
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows a step after the checks refused: fail the load, or leave them out (on_reject skip)."""
+    if not rejects.height:
+        return frame, rejects.with_columns(**NO_AMOUNT)
+    if config.on_reject == "fail":
+        raise ValidationFailed(describe_rejects(rejects))
+    bad = rejects.select("source_file", "source_row").unique()
+    kept = frame.join(bad, on=["source_file", "source_row"], how="anti", nulls_equal=True)
+    return kept, rejects.with_columns(**NO_AMOUNT)
+
+
 NO_AMOUNT = {
     "month": pl.lit(None, pl.Date),
     "amount": pl.lit(None, MONEY),

@@ -27,13 +27,13 @@ from roi.config import ConnectorConfig
 from roi.context import Context
 from roi.errors import WarehouseError
 from roi.loading.billing_files import BillingStaging
-from roi.loading.checks import NO_AMOUNT, checked_batch
+from roi.loading.checks import NO_AMOUNT, apply_rejects, checked_batch
 from roi.loading.deliveries import replace_deliveries
 from roi.loading.protocol import Extracted, Source
 from roi.loading.rejects import empty_rejects
 from roi.loading.staging import Staging
 from roi.loading.writers import forget_files, merge
-from roi.tables import Table
+from roi.tables import INFERENCE_USAGE, Table
 from roi.warehouse import Connection
 from roi.warehouse.cost_store import forget_warehouse, remove_files
 
@@ -86,6 +86,11 @@ def read_state(con: Connection, connector: str) -> dict[str, Any] | None:
     return json.loads(rows[0][0]) if rows else None
 
 
+# A step on each checked batch of a table (LLM usage: currency conversion and pricing,
+# `roi.loading.usage_pricing`): returns the rows to write and rows it rejects.
+Prepare = Callable[[pl.DataFrame], tuple[pl.DataFrame, pl.DataFrame]]
+
+
 @dataclass(frozen=True)
 class _Run:
     """One load in progress: its id, source, target table, start and plan."""
@@ -95,6 +100,16 @@ class _Run:
     table: Table
     started: datetime
     extracted: Extracted
+    prepare: Prepare | None = None
+
+
+def _prepare_step(ctx: Context, source: Source) -> Prepare | None:
+    if source.table.name != INFERENCE_USAGE.name:
+        return None
+    from roi.loading.usage_pricing import LoadPricing  # the price book opens only when needed
+
+    # A source whose rows state their currency (usage events) needs a rate for a foreign one.
+    return LoadPricing(ctx.project, strict=getattr(source, "states_currency", False))
 
 
 def load_source(ctx: Context, source: Source) -> LoadResult:
@@ -116,7 +131,7 @@ def load_source(ctx: Context, source: Source) -> LoadResult:
     if not extracted.files and state is not None and extracted.cursor == state:
         progress.info(f"{config.name}: nothing new ({extracted.skipped_files} file(s) unchanged)")
         return LoadResult(config.name, None, table.name, 0, 0, 0, 0, 0, extracted.skipped_files)
-    run = _Run(new_load_id(), config, table, started, extracted)
+    run = _Run(new_load_id(), config, table, started, extracted, _prepare_step(ctx, source))
     staging: Staging | BillingStaging = (
         BillingStaging(ctx.warehouse, run.load_id, committed_loads)
         if table.replace_by
@@ -269,6 +284,10 @@ def _stage(run: _Run, staging: Staging | BillingStaging) -> tuple[pl.DataFrame, 
     for batch in run.extracted.batches:
         extracted_rows += batch.frame.height
         frame, rejects = checked_batch(batch, run.table, run.config)
+        if run.prepare is not None and frame.height:
+            frame, refused = run.prepare(frame)
+            frame, refused = apply_rejects(frame, refused, run.config)
+            rejects = pl.concat([rejects, refused])
         if rejects.height:
             rejected.append(rejects)
         if not frame.height:

@@ -69,7 +69,11 @@ def duplicate_key_rejects(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataF
     if "source_file" not in frame.columns or "source_row" not in frame.columns:
         return empty_rejects()
     group = ["source_file", *key]
-    repeated = frame.filter(pl.struct(group).is_duplicated())
+    # A batch is usually one file's: the key alone is cheaper to hash than a struct with it.
+    single = frame.get_column("source_file").n_unique() == 1
+    keyed = list(key) if single else group
+    duplicated = pl.col(keyed[0]) if len(keyed) == 1 else pl.struct(keyed)
+    repeated = frame.filter(duplicated.is_duplicated())
     if not repeated.height:
         return empty_rejects()
     values = [c for c in frame.columns if c not in (*lineage, *key)]

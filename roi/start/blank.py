@@ -31,6 +31,12 @@ month_basis = "billing_period"  # or "charge_period": when the cost was incurred
 [finance]
 discount_rate = 0.10          # annual, for NPV and payback
 horizon_months = 36
+
+# LLM requests without a reported cost are priced from the price book (README: LLM usage and
+# the price book): genai-prices' dated list prices, your contracted prices over them.
+# [pricing]
+# contracted = "prices.toml"  # [[price]] model = "gpt-4o", input = 2.00, output = 8.00 (per 1M)
+# fx = {{ EUR = 1.08 }}         # project currency per unit of another currency
 '''
 
 

@@ -16,7 +16,19 @@ from roi.connectors import connector_class, connector_types
 from roi.connectors.base import SourceSample
 from roi.errors import SourceError
 
-DATA_SUFFIXES = (".csv", ".csv.gz", ".parquet", ".json", ".json.gz", ".xlsx")
+DATA_SUFFIXES = (
+    ".csv",
+    ".csv.gz",
+    ".parquet",
+    ".json",
+    ".json.gz",
+    ".jsonl",
+    ".jsonl.gz",
+    ".ndjson",
+    ".ndjson.gz",
+    ".xlsx",
+)
+_JSON_LINES = (".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")
 _UNIT = re.compile(r"\s*\[.*\]$")
 
 
@@ -67,6 +79,11 @@ def sample_of(path: Path) -> SourceSample:
     opener: Any = gzip.open if name.endswith(".gz") else open
     try:
         with opener(file, "rt", encoding="utf-8", errors="replace") as fh:
+            if name.endswith(_JSON_LINES):  # JSON lines: the first object tells
+                first = next((line for line in fh if line.strip()), "null")
+                document = json.loads(first)
+                keys = document.keys() if isinstance(document, dict) else ()
+                return SourceSample(file, frozenset(str(k).lower() for k in keys), document)
             if ".json" in name:
                 return SourceSample(file, document=json.load(fh))
             return SourceSample(file, _header(fh.read(65536)))

@@ -48,12 +48,14 @@ from roi.tables.contract import (
 from roi.tables.loaded import (
     CONTRACT_COMMITMENTS,
     COST_LINES,
+    COST_SOURCES,
     GPU_USAGE,
     INFERENCE_USAGE,
     KPI_VALUES,
     LOADED_TABLES,
     MODEL_METRICS,
     PROVIDER_INVOICES,
+    SERVICE_TIERS,
 )
 from roi.tables.value import (
     KPI_SENSITIVITY,
@@ -81,6 +83,7 @@ __all__ = [
     "CONTRACTS",
     "CONTRACT_COMMITMENTS",
     "COST_LINES",
+    "COST_SOURCES",
     "GPU_USAGE",
     "INFERENCE_USAGE",
     "KPI_SENSITIVITY",
@@ -96,6 +99,7 @@ __all__ = [
     "PROVIDER_INVOICES",
     "SCENARIO_RUNS",
     "SCENARIO_TABLES",
+    "SERVICE_TIERS",
     "TAG_ENTRY",
     "UNALLOCATED_COSTS",
     "UNIT_INTERVAL",

@@ -17,6 +17,12 @@ from roi.tables.contract import (
     ordered,
 )
 
+# How an LLM request's cost was found: as the gateway or provider reported it, from the price
+# book (roi.pricing), corrected to the provider's invoice, or not at all (no price known).
+COST_SOURCES = ("reported", "priced", "trued-up", "unpriced")
+# Service tiers a provider prices apart; null is standard.
+SERVICE_TIERS = ("standard", "batch", "flex", "priority")
+
 # --- loaded tables -------------------------------------------------------------------------
 
 COST_LINES = Table(
@@ -106,11 +112,14 @@ INFERENCE_USAGE = Table(
         col("output_tokens", "BIGINT", True, NON_NEGATIVE),
         col("cost", MONEY, False, NON_NEGATIVE),
         col("currency", "VARCHAR", True),
-        col("cost_source", "VARCHAR", True),
+        col("cost_source", "VARCHAR", True, Check("isin", COST_SOURCES)),
         col("price_version", "VARCHAR"),
         *lineage(),
         # Of cache_write_tokens, those written for 1 hour (Anthropic prices them apart).
         col("cache_write_1h_tokens", "BIGINT", False, NON_NEGATIVE),
+        # Migration 18: what a dated price book needs beyond input, cached and output tokens.
+        col("reasoning_tokens", "BIGINT", False, NON_NEGATIVE),  # part of output_tokens
+        col("service_tier", "VARCHAR", False, Check("isin", SERVICE_TIERS)),
     ),
     primary_key=("request_id",),
     row_checks=(
@@ -118,6 +127,16 @@ INFERENCE_USAGE = Table(
             "cached_input_tokens",
             pl.col("cached_input_tokens") + pl.col("cache_write_tokens") <= pl.col("input_tokens"),
             "cached and cache-write tokens exceed input tokens (they are part of it)",
+        ),
+        RowCheck(
+            "reasoning_tokens",
+            pl.col("reasoning_tokens").fill_null(0) <= pl.col("output_tokens"),
+            "reasoning tokens exceed output tokens (they are part of it)",
+        ),
+        RowCheck(
+            "cache_write_1h_tokens",
+            pl.col("cache_write_1h_tokens").fill_null(0) <= pl.col("cache_write_tokens"),
+            "1-hour cache writes exceed cache-write tokens (they are part of them)",
         ),
     ),
     doc="one LLM request (or a pre-aggregated bucket of them) from a gateway or provider",

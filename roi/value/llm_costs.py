@@ -24,6 +24,7 @@ from roi.attribution.pool_bases.gpu_hours import gpu_cost_sql, gpu_pool_rules
 from roi.attribution.pool_bases.tokens import llm_model_matcher
 from roi.config import ProjectConfig
 from roi.config.models import ApiPrices
+from roi.value.self_hosted import self_hosted_unit_cost
 from roi.vocabulary import IDLE, IDLE_HELD
 from roi.warehouse import Connection
 
@@ -107,6 +108,24 @@ def _costs(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     )
 
 
+def _self_hosted_per_1m(row: dict[str, float | None]) -> float | None:
+    """The blended cost per 1M tokens of a self-hosted row (prompt: uncached, cached and
+    cache-write tokens; generated: output tokens)."""
+    if row["cost"] is None:
+        return None
+    if row["cost"] < 0:  # credits larger than the GPU cost: no rate to split
+        tokens = sum(float(row[c] or 0) for c in TOKEN_COLUMNS)
+        return row["cost"] / tokens * 1e6 if tokens else None
+    cached = float(row["cached_input_tokens"] or 0)
+    prompt = (
+        float(row["uncached_input_tokens"] or 0) + cached + float(row["cache_write_tokens"] or 0)
+    )
+    rates = self_hosted_unit_cost(
+        float(row["cost"]), prompt, float(row["output_tokens"] or 0), cached
+    )
+    return rates.blended_per_1m
+
+
 def same_mix_cost(prices: ApiPrices) -> pl.Expr:
     """What an API at `prices` (per 1M tokens) charges for a row's token mix."""
     cached = prices.cached_input if prices.cached_input is not None else prices.input
@@ -161,10 +180,16 @@ def compute_llm_unit_costs(con: Connection, project: ProjectConfig) -> pl.DataFr
             )
         parts.append(part)
     per_1m = 1e6 / pl.col("tokens")
+    # Self-hosted: OpenCost's blended rate over the tokens served (roi.value.self_hosted).
+    served = pl.struct("cost", *TOKEN_COLUMNS).map_elements(
+        _self_hosted_per_1m, return_dtype=pl.Float64
+    )
     return (
         pl.concat(parts, how="diagonal_relaxed")
         .with_columns(
-            cost_per_1m_tokens=pl.when(pl.col("tokens") > 0).then(pl.col("cost") * per_1m),
+            cost_per_1m_tokens=pl.when(pl.col("tokens") > 0).then(
+                pl.when(self_hosted).then(served).otherwise(pl.col("cost") * per_1m)
+            ),
             api_per_1m_tokens=pl.when(pl.col("tokens") > 0).then(
                 pl.col("api_cost_same_mix") * per_1m
             ),

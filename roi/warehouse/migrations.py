@@ -314,6 +314,17 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
             source_row BIGINT NOT NULL, _load_id VARCHAR NOT NULL);
         """,
     ),
+    (
+        18,
+        "LLM usage priced from a dated price book: reasoning tokens, tiers",
+        """
+        ALTER TABLE inference_usage ADD COLUMN reasoning_tokens BIGINT;
+        ALTER TABLE inference_usage ADD COLUMN service_tier VARCHAR;
+        UPDATE inference_usage SET reasoning_tokens = 0,
+            cache_write_1h_tokens = coalesce(cache_write_1h_tokens, 0);
+        UPDATE inference_usage SET cost_source = 'unpriced' WHERE cost IS NULL;
+        """,
+    ),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)

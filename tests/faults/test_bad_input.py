@@ -48,6 +48,26 @@ AB_HEADER = "experiment_id,model_id,kpi,period_start,period_end,variant,units,me
 AB_LINE = "exp-1,recommendations,margin,2026-10-01,2026-11-01,treatment,5000,1.2,0.4,USD"
 METRICS_HEADER = "model_id,metric,ts,value,model_version"
 METRICS_LINE = "fraud-detection,auc,2026-10-01T00:00:00Z,0.91,v7"
+EVENT: dict[str, object] = {
+    "request_id": "req-1",
+    "ts": "2026-10-01T08:00:00Z",
+    "provider": "openai",
+    "model": "gpt-4o",
+    "input_tokens": 1200,
+    "output_tokens": 300,
+}
+OBSERVATION: dict[str, object] = {
+    "id": "obs-1",
+    "type": "GENERATION",
+    "start_time": "2026-10-01 08:00:00.000",
+    "provided_model_name": "gpt-4o",
+    "usage_details": {"input": 1000, "input_cached_tokens": 200, "output": 300},
+    "cost_details": {},
+}
+
+
+def _jsonl(*objects: dict[str, object], raw: str = "") -> bytes:
+    return ("".join(json.dumps(o) + "\n" for o in objects) + raw).encode()
 
 
 def _replace(line: str, index: int, value: str) -> str:
@@ -499,6 +519,97 @@ CASES = [
         _csv(SPEND_HEADER, SPEND_LINE.replace(",0.01,", ",5.00,"), SPEND_LINE),
         row=2,
         field="request_id",
+    ),
+    # --- usage_events ---------------------------------------------------------------------
+    Case(
+        "event line that is not JSON",
+        "usage_events",
+        "events_bad.jsonl",
+        _jsonl(EVENT, raw='{"request_id": "req-2", "model": gpt-4o}\n'),
+    ),
+    Case(
+        "event line that is not an object",
+        "usage_events",
+        "events_list.jsonl",
+        _jsonl(EVENT, raw="[1, 2, 3]\n"),
+    ),
+    Case(
+        "negative token count in an event",
+        "usage_events",
+        "events_negative.jsonl",
+        _jsonl({**EVENT, "output_tokens": -300}),
+        row=1,
+        field="output_tokens",
+    ),
+    Case(
+        "event without its input tokens",
+        "usage_events",
+        "events_noinput.jsonl",
+        _jsonl({k: v for k, v in EVENT.items() if k != "input_tokens"}),
+        row=1,
+        field="input_tokens",
+    ),
+    Case(
+        "event without a required label",
+        "usage_events",
+        "events_nolabel.jsonl",
+        _jsonl(EVENT, {**EVENT, "request_id": "req-2", "labels": {"env": "prod"}}),
+        row=1,
+        field="env",
+        options={"tags": '{ env = "labels.env" }', "required": '["env"]'},
+    ),
+    Case(
+        "event cost in a currency without a rate",
+        "usage_events",
+        "events_eur.jsonl",
+        _jsonl({**EVENT, "cost": 0.02, "currency": "EUR"}),
+        row=1,
+        field="currency",
+    ),
+    Case(
+        "event service tier that is no tier",
+        "usage_events",
+        "events_tier.jsonl",
+        _jsonl({**EVENT, "service_tier": "express"}),
+        row=1,
+        field="service_tier",
+    ),
+    Case(
+        "reasoning tokens above output tokens",
+        "usage_events",
+        "events_reasoning.jsonl",
+        _jsonl({**EVENT, "reasoning_tokens": 500}),
+        row=1,
+        field="reasoning_tokens",
+    ),
+    # --- langfuse ---------------------------------------------------------------------------
+    Case(
+        "observation line that is not JSON",
+        "langfuse",
+        "observations_bad.jsonl",
+        _jsonl(OBSERVATION, raw='{"id": "obs-2", \n'),
+    ),
+    Case(
+        "observations without usage_details",
+        "langfuse",
+        "observations.csv",
+        _csv("id,type,start_time,provided_model_name", "obs-1,GENERATION,2026-10-01 08:00:00,x"),
+    ),
+    Case(
+        "observation start time that is not a time",
+        "langfuse",
+        "observations_time.jsonl",
+        _jsonl({**OBSERVATION, "start_time": "soon"}),
+        row=1,
+        field="ts",
+    ),
+    Case(
+        "negative usage in an observation",
+        "langfuse",
+        "observations_negative.jsonl",
+        _jsonl({**OBSERVATION, "usage_details": {"input": 10, "output": -3}}),
+        row=1,
+        field="output_tokens",
     ),
     # --- dcgm_prometheus ------------------------------------------------------------------
     Case(
