@@ -36,12 +36,12 @@ from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.config.project import OnReject
 from roi.connectors import connector_class, connector_types, resolve
 from roi.context import Context
-from roi.errors import ConfigError, RoiError
+from roi.errors import ConfigError
 from roi.loading.forget import Forgotten, forget_connector
 from roi.loading.loader import LoadResult, load_source, load_sources
 from roi.loading.status import Status, read_status
 from roi.portfolio import sync_portfolio
-from roi.pricing.history import Repricing, unpriced_usage
+from roi.pricing.history import Repricing, listed_with_fixes, unpriced_usage
 from roi.reuse import inputs_key, remember, reusable
 from roi.value.engine import replace_value
 from roi.value.methods import resolve as resolve_value
@@ -226,22 +226,9 @@ def reconcile(ctx: Context, month: date | None = None) -> Reconciliation:
         unbilled = unbilled_totals(con, month)
         invoices = gateway_vs_invoice(con, month)
         unpriced = unpriced_usage(con, month)
-    return Reconciliation(months, gateway, unbilled, invoices, _with_fixes(ctx, unpriced))
-
-
-def _with_fixes(ctx: Context, unpriced: pl.DataFrame) -> pl.DataFrame:
-    """The unpriced list with the book's reason for each and how to fix it (the reasons are
-    left out when the book itself cannot be opened: reconciling never fails for it)."""
-    from roi.pricing.book import book_for
-    from roi.pricing.history import with_fixes
-
-    book = None
-    if unpriced.height:
-        try:
-            book = book_for(ctx.project)
-        except RoiError as exc:
-            ctx.progress.info(f"warning: the price book cannot be opened ({exc})")
-    return with_fixes(unpriced, book, ctx.project.pricing.contracted)
+    return Reconciliation(
+        months, gateway, unbilled, invoices, listed_with_fixes(ctx.project, unpriced, ctx.progress)
+    )
 
 
 def reprice(ctx: Context, month: date | None = None, dry_run: bool = False) -> Repricing:

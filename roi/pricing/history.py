@@ -16,8 +16,11 @@ from datetime import date
 import polars as pl
 
 from roi import warehouse
+from roi.config import ProjectConfig
+from roi.errors import RoiError
 from roi.pricing.apply import explain_prices, price_usage
 from roi.pricing.book import PriceBook
+from roi.progress import Progress
 from roi.vocabulary import MONEY, SELF_HOSTED_PROVIDERS
 from roi.warehouse import Connection
 
@@ -221,3 +224,19 @@ __all__ = [
     "unpriced_usage",
     "with_fixes",
 ]
+
+
+def listed_with_fixes(
+    project: ProjectConfig, unpriced: pl.DataFrame, progress: Progress
+) -> pl.DataFrame:
+    """The unpriced list with the book's reason for each and how to fix it (the reasons are
+    left out when the book itself cannot be opened: reconciling never fails for it)."""
+    from roi.pricing.book import book_for
+
+    book = None
+    if unpriced.height:
+        try:
+            book = book_for(project)
+        except RoiError as exc:
+            progress.info(f"warning: the price book cannot be opened ({exc})")
+    return with_fixes(unpriced, book, project.pricing.contracted)
