@@ -15,7 +15,6 @@ saved pages (`path`); see `roi.connectors.api_pages` and, for currencies,
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
@@ -23,14 +22,13 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.anthropic_usage import (
-    API_VERSION,
     DEFAULT_WORKSPACE,
+    AnthropicReport,
     buckets,
     first_result,
-    last_start,
     report_params,
 )
-from roi.connectors.api_pages import ApiPagesConnector, Window, key, project_currency, text
+from roi.connectors.api_pages import Window, key, project_currency, text
 from roi.connectors.base import SourceSample
 from roi.connectors.http_api import Params
 from roi.connectors.invoices import InvoiceOptions, checked_rates, invoice_batch
@@ -82,7 +80,7 @@ def _row(start: str, end: str, result: dict[str, Any]) -> dict[str, Any]:
 
 
 @register
-class AnthropicCost(ApiPagesConnector):
+class AnthropicCost(AnthropicReport):
     """Anthropic's daily costs per workspace and cost item."""
 
     type_name = "anthropic_cost"
@@ -104,15 +102,6 @@ class AnthropicCost(ApiPagesConnector):
         """The daily cost report of the window."""
         params = report_params(window, "1d", self.options.group_by)
         return [("/v1/organizations/cost_report", params)]
-
-    def headers(self, secret: str) -> dict[str, str]:
-        """The admin key and the API version."""
-        return {"x-api-key": secret, "anthropic-version": API_VERSION}
-
-    @staticmethod
-    def bucket_start(page: Any) -> datetime | None:
-        """The start of the page's last bucket."""
-        return last_start(page)
 
     def page_rows(self, page: Any, where: str) -> list[dict[str, Any]]:
         """Cost results as rows."""

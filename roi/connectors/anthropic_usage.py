@@ -135,8 +135,22 @@ def _row(start: str, end: str, result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class AnthropicReport(ApiPagesConnector):
+    """What the Anthropic admin reports (usage and cost) share: the key's header and the
+    buckets' dates."""
+
+    def headers(self, secret: str) -> dict[str, str]:
+        """The admin key and the API version."""
+        return {"x-api-key": secret, "anthropic-version": API_VERSION}
+
+    @staticmethod
+    def bucket_start(page: Any) -> datetime | None:
+        """The start of the page's last bucket."""
+        return last_start(page)
+
+
 @register
-class AnthropicUsage(ApiPagesConnector):
+class AnthropicUsage(AnthropicReport):
     """Anthropic Messages usage per bucket, model and workspace."""
 
     type_name = "anthropic_usage"
@@ -158,15 +172,6 @@ class AnthropicUsage(ApiPagesConnector):
         options = self.options
         params = report_params(window, options.bucket_width, options.group_by)
         return [("/v1/organizations/usage_report/messages", params)]
-
-    def headers(self, secret: str) -> dict[str, str]:
-        """The admin key and the API version."""
-        return {"x-api-key": secret, "anthropic-version": API_VERSION}
-
-    @staticmethod
-    def bucket_start(page: Any) -> datetime | None:
-        """The start of the page's last bucket."""
-        return last_start(page)
 
     def page_rows(self, page: Any, where: str) -> list[dict[str, Any]]:
         """Usage results as rows."""

@@ -37,7 +37,7 @@ from roi.connectors import register
 from roi.connectors.base import Connector
 from roi.connectors.kpi_csv import OPTIONAL, finish_kpis
 from roi.connectors.sql_alchemy import run_sqlalchemy_query
-from roi.connectors.sql_guard import check_one_select, masked_first_line
+from roi.connectors.sql_guard import check_one_select, masked_first_line, text_frame
 from roi.connectors.sql_mysql import run_mysql_query
 from roi.connectors.sql_url import SqlTarget, postgres_where, pyformat, sql_target, uses_since
 from roi.errors import ConfigError, SourceError
@@ -191,11 +191,7 @@ def run_query(
         raise SourceError(
             f"{where}: the KPI query failed: {_first_line(exc, dsn)}; fix `query` in the TOML"
         ) from None
-    return pl.DataFrame(
-        [[None if v is None else str(v) for v in row] for row in rows],
-        schema=dict.fromkeys(columns, pl.String),
-        orient="row",
-    )
+    return text_frame(columns, rows)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import FileConnector, SourceSample
+from roi.connectors.usage_rows import KINDS
 from roi.loading.csv_text import read_csv_text
 from roi.loading.parsing import map_distinct, null_if_token, parse_columns, require_columns
 from roi.loading.protocol import Batch
@@ -26,16 +27,6 @@ from roi.loading.tags import CLASH_REASON, CLASHING_TAGS, INVALID_TAGS, TagKeyCl
 from roi.tables import INFERENCE_USAGE
 from roi.vocabulary import SELF_HOSTED_PROVIDERS
 
-KINDS = {
-    "ts": "utc",
-    "cost": "money",
-    "input_tokens": "int",
-    "output_tokens": "int",
-    "cached_input_tokens": "int",
-    "cache_write_tokens": "int",
-    "cache_write_1h_tokens": "int",
-    "reasoning_tokens": "int",
-}
 REQUIRED_SOURCE = (
     "request_id",
     "startTime",

@@ -29,6 +29,7 @@ from roi.connectors.base import Connector
 from roi.connectors.kpi_sql import _first_line
 from roi.connectors.litellm import OPTIONAL_SOURCE, REQUIRED_SOURCE, spend_log_batch
 from roi.connectors.sql_url import postgres_where
+from roi.connectors.usage_rows import KINDS
 from roi.errors import ConfigError, SourceError
 from roi.loading.parsing import parse_columns
 from roi.loading.protocol import Batch, Extracted
@@ -64,15 +65,6 @@ DAILY_OPTIONAL = (
     "api_requests",
     "updated_at",
 )
-DAILY_KINDS = {
-    "ts": "utc",
-    "cost": "money",
-    "requests": "int",
-    "input_tokens": "int",
-    "output_tokens": "int",
-    "cached_input_tokens": "int",
-    "cache_write_tokens": "int",
-}
 CHUNK_ROWS = 100_000
 
 
@@ -131,7 +123,7 @@ def daily_batch(raw: pl.DataFrame, table: str, who: str, relative: str) -> Batch
         currency=pl.lit("USD"),
         cost_source=pl.lit("reported"),
     ).drop("who", "api_key")
-    parsed = parse_columns(frame, DAILY_KINDS, required=("request_id", "ts", "model"))
+    parsed = parse_columns(frame, KINDS, required=("request_id", "ts", "model"))
     return Batch(parsed.frame, parsed.rejects)
 
 

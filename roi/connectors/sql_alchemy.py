@@ -15,12 +15,11 @@ SQLAlchemy itself is a dependency of roi; a dialect's package is the user's to i
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import polars as pl
 
-from roi.connectors.sql_guard import check_one_select, masked_first_line
+from roi.connectors.sql_guard import check_one_select, masked_first_line, text_frame
 from roi.connectors.sql_url import SqlTarget
 from roi.errors import SourceError
 
@@ -49,14 +48,6 @@ DIALECT_PACKAGES = {
     "oracle": "oracledb",
     "clickhouse": "clickhouse-sqlalchemy",
 }
-
-
-def _text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime | dt.date):
-        return value.isoformat()
-    return str(value)
 
 
 def _engine(target: SqlTarget) -> Any:
@@ -123,8 +114,4 @@ def run_sqlalchemy_query(
         ) from None
     finally:
         engine.dispose()
-    return pl.DataFrame(
-        [[_text(v) for v in row] for row in rows],
-        schema=dict.fromkeys(columns, pl.String),
-        orient="row",
-    )
+    return text_frame(columns, rows)

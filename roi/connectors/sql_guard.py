@@ -17,6 +17,9 @@ The deny-list of (2) can never be complete; (1) and (3) are what make it safe.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
+import polars as pl
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError
@@ -172,3 +175,12 @@ def masked_first_line(exc: Exception, secrets: list[str]) -> str:
         if secret:
             line = line.replace(secret, "***")
     return line
+
+
+def text_frame(columns: list[str], rows: Iterable[Sequence[object]]) -> pl.DataFrame:
+    """A query's rows as text columns (the KPI parsers type them), NULL as null."""
+    return pl.DataFrame(
+        [[None if v is None else str(v) for v in row] for row in rows],
+        schema=dict.fromkeys(columns, pl.String),
+        orient="row",
+    )

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 import polars as pl
 
-from roi.connectors.sql_guard import check_one_select, masked_first_line
+from roi.connectors.sql_guard import check_one_select, masked_first_line, text_frame
 from roi.connectors.sql_url import pyformat
 from roi.errors import SourceError
 
@@ -157,8 +157,4 @@ def run_mysql_query(
         ) from None
     finally:
         conn.close()
-    return pl.DataFrame(
-        [[None if v is None else str(v) for v in row] for row in rows],
-        schema=dict.fromkeys(columns, pl.String),
-        orient="row",
-    )
+    return text_frame(columns, rows)
