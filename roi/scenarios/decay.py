@@ -13,12 +13,14 @@ of one metric point (see `roi.scenarios.baseline`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
 from roi import warehouse
-from roi.config import ModelConfig
+from roi.config import ModelConfig, ProjectConfig
 from roi.context import Context
 from roi.scenarios import Scenario, register
 from roi.scenarios.baseline import (
@@ -211,4 +213,43 @@ def run_decay(ctx: Context, options: DecayOptions) -> ScenarioRun:
     return run(ctx, f"decay {model or '--all'}", None, compute)
 
 
-register(Scenario("decay", DecayOptions, run_decay, lambda _project: DecayOptions(all_models=True)))
+def _monthly(_project: ProjectConfig) -> DecayOptions:
+    """The monthly job's decay: every model, at the default level and lags."""
+    return DecayOptions(all_models=True)
+
+
+def stored_decays(con: Connection, project: ProjectConfig) -> dict[str, Decay] | None:
+    """Each model's decay from the monthly job's stored run, when that run was made from the
+    warehouse and definitions as they are now (`roi.reuse`); None when there is none, so the
+    caller measures it (what `decay` would give: same level and lags, same figures)."""
+    from roi.reuse import inputs_key, reusable
+
+    key = inputs_key(con, project, "scenario", _monthly(project))
+    run_id = reusable(con, "scenario:decay", key)
+    rows = warehouse.fetch_all(
+        con, "SELECT outputs FROM scenario_runs WHERE run_id = ?", [run_id or ""]
+    )
+    if not rows:
+        return None
+    return {row["model_id"]: _from_row(row) for row in json.loads(rows[0][0])["decay"]}
+
+
+def _from_row(row: dict[str, Any]) -> Decay:
+    return Decay(
+        row["model_id"],
+        row["metric"],
+        row["observations"],
+        row["versions"],
+        row["measured_decay_per_month"],
+        row["measured_low"],
+        row["measured_high"],
+        row["p_value"],
+        row["used"] == "measured",
+        row["declared_decay_per_month"],
+        row["decay_per_month"],
+        row["used"],
+        row["note"],
+    )
+
+
+register(Scenario("decay", DecayOptions, run_decay, _monthly))

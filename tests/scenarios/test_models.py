@@ -155,3 +155,42 @@ def test_the_portfolio_forecast_keeps_a_retired_model_s_cost(
     )["cost"].sum()
     assert october["retired"] > 0
     assert october["cost"] - live_cost == pytest.approx(october["retired"], abs=1e-6)
+
+
+def test_the_monthly_decay_run_gives_what_measuring_again_gives(
+    loaded_project: ProjectConfig,
+) -> None:
+    """The report reads each model's decay from the stored monthly run instead of fitting it
+    again: the stored figures are the fit's (a run stores 12 significant digits)."""
+    from roi.scenarios.decay import decay, stored_decays
+
+    with warehouse.open_warehouse(loaded_project.warehouse_path, read_only=True) as con:
+        stored = stored_decays(con, loaded_project)
+        assert stored is not None
+        measured = {m.model_id: decay(con, m, 0.9) for m in loaded_project.models}
+    assert stored.keys() <= measured.keys()
+    assert any(d.measured for d in stored.values())
+    figures = ("per_month", "low", "high", "p_value", "declared", "used")
+    for model_id, found in stored.items():
+        again = measured[model_id]
+        for name in figures:
+            a, b = getattr(found, name), getattr(again, name)
+            assert (a is None and b is None) or a == pytest.approx(b, rel=1e-11), (model_id, name)
+        rest = [name for name in Decay.__dataclass_fields__ if name not in figures]
+        assert [getattr(found, n) for n in rest] == [getattr(again, n) for n in rest], model_id
+
+
+def test_no_stored_decay_once_the_inputs_changed(
+    loaded_project: ProjectConfig, tmp_path: Path
+) -> None:
+    """A stored run made from other inputs (here: another roi version) is not used."""
+    import shutil
+
+    from roi.scenarios.decay import stored_decays
+
+    source = loaded_project.warehouse_path
+    shutil.copy(source, tmp_path / source.name)
+    shutil.copytree(source.with_name(source.name + ".data"), tmp_path / (source.name + ".data"))
+    with warehouse.open_warehouse(tmp_path / source.name) as con:
+        con.execute("UPDATE _reuse SET inputs_key = 'other' WHERE product = 'scenario:decay'")
+        assert stored_decays(con, loaded_project) is None

@@ -94,16 +94,18 @@ def _retire(data: ReportData, base: dict[str, Baseline]) -> list[Action]:
 
 
 def _retrain(data: ReportData, base: dict[str, Baseline]) -> list[Action]:
-    from roi.scenarios.decay import decay
+    from roi.scenarios.decay import decay, stored_decays
     from roi.scenarios.retrain import retrain
 
+    # The monthly job's decay run, when current: measuring again costs a statsmodels fit.
+    stored = stored_decays(data.con, data.project) or {}
     found = []
     for model in data.project.models:
         shown = model.model_id in base and model.model_id in data.model_ids
         if model.stage == "retired" or model.quality.metric is None or not shown:
             continue
         try:
-            measured = decay(data.con, model, 0.9)
+            measured = stored.get(model.model_id) or decay(data.con, model, 0.9)
             out = retrain(data.con, model, base[model.model_id], measured, 10_000, 0, 0.9)
         except RoiError:
             continue
