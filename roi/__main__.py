@@ -1,3 +1,5 @@
 from roi.cli import main
 
-main()
+# Guarded: worker processes (the forecast's) import the main module again.
+if __name__ == "__main__":
+    main()

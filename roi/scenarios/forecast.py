@@ -18,6 +18,7 @@ extrapolated as a trend nor counted as backtest error that widens every band.
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from datetime import date
@@ -244,6 +245,34 @@ def history(con: Connection, models: list[str], currency: str) -> pl.DataFrame:
     return pl.concat([frame, total.select(frame.columns)]).sort("model_id", "month")
 
 
+Fitted = tuple[str, np.ndarray, np.ndarray, np.ndarray, dict[str, float | None]]
+SeriesTask = tuple[np.ndarray, int, float, bool]  # (history, steps, level, positive)
+
+# From this many series on, the fits run in one process per core: each series is independent
+# (so the figures are those of one process), and a worker's start (importing statsmodels,
+# about a second) is paid back by a few dozen fits.
+PARALLEL_MIN = 60
+
+
+def _one(task: SeriesTask) -> Fitted:
+    y, steps, level, positive = task
+    return forecast_series(y, steps, level, positive)
+
+
+def _forecast_all(tasks: list[SeriesTask], progress: Progress) -> list[Fitted]:
+    """`forecast_series` of every task, in order: in worker processes when there are many."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(tasks) < PARALLEL_MIN or workers < 2:
+        return [_one(task) for task in progress.track(tasks, "forecasting")]
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    # forkserver, not fork: the parent holds DuckDB's and Polars' threads.
+    with ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) as pool:
+        futures = [pool.submit(_one, task) for task in tasks]
+        return [future.result() for future in progress.track(futures, "forecasting")]
+
+
 def forecast(
     con: Connection,
     models: list[str],
@@ -260,35 +289,36 @@ def forecast(
     data = history(con, models, currency)
     if not data.height:
         raise ScenarioError("no model P&L to forecast; run `roi run` first")
-    rows: list[dict[str, object]] = []
-    groups = list(data.partition_by("model_id", maintain_order=True))
-    for part in progress.track(groups, "forecasting"):
-        model_id = part["model_id"][0]
+    tasks: list[tuple[str, str, date, np.ndarray]] = []
+    for part in data.partition_by("model_id", maintain_order=True):
         for measure in MEASURES:
             series = part.filter(pl.col(measure).is_not_null())
             if series.height < 2:
                 continue
-            y = series[measure].to_numpy().astype(float)
             last = series["month"].max()
             assert isinstance(last, date)
-            method, mean, lower, upper, scores = forecast_series(
-                y, steps, level, positive=measure == "cost"
+            y = series[measure].to_numpy().astype(float)
+            tasks.append((str(part["model_id"][0]), measure, last, y))
+    fits = _forecast_all([(y, steps, level, m == "cost") for _, m, _, y in tasks], progress)
+    rows: list[dict[str, object]] = []
+    for (model_id, measure, last, y), (method, mean, lower, upper, scores) in zip(
+        tasks, fits, strict=True
+    ):
+        for i in range(steps):
+            rows.append(
+                {
+                    "model_id": model_id,
+                    "measure": measure,
+                    "month": add_months(last, i + 1),
+                    "forecast": float(mean[i]),
+                    "lower": float(lower[i]),
+                    "upper": float(upper[i]),
+                    "level": level,
+                    "method": method,
+                    "history_months": int(y.size),
+                    **scores,
+                }
             )
-            for i in range(steps):
-                rows.append(
-                    {
-                        "model_id": model_id,
-                        "measure": measure,
-                        "month": add_months(last, i + 1),
-                        "forecast": float(mean[i]),
-                        "lower": float(lower[i]),
-                        "upper": float(upper[i]),
-                        "level": level,
-                        "method": method,
-                        "history_months": int(y.size),
-                        **scores,
-                    }
-                )
     return pl.DataFrame(rows, infer_schema_length=None)
 
 

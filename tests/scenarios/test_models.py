@@ -194,3 +194,26 @@ def test_no_stored_decay_once_the_inputs_changed(
     with warehouse.open_warehouse(tmp_path / source.name) as con:
         con.execute("UPDATE _reuse SET inputs_key = 'other' WHERE product = 'scenario:decay'")
         assert stored_decays(con, loaded_project) is None
+
+
+def test_many_series_are_forecast_in_worker_processes_with_the_same_figures() -> None:
+    """From `PARALLEL_MIN` series on, the fits run in one process per core: the figures are
+    those of fitting each series here."""
+    from roi.progress import SilentProgress
+    from roi.scenarios.forecast import PARALLEL_MIN, _forecast_all, forecast_series
+
+    rng = np.random.default_rng(7)
+    tasks = []
+    for i in range(PARALLEL_MIN + 4):
+        months = 14 if i % 8 == 0 else 6  # a few damped-trend ETS fits, the rest means
+        base = rng.uniform(1_000, 50_000)
+        y = base * (1 + 0.02 * np.arange(months)) + rng.normal(0, base * 0.05, months)
+        tasks.append((y, 6, 0.8, i % 2 == 0))
+    together = _forecast_all(tasks, SilentProgress())
+    assert len(together) == len(tasks)
+    for task, (method, mean, lower, upper, scores) in zip(tasks, together, strict=True):
+        alone = forecast_series(*task)
+        assert method == alone[0]
+        for got, want in zip((mean, lower, upper), alone[1:4], strict=True):
+            assert np.array_equal(got, want)
+        assert scores == alone[4]
