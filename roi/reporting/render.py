@@ -9,6 +9,7 @@ workbook whose sheets the sections fill, plus Assumptions and Data.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,9 +48,21 @@ def report_path(out_dir: Path, report: ReportConfig, month: date) -> Path:
 
 
 def _read(
-    data: ReportData, sections: tuple[Section[Any], ...], progress: Progress
+    data: ReportData,
+    sections: tuple[Section[Any], ...],
+    progress: Progress,
+    read: dict[tuple[object, ...], object],
 ) -> dict[str, object]:
-    return {s.name: s.read(data) for s in progress.track(list(sections), "reading")}
+    """Each section's figures; a section already read for another report of the same month
+    and options (the HTML report and the pack of `roi run`) is read once."""
+    options = repr(replace(data.options, sections=None, pdf=True))  # budgets: not hashable
+    figures = {}
+    for section in progress.track(list(sections), "reading"):
+        key = (section.name, data.month, options)
+        if key not in read:
+            read[key] = section.read(data)
+        figures[section.name] = read[key]
+    return figures
 
 
 def render_html(
@@ -223,6 +236,7 @@ def render_reports(
     chosen = [report_sections(r) for r in reports]
     runs = fetch_one(con, "SELECT string_agg(run_id, ',' ORDER BY run_id) FROM scenario_runs")
     written: list[Path] = []
+    read: dict[tuple[object, ...], object] = {}
     for report, sections in zip(reports, chosen, strict=True):
         data = open_report(con, project, report, month)
         if out_file is not None and (out_file.is_dir() or out_file.suffix == ""):
@@ -235,7 +249,7 @@ def render_reports(
             written.append(path)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        figures = _read(data, sections, progress)
+        figures = _read(data, sections, progress, read)
         if report.kind == "excel_pack":
             files = render_excel(data, sections, figures, path)
         else:
