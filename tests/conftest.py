@@ -81,3 +81,13 @@ def loaded_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project
     config = load_project(root)
     pipeline.run(Context(config))
     yield config
+
+
+@pytest.fixture(scope="session")
+def loaded_reports(loaded_project: ProjectConfig) -> dict[str, Path]:
+    """The files `roi run` wrote for the loaded sample's latest month, by suffix (`.html`,
+    `.pdf`, `.xlsx`): rendered once, read by every report test. Read only."""
+    out = loaded_project.reports_out
+    [html] = sorted(out.glob("monthly_finance_*.html"))
+    [xlsx] = sorted(out.glob("executive_pack_*.xlsx"))
+    return {".html": html, ".pdf": html.with_suffix(".pdf"), ".xlsx": xlsx}

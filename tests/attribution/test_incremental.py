@@ -84,6 +84,7 @@ def test_a_reissued_month_recomputes_only_itself(project: ProjectConfig) -> None
         assert _without_ids(full[table]).equals(_without_ids(after[table])), table
 
 
+@pytest.mark.slow
 def test_changed_rules_recompute_every_month(project: ProjectConfig) -> None:
     path = project.warehouse_path
     pipeline.load(Context(project, path), names=["aws_focus", "azure_focus"])
@@ -102,6 +103,7 @@ def test_changed_rules_recompute_every_month(project: ProjectConfig) -> None:
     assert {t[0] for t in targets} <= {"churn-prediction", "fraud-detection"}
 
 
+@pytest.mark.slow
 def test_one_month_only_and_months_whose_lines_are_gone(project: ProjectConfig) -> None:
     path = project.warehouse_path
     pipeline.load(Context(project, path), names=["aws_focus"])

@@ -138,6 +138,7 @@ def _reissue(delivery: Path, target: Path) -> None:
         (target / part.name).write_bytes(gzip.compress(text.encode()))
 
 
+@pytest.mark.slow
 def test_a_different_copy_of_the_same_charges_is_refused(
     project: ProjectConfig, tmp_path: Path
 ) -> None:

@@ -282,6 +282,7 @@ def _project_with_usage(tmp_path: Path) -> Path:
     return project
 
 
+@pytest.mark.slow
 def test_unpriced_listed_then_contracted_and_repriced(tmp_path: Path) -> None:
     project = _project_with_usage(tmp_path)
     runner = CliRunner()

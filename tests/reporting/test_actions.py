@@ -91,6 +91,7 @@ def test_switching_to_the_api_is_what_its_whatif_says(
     assert f"{_money(model['scenario_roi']):.0%}" in action.what
 
 
+@pytest.mark.slow
 def test_retirement_and_retraining_are_what_their_scenarios_say(
     figures: tuple[Figures, str], copy: Path
 ) -> None:

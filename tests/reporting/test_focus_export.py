@@ -196,6 +196,7 @@ def test_the_export_passes_focus_validator_with_no_failed_must_rule(exported: Pa
     assert failed <= KNOWN_DEFECTS, failed - KNOWN_DEFECTS
 
 
+@pytest.mark.slow
 def test_the_export_loads_back_as_focus_13_with_the_model_as_a_tag(
     exported: Path, tmp_path: Path
 ) -> None:

@@ -8,9 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from roi import pipeline
-from roi.config import ProjectConfig
-from roi.context import Context
 from tests.services import chromium_run
 
 pytestmark = pytest.mark.service
@@ -28,9 +25,9 @@ document.body.setAttribute("data-widths", out.join("\\n"));
 
 
 @pytest.fixture(scope="module")
-def measured(loaded_project: ProjectConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def measured(loaded_reports: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("layout")
-    [html] = pipeline.report(Context(loaded_project), None, out, ("monthly_finance",))
+    html = loaded_reports[".html"]
     page = out / "measured.html"
     page.write_text(html.read_text(encoding="utf-8").replace("</body>", MEASURE))
     return page

@@ -25,7 +25,8 @@ from roi.scenarios.whatif import WhatifOptions
 from roi.value.pnl import excel_npv, monthly_rate
 from tests.services import libreoffice_convert
 
-pytestmark = pytest.mark.service
+# LibreOffice recalculates the pack once for the module: slow.
+pytestmark = [pytest.mark.service, pytest.mark.slow]
 
 SHEETS = [
     "Summary",

@@ -18,9 +18,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from roi import pipeline, warehouse
+from roi import warehouse
 from roi.config import ProjectConfig
-from roi.context import Context
 from roi.reporting.numbers import ratio
 from roi.reporting.sections.portfolio import _columns
 from roi.value.portfolio import TOTAL, portfolio
@@ -70,10 +69,9 @@ def _visible(page: Any) -> str:
 
 
 @pytest.fixture(scope="module")
-def pdf(loaded_project: ProjectConfig, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("pdf")
-    [html] = pipeline.report(Context(loaded_project), None, out, ("monthly_finance",))
-    return html.with_suffix(".pdf")
+def pdf(loaded_reports: dict[str, Path]) -> Path:
+    """The PDF `roi run` wrote for the sample's latest month."""
+    return loaded_reports[".pdf"]
 
 
 def test_no_text_runs_past_the_edge_of_any_page(pdf: Path) -> None:

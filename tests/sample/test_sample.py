@@ -145,6 +145,7 @@ def test_dcgm_files_use_both_hostname_labels() -> None:
     assert {"Hostname", "hostname"} <= labels
 
 
+@pytest.mark.slow
 def test_benchmark_set_has_the_asked_rows_and_loads(tmp_path: Path) -> None:
     summary = write_benchmark_set(tmp_path / "bench", 30_000, seed=1)
     assert summary.rows == 30_000

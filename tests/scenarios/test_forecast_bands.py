@@ -63,6 +63,7 @@ def test_an_odd_month_is_not_a_level_shift() -> None:
     assert last_shift(np.log(y)) == 0
 
 
+@pytest.mark.slow
 def test_every_cost_band_of_the_sample_is_at_or_above_zero_and_near_its_history(
     loaded_project: ProjectConfig,
 ) -> None:

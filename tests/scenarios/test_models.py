@@ -196,6 +196,7 @@ def test_no_stored_decay_once_the_inputs_changed(
         assert stored_decays(con, loaded_project) is None
 
 
+@pytest.mark.slow
 def test_many_series_are_forecast_in_worker_processes_with_the_same_figures() -> None:
     """From `PARALLEL_MIN` series on, the fits run in one process per core: the figures are
     those of fitting each series here."""

@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.conftest import REPO, shared_file
 from tests.helpers import roi_cli
@@ -34,6 +35,7 @@ def _source_totals(path: Path) -> dict[str, Decimal]:
     return dict(totals)
 
 
+@pytest.mark.slow
 def test_an_empty_folder_reaches_a_reconciled_report_in_four_commands(tmp_path: Path) -> None:
     focus = shared_file("focus/focus-1.0-sample/focus_sample.csv")
     commands = _readme_commands()

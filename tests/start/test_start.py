@@ -89,6 +89,7 @@ def test_a_source_that_fails_to_load_leaves_no_definition(tmp_path: Path) -> Non
     assert not ctx.warehouse.exists()
 
 
+@pytest.mark.slow
 def test_models_are_suggested_from_the_tag_that_names_them(tmp_path: Path) -> None:
     ctx = _blank(tmp_path)
     connect(ctx, SAMPLE / "billing/aws")
