@@ -142,14 +142,19 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
     project, progress = ctx.project, ctx.progress
     check_project(project)
     with ctx.writing():
+        if project.engine.reads_elsewhere and not ctx.warehouse.exists():
+            with ctx.committing():  # a new warehouse for the results: the rows stay where they are
+                pass
         with warehouse.open_warehouse(
             ctx.warehouse,
             read_only=True,
             memory_limit=ctx.memory_limit,
             wait=warehouse.COMMIT_WAIT_SECONDS,
         ) as con:
-            if month is not None:
+            if month is not None and not project.engine.reads_elsewhere:  # else the lake knows
                 check_month(month, data_months(con, project.attribution.month_basis))
+            # Rows read where they live (a lake) are not fingerprinted: every month again.
+            full = full or project.engine.reads_elsewhere
             selection = months_to_attribute(
                 con, project.models, project.pools, project.attribution, month, full
             )
@@ -222,7 +227,7 @@ def reconcile(ctx: Context, month: date | None = None) -> Reconciliation:
         if month is not None:
             check_month(month, data_months(con, ctx.project.attribution.month_basis))
         months = reconcile_months(con, ctx.project.attribution, month, ctx.project.engine)
-        gateway = gateway_vs_bill(con, ctx.project.pools, month)
+        gateway = gateway_vs_bill(con, ctx.project.pools, month, ctx.project.engine)
         unbilled = unbilled_totals(con, month)
         invoices = gateway_vs_invoice(con, month)
         unpriced = unpriced_usage(con, month)

@@ -155,7 +155,7 @@ def plan_attribution(
         conflicts.append(result.conflicts)
         bases.append(result.bases)
         assignments.append(result.assigned)
-    usage = unbilled_usage(con, models, pools, settings, month, engine)
+    usage = unbilled_usage(con, models, pools, settings, month, engine, ledger)
     stamp = pl.lit(attribution_id).alias("attribution_id")
     final = (
         allocated.group_by(

@@ -73,15 +73,23 @@ def _reconcile(
 
 
 def gateway_vs_bill(
-    con: Connection, pools: tuple[PoolConfig, ...], month: MonthFilter = None
+    con: Connection,
+    pools: tuple[PoolConfig, ...],
+    month: MonthFilter = None,
+    engine: EngineSettings | None = None,
 ) -> pl.DataFrame:
-    """Per LLM pool and month: the gateway's reported cost against the billed pool cost."""
+    """Per LLM pool and month: the gateway's reported cost against the billed pool cost.
+
+    The requests are folded on `engine` where they live outside the warehouse (`[engine]
+    usage`), else on DuckDB (the same groups, without starting an engine for them).
+    """
+    elsewhere = engine if engine is not None and engine.reads_elsewhere and engine.usage else None
     frames = []
     for pool in pools:
         if pool.basis not in TOKEN_BASES:
             continue
         usage = (
-            llm_usage(con, pool, month)
+            llm_usage(con, pool, month, elsewhere)
             .group_by("month")
             .agg(
                 pl.col("cost").sum().alias("gateway"),

@@ -81,9 +81,14 @@ def unbilled_usage(
     settings: AttributionSettings,
     month: MonthFilter = None,
     engine: EngineSettings | None = None,
+    ledger: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """`usage_costs` rows: per month, model and provider, usage that no loaded bill covers
-    (the requests folded by `engine`, DuckDB on `con` by default: `roi.fold.usage`)."""
+    (the requests folded by `engine`, DuckDB on `con` by default: `roi.fold.usage`).
+
+    `ledger`: the line groups of the months attributed; where the engine reads the billing
+    lines outside the warehouse (`[engine] billing`), its months and providers are the bills.
+    """
     mapping = billed_by(settings)
     usage = _unpooled(con, pools, month, engine)
     usage = usage.with_columns(reason=pl.lit(None, pl.String))
@@ -95,7 +100,12 @@ def unbilled_usage(
             how="diagonal_relaxed",
         )
     if usage.height:
-        bills = billed_months(con, settings).with_columns(billed=pl.lit(True))
+        lake = engine is not None and engine.reads_elsewhere and engine.billing is not None
+        if lake and ledger is not None:
+            bills = ledger.select("month", "provider").unique()
+        else:
+            bills = billed_months(con, settings)
+        bills = bills.with_columns(billed=pl.lit(True))
         usage = (
             usage.with_columns(bill=pl.col("provider").replace_strict(mapping, default=None))
             .join(bills, left_on=["month", "bill"], right_on=["month", "provider"], how="left")

@@ -39,6 +39,12 @@ ENGINES = ("duckdb", "spark", "databricks", "bigquery", "snowflake", "trino", "a
     "table, default inference_usage).",
 )
 @click.option(
+    "--gpu",
+    is_flag=True,
+    help="With --print-sql: print the GPU samples folds instead (--table: the samples' "
+    "table, default gpu_usage).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
@@ -52,6 +58,7 @@ def fold(
     print_sql: bool,
     table: str,
     usage: bool,
+    gpu: bool,
     out: Path | None,
     month: date | None,
 ) -> None:
@@ -68,7 +75,10 @@ def fold(
       roi fold --engine spark --month 2026-10 --out groups.parquet
       roi fold --engine bigquery --print-sql --table billing.roi.cost_lines
       roi fold --engine trino --print-sql --usage --table hive.llm.inference_usage
+      roi fold --engine bigquery --print-sql --gpu --table my-project.k8s.gpu_usage
     """
+    if usage and gpu:
+        raise click.UsageError("--usage and --gpu print different folds: choose one")
     config = opts.config()
     if print_sql:
         from roi.fold.run import print_sql as fold_sql
@@ -76,6 +86,9 @@ def fold(
         chosen = engine or config.engine.kind
         if usage:
             click.echo(_usage_sql(config, chosen, month, table), nl=False)
+            return
+        if gpu:
+            click.echo(_gpu_sql(config, chosen, month, table), nl=False)
             return
         click.echo(fold_sql(chosen, config.attribution.month_basis, month, table), nl=False)
         return
@@ -119,3 +132,13 @@ def _usage_sql(config: ProjectConfig, engine: str, month: date | None, table: st
     pooled = tuple(r for r in map(pool_requests, config.pools) if r != Requests())
     source = "inference_usage" if table == "cost_lines" else table
     return print_usage_sql(engine, month, source, pools, pooled, SELF_HOSTED_PROVIDERS)
+
+
+def _gpu_sql(config: ProjectConfig, engine: str, month: date | None, table: str) -> str:
+    """The project's GPU samples folds (its pools split by GPU-hours) as SQL for `engine`."""
+    from roi.fold.run import print_gpu_sql
+    from roi.vocabulary import GPU_BASES
+
+    pools = {p.pool_id: tuple(p.usage.clusters) for p in config.pools if p.basis in GPU_BASES}
+    source = "gpu_usage" if table == "cost_lines" else table
+    return print_gpu_sql(engine, month, source, pools)

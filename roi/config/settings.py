@@ -107,7 +107,9 @@ class RiskSettings:
 
 
 EngineKind = Literal["duckdb", "spark"]
-BillingFormat = Literal["parquet", "csv", "table"]
+# How `[engine] billing`, `usage` and `gpu_usage` are read: Parquet or CSV files (a folder,
+# a glob or an object-store URL), or a table of the Spark catalog.
+SourceFormat = Literal["parquet", "csv", "table"]
 
 
 def _spark_remote(value: str) -> bool:
@@ -116,13 +118,16 @@ def _spark_remote(value: str) -> bool:
 
 @dataclass(frozen=True)
 class EngineSettings:
-    """The `[engine]` section: where the fold from billing lines to line groups runs.
+    """The `[engine]` section: where the folds from billing lines, LLM requests and GPU
+    samples to monthly groups run.
 
-    `duckdb` (the default) folds the warehouse's lines on this machine. `spark` folds them in
+    `duckdb` (the default) folds the warehouse's rows on this machine. `spark` folds them in
     a Spark session: a local one (`master`, e.g. "local[2]") or a Spark Connect server
-    (`remote`, e.g. "sc://host:15002"), reading the warehouse's own billing files, or the
-    lines where they already live (`billing`: a folder or object-store URL of Parquet or CSV
-    files with `cost_lines`' columns, or with `billing_format = "table"` a catalog table).
+    (`remote`, e.g. "sc://host:15002"), reading the warehouse's own billing files and usage
+    tables, or the rows where they already live: `billing` (a folder or object-store URL of
+    Parquet or CSV files with `cost_lines`' columns, or with `billing_format = "table"` a
+    catalog table), `usage` (`inference_usage`'s columns) and `gpu_usage` (`gpu_usage`'s),
+    each with its `_format`.
     """
 
     kind: EngineKind = "duckdb"
@@ -132,9 +137,25 @@ class EngineSettings:
         metadata=check(_spark_remote, 'a Spark Connect URL like "sc://host:15002"'),
     )
     billing: str | None = None
-    billing_format: BillingFormat = "parquet"
+    billing_format: SourceFormat = "parquet"
+    usage: str | None = None  # the LLM requests (default: the warehouse's inference_usage)
+    usage_format: SourceFormat = "parquet"
+    gpu_usage: str | None = None  # the GPU samples (default: the warehouse's gpu_usage)
+    gpu_usage_format: SourceFormat = "parquet"
     # Extra Spark settings, e.g. { "spark.driver.memory" = "8g" }.
     spark_conf: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """The keys naming rows read where they live (`billing`, `usage`, `gpu_usage`)."""
+        named = {"billing": self.billing, "usage": self.usage, "gpu_usage": self.gpu_usage}
+        return {key: where for key, where in named.items() if where}
+
+    @property
+    def reads_elsewhere(self) -> bool:
+        """Whether the folds read rows the warehouse does not hold (its files and tables are
+        then not all the inputs: roi cannot tell which months changed, so attributes all)."""
+        return self.kind == "spark" and bool(self.sources)
 
 
 def _rates(value: Mapping[str, float]) -> bool:
@@ -235,4 +256,24 @@ def read_settings(path: Path, data: Mapping[str, Any], environ: Mapping[str, str
             build(cls, {key: value}, f"environment variable {var}", f"{section}.")
             merged[key] = value
         built[section] = build(cls, merged, path, f"{section}.")
+    engine: EngineSettings = built["engine"]
+    if engine.kind == "duckdb" and engine.sources:
+        key = next(iter(engine.sources))
+        raise ConfigError(
+            f"{path}: key 'engine.{key}' is read by kind = \"spark\" only (DuckDB folds the "
+            f'warehouse\'s rows); set [engine] kind = "spark", or load the rows with a '
+            f"connector and remove {key}"
+        )
+    built["engine"] = _relative_to(engine, path.parent)
     return Settings(**built)
+
+
+def _relative_to(engine: EngineSettings, root: Path) -> EngineSettings:
+    """`[engine]` with its local folders relative to the project's folder (as `warehouse`
+    is); URLs (`s3a://…`), absolute paths and catalog tables as written."""
+    changes: dict[str, Any] = {
+        key: str((root / Path(where).expanduser()).absolute())
+        for key, where in engine.sources.items()
+        if getattr(engine, f"{key}_format") != "table" and "://" not in where
+    }
+    return dataclasses.replace(engine, **changes) if changes else engine

@@ -1,9 +1,10 @@
 """Running the folds: on the warehouse's DuckDB connection (the default) or on Spark.
 
-Both run the one definition (`roi.fold.definition`, `roi.fold.usage`) compiled to their SQL.
-DuckDB runs it on the warehouse connection, where `cost_lines` is the view over the
-warehouse's Parquet files; Spark reads the same files, or the lines where they live
-(`[engine] billing`). The LLM requests, a table of the warehouse, reach Spark as Arrow.
+Both run the one definition (`roi.fold.definition`, `roi.fold.usage`, `roi.fold.gpu`) compiled
+to their SQL. DuckDB runs it on the warehouse connection, where `cost_lines` is the view over
+the warehouse's Parquet files; Spark reads the same files, or the lines where they live
+(`[engine] billing`). The LLM requests and GPU samples are read where they live too
+(`[engine] usage`, `gpu_usage`), else the warehouse's tables reach Spark as Arrow.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from roi.fold.definition import (
     source_totals,
     to_sql,
 )
+from roi.fold.gpu import GPU_COLUMNS, gpu_capacity, gpu_held, gpu_usage_table
 from roi.fold.usage import (
     USAGE_COLUMNS,
     Requests,
@@ -28,6 +30,7 @@ from roi.fold.usage import (
     pool_usage,
     unpooled_usage,
 )
+from roi.tables import GPU_USAGE, INFERENCE_USAGE, Table
 from roi.warehouse import Connection
 
 DUCKDB = EngineSettings()
@@ -84,7 +87,7 @@ def fold_groups(
     tags_map = _on_spark(con, engine)
     by_file = engine.billing is not None  # no manifest names the files: the groups do
     sql = fold_sql("spark", month_basis, months, quantities, tags_map, by_file)
-    return collect(session(engine), sql)
+    return collect(session(engine), sql, engine)
 
 
 def source_total_frame(
@@ -97,7 +100,7 @@ def source_total_frame(
     from roi.fold.spark import collect, session
 
     tags_map = _on_spark(con, engine)
-    return collect(session(engine), totals_sql("spark", month_basis, months, tags_map))
+    return collect(session(engine), totals_sql("spark", month_basis, months, tags_map), engine)
 
 
 @lru_cache(maxsize=64)
@@ -114,14 +117,18 @@ def unpooled_usage_sql(
     return to_sql(unpooled_usage(inference_usage_table(), pooled, self_hosted, months), engine)
 
 
-def _usage_on_spark(con: Connection, engine: EngineSettings, sql: str) -> pl.DataFrame:
-    from roi.fold.spark import collect, register_table, session
+def _usage_on_spark(
+    con: Connection, engine: EngineSettings, contract: Table, *sql: str
+) -> list[pl.DataFrame]:
+    """Run queries over the LLM requests or the GPU samples (`contract`) on Spark: read where
+    they live (`[engine] usage`, `gpu_usage`), else the warehouse's table as Arrow."""
+    from roi.fold.spark import collect, register_usage, session
 
+    columns = USAGE_COLUMNS if contract is INFERENCE_USAGE else GPU_COLUMNS
+    select = f"SELECT {', '.join(columns)} FROM {contract.name}"
     spark = session(engine)
-    columns = ", ".join(USAGE_COLUMNS)
-    rows = warehouse.fetch_arrow(con, f"SELECT {columns} FROM inference_usage")
-    register_table(spark, "inference_usage", rows)
-    return collect(spark, sql)
+    register_usage(spark, engine, contract, columns, lambda: warehouse.fetch_arrow(con, select))
+    return [collect(spark, query, engine) for query in sql]
 
 
 def pool_usage_frame(
@@ -131,7 +138,8 @@ def pool_usage_frame(
     if engine.kind == "duckdb":
         frame = warehouse.fetch_frame(con, pool_usage_sql("duckdb", requests, months))
     else:
-        frame = _usage_on_spark(con, engine, pool_usage_sql("spark", requests, months))
+        sql = pool_usage_sql("spark", requests, months)
+        (frame,) = _usage_on_spark(con, engine, INFERENCE_USAGE, sql)
     return frame.sort(frame.columns, nulls_last=True)
 
 
@@ -149,5 +157,34 @@ def unpooled_usage_frame(
         frame = warehouse.fetch_frame(con, sql)
     else:
         sql = unpooled_usage_sql("spark", pooled, self_hosted, months)
-        frame = _usage_on_spark(con, engine, sql)
+        (frame,) = _usage_on_spark(con, engine, INFERENCE_USAGE, sql)
     return frame.sort(frame.columns, nulls_last=True)
+
+
+@lru_cache(maxsize=64)
+def gpu_sql(engine: str, clusters: tuple[str, ...], months: MonthFilter) -> tuple[str, str]:
+    """A GPU pool's folds (`gpu_held`, `gpu_capacity`) as queries in `engine`'s SQL."""
+    source = gpu_usage_table()
+    return (
+        to_sql(gpu_held(source, clusters, months), engine),
+        to_sql(gpu_capacity(source, clusters, months), engine),
+    )
+
+
+def gpu_frames(
+    con: Connection,
+    clusters: tuple[str, ...],
+    months: MonthFilter,
+    engine: EngineSettings = DUCKDB,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """A GPU pool's samples folded by `engine`: GPU-seconds held and busy per month,
+    namespace, workload and pod (`gpu_held`), and the capacity per month (`gpu_capacity`),
+    each in a stable order."""
+    if engine.kind == "duckdb":
+        held_sql, capacity_sql = gpu_sql("duckdb", clusters, months)
+        held = warehouse.fetch_frame(con, held_sql)
+        capacity = warehouse.fetch_frame(con, capacity_sql)
+    else:
+        queries = gpu_sql("spark", clusters, months)
+        held, capacity = _usage_on_spark(con, engine, GPU_USAGE, *queries)
+    return held.sort(held.columns, nulls_last=True), capacity.sort("month")

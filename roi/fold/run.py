@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from roi.fold.definition import DIALECTS, billing_fold, cost_lines_table, source_totals, to_sql
+from roi.fold.gpu import gpu_capacity, gpu_held, gpu_usage_table
 from roi.fold.usage import Requests, inference_usage_table, pool_usage, unpooled_usage
 
 RUNS_HERE = ("duckdb", "spark")  # engines roi runs the fold on; the others get --print-sql
@@ -55,6 +56,33 @@ def print_usage_sql(
     parts.append(f"-- {len(pools) + 1}. The requests no pool takes (usage costs), per load.\n")
     parts.append(f"{rest};\n")
     return "".join(parts)
+
+
+def print_gpu_sql(
+    engine: str, month: date | None, table: str, pools: Mapping[str, tuple[str, ...]]
+) -> str:
+    """The GPU samples folds as SQL for `engine`, over `table` (with `gpu_usage`'s columns):
+    for each pool split by GPU-hours (`pools`: pool id → its clusters), the GPU-seconds held
+    and busy per month and workload, then the clusters' capacity per month."""
+    *database, name = table.split(".")
+    source = gpu_usage_table(name)
+    if database:
+        source = _qualified(source, name, tuple(database))
+    parts = [f"-- roi GPU fold for {engine} ({DIALECTS[engine]} dialect)\n"]
+    step = 0
+    for pool_id, clusters in sorted(pools.items()):
+        step += 1
+        parts.append(
+            f"-- {step}. The GPU-seconds held and busy on pool {pool_id}'s clusters per month, "
+            "namespace, workload and pod.\n"
+        )
+        parts.append(f"{to_sql(gpu_held(source, clusters, month), engine)};\n\n")
+        step += 1
+        parts.append(f"-- {step}. The GPU-seconds of capacity on pool {pool_id}'s clusters.\n")
+        parts.append(f"{to_sql(gpu_capacity(source, clusters, month), engine)};\n\n")
+    if not pools:
+        parts.append("-- The project has no pool split by GPU-hours.\n")
+    return "".join(parts).rstrip("\n") + "\n"
 
 
 def _qualified(source: object, name: str, database: tuple[str, ...]) -> object:

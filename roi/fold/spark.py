@@ -15,7 +15,8 @@ import polars as pl
 
 from roi.config import EngineSettings
 from roi.errors import RoiError
-from roi.tables import COST_LINES
+from roi.fold.definition import FOLD_COLUMNS
+from roi.tables import COST_LINES, Table
 
 VIEW = "cost_lines"
 _sessions: dict[tuple[Any, ...], Any] = {}
@@ -101,17 +102,76 @@ def stop_sessions() -> None:
     _sessions.clear()
 
 
-def _contract_ddl(has_map: bool) -> str:
-    """The `cost_lines` contract as a Spark schema (CSV has no maps: tag text only)."""
-    kinds = {"VARCHAR": "STRING", "TIMESTAMPTZ": "TIMESTAMP", "INTEGER": "INT"}
-    columns = []
-    for name, kind in COST_LINES.types.items():
-        if kind.startswith("MAP"):
-            if has_map:
-                columns.append(f"`{name}` MAP<STRING, STRING>")
-            continue
-        columns.append(f"`{name}` {kinds.get(kind, kind)}")
-    return ", ".join(columns)
+_SPARK_TYPES = {
+    "VARCHAR": "STRING",
+    "TIMESTAMPTZ": "TIMESTAMP",
+    "INTEGER": "INT",
+    "MAP(VARCHAR, VARCHAR)": "MAP<STRING, STRING>",
+}
+
+
+def _spark_type(kind: str) -> str:
+    """A contract column's DuckDB type as Spark's (DECIMAL, DOUBLE and BIGINT are the same)."""
+    return _SPARK_TYPES.get(kind, kind)
+
+
+def _contract_ddl(contract: Table, columns: tuple[str, ...]) -> str:
+    """Some of a contract's columns as a Spark schema."""
+    types = contract.types
+    return ", ".join(f"`{c}` {_spark_type(types[c])}" for c in columns)
+
+
+def read_source(spark: Any, where: str, fmt: str, contract: Table, columns: tuple[str, ...]) -> Any:
+    """Rows where they live, as a frame with `columns` of `contract`, typed as it says.
+
+    `where` is a folder, glob or object-store URL of Parquet or CSV files (read recursively;
+    a CSV's header names its columns), or with `fmt = "table"` a table of the catalog.
+    Columns are matched by name, whatever their order. Lines without roi's lineage name the
+    file they were read from; a column the contract does not require may be missing (null);
+    a required one missing is an error naming it.
+
+    Raises:
+        EngineError: a required column is missing, or a map column is not a map.
+    """
+    if fmt == "table":
+        frame = spark.table(where)
+    elif fmt == "csv":  # every column as text, then cast by name below
+        frame = spark.read.csv(where, header=True, recursiveFileLookup=True)
+    else:
+        frame = spark.read.option("recursiveFileLookup", "true").parquet(where)
+    frame = _with_lineage(frame)
+    return conform(frame, contract, columns)
+
+
+def conform(frame: Any, contract: Table, columns: tuple[str, ...]) -> Any:
+    """`frame`'s `columns`, by name, cast to `contract`'s types (see `read_source`)."""
+    from pyspark.sql import functions as F
+
+    have = {name.lower(): name for name in frame.columns}
+    kinds = {name.lower(): str(kind) for name, kind in frame.dtypes}
+    required = {c.name for c in contract.columns if c.required}
+    lineage = {"source_file", "_load_id", "source_row"}
+    missing = [c for c in columns if c.lower() not in have and c in required - lineage]
+    if missing:
+        raise EngineError(
+            f"no column {', '.join(missing)}: the rows need {contract.name}'s columns "
+            f"({', '.join(columns)}), by name"
+        )
+    selected = []
+    for name in columns:
+        kind = _spark_type(contract.types[name])
+        if name.lower() not in have:
+            selected.append(F.lit(None).cast(kind).alias(name))
+        elif kind.startswith("MAP"):
+            if not kinds[name.lower()].startswith("map"):
+                raise EngineError(
+                    f"column {name} is {kinds[name.lower()]}, not a map of text: leave it out "
+                    "and give the tags as JSON text in tags_raw"
+                )
+            selected.append(F.col(have[name.lower()]).alias(name))
+        else:
+            selected.append(F.col(have[name.lower()]).cast(kind).alias(name))
+    return frame.select(*selected)
 
 
 def register_billing(spark: Any, engine: EngineSettings, files: list[str]) -> bool:
@@ -124,48 +184,85 @@ def register_billing(spark: Any, engine: EngineSettings, files: list[str]) -> bo
     """
     source = engine.billing or (f"{len(files)} billing file(s) of the warehouse")
     try:
-        if engine.billing and engine.billing_format == "table":
-            frame = spark.table(engine.billing)
-        elif engine.billing and engine.billing_format == "csv":
-            frame = spark.read.schema(_contract_ddl(False)).csv(
-                engine.billing, header=True, recursiveFileLookup=True
+        if engine.billing:
+            frame = read_source(
+                spark, engine.billing, engine.billing_format, COST_LINES, FOLD_COLUMNS
             )
-        elif engine.billing:
-            frame = spark.read.option("recursiveFileLookup", "true").parquet(engine.billing)
         elif files:
-            frame = spark.read.parquet(*files)
+            frame = conform(spark.read.parquet(*files), COST_LINES, FOLD_COLUMNS)
         else:
-            frame = spark.createDataFrame([], _contract_ddl(True))
-        frame = _with_lineage(frame)
+            frame = spark.createDataFrame([], _contract_ddl(COST_LINES, FOLD_COLUMNS))
         frame.createOrReplaceTempView(VIEW)
         return str(dict(frame.dtypes).get("tags", "")).startswith("map")
     except Exception as exc:
         raise EngineError(
-            f"{_where(engine)} cannot read the billing lines ({source}): {exc}; check the "
-            "path or table name, that the engine can reach it (credentials, network), and "
-            "that the files have cost_lines' columns"
+            f"{_where(engine)} cannot read the billing lines ({source}): {_first_line(exc)}; "
+            "check [engine] billing (the path or table name) and billing_format, that the "
+            "engine can reach it (credentials, network), and that the rows have cost_lines' "
+            "columns"
         ) from exc
+
+
+def register_usage(
+    spark: Any, engine: EngineSettings, contract: Table, columns: tuple[str, ...], warehouse: Any
+) -> None:
+    """Make the LLM requests (`inference_usage`) or the GPU samples (`gpu_usage`) a view of
+    the session under the table's name: read where they live (`[engine] usage` or
+    `gpu_usage`), else `warehouse()`'s Arrow rows, the warehouse's table, shipped to Spark.
+
+    Raises:
+        EngineError: the source cannot be read (naming the key, the source and what to check).
+    """
+    key = "usage" if contract.name == "inference_usage" else contract.name
+    where: str | None = getattr(engine, key)
+    fmt: str = getattr(engine, f"{key}_format")
+    source = where or f"the warehouse's {contract.name}"
+    try:
+        if where:
+            frame = read_source(spark, where, fmt, contract, columns)
+        else:
+            frame = conform(spark.createDataFrame(warehouse()), contract, columns)
+        frame.createOrReplaceTempView(contract.name)
+    except Exception as exc:
+        raise EngineError(
+            f"{_where(engine)} cannot read {contract.name} ({source}): {_first_line(exc)}; "
+            f"check [engine] {key} (the path or table name) and {key}_format, that the engine "
+            f"can reach it (credentials, network), and that the rows have {contract.name}'s "
+            "columns"
+        ) from exc
+
+
+def _first_line(exc: Exception) -> str:
+    """An exception's message without a JVM's stack trace."""
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
 
 
 def _with_lineage(frame: Any) -> Any:
     """Lines without roi's lineage columns name the file they were read from instead."""
     from pyspark.sql import functions as F
 
-    if "source_file" not in frame.columns:
+    columns = {c.lower() for c in frame.columns}
+    if "source_file" not in columns:
         frame = frame.withColumn("source_file", F.input_file_name())
-    if "_load_id" not in frame.columns:
+    if "_load_id" not in columns:
         frame = frame.withColumn("_load_id", F.lit(None).cast("string"))
     return frame
 
 
-def collect(spark: Any, sql: str) -> pl.DataFrame:
-    """Run a query in the session; its rows as a Polars frame (through Arrow)."""
-    result = pl.from_arrow(spark.sql(sql).toArrow())
+def collect(spark: Any, sql: str, engine: EngineSettings | None = None) -> pl.DataFrame:
+    """Run a query in the session; its rows as a Polars frame (through Arrow).
+
+    Raises:
+        EngineError: the engine failed running it (a value it cannot read, a lost server).
+    """
+    try:
+        result = pl.from_arrow(spark.sql(sql).toArrow())
+    except Exception as exc:
+        where = _where(engine) if engine else "Spark"
+        raise EngineError(
+            f"{where} failed folding the rows: {_first_line(exc)}; check that the sources "
+            "[engine] names hold their tables' columns and types"
+        ) from exc
     assert isinstance(result, pl.DataFrame)
     return result
-
-
-def register_table(spark: Any, name: str, rows: Any) -> None:
-    """Make an Arrow table (rows the warehouse holds, e.g. `inference_usage`) a temporary view
-    of the session, under `name`."""
-    spark.createDataFrame(rows).createOrReplaceTempView(name)

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from roi.cli import cli
 from roi.fold.definition import billing_fold, cost_lines_table, to_sql
-from roi.fold.run import print_sql, print_usage_sql
+from roi.fold.gpu import gpu_capacity, gpu_held, gpu_usage_table
+from roi.fold.run import print_gpu_sql, print_sql, print_usage_sql
 from roi.fold.usage import Requests, inference_usage_table, pool_usage, unpooled_usage
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fold"
@@ -38,19 +39,31 @@ USAGE_CASES = {
     "usage_athena_2026_10": ("athena", "llm.inference_usage", date(2026, 10, 1)),
 }
 
+# The GPU folds: two pools, one on two clusters.
+GPU_POOLS = {"eks-gpu": ("ml-shared-gpu",), "training": ("train-a", "train-b")}
+GPU_CASES = {
+    "gpu_bigquery": ("bigquery", "my-project.k8s.gpu_usage", None),
+    "gpu_snowflake": ("snowflake", "K8S.ROI.GPU_USAGE", None),
+    "gpu_trino": ("trino", "hive.k8s.gpu_usage", None),
+    "gpu_athena_2026_10": ("athena", "k8s.gpu_usage", date(2026, 10, 1)),
+}
+
 
 def _printed(case: str) -> str:
     if case in CASES:
         engine, table, month = CASES[case]
         return print_sql(engine, "billing_period", month, table)
+    if case in GPU_CASES:
+        engine, table, month = GPU_CASES[case]
+        return print_gpu_sql(engine, month, table, GPU_POOLS)
     engine, table, month = USAGE_CASES[case]
     pooled = tuple(POOLS.values())
     return print_usage_sql(engine, month, table, POOLS, pooled, ("vllm", "ollama"))
 
 
-@pytest.mark.parametrize("case", sorted(CASES) + sorted(USAGE_CASES))
+@pytest.mark.parametrize("case", sorted(CASES) + sorted(USAGE_CASES) + sorted(GPU_CASES))
 def test_sql_matches_golden_file(case: str) -> None:
-    engine = {**CASES, **USAGE_CASES}[case][0]
+    engine = {**CASES, **USAGE_CASES, **GPU_CASES}[case][0]
     sql = _printed(case)
     golden = GOLDEN / f"{case}.sql"
     if os.environ.get("ROI_UPDATE_GOLDEN") == "1":
@@ -85,6 +98,21 @@ def test_cli_prints_the_projects_usage_folds() -> None:
     assert result.output.count("SELECT\n") == 2 + result.output.count("  SELECT\n")
 
 
+def test_cli_prints_the_projects_gpu_folds() -> None:
+    """The sample project's pool split by GPU-hours: its held GPU-seconds, then capacity."""
+    result = CliRunner().invoke(
+        cli,
+        ["fold", "--engine", "bigquery", "--print-sql", "--gpu", "--project", str(REPO)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "-- 1. The GPU-seconds held and busy on pool eks-gpu's clusters" in result.output
+    assert "-- 2. The GPU-seconds of capacity on pool eks-gpu's clusters." in result.output
+    assert "FROM `gpu_usage`" in result.output and "UNIX_MICROS" in result.output
+    both = CliRunner().invoke(cli, ["fold", "--print-sql", "--gpu", "--usage"])
+    assert both.exit_code == 2 and "choose one" in both.output
+
+
 def test_warehouse_engines_need_print_sql() -> None:
     result = CliRunner().invoke(cli, ["fold", "--engine", "snowflake"])
     assert result.exit_code == 1
@@ -115,4 +143,19 @@ def test_one_usage_definition_for_every_engine() -> None:
         duck, spark = to_sql(expr, "duckdb"), to_sql(expr, "spark")
         assert 'REGEXP_MATCHES(COALESCE("t0"."deployment", \'\')' in duck
         assert "COALESCE(`t0`.`deployment`, '') RLIKE" in spark
+        assert "MAKE_TIMESTAMPTZ(2026, 10, 1, 0, 0, 0.0, 'UTC')" in duck
+
+
+def test_one_gpu_definition_for_every_engine() -> None:
+    """DuckDB and Spark run the GPU folds the warehouses get; a sample's length is the exact
+    microseconds between its instants, from each engine's epoch microseconds."""
+    source = gpu_usage_table()
+    for expr in (
+        gpu_held(source, ("ml-shared-gpu",), date(2026, 10, 1)),
+        gpu_capacity(source, ("ml-shared-gpu",), date(2026, 10, 1)),
+    ):
+        duck, spark = to_sql(expr, "duckdb"), to_sql(expr, "spark")
+        assert 'EPOCH_US("t1"."interval_end") - EPOCH_US("t1"."interval_start")' in duck
+        assert "UNIX_MICROS(`t1`.`interval_end`) - UNIX_MICROS(`t1`.`interval_start`)" in spark
+        assert "AS DECIMAL(38, 9)" in duck and "AS DECIMAL(38, 9)" in spark
         assert "MAKE_TIMESTAMPTZ(2026, 10, 1, 0, 0, 0.0, 'UTC')" in duck

@@ -71,9 +71,3 @@ def finish(frame: pl.DataFrame, unit: str) -> pl.DataFrame:
     """Weights in `WEIGHTS_SCHEMA`, with their unit."""
     out = frame.with_columns(currency=pl.lit(None, pl.String), unit=pl.lit(unit))
     return out.select(list(WEIGHTS_SCHEMA)).cast(WEIGHTS_SCHEMA)  # type: ignore[arg-type]
-
-
-def in_list(column: str, values: tuple[str, ...]) -> tuple[str, list[object]]:
-    """`column IN (?, ...)` and its parameters."""
-    marks = ", ".join("?" for _ in values)
-    return f"{column} IN ({marks})", list(values)

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from roi import warehouse
-from roi.attribution.ledger import glob_regex, month_sql
-from roi.attribution.pool_bases import BasisRequest, finish, in_list, register
+from roi.attribution.ledger import glob_regex
+from roi.attribution.pool_bases import BasisRequest, finish, register
 from roi.config import ModelConfig, PoolConfig
 from roi.vocabulary import GPU_BASES, IDLE, IDLE_HELD, UNALLOCATED
 
@@ -31,11 +30,6 @@ def _match_workload(
     return None
 
 
-# GPU-seconds are summed as exact decimals (a nanosecond's precision): float sums depend on the
-# order DuckDB's threads add them in, and the weights must not change from one run to the next.
-_SECONDS = "DECIMAL(38,9)"
-
-
 def _hours(column: str) -> pl.Expr:
     """Exact GPU-seconds summed, as hours."""
     return pl.col(column).sum().cast(pl.Float64) / 3600
@@ -43,29 +37,14 @@ def _hours(column: str) -> pl.Expr:
 
 @register("gpu_hours", "gpu_hours_utilization")
 def gpu_weights(request: BasisRequest) -> pl.DataFrame:
-    """GPU-hours held (and busy) per model on the pool's clusters, idle capacity apart."""
-    con, pool, models, month = request.con, request.pool, request.models, request.month
-    clusters, params = in_list("cluster", pool.usage.clusters)
-    when, month_params = month_sql("interval_start", month)
-    held = warehouse.fetch_frame(
-        con,
-        f"""SELECT date_trunc('month', interval_start)::DATE AS month, namespace, workload, pod,
-                   sum((epoch(interval_end - interval_start) * gpu_share)::{_SECONDS}) AS held,
-                   sum((epoch(interval_end - interval_start) * gpu_share
-                       * coalesce(utilization, 0))::{_SECONDS}) AS busy
-            FROM gpu_usage WHERE {clusters} AND {when} AND gpu_share > 0
-            GROUP BY ALL""",
-        [*params, *month_params],
-    )
-    capacity = warehouse.fetch_frame(
-        con,
-        f"""SELECT date_trunc('month', interval_start)::DATE AS month,
-                   sum(epoch(interval_end - interval_start)::{_SECONDS}) AS capacity
-            FROM (SELECT DISTINCT cluster, gpu_uuid, interval_start, interval_end
-                  FROM gpu_usage WHERE {clusters} AND {when})
-            GROUP BY 1""",
-        [*params, *month_params],
-    )
+    """GPU-hours held (and busy) per model on the pool's clusters, idle capacity apart (the
+    samples folded by the request's engine, DuckDB on its connection by default:
+    `roi.fold.gpu`)."""
+    from roi.fold.engines import DUCKDB, gpu_frames
+
+    pool, models = request.pool, request.models
+    clusters = tuple(pool.usage.clusters)
+    held, capacity = gpu_frames(request.con, clusters, request.month, request.engine or DUCKDB)
     patterns = _gpu_model(models)
     names = held.select("namespace", "workload", "pod").unique()
     mapping = names.with_columns(

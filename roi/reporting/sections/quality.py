@@ -182,7 +182,7 @@ class Quality(Section[Figures]):
                FROM _rejects GROUP BY ALL ORDER BY connector, source_file""",
         )
         loads, files, runs = _lineage(data)
-        gateway = gateway_vs_bill(data.con, data.project.pools, data.month)
+        gateway = gateway_vs_bill(data.con, data.project.pools, data.month, data.project.engine)
         conflicts = warehouse.fetch_frame(
             data.con,
             """SELECT provider, resource_id,
