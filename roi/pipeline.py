@@ -110,7 +110,7 @@ def ingest(
             f"unknown connector type {connector_type!r}; "
             f"allowed values: {', '.join(connector_types())}"
         )
-    is_url = path.startswith(("http://", "https://"))
+    is_url = "://" in path  # a service (http, https) or a database (postgresql)
     cls = connector_class(connector_type)
     if is_url and not cls.reads_urls:
         raise ConfigError(

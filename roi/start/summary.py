@@ -17,6 +17,7 @@ _TIME = {
     "gpu_usage": "interval_start",
     "kpi_values": "period_start",
     "model_metrics": "ts",
+    "provider_invoices": "period_start",
 }
 
 
