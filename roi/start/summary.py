@@ -18,6 +18,7 @@ _TIME = {
     "kpi_values": "period_start",
     "model_metrics": "ts",
     "provider_invoices": "period_start",
+    "inference_costs": "window_start",
 }
 
 

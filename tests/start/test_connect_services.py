@@ -294,3 +294,17 @@ def test_an_opencost_url_and_the_errors_that_name_the_fix(tmp_path: Path) -> Non
     assert unset.exit_code == 1 and "ROI_TEST_UNSET" in unset.output
     assert unknown.exit_code == 1 and "--type" in unknown.output
     assert [p.name for p in (root / "connectors").iterdir()] == ["opencost.toml"]
+
+
+def test_opencost_inference_cost_url_and_saved_response(tmp_path: Path) -> None:
+    from tests.connectors.test_opencost_inference import BODY as INFERENCE_BODY
+
+    root = _project(tmp_path)
+    with serving(Replay({"/inferenceCost/timeseries": [Reply(INFERENCE_BODY)]})) as server:
+        done = _connect(root, f"{server.url}/inferenceCost/timeseries", *WINDOW)
+    assert (done["type"], done["summary"]["table"]) == ("opencost_inference", "inference_costs")
+    assert done["why"] == "the OpenCost inference-cost API (/inferenceCost/timeseries)"
+    saved = tmp_path / "inference.json"
+    saved.write_text(json.dumps(INFERENCE_BODY))
+    again = _connect(root, str(saved))
+    assert again["type"] == "opencost_inference" and again["load"]["rows_loaded"] == 3
