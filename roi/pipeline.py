@@ -19,6 +19,7 @@ import polars as pl
 
 from roi import warehouse
 from roi.attribution.checks import project_warnings
+from roi.attribution.cloud_llm import gateway_vs_invoices
 from roi.attribution.engine import (
     AttributionResult,
     attribution_result,
@@ -31,7 +32,6 @@ from roi.attribution.explain import explain as explain_change
 from roi.attribution.incremental import months_to_attribute
 from roi.attribution.reconcile import gateway_vs_bill, unbilled_totals
 from roi.attribution.reconcile import reconcile as reconcile_months
-from roi.attribution.trueup import gateway_vs_invoice
 from roi.config import ConnectorConfig, ProjectConfig, redact_url
 from roi.config.project import OnReject
 from roi.connectors import connector_class, connector_types, resolve
@@ -110,7 +110,7 @@ def ingest(
             f"unknown connector type {connector_type!r}; "
             f"allowed values: {', '.join(connector_types())}"
         )
-    is_url = path.startswith(("http://", "https://"))
+    is_url = "://" in path  # a service (http, https) or a database (postgresql)
     cls = connector_class(connector_type)
     if is_url and not cls.reads_urls:
         raise ConfigError(
@@ -210,7 +210,8 @@ class Reconciliation:
     months: pl.DataFrame
     gateway: pl.DataFrame
     unbilled: pl.DataFrame  # LLM usage priced as reported, with no bill in the warehouse
-    invoices: pl.DataFrame  # per month and LLM provider: gateway estimate, invoice, gap
+    # Per month and LLM provider: gateway estimate, invoice (or cloud bill's LLM lines), gap.
+    invoices: pl.DataFrame
     # LLM requests no price covers, per provider, model, tier and month, with how to fix it.
     unpriced: pl.DataFrame = field(default_factory=pl.DataFrame)
 
@@ -229,7 +230,7 @@ def reconcile(ctx: Context, month: date | None = None) -> Reconciliation:
         months = reconcile_months(con, ctx.project.attribution, month, ctx.project.engine)
         gateway = gateway_vs_bill(con, ctx.project.pools, month, ctx.project.engine)
         unbilled = unbilled_totals(con, month)
-        invoices = gateway_vs_invoice(con, month)
+        invoices = gateway_vs_invoices(con, ctx.project.attribution, ctx.project.pools, month)
         unpriced = unpriced_usage(con, month)
     return Reconciliation(
         months, gateway, unbilled, invoices, listed_with_fixes(ctx.project, unpriced, ctx.progress)

@@ -78,8 +78,9 @@ def reconcile(opts: Options, month: date | None) -> None:
     Shows the billed and effective totals of the billing lines, the effective cost allocated
     directly, shared by pools, amortized, idle and unallocated, and the difference; under it,
     for LLM pools, the gateway's reported cost against the bill, LLM usage with no bill, per
-    month and LLM provider with an invoice loaded (openai_costs, anthropic_cost) the gateway's
-    estimate, the invoice and the gap, and LLM requests no price covers (per provider, model,
+    month and LLM provider with an invoice loaded (openai_costs, anthropic_cost) or billed by a
+    loaded cloud bill (Bedrock, Azure OpenAI, Vertex AI) the gateway's estimate, the invoice or
+    the bill's LLM lines, and the gap, and LLM requests no price covers (per provider, model,
     tier and month, with the fix: a contracted price, then `roi reprice`). Exits 1 if any month
     does not reconcile.
 
@@ -116,8 +117,9 @@ def reconcile(opts: Options, month: date | None) -> None:
             emit(opts, result.unbilled)
         if opts.fmt == "table" and result.invoices.height:
             say(
-                "\nLLM gateway against the provider's invoice (the invoice is the cost, spread "
-                "over models by usage; gap = invoice - gateway):"
+                "\nLLM gateway against the provider's invoice or the cloud bill's LLM lines "
+                "(gap = invoice - gateway; a provider's invoice is the cost, spread over models "
+                "by usage; a cloud bill's lines are attributed like every billing line):"
             )
             emit(opts, result.invoices)
         if opts.fmt == "table" and result.unpriced.height:

@@ -91,12 +91,13 @@ def ingest(
     on_reject: OnReject,
     options: tuple[str, ...],
 ) -> None:
-    """Load one file, folder or glob with a connector TYPE, without a TOML definition.
+    """Load one file, folder, glob or URL with a connector TYPE, without a TOML definition.
 
     \b
     Examples:
       roi ingest focus exports/focus-2026-10.csv.gz
       roi ingest kpi_csv kpis.csv --name monthly_kpis
+      roi ingest litellm_postgres postgresql://reader@127.0.0.1:5432/litellm
     """
     from roi import pipeline
 
@@ -106,7 +107,7 @@ def ingest(
         if not sep or not key:
             raise click.BadParameter(f"{item!r}; use KEY=VALUE", param_hint="--option")
         parsed[key.strip()] = value
-    if not path.startswith(("http://", "https://")):
+    if "://" not in path:  # a URL (a service or a database) is no path
         path = os.path.abspath(Path(path).expanduser())  # relative to where the command runs
     result = pipeline.ingest(
         opts.project_or_warehouse(writing=True),

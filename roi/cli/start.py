@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from roi.cli.group import cli
@@ -19,11 +17,11 @@ from roi.cli.support import (
 
 
 @cli.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("source", required=False, metavar="[SOURCE]")
 @click.option(
     "--type", "connector_type", default=None, help="The connector type (default: detected)."
 )
-@click.option("--name", default=None, help="The connector's name (default: from the path).")
+@click.option("--name", default=None, help="The connector's name (default: from the source).")
 @click.option(
     "--option",
     "options",
@@ -31,30 +29,66 @@ from roi.cli.support import (
     metavar="KEY=VALUE",
     help="A connector option (repeatable).",
 )
+@click.option(
+    "--key-env",
+    metavar="VAR",
+    default=None,
+    help="The environment variable holding the API's admin key or token (never the key).",
+)
+@click.option(
+    "--dsn-env",
+    metavar="VAR",
+    default=None,
+    help="The environment variable holding a database's whole connection string.",
+)
+@click.option(
+    "--password-env",
+    metavar="VAR",
+    default=None,
+    help="The environment variable holding the password of a database URL's user.",
+)
 @roi_command
 def connect(
     opts: Options,
-    path: Path,
+    source: str | None,
     connector_type: str | None,
     name: str | None,
     options: tuple[str, ...],
+    key_env: str | None,
+    dsn_env: str | None,
+    password_env: str | None,
 ) -> None:
-    """Recognise a file or folder, write its connector, load it and say what it holds.
+    """Recognise a file, folder or URL, write its connector, load it and say what it holds.
 
     Billing exports (FOCUS), LiteLLM spend logs, DCGM series saved from Prometheus, nvidia-smi
     logs, KPI files and workbooks, A/B results and model metrics are recognised by their
-    columns. The definition (connectors/NAME.toml) is kept only when the load succeeds.
+    columns, saved API pages by their JSON. A URL names a service: OpenAI's usage and costs
+    APIs, Anthropic's usage and cost reports, OpenCost's allocation API (--key-env names the
+    variable holding the key or token), or LiteLLM's PostgreSQL database (a postgresql:// URL,
+    with --password-env, or --dsn-env alone). Secrets are never written to the definition
+    (connectors/NAME.toml), which is kept only when the load succeeds.
 
     \b
     Examples:
       roi connect ~/exports/focus
       roi connect kpis.xlsx --name finance_kpis
+      roi connect https://api.openai.com/v1/organization/costs --key-env OPENAI_ADMIN_KEY
+      roi connect https://api.anthropic.com --type anthropic_cost --key-env ANTHROPIC_ADMIN_KEY
+      roi connect --type litellm_postgres --dsn-env LITELLM_DATABASE_URL
     """
     from roi.start.connect import connect as connect_source
+    from roi.start.locate import Secrets
 
+    if source is None and dsn_env is None:
+        raise click.UsageError("name a file, folder or URL to connect (or --dsn-env VAR)")
     parsed = dict(item.split("=", 1) for item in options if "=" in item)
     result = connect_source(
-        opts.context(), path, connector_type=connector_type, name=name, options=parsed
+        opts.context(),
+        source,
+        connector_type=connector_type,
+        name=name,
+        options=parsed,
+        secrets=Secrets(key_env, dsn_env, password_env),
     )
     if opts.fmt == "json":
         emit_document(result.to_document())

@@ -88,6 +88,8 @@ class AnthropicCost(AnthropicReport):
     description = "Anthropic cost report (url + admin_key_env, or saved JSON pages)"
     provider_name = "Anthropic"
     key_hint = "an sk-ant-admin... key"
+    report = "the Anthropic cost report"
+    api_path = "/v1/organizations/cost_report"
     Options = AnthropicCostOptions
 
     @classmethod

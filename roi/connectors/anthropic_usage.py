@@ -158,6 +158,8 @@ class AnthropicUsage(AnthropicReport):
     description = "Anthropic usage report (url + admin_key_env, or saved JSON pages)"
     provider_name = "Anthropic"
     key_hint = "an sk-ant-admin... key"
+    report = "the Anthropic usage report"
+    api_path = "/v1/organizations/usage_report/messages"
     Options = AnthropicUsageOptions
 
     @classmethod

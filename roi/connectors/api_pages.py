@@ -16,6 +16,7 @@ never of where it was read from, so a saved page and a fetched one merge onto th
 
 from __future__ import annotations
 
+import re
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import polars as pl
 from roi.config import load_project
 from roi.config.project import PROJECT_FILE
 from roi.config.settings import ProjectSettings
-from roi.connectors.base import Connector, changed_files
+from roi.connectors.base import Connector, UrlMatch, changed_files, url_path_match
 from roi.connectors.http_api import HttpApi, Params, Retry, parse_json
 from roi.connectors.prometheus import parse_instant
 from roi.errors import ConfigError, SourceError
@@ -105,9 +106,27 @@ class ApiPagesConnector(Connector):
 
     suffixes = (".json", ".json.gz")
     reads_urls = True
+    key_secret = "admin_key"
+    key_required = True
     provider_name: ClassVar[str]  # e.g. "OpenAI", in messages
     key_hint: ClassVar[str]  # what the admin key looks like, in messages
+    report: ClassVar[str]  # e.g. "the OpenAI Usage API", in messages
+    api_path: ClassVar[str]  # the report's path, a regular expression (`roi connect URL`)
     Options: ClassVar[type[Any]] = ApiOptions
+
+    @classmethod
+    def recognises_url(cls, url: str) -> UrlMatch | None:
+        """A URL of the report (`https://api.openai.com/v1/organization/costs`): its base."""
+        found = url_path_match(url, cls.api_path)
+        if found is None:
+            return None
+        base, match = found
+        return UrlMatch(f"{cls.report} ({match.group(0)})", base, cls.url_options(match))
+
+    @classmethod
+    def url_options(cls, match: re.Match[str]) -> dict[str, Any]:
+        """The options the report's path implies (an endpoint)."""
+        return {}
 
     @abstractmethod
     def requests(self, window: Window) -> list[tuple[str, Params]]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 from roi.config import ConnectorConfig
 from roi.config.typed import build
@@ -36,6 +38,29 @@ class SourceSample:
         return set(names) <= self.columns
 
 
+@dataclass(frozen=True)
+class UrlMatch:
+    """What `roi connect URL` learnt from a URL: why a type reads it, the `url` its definition
+    holds (the service's base), and the options the URL's path implies."""
+
+    reason: str
+    url: str
+    options: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+def url_path_match(url: str, pattern: str) -> tuple[str, re.Match[str]] | None:
+    """For an http(s) URL whose path ends in `pattern`: the base before it (scheme, host, port
+    and any path prefix; no user, query or fragment) and the match."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    found = re.search(f"(?:{pattern})$", parts.path.rstrip("/"))
+    if found is None:
+        return None
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}{parts.path[: found.start()]}", found
+
+
 class Connector(ABC):
     """One source type. Subclasses set `type_name`, `table`, `description` and implement extract."""
 
@@ -45,6 +70,11 @@ class Connector(ABC):
     suffixes: ClassVar[tuple[str, ...]] = (".csv", ".csv.gz")
     needs_location: ClassVar[bool] = True  # False: the source is named by a secret (a DSN)
     reads_urls: ClassVar[bool] = False  # True: `url` (a service) instead of files
+    # The secret an API key or token is (`<name>_env`; what `roi connect --key-env` names),
+    # and whether a `url` needs it.
+    key_secret: ClassVar[str | None] = None
+    key_required: ClassVar[bool] = False
+    takes_dsn: ClassVar[bool] = False  # a database server: `dsn_env`, or `url` + `password_env`
     Options: ClassVar[type[Any]] = NoOptions
 
     def __init__(self, config: ConnectorConfig, root: Path) -> None:
@@ -81,6 +111,11 @@ class Connector(ABC):
     @classmethod
     def recognises(cls, sample: SourceSample) -> str | None:
         """Why this type reads `sample` (what `roi connect` says), or None when it does not."""
+        return None
+
+    @classmethod
+    def recognises_url(cls, url: str) -> UrlMatch | None:
+        """What this type reads at `url` (`roi connect URL`), or None when it does not."""
         return None
 
     @abstractmethod

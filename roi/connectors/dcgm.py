@@ -271,6 +271,7 @@ class DcgmPrometheus(Connector):
     )
     suffixes = (".json", ".json.gz")
     reads_urls = True
+    key_secret = "token"
     Options = DcgmOptions
 
     @classmethod

@@ -255,6 +255,7 @@ class KpiSql(Connector):
     )
     needs_location = False  # `url` or `dsn_env`, checked by `sql_target`
     reads_urls = True
+    takes_dsn = True
     Options = KpiSqlOptions
 
     def _query(self) -> str:

@@ -4,7 +4,9 @@ Reads CSV dumps of the table as Postgres writes them (`\\copy "LiteLLM_SpendLogs
 HEADER`). Token semantics are LiteLLM's normalised OpenAI ones: `prompt_tokens` already
 includes cached tokens, which come from `metadata.additional_usage_values`. The portfolio model
 comes from `metadata.spend_logs_metadata.<portfolio_key>`, the feature from a `feature:<name>`
-request tag.
+request tag. The `api_base` a request went to (the Azure OpenAI account, a Vertex project) is
+kept as the tag `api_base`, without any user, password or query it may hold: `roi reconcile`
+scopes a cloud bill's LLM lines by the account it names.
 """
 
 from __future__ import annotations
@@ -12,15 +14,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 
+from roi.config import redact_url
 from roi.connectors import register
 from roi.connectors.base import FileConnector, SourceSample
 from roi.connectors.usage_rows import KINDS
 from roi.loading.csv_text import read_csv_text
-from roi.loading.parsing import map_distinct, null_if_token, parse_columns, require_columns
+from roi.loading.parsing import null_if_token, parse_columns, require_columns
 from roi.loading.protocol import Batch
 from roi.loading.rejects import reject_where
 from roi.loading.tags import CLASH_REASON, CLASHING_TAGS, INVALID_TAGS, TagKeyClash, tag_json
@@ -43,26 +46,31 @@ OPTIONAL_SOURCE = (
     "team_id",
     "request_tags",
     "status",
+    "api_base",
 )
 
 
-def request_tags(raw: str | None) -> str | None:
-    """`["feature:x","beta"]` → `{"beta":"true","feature":"x"}` (roi's tag JSON).
+def request_tags(raw: str | None, api_base: str | None = None) -> str | None:
+    """`["feature:x","beta"]` → `{"beta":"true","feature":"x"}` (roi's tag JSON), with the
+    request's `api_base` (redacted: no user, password, query) unless a tag of that name exists.
 
     Returns `INVALID_TAGS` for text that is not a JSON list (the row is rejected).
     """
-    if raw is None:
+    pairs: list[tuple[str, Any]] = []
+    if raw is not None:
+        try:
+            items = json.loads(raw)
+        except json.JSONDecodeError:
+            return INVALID_TAGS
+        if not isinstance(items, list):
+            return INVALID_TAGS
+        for item in items:
+            key, sep, value = str(item).partition(":")
+            pairs.append((key, value.strip() if sep else True))
+    if api_base and not any(k.strip().lower() == "api_base" for k, _ in pairs):
+        pairs.append(("api_base", redact_url(api_base) if "://" in api_base else api_base))
+    if raw is None and not pairs:
         return None
-    try:
-        items = json.loads(raw)
-    except json.JSONDecodeError:
-        return INVALID_TAGS
-    if not isinstance(items, list):
-        return INVALID_TAGS
-    pairs = []
-    for item in items:
-        key, sep, value = str(item).partition(":")
-        pairs.append((key, value.strip() if sep else True))
     try:
         return tag_json(pairs)
     except TagKeyClash:
@@ -86,6 +94,7 @@ def _usage_columns(raw: pl.DataFrame, key: str, relative: str) -> pl.DataFrame:
             pl.col("team_id"),
         ).alias("team"),
         pl.col("request_tags"),
+        pl.col("api_base"),
         pl.col("status"),
         pl.col("prompt_tokens").alias("input_tokens"),
         pl.col("completion_tokens").alias("output_tokens"),
@@ -203,13 +212,17 @@ def spend_log_batch(
     )
     raw = raw.with_columns(null_if_token(c for c in raw.columns if c != "source_row"))
     frame = _usage_columns(raw, portfolio_key, relative)
-    frame = map_distinct(frame, "request_tags", "tags", request_tags)
+    distinct = frame.select("request_tags", "api_base").unique()
+    distinct = distinct.with_columns(
+        tags=pl.Series([request_tags(*pair) for pair in distinct.iter_rows()], dtype=pl.String)
+    )
+    frame = frame.join(distinct, on=["request_tags", "api_base"], how="left", nulls_equal=True)
     rejects = _metadata_and_tag_rejects(frame)
     frame = frame.with_columns(
         tags=pl.when(pl.col("tags").is_in([INVALID_TAGS, CLASHING_TAGS]))
         .then(None)
         .otherwise(pl.col("tags"))
-    ).drop("request_tags", "metadata")
+    ).drop("request_tags", "api_base", "metadata")
     frame = frame.with_columns(
         feature=pl.col("tags").str.json_path_match("$.feature"),
         requests=pl.lit(1, pl.Int64),

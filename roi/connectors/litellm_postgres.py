@@ -12,8 +12,10 @@
 
 Each load reads the rows after the last load's cursor less `[options] overlap_seconds`
 (default 600): LiteLLM writes spend logs from a queue in batches, so a request can land after
-a later one was written; rows read twice merge onto the same key. The DSN comes only from the
-environment variable `dsn_env` names; the session is read-only with a statement timeout.
+a later one was written; rows read twice merge onto the same key. The server is `url`
+(`postgresql://user@host:5432/litellm`, never a password: that is in the environment variable
+`password_env` names, or in PGPASSWORD or ~/.pgpass) or the whole DSN in the environment variable
+`dsn_env` names; the session is read-only with a statement timeout.
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ from typing import Any, Literal
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Connector
+from roi.connectors.base import Connector, UrlMatch
 from roi.connectors.kpi_sql import _first_line
 from roi.connectors.litellm import OPTIONAL_SOURCE, REQUIRED_SOURCE, spend_log_batch
-from roi.connectors.sql_url import postgres_where
+from roi.connectors.sql_url import dialect_name, postgres_where, sql_target
 from roi.connectors.usage_rows import KINDS
 from roi.errors import ConfigError, SourceError
 from roi.loading.parsing import parse_columns
@@ -155,7 +157,32 @@ class LiteLLMPostgres(Connector):
         "LiteLLM proxy database (PostgreSQL): LiteLLM_SpendLogs or the daily spend tables (dsn_env)"
     )
     needs_location = False
+    reads_urls = True
+    takes_dsn = True
     Options = LiteLLMPostgresOptions
+
+    @classmethod
+    def recognises_url(cls, url: str) -> UrlMatch | None:
+        """A PostgreSQL URL: LiteLLM's database."""
+        if dialect_name(url) != "postgresql":
+            return None
+        return UrlMatch("a PostgreSQL URL (LiteLLM's database)", url)
+
+    def _dsn(self) -> str:
+        """The connection string: `url` (+ `password_env`) or `dsn_env`."""
+        if self.config.url is None and "dsn" not in self.config.secret_env:
+            raise ConfigError(
+                f'{self.config.file}: name LiteLLM\'s database: dsn_env = "VAR" (the whole '
+                'connection string in the environment) or url = "postgresql://user@host:5432/'
+                'litellm" with password_env = "VAR"'
+            )
+        target = sql_target(self.config)
+        if target.backend != "postgres":
+            raise ConfigError(
+                f"{self.config.file}: LiteLLM keeps its spend logs in PostgreSQL; {target.where} "
+                "is not a postgresql:// server"
+            )
+        return target.dsn
 
     def _plan(self, cur: Any, where: str) -> _Plan:
         options = self.options
@@ -171,8 +198,9 @@ class LiteLLMPostgres(Connector):
         found = _existing_columns(cur, options.schema, table)
         if not found:
             raise SourceError(
-                f"{where}: no table {options.schema}.{table}; check dsn_env points at LiteLLM's "
-                "database and [options] schema (LiteLLM creates it on first start)"
+                f"{where}: no table {options.schema}.{table}; check that the url or dsn_env "
+                "points at LiteLLM's database, and [options] schema (LiteLLM creates it on first "
+                "start)"
             )
         missing = [c for c in (*required, cursor_column) if c not in found]
         if missing:
@@ -194,7 +222,7 @@ class LiteLLMPostgres(Connector):
                 f"{self.config.file}: [options] overlap_seconds must be 0 or more and timeout "
                 "positive"
             )
-        dsn = self.config.secret("dsn")
+        dsn = self._dsn()
         where = postgres_where(dsn)
         settings = (
             f"-c default_transaction_read_only=on "
@@ -204,13 +232,13 @@ class LiteLLMPostgres(Connector):
             conn = psycopg.connect(dsn, connect_timeout=10, options=settings)
         except psycopg.ProgrammingError:
             raise SourceError(
-                "the DSN in the environment variable named by dsn_env is malformed; write "
+                "the connection string (url, or dsn_env's variable) is malformed; write "
                 "postgresql://user@host:5432/litellm (password in PGPASSWORD or ~/.pgpass)"
             ) from None
         except psycopg.OperationalError as exc:
             raise SourceError(
                 f"cannot connect to {where} ({_first_line(exc, dsn)}); check that LiteLLM's "
-                "PostgreSQL is running and the DSN in the environment variable named by dsn_env"
+                "PostgreSQL is running and the url or the DSN in the variable named by dsn_env"
             ) from None
         try:
             with conn.cursor() as cur:

@@ -142,6 +142,7 @@ class MlflowMetrics(Connector):
     description = "model metric histories and deployments from an MLflow tracking server (url)"
     needs_location = True
     reads_urls = True
+    key_secret = "token"
     Options = MlflowOptions
 
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:

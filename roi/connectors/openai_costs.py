@@ -95,6 +95,8 @@ class OpenAICosts(ApiPagesConnector):
     description = "OpenAI organization Costs API (url + admin_key_env, or saved JSON pages)"
     provider_name = "OpenAI"
     key_hint = "an sk-admin-... key"
+    report = "the OpenAI Costs API"
+    api_path = "/v1/organization/costs"
     Options = OpenAICostsOptions
 
     @classmethod

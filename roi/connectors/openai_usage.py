@@ -13,6 +13,7 @@ pages (`path`); see `roi.connectors.api_pages`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -141,7 +142,14 @@ class OpenAIUsage(ApiPagesConnector):
     description = "OpenAI organization Usage API (url + admin_key_env, or saved JSON pages)"
     provider_name = "OpenAI"
     key_hint = "an sk-admin-... key"
+    report = "the OpenAI Usage API"
+    api_path = r"/v1/organization/usage(?:/(?P<endpoint>[a-z_]+))?"
     Options = OpenAIUsageOptions
+
+    @classmethod
+    def url_options(cls, match: re.Match[str]) -> dict[str, Any]:
+        """`…/usage/completions` reads that endpoint only; `…/usage` every one."""
+        return {"endpoints": (match["endpoint"],)} if match["endpoint"] else {}
 
     @classmethod
     def recognises(cls, sample: SourceSample) -> str | None:

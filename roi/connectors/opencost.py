@@ -26,7 +26,7 @@ from typing import Any
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Connector, SourceSample, changed_files
+from roi.connectors.base import Connector, SourceSample, UrlMatch, changed_files, url_path_match
 from roi.connectors.dcgm import workload_of
 from roi.connectors.http_api import HttpApi, Retry, parse_json
 from roi.connectors.prometheus import parse_instant
@@ -168,7 +168,17 @@ class OpenCost(Connector):
     description = "Kubernetes GPU allocations from the OpenCost allocation API (url or saved JSON)"
     suffixes = (".json", ".json.gz")
     reads_urls = True
+    key_secret = "token"
     Options = OpenCostOptions
+
+    @classmethod
+    def recognises_url(cls, url: str) -> UrlMatch | None:
+        """OpenCost's allocation API (`http://opencost.opencost:9003/allocation/compute`)."""
+        found = url_path_match(url, "/allocation(?:/compute)?")
+        if found is None:
+            return None
+        base, match = found
+        return UrlMatch(f"the OpenCost allocation API ({match.group(0)})", base)
 
     @classmethod
     def recognises(cls, sample: SourceSample) -> str | None:

@@ -13,6 +13,8 @@ _FRESHNESS = {
     "gpu_usage": "max(t.interval_end) - INTERVAL 1 SECOND",
     "kpi_values": "max(t.period_end) - INTERVAL 1 DAY",
     "model_metrics": "max(t.ts)",
+    "provider_invoices": "max(t.period_end) - INTERVAL 1 SECOND",
+    "inference_costs": "max(t.window_end) - INTERVAL 1 SECOND",
 }
 
 

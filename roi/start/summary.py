@@ -17,6 +17,8 @@ _TIME = {
     "gpu_usage": "interval_start",
     "kpi_values": "period_start",
     "model_metrics": "ts",
+    "provider_invoices": "period_start",
+    "inference_costs": "window_start",
 }
 
 

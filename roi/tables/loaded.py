@@ -258,6 +258,35 @@ CONTRACT_COMMITMENTS = Table(
     doc="one commitment of a contract for a period (FOCUS 1.3's Contract Commitment dataset)",
 )
 
+INFERENCE_COSTS = Table(
+    "inference_costs",
+    (
+        col("window_start", "TIMESTAMPTZ", True),
+        col("window_end", "TIMESTAMPTZ", True),
+        col("cluster", "VARCHAR", True),
+        col("namespace", "VARCHAR", True),  # "" when OpenCost aggregated it away
+        col("model_name", "VARCHAR", True),
+        col("model_version", "VARCHAR"),
+        col("cost_basis", "VARCHAR", True, Check("isin", ("allocation", "usage"))),
+        col("total_cost", "DOUBLE", True, NON_NEGATIVE),
+        col("input_cost", "DOUBLE"),
+        col("output_cost", "DOUBLE"),
+        col("prompt_tokens", "DOUBLE", True, NON_NEGATIVE),
+        col("cached_tokens", "DOUBLE", False, NON_NEGATIVE),  # of the prompt tokens
+        col("generation_tokens", "DOUBLE", True, NON_NEGATIVE),
+        col("cost_per_1m_tokens", "DOUBLE"),
+        col("input_cost_per_1m_tokens", "DOUBLE"),
+        col("output_cost_per_1m_tokens", "DOUBLE"),
+        col("allocation_method", "VARCHAR"),
+        col("currency", "VARCHAR", True, Check("matches", (r"^[A-Z]{3}$",))),
+        *lineage(),
+    ),
+    primary_key=("cluster", "namespace", "model_name", "cost_basis", "window_start"),
+    row_checks=(ordered("window_start", "window_end", strict=True),),
+    doc="a self-hosted model's serving cost and tokens for a window, as OpenCost's inference-"
+    "cost API computed them: a reference rate, never cost (the GPU time is in the bills)",
+)
+
 LOADED_TABLES = (
     COST_LINES,
     INFERENCE_USAGE,
@@ -266,4 +295,5 @@ LOADED_TABLES = (
     MODEL_METRICS,
     PROVIDER_INVOICES,
     CONTRACT_COMMITMENTS,
+    INFERENCE_COSTS,
 )

@@ -111,6 +111,10 @@ LLM_UNIT_COSTS = Table(
         col("api_per_1m_tokens", "DOUBLE"),
         col("currency", "VARCHAR", True),
         col("note", "VARCHAR", True),
+        # Migration 19: OpenCost's own rates for a self-hosted model (`inference_costs`).
+        col("opencost_per_1m_tokens", "DOUBLE"),
+        col("opencost_input_per_1m_tokens", "DOUBLE"),
+        col("opencost_output_per_1m_tokens", "DOUBLE"),
     ),
     doc="an LLM model's cost per 1M tokens served, by API or self-hosted (GPU cost with its "
     "idle share), beside what an API charges for the same token mix",

@@ -12,7 +12,9 @@ models as attribution matches them: portfolio id, else the feature's selector):
   self-hosting costs. All of the model's GPU cost counts as serving cost.
 Beside each, what the model's reference API (`[llm] api_reference`, at `[llm] api_prices` per 1M
 tokens) would charge for the same token mix: uncached input, cached input, cache writes and
-output each at its price, so "should we self-host" has a number.
+output each at its price, so "should we self-host" has a number; and for self-hosted serving,
+OpenCost's own blended, input and output rates where its inference-cost API is loaded
+(`roi.value.opencost_rates`: a reference, never cost).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from roi.attribution.pool_bases.gpu_hours import gpu_cost_sql, gpu_pool_rules
 from roi.attribution.pool_bases.tokens import llm_model_matcher
 from roi.config import ProjectConfig
 from roi.config.models import ApiPrices
+from roi.value.opencost_rates import RATES_SCHEMA, opencost_rates, served_names
 from roi.value.self_hosted import self_hosted_unit_cost
 from roi.vocabulary import IDLE, IDLE_HELD
 from roi.warehouse import Connection
@@ -138,6 +141,27 @@ def same_mix_cost(prices: ApiPrices) -> pl.Expr:
     ) / 1e6
 
 
+def _opencost(con: Connection, project: ProjectConfig) -> pl.DataFrame:
+    """OpenCost's rates per month for each model's self-hosted serving (`inference_costs`)."""
+    own = {m.model_id: m.llm.self_hosted_providers for m in project.models}
+    providers = tuple(sorted({p for ps in own.values() for p in ps}))
+    names = served_names(con, providers)
+    if not names.height:
+        return pl.DataFrame(schema=RATES_SCHEMA)
+    model_of = llm_model_matcher(project.models)
+    names = names.with_columns(
+        target=pl.struct("model_id", "feature").map_elements(
+            lambda r: model_of(r["model_id"], r["feature"]), return_dtype=pl.String
+        )
+    )
+    names = names.filter(
+        pl.struct("target", "provider").map_elements(
+            lambda r: r["provider"] in own.get(r["target"], ()), return_dtype=pl.Boolean
+        )
+    ).select("month", pl.col("target").alias("model_id"), "name")
+    return opencost_rates(con, names, project.project.currency)
+
+
 def compute_llm_unit_costs(con: Connection, project: ProjectConfig) -> pl.DataFrame:
     """`llm_unit_costs` rows for every model with LLM requests."""
     schema = tables.LLM_UNIT_COSTS.polars_schema()
@@ -145,7 +169,10 @@ def compute_llm_unit_costs(con: Connection, project: ProjectConfig) -> pl.DataFr
     if not usage.height:
         return pl.DataFrame(schema=schema)
     costs = _costs(con, project)
-    frame = usage.join(costs, on=["month", "model_id"], how="left")
+    rates = _opencost(con, project).with_columns(serving=pl.lit("self_hosted"))
+    frame = usage.join(costs, on=["month", "model_id"], how="left").join(
+        rates, on=["month", "model_id", "serving"], how="left"
+    )
     self_hosted = pl.col("serving") == "self_hosted"
     frame = frame.with_columns(
         tokens=pl.sum_horizontal(*TOKEN_COLUMNS),
@@ -194,6 +221,14 @@ def compute_llm_unit_costs(con: Connection, project: ProjectConfig) -> pl.DataFr
                 pl.col("api_cost_same_mix") * per_1m
             ),
             currency=pl.lit(project.project.currency),
+            note=pl.when(pl.col("opencost_basis").is_not_null())
+            .then(
+                pl.col("note")
+                + pl.lit("; OpenCost's own rates beside it (")
+                + pl.col("opencost_basis")
+                + pl.lit(" basis)")
+            )
+            .otherwise(pl.col("note")),
         )
         .select(list(schema))
         .cast(schema)  # type: ignore[arg-type]

@@ -325,6 +325,24 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
         UPDATE inference_usage SET cost_source = 'unpriced' WHERE cost IS NULL;
         """,
     ),
+    (
+        19,
+        "OpenCost's inference costs, and its rates beside a self-hosted model's unit cost",
+        """
+        CREATE TABLE inference_costs (
+            window_start TIMESTAMPTZ NOT NULL, window_end TIMESTAMPTZ NOT NULL,
+            cluster VARCHAR NOT NULL, namespace VARCHAR NOT NULL, model_name VARCHAR NOT NULL,
+            model_version VARCHAR, cost_basis VARCHAR NOT NULL, total_cost DOUBLE NOT NULL,
+            input_cost DOUBLE, output_cost DOUBLE, prompt_tokens DOUBLE NOT NULL,
+            cached_tokens DOUBLE, generation_tokens DOUBLE NOT NULL, cost_per_1m_tokens DOUBLE,
+            input_cost_per_1m_tokens DOUBLE, output_cost_per_1m_tokens DOUBLE,
+            allocation_method VARCHAR, currency VARCHAR NOT NULL, source_file VARCHAR NOT NULL,
+            source_row BIGINT NOT NULL, _load_id VARCHAR NOT NULL);
+        ALTER TABLE llm_unit_costs ADD COLUMN opencost_per_1m_tokens DOUBLE;
+        ALTER TABLE llm_unit_costs ADD COLUMN opencost_input_per_1m_tokens DOUBLE;
+        ALTER TABLE llm_unit_costs ADD COLUMN opencost_output_per_1m_tokens DOUBLE;
+        """,
+    ),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)
