@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from roi.tables import MONEY
-from roi.warehouse.cost_store import move_table_to_files
+from roi.warehouse.cost_store import add_contract_columns, move_table_to_files
 from roi.warehouse.sql import Connection
 
 # Each migration is applied once, in order, inside one transaction with its `_migrations` row.
@@ -324,6 +324,11 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
             cache_write_1h_tokens = coalesce(cache_write_1h_tokens, 0);
         UPDATE inference_usage SET cost_source = 'unpriced' WHERE cost IS NULL;
         """,
+    ),
+    (
+        19,
+        "billing lines keep their unit prices (list, contracted, effective), billing currency",
+        add_contract_columns,
     ),
 )
 
