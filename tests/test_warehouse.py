@@ -94,3 +94,36 @@ def test_billing_lines_of_an_older_warehouse_move_to_parquet_files(tmp_path: Pat
     assert after == before and before[0] == 1000
     assert exports == [("focus-export",)]  # named by the export, not the path it came from
     assert files == 2 and len(list(data_dir(path).rglob("*.parquet"))) == 2
+
+
+def test_billing_files_written_before_the_unit_prices_get_them_empty(tmp_path: Path) -> None:
+    """Migration 20: Parquet files of an older load gain the unit price columns (null); every
+    line and cent stays."""
+    import pyarrow.parquet as pq
+
+    from roi import pipeline
+    from roi.context import Context
+    from roi.warehouse.cost_store import data_dir
+    from tests.conftest import shared_file
+
+    path = tmp_path / "w.duckdb"
+    sample = shared_file("focus/native-provider-samples/aws_cur_legacy_sample.csv")
+    pipeline.ingest(Context.for_warehouse(path, tmp_path), "aws_cur", str(sample))
+    totals = "SELECT count(*), sum(billed_cost), sum(effective_cost) FROM cost_lines"
+    with warehouse.open_warehouse(path) as con:
+        before = warehouse.fetch_one(con, totals)
+        warehouse.execute(con, "DELETE FROM _migrations WHERE version = 20")
+    added = ("list_unit_price", "contracted_unit_price", "x_effective_unit_price")
+    files = list(data_dir(path).rglob("*.parquet"))
+    for file in files:  # as an older release wrote them
+        table = pq.read_table(file)
+        pq.write_table(table.drop_columns(list(added)), file)
+        assert not set(added) & set(pq.read_schema(file).names)
+    with warehouse.open_warehouse(path) as con:
+        assert warehouse.schema_version(con) == LATEST_VERSION
+        assert warehouse.fetch_one(con, totals) == before
+        prices = warehouse.fetch_one(
+            con, f"SELECT count(*) FROM cost_lines WHERE coalesce({', '.join(added)}) IS NOT NULL"
+        )
+    assert prices == (0,)
+    assert all(set(added) <= set(pq.read_schema(f).names) for f in files)

@@ -21,10 +21,9 @@ from roi.attribution.engine import AttributionPlan, plan_attribution
 from roi.attribution.ledger import month_column, month_sql, tag_keys, tag_values
 from roi.config import AttributionSettings, ProjectConfig
 from roi.errors import RoiError
-from roi.vocabulary import MONEY
+from roi.loading.shares import split_lines
 from roi.warehouse import Connection
 
-SCALE = 10**10  # MONEY's last decimal: parts are split in these units, so they add up exactly
 SPLIT_AMOUNTS = ("billed_cost", "effective_cost", "list_cost", "contracted_cost")
 SPLIT_QUANTITIES = ("consumed_quantity", "pricing_quantity")
 GROUP_KEYS = (
@@ -86,27 +85,9 @@ def _targets(plan: AttributionPlan) -> pl.DataFrame:
 
 def _split(frame: pl.DataFrame) -> pl.DataFrame:
     """Each line's amounts split by its targets' shares, the parts adding up to the line."""
-    order = ["source_file", "source_row", "target"]
-    frame = frame.sort(order).with_columns(
-        _cum=pl.col("share").cum_sum().over("source_file", "source_row"),
-        _last=pl.col("target").cum_count().over("source_file", "source_row")
-        == pl.len().over("source_file", "source_row"),
+    return split_lines(
+        frame, ["source_file", "source_row"], ["target"], "share", SPLIT_AMOUNTS, SPLIT_QUANTITIES
     )
-    cum = pl.when(pl.col("_last")).then(1.0).otherwise(pl.col("_cum"))
-    before = cum.shift(1, fill_value=0.0).over("source_file", "source_row")
-    out = []
-    for column in SPLIT_AMOUNTS:
-        units = (pl.col(column).cast(pl.Float64) * SCALE).round(0)
-        part = (units * cum).floor() - (units * before).floor()
-        out.append(
-            pl.when(pl.col(column).is_null())
-            .then(None)
-            .otherwise((part / SCALE).cast(MONEY))
-            .alias(column)
-        )
-    for column in SPLIT_QUANTITIES:
-        out.append((pl.col(column) * (cum - before)).alias(column))
-    return frame.with_columns(out).drop("_cum", "_last")
 
 
 def split_charges(con: Connection, project: ProjectConfig, month: date) -> pl.DataFrame:

@@ -10,6 +10,10 @@ credits, discounts and refunds keep their own charge categories. Tags come from 
 `resourceTags/user:<key>` columns (legacy) or the `resource_tags` map (CUR 2.0, `user_` prefix
 dropped); the GPU count from the instance type.
 
+EKS and ECS split cost allocation data (`split_line_item_*`): each pod's (task's) share of its
+EC2 instance's lines becomes a FOCUS 1.3 split charge under the pod's ARN and labels, the
+totals unchanged (`roi.connectors.cur_split`).
+
 Deliveries: legacy CUR writes `<report>/<yyyymmdd-yyyymmdd>/<assembly id>/<report>-N.csv.gz` with
 a `<report>-Manifest.json` naming its `reportKeys`; CUR 2.0 writes
 `<export>/data/BILLING_PERIOD=YYYY-MM/...` with a manifest under `metadata/` naming its
@@ -20,15 +24,17 @@ rest would under-count the month.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from roi.config import ConnectorConfig
 from roi.connectors import register
 from roi.connectors.base import SourceSample
+from roi.connectors.cur_split_read import SplitDeliveries, helper_columns
 from roi.connectors.instance_gpus import AWS
 from roi.connectors.native_billing import (
     NativeBilling,
@@ -59,6 +65,8 @@ KINDS = {
     "reservation_unused_recurring_fee": "money",
     "pricing_public_on_demand_cost": "money",
     "line_item_usage_amount": "float",
+    "split_line_item_split_cost": "money",
+    "split_line_item_unused_cost": "money",
 }
 # The mandatory columns, as CUR 2.0 names them → as the legacy CUR does.
 MANDATORY = {
@@ -180,7 +188,7 @@ def _columns(frame: pl.DataFrame, tags: pl.Expr) -> dict[str, pl.Expr]:
     sp_arn = text_or_null(frame, "savings_plan_savings_plan_a_r_n")
     ri_arn = text_or_null(frame, "reservation_reservation_a_r_n")
     instance = text_or_null(frame, "product_instance_type")
-    return {
+    return helper_columns(frame) | {
         "provider": pl.lit("AWS"),
         "billing_account_id": pl.col("bill_payer_account_id").cast(pl.String),
         "billing_account_name": text_or_null(frame, "bill_payer_account_name"),
@@ -303,6 +311,10 @@ class AwsCurConnector(NativeBilling):
     type_name = "aws_cur"
     description = "AWS Cost and Usage Report, legacy or CUR 2.0 (CSV, CSV.gz, Parquet)"
 
+    def __init__(self, config: ConnectorConfig, root: Path) -> None:
+        super().__init__(config, root)
+        self._split = SplitDeliveries()
+
     @classmethod
     def recognises(cls, sample: SourceSample) -> str | None:
         """Legacy `lineItem/...` or CUR 2.0 `line_item_...` columns."""
@@ -313,8 +325,19 @@ class AwsCurConnector(NativeBilling):
         return None
 
     def read_file(self, path: Path, relative: str) -> Parsed:
-        """One CUR file as FOCUS-shaped warehouse columns."""
-        return read_cur_file(path, relative)
+        """One CUR file as FOCUS-shaped warehouse columns; with split cost allocation data, the
+        pods' rows and their instances' lines wait for the rest of the delivery (`held_back`)."""
+        return self._split.read(path, read_cur_file(path, relative))
+
+    def prepare_deliveries(
+        self, members: Mapping[Path, list[Path]], whole: Mapping[Path, bool]
+    ) -> None:
+        """Which instance-hours of each delivery have pods (split cost allocation data)."""
+        self._split.prepare(members, whole, self.relative, self.suffixes)
+
+    def held_back(self, folder: Path) -> Iterator[Parsed]:
+        """The delivery's instance lines split to their pods, once every part was read."""
+        return self._split.held_back(folder)
 
     def input_files(self) -> list[Path]:
         """The files of the current deliveries: legacy CUR keeps superseded assemblies

@@ -4,7 +4,8 @@ Column names are matched without regard to case (exports differ: `Cost`/`Billing
 older EA files, `CostInBillingCurrency`/`BillingCurrencyCode` in newer EA and MCA ones). EA
 writes dates as `MM/DD/YYYY` (or `M/D/YYYY`) and tags without their outer braces; the billing
 period's end date is its last day (FOCUS's end is the next day). MCA's costs are read in the
-billing currency (`CostInBillingCurrency`), never the pricing currency.
+billing currency (`CostInBillingCurrency`), never the pricing currency; its unit prices, in the
+pricing currency, are converted by the row's exchange rate (`roi.connectors.azure_prices`).
 
 Actual and amortized cost are two views of one month, so one connector reads both and combines
 each billing account's month the way Microsoft converts cost details to FOCUS
@@ -28,6 +29,7 @@ from typing import Any, ClassVar, Literal
 import polars as pl
 
 from roi.connectors import register
+from roi.connectors.azure_prices import RATE, UNIT_PRICES, billing_prices
 from roi.connectors.base import SourceSample
 from roi.connectors.instance_gpus import AZURE
 from roi.connectors.native_billing import (
@@ -57,6 +59,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "date": ("date", "usagedatetime"),
     "subscription": ("subscriptionid", "subscriptionguid"),
     "product": ("productname", "product"),
+    "pricingcurrency": ("pricingcurrencycode", "pricingcurrency"),
 }
 # The mandatory columns (lower-case canonical name → as an error names them).
 MANDATORY = {
@@ -198,6 +201,7 @@ def _columns(frame: pl.DataFrame, names: Mapping[str, str]) -> dict[str, pl.Expr
             {"Reservation": "Reservation", "SavingsPlan": "Savings Plan"}, default=None
         ),
         "billing_currency": text("currency"),
+        **{column: pl.col(f"_{column}") for column in UNIT_PRICES.values()},
         "tags_raw": _tags_text(pl.col(names["tags"])) if "tags" in names else pl.lit(None),
         "x_instance_type": instance,
         "x_gpu_count_raw": instance.str.to_lowercase()
@@ -227,10 +231,13 @@ def read_azure_file(path: Path, relative: str, declared: str = "auto") -> Parsed
     dates = [names[c] for c in ("billingperiodstartdate", "billingperiodenddate", "date")]
     raw = _us_dates(raw, dates)
     kinds = {c: "date" for c in dates} | {names["cost"]: "money"}
+    kinds |= {names[c]: "money" for c in (*UNIT_PRICES, RATE) if c in names}
     if "quantity" in names:
         kinds[names["quantity"]] = "float"
     parsed = parse_source(raw, kinds, [*dates, names["cost"], names["billingaccountid"]])
-    frame = parsed.frame.with_columns(
+    priced = billing_prices(parsed.frame, names)
+    frame = priced.frame
+    frame = frame.with_columns(
         _cost=pl.col(names["cost"]),
         _charge_type=pl.col(names["chargetype"]).cast(pl.String).str.strip_chars(),
         _pricing_model=(
@@ -243,7 +250,10 @@ def read_azure_file(path: Path, relative: str, declared: str = "auto") -> Parsed
     # MCA exports have a billing profile and no plain `Cost` column; EA exports have `Cost`.
     mca = "billingprofileid" in names and "cost" not in {c.lower() for c in raw.columns}
     version = f"Azure cost details ({'MCA' if mca else 'EA'})"
-    return Parsed(focus_shaped(frame, _columns(frame, names), version), parsed.rejects)
+    return Parsed(
+        focus_shaped(frame, _columns(frame, names), version),
+        pl.concat([parsed.rejects, priced.rejects]),
+    )
 
 
 SURVEYED = ("billing_account_id", "billing_period_start", "billing_currency", "_dataset")

@@ -210,6 +210,17 @@ class FocusConnector(Connector):
     def check_deliveries(self, members: Mapping[Path, list[Path]]) -> None:
         """Check each delivery about to be read is whole (a native format's manifest)."""
 
+    def prepare_deliveries(
+        self, members: Mapping[Path, list[Path]], whole: Mapping[Path, bool]
+    ) -> None:
+        """Look over each delivery about to be read before any of its files is (a native
+        format whose lines refer to lines in other files of the delivery)."""
+
+    def held_back(self, folder: Path) -> Iterator[Parsed]:
+        """Lines of a delivery that could only be made once all its files were read (after
+        them, one frame per source file)."""
+        return iter(())
+
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Read every file of each delivery (folder) that has a new or changed file."""
         declared = self.options.export
@@ -237,18 +248,23 @@ class FocusConnector(Connector):
         }
         self.check_deliveries(members)
 
+        def batch(read: Parsed, folder: Path) -> Batch:
+            parsed = parse_columns(read.frame, KINDS, required=REQUIRED)
+            derived = derive_columns(parsed.frame)
+            frame = derived.frame.with_columns(
+                export=pl.lit(export_name(folder, declared)),
+                delivery=pl.lit(self.delivery_of(folder, members[folder])),
+                _whole_delivery=pl.lit(whole[folder]),
+            )
+            return Batch(frame, pl.concat([read.rejects, parsed.rejects, derived.rejects]))
+
         def batches() -> Iterator[Batch]:
+            self.prepare_deliveries(members, whole)
             for path in progress.track(to_read, f"{self.config.name}: reading"):
-                folder = path.parent
-                read = self.read_file(path, self.relative(path))
-                parsed = parse_columns(read.frame, KINDS, required=REQUIRED)
-                derived = derive_columns(parsed.frame)
-                frame = derived.frame.with_columns(
-                    export=pl.lit(export_name(folder, declared)),
-                    delivery=pl.lit(self.delivery_of(folder, members[folder])),
-                    _whole_delivery=pl.lit(whole[folder]),
-                )
-                yield Batch(frame, pl.concat([read.rejects, parsed.rejects, derived.rejects]))
+                yield batch(self.read_file(path, self.relative(path)), path.parent)
+            for folder in members:
+                for read in self.held_back(folder):
+                    yield batch(read, folder)
 
         return Extracted(
             batches=batches(),

@@ -61,6 +61,8 @@ COLUMNS: dict[str, str] = {
     "EffectiveCost": "effective_cost",
     "ListCost": "list_cost",
     "ContractedCost": "contracted_cost",
+    "ListUnitPrice": "list_unit_price",
+    "ContractedUnitPrice": "contracted_unit_price",
     "ConsumedQuantity": "consumed_quantity",
     "ConsumedUnit": "consumed_unit",
     "PricingQuantity": "pricing_quantity",
@@ -72,6 +74,7 @@ COLUMNS: dict[str, str] = {
     "BillingCurrency": "billing_currency",
     "Tags": "tags_raw",
     "SkuPriceDetails": "sku_price_details",
+    "x_EffectiveUnitPrice": "x_effective_unit_price",  # Microsoft's and the FinOps toolkit's
 }
 
 # Older names and non-spec spellings seen in real files (formats-cost.md §2.1).
@@ -99,6 +102,9 @@ KINDS = {
     "effective_cost": "money",
     "list_cost": "money",
     "contracted_cost": "money",
+    "list_unit_price": "money",
+    "contracted_unit_price": "money",
+    "x_effective_unit_price": "money",
     "consumed_quantity": "float",
     "pricing_quantity": "float",
 }
@@ -208,7 +214,15 @@ DATE_COLUMNS = (
     "charge_period_start",
     "charge_period_end",
 )
-MONEY_COLUMNS = ("billed_cost", "effective_cost", "list_cost", "contracted_cost")
+MONEY_COLUMNS = (
+    "billed_cost",
+    "effective_cost",
+    "list_cost",
+    "contracted_cost",
+    "list_unit_price",
+    "contracted_unit_price",
+    "x_effective_unit_price",
+)
 _SLASHED = r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(.*)$"
 
 

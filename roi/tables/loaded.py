@@ -75,6 +75,12 @@ COST_LINES = Table(
         col("export", "VARCHAR", True),
         col("delivery", "VARCHAR", True),
         *lineage(),
+        # Unit prices in the billing currency (FOCUS ListUnitPrice, ContractedUnitPrice; the
+        # price actually paid per unit, Azure's EffectivePrice). Added after the lineage so that
+        # billing lines written before them (CSV read by position) keep their columns' places.
+        col("list_unit_price", MONEY),
+        col("contracted_unit_price", MONEY),
+        col("x_effective_unit_price", MONEY),
     ),
     primary_key=(
         "provider",

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from roi.errors import WarehouseError
@@ -154,10 +155,13 @@ def move_table_to_files(con: Connection) -> None:
             FROM cost_lines GROUP BY ALL ORDER BY ALL""",
     )
     # Lines loaded from Parquet maps had no tag text; the map's JSON stands in (what
-    # attribution groups lines by).
+    # attribution groups lines by). Columns the contract gained later are empty.
+    stored = warehouse.table_columns(con, "cost_lines")
     columns = ", ".join(
-        "coalesce(tags_raw, to_json(tags)::VARCHAR) AS tags_raw" if c == "tags_raw" else f'"{c}"'
-        for c in COST_LINES.types
+        "coalesce(tags_raw, to_json(tags)::VARCHAR) AS tags_raw"
+        if c == "tags_raw"
+        else (f'"{c}"' if c in stored else f'NULL::{kind} AS "{c}"')
+        for c, kind in COST_LINES.types.items()
     )
     manifest = []
     for i, (provider, account, period, export, delivery, source, load_id, lines) in enumerate(
@@ -195,4 +199,39 @@ def move_table_to_files(con: Connection) -> None:
         with warehouse.registered(con, "_migrated_files", frame):
             warehouse.execute(con, "INSERT INTO _cost_files BY NAME SELECT * FROM _migrated_files")
     warehouse.execute(con, "DROP TABLE cost_lines")
+    refresh_view(con, data)
+
+
+def add_contract_columns(con: Connection) -> None:
+    """Migration: billing files written before the contract gained a column get it, empty.
+
+    Each file that lacks one is rewritten (row group by row group, so memory stays one row
+    group's) beside itself and moved over it; the view then reads the new columns.
+    """
+    data = data_dir(warehouse.database_file(con))
+    schema = arrow_schema(COST_LINES)
+    for (name,) in warehouse.fetch_all(con, "SELECT file FROM _cost_files ORDER BY file"):
+        path = data / str(name)
+        if not path.exists():
+            continue
+        source = pq.ParquetFile(path)
+        present = set(source.schema_arrow.names)
+        if present >= set(schema.names):
+            continue
+        moved = path.with_name(path.name + ".adding")
+        with pq.ParquetWriter(moved, schema, compression="zstd") as out:
+            for group in range(source.num_row_groups):
+                part = source.read_row_group(group)
+                out.write_table(
+                    pa.Table.from_arrays(
+                        [
+                            part.column(f.name).cast(f.type)
+                            if f.name in present
+                            else pa.nulls(part.num_rows, f.type)
+                            for f in schema
+                        ],
+                        schema=schema,
+                    )
+                )
+        moved.replace(path)
     refresh_view(con, data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from roi.tables import MONEY
-from roi.warehouse.cost_store import move_table_to_files
+from roi.warehouse.cost_store import add_contract_columns, move_table_to_files
 from roi.warehouse.sql import Connection
 
 # Each migration is applied once, in order, inside one transaction with its `_migrations` row.
@@ -342,6 +342,11 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
         ALTER TABLE llm_unit_costs ADD COLUMN opencost_input_per_1m_tokens DOUBLE;
         ALTER TABLE llm_unit_costs ADD COLUMN opencost_output_per_1m_tokens DOUBLE;
         """,
+    ),
+    (
+        20,
+        "billing lines keep their unit prices (list, contracted, effective), billing currency",
+        add_contract_columns,
     ),
 )
 

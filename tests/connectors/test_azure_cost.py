@@ -148,3 +148,120 @@ def test_two_currencies_for_one_account_and_month_are_refused(tmp_path: Path) ->
     export.write_text("\n".join(lines) + "\n")
     with pytest.raises(RoiError, match=r"bills 2023-09 in EUR, USD"):
         pipeline.ingest(_ctx(tmp_path), "azure_cost", str(export))
+
+
+def test_ea_unit_prices_are_read_as_written(tmp_path: Path) -> None:
+    """EA prices are in the billing currency: list = PayGPrice, contracted = UnitPrice,
+    effective = EffectivePrice, line by line."""
+    export = shared_file(NEWER_EA)
+    pipeline.ingest(_ctx(tmp_path), "azure_cost", str(export))
+    loaded = _warehouse(
+        tmp_path,
+        "SELECT source_row, list_unit_price, contracted_unit_price, x_effective_unit_price "
+        "FROM cost_lines ORDER BY source_row",
+    )
+    written = _file(
+        export,
+        """SELECT row_number() OVER () + 1, "PayGPrice"::DECIMAL(38,10),
+                  "UnitPrice"::DECIMAL(38,10), "EffectivePrice"::DECIMAL(38,10) FROM t""",
+    )
+    assert loaded == written and any(r[1] is not None for r in loaded)
+
+
+# An MCA cost details export as Microsoft documents its columns (camelCase; billed in EUR,
+# priced in USD): costs are in the billing currency, unit prices in the pricing currency.
+MCA_HEADER = [
+    "invoiceId", "billingAccountId", "billingAccountName", "billingProfileId",
+    "billingProfileName", "billingPeriodStartDate", "billingPeriodEndDate", "date",
+    "serviceFamily", "meterId", "meterName", "meterCategory", "meterSubCategory", "ProductId",
+    "ProductName", "SubscriptionId", "subscriptionName", "ResourceId", "resourceLocation",
+    "effectivePrice", "quantity", "unitOfMeasure", "chargeType", "billingCurrency",
+    "pricingCurrency", "costInBillingCurrency", "costInPricingCurrency",
+    "paygCostInBillingCurrency", "exchangeRatePricingToBilling", "exchangeRateDate", "tags",
+    "PayGPrice", "frequency", "pricingModel", "unitPrice",
+]  # fmt: skip
+# (meter category, meter, quantity, pricing currency, effectivePrice, unitPrice, PayGPrice,
+#  rate): a GPU VM, tokens priced in millionths (the product needs rounding: 0.0000025 ×
+#  0.9125 = 0.00000228125, half to even at the 10th decimal), a marketplace line priced in EUR.
+MCA_LINES = [
+    ("Virtual Machines", "NC24ads A100 v4", "24", "USD", "3.1720", "3.4900", "3.6730", "0.9125"),
+    ("Cognitive Services", "gpt-4o Input Tokens", "1200", "USD", "0.0000025", "0.0000025",
+     "0.0000025", "0.9125"),
+    ("SaaS", "Seat", "3", "EUR", "10.00", "10.00", "12.00", "1"),
+]  # fmt: skip
+
+
+def _write_mca(path: Path, rate_of_row_2: str | None = None) -> Path:
+    import csv
+
+    with path.open("w", newline="") as handle:
+        out = csv.writer(handle)
+        out.writerow(MCA_HEADER)
+        for n, (category, meter, qty, pricing, eff, unit, payg, rate) in enumerate(MCA_LINES):
+            rate = rate_of_row_2 if n == 0 and rate_of_row_2 is not None else rate
+            in_pricing = Decimal(eff) * Decimal(qty)
+            in_billing = in_pricing * Decimal(rate or "0.9125")
+            out.writerow(
+                [
+                    "E0600ABCDE", "acct-1", "Contoso", "BP-1", "Contoso EUR", "10/01/2026",
+                    "10/31/2026", "10/05/2026", "Compute", f"m{n}", meter, category, "",
+                    f"prod{n}", meter, "sub-1", "ml", f"/subscriptions/sub-1/r{n}", "westeurope",
+                    eff, qty, "1 Hour", "Usage", "EUR", pricing, str(in_billing),
+                    str(in_pricing), str(Decimal(payg) * Decimal(qty) * Decimal(rate or "1")),
+                    rate, "10/01/2026", '"ml-model": "fraud"', payg, "UsageBased", "OnDemand",
+                    unit,
+                ]
+            )  # fmt: skip
+    return path
+
+
+def test_mca_unit_prices_are_converted_to_the_billing_currency(tmp_path: Path) -> None:
+    from decimal import ROUND_HALF_EVEN
+
+    export = _write_mca(tmp_path / "mca-actual.csv")
+    assert detect(export).type == "azure_cost"
+    result = pipeline.ingest(_ctx(tmp_path), "azure_cost", str(export))
+    assert result.rows_rejected == 0
+
+    def billing(price: str, rate: str, pricing: str) -> Decimal:
+        if pricing == "EUR":  # priced in the billing currency: as written
+            return Decimal(price)
+        return (Decimal(price) * Decimal(rate)).quantize(Decimal("1e-10"), ROUND_HALF_EVEN)
+
+    expected = [
+        (
+            meter,
+            billing(payg, rate, pricing),
+            billing(unit, rate, pricing),
+            billing(eff, rate, pricing),
+        )
+        for _, meter, _, pricing, eff, unit, payg, rate in MCA_LINES
+    ]
+    loaded = _warehouse(
+        tmp_path,
+        "SELECT sku_meter, list_unit_price, contracted_unit_price, x_effective_unit_price "
+        "FROM cost_lines ORDER BY source_row",
+    )
+    assert loaded == expected
+    assert loaded[1][1] == Decimal("0.0000022812")  # 0.00000228125, half to even
+    # Costs stay as billed (EUR), counted once.
+    file_totals = _file(
+        export,
+        """SELECT count(*), sum("costInBillingCurrency"::DECIMAL(38,10)) FROM t""",
+    )
+    [(lines, billed, effective, currency, version)] = _warehouse(
+        tmp_path,
+        "SELECT count(*), sum(billed_cost), sum(effective_cost), any_value(billing_currency), "
+        "any_value(focus_version) FROM cost_lines",
+    )
+    assert (lines, billed, effective) == (file_totals[0][0], file_totals[0][1], file_totals[0][1])
+    assert (currency, version) == ("EUR", "Azure cost details (MCA)")
+
+
+def test_a_row_priced_in_another_currency_without_a_rate_is_an_error(tmp_path: Path) -> None:
+    export = _write_mca(tmp_path / "mca-actual.csv", rate_of_row_2="")
+    with pytest.raises(
+        RoiError, match=r"mca-actual\.csv row 2 field exchangeRatePricingToBilling: the unit prices"
+    ):
+        pipeline.ingest(_ctx(tmp_path), "azure_cost", str(export))
+    assert not (tmp_path / "w.duckdb").exists()
