@@ -35,7 +35,7 @@ import polars as pl
 
 from roi.loading.parsing import map_distinct
 from roi.loading.shares import money_units, split_lines, units_money
-from roi.loading.tags import CLASHING_TAGS, INVALID_TAGS, normalise_tags
+from roi.loading.tags import CLASHING_TAGS, INVALID_TAGS, flat_map, flat_pairs, normalise_tags
 
 # The instance lines a pod's cost comes from (the SCAD dashboard's own filter): running usage
 # of a compute instance, not its data transfer (also `RunInstances`, another product family).
@@ -63,30 +63,12 @@ def _tags_text(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     key written twice is still rejected when the tags are read)."""
     if frame.schema[column] in (pl.String, pl.Null):
         return frame.with_columns(pl.col(column).cast(pl.String))
-    entry = pl.element()
-    flat = (
-        pl.col(column)
-        .list.eval(
-            pl.concat_str(
-                entry.struct.field("key").cast(pl.String),
-                entry.struct.field("value").cast(pl.String).fill_null("\x00"),
-                separator="\x1e",
-            )
-        )
-        .list.join("\x1f")
-    )
+    flat = flat_map(column)
 
     def as_json(text: str | None) -> str | None:
         if text is None:
             return None
-        pairs = [item.split("\x1e", 1) for item in text.split("\x1f") if item]
-        return (
-            "{"
-            + ",".join(
-                f"{json.dumps(k)}:{'null' if v == chr(0) else json.dumps(v)}" for k, v in pairs
-            )
-            + "}"
-        )
+        return "{" + ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in flat_pairs(text)) + "}"
 
     framed = map_distinct(frame.with_columns(flat.alias("_flat")), "_flat", "_json", as_json)
     return framed.with_columns(pl.col("_json").alias(column)).drop("_flat", "_json")

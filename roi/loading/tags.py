@@ -115,6 +115,31 @@ def map_entries(frame: pl.DataFrame, col: str) -> pl.DataFrame:
     return frame
 
 
+def flat_map(column: str) -> pl.Expr:
+    """A Parquet MAP column (a list of key/value structs) as one text per row, cheap to
+    group by: entries joined by \\x1f, key and value by \\x1e, a null value as \\x00."""
+    entry = pl.element()
+    return (
+        pl.col(column)
+        .list.eval(
+            pl.concat_str(
+                [
+                    entry.struct.field("key").cast(pl.String),
+                    entry.struct.field("value").cast(pl.String).fill_null("\x00"),
+                ],
+                separator="\x1e",
+            )
+        )
+        .list.join("\x1f")
+    )
+
+
+def flat_pairs(text: str) -> list[tuple[str, str | None]]:
+    """The (key, value) entries of a `flat_map` text, in order, duplicates kept."""
+    pairs = [item.split("\x1e", 1) for item in text.split("\x1f") if item]
+    return [(k, None if v == "\x00" else v) for k, v in pairs]
+
+
 def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> Parsed:
     """Parse a Tags column (JSON text, or a Parquet map) into normalised JSON text.
 
@@ -143,27 +168,13 @@ def parse_tags(frame: pl.DataFrame, raw_col: str, out_col: str = "tags") -> Pars
     # A Parquet MAP is a list of key/value structs: flatten each to text, then parse each
     # distinct text once.
     frame = map_entries(frame, raw_col)
-    entry = pl.element()
-    flat = (
-        pl.col(raw_col)
-        .list.eval(
-            pl.concat_str(
-                [
-                    entry.struct.field("key").cast(pl.String),
-                    entry.struct.field("value").cast(pl.String).fill_null("\x00"),
-                ],
-                separator="\x1e",
-            )
-        )
-        .list.join("\x1f")
-    )
+    flat = flat_map(raw_col)
 
     def from_flat(text: str | None) -> str | None:
         if text is None:
             return None
-        pairs = [item.split("\x1e", 1) for item in text.split("\x1f") if item]
         try:
-            return tag_json((k, None if v == "\x00" else v) for k, v in pairs)
+            return tag_json(flat_pairs(text))
         except TagKeyClash:
             return CLASHING_TAGS
 
