@@ -170,6 +170,11 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
                     engine=project.engine,
                 )
             )
+            if plan is not None and project.engine.reads_elsewhere:
+                # Months of rows read where they live have no fingerprint in the warehouse:
+                # recorded as attributed all the same (the next run recomputes them anyway).
+                lake = dict.fromkeys(plan.months, "read where the rows live")
+                selection = replace(selection, inputs={**lake, **selection.inputs})
         # One transaction for the attribution and every table derived from it: a crash
         # between them never leaves a P&L computed from another attribution.
         with ctx.committing() as con:

@@ -298,6 +298,7 @@ def test_attribute_over_a_lake_the_warehouse_never_loaded(
         return result.stdout
 
     roi("attribute")
+    assert "TOTAL" in roi("portfolio")  # the months read from the lake count as attributed
     reconciled = pl.DataFrame(json.loads(roi("reconcile", "--format", "json"))["months"])
     files = duckdb.connect()
     files.execute("SET TimeZone = 'UTC'")
