@@ -1057,6 +1057,40 @@ CASES = [
     Case(
         "allocation without data", "opencost", "alloc.json", b'{"code": 200, "status": "success"}'
     ),
+    Case(
+        "inference cost of no model",
+        "opencost_inference",
+        "inference.json",
+        json.dumps(
+            {
+                "code": 200,
+                "data": {
+                    "inferenceCosts": {
+                        "x": {
+                            "properties": {"namespace": "llm"},
+                            "window": {
+                                "start": "2026-10-01T00:00:00Z",
+                                "end": "2026-10-02T00:00:00Z",
+                            },
+                            "costBasis": "allocation",
+                            "totalCost": 3.2,
+                            "promptTokens": 12_000_000,
+                            "generationTokens": 3_000_000,
+                        }
+                    },
+                    "window": {"start": "2026-10-01T00:00:00Z", "end": "2026-10-02T00:00:00Z"},
+                },
+            }
+        ).encode(),
+        row=1,
+        field="model_name",
+    ),
+    Case(
+        "inference cost response of another API",
+        "opencost_inference",
+        "inference.json",
+        b'{"code": 200, "data": [{"ns/pod": {"gpuHours": 1}}]}',
+    ),
 ]
 
 
