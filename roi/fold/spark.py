@@ -260,9 +260,19 @@ def collect(spark: Any, sql: str, engine: EngineSettings | None = None) -> pl.Da
         result = pl.from_arrow(spark.sql(sql).toArrow())
     except Exception as exc:
         where = _where(engine) if engine else "Spark"
-        raise EngineError(
-            f"{where} failed folding the rows: {_first_line(exc)}; check that the sources "
-            "[engine] names hold their tables' columns and types"
-        ) from exc
+        cause = _first_line(exc)
+        if "TaskResultLost" in str(exc) or "maxResultSize" in str(exc):
+            # The groups did not fit the driver: the data were fine, the driver too small.
+            hint = (
+                "the folded groups did not fit the Spark driver; raise spark.driver.memory "
+                'and spark.driver.maxResultSize in [engine] spark_conf (e.g. "8g" and "4g")'
+            )
+            cause = next(
+                (line.strip() for line in str(exc).splitlines() if "TaskResultLost" in line),
+                cause,
+            )
+        else:
+            hint = "check that the sources [engine] names hold their tables' columns and types"
+        raise EngineError(f"{where} failed folding the rows: {cause}; {hint}") from exc
     assert isinstance(result, pl.DataFrame)
     return result
