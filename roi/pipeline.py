@@ -42,6 +42,7 @@ from roi.loading.loader import LoadResult, load_source, load_sources
 from roi.loading.status import Status, read_status
 from roi.portfolio import sync_portfolio
 from roi.pricing.history import Repricing, listed_with_fixes, unpriced_usage
+from roi.progress import reporting
 from roi.reuse import inputs_key, remember, reusable
 from roi.value.engine import replace_value
 from roi.value.methods import resolve as resolve_value
@@ -141,7 +142,7 @@ def attribute(ctx: Context, month: date | None = None, full: bool = False) -> At
     """
     project, progress = ctx.project, ctx.progress
     check_project(project)
-    with ctx.writing():
+    with ctx.writing(), reporting(progress):  # reporting: a Spark fold's tasks
         if project.engine.reads_elsewhere and not ctx.warehouse.exists():
             with ctx.committing():  # a new warehouse for the results: the rows stay where they are
                 pass
@@ -229,7 +230,7 @@ class Reconciliation:
 def reconcile(ctx: Context, month: date | None = None) -> Reconciliation:
     """Per month and currency: the source's billed and effective totals, what attribution
     placed (direct, shared, amortized, idle, unallocated) and the difference (0.00)."""
-    with ctx.reader() as con:
+    with ctx.reader() as con, reporting(ctx.progress):
         if month is not None:
             check_month(month, data_months(con, ctx.project.attribution.month_basis))
         months = reconcile_months(con, ctx.project.attribution, month, ctx.project.engine)

@@ -6,7 +6,9 @@ callers get `SILENT` by default. Data never goes through here: it goes to stdout
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from typing import Protocol, TypeVar
 
 from rich.console import Console
@@ -25,6 +27,14 @@ class Progress(Protocol):
     def track(self, items: Sequence[T], description: str) -> Iterator[T]:
         """Iterate `items`, showing a bar while it runs."""
 
+    def tasks(self, description: str) -> AbstractContextManager[Callable[[int, int], None]]:
+        """A bar for work whose size is learnt as it runs (a Spark job's tasks): call the
+        yielded function with (done, total) whenever they change."""
+
+
+def _ignore(done: int, total: int) -> None:
+    """An update nobody shows."""
+
 
 class SilentProgress:
     """Reports nothing (library default and `--quiet`)."""
@@ -36,12 +46,26 @@ class SilentProgress:
         """Iterate without a bar."""
         yield from items
 
+    @contextmanager
+    def tasks(self, description: str) -> Iterator[Callable[[int, int], None]]:
+        """Updates that go nowhere."""
+        yield _ignore
+
 
 class ConsoleProgress:
     """Messages and rich progress bars on stderr."""
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(stderr=True, highlight=False)
+
+    def _bar(self) -> RichProgress:
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+        )
+        return RichProgress(*columns, console=self.console, transient=True)
 
     def info(self, message: str) -> None:
         """Print one line to stderr."""
@@ -52,17 +76,44 @@ class ConsoleProgress:
         if len(items) <= 1 or not self.console.is_terminal:
             yield from items
             return
-        columns = (
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-        )
-        with RichProgress(*columns, console=self.console, transient=True) as bar:
+        with self._bar() as bar:
             task = bar.add_task(description, total=len(items))
             for item in items:
                 yield item
                 bar.advance(task)
 
+    @contextmanager
+    def tasks(self, description: str) -> Iterator[Callable[[int, int], None]]:
+        """A bar of (done, total), shown only on a terminal."""
+        if not self.console.is_terminal:
+            yield _ignore
+            return
+        with self._bar() as bar:
+            task = bar.add_task(description, total=None)
+
+            def update(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield update
+
 
 SILENT = SilentProgress()
+
+# Work called deep inside a step that passes settings down but not its progress (a Spark job
+# under attribution) reports to the progress of the step running it.
+_running: ContextVar[Progress] = ContextVar("roi_progress", default=SILENT)
+
+
+@contextmanager
+def reporting(progress: Progress) -> Iterator[None]:
+    """Inside this block, `current()` is `progress`."""
+    token = _running.set(progress)
+    try:
+        yield
+    finally:
+        _running.reset(token)
+
+
+def current() -> Progress:
+    """The progress of the step running (silent outside `reporting`)."""
+    return _running.get()

@@ -96,6 +96,7 @@ def fold(
 
     from roi.attribution.reconcile import fold_summary
     from roi.fold.run import RUNS_HERE
+    from roi.progress import reporting
 
     settings = config.engine
     if engine is not None:
@@ -106,7 +107,7 @@ def fold(
             f"`roi fold --engine {settings.kind} --print-sql` and run it there"
         )
     ctx = opts.context()
-    with ctx.reader() as con:
+    with ctx.reader() as con, reporting(ctx.progress):
         groups, summary = fold_summary(con, config, settings, month)
     if out is not None:
         groups.write_parquet(out)

@@ -256,10 +256,13 @@ def collect(spark: Any, sql: str, engine: EngineSettings | None = None) -> pl.Da
     Raises:
         EngineError: the engine failed running it (a value it cannot read, a lost server).
     """
+    from roi.fold.spark_progress import watching
+
+    where = _where(engine) if engine else "Spark"
     try:
-        result = pl.from_arrow(spark.sql(sql).toArrow())
+        with watching(spark, f"{where}: folding"):
+            result = pl.from_arrow(spark.sql(sql).toArrow())
     except Exception as exc:
-        where = _where(engine) if engine else "Spark"
         cause = _first_line(exc)
         if "TaskResultLost" in str(exc) or "maxResultSize" in str(exc):
             # The groups did not fit the driver: the data were fine, the driver too small.

@@ -12,9 +12,11 @@ import json
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import polars as pl
@@ -44,6 +46,7 @@ from roi.warehouse.cost_store import current_files, data_dir
 from tests.conftest import REPO, copy_project, missing
 
 pytestmark = pytest.mark.slow
+T = TypeVar("T")
 SPARK = EngineSettings(kind="spark", master="local[2]")
 
 
@@ -338,3 +341,43 @@ def test_attribute_over_a_lake_the_warehouse_never_loaded(
                 .sort(order, nulls_last=True)
                 .equals(theirs.select(columns).sort(order, nulls_last=True))
             ), f"{table} differs from the DuckDB path's"
+
+
+class _Recorder:
+    """A progress that keeps every (done, total) a bar was given."""
+
+    def __init__(self) -> None:
+        self.updates: list[tuple[str, int, int]] = []
+
+    def info(self, message: str) -> None:
+        """Not needed here."""
+
+    def track(self, items: Sequence[T], description: str) -> Iterator[T]:
+        """Iterate without a bar."""
+        yield from items
+
+    @contextmanager
+    def tasks(self, description: str) -> Iterator[Callable[[int, int], None]]:
+        """Record each update of the bar."""
+        yield lambda done, total: self.updates.append((description, done, total))
+
+
+def test_a_spark_fold_shows_its_tasks_on_the_step_progress(
+    spark: EngineSettings, loaded_project: ProjectConfig
+) -> None:
+    """The fold's Spark jobs report tasks done out of their stages' tasks to the progress of
+    the step running them (`roi.progress.reporting`), ending with every task done."""
+    from roi.progress import reporting
+
+    recorder = _Recorder()
+    keys = tag_keys(loaded_project.models, loaded_project.pools, loaded_project.attribution)
+    with (
+        warehouse.open_warehouse(loaded_project.warehouse_path, read_only=True) as con,
+        reporting(recorder),
+    ):
+        fold_lines(con, keys, loaded_project.attribution, None, engine=spark)
+    assert recorder.updates, "no progress from the Spark job"
+    description, done, total = recorder.updates[-1]
+    assert "Spark local[2]" in description
+    assert total > 0 and done == total
+    assert all(0 <= d <= t for _, d, t in recorder.updates)
