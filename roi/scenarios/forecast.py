@@ -252,6 +252,7 @@ SeriesTask = tuple[np.ndarray, int, float, bool]  # (history, steps, level, posi
 # (so the figures are those of one process), and a worker's start (importing statsmodels,
 # about a second) is paid back by a few dozen fits.
 PARALLEL_MIN = 60
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def _one(task: SeriesTask) -> Fitted:
@@ -267,10 +268,22 @@ def _forecast_all(tasks: list[SeriesTask], progress: Progress) -> list[Fitted]:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    # forkserver, not fork: the parent holds DuckDB's and Polars' threads.
-    with ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) as pool:
-        futures = [pool.submit(_one, task) for task in tasks]
-        return [future.result() for future in progress.track(futures, "forecasting")]
+    # forkserver, not fork: the parent holds DuckDB's and Polars' threads. One BLAS thread
+    # per worker: a fit's matrices are tiny, and two workers each spinning two OpenBLAS
+    # threads on two cores ran 2.4× slower than one process.
+    single = {name: "1" for name in BLAS_THREADS}
+    saved = {name: os.environ.get(name) for name in single}
+    os.environ.update(single)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=get_context("forkserver")) as pool:
+            futures = [pool.submit(_one, task) for task in tasks]
+            return [future.result() for future in progress.track(futures, "forecasting")]
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def forecast(
