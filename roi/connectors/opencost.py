@@ -18,15 +18,16 @@ from the last load's window end (or `[options] start`) to now, or from saved res
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Connector, SourceSample, UrlMatch, changed_files, url_path_match
+from roi.connectors.base import FileConnector, SourceSample, UrlMatch, url_path_match
 from roi.connectors.dcgm import workload_of
 from roi.connectors.http_api import HttpApi, Retry, parse_json
 from roi.connectors.prometheus import parse_instant
@@ -160,7 +161,7 @@ def rows_frame(rows: list[dict[str, Any]], where: str) -> pl.DataFrame:
 
 
 @register
-class OpenCost(Connector):
+class OpenCost(FileConnector):
     """GPU allocations from OpenCost."""
 
     type_name = "opencost"
@@ -190,26 +191,15 @@ class OpenCost(Connector):
             return "an OpenCost allocation response (allocations with gpuHours)"
         return None
 
+    def read_file(self, path: Path, relative: str) -> Batch:
+        """One saved allocation response."""
+        body = parse_json(read_bytes(path, relative), relative, _HINT)
+        return Batch(rows_frame(response_rows(body, relative, self.options.cluster), relative))
+
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Query the allocation API (`url`) or read changed saved responses (`path`)."""
-        cluster = self.options.cluster
         if not self.config.url:
-            files = self.input_files()
-            changed, fingerprints = changed_files(files, state, self.relative)
-
-            def read() -> Iterator[Batch]:
-                for path in progress.track(changed, f"{self.config.name}: reading"):
-                    where = self.relative(path)
-                    body = parse_json(read_bytes(path, where), where, _HINT)
-                    yield Batch(rows_frame(response_rows(body, where, cluster), where))
-
-            return Extracted(
-                batches=read(),
-                files=[self.relative(p) for p in changed],
-                cursor={"files": fingerprints},
-                skipped_files=len(files) - len(changed),
-                replaces_files=True,
-            )
+            return super().extract(state, progress)  # saved responses: changed files only
         start, end = self._window(state)
         if start >= end:  # the last load reached the end of the window: nothing new yet
             return Extracted(batches=iter(()), files=[], cursor=dict(state or {}))
@@ -231,7 +221,7 @@ class OpenCost(Connector):
         ]
         body = api.get("/allocation/compute", params)
         where = f"{api.shown('/allocation/compute')}#{self.config.name}"
-        frame = rows_frame(response_rows(body, where, cluster), where)
+        frame = rows_frame(response_rows(body, where, options.cluster), where)
         return Extracted(
             batches=iter([Batch(frame)]), files=[where], cursor={"until": end.isoformat()}
         )

@@ -19,15 +19,16 @@ load's window end, or `start`, to today) or from saved responses (`path`, total 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal
 
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import Connector, SourceSample, UrlMatch, changed_files, url_path_match
+from roi.connectors.base import FileConnector, SourceSample, UrlMatch, url_path_match
 from roi.connectors.http_api import HttpApi, Retry, parse_json
 from roi.connectors.prometheus import parse_instant
 from roi.errors import SourceError
@@ -138,7 +139,7 @@ def response_frame(body: Any, where: str, cluster: str, currency: str) -> pl.Dat
 
 
 @register
-class OpenCostInference(Connector):
+class OpenCostInference(FileConnector):
     """Self-hosted models' serving cost per token, from OpenCost's inference-cost API."""
 
     type_name = "opencost_inference"
@@ -166,26 +167,17 @@ class OpenCostInference(Connector):
         base, match = found
         return UrlMatch(f"the OpenCost inference-cost API ({match.group(0)})", base)
 
+    def read_file(self, path: Path, relative: str) -> Batch:
+        """One saved inference-cost response."""
+        body = parse_json(read_bytes(path, relative), relative, _HINT)
+        options = self.options
+        return Batch(response_frame(body, relative, options.cluster, options.currency))
+
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Query the time series (`url`) or read changed saved responses (`path`)."""
         options = self.options
         if not self.config.url:
-            files = self.input_files()
-            changed, fingerprints = changed_files(files, state, self.relative)
-
-            def read() -> Iterator[Batch]:
-                for path in progress.track(changed, f"{self.config.name}: reading"):
-                    where = self.relative(path)
-                    body = parse_json(read_bytes(path, where), where, _HINT)
-                    yield Batch(response_frame(body, where, options.cluster, options.currency))
-
-            return Extracted(
-                batches=read(),
-                files=[self.relative(p) for p in changed],
-                cursor={"files": fingerprints},
-                skipped_files=len(files) - len(changed),
-                replaces_files=True,
-            )
+            return super().extract(state, progress)  # saved responses: changed files only
         start, end = self._window(state)
         if start >= end:  # the last load reached the end of the window: nothing new yet
             return Extracted(batches=iter(()), files=[], cursor=dict(state or {}))
