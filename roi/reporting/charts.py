@@ -15,7 +15,7 @@ from typing import Any
 import altair as alt
 import polars as pl
 
-from roi.charting import FONT, spec, to_png, to_svg
+from roi.charting import FONT, spec, svg_to_png, to_svg
 from roi.reporting.html import escape
 from roi.vocabulary import OTHER
 
@@ -49,7 +49,7 @@ class Charts:
         names = list(self.charts)
         with ThreadPoolExecutor(2) as pool:
             svgs = list(pool.map(lambda n: to_svg(self.charts[n]), names))
-            pngs = list(pool.map(lambda n: to_png(self.charts[n]), names))
+            pngs = list(pool.map(svg_to_png, svgs))
         for name, svg, png in zip(names, svgs, pngs, strict=True):
             self.svgs[name], self.pngs[name] = svg, png
             body = svg[svg.index("<svg") :] if "<svg" in svg else svg

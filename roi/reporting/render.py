@@ -93,6 +93,15 @@ def render_html(
     return written
 
 
+def _import_pdf_engine_meanwhile() -> None:
+    """Import WeasyPrint (half a second of Python) in a thread while the sections are read:
+    their queries run in DuckDB, outside the interpreter lock."""
+    import importlib
+    import threading
+
+    threading.Thread(target=importlib.import_module, args=("weasyprint",), daemon=True).start()
+
+
 def _pdf(html: str, path: Path) -> None:
     from weasyprint import HTML
 
@@ -249,6 +258,8 @@ def render_reports(
             written.append(path)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
+        if report.kind != "excel_pack" and data.options.pdf:
+            _import_pdf_engine_meanwhile()
         figures = _read(data, sections, progress, read)
         if report.kind == "excel_pack":
             files = render_excel(data, sections, figures, path)

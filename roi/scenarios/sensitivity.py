@@ -14,17 +14,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import altair as alt
 import polars as pl
 
-from roi.charting import to_png, to_svg
 from roi.context import Context
 from roi.scenarios import Scenario, register
 from roi.scenarios.baseline import Baseline, ScenarioError, baselines, model_config
 from roi.scenarios.runs import Computed, ScenarioRun, fingerprint, run
 from roi.scenarios.whatif import DRIVERS, apply
 from roi.warehouse import Connection
+
+if TYPE_CHECKING:  # Altair and the renderer load with the chart, not with every scenario
+    import altair as alt
 
 DEFAULT_RANGES: dict[str, tuple[float, float]] = {
     "gpu_price": (0.8, 1.2),
@@ -155,6 +157,8 @@ def chart(
     frame: pl.DataFrame, roi: float | None, title: str, currency: str = ""
 ) -> alt.TopLevelMixin:
     """The tornado: a bar per driver from ROI at low to ROI at high, the baseline as a rule."""
+    import altair as alt
+
     labels = [
         driver_label(r["driver"], r["low"], r["high"], currency)
         for r in frame.iter_rows(named=True)
@@ -190,6 +194,8 @@ def chart(
 
 def write_chart(layered: alt.TopLevelMixin, out: Path, stem: str) -> list[Path]:
     """The chart as PNG and SVG files in `out`."""
+    from roi.charting import to_png, to_svg
+
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{stem}.png", out / f"{stem}.svg"
     png.write_bytes(to_png(layered))

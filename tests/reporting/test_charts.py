@@ -8,7 +8,7 @@ from html import unescape
 
 import polars as pl
 
-from roi.charting import spec, to_svg
+from roi.charting import spec, svg_to_png, to_png, to_svg
 from roi.reporting.charts import decades, exceedance
 from roi.scenarios.sensitivity import chart, driver_label
 
@@ -54,3 +54,10 @@ def test_sensitivity_labels_read_as_money_factors_and_shares() -> None:
     texts = _texts(to_svg(chart(frame, 1.0, "ROI by driver", "USD")))
     assert "Value (2,189.54 to 4,325.32 USD)" in texts and "Traffic (×0.80 to ×1.20)" in texts
     assert not any("2189.539" in t for t in texts)
+
+
+def test_a_chart_drawn_as_svg_rasterises_to_the_same_png_as_its_spec() -> None:
+    points = [{"loss": 1_000.0, "probability": 0.9}, {"loss": 50_000.0, "probability": 0.1}]
+    drawn = spec(exceedance(points, "USD", "Loss exceedance"))
+    png = svg_to_png(to_svg(drawn))
+    assert png.startswith(b"\x89PNG") and png == to_png(drawn)

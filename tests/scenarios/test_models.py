@@ -13,7 +13,7 @@ import pytest
 from roi import warehouse
 from roi.config import ProjectConfig
 from roi.scenarios.decay import Decay, fit_decay
-from roi.scenarios.forecast import forecast_series, history
+from roi.scenarios.forecast import _ets, forecast_series, history
 from roi.scenarios.retrain import WEEKS_PER_MONTH, _yearly
 from tests.helpers import number, rows_at
 from tests.scenarios.projects import baseline
@@ -80,6 +80,22 @@ def test_ets_90_percent_intervals_cover_held_back_data_in_85_to_95_percent() -> 
         inside += int(((y[24:] >= lower) & (y[24:] <= upper)).sum())
         total += 3
     assert 0.85 <= inside / total <= 0.95
+
+
+def test_the_band_is_statsmodels_own_prediction_interval_to_the_bit() -> None:
+    import pandas as pd
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    for seed, n in enumerate((12, 17, 24, 36)):
+        y = np.log(_damped_series(np.random.default_rng(seed), n) + 50.0)
+        fit = ETSModel(
+            pd.Series(y, index=pd.RangeIndex(n)), error="add", trend="add", damped_trend=True
+        ).fit(disp=False)
+        frame = fit.get_prediction(start=n, end=n + 11).summary_frame(alpha=0.2)
+        mean, lower, upper = _ets(y, 12, 0.8)
+        assert mean.tolist() == frame["mean"].tolist()
+        assert lower.tolist() == frame["pi_lower"].tolist()
+        assert upper.tolist() == frame["pi_upper"].tolist()
 
 
 def test_short_series_fall_back_to_a_mean_with_a_t_interval() -> None:
