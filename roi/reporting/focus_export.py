@@ -5,9 +5,11 @@ per-model view.
 Every billing line becomes one row per model (or idle or unallocated share) roi attributed it
 to: `AllocatedMethodId` names roi's rule, `AllocatedMethodDetails` the share, `AllocatedResourceId`
 and `AllocatedResourceName` the model, `AllocatedTags` the line's tags plus `roi-model`. The split
-rows of a line add up to it exactly, and `x_SourceFile`, `x_SourceRow` and `x_RoiLoadId` name
-the line (and the load) each row comes from. Columns roi has no values for are left empty, or
-out where the spec allows (`conform`).
+rows of a line add up to it exactly (costs and quantities); unit prices (ListUnitPrice,
+ContractedUnitPrice and Microsoft's `x_EffectiveUnitPrice`) and dimensions are the line's on
+every row, as FOCUS 1.3 wants of allocated charges. `x_SourceFile`, `x_SourceRow` and
+`x_RoiLoadId` name the line (and the load) each row comes from. Columns roi has no values for
+are left empty, or out where the spec allows (`conform`).
 """
 
 from __future__ import annotations
@@ -24,13 +26,13 @@ from roi.connectors.focus_file import COLUMNS
 from roi.vocabulary import FOCUS_13_COLUMNS, IDLE, IDLE_HELD, UNALLOCATED
 from roi.warehouse import Connection
 
-# Unit prices stay out for now: written, they bring FOCUS's price rules (PricingCurrency unit
-# prices, ListCost = ListUnitPrice × PricingQuantity on split rows) that the validator run
-# below has not checked yet.
-_NOT_WRITTEN = ("ListUnitPrice", "ContractedUnitPrice")
-_FROM_WAREHOUSE = {
-    focus: column for focus, column in COLUMNS.items() if focus not in _NOT_WRITTEN
-} | {"Tags": "tags_json"}
+# Every FOCUS column the warehouse keeps, unit prices included: a split row keeps its line's
+# (a unit price does not split; FOCUS 1.3's split cost allocation wants non-summable metrics
+# equal to the origin charge's), while its costs and quantities are its share.
+_FROM_WAREHOUSE = dict(COLUMNS) | {"Tags": "tags_json"}
+# Microsoft's effective unit price, an extension column (`x_`) as the FinOps toolkit writes it
+# (in the billing currency, as roi keeps it); unit prices do not split either.
+EFFECTIVE_UNIT_PRICE = ("x_EffectiveUnitPrice", "x_effective_unit_price")
 _TIMES = ("BillingPeriodStart", "BillingPeriodEnd", "ChargePeriodStart", "ChargePeriodEnd")
 _SENTINEL_NAMES = {
     IDLE: "Idle capacity",
@@ -76,12 +78,16 @@ def focus_frame(split: pl.DataFrame, names: dict[str, str]) -> pl.DataFrame:
             lambda r: _with_model_tag(r["tags_json"], r["target"]), return_dtype=pl.String
         ),
     }
-    lineage = {
+    name, source = EFFECTIVE_UNIT_PRICE
+    extensions = {
+        name: pl.col(source).cast(pl.String)
+        if source in split.columns
+        else pl.lit(None, pl.String),
         "x_SourceFile": pl.col("source_file"),
         "x_SourceRow": pl.col("source_row"),
         "x_RoiLoadId": pl.col("_load_id"),
     }
-    return split.select(**{focus: columns[focus] for focus in FOCUS_13_COLUMNS}, **lineage)
+    return split.select(**{focus: columns[focus] for focus in FOCUS_13_COLUMNS}, **extensions)
 
 
 # Conditional columns roi has no values for: left out when no row has one (a column that is
@@ -119,12 +125,15 @@ def _mode_per(column: str, by: str) -> pl.Expr:
 
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
-    """Fill what FOCUS 1.3 requires from what roi has: pricing currency = billing currency, a
+    """Fill what FOCUS 1.3 requires from what roi has: pricing currency = billing currency (so
+    the pricing-currency effective cost and unit prices are the billing-currency ones), a
     region name and resource type where an id is given, units in UnitFormat, one service
     category per service name; conditional columns with no value at all are left out."""
     frame = frame.with_columns(
         PricingCurrency=pl.col("BillingCurrency"),
         PricingCurrencyEffectiveCost=pl.col("EffectiveCost"),
+        PricingCurrencyListUnitPrice=pl.col("ListUnitPrice"),
+        PricingCurrencyContractedUnitPrice=pl.col("ContractedUnitPrice"),
         RegionName=pl.coalesce("RegionName", "RegionId"),
         ResourceType=pl.when(pl.col("ResourceId").is_not_null()).then(
             pl.coalesce("ResourceType", "ServiceSubcategory", "ServiceName")
