@@ -6,8 +6,8 @@ model's selector, the idle or the remainder stage) or claimed by a pool, which s
 month's pool cost by the pool's shares. Here each line gets its group's targets: the whole line
 for a rule that took the group, the pool's month shares for a pool. Summable figures (billed,
 effective, list and contracted cost, quantities) are split so that the parts of every line add
-up to it exactly, to the warehouse's last decimal; dimensions are copied; `AllocatedTags` keeps
-the line's tags and adds `roi-model`.
+up to it exactly, to the warehouse's last decimal; dimensions and unit prices (which do not
+split) are copied; `AllocatedTags` keeps the line's tags and adds `roi-model`.
 """
 
 from __future__ import annotations
