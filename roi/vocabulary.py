@@ -226,3 +226,25 @@ FOCUS_13_COLUMNS = tuple(
         )
     )
 )
+
+# The labels AWS split cost allocation data puts on pods' and tasks' rows, by the key CUR 2.0
+# writes in `resource_tags` (and a legacy CUR in Parquet as `resource_tags_aws_eks_namespace`)
+# → as AWS names the cost allocation tag (Billing's cost allocation tags page, Cost Explorer, the
+# legacy CUR's `resourceTags/aws:eks:namespace` columns). roi stores AWS's name whichever report
+# wrote it, so one selector matches both; CUR 2.0's spelling cannot be turned back by rule (`:`,
+# `-` and camelCase all become `_`), hence the table.
+SPLIT_TAG_KEYS = {
+    "aws_eks_cluster_name": "aws:eks:cluster-name",
+    "aws_eks_namespace": "aws:eks:namespace",
+    "aws_eks_node": "aws:eks:node",
+    "aws_eks_workload_name": "aws:eks:workload-name",
+    "aws_eks_workload_type": "aws:eks:workload-type",
+    "aws_eks_deployment": "aws:eks:deployment",
+    "aws_ecs_cluster_name": "aws:ecs:clusterName",
+    "aws_ecs_service_name": "aws:ecs:serviceName",
+    "aws_batch_compute_environment": "aws:batch:compute-environment",
+    "aws_batch_job_definition": "aws:batch:job-definition",
+    "aws_batch_job_queue": "aws:batch:job-queue",
+}
+# The `focus_version` of lines read from a CUR (`roi.connectors.aws_cur`).
+CUR_VERSIONS = ("CUR 2.0", "CUR (legacy)")

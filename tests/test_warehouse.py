@@ -112,7 +112,7 @@ def test_billing_files_written_before_the_unit_prices_get_them_empty(tmp_path: P
     totals = "SELECT count(*), sum(billed_cost), sum(effective_cost) FROM cost_lines"
     with warehouse.open_warehouse(path) as con:
         before = warehouse.fetch_one(con, totals)
-        warehouse.execute(con, "DELETE FROM _migrations WHERE version = 20")
+        warehouse.execute(con, "DELETE FROM _migrations WHERE version >= 20")
     added = ("list_unit_price", "contracted_unit_price", "x_effective_unit_price")
     files = list(data_dir(path).rglob("*.parquet"))
     for file in files:  # as an older release wrote them
@@ -127,3 +127,75 @@ def test_billing_files_written_before_the_unit_prices_get_them_empty(tmp_path: P
         )
     assert prices == (0,)
     assert all(set(added) <= set(pq.read_schema(f).names) for f in files)
+
+
+def _as_before_migration_21(file: Path) -> None:
+    """A billing file as a release before migration 21 wrote it: CUR lines' split cost
+    allocation labels in CUR 2.0's spelling (`aws_eks_namespace`), in `tags` and `tags_raw`."""
+    import duckdb
+    import pyarrow.parquet as pq
+
+    from roi.tables import COST_LINES, arrow_schema
+    from tests.connectors.test_cur_split import AWS_TAG_NAMES
+
+    cases = " ".join(f"WHEN '{new.lower()}' THEN '{old}'" for old, new in AWS_TAG_NAMES.items())
+    text = "tags_raw"
+    for old, new in AWS_TAG_NAMES.items():
+        text = f"""replace({text}, '"{new.lower()}":', '"{old}":')"""
+    cur = "focus_version LIKE 'CUR%'"
+    with duckdb.connect() as con:
+        table = warehouse.fetch_arrow(
+            con,
+            f"""SELECT * REPLACE (
+                    CASE WHEN {cur} THEN map_from_entries(list_transform(map_entries(tags),
+                        lambda e: {{'key': CASE e.key {cases} ELSE e.key END, 'value': e.value}}))
+                    ELSE tags END AS tags,
+                    CASE WHEN {cur} THEN {text} ELSE tags_raw END AS tags_raw)
+                FROM read_parquet(?)""",
+            [str(file)],
+        )
+    pq.write_table(table.cast(arrow_schema(COST_LINES)), file)
+
+
+def test_cur_split_labels_of_an_older_warehouse_get_awss_names(tmp_path: Path) -> None:
+    """Migration 21: CUR lines stored with CUR 2.0's spelling of the split cost allocation
+    labels get AWS's names, as a load now stores them; a FOCUS line's tags and every cent stay,
+    and every month is attributed afresh."""
+    import duckdb
+
+    from roi import pipeline
+    from roi.context import Context
+    from roi.warehouse.cost_store import data_dir
+    from tests.connectors.test_cur_split import ROWS, write_cur2
+
+    path = tmp_path / "w.duckdb"
+    cur = write_cur2(tmp_path / "part-00001.snappy.parquet", ROWS)
+    pipeline.ingest(Context.for_warehouse(path, tmp_path), "aws_cur", str(cur))
+    focus = tmp_path / "focus.csv"  # AWS's FOCUS export, a key that looks like CUR 2.0's
+    focus.write_text(
+        "BillingAccountId,ProviderName,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,"
+        "ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,Tags\n"
+        "999,AWS,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,2026-10-02T00:00:00Z,"
+        '2026-10-03T00:00:00Z,Usage,1.5,1.5,USD,"{""aws_eks_namespace"": ""kept""}"\n'
+    )
+    pipeline.ingest(Context.for_warehouse(path, tmp_path), "focus", str(focus))
+    lines = """SELECT source_file, source_row, resource_id, billed_cost, effective_cost,
+                      to_json(tags)::VARCHAR, tags_raw FROM cost_lines ORDER BY ALL"""
+    old_keys = "SELECT count(*) FROM cost_lines WHERE tags['aws_eks_namespace'] IS NOT NULL"
+    with warehouse.open_warehouse(path) as con:
+        fresh = warehouse.fetch_all(con, lines)
+        assert warehouse.fetch_one(con, old_keys) == (1,)  # the FOCUS line's only
+        warehouse.execute(con, "DELETE FROM _migrations WHERE version >= 21")
+        warehouse.execute(
+            con, "INSERT INTO _attributed_months VALUES (DATE '2026-10-01', 'i', 'r', 'a')"
+        )
+    files = list(data_dir(path).rglob("*.parquet"))
+    for file in files:
+        _as_before_migration_21(file)
+    with duckdb.connect() as con:  # the CUR's pods too, as before
+        stored = "read_parquet([" + ", ".join(f"'{f}'" for f in files) + "])"
+        assert warehouse.fetch_one(con, old_keys.replace("cost_lines", stored))[0] > 1
+    with warehouse.open_warehouse(path) as con:
+        assert warehouse.schema_version(con) == LATEST_VERSION
+        assert warehouse.fetch_all(con, lines) == fresh
+        assert warehouse.fetch_one(con, "SELECT count(*) FROM _attributed_months") == (0,)

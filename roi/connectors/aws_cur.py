@@ -8,7 +8,8 @@ effective cost for covered usage, 0 for the negation and upfront-fee lines (thei
 the covered usage), the unused part of a commitment's recurring fee as its own line. Tax,
 credits, discounts and refunds keep their own charge categories. Tags come from the
 `resourceTags/user:<key>` columns (legacy) or the `resource_tags` map (CUR 2.0, `user_` prefix
-dropped); the GPU count from the instance type.
+dropped; split cost allocation labels under AWS's own names, `aws:eks:namespace` for
+`aws_eks_namespace`, as the legacy CUR writes them); the GPU count from the instance type.
 
 EKS and ECS split cost allocation data (`split_line_item_*`): each pod's (task's) share of its
 EC2 instance's lines becomes a FOCUS 1.3 split charge under the pod's ARN and labels, the
@@ -34,6 +35,7 @@ import polars as pl
 from roi.config import ConnectorConfig
 from roi.connectors import register
 from roi.connectors.base import SourceSample
+from roi.connectors.cur_split import tag_key, tag_key_expr
 from roi.connectors.cur_split_read import SplitDeliveries, helper_columns
 from roi.connectors.instance_gpus import AWS
 from roi.connectors.native_billing import (
@@ -50,6 +52,7 @@ from roi.connectors.native_billing import (
 from roi.errors import SourceError
 from roi.loading.parsing import Parsed, map_distinct
 from roi.loading.tags import map_entries
+from roi.vocabulary import CUR_VERSIONS
 
 KINDS = {
     "bill_billing_period_start_date": "calendar_day",
@@ -112,7 +115,8 @@ def cur_names(columns: list[str]) -> dict[str, str]:
 
 
 def tag_columns(columns: list[str]) -> dict[str, str]:
-    """One column per tag (legacy CUR): column → tag key (`user:` and `user_` dropped)."""
+    """One column per tag (legacy CUR): column → tag key (`user:` and `user_` dropped, split
+    cost allocation labels as AWS names them: `tag_key`)."""
     keys = {}
     for c in columns:
         lowered = c.lower()
@@ -120,12 +124,12 @@ def tag_columns(columns: list[str]) -> dict[str, str]:
             key = c.split("/", 1)[1]
             keys[c] = key.removeprefix("user:")
         elif lowered.startswith("resource_tags_"):
-            keys[c] = c.removeprefix("resource_tags_").removeprefix("user_")
+            keys[c] = tag_key(c.removeprefix("resource_tags_"))
     return keys
 
 
 def _cur2_tag_text(raw: str | None) -> str | None:
-    """CUR 2.0 `resource_tags` written as JSON text: user tags without their `user_` prefix."""
+    """CUR 2.0 `resource_tags` written as JSON text, keys as roi stores them (`tag_key`)."""
     if raw is None:
         return None
     try:
@@ -134,7 +138,7 @@ def _cur2_tag_text(raw: str | None) -> str | None:
         return raw  # not JSON: the tag reader rejects it, naming the row
     if not isinstance(found, dict):
         return raw
-    return json.dumps({str(k).removeprefix("user_"): v for k, v in found.items()})
+    return json.dumps({tag_key(str(k)): v for k, v in found.items()})
 
 
 def _tags(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
@@ -147,7 +151,7 @@ def _tags(frame: pl.DataFrame) -> tuple[pl.DataFrame, pl.Expr]:
         entry = pl.element()
         renamed = pl.col("resource_tags").list.eval(
             pl.struct(
-                entry.struct.field("key").str.replace("^user_", "").alias("key"),
+                tag_key_expr(entry.struct.field("key")).alias("key"),
                 entry.struct.field("value"),
             )
         )
@@ -263,7 +267,8 @@ def read_cur_file(path: Path, relative: str) -> Parsed:
     )
     frame = parsed.frame.rename({s: c for s, c in names.items() if s != c})
     frame, tags = _tags(frame)
-    version = "CUR 2.0" if "line_item_unblended_cost" in raw.columns else "CUR (legacy)"
+    cur2, legacy_cur = CUR_VERSIONS
+    version = cur2 if "line_item_unblended_cost" in raw.columns else legacy_cur
     return Parsed(focus_shaped(frame, _columns(frame, tags), version), parsed.rejects)
 
 

@@ -36,6 +36,7 @@ import polars as pl
 from roi.loading.parsing import map_distinct
 from roi.loading.shares import money_units, split_lines, units_money
 from roi.loading.tags import CLASHING_TAGS, INVALID_TAGS, flat_map, flat_pairs, normalise_tags
+from roi.vocabulary import SPLIT_TAG_KEYS
 
 # The instance lines a pod's cost comes from (the SCAD dashboard's own filter): running usage
 # of a compute instance, not its data transfer (also `RunInstances`, another product family).
@@ -48,6 +49,24 @@ KEY = ("billing_account_id", "billing_period_start", "charge_period_start", "_in
 HELPERS = ("_parent_id", "_split_weight", "_kind", "_operation", "_family")
 AMOUNTS = ("billed_cost", "effective_cost", "list_cost", "contracted_cost")
 QUANTITIES = ("consumed_quantity", "pricing_quantity")
+
+
+def tag_key(key: str) -> str:
+    """A CUR 2.0 (or legacy Parquet) tag key as roi stores it: a user tag without its `user_`
+    prefix, a split cost allocation label as AWS names it (`aws_eks_namespace` →
+    `aws:eks:namespace`: `SPLIT_TAG_KEYS`), any other key as written."""
+    if key.startswith("user_"):
+        return key.removeprefix("user_")
+    return SPLIT_TAG_KEYS.get(key, key)
+
+
+def tag_key_expr(key: pl.Expr) -> pl.Expr:
+    """`tag_key` on a column of keys."""
+    return (
+        pl.when(key.str.starts_with("user_"))
+        .then(key.str.strip_prefix("user_"))
+        .otherwise(key.replace(SPLIT_TAG_KEYS))
+    )
 
 
 def instance_line(kind: pl.Expr, operation: pl.Expr, family: pl.Expr) -> pl.Expr:

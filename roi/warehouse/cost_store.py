@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from roi.errors import WarehouseError
 from roi.tables import COST_LINES, arrow_schema, empty_select
+from roi.vocabulary import CUR_VERSIONS, SPLIT_TAG_KEYS
 from roi.warehouse import sql as warehouse
 from roi.warehouse.sql import Connection
 
@@ -234,4 +235,68 @@ def add_contract_columns(con: Connection) -> None:
                     )
                 )
         moved.replace(path)
+    refresh_view(con, data)
+
+
+_CUR_LINE = "focus_version IN (" + ", ".join(f"'{v}'" for v in CUR_VERSIONS) + ")"
+
+
+def _renamed_tags_sql() -> tuple[str, str]:
+    """SQL for a CUR line's `tags` and `tags_raw` with the split cost allocation labels under
+    AWS's names (`SPLIT_TAG_KEYS`, keys lower-cased as roi stores them); other lines as they
+    are. In the text only a key is replaced: a JSON string followed by a colon."""
+    cases = " ".join(f"WHEN '{old}' THEN '{new.lower()}'" for old, new in SPLIT_TAG_KEYS.items())
+    entry = f"{{'key': CASE e.key {cases} ELSE e.key END, 'value': e.value}}"
+    entries = f"list_transform(map_entries(tags), lambda e: {entry})"
+    text = "tags_raw"
+    for old, new in SPLIT_TAG_KEYS.items():
+        text = f"""regexp_replace({text}, '"{old}"(\\s*):', '"{new.lower()}"\\1:', 'g')"""
+    return (
+        f"CASE WHEN {_CUR_LINE} THEN map_from_entries({entries}) ELSE tags END AS tags",
+        f"CASE WHEN {_CUR_LINE} THEN {text} ELSE tags_raw END AS tags_raw",
+    )
+
+
+def rename_split_tags(con: Connection) -> None:
+    """Migration: CUR lines stored with CUR 2.0's spelling of the split cost allocation labels
+    (`aws_eks_namespace`) get AWS's names (`aws:eks:namespace`), as a load now stores them.
+
+    A file that holds such a line is rewritten (row group by row group) beside itself and moved
+    over it; every month is then attributed afresh (its stored fingerprints are dropped: a
+    selector may match lines it did not).
+    """
+    data = data_dir(warehouse.database_file(con))
+    schema = arrow_schema(COST_LINES)
+    tags, tags_raw = _renamed_tags_sql()
+    keys = "[" + ", ".join(f"'{k}'" for k in SPLIT_TAG_KEYS) + "]"
+    rewritten = 0
+    for (name,) in warehouse.fetch_all(
+        con, "SELECT file FROM _cost_files WHERE provider = 'AWS' ORDER BY file"
+    ):
+        path = data / str(name)
+        found = (
+            path.exists()
+            and warehouse.fetch_one(
+                con,
+                f"""SELECT count(*) FROM read_parquet(?)
+                WHERE {_CUR_LINE} AND list_has_any(map_keys(tags), {keys})""",
+                [str(path)],
+            )[0]
+        )
+        if not found:
+            continue
+        source = pq.ParquetFile(path)
+        moved = path.with_name(path.name + ".renaming")
+        with pq.ParquetWriter(moved, schema, compression="zstd") as out:
+            for group in range(source.num_row_groups):
+                con.register("_cost_part", source.read_row_group(group))
+                part = warehouse.fetch_arrow(
+                    con, f"SELECT * REPLACE ({tags}, {tags_raw}) FROM _cost_part"
+                )
+                con.unregister("_cost_part")
+                out.write_table(part.select(schema.names).cast(schema))
+        moved.replace(path)
+        rewritten += 1
+    if rewritten:
+        warehouse.execute(con, "DELETE FROM _attributed_months")
     refresh_view(con, data)

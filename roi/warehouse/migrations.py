@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from roi.tables import MONEY
-from roi.warehouse.cost_store import add_contract_columns, move_table_to_files
+from roi.warehouse.cost_store import add_contract_columns, move_table_to_files, rename_split_tags
 from roi.warehouse.sql import Connection
 
 # Each migration is applied once, in order, inside one transaction with its `_migrations` row.
@@ -347,6 +347,11 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
         20,
         "billing lines keep their unit prices (list, contracted, effective), billing currency",
         add_contract_columns,
+    ),
+    (
+        21,
+        "CUR split cost allocation labels under AWS's names: aws_eks_namespace → aws:eks:namespace",
+        rename_split_tags,
     ),
 )
 

@@ -118,6 +118,12 @@ def _pod(
 
 
 FRAUD_TAGS, RANKER_TAGS = _pod_tags("fraud-model", "fraud"), _pod_tags("ranker", "ranker")
+TASK_TAGS = {
+    "aws_ecs_cluster_name": "batch",
+    "aws_ecs_service_name": "etl",
+    "aws_batch_job_definition": "etl-job:3",
+    "user_app": "etl",
+}
 ROWS = [
     # 00:00, a g5.12xlarge on demand ($5.672) and its data transfer (not the pods' cost).
     _instance(H1, "Usage", "i-0gpu", "g5.12xlarge", "1", "5.672"),
@@ -163,12 +169,8 @@ ROWS = [
     # An ECS task on an m5.xlarge ($0.192), an instance without pods, a pod on Fargate (billed
     # itself, no parent), a pod whose instance this report does not hold.
     _instance(H1, "Usage", "i-0ecs", "m5.xlarge", "1", "0.192"),
-    _pod(
-        H1, TASK, "i-0ecs", False, "0.120", "0.030", {"user_app": "etl"}, "AmazonECS", "ECSTask-EC2"
-    ),
-    _pod(
-        H1, TASK, "i-0ecs", True, "0.030", "0.012", {"user_app": "etl"}, "AmazonECS", "ECSTask-EC2"
-    ),
+    _pod(H1, TASK, "i-0ecs", False, "0.120", "0.030", TASK_TAGS, "AmazonECS", "ECSTask-EC2"),
+    _pod(H1, TASK, "i-0ecs", True, "0.030", "0.012", TASK_TAGS, "AmazonECS", "ECSTask-EC2"),
     _instance(H1, "Usage", "i-0idle", "m5.large", "1", "0.096"),
     _line(
         H1,
@@ -272,6 +274,23 @@ LEGACY_NAMES = {
 }
 
 
+# The split cost allocation labels as AWS names the cost allocation tags (Billing's cost
+# allocation tags page, Cost Explorer) and the legacy CUR writes them (`resourceTags/<name>`),
+# by the key CUR 2.0 writes in its `resource_tags` map (Data Exports; the CID SCAD dashboard's
+# prerequisites list both).
+AWS_TAG_NAMES = {
+    "aws_eks_cluster_name": "aws:eks:cluster-name",
+    "aws_eks_namespace": "aws:eks:namespace",
+    "aws_eks_node": "aws:eks:node",
+    "aws_eks_workload_name": "aws:eks:workload-name",
+    "aws_eks_workload_type": "aws:eks:workload-type",
+    "aws_eks_deployment": "aws:eks:deployment",
+    "aws_ecs_cluster_name": "aws:ecs:clusterName",
+    "aws_ecs_service_name": "aws:ecs:serviceName",
+    "aws_batch_job_definition": "aws:batch:job-definition",
+}
+
+
 def write_legacy(path: Path, rows: list[dict[str, object]]) -> Path:
     """`rows` as a legacy CUR CSV: slash names, one `resourceTags/…` column per tag key
     (`aws_eks_namespace` is `aws:eks:namespace`, `user_team` is `user:team`)."""
@@ -280,7 +299,7 @@ def write_legacy(path: Path, rows: list[dict[str, object]]) -> Path:
     def tag_column(key: str) -> str:
         if key.startswith("user_"):
             return "resourceTags/user:" + key.removeprefix("user_")
-        return "resourceTags/" + key.replace("aws_eks_", "aws:eks:").replace("_", "-")
+        return "resourceTags/" + AWS_TAG_NAMES[key]
 
     with path.open("w", newline="") as handle:
         out = csv.writer(handle)
@@ -379,8 +398,8 @@ def test_a_pod_keeps_its_instances_dimensions_and_gpus_and_its_own_labels(
     rows = _warehouse(
         tmp_path,
         "SELECT strftime(charge_period_start, '%H'), pricing_category, commitment_discount_id, "
-        "x_instance_type, x_gpu_count, tags['aws_eks_namespace'], "
-        "tags['aws_eks_workload_name'], tags['ml-model'], tags['team'], service_name "
+        "x_instance_type, x_gpu_count, tags['aws:eks:namespace'], "
+        "tags['aws:eks:workload-name'], tags['ml-model'], tags['team'], service_name "
         f"FROM cost_lines WHERE resource_id = '{FRAUD}' ORDER BY source_row",
     )
     labels = ("ml", "fraud-model", "fraud", "platform", "AmazonEC2")
@@ -462,7 +481,7 @@ def test_json_tags_of_a_cur2_csv(tmp_path: Path) -> None:
     assert _warehouse(tmp_path, WAREHOUSE_TOTALS) == _cur(CUR_TOTALS, parquet)
     [(namespace, model)] = _warehouse(
         tmp_path,
-        "SELECT DISTINCT tags['aws_eks_namespace'], tags['ml-model'] FROM cost_lines "
+        "SELECT DISTINCT tags['aws:eks:namespace'], tags['ml-model'] FROM cost_lines "
         f"WHERE resource_id = '{RANKER}'",
     )
     assert (namespace, model) == ("ml", "ranker")
