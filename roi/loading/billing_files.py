@@ -99,11 +99,6 @@ class BillingStaging:
         if not frame.height:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        whole = (
-            bool(frame.get_column("_whole_delivery").all())
-            if ("_whole_delivery" in frame.columns)
-            else False
-        )
         parts = frame.partition_by([*PARTITION, "delivery", "source_file"], maintain_order=True)
         names = [
             f"{FOLDER}/{self.load_id}/{len(self.files) + i:05d}.parquet"
@@ -115,6 +110,7 @@ class BillingStaging:
             list(writers.map(self._write, parts, names))  # raises a writer's error here
         for part, name in zip(parts, names, strict=True):
             first = part.row(0, named=True)
+            whole = "_whole_delivery" in part.columns and bool(part["_whole_delivery"].all())
             self.files.append(
                 StoredFile(
                     file=name,

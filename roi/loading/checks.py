@@ -21,8 +21,10 @@ def describe_rejects(rejects: pl.DataFrame) -> str:
         where += f" row {first['source_row']}"
     value = first["value"]
     shown = f" (value {value!r})" if value is not None and len(str(value)) < 80 else ""
-    total = rejects.height
-    more = f"; {total - 1} more problem(s) in this file" if total > 1 else ""
+    here = rejects.filter(pl.col("source_file") == first["source_file"]).height - 1
+    elsewhere = rejects.height - 1 - here
+    more = f"; {here} more problem(s) in this file" if here else ""
+    more += f"; {elsewhere} in other files" if elsewhere else ""
     return (
         f"{where} field {first['column']}: {first['reason']}{shown}{more}; "
         'fix the source and rerun (nothing was loaded), or set on_reject = "skip" in the '
