@@ -37,7 +37,7 @@ from roi.connectors.focus_file import (
 )
 from roi.loading.files import list_files
 from roi.loading.parsing import Parsed, parse_columns
-from roi.loading.protocol import Batch, Extracted
+from roi.loading.protocol import Batch, Extracted, runs
 from roi.loading.rejects import empty_rejects, reject_where
 from roi.loading.tags import parse_tags
 from roi.progress import Progress
@@ -248,23 +248,35 @@ class FocusConnector(Connector):
         }
         self.check_deliveries(members)
 
-        def batch(read: Parsed, folder: Path) -> Batch:
-            parsed = parse_columns(read.frame, KINDS, required=REQUIRED)
-            derived = derive_columns(parsed.frame)
-            frame = derived.frame.with_columns(
+        def labelled(read: Parsed, folder: Path) -> Parsed:
+            frame = read.frame.with_columns(
                 export=pl.lit(export_name(folder, declared)),
                 delivery=pl.lit(self.delivery_of(folder, members[folder])),
                 _whole_delivery=pl.lit(whole[folder]),
             )
-            return Batch(frame, pl.concat([read.rejects, parsed.rejects, derived.rejects]))
+            return Parsed(frame, read.rejects)
 
-        def batches() -> Iterator[Batch]:
+        def batch(reads: list[Parsed]) -> Batch:
+            read = reads[0]
+            if len(reads) > 1:  # small files of one shape: parsed once
+                frames, read_rejects = [r.frame for r in reads], [r.rejects for r in reads]
+                read = Parsed(pl.concat(frames), pl.concat(read_rejects))
+            parsed = parse_columns(read.frame, KINDS, required=REQUIRED)
+            derived = derive_columns(parsed.frame)
+            rejects = pl.concat([read.rejects, parsed.rejects, derived.rejects])
+            return Batch(derived.frame, rejects)
+
+        def reads() -> Iterator[Parsed]:
             self.prepare_deliveries(members, whole)
             for path in progress.track(to_read, f"{self.config.name}: reading"):
-                yield batch(self.read_file(path, self.relative(path)), path.parent)
+                yield labelled(self.read_file(path, self.relative(path)), path.parent)
             for folder in members:
                 for read in self.held_back(folder):
-                    yield batch(read, folder)
+                    yield labelled(read, folder)
+
+        def batches() -> Iterator[Batch]:
+            for run in runs(reads(), lambda r: r.frame):
+                yield batch(run)
 
         return Extracted(
             batches=batches(),

@@ -29,7 +29,7 @@ from roi.errors import WarehouseError
 from roi.loading.billing_files import BillingStaging
 from roi.loading.checks import NO_AMOUNT, apply_rejects, checked_batch
 from roi.loading.deliveries import replace_deliveries
-from roi.loading.protocol import Batch, Extracted, Source
+from roi.loading.protocol import STACK_ROWS, Batch, Extracted, Source, runs
 from roi.loading.rejects import empty_rejects
 from roi.loading.staging import Staging
 from roi.loading.writers import forget_files, merge
@@ -302,39 +302,17 @@ def _stage(run: _Run, staging: Staging | BillingStaging) -> tuple[pl.DataFrame, 
     return pl.concat(rejected), extracted_rows
 
 
-# Small files' batches are checked and staged together up to this many rows: a check has a
-# fixed cost (pandera's schema, a few dozen Polars queries) that dominated loading many small
-# files (the sample's 74 billing files: 2.5 s of checks for 20,000 lines).
-COALESCE_ROWS = 100_000
-
-
-def coalesced(batches: Iterable[Batch], rows: int = COALESCE_ROWS) -> Iterator[Batch]:
-    """The batches, consecutive small ones concatenated (each keeps its file and row numbers,
-    so every check and reject still names them) up to `rows` rows."""
-    held: list[Batch] = []
-    size = 0
-    for batch in batches:
-        if held and (size + batch.frame.height > rows or not _stackable(held[0], batch)):
-            yield _joined(held)
-            held, size = [], 0
-        held.append(batch)
-        size += batch.frame.height
-    if held:
-        yield _joined(held)
-
-
-def _stackable(first: Batch, batch: Batch) -> bool:
-    return first.frame.schema == batch.frame.schema
-
-
-def _joined(batches: list[Batch]) -> Batch:
-    if len(batches) == 1:
-        return batches[0]
-    return Batch(
-        pl.concat([b.frame for b in batches]),
-        pl.concat([b.rejects for b in batches]),
-        pl.concat([b.left_out for b in batches]),
-    )
+def coalesced(batches: Iterable[Batch], rows: int = STACK_ROWS) -> Iterator[Batch]:
+    """The batches, consecutive small ones concatenated (`runs`): checked and staged once."""
+    for run in runs(batches, lambda b: b.frame, rows):
+        if len(run) == 1:
+            yield run[0]
+        else:
+            yield Batch(
+                pl.concat([b.frame for b in run]),
+                pl.concat([b.rejects for b in run]),
+                pl.concat([b.left_out for b in run]),
+            )
 
 
 def load_sources(ctx: Context, sources: Sequence[Source]) -> list[LoadResult]:
