@@ -67,10 +67,12 @@ def check_project(project: ProjectConfig) -> None:
     for model in project.models:
         if model.value is not None:
             resolve_value(model)
-    from roi.reporting.sections import report_sections  # the sections import altair
+    chosen = [report for report in project.reports if report.options.sections is not None]
+    if chosen:  # the sections import altair: only for a report that names some
+        from roi.reporting.sections import report_sections
 
-    for report in project.reports:
-        report_sections(report)
+        for report in chosen:
+            report_sections(report)
 
 
 def load(ctx: Context, names: list[str] | None = None) -> list[LoadResult]:

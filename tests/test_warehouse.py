@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,51 @@ def test_cur_split_labels_of_an_older_warehouse_get_awss_names(tmp_path: Path) -
         assert warehouse.schema_version(con) == LATEST_VERSION
         assert warehouse.fetch_all(con, lines) == fresh
         assert warehouse.fetch_one(con, "SELECT count(*) FROM _attributed_months") == (0,)
+
+
+def test_tagged_lines_of_an_older_warehouse_get_their_tag_text(tmp_path: Path) -> None:
+    """Migration 22: a line stored with its tag map but no tag text (as CUR 2.0 map loads of
+    an older release could be) gets the map's JSON as its text; the fold, which now reads the
+    text alone, groups it as the map did. Untagged lines stay untagged."""
+    import duckdb
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    from roi import pipeline
+    from roi.context import Context
+    from roi.fold.engines import fold_groups
+    from roi.tables import COST_LINES, arrow_schema
+    from roi.warehouse.cost_store import data_dir
+
+    path = tmp_path / "w.duckdb"
+    focus = tmp_path / "focus.csv"
+    focus.write_text(
+        "BillingAccountId,ProviderName,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,"
+        "ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,Tags\n"
+        "9,AWS,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,2026-10-02T00:00:00Z,"
+        '2026-10-03T00:00:00Z,Usage,1.5,1.5,USD,"{""ml-model"": ""fraud""}"\n'
+        "9,AWS,2026-10-01T00:00:00Z,2026-11-01T00:00:00Z,2026-10-02T00:00:00Z,"
+        "2026-10-03T00:00:00Z,Usage,2.25,2.25,USD,\n"
+    )
+    pipeline.ingest(Context.for_warehouse(path, tmp_path), "focus", str(focus))
+    with warehouse.open_warehouse(path) as con:
+        fresh = fold_groups(con, "billing_period", None).sort("amount")
+        warehouse.execute(con, "DELETE FROM _migrations WHERE version >= 22")
+    for file in data_dir(path).rglob("*.parquet"):  # the text dropped, as before
+        with duckdb.connect() as con:
+            table = warehouse.fetch_arrow(
+                con,
+                "SELECT * REPLACE (NULL::VARCHAR AS tags_raw) FROM read_parquet(?)",
+                [str(file)],
+            )
+        pq.write_table(table.cast(arrow_schema(COST_LINES)), file)
+    with warehouse.open_warehouse(path) as con:
+        assert warehouse.schema_version(con) == LATEST_VERSION
+        texts = warehouse.fetch_all(con, "SELECT tags_raw FROM cost_lines ORDER BY effective_cost")
+        migrated = fold_groups(con, "billing_period", None).sort("amount")
+    assert texts == [('{"ml-model":"fraud"}',), (None,)]
+    assert migrated.get_column("amount").cast(pl.Float64).to_list() == [1.5, 2.25]
+    assert migrated.get_column("line_count").to_list() == fresh.get_column("line_count").to_list()
+    before, after = fresh.get_column("tags_text"), migrated.get_column("tags_text")
+    assert after[1] is None and before[1] is None  # the untagged line stays untagged
+    assert json.loads(after[0]) == json.loads(before[0]) == {"ml-model": "fraud"}

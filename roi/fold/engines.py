@@ -81,7 +81,11 @@ def fold_groups(
 ) -> pl.DataFrame:
     """The billing lines folded into groups by `engine` (see `billing_fold`), as a frame."""
     if engine.kind == "duckdb":
-        return warehouse.fetch_frame(con, fold_sql("duckdb", month_basis, months, quantities))
+        # Every tagged line in the warehouse holds its tag text (migration 22): the fold
+        # reads the text alone, not the maps beside it (a fifth of its time at 10M lines).
+        sql = fold_sql("duckdb", month_basis, months, quantities, tags_map=False)
+        # DuckDB sums BIGINT counts as HUGEINT: the groups' count is a BIGINT everywhere.
+        return warehouse.fetch_frame(con, sql).with_columns(pl.col("line_count").cast(pl.Int64))
     from roi.fold.spark import collect, session
 
     tags_map = _on_spark(con, engine)

@@ -60,8 +60,15 @@ def _as_map(column: pa.ChunkedArray) -> pa.ChunkedArray:
 
 
 def to_arrow(frame: pl.DataFrame) -> pa.Table:
-    """Checked billing lines in the `cost_lines` contract's columns and types."""
-    frame = _entries_column(frame) if frame.schema.get("tags") == pl.String else frame
+    """Checked billing lines in the `cost_lines` contract's columns and types.
+
+    A line with tags always keeps their text (`tags_raw`: what the fold groups lines by);
+    where a reader gave only the map, its normalised JSON stands in."""
+    if frame.schema.get("tags") == pl.String:
+        if frame.schema.get("tags_raw", pl.Null) in (pl.String, pl.Null):
+            raw = pl.col("tags_raw") if "tags_raw" in frame.columns else pl.lit(None)
+            frame = frame.with_columns(pl.coalesce(raw.cast(pl.String), "tags").alias("tags_raw"))
+        frame = _entries_column(frame)
     frame = frame.select(
         pl.col(name).cast(polars_type(kind))
         if name in frame.columns

@@ -40,18 +40,28 @@ TOKEN_COLUMNS = (
 
 
 def _usage(con: Connection, project: ProjectConfig) -> pl.DataFrame:
+    # Summed by UTC day first (whole days since 1970 from the microseconds: integer
+    # arithmetic), and the days by month: truncating each request's timestamp to its month
+    # with time-zone rules took three times as long over 10M requests.
     frame = warehouse.fetch_frame(
         con,
-        """SELECT date_trunc('month', timezone('UTC', ts))::DATE AS month, provider, model_id,
-                  feature,
+        """SELECT date_trunc('month', DATE '1970-01-01' + day::INTEGER)::DATE AS month,
+                  provider, model_id, feature,
                   sum(requests)::BIGINT AS requests,
-                  sum(input_tokens - cached_input_tokens - cache_write_tokens)::BIGINT
-                      AS uncached_input_tokens,
-                  sum(cached_input_tokens)::BIGINT AS cached_input_tokens,
-                  sum(cache_write_tokens)::BIGINT AS cache_write_tokens,
-                  sum(output_tokens)::BIGINT AS output_tokens,
+                  sum(uncached)::BIGINT AS uncached_input_tokens,
+                  sum(cached)::BIGINT AS cached_input_tokens,
+                  sum(written)::BIGINT AS cache_write_tokens,
+                  sum(output)::BIGINT AS output_tokens,
                   sum(cost)::DOUBLE AS reported_cost
-           FROM inference_usage GROUP BY ALL""",
+           FROM (SELECT epoch_us(ts) // 86400000000 AS day, provider, model_id, feature,
+                        sum(requests) AS requests,
+                        sum(input_tokens - cached_input_tokens - cache_write_tokens)
+                            AS uncached,
+                        sum(cached_input_tokens) AS cached,
+                        sum(cache_write_tokens) AS written,
+                        sum(output_tokens) AS output, sum(cost) AS cost
+                 FROM inference_usage GROUP BY ALL)
+           GROUP BY ALL""",
     )
     if not frame.height:
         return frame

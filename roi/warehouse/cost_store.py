@@ -257,46 +257,59 @@ def _renamed_tags_sql() -> tuple[str, str]:
     )
 
 
-def rename_split_tags(con: Connection) -> None:
-    """Migration: CUR lines stored with CUR 2.0's spelling of the split cost allocation labels
-    (`aws_eks_namespace`) get AWS's names (`aws:eks:namespace`), as a load now stores them.
-
-    A file that holds such a line is rewritten (row group by row group) beside itself and moved
-    over it; every month is then attributed afresh (its stored fingerprints are dropped: a
-    selector may match lines it did not).
-    """
+def _rewrite_where(con: Connection, files: str, found: str, replace: str) -> int:
+    """Rewrite each stored billing file `files` (a WHERE over `_cost_files`) that holds a line
+    matching `found`, with `SELECT * REPLACE (replace)`: row group by row group beside itself,
+    then moved over it. Returns how many files were rewritten."""
     data = data_dir(warehouse.database_file(con))
     schema = arrow_schema(COST_LINES)
-    tags, tags_raw = _renamed_tags_sql()
-    keys = "[" + ", ".join(f"'{k}'" for k in SPLIT_TAG_KEYS) + "]"
     rewritten = 0
     for (name,) in warehouse.fetch_all(
-        con, "SELECT file FROM _cost_files WHERE provider = 'AWS' ORDER BY file"
+        con, f"SELECT file FROM _cost_files WHERE {files} ORDER BY file"
     ):
         path = data / str(name)
-        found = (
-            path.exists()
-            and warehouse.fetch_one(
-                con,
-                f"""SELECT count(*) FROM read_parquet(?)
-                WHERE {_CUR_LINE} AND list_has_any(map_keys(tags), {keys})""",
-                [str(path)],
+        if (
+            not path.exists()
+            or not warehouse.fetch_one(
+                con, f"SELECT count(*) FROM read_parquet(?) WHERE {found}", [str(path)]
             )[0]
-        )
-        if not found:
+        ):
             continue
         source = pq.ParquetFile(path)
-        moved = path.with_name(path.name + ".renaming")
+        moved = path.with_name(path.name + ".rewriting")
         with pq.ParquetWriter(moved, schema, compression="zstd") as out:
             for group in range(source.num_row_groups):
                 con.register("_cost_part", source.read_row_group(group))
-                part = warehouse.fetch_arrow(
-                    con, f"SELECT * REPLACE ({tags}, {tags_raw}) FROM _cost_part"
-                )
+                part = warehouse.fetch_arrow(con, f"SELECT * REPLACE ({replace}) FROM _cost_part")
                 con.unregister("_cost_part")
                 out.write_table(part.select(schema.names).cast(schema))
         moved.replace(path)
         rewritten += 1
-    if rewritten:
-        warehouse.execute(con, "DELETE FROM _attributed_months")
     refresh_view(con, data)
+    return rewritten
+
+
+def rename_split_tags(con: Connection) -> None:
+    """Migration: CUR lines stored with CUR 2.0's spelling of the split cost allocation labels
+    (`aws_eks_namespace`) get AWS's names (`aws:eks:namespace`), as a load now stores them.
+
+    A file that holds such a line is rewritten; every month is then attributed afresh (its
+    stored fingerprints are dropped: a selector may match lines it did not).
+    """
+    tags, tags_raw = _renamed_tags_sql()
+    keys = "[" + ", ".join(f"'{k}'" for k in SPLIT_TAG_KEYS) + "]"
+    found = f"{_CUR_LINE} AND list_has_any(map_keys(tags), {keys})"
+    if _rewrite_where(con, "provider = 'AWS'", found, f"{tags}, {tags_raw}"):
+        warehouse.execute(con, "DELETE FROM _attributed_months")
+
+
+def tag_text_everywhere(con: Connection) -> None:
+    """Migration: every tagged line holds its tag text (`tags_raw`; the map's JSON where a
+    load kept only the map), as loads now write it: the fold groups lines by that text alone
+    and need not read the maps."""
+    _rewrite_where(
+        con,
+        "true",
+        "tags_raw IS NULL AND tags IS NOT NULL",
+        "coalesce(tags_raw, to_json(tags)::VARCHAR) AS tags_raw",
+    )

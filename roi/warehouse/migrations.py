@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from roi.tables import MONEY
-from roi.warehouse.cost_store import add_contract_columns, move_table_to_files, rename_split_tags
+from roi.warehouse.cost_store import (
+    add_contract_columns,
+    move_table_to_files,
+    rename_split_tags,
+    tag_text_everywhere,
+)
 from roi.warehouse.sql import Connection
 
 # Each migration is applied once, in order, inside one transaction with its `_migrations` row.
@@ -353,6 +358,7 @@ MIGRATIONS: tuple[tuple[int, str, Step], ...] = (
         "CUR split cost allocation labels under AWS's names: aws_eks_namespace → aws:eks:namespace",
         rename_split_tags,
     ),
+    (22, "every tagged billing line keeps its tag text", tag_text_everywhere),
 )
 
 LATEST_VERSION = max(version for version, _, _ in MIGRATIONS)
