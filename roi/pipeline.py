@@ -55,9 +55,8 @@ between_tables_hooks: list[Callable[[], None]] = []
 
 
 def check_project(project: ProjectConfig) -> None:
-    """Resolve what configuration leaves to the kinds themselves: every connector's type and
-    options, every model's value method and its options, every report's sections (`roi load`
-    and `roi attribute` run this first, so a typo stops them before anything is read).
+    """Resolve what configuration leaves to the kinds (connector types, value methods, report
+    sections) and their options: `roi load` and `roi attribute` run this first.
 
     Raises:
         ConfigError: naming the file and the key.
@@ -67,11 +66,10 @@ def check_project(project: ProjectConfig) -> None:
     for model in project.models:
         if model.value is not None:
             resolve_value(model)
-    chosen = [report for report in project.reports if report.options.sections is not None]
-    if chosen:  # the sections import altair: only for a report that names some
-        from roi.reporting.sections import report_sections
+    for report in project.reports:
+        if report.options.sections is not None:  # the sections import altair: only then
+            from roi.reporting.sections import report_sections
 
-        for report in chosen:
             report_sections(report)
 
 
