@@ -125,8 +125,8 @@ def fold(
 def _usage_sql(config: ProjectConfig, engine: str, month: date | None, table: str) -> str:
     """The project's LLM requests folds (its pools split by requests) as SQL for `engine`."""
     from roi.attribution.pool_bases.tokens import pool_requests
+    from roi.fold.requests import Requests
     from roi.fold.run import print_usage_sql
-    from roi.fold.usage import Requests
     from roi.vocabulary import SELF_HOSTED_PROVIDERS, TOKEN_BASES
 
     pools = {p.pool_id: pool_requests(p) for p in config.pools if p.basis in TOKEN_BASES}

@@ -23,9 +23,9 @@ from roi.fold.definition import (
     to_sql,
 )
 from roi.fold.gpu import GPU_COLUMNS, gpu_capacity, gpu_held, gpu_usage_table
+from roi.fold.requests import Requests
 from roi.fold.usage import (
     USAGE_COLUMNS,
-    Requests,
     inference_usage_table,
     pool_usage,
     unpooled_usage,

@@ -8,7 +8,8 @@ from datetime import date
 
 from roi.fold.definition import DIALECTS, billing_fold, cost_lines_table, source_totals, to_sql
 from roi.fold.gpu import gpu_capacity, gpu_held, gpu_usage_table
-from roi.fold.usage import Requests, inference_usage_table, pool_usage, unpooled_usage
+from roi.fold.requests import Requests
+from roi.fold.usage import inference_usage_table, pool_usage, unpooled_usage
 
 RUNS_HERE = ("duckdb", "spark")  # engines roi runs the fold on; the others get --print-sql
 

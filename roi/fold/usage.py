@@ -11,13 +11,13 @@ DECIMALs, months UTC ranges, as in the billing fold.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import ibis
 from ibis.expr.types import BooleanValue, Table
 
 from roi.fold.definition import MonthFilter, ibis_type, in_months
+from roi.fold.requests import Requests
 from roi.tables import INFERENCE_USAGE
 
 # The columns the usage folds read: the input contract for `inference_usage` on any engine.
@@ -36,14 +36,6 @@ USAGE_COLUMNS = (
     "currency",
     "_load_id",
 )
-
-
-@dataclass(frozen=True)
-class Requests:
-    """Which requests a pool takes: its providers, or a deployment matching `deployments`."""
-
-    providers: tuple[str, ...] = ()
-    deployments: str | None = None  # one regular expression (the pool's globs, alternated)
 
 
 def inference_usage_table(name: str = "inference_usage") -> Table:

@@ -38,8 +38,8 @@ from roi.fold.engines import (
     source_total_frame,
     unpooled_usage_frame,
 )
+from roi.fold.requests import Requests
 from roi.fold.spark import EngineError
-from roi.fold.usage import Requests
 from roi.tables import Table
 from roi.vocabulary import GPU_BASES, SELF_HOSTED_PROVIDERS, TOKEN_BASES
 from roi.warehouse.cost_store import current_files, data_dir

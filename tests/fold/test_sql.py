@@ -14,8 +14,9 @@ from click.testing import CliRunner
 from roi.cli import cli
 from roi.fold.definition import billing_fold, cost_lines_table, to_sql
 from roi.fold.gpu import gpu_capacity, gpu_held, gpu_usage_table
+from roi.fold.requests import Requests
 from roi.fold.run import print_gpu_sql, print_sql, print_usage_sql
-from roi.fold.usage import Requests, inference_usage_table, pool_usage, unpooled_usage
+from roi.fold.usage import inference_usage_table, pool_usage, unpooled_usage
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "fold"
 REPO = Path(__file__).resolve().parents[2]

@@ -10,7 +10,7 @@ import polars as pl
 from roi.attribution.ledger import MonthFilter, glob_regex
 from roi.attribution.pool_bases import BasisRequest, finish, register
 from roi.config import EngineSettings, ModelConfig, PoolConfig
-from roi.fold.usage import Requests
+from roi.fold.requests import Requests
 from roi.vocabulary import UNALLOCATED
 from roi.warehouse import Connection
 
