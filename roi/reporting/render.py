@@ -93,13 +93,18 @@ def render_html(
     return written
 
 
-def _import_pdf_engine_meanwhile() -> None:
-    """Import WeasyPrint (half a second of Python) in a thread while the sections are read:
-    their queries run in DuckDB, outside the interpreter lock."""
+def _warm_up_renderers(pdf: bool) -> None:
+    """Start the chart renderer (vl-convert's first chart takes half a second to start its
+    JavaScript engine) and import WeasyPrint (half a second of Python) in threads while the
+    sections are read: their queries run in DuckDB, outside the interpreter lock."""
     import importlib
     import threading
 
-    threading.Thread(target=importlib.import_module, args=("weasyprint",), daemon=True).start()
+    from roi.charting import warm_up
+
+    threading.Thread(target=warm_up, daemon=True).start()
+    if pdf:
+        threading.Thread(target=importlib.import_module, args=("weasyprint",), daemon=True).start()
 
 
 def _pdf(html: str, path: Path) -> None:
@@ -258,8 +263,8 @@ def render_reports(
             written.append(path)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        if report.kind != "excel_pack" and data.options.pdf:
-            _import_pdf_engine_meanwhile()
+        if report.kind != "excel_pack":
+            _warm_up_renderers(data.options.pdf)
         figures = _read(data, sections, progress, read)
         if report.kind == "excel_pack":
             files = render_excel(data, sections, figures, path)
