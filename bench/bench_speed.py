@@ -12,7 +12,11 @@ measured in the same run:
   (goal: within 3×);
 - a rerun with nothing changed: `roi run` against `roi status` (goal: within 5×);
 - the forecast: `roi scenario forecast` (36 series; goal ≤ 3 s);
-- the report, its PDF and the workbook: `roi report` + `roi export excel` (goal ≤ 4 s).
+- the report, its PDF and the workbook: `roi report` + `roi export excel` (goal ≤ 4 s);
+- `roi load` of the sample into a fresh warehouse (what every test that loads it waits for).
+
+With `--before PATH` (a checkout of an earlier commit, e.g. `git worktree add /tmp/before REV`)
+every figure is measured with that roi too, in the same run, each in a sample of its own.
 
 The 200-model figures (forecast of 600 series, report + workbook) are `bench_reports.py`'s.
 """
@@ -20,6 +24,7 @@ The 200-model figures (forecast of 600 series, report + workbook) are `bench_rep
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -34,21 +39,32 @@ def median_seconds(command: list[str], cwd: Path, repeat: int) -> float:
     return statistics.median(measure(command, cwd)[0] for _ in range(repeat))
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
+def fresh_loads(roi: list[str], tmp: Path, repeat: int) -> float:
+    """The median wall time of `roi load` of the sample into a fresh warehouse."""
+    times = []
+    for n in range(repeat):
+        root = tmp / f"load-{n}"
+        measure([*roi, "init", str(root), "--sample"], tmp)
+        times.append(measure([*roi, "load", "--quiet"], root)[0])
+    return statistics.median(times)
+
+
+def timings(tree: Path | None, repeat: int) -> tuple[float, list[tuple[str, float, str, str]]]:
+    """(first `roi run`, rows of (command, seconds, ratio to its baseline, goal)) with the roi
+    of `tree` (a checkout of another commit; None: this one)."""
+    if tree is not None:
+        os.environ["PYTHONPATH"] = str(tree)
     roi = [sys.executable, "-m", "roi"]
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "sample"
-        measure([*roi, "init", str(root), "--sample"], Path(tmp))
+    rows: list[tuple[str, float, str, str]] = []
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = Path(scratch)
+        root = tmp / "sample"
+        measure([*roi, "init", str(root), "--sample"], tmp)
         first, _, _ = measure([*roi, "run", "--quiet"], root)
-        rows = []
 
         def timed(label: str, command: list[str], baseline: float | None, goal: str) -> float:
-            seconds = median_seconds(command, root, args.repeat)
-            ratio = f"{seconds / baseline:.1f}×" if baseline else ""
-            rows.append(f"| {label} | {seconds:.2f} s | {ratio} | {goal} |")
+            seconds = median_seconds(command, root, repeat)
+            rows.append((label, seconds, f"{seconds / baseline:.1f}×" if baseline else "", goal))
             return seconds
 
         click = timed(
@@ -71,11 +87,33 @@ def main() -> None:
         )
         report = timed("roi report (HTML, charts, PDF)", [*roi, "report", "--quiet"], None, "")
         excel = timed("roi export excel", [*roi, "export", "excel", "--quiet"], None, "")
-        rows.append(f"| report + PDF + workbook | {report + excel:.2f} s | | ≤ 4 s |")
-    print(f"sample project; first `roi run` {first:.1f} s; median of {args.repeat} runs each")
-    print("| command | time | ratio to its baseline | goal |")
-    print("|---|---:|---:|---|")
-    print("\n".join(rows))
+        rows.append(("report + PDF + workbook", report + excel, "", "≤ 4 s"))
+        loads = fresh_loads(roi, tmp, repeat)
+        rows.append(("roi load of the sample, fresh warehouse", loads, "", ""))
+    os.environ.pop("PYTHONPATH", None)
+    return first, rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--before", type=Path, help="a checkout of an earlier commit, measured in the same run"
+    )
+    args = parser.parse_args()
+    first, rows = timings(None, args.repeat)
+    before = timings(args.before, args.repeat) if args.before else None
+    print(f"sample project; first `roi run` {first:.1f} s", end="")
+    print(f" (before: {before[0]:.1f} s)" if before else "", end="")
+    print(f"; median of {args.repeat} runs each")
+    print("| command | time | ratio to its baseline | goal |" + (" before |" if before else ""))
+    print("|---|---:|---:|---|" + ("---:|" if before else ""))
+    for i, (label, seconds, ratio, goal) in enumerate(rows):
+        line = f"| {label} | {seconds:.2f} s | {ratio} | {goal} |"
+        if before:
+            _, seconds_before, ratio_before, _ = before[1][i]
+            line += f" {seconds_before:.2f} s {ratio_before} |"
+        print(line)
 
 
 if __name__ == "__main__":

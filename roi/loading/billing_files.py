@@ -139,6 +139,7 @@ class BillingStaging:
             self.rows += part.height
 
     def _write(self, part: pl.DataFrame, name: str) -> None:
+        """One partition as a Parquet file of the contract's columns."""
         pq.write_table(
             to_arrow(part), self.data / name, compression="zstd", write_statistics=STATISTICS
         )

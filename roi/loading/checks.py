@@ -21,7 +21,7 @@ def describe_rejects(rejects: pl.DataFrame) -> str:
         where += f" row {first['source_row']}"
     value = first["value"]
     shown = f" (value {value!r})" if value is not None and len(str(value)) < 80 else ""
-    here = rejects.filter(pl.col("source_file") == first["source_file"]).height - 1
+    here = rejects.filter(pl.col("source_file").eq_missing(first["source_file"])).height - 1
     elsewhere = rejects.height - 1 - here
     more = f"; {here} more problem(s) in this file" if here else ""
     more += f"; {elsewhere} in other files" if elsewhere else ""

@@ -8,7 +8,9 @@ workbook whose sheets the sections fill, plus Assumptions and Data.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -97,14 +99,24 @@ def _warm_up_renderers(pdf: bool) -> None:
     """Start the chart renderer (vl-convert's first chart takes half a second to start its
     JavaScript engine) and import WeasyPrint (half a second of Python) in threads while the
     sections are read: their queries run in DuckDB, outside the interpreter lock."""
-    import importlib
     import threading
 
     from roi.charting import warm_up
 
-    threading.Thread(target=warm_up, daemon=True).start()
+    def quietly(start: Callable[[], object]) -> None:
+        # A failure here shows (as one error) where the report needs the renderer.
+        with contextlib.suppress(Exception):
+            start()
+
+    threading.Thread(target=quietly, args=(warm_up,), daemon=True).start()
     if pdf:
-        threading.Thread(target=importlib.import_module, args=("weasyprint",), daemon=True).start()
+        threading.Thread(target=quietly, args=(_import_weasyprint,), daemon=True).start()
+
+
+def _import_weasyprint() -> object:
+    import weasyprint
+
+    return weasyprint
 
 
 def _pdf(html: str, path: Path) -> None:

@@ -40,7 +40,9 @@ TOKEN_COLUMNS = (
 
 
 def _usage(con: Connection, project: ProjectConfig) -> pl.DataFrame:
-    # Summed by UTC day first (whole days since 1970 from the microseconds: integer
+    """LLM requests per month, model (the project's, by model id and feature), serving (API or
+    self-hosted) and provider: requests, tokens by kind and the reported cost."""
+    # Summed by UTC day first (days since 1970 from the microseconds, rounded down: integer
     # arithmetic), and the days by month: truncating each request's timestamp to its month
     # with time-zone rules took three times as long over 10M requests.
     frame = warehouse.fetch_frame(
@@ -53,7 +55,7 @@ def _usage(con: Connection, project: ProjectConfig) -> pl.DataFrame:
                   sum(written)::BIGINT AS cache_write_tokens,
                   sum(output)::BIGINT AS output_tokens,
                   sum(cost)::DOUBLE AS reported_cost
-           FROM (SELECT epoch_us(ts) // 86400000000 AS day, provider, model_id, feature,
+           FROM (SELECT fdiv(epoch_us(ts), 86400000000)::BIGINT AS day, provider, model_id, feature,
                         sum(requests) AS requests,
                         sum(input_tokens - cached_input_tokens - cache_write_tokens)
                             AS uncached,
