@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import polars as pl
@@ -96,6 +96,8 @@ class BillingStaging:
         self.files: list[StoredFile] = []
         self.rows = 0
         self.committed = False
+        self._writers: ThreadPoolExecutor | None = None
+        self._writing: list[Future[None]] = []
         # Under the writer lock, a load folder the manifest does not know is a killed load's.
         known = set(committed_loads)
         root = self.data / FOLDER
@@ -114,10 +116,16 @@ class BillingStaging:
             f"{FOLDER}/{self.load_id}/{len(self.files) + i:05d}.parquet"
             for i in range(1, len(parts) + 1)
         ]
-        # Encoding Parquet is most of a load's time and pyarrow does it outside the GIL:
-        # the partitions are written side by side, one thread per core.
-        with ThreadPoolExecutor(WRITERS) as writers:
-            list(writers.map(self._write, parts, names))  # raises a writer's error here
+        # Encoding Parquet is most of a load's time and pyarrow does it outside the GIL: the
+        # partitions are written side by side, one thread per core, while the next batch is
+        # read and checked (one batch in flight: memory stays two batches').
+        self.finish()
+        if self._writers is None:
+            self._writers = ThreadPoolExecutor(WRITERS, thread_name_prefix="roi-billing-writer")
+        self._writing = [
+            self._writers.submit(self._write, part, name)
+            for part, name in zip(parts, names, strict=True)
+        ]
         for part, name in zip(parts, names, strict=True):
             first = part.row(0, named=True)
             whole = "_whole_delivery" in part.columns and bool(part["_whole_delivery"].all())
@@ -137,6 +145,12 @@ class BillingStaging:
                 )
             )
             self.rows += part.height
+
+    def finish(self) -> None:
+        """Wait for the files being written; a writer's error is raised here."""
+        writing, self._writing = self._writing, []
+        for future in writing:
+            future.result()
 
     def _write(self, part: pl.DataFrame, name: str) -> None:
         """One partition as a Parquet file of the contract's columns."""
@@ -165,6 +179,9 @@ class BillingStaging:
 
     def cleanup(self) -> None:
         """Remove the files unless the load committed (then the manifest owns them)."""
+        if self._writers is not None:  # a failed load: let its writes end before removing
+            self._writers.shutdown(wait=True, cancel_futures=True)
+            self._writers = None
         if not self.committed:
             shutil.rmtree(self.folder, ignore_errors=True)
 
@@ -183,6 +200,7 @@ def store_lines(con: Connection, frame: pl.DataFrame, load_id: str) -> int:
     if "tags_raw" not in frame.columns and "tags" in frame.columns:
         frame = frame.with_columns(pl.col("tags").alias("tags_raw"))
     staging.add(frame.with_columns(pl.lit(load_id).alias("_load_id")))
+    staging.finish()
     with warehouse.transaction(con):
         with warehouse.registered(con, "_stored_files", staging.manifest()):
             warehouse.execute(con, "INSERT INTO _cost_files BY NAME SELECT * FROM _stored_files")

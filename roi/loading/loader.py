@@ -299,6 +299,7 @@ def _stage(run: _Run, staging: Staging | BillingStaging) -> tuple[pl.DataFrame, 
                 pl.int_range(first, first + frame.height, dtype=pl.Int64).alias("_seq")
             )
         staging.add(frame)
+    staging.finish()
     return pl.concat(rejected), extracted_rows
 
 

@@ -47,6 +47,9 @@ class Staging:
         frame.write_parquet(self.folder / f"part-{self.parts:05d}.parquet", compression="lz4")
         self.rows += frame.height
 
+    def finish(self) -> None:
+        """Every part is written when `add` returns: nothing to wait for."""
+
     @property
     def glob(self) -> str:
         """The glob `read_parquet` reads the parts with."""

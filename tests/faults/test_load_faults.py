@@ -232,3 +232,51 @@ def test_kill_9_between_attribution_and_value_leaves_both_as_they_were(
         "SELECT count(*) FROM allocated_costs WHERE model_id = 'claims-summarizer'",
     ).item()
     assert (priced, allocated) == (0, 0)
+
+
+def test_a_billing_file_write_that_fails_in_its_writer_thread_fails_the_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Billing files are written in threads while the next batch is read: a writer's error (a
+    full disk, injected on the third of six files) still fails the load, before its
+    transaction, and no file or row is left behind."""
+    import pyarrow.parquet as pq
+
+    from roi import warehouse
+    from roi.warehouse.cost_store import data_dir
+
+    rows = [
+        f"9,AWS,2026-{m:02d}-01T00:00:00Z,2026-{m + 1:02d}-01T00:00:00Z,2026-{m:02d}-02T00:00:00Z,"
+        f"2026-{m:02d}-03T00:00:00Z,Usage,1.5,1.5,USD,"
+        for m in range(1, 7)
+    ]
+    header = (
+        "BillingAccountId,ProviderName,BillingPeriodStart,BillingPeriodEnd,ChargePeriodStart,"
+        "ChargePeriodEnd,ChargeCategory,BilledCost,EffectiveCost,BillingCurrency,Tags\n"
+    )
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for n in range(2):
+        (folder / f"part-{n}.csv").write_text(header + "\n".join(rows[n * 3 : n * 3 + 3]) + "\n")
+    written: list[str] = []
+    real_write = pq.write_table
+
+    def write_table(table: object, where: object, **options: object) -> None:
+        written.append(str(where))
+        if len(written) == 3:
+            raise OSError(28, "No space left on device", str(where))
+        real_write(table, where, **options)
+
+    monkeypatch.setattr(pq, "write_table", write_table)  # what billing_files writes with
+    path = tmp_path / "w.duckdb"
+    with pytest.raises(OSError, match="No space left"):
+        pipeline.ingest(Context.for_warehouse(path, tmp_path), "focus", str(folder))
+    assert len(written) >= 3
+    assert not path.exists() or not list(data_dir(path).rglob("*.parquet"))
+    monkeypatch.setattr(pq, "write_table", real_write)
+    pipeline.ingest(Context.for_warehouse(path, tmp_path), "focus", str(folder))
+    with warehouse.open_warehouse(path, read_only=True) as con:
+        assert warehouse.fetch_one(con, "SELECT count(*), sum(billed_cost) FROM cost_lines") == (
+            6,
+            pytest.approx(9.0),
+        )
