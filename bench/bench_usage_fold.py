@@ -22,7 +22,7 @@ import polars as pl
 
 from roi.attribution.ledger import glob_regex
 from roi.fold.engines import pool_usage_frame, unpooled_usage_frame
-from roi.fold.usage import Requests
+from roi.fold.requests import Requests
 from roi.vocabulary import SELF_HOSTED_PROVIDERS
 
 REGEX = f"(?:{glob_regex('prod-*')})"
