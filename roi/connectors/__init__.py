@@ -34,6 +34,7 @@ _HELPERS = (
     "invoices",
     "mig",
     "native_billing",
+    "opencost_api",
     "prometheus",
     "sql_guard",
     "sql_mysql",

@@ -20,22 +20,18 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector, SourceSample, UrlMatch, url_path_match
+from roi.connectors.base import SourceSample, UrlMatch, url_path_match
 from roi.connectors.dcgm import workload_of
-from roi.connectors.http_api import HttpApi, Retry, parse_json
-from roi.connectors.prometheus import parse_instant
+from roi.connectors.opencost_api import OpenCostApi, window_text
 from roi.errors import SourceError
-from roi.loading.csv_text import read_bytes
-from roi.loading.protocol import Batch, Extracted
+from roi.loading.protocol import Batch
 from roi.loading.tags import TagKeyClash, tag_json
-from roi.progress import Progress
 from roi.tables import GPU_USAGE
 
 SKIPPED = ("__idle__", "__unmounted__")
@@ -161,16 +157,15 @@ def rows_frame(rows: list[dict[str, Any]], where: str) -> pl.DataFrame:
 
 
 @register
-class OpenCost(FileConnector):
+class OpenCost(OpenCostApi):
     """GPU allocations from OpenCost."""
 
     type_name = "opencost"
     table = GPU_USAGE
     description = "Kubernetes GPU allocations from the OpenCost allocation API (url or saved JSON)"
-    suffixes = (".json", ".json.gz")
-    reads_urls = True
-    key_secret = "token"
     Options = OpenCostOptions
+    api_path = "/allocation/compute"
+    saved_hint = _HINT
 
     @classmethod
     def recognises_url(cls, url: str) -> UrlMatch | None:
@@ -191,49 +186,16 @@ class OpenCost(FileConnector):
             return "an OpenCost allocation response (allocations with gpuHours)"
         return None
 
-    def read_file(self, path: Path, relative: str) -> Batch:
-        """One saved allocation response."""
-        body = parse_json(read_bytes(path, relative), relative, _HINT)
-        return Batch(rows_frame(response_rows(body, relative, self.options.cluster), relative))
-
-    def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
-        """Query the allocation API (`url`) or read changed saved responses (`path`)."""
-        if not self.config.url:
-            return super().extract(state, progress)  # saved responses: changed files only
-        start, end = self._window(state)
-        if start >= end:  # the last load reached the end of the window: nothing new yet
-            return Extracted(batches=iter(()), files=[], cursor=dict(state or {}))
-        options = self.options
-        token = self.config.secret("token") if "token" in self.config.secret_env else None
-        api = HttpApi(
-            self.config.url,
-            {"Authorization": f"Bearer {token}"} if token else {},
-            name="OpenCost",
-            check="check the connector's url (OpenCost's API, port 9003) and that it is running",
-            retry=Retry(options.retries, options.backoff, 60.0, options.timeout),
-            secrets=(token or "",),
-        )
-        params = [
-            ("window", f"{start:%Y-%m-%dT%H:%M:%SZ},{end:%Y-%m-%dT%H:%M:%SZ}"),
-            ("step", options.step),
+    def query(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        """One set per `step`, idle allocations included."""
+        aggregate = self.options.aggregate
+        return [
+            ("window", window_text(start, end)),
+            ("step", self.options.step),
             ("includeIdle", "true"),
-            *([("aggregate", options.aggregate)] if options.aggregate else []),
+            *([("aggregate", aggregate)] if aggregate else []),
         ]
-        body = api.get("/allocation/compute", params)
-        where = f"{api.shown('/allocation/compute')}#{self.config.name}"
-        frame = rows_frame(response_rows(body, where, options.cluster), where)
-        return Extracted(
-            batches=iter([Batch(frame)]), files=[where], cursor={"until": end.isoformat()}
-        )
 
-    def _window(self, state: Mapping[str, Any] | None) -> tuple[datetime, datetime]:
-        options = self.options
-        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        end = parse_instant(options.until, "options.until") if options.until else today
-        if state and state.get("until"):
-            start = datetime.fromisoformat(str(state["until"]))
-        elif options.start:
-            start = parse_instant(options.start, "options.start")
-        else:
-            start = end - timedelta(days=7)
-        return start, end
+    def response_batch(self, body: Any, where: str) -> Batch:
+        """One allocation response's GPU rows."""
+        return Batch(rows_frame(response_rows(body, where, self.options.cluster), where))

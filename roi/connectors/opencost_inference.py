@@ -21,24 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from typing import Any, Literal
 
 import polars as pl
 
 from roi.connectors import register
-from roi.connectors.base import FileConnector, SourceSample, UrlMatch, url_path_match
-from roi.connectors.http_api import HttpApi, Retry, parse_json
-from roi.connectors.prometheus import parse_instant
+from roi.connectors.base import SourceSample, UrlMatch, url_path_match
+from roi.connectors.opencost_api import OpenCostApi, window_text
 from roi.errors import SourceError
-from roi.loading.csv_text import read_bytes
-from roi.loading.protocol import Batch, Extracted
-from roi.progress import Progress
+from roi.loading.protocol import Batch
 from roi.tables import INFERENCE_COSTS
 
 _HINT = "save the body of GET /inferenceCost/timeseries (or /total) as OpenCost returned it"
-_PATH = "/inferenceCost/timeseries"
 
 
 @dataclass(frozen=True)
@@ -139,16 +134,16 @@ def response_frame(body: Any, where: str, cluster: str, currency: str) -> pl.Dat
 
 
 @register
-class OpenCostInference(FileConnector):
+class OpenCostInference(OpenCostApi):
     """Self-hosted models' serving cost per token, from OpenCost's inference-cost API."""
 
     type_name = "opencost_inference"
     table = INFERENCE_COSTS
     description = "OpenCost inference cost per model (url or saved JSON): a reference rate"
-    suffixes = (".json", ".json.gz")
-    reads_urls = True
-    key_secret = "token"
     Options = OpenCostInferenceOptions
+    api_path = "/inferenceCost/timeseries"
+    api_check = "and that it runs with INFERENCE_COST_ENABLED=true"
+    saved_hint = _HINT
 
     @classmethod
     def recognises(cls, sample: SourceSample) -> str | None:
@@ -167,51 +162,17 @@ class OpenCostInference(FileConnector):
         base, match = found
         return UrlMatch(f"the OpenCost inference-cost API ({match.group(0)})", base)
 
-    def read_file(self, path: Path, relative: str) -> Batch:
-        """One saved inference-cost response."""
-        body = parse_json(read_bytes(path, relative), relative, _HINT)
+    def query(self, start: datetime, end: datetime) -> list[tuple[str, str]]:
+        """One set per `accumulate` step, by `aggregate`, on the chosen cost basis."""
         options = self.options
-        return Batch(response_frame(body, relative, options.cluster, options.currency))
-
-    def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
-        """Query the time series (`url`) or read changed saved responses (`path`)."""
-        options = self.options
-        if not self.config.url:
-            return super().extract(state, progress)  # saved responses: changed files only
-        start, end = self._window(state)
-        if start >= end:  # the last load reached the end of the window: nothing new yet
-            return Extracted(batches=iter(()), files=[], cursor=dict(state or {}))
-        token = self.config.secret("token") if "token" in self.config.secret_env else None
-        api = HttpApi(
-            self.config.url,
-            {"Authorization": f"Bearer {token}"} if token else {},
-            name="OpenCost",
-            check="check the connector's url (OpenCost's API, port 9003) and that it runs with "
-            "INFERENCE_COST_ENABLED=true",
-            retry=Retry(options.retries, options.backoff, 60.0, options.timeout),
-            secrets=(token or "",),
-        )
-        params = [
-            ("window", f"{start:%Y-%m-%dT%H:%M:%SZ},{end:%Y-%m-%dT%H:%M:%SZ}"),
+        return [
+            ("window", window_text(start, end)),
             ("accumulate", options.accumulate),
             ("costBasis", options.cost_basis),
             ("aggregate", options.aggregate),
         ]
-        body = api.get(_PATH, params)
-        where = f"{api.shown(_PATH)}#{self.config.name}"
-        frame = response_frame(body, where, options.cluster, options.currency)
-        return Extracted(
-            batches=iter([Batch(frame)]), files=[where], cursor={"until": end.isoformat()}
-        )
 
-    def _window(self, state: Mapping[str, Any] | None) -> tuple[datetime, datetime]:
+    def response_batch(self, body: Any, where: str) -> Batch:
+        """One inference-cost response's rows."""
         options = self.options
-        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        end = parse_instant(options.until, "options.until") if options.until else today
-        if state and state.get("until"):
-            start = datetime.fromisoformat(str(state["until"]))
-        elif options.start:
-            start = parse_instant(options.start, "options.start")
-        else:
-            start = end - timedelta(days=7)
-        return start, end
+        return Batch(response_frame(body, where, options.cluster, options.currency))
