@@ -30,6 +30,7 @@ from roi.attribution.engine import (
 from roi.attribution.explain import Explanation
 from roi.attribution.explain import explain as explain_change
 from roi.attribution.incremental import months_to_attribute
+from roi.attribution.movers import keep_movers
 from roi.attribution.reconcile import gateway_vs_bill, unbilled_totals
 from roi.attribution.reconcile import reconcile as reconcile_months
 from roi.config import ConnectorConfig, ProjectConfig, redact_url
@@ -44,6 +45,7 @@ from roi.portfolio import sync_portfolio
 from roi.pricing.history import Repricing, listed_with_fixes, unpriced_usage
 from roi.progress import reporting
 from roi.reuse import inputs_key, remember, reusable
+from roi.scenarios.standing import keep_standing
 from roi.value.engine import replace_value
 from roi.value.methods import resolve as resolve_value
 from roi.warehouse.cost_store import current_files, data_dir
@@ -326,44 +328,14 @@ class RunResult:
     scenarios: list[str] = field(default_factory=list)  # the stored scenario run ids
 
 
-def scenarios(ctx: Context) -> list[str]:
-    """The scenarios the monthly job keeps current (each kind's `monthly` options: decay and
-    the 12-month forecast of every model, failure exposure where models have failure modes);
-    their run ids. None without a P&L."""
-    from roi.scenarios import kinds
-
-    standing = {
-        name: options
-        for name, kind in kinds().items()
-        if (options := kind.monthly(ctx.project)) is not None
-    }
-    with ctx.reader() as con:
-        if not warehouse.fetch_one(con, "SELECT count(*) FROM model_roi")[0]:
-            return []
-        keys = {name: inputs_key(con, ctx.project, "scenario", o) for name, o in standing.items()}
-        stored = {name: reusable(con, f"scenario:{name}", key) for name, key in keys.items()}
-        known = {str(r[0]) for r in warehouse.fetch_all(con, "SELECT run_id FROM scenario_runs")}
-    ids = []
-    for name, options in standing.items():
-        run_id = stored[name]
-        if run_id and run_id in known:
-            ctx.progress.info(f"scenario {name}: inputs unchanged, reused run {run_id}")
-        else:
-            run_id = kinds()[name].run(ctx, options).run_id
-            ctx.progress.info(f"scenario run {run_id}")
-            with ctx.writing(), ctx.committing() as con:
-                remember(con, f"scenario:{name}", keys[name], run_id)
-        ids.append(run_id)
-    return ids
-
-
 def run(
     ctx: Context, month: date | None = None, out_dir: Path | None = None, force: bool = False
 ) -> RunResult:
-    """The main job: load every connector, attribute the months that changed, run the
-    standing scenarios, write the reports. What did not change is not recomputed: the value
-    tables, a scenario run or a report whose inputs are those it was last made from is kept
-    (`force` renders the reports all the same).
+    """The main job: load every connector, attribute the months that changed, explain the
+    report month's largest movers, run the standing scenarios, write the reports. What did
+    not change is not recomputed: the value tables, the movers, a scenario run or a report
+    whose inputs are those it was last made from is kept (`force` renders the reports all the
+    same).
 
     Raises:
         ConfigError: a project with no connectors and no warehouse yet (a blank one), with
@@ -377,7 +349,8 @@ def run(
         )
     loads = load(ctx)
     result = attribute(ctx)
-    ran = scenarios(ctx)
+    keep_movers(ctx, month)
+    ran = keep_standing(ctx)
     outputs = report(ctx, month, out_dir, force=force)
     return RunResult(loads, result, outputs, ran)
 

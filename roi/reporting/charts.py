@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import altair as alt
 import polars as pl
 
 from roi.charting import FONT, spec, svg_to_png, to_svg
 from roi.reporting.html import escape
 from roi.vocabulary import OTHER
+
+if TYPE_CHECKING:  # imported where a chart is built: the Excel pack builds none
+    import altair as alt
 
 CURRENCY_AXIS = ",.0f"
 WIDTH = 680
@@ -114,6 +116,8 @@ def for_print(html: str, pngs: dict[str, bytes]) -> str:
 
 
 def _scale(domain: list[str], colours: dict[str, str], labels: dict[str, str]) -> alt.Scale:
+    import altair as alt
+
     return alt.Scale(
         domain=[labels.get(d, d) for d in domain], range=[colours.get(d, "#777") for d in domain]
     )
@@ -140,6 +144,8 @@ def stacked_cost(
     title: str,
 ) -> alt.Chart:
     """Monthly cost stacked by model: the top models, "Other models", then idle and unallocated."""
+    import altair as alt
+
     folded = frame.with_columns(
         series=pl.when(pl.col("model_id").is_in(keep))
         .then(pl.col("model_id"))
@@ -191,6 +197,8 @@ def horizontal_bars(
     axis_title: str | None = None,
 ) -> alt.Chart:
     """One bar per row (`label`, `key` for its colour, `value`), largest first, full labels."""
+    import altair as alt
+
     chart: alt.Chart = (
         alt.Chart(alt.Data(values=rows))  # type: ignore[no-untyped-call]
         .mark_bar()
@@ -226,6 +234,8 @@ def lines(
     fmt: str = CURRENCY_AXIS,
 ) -> alt.Chart:
     """One line per series over months (`month`, `series` label, `key` for its colour)."""
+    import altair as alt
+
     keys = list(dict.fromkeys(r["key"] for r in rows))
     names = list(dict.fromkeys(r[series] for r in rows))
     chart: alt.Chart = (
@@ -251,6 +261,8 @@ def band(
     history: list[dict[str, Any]], future: list[dict[str, Any]], currency: str, title: str
 ) -> Any:
     """History as a line, the forecast as a line inside its shaded interval."""
+    import altair as alt
+
     base = alt.Chart(alt.Data(values=future))  # type: ignore[no-untyped-call]
     area = base.mark_area(opacity=0.25, color="#4e79a7").encode(
         x=alt.X("month:O", title=None),
@@ -284,6 +296,8 @@ def decades(values: list[float]) -> list[float]:
 def exceedance(points: list[dict[str, Any]], currency: str, title: str) -> alt.Chart:
     """The loss-exceedance curve: P(annual loss > x) against x on a log axis labelled at every
     decade (1,000, 10,000, 100,000, …) over the whole range of losses."""
+    import altair as alt
+
     ticks = decades([p["loss"] for p in points])
     chart: alt.Chart = (
         alt.Chart(alt.Data(values=points))  # type: ignore[no-untyped-call]

@@ -13,13 +13,13 @@ the largest effects `roi explain` finds.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import numpy as np
 import polars as pl
 
 from roi import warehouse
+from roi.attribution.movers import MovedCost, explain_movers, stored_movers
 from roi.reporting.book import Book, Sheet
 from roi.reporting.charts import Charts
 from roi.reporting.data import ReportData
@@ -48,58 +48,24 @@ def _forecast(data: ReportData) -> float | None:
     return float(mean[0])
 
 
-def _movers(data: ReportData) -> list[Mover]:
-    from roi.attribution.explain import explain
+def _why(moved: MovedCost) -> str:
+    if moved.failure is not None:
+        return f"no breakdown: {moved.failure}"
+    why = "; ".join(
+        f"{effect} {'+' if amount >= 0 else '−'}{money0(abs(amount))}"
+        for effect, amount in moved.effects
+    )
+    return why + (f" (most: {moved.item})" if moved.item else "")
 
+
+def _movers(data: ReportData) -> list[Mover]:
     if data.previous is None:
         return []
-    frame = data.allocated.filter(pl.col("month").is_in([data.previous, data.month]))
-    change = (
-        frame.group_by("model_id")
-        .agg(
-            pl.col("amount")
-            .filter(pl.col("month") == data.previous)
-            .sum()
-            .cast(pl.Float64)
-            .alias("before"),
-            pl.col("amount")
-            .filter(pl.col("month") == data.month)
-            .sum()
-            .cast(pl.Float64)
-            .alias("after"),
-        )
-        .with_columns(delta=(pl.col("after") - pl.col("before")).abs())
-        .filter(pl.col("delta") > 0.005)
-        .sort(["delta", "model_id"], descending=[True, False])
-        .head(3)
-    )
-    movers = []
-    ledgers: dict[date, pl.DataFrame] = {}  # the two months, folded once for every mover
-    for row in change.iter_rows(named=True):
-        why = ""
-        try:
-            found = explain(data.con, data.project, row["model_id"], data.month, 1, ledgers)
-            effects = (
-                found.effects.filter(pl.col("amount") != 0)
-                .with_columns(size=pl.col("amount").abs())
-                .sort("size", descending=True)
-            )
-            parts = [
-                f"{r['effect']} {'+' if r['amount'] >= 0 else '−'}{money0(abs(float(r['amount'])))}"
-                for r in effects.head(2).iter_rows(named=True)
-            ]
-            why = "; ".join(parts)
-            if found.movers.height:
-                top = found.movers.row(0, named=True)
-                item = top.get("resource_id") or top.get("service_name") or top.get("item")
-                if item:
-                    why += f" (most: {item})"
-        except Exception as exc:  # an explanation is a nicety; never let it stop the report
-            why = f"no breakdown: {str(exc).splitlines()[0]}"
-        movers.append(
-            Mover(row["model_id"], data.label(row["model_id"]), row["before"], row["after"], why)
-        )
-    return movers
+    month, previous, currency = data.month, data.previous, data.currency
+    found = stored_movers(data.con, data.project, month, previous, currency)
+    if found is None:
+        found = explain_movers(data.con, data.project, month, previous, currency)
+    return [Mover(m.model_id, data.label(m.model_id), m.before, m.after, _why(m)) for m in found]
 
 
 def _figure_rows(f: Figures, names: set[str]) -> list[tuple[str, str, str | None, Any, str]]:

@@ -1,0 +1,40 @@
+"""The standing scenarios: the runs the monthly job (`roi run`) keeps current."""
+
+from __future__ import annotations
+
+from roi import warehouse
+from roi.context import Context
+from roi.reuse import inputs_key, remember, reusable
+from roi.scenarios import kinds
+
+
+def keep_standing(ctx: Context) -> list[str]:
+    """The scenarios the monthly job keeps current (each kind's `monthly` options: decay and
+    the 12-month forecast of every model, failure exposure where models have failure modes);
+    their run ids. None without a P&L."""
+    standing = {
+        name: options
+        for name, kind in kinds().items()
+        if (options := kind.monthly(ctx.project)) is not None
+    }
+    with ctx.reader() as con:
+        if not warehouse.fetch_one(con, "SELECT count(*) FROM model_roi")[0]:
+            return []
+        keys = {name: inputs_key(con, ctx.project, "scenario", o) for name, o in standing.items()}
+        stored = {name: reusable(con, f"scenario:{name}", key) for name, key in keys.items()}
+        known = {str(r[0]) for r in warehouse.fetch_all(con, "SELECT run_id FROM scenario_runs")}
+    ids = []
+    for name, options in standing.items():
+        run_id = stored[name]
+        if run_id and run_id in known:
+            ctx.progress.info(f"scenario {name}: inputs unchanged, reused run {run_id}")
+        else:
+            run_id = kinds()[name].run(ctx, options).run_id
+            ctx.progress.info(f"scenario run {run_id}")
+            with ctx.writing(), ctx.committing() as con:
+                remember(con, f"scenario:{name}", keys[name], run_id)
+        ids.append(run_id)
+    return ids
+
+
+__all__ = ["keep_standing"]
