@@ -10,33 +10,28 @@ the warehouse's Parquet files; Spark reads the same files, or the lines where th
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import polars as pl
 
 from roi import warehouse
 from roi.config import EngineSettings
-from roi.fold.definition import (
-    MonthFilter,
-    billing_fold,
-    cost_lines_table,
-    source_totals,
-    to_sql,
-)
-from roi.fold.gpu import GPU_COLUMNS, gpu_capacity, gpu_held, gpu_usage_table
+from roi.fold.kept import kept
 from roi.fold.requests import Requests
-from roi.fold.usage import (
-    USAGE_COLUMNS,
-    inference_usage_table,
-    pool_usage,
-    unpooled_usage,
-)
 from roi.tables import GPU_USAGE, INFERENCE_USAGE, Table
 from roi.warehouse import Connection
+
+if TYPE_CHECKING:
+    from roi.fold.definition import MonthFilter
+
+# The definitions are Ibis expressions, imported where a query is compiled: compiled queries
+# are kept (`roi.fold.kept`), so that running a fold does not import Ibis.
 
 DUCKDB = EngineSettings()
 
 
 @lru_cache(maxsize=64)
+@kept
 def fold_sql(
     engine: str,
     month_basis: str,
@@ -46,14 +41,19 @@ def fold_sql(
     by_file: bool = False,
 ) -> str:
     """The fold as one query in `engine`'s SQL (compiled once per choice of months)."""
+    from roi.fold.definition import billing_fold, cost_lines_table, to_sql
+
     source = cost_lines_table(tags_map=tags_map)
     expr = billing_fold(source, month_basis, months, quantities, by_file)
     return to_sql(expr, engine)
 
 
 @lru_cache(maxsize=64)
+@kept
 def totals_sql(engine: str, month_basis: str, months: MonthFilter, tags_map: bool = True) -> str:
     """The source totals per month and currency as one query in `engine`'s SQL."""
+    from roi.fold.definition import cost_lines_table, source_totals, to_sql
+
     return to_sql(source_totals(cost_lines_table(tags_map=tags_map), month_basis, months), engine)
 
 
@@ -108,16 +108,24 @@ def source_total_frame(
 
 
 @lru_cache(maxsize=64)
+@kept
 def pool_usage_sql(engine: str, requests: Requests, months: MonthFilter) -> str:
     """A pool's LLM requests fold (`pool_usage`) as one query in `engine`'s SQL."""
+    from roi.fold.definition import to_sql
+    from roi.fold.usage import inference_usage_table, pool_usage
+
     return to_sql(pool_usage(inference_usage_table(), requests, months), engine)
 
 
 @lru_cache(maxsize=64)
+@kept
 def unpooled_usage_sql(
     engine: str, pooled: tuple[Requests, ...], self_hosted: tuple[str, ...], months: MonthFilter
 ) -> str:
     """The unpooled LLM requests fold (`unpooled_usage`) as one query in `engine`'s SQL."""
+    from roi.fold.definition import to_sql
+    from roi.fold.usage import inference_usage_table, unpooled_usage
+
     return to_sql(unpooled_usage(inference_usage_table(), pooled, self_hosted, months), engine)
 
 
@@ -126,7 +134,9 @@ def _usage_on_spark(
 ) -> list[pl.DataFrame]:
     """Run queries over the LLM requests or the GPU samples (`contract`) on Spark: read where
     they live (`[engine] usage`, `gpu_usage`), else the warehouse's table as Arrow."""
+    from roi.fold.gpu import GPU_COLUMNS
     from roi.fold.spark import collect, register_usage, session
+    from roi.fold.usage import USAGE_COLUMNS
 
     columns = USAGE_COLUMNS if contract is INFERENCE_USAGE else GPU_COLUMNS
     select = f"SELECT {', '.join(columns)} FROM {contract.name}"
@@ -166,8 +176,12 @@ def unpooled_usage_frame(
 
 
 @lru_cache(maxsize=64)
+@kept
 def gpu_sql(engine: str, clusters: tuple[str, ...], months: MonthFilter) -> tuple[str, str]:
     """A GPU pool's folds (`gpu_held`, `gpu_capacity`) as queries in `engine`'s SQL."""
+    from roi.fold.definition import to_sql
+    from roi.fold.gpu import gpu_capacity, gpu_held, gpu_usage_table
+
     source = gpu_usage_table()
     return (
         to_sql(gpu_held(source, clusters, months), engine),

@@ -1,0 +1,111 @@
+"""Compiled fold SQL kept on disk, so that running a fold does not import Ibis.
+
+Compiling a fold to SQL needs Ibis, whose import (with the twenty SQL dialects it loads) takes
+0.4 s: longer than folding the sample. Each compiled query is kept in roi's cache folder
+(`$XDG_CACHE_HOME/roi/sql`, by default `~/.cache/roi/sql`; the environment variable
+`ROI_SQL_CACHE` names another folder, or `off`) under a digest of what it was compiled from:
+the compiling function, its arguments, and roi's code, Ibis and sqlglot as installed (each
+source file's size and modification time). An edited roi or an upgraded Ibis compiles again;
+a folder that cannot be written only means compiling every time, as without it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from importlib.util import find_spec
+from pathlib import Path
+from typing import ParamSpec, TypeVar
+
+import roi
+
+P = ParamSpec("P")
+R = TypeVar("R", str, tuple[str, ...])
+
+
+def cache_folder() -> Path | None:
+    """Where compiled queries are kept (None: not kept)."""
+    chosen = os.environ.get("ROI_SQL_CACHE")
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "roi" / "sql"
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of the size and modification time of every source file of roi, Ibis and
+    sqlglot (a few milliseconds: the files are listed, not read)."""
+    roots = [Path(roi.__file__).parent]
+    for name in ("ibis", "sqlglot"):
+        spec = find_spec(name)
+        if spec is not None and spec.origin is not None:
+            roots.append(Path(spec.origin).parent)
+    digest = hashlib.sha256()
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            stat = path.stat()
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _key(name: str, args: tuple[object, ...]) -> str:
+    text = f"{name}\0{args!r}\0{code_fingerprint()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:40]
+
+
+def _read(path: Path) -> str | list[str] | None:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if isinstance(found, str) or (
+        isinstance(found, list) and all(isinstance(q, str) for q in found)
+    ):
+        return found
+    return None
+
+
+def _write(path: Path, sql: str | tuple[str, ...]) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(sql if isinstance(sql, str) else list(sql), out)
+        os.replace(tmp, path)  # whole or not at all, whoever writes the same key meanwhile
+    except OSError:
+        pass  # a cache that cannot be written: compiled again next time
+
+
+def kept(compile_sql: Callable[P, R]) -> Callable[P, R]:
+    """Keep what `compile_sql` (a function of hashable, repr-stable arguments returning one
+    query or a tuple of them) returns, keyed by its name, arguments and the code."""
+
+    signature = inspect.signature(compile_sql)
+
+    @functools.wraps(compile_sql)
+    def compiled(*args: P.args, **kwargs: P.kwargs) -> R:
+        folder = cache_folder()
+        if folder is None:
+            return compile_sql(*args, **kwargs)
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        path = folder / f"{_key(compile_sql.__qualname__, tuple(bound.arguments.items()))}.json"
+        found = _read(path)
+        if found is not None:
+            return found if isinstance(found, str) else tuple(found)  # type: ignore[return-value]
+        sql = compile_sql(*args, **kwargs)
+        _write(path, sql)
+        return sql
+
+    return compiled
+
+
+__all__ = ["cache_folder", "code_fingerprint", "kept"]
