@@ -4,9 +4,10 @@ Compiling a fold to SQL needs Ibis, whose import (with the twenty SQL dialects i
 0.4 s: longer than folding the sample. Each compiled query is kept in roi's cache folder
 (`$XDG_CACHE_HOME/roi/sql`, by default `~/.cache/roi/sql`; the environment variable
 `ROI_SQL_CACHE` names another folder, or `off`) under a digest of what it was compiled from:
-the compiling function, its arguments, and roi's code, Ibis and sqlglot as installed (each
-source file's size and modification time). An edited roi or an upgraded Ibis compiles again;
-a folder that cannot be written only means compiling every time, as without it.
+the compiling function, its arguments, and roi's code, Ibis and sqlglot as installed (the
+size and modification time of roi's source files and of the two libraries' `__init__.py`).
+An edited roi or an upgraded Ibis compiles again; a folder that cannot be written only means
+compiling every time, as without it.
 """
 
 from __future__ import annotations
@@ -41,18 +42,19 @@ def cache_folder() -> Path | None:
 
 @functools.cache
 def code_fingerprint() -> str:
-    """A digest of the size and modification time of every source file of roi, Ibis and
-    sqlglot (a few milliseconds: the files are listed, not read)."""
-    roots = [Path(roi.__file__).parent]
-    for name in ("ibis", "sqlglot"):
-        spec = find_spec(name)
-        if spec is not None and spec.origin is not None:
-            roots.append(Path(spec.origin).parent)
+    """A digest of the size and modification time of roi's source files and of Ibis's and
+    sqlglot's `__init__.py` (an upgrade rewrites it): a millisecond, the files are not read."""
     digest = hashlib.sha256()
-    for root in roots:
-        for path in sorted(root.rglob("*.py")):
-            stat = path.stat()
-            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for folder, subfolders, names in os.walk(Path(roi.__file__).parent):
+        subfolders.sort()
+        for name in sorted(n for n in names if n.endswith(".py")):
+            stat = os.stat(os.path.join(folder, name))
+            digest.update(f"{folder}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    for package in ("ibis", "sqlglot"):
+        spec = find_spec(package)
+        if spec is not None and spec.origin is not None:
+            stat = os.stat(spec.origin)
+            digest.update(f"{spec.origin}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return digest.hexdigest()
 
 
