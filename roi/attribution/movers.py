@@ -22,7 +22,7 @@ from roi.config import ProjectConfig
 from roi.context import Context
 from roi.reuse import inputs_key, remember, reusable
 from roi.warehouse import Connection
-from roi.warehouse.months import choose_month
+from roi.warehouse.months import choose_month, data_months
 
 COUNT = 3  # movers the summary names
 EFFECTS = 2  # effects named for each
@@ -131,6 +131,8 @@ def keep_movers(ctx: Context, month: date | None = None) -> None:
     currency once, and keep them for the reports (nothing to do when they are current)."""
     project, currency = ctx.project, ctx.project.project.currency
     with ctx.reader() as con:
+        if month is None and not data_months(con, project.attribution.month_basis):
+            return  # no billing yet: the report says so
         chosen = choose_month(con, month, project.attribution.month_basis)
         previous = previous_attributed(con, chosen)
         if previous is None:
