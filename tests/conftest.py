@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from roi import pipeline
 from roi.config import ProjectConfig, load_project
-from roi.context import Context
+from tests import loaded
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -74,13 +73,31 @@ def project(project_dir: Path) -> ProjectConfig:
     return load_project(project_dir)
 
 
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that use the loaded project run last: one worker builds it meanwhile."""
+    loaded.run_last(items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Before its first test, the first process (worker) here builds the loaded project when a
+    test will need it; the others go on with their tests (the xdist controller runs none)."""
+    if session.config.option.collectonly or not loaded.needed(session.items):
+        return
+    # What the tmp_path_factory fixture returns; fixtures are not available to hooks.
+    factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+    loaded.build(loaded.shared_root(factory), wait=False)
+
+
 @pytest.fixture(scope="session")
 def loaded_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProjectConfig]:
-    """One sample-project copy, run end to end once (load, attribute, reports). Read only."""
-    root = copy_project(tmp_path_factory.mktemp("loaded") / "project")
-    config = load_project(root)
-    pipeline.run(Context(config))
-    yield config
+    """The sample project run end to end (load, attribute, scenarios, reports), built once
+    for all xdist workers (`tests.loaded`). Read only: a test that writes works on a copy."""
+    root = loaded.shared_root(tmp_path_factory)
+    yield loaded.ready(root)
+    changed = loaded.changes(root)
+    assert not changed, f"tests wrote to the shared loaded project: {changed}"
 
 
 @pytest.fixture(scope="session")
