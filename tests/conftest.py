@@ -83,10 +83,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_runtestloop(session: pytest.Session) -> None:
     """Before its first test, the first process (worker) here builds the loaded project when a
     test will need it; the others go on with their tests (the xdist controller runs none)."""
-    if session.config.option.collectonly or not loaded.needed(session.items):
-        return
     # What the tmp_path_factory fixture returns; fixtures are not available to hooks.
     factory: pytest.TempPathFactory = session.config._tmp_path_factory  # type: ignore[attr-defined]
+    # Compiled fold SQL (`roi.fold.kept`) is kept for this session only, not in the user's cache.
+    os.environ.setdefault("ROI_SQL_CACHE", str(loaded.shared_root(factory) / "sql"))
+    if session.config.option.collectonly or not loaded.needed(session.items):
+        return
     loaded.build(loaded.shared_root(factory), wait=False)
 
 
