@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -28,6 +27,7 @@ from roi.reporting.columns import Column
 from roi.reporting.data import ReportData, open_report
 from roi.reporting.html import page
 from roi.reporting.numbers import RATE
+from roi.reporting.pdf import PdfWorker
 from roi.reporting.sections import Section, every_section, report_sections
 from roi.reuse import inputs_key
 from roi.warehouse import Connection, fetch_one
@@ -72,8 +72,10 @@ def render_html(
     sections: tuple[Section[Any], ...],
     figures: dict[str, object],
     path: Path,
+    pdf_worker: PdfWorker | None = None,
 ) -> list[Path]:
-    """The HTML report of `sections` (and its charts and PDF); the files written."""
+    """The HTML report of `sections` (and its charts and PDF: by `pdf_worker`, started
+    beforehand, or one started now); the files written."""
     charts = Charts()
     parts = [(s.name, s.title, s.html(figures[s.name], data, charts)) for s in sections]
     attribution = data.attribution_id
@@ -90,41 +92,26 @@ def render_html(
     written = [path, *charts.write(path.with_name(path.stem + "_charts"))]
     if data.options.pdf:
         pdf = path.with_suffix(".pdf")
-        _pdf(for_print(text, charts.pngs), pdf)
+        with pdf_worker or PdfWorker() as worker:
+            worker.write(for_print(text, charts.pngs), pdf)
         written.append(pdf)
     return written
 
 
-def _warm_up_renderers(pdf: bool) -> None:
-    """Start the chart renderer (vl-convert's first chart takes half a second to start its
-    JavaScript engine) and import WeasyPrint (half a second of Python) in threads while the
-    sections are read: their queries run in DuckDB, outside the interpreter lock."""
+def _warm_up_charts() -> None:
+    """Start the chart renderer: vl-convert starts its JavaScript engine on the first chart of a
+    process (half a second), in a thread while the sections are read (their queries run in
+    DuckDB, outside the interpreter lock)."""
     import threading
 
     from roi.charting import warm_up
 
-    def quietly(start: Callable[[], object]) -> None:
-        # A failure here shows (as one error) where the report needs the renderer.
+    def quietly() -> None:
+        # A failure here shows (as one error) where the report draws its first chart.
         with contextlib.suppress(Exception):
-            start()
+            warm_up()
 
-    threading.Thread(target=quietly, args=(warm_up,), daemon=True).start()
-    if pdf:
-        threading.Thread(target=quietly, args=(_import_weasyprint,), daemon=True).start()
-
-
-def _import_weasyprint() -> object:
-    import weasyprint
-
-    return weasyprint
-
-
-def _pdf(html: str, path: Path) -> None:
-    from weasyprint import HTML
-
-    tmp = path.with_name(path.name + ".tmp")
-    HTML(string=html).write_pdf(str(tmp))
-    tmp.replace(path)
+    threading.Thread(target=quietly, daemon=True).start()
 
 
 def _atomic_text(path: Path, text: str) -> None:
@@ -275,13 +262,14 @@ def render_reports(
             written.append(path)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        if report.kind != "excel_pack":
-            _warm_up_renderers(data.options.pdf)
-        figures = _read(data, sections, progress, read)
         if report.kind == "excel_pack":
-            files = render_excel(data, sections, figures, path)
+            files = render_excel(data, sections, _read(data, sections, progress, read), path)
         else:
-            files = render_html(data, sections, figures, path)
+            _warm_up_charts()
+            # WeasyPrint is imported by its worker on the other core while the figures are read.
+            with PdfWorker() if data.options.pdf else contextlib.nullcontext() as worker:
+                figures = _read(data, sections, progress, read)
+                files = render_html(data, sections, figures, path, worker)
         keep_key(path, key, files)
         progress.info(f"{report.name}: wrote {path}")
         written.append(path)

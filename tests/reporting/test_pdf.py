@@ -119,3 +119,40 @@ def test_page_one_holds_every_summary_tile(pdf: Path) -> None:
         assert unescape(label).upper() in first, label
         assert unescape(value) in first, (label, value)
         assert " ".join(unescape(sub).split()) in first, (label, sub)
+
+
+def test_the_worker_writes_one_pdf_and_leaves_no_scratch_files(tmp_path: Path) -> None:
+    from roi.errors import RoiError
+    from roi.reporting.pdf import PdfWorker
+
+    target = tmp_path / "report.pdf"
+    worker = PdfWorker()
+    worker.write("<html><body><h1>Monthly report</h1><p>Café 1,234.50</p></body></html>", target)
+    text = " ".join(page.extract_text() for page in PdfReader(target).pages)
+    assert "Monthly report" in text and "Café 1,234.50" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]
+    with pytest.raises(RoiError, match="one PDF"):
+        worker.write("<p>again</p>", target)
+
+
+def test_a_failing_worker_is_one_error_and_keeps_the_pdf_there_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from roi.errors import RoiError
+    from roi.reporting import pdf as pdf_module
+
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"%PDF- the one before")
+    monkeypatch.setattr(pdf_module, "WORKER", "raise SystemExit('no usable font found')")
+    with pytest.raises(RoiError, match=r"could not write the PDF .*: WeasyPrint: no usable font"):
+        pdf_module.PdfWorker().write("<p>x</p>", target)
+    assert target.read_bytes() == b"%PDF- the one before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]
+
+
+def test_an_unused_worker_ends_with_its_import(tmp_path: Path) -> None:
+    from roi.reporting.pdf import PdfWorker
+
+    with PdfWorker() as worker:
+        process = worker.process
+    assert process is not None and process.returncode == 0 and worker.process is None
