@@ -37,9 +37,3 @@ def svg_to_png(svg: str, scale: float = 2.0) -> bytes:
     """Rasterise a chart already drawn as SVG: the same PNG bytes as `to_png` of its spec,
     without laying the chart out a second time."""
     return bytes(vlc.svg_to_png(svg, scale=scale))
-
-
-def warm_up() -> None:
-    """Draw a one-point chart: vl-convert starts its JavaScript engine on the first chart of a
-    process (half a second), so a report can pay that while it reads its figures."""
-    to_svg({"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}})

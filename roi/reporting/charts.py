@@ -8,6 +8,7 @@ idle apart from the models (greys, stacked last), and one colour per model in ev
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,8 @@ from roi.vocabulary import OTHER
 if TYPE_CHECKING:  # imported where a chart is built: the Excel pack builds none
     import altair as alt
 
+# Draws Vega-Lite specs: (each as SVG, each SVG as PNG).
+Draw = Callable[[list[dict[str, Any]]], tuple[list[str], list[bytes]]]
 CURRENCY_AXIS = ",.0f"
 WIDTH = 680
 
@@ -44,14 +47,11 @@ class Charts:
         self.alts[name] = alt_text
         return f"\x00chart:{name}\x00"
 
-    def render(self, html: str) -> str:
-        """Draw every chart (SVG and PNG) and put the SVGs in place of their placeholders."""
-        from concurrent.futures import ThreadPoolExecutor
-
+    def render(self, html: str, draw: Draw | None = None) -> str:
+        """Draw every chart (SVG and PNG; by `draw`, e.g. the report's renderer process, else
+        here) and put the SVGs in place of their placeholders."""
         names = list(self.charts)
-        with ThreadPoolExecutor(2) as pool:
-            svgs = list(pool.map(lambda n: to_svg(self.charts[n]), names))
-            pngs = list(pool.map(svg_to_png, svgs))
+        svgs, pngs = (draw or _draw)([self.charts[n] for n in names])
         for name, svg, png in zip(names, svgs, pngs, strict=True):
             self.svgs[name], self.pngs[name] = svg, png
             body = svg[svg.index("<svg") :] if "<svg" in svg else svg
@@ -72,6 +72,16 @@ class Charts:
             svg.write_text(self.svgs[name], encoding="utf-8")
             written += [png, svg]
         return written
+
+
+def _draw(specs: list[dict[str, Any]]) -> tuple[list[str], list[bytes]]:
+    """Draw the specs here, two at a time (vl-convert draws outside the interpreter lock)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        svgs = list(pool.map(to_svg, specs))
+        pngs = list(pool.map(svg_to_png, svgs))
+    return svgs, pngs
 
 
 PRINT_ROWS = 30

@@ -27,7 +27,7 @@ from roi.reporting.columns import Column
 from roi.reporting.data import ReportData, open_report
 from roi.reporting.html import page
 from roi.reporting.numbers import RATE
-from roi.reporting.pdf import PdfWorker
+from roi.reporting.renderer import Renderer
 from roi.reporting.sections import Section, every_section, report_sections
 from roi.reuse import inputs_key
 from roi.warehouse import Connection, fetch_one
@@ -72,9 +72,9 @@ def render_html(
     sections: tuple[Section[Any], ...],
     figures: dict[str, object],
     path: Path,
-    pdf_worker: PdfWorker | None = None,
+    renderer: Renderer | None = None,
 ) -> list[Path]:
-    """The HTML report of `sections` (and its charts and PDF: by `pdf_worker`, started
+    """The HTML report of `sections` with its charts and PDF (drawn by `renderer`, started
     beforehand, or one started now); the files written."""
     charts = Charts()
     parts = [(s.name, s.title, s.html(figures[s.name], data, charts)) for s in sections]
@@ -87,31 +87,23 @@ def render_html(
     front = {s.name for s in sections if s.front}
     title = f"{data.report.title}: {data.month:%B %Y}"
     text = page(title, meta, parts, f"roi {__version__}", front)
-    text = charts.render(text)
+    with contextlib.ExitStack() as stack:
+        if renderer is None:
+            renderer = stack.enter_context(Renderer(pdf=data.options.pdf))
+        return _draw_and_write(data, text, path, charts, renderer)
+
+
+def _draw_and_write(
+    data: ReportData, text: str, path: Path, charts: Charts, renderer: Renderer
+) -> list[Path]:
+    text = charts.render(text, renderer.charts)
     _atomic_text(path, text)
     written = [path, *charts.write(path.with_name(path.stem + "_charts"))]
     if data.options.pdf:
         pdf = path.with_suffix(".pdf")
-        with pdf_worker or PdfWorker() as worker:
-            worker.write(for_print(text, charts.pngs), pdf)
+        renderer.pdf(for_print(text, charts.pngs), pdf)
         written.append(pdf)
     return written
-
-
-def _warm_up_charts() -> None:
-    """Start the chart renderer: vl-convert starts its JavaScript engine on the first chart of a
-    process (half a second), in a thread while the sections are read (their queries run in
-    DuckDB, outside the interpreter lock)."""
-    import threading
-
-    from roi.charting import warm_up
-
-    def quietly() -> None:
-        # A failure here shows (as one error) where the report draws its first chart.
-        with contextlib.suppress(Exception):
-            warm_up()
-
-    threading.Thread(target=quietly, daemon=True).start()
 
 
 def _atomic_text(path: Path, text: str) -> None:
@@ -265,11 +257,10 @@ def render_reports(
         if report.kind == "excel_pack":
             files = render_excel(data, sections, _read(data, sections, progress, read), path)
         else:
-            _warm_up_charts()
-            # WeasyPrint is imported by its worker on the other core while the figures are read.
-            with PdfWorker() if data.options.pdf else contextlib.nullcontext() as worker:
+            # The renderer starts vl-convert and WeasyPrint on the other core meanwhile.
+            with Renderer(pdf=data.options.pdf) as renderer:
                 figures = _read(data, sections, progress, read)
-                files = render_html(data, sections, figures, path, worker)
+                files = render_html(data, sections, figures, path, renderer)
         keep_key(path, key, files)
         progress.info(f"{report.name}: wrote {path}")
         written.append(path)

@@ -1,0 +1,145 @@
+"""The report's renderer: a worker process that draws the charts (vl-convert) and lays out the
+PDF (WeasyPrint) while the report's own process reads the figures.
+
+Both renderers hold the interpreter lock of the process they run in for long stretches:
+vl-convert while it starts its JavaScript engine (half a second, on the first chart of a
+process), WeasyPrint (pure Python) while it is imported (half a second) and while it lays out
+the pages (more than a second for the sample's eleven). In a worker started when a report
+begins, the engine starts and WeasyPrint is imported on the other core meanwhile. The worker is
+a plain interpreter that imports the two renderers only (not roi); it draws the charts it is
+given (specs as JSON, each to SVG, and the SVG to PNG: the same calls, and so the same bytes,
+as `roi.charting`) and renders one self-contained HTML file (charts inline, nothing fetched) to
+a PDF. Jobs and their files pass through a scratch folder; a failed job is one `Error:` with
+the renderer's last line.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from roi.errors import RoiError
+
+WORKER = """
+import json, sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+import vl_convert as vlc
+vlc.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
+                     "encoding": {"x": {"field": "x"}}})
+if "pdf" in sys.argv[1:]:
+    from weasyprint import HTML
+for line in sys.stdin:
+    job = json.loads(line)
+    if job["kind"] == "charts":
+        folder = Path(job["folder"])
+        specs = json.loads((folder / "specs.json").read_text(encoding="utf-8"))
+        with ThreadPoolExecutor(2) as pool:
+            svgs = list(pool.map(vlc.vegalite_to_svg, specs))
+            pngs = list(pool.map(lambda svg: vlc.svg_to_png(svg, scale=2.0), svgs))
+        for i, (svg, png) in enumerate(zip(svgs, pngs)):
+            (folder / f"{i}.svg").write_text(svg, encoding="utf-8")
+            (folder / f"{i}.png").write_bytes(png)
+    else:
+        from weasyprint import HTML
+        HTML(filename=job["source"], encoding="utf-8").write_pdf(job["target"])
+    print("done", flush=True)
+"""
+
+
+class Renderer:
+    """A worker process, started now, that draws charts (`charts`) and writes a PDF (`pdf`;
+    with `pdf`, WeasyPrint is imported at once)."""
+
+    def __init__(self, pdf: bool = True) -> None:
+        self.scratch = Path(tempfile.mkdtemp(prefix="roi-render-"))
+        self._errors = (self.scratch / "errors.txt").open("w+", encoding="utf-8")
+        self.process: subprocess.Popen[str] | None = subprocess.Popen(
+            [sys.executable, "-c", WORKER, *(["pdf"] if pdf else [])],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._errors,
+            text=True,
+        )
+
+    def _alive(self, what: str) -> subprocess.Popen[str]:
+        if self.process is None:
+            raise RoiError(f"could not {what}: the renderer has ended")
+        return self.process
+
+    def _run(self, job: dict[str, str], what: str) -> None:
+        process = self._alive(what)
+        assert process.stdin is not None and process.stdout is not None  # both piped
+        try:
+            process.stdin.write(json.dumps(job) + "\n")
+            process.stdin.flush()
+            answer = process.stdout.readline()
+        except OSError:
+            answer = ""
+        if answer.strip() != "done":
+            process.kill()  # whatever it was doing: the job failed
+            process.wait()
+            self._errors.seek(0)
+            last = (self._errors.read().strip().splitlines() or ["it ended without a message"])[-1]
+            self.close()
+            raise RoiError(f"could not {what}: {last}")
+
+    def charts(self, specs: list[dict[str, Any]]) -> tuple[list[str], list[bytes]]:
+        """Each Vega-Lite spec drawn as SVG, and that SVG as PNG (scale 2)."""
+        self._alive("draw the report's charts")
+        folder = self.scratch / "charts"
+        folder.mkdir(exist_ok=True)
+        (folder / "specs.json").write_text(json.dumps(specs), encoding="utf-8")
+        self._run({"kind": "charts", "folder": str(folder)}, "draw the report's charts")
+        svgs = [(folder / f"{i}.svg").read_text(encoding="utf-8") for i in range(len(specs))]
+        pngs = [(folder / f"{i}.png").read_bytes() for i in range(len(specs))]
+        shutil.rmtree(folder)
+        return svgs, pngs
+
+    def pdf(self, html: str, path: Path) -> None:
+        """Lay `html` out as the PDF `path` (written whole or not at all)."""
+        self._alive(f"write the PDF {path} (WeasyPrint)")
+        source = self.scratch / "print.html"
+        source.write_text(html, encoding="utf-8")
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            self._run(
+                {"kind": "pdf", "source": str(source), "target": str(tmp)},
+                f"write the PDF {path} (WeasyPrint)",
+            )
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+            source.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """End the worker (it ends with its input) and remove the scratch folder."""
+        process, self.process = self.process, None
+        if process is not None:
+            if process.stdin is not None:
+                process.stdin.close()
+            process.wait()
+            if process.stdout is not None:
+                process.stdout.close()
+        self._errors.close()
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def __enter__(self) -> Renderer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+__all__ = ["Renderer"]

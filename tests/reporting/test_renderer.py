@@ -1,0 +1,77 @@
+"""The report's renderer process: the charts it draws are the bytes drawing here gives, the PDF
+it writes holds the page's text, and a renderer that fails is one error that leaves the files
+there were."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from roi.charting import svg_to_png, to_svg
+from roi.errors import RoiError
+from roi.reporting import renderer as renderer_module
+from roi.reporting.renderer import Renderer
+
+SPECS = [
+    {
+        "data": {"values": [{"month": f"2026-{m:02d}", "cost": 1000.0 * m} for m in range(1, 7)]},
+        "mark": "line",
+        "encoding": {
+            "x": {"field": "month", "type": "ordinal"},
+            "y": {"field": "cost", "type": "quantitative", "axis": {"format": ",.0f"}},
+        },
+        "config": {"font": "DejaVu Sans"},
+    },
+    {
+        "data": {"values": [{"model": "Fraud", "cost": 2.5}, {"model": "Churn", "cost": 1.25}]},
+        "mark": "bar",
+        "encoding": {"y": {"field": "model", "type": "nominal"}, "x": {"field": "cost"}},
+    },
+]
+
+
+def test_charts_drawn_by_the_renderer_are_those_drawn_here() -> None:
+    with Renderer(pdf=False) as renderer:
+        svgs, pngs = renderer.charts(SPECS)
+    here = [to_svg(spec) for spec in SPECS]
+    assert svgs == here
+    assert pngs == [svg_to_png(svg) for svg in here]
+    assert all(png.startswith(b"\x89PNG") for png in pngs)
+
+
+def test_the_renderer_writes_the_pdf_and_leaves_no_scratch_files(tmp_path: Path) -> None:
+    target = tmp_path / "report.pdf"
+    with Renderer() as renderer:
+        scratch = renderer.scratch
+        renderer.pdf(
+            "<html><body><h1>Monthly report</h1><p>Café 1,234.50</p></body></html>", target
+        )
+    text = " ".join(page.extract_text() for page in PdfReader(target).pages)
+    assert "Monthly report" in text and "Café 1,234.50" in text
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]
+    assert not scratch.exists()
+
+
+def test_a_failing_renderer_is_one_error_and_keeps_the_pdf_there_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "report.pdf"
+    target.write_bytes(b"%PDF- the one before")
+    monkeypatch.setattr(renderer_module, "WORKER", "raise SystemExit('no usable font found')")
+    with Renderer() as renderer, pytest.raises(RoiError) as raised:
+        renderer.pdf("<p>x</p>", target)
+    assert str(raised.value) == (
+        f"could not write the PDF {target} (WeasyPrint): no usable font found"
+    )
+    assert target.read_bytes() == b"%PDF- the one before"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]
+    with pytest.raises(RoiError, match="the renderer has ended"):
+        renderer.charts(SPECS)
+
+
+def test_a_chart_the_renderer_cannot_draw_is_one_error() -> None:
+    with Renderer(pdf=False) as renderer, pytest.raises(RoiError) as raised:
+        renderer.charts([{"mark": "no-such-mark", "data": {"values": []}}])
+    assert str(raised.value).startswith("could not draw the report's charts: ")
