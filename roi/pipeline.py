@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -50,6 +50,9 @@ from roi.value.engine import replace_value
 from roi.value.methods import resolve as resolve_value
 from roi.warehouse.cost_store import current_files, data_dir
 from roi.warehouse.months import check_attributed, check_month, choose_month, data_months
+
+if TYPE_CHECKING:
+    from roi.reporting.renderer import Renderer
 
 # Fault injection for tests: called inside `attribute`'s transaction, between the attribution
 # tables and the value tables derived from them.
@@ -294,18 +297,20 @@ def report(
     kinds: tuple[str, ...] = ("monthly_finance", "excel_pack"),
     out_file: Path | None = None,
     force: bool = False,
+    renderer: Renderer | None = None,
 ) -> list[Path]:
     """Render the project's reports (of the given kinds) for one month (default: the latest
     month with billing data); the files written (or kept: inputs unchanged, not `force`).
 
-    `out_file` names the file of a single report instead of `<out>/<report>_<month>.<ext>`.
+    `out_file` names the file of a single report instead of `<out>/<report>_<month>.<ext>`;
+    `renderer` draws the HTML reports' charts and PDF (else one is started when needed).
     """
     from roi.reporting.render import render_reports
 
     with ctx.reader() as con:
         chosen = choose_month(con, month, ctx.project.attribution.month_basis)
         return render_reports(
-            con, ctx.project, chosen, out_dir, kinds, ctx.progress, out_file, force
+            con, ctx.project, chosen, out_dir, kinds, ctx.progress, out_file, force, renderer
         )
 
 

@@ -71,9 +71,15 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
     Example:
       roi report --month 2026-10
     """
-    from roi import pipeline
+    from roi.reporting.renderer import Renderer
 
-    paths = pipeline.report(opts.context(), month, out, ("monthly_finance",), force=True)
+    # The renderer process starts vl-convert and WeasyPrint now, while roi itself loads.
+    with Renderer() as renderer:
+        from roi import pipeline
+
+        paths = pipeline.report(
+            opts.context(), month, out, ("monthly_finance",), force=True, renderer=renderer
+        )
     _emit_outputs(opts, paths)
 
 

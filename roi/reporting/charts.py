@@ -22,8 +22,8 @@ from roi.vocabulary import OTHER
 if TYPE_CHECKING:  # imported where a chart is built: the Excel pack builds none
     import altair as alt
 
-# Draws Vega-Lite specs: (each as SVG, each SVG as PNG).
-Draw = Callable[[list[dict[str, Any]]], tuple[list[str], list[bytes]]]
+# Starts drawing Vega-Lite specs; the function it returns waits for (each as SVG, as PNG).
+Start = Callable[[list[dict[str, Any]]], Callable[[], tuple[list[str], list[bytes]]]]
 CURRENCY_AXIS = ",.0f"
 WIDTH = 680
 
@@ -36,22 +36,36 @@ class Charts:
     draws outside the interpreter lock) and puts each SVG in its place.
     """
 
+    # Starts drawing specs elsewhere (the report's renderer process) as soon as each chart is
+    # built, while the next sections are; None: every chart is drawn here by `render`.
+    start: Start | None = None
     charts: dict[str, Any] = field(default_factory=dict)
     alts: dict[str, str] = field(default_factory=dict)
     svgs: dict[str, str] = field(default_factory=dict)
     pngs: dict[str, bytes] = field(default_factory=dict)
+    started: dict[str, Callable[[], tuple[list[str], list[bytes]]]] = field(default_factory=dict)
 
     def inline(self, name: str, chart: Any, alt_text: str) -> str:
         """A placeholder for the chart in a figure, drawn by `render`."""
         self.charts[name] = spec(chart.configure(font=FONT))
         self.alts[name] = alt_text
+        if self.start is not None:
+            self.started[name] = self.start([self.charts[name]])
         return f"\x00chart:{name}\x00"
 
-    def render(self, html: str, draw: Draw | None = None) -> str:
-        """Draw every chart (SVG and PNG; by `draw`, e.g. the report's renderer process, else
-        here) and put the SVGs in place of their placeholders."""
+    def render(self, html: str) -> str:
+        """Draw every chart (SVG and PNG), or wait for its drawing, and put the SVGs in place of
+        their placeholders."""
         names = list(self.charts)
-        svgs, pngs = (draw or _draw)([self.charts[n] for n in names])
+        here = [n for n in names if n not in self.started]
+        drawn: dict[str, tuple[str, bytes]] = {}
+        if here:
+            svgs, pngs = _draw([self.charts[n] for n in here])
+            drawn = {n: (svg, png) for n, svg, png in zip(here, svgs, pngs, strict=True)}
+        for name, started in self.started.items():
+            [svg], [png] = started()
+            drawn[name] = (svg, png)
+        svgs, pngs = [drawn[n][0] for n in names], [drawn[n][1] for n in names]
         for name, svg, png in zip(names, svgs, pngs, strict=True):
             self.svgs[name], self.pngs[name] = svg, png
             body = svg[svg.index("<svg") :] if "<svg" in svg else svg

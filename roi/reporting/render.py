@@ -76,27 +76,27 @@ def render_html(
 ) -> list[Path]:
     """The HTML report of `sections` with its charts and PDF (drawn by `renderer`, started
     beforehand, or one started now); the files written."""
-    charts = Charts()
-    parts = [(s.name, s.title, s.html(figures[s.name], data, charts)) for s in sections]
-    attribution = data.attribution_id
-    meta = (
-        f"{data.project.project.name} · {data.month:%B %Y} · generated "
-        f"{data.generated_at:%Y-%m-%d %H:%M} UTC "
-        f"· attribution {attribution} · amounts in {data.currency}, effective (amortized) cost"
-    )
-    front = {s.name for s in sections if s.front}
-    title = f"{data.report.title}: {data.month:%B %Y}"
-    text = page(title, meta, parts, f"roi {__version__}", front)
     with contextlib.ExitStack() as stack:
         if renderer is None:
-            renderer = stack.enter_context(Renderer(pdf=data.options.pdf))
+            renderer = stack.enter_context(Renderer())
+        # Each chart is drawn by the renderer as soon as its section builds it.
+        charts = Charts(renderer.start_charts)
+        parts = [(s.name, s.title, s.html(figures[s.name], data, charts)) for s in sections]
+        meta = (
+            f"{data.project.project.name} · {data.month:%B %Y} · generated "
+            f"{data.generated_at:%Y-%m-%d %H:%M} UTC · attribution {data.attribution_id} "
+            f"· amounts in {data.currency}, effective (amortized) cost"
+        )
+        front = {s.name for s in sections if s.front}
+        title = f"{data.report.title}: {data.month:%B %Y}"
+        text = page(title, meta, parts, f"roi {__version__}", front)
         return _draw_and_write(data, text, path, charts, renderer)
 
 
 def _draw_and_write(
     data: ReportData, text: str, path: Path, charts: Charts, renderer: Renderer
 ) -> list[Path]:
-    text = charts.render(text, renderer.charts)
+    text = charts.render(text)
     _atomic_text(path, text)
     written = [path, *charts.write(path.with_name(path.stem + "_charts"))]
     if data.options.pdf:
@@ -227,13 +227,15 @@ def render_reports(
     progress: Progress = SILENT,
     out_file: Path | None = None,
     force: bool = False,
+    renderer: Renderer | None = None,
 ) -> list[Path]:
     """Render the project's reports (of the given kinds) for one month; return the main files.
 
     `out_file` names the file of a single report instead of `<out>/<report>_<month>.<ext>`; a
     folder there puts the report in it. A report whose inputs (loads, attributions,
     definitions, the report's own options, the scenario runs, roi's version) are those it was
-    last rendered from, with its files in place, is kept unless `force`.
+    last rendered from, with its files in place, is kept unless `force`. HTML reports draw
+    their charts and PDF with `renderer` (else one is started for the first that renders).
     """
     out = out_dir or project.reports_out
     reports = [r for r in (project.reports or DEFAULT_REPORTS) if r.kind in kinds]
@@ -242,28 +244,29 @@ def render_reports(
     runs = fetch_one(con, "SELECT string_agg(run_id, ',' ORDER BY run_id) FROM scenario_runs")
     written: list[Path] = []
     read: dict[tuple[object, ...], object] = {}
-    for report, sections in zip(reports, chosen, strict=True):
-        data = open_report(con, project, report, month)
-        if out_file is not None and (out_file.is_dir() or out_file.suffix == ""):
-            path = report_path(out_file, report, data.month)
-        else:
-            path = out_file if out_file is not None else report_path(out, report, data.month)
-        key = inputs_key(con, project, "report", report, data.month, runs[0], path.resolve())
-        if not force and unchanged(path, key):
-            progress.info(f"{report.name}: inputs unchanged, kept {path} (--force renders it)")
-            written.append(path)
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if report.kind == "excel_pack":
-            files = render_excel(data, sections, _read(data, sections, progress, read), path)
-        else:
-            # The renderer starts vl-convert and WeasyPrint on the other core meanwhile.
-            with Renderer(pdf=data.options.pdf) as renderer:
+    with contextlib.ExitStack() as stack:
+        for report, sections in zip(reports, chosen, strict=True):
+            data = open_report(con, project, report, month)
+            if out_file is not None and (out_file.is_dir() or out_file.suffix == ""):
+                path = report_path(out_file, report, data.month)
+            else:
+                path = out_file if out_file is not None else report_path(out, report, data.month)
+            key = inputs_key(con, project, "report", report, data.month, runs[0], path.resolve())
+            if not force and unchanged(path, key):
+                progress.info(f"{report.name}: inputs unchanged, kept {path} (--force renders it)")
+                written.append(path)
+                continue
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if report.kind == "excel_pack":
+                files = render_excel(data, sections, _read(data, sections, progress, read), path)
+            else:
+                if renderer is None:  # vl-convert and WeasyPrint start while figures are read
+                    renderer = stack.enter_context(Renderer())
                 figures = _read(data, sections, progress, read)
                 files = render_html(data, sections, figures, path, renderer)
-        keep_key(path, key, files)
-        progress.info(f"{report.name}: wrote {path}")
-        written.append(path)
+            keep_key(path, key, files)
+            progress.info(f"{report.name}: wrote {path}")
+            written.append(path)
     return written
 
 

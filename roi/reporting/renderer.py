@@ -10,7 +10,7 @@ a plain interpreter that imports the two renderers only (not roi); it draws the 
 given (specs as JSON, each to SVG, and the SVG to PNG: the same calls, and so the same bytes,
 as `roi.charting`) and renders one self-contained HTML file (charts inline, nothing fetched) to
 a PDF. Jobs and their files pass through a scratch folder; a failed job is one `Error:` with
-the renderer's last line.
+the renderer's last line. One renderer serves every report of a command.
 """
 
 from __future__ import annotations
@@ -20,21 +20,29 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NoReturn
 
 from roi.errors import RoiError
 
 WORKER = """
-import json, sys
+import json, os, sys, threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import vl_convert as vlc
 vlc.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
                      "encoding": {"x": {"field": "x"}}})
-if "pdf" in sys.argv[1:]:
-    from weasyprint import HTML
+loaded = {}
+def load():
+    try:
+        from weasyprint import HTML
+        loaded["HTML"] = HTML
+    except BaseException as exc:
+        loaded["error"] = exc
+loading = threading.Thread(target=load)
+loading.start()
 for line in sys.stdin:
     job = json.loads(line)
     if job["kind"] == "charts":
@@ -47,60 +55,99 @@ for line in sys.stdin:
             (folder / f"{i}.svg").write_text(svg, encoding="utf-8")
             (folder / f"{i}.png").write_bytes(png)
     else:
-        from weasyprint import HTML
-        HTML(filename=job["source"], encoding="utf-8").write_pdf(job["target"])
+        loading.join()
+        if "error" in loaded:
+            raise loaded["error"]
+        loaded["HTML"](filename=job["source"], encoding="utf-8").write_pdf(job["target"])
     print("done", flush=True)
+loading.join()
+os._exit(0)
 """
 
 
-class Renderer:
-    """A worker process, started now, that draws charts (`charts`) and writes a PDF (`pdf`;
-    with `pdf`, WeasyPrint is imported at once)."""
+# Waits for drawings started: (each chart as SVG, each SVG as PNG).
+Drawn = Callable[[], tuple[list[str], list[bytes]]]
 
-    def __init__(self, pdf: bool = True) -> None:
+
+class Renderer:
+    """A worker process, started now, that draws charts (`charts`) and writes PDFs (`pdf`).
+
+    WeasyPrint is imported in the worker's background: a WeasyPrint that cannot load (no Pango)
+    fails the first PDF, not the charts."""
+
+    def __init__(self) -> None:
         self.scratch = Path(tempfile.mkdtemp(prefix="roi-render-"))
         self._errors = (self.scratch / "errors.txt").open("w+", encoding="utf-8")
         self.process: subprocess.Popen[str] | None = subprocess.Popen(
-            [sys.executable, "-c", WORKER, *(["pdf"] if pdf else [])],
+            [sys.executable, "-c", WORKER],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
             text=True,
         )
+        self._sent = self._done = 0  # jobs sent, and jobs done (in order)
 
     def _alive(self, what: str) -> subprocess.Popen[str]:
         if self.process is None:
             raise RoiError(f"could not {what}: the renderer has ended")
         return self.process
 
-    def _run(self, job: dict[str, str], what: str) -> None:
+    def _send(self, job: dict[str, str], what: str) -> int:
+        """Queue a job (the worker does them in order); its number."""
         process = self._alive(what)
-        assert process.stdin is not None and process.stdout is not None  # both piped
+        assert process.stdin is not None  # piped
         try:
             process.stdin.write(json.dumps(job) + "\n")
             process.stdin.flush()
-            answer = process.stdout.readline()
         except OSError:
-            answer = ""
-        if answer.strip() != "done":
-            process.kill()  # whatever it was doing: the job failed
-            process.wait()
-            self._errors.seek(0)
-            last = (self._errors.read().strip().splitlines() or ["it ended without a message"])[-1]
-            self.close()
-            raise RoiError(f"could not {what}: {last}")
+            self._fail(what)
+        self._sent += 1
+        return self._sent - 1
+
+    def _wait(self, number: int, what: str) -> None:
+        """Wait until job `number` is done (and those before it)."""
+        process = self._alive(what)
+        assert process.stdout is not None  # piped
+        while self._done <= number:
+            try:
+                answer = process.stdout.readline()
+            except OSError:
+                answer = ""
+            if answer.strip() != "done":
+                self._fail(what)
+            self._done += 1
+
+    def _fail(self, what: str) -> NoReturn:
+        if self.process is not None:
+            self.process.kill()  # whatever it was doing: a job failed
+            self.process.wait()
+        self._errors.seek(0)
+        last = (self._errors.read().strip().splitlines() or ["it ended without a message"])[-1]
+        self.close()
+        raise RoiError(f"could not {what}: {last}")
+
+    def start_charts(self, specs: list[dict[str, Any]]) -> Drawn:
+        """Start drawing each Vega-Lite spec as SVG, and that SVG as PNG (scale 2); the
+        function returned waits for the drawings."""
+        what = "draw the report's charts"
+        self._alive(what)
+        folder = self.scratch / f"charts-{self._sent}"
+        folder.mkdir()
+        (folder / "specs.json").write_text(json.dumps(specs), encoding="utf-8")
+        number = self._send({"kind": "charts", "folder": str(folder)}, what)
+
+        def drawn() -> tuple[list[str], list[bytes]]:
+            self._wait(number, what)
+            svgs = [(folder / f"{i}.svg").read_text(encoding="utf-8") for i in range(len(specs))]
+            pngs = [(folder / f"{i}.png").read_bytes() for i in range(len(specs))]
+            shutil.rmtree(folder)
+            return svgs, pngs
+
+        return drawn
 
     def charts(self, specs: list[dict[str, Any]]) -> tuple[list[str], list[bytes]]:
         """Each Vega-Lite spec drawn as SVG, and that SVG as PNG (scale 2)."""
-        self._alive("draw the report's charts")
-        folder = self.scratch / "charts"
-        folder.mkdir(exist_ok=True)
-        (folder / "specs.json").write_text(json.dumps(specs), encoding="utf-8")
-        self._run({"kind": "charts", "folder": str(folder)}, "draw the report's charts")
-        svgs = [(folder / f"{i}.svg").read_text(encoding="utf-8") for i in range(len(specs))]
-        pngs = [(folder / f"{i}.png").read_bytes() for i in range(len(specs))]
-        shutil.rmtree(folder)
-        return svgs, pngs
+        return self.start_charts(specs)()
 
     def pdf(self, html: str, path: Path) -> None:
         """Lay `html` out as the PDF `path` (written whole or not at all)."""
@@ -109,10 +156,9 @@ class Renderer:
         source.write_text(html, encoding="utf-8")
         tmp = path.with_name(path.name + ".tmp")
         try:
-            self._run(
-                {"kind": "pdf", "source": str(source), "target": str(tmp)},
-                f"write the PDF {path} (WeasyPrint)",
-            )
+            what = f"write the PDF {path} (WeasyPrint)"
+            job = {"kind": "pdf", "source": str(source), "target": str(tmp)}
+            self._wait(self._send(job, what), what)
             tmp.replace(path)
         finally:
             tmp.unlink(missing_ok=True)

@@ -33,7 +33,7 @@ SPECS = [
 
 
 def test_charts_drawn_by_the_renderer_are_those_drawn_here() -> None:
-    with Renderer(pdf=False) as renderer:
+    with Renderer() as renderer:
         svgs, pngs = renderer.charts(SPECS)
     here = [to_svg(spec) for spec in SPECS]
     assert svgs == here
@@ -72,6 +72,6 @@ def test_a_failing_renderer_is_one_error_and_keeps_the_pdf_there_was(
 
 
 def test_a_chart_the_renderer_cannot_draw_is_one_error() -> None:
-    with Renderer(pdf=False) as renderer, pytest.raises(RoiError) as raised:
+    with Renderer() as renderer, pytest.raises(RoiError) as raised:
         renderer.charts([{"mark": "no-such-mark", "data": {"values": []}}])
     assert str(raised.value).startswith("could not draw the report's charts: ")
