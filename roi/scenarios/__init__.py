@@ -53,8 +53,13 @@ def kinds() -> Mapping[str, Scenario]:
 
 
 def run_scenario(ctx: Context, name: str, options: Any) -> ScenarioRun:
-    """Run the scenario kind `name` with its options (keyword parameters, checked by type)."""
+    """Run the scenario kind `name` with its options (keyword parameters, checked by type);
+    with the options `roi run` keeps it current with, the run is kept as the monthly one."""
     kind = kinds()[name]
     if not isinstance(options, kind.options):
         raise TypeError(f"scenario {name} takes {kind.options.__name__}")
+    if options == kind.monthly(ctx.project):  # the monthly job's run, asked for by hand
+        from roi.scenarios.standing import run_standing
+
+        return run_standing(ctx, name, options)
     return kind.run(ctx, options)

@@ -1,11 +1,19 @@
-"""The standing scenarios: the runs the monthly job (`roi run`) keeps current."""
+"""The standing scenarios: the runs the monthly job (`roi run`) keeps current.
+
+A standing scenario asked for by hand with the options the monthly job uses (`roi scenario
+decay --all`, `roi scenario forecast`, …) is kept as the monthly run too: `roi run` and the
+reports reuse it while the warehouse and definitions are as it read them.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from roi import warehouse
 from roi.context import Context
 from roi.reuse import inputs_key, remember, reusable
 from roi.scenarios import kinds
+from roi.scenarios.runs import ScenarioRun
 
 
 def keep_standing(ctx: Context) -> list[str]:
@@ -29,12 +37,21 @@ def keep_standing(ctx: Context) -> list[str]:
         if run_id and run_id in known:
             ctx.progress.info(f"scenario {name}: inputs unchanged, reused run {run_id}")
         else:
-            run_id = kinds()[name].run(ctx, options).run_id
+            run_id = run_standing(ctx, name, options).run_id
             ctx.progress.info(f"scenario run {run_id}")
-            with ctx.writing(), ctx.committing() as con:
-                remember(con, f"scenario:{name}", keys[name], run_id)
         ids.append(run_id)
     return ids
 
 
-__all__ = ["keep_standing"]
+def run_standing(ctx: Context, name: str, options: Any) -> ScenarioRun:
+    """Run scenario `name` with its monthly options and keep the run as the monthly job's,
+    under the inputs as they were when it started."""
+    with ctx.reader() as con:
+        key = inputs_key(con, ctx.project, "scenario", options)
+    found = kinds()[name].run(ctx, options)
+    with ctx.writing(), ctx.committing() as con:
+        remember(con, f"scenario:{name}", key, found.run_id)
+    return found
+
+
+__all__ = ["keep_standing", "run_standing"]
