@@ -4,6 +4,7 @@ loosely typed values that queries, Polars aggregates and JSON-like documents ret
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from roi import warehouse
+from roi.config import ProjectConfig
 
 TABLES = (
     "cost_lines",
@@ -98,3 +100,18 @@ def rows_at(document: Mapping[str, object], key: str) -> list[dict[str, Any]]:
     assert isinstance(value, list), f"{key}: expected a list, got {value!r}"
     assert all(isinstance(row, dict) for row in value), f"{key}: expected objects, got {value!r}"
     return value
+
+
+def copy_loaded(project: ProjectConfig, target: Path) -> Path:
+    """A writable copy of the loaded sample project at `target` (its warehouse and billing
+    files, not the reports it wrote); `target`."""
+    shutil.copytree(project.root, target, ignore=shutil.ignore_patterns("out"))
+    return target
+
+
+def copy_warehouse(source: Path, folder: Path) -> Path:
+    """A copy of the warehouse file `source` and its billing files in `folder`; its path."""
+    shutil.copy(source, folder / source.name)
+    data = source.with_name(source.name + ".data")
+    shutil.copytree(data, folder / data.name)
+    return folder / source.name

@@ -4,7 +4,6 @@ split by MIG between two models' pods, as dcgm-exporter labels the slices."""
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from roi import pipeline
 from roi.config import ProjectConfig
 from roi.context import Context
-from tests.helpers import roi_cli
+from tests.helpers import copy_loaded, roi_cli
 
 pytestmark = pytest.mark.slow
 
@@ -79,8 +78,7 @@ def _bases(path: Path) -> dict[str, float]:
 def test_mig_slices_are_their_fraction_of_the_gpu(
     loaded_project: ProjectConfig, tmp_path: Path
 ) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(loaded_project.root, project, ignore=shutil.ignore_patterns("out"))
+    project = copy_loaded(loaded_project, tmp_path / "project")
     warehouse = project / "roi.duckdb"
     before = _bases(warehouse)
     pool_cost = (

@@ -3,7 +3,6 @@ job and kept for the reports while the warehouse and definitions are unchanged."
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -12,6 +11,7 @@ from roi import warehouse
 from roi.attribution.movers import explain_movers, largest_changes, stored_movers
 from roi.config import ProjectConfig
 from roi.reporting.sections.summary import _why
+from tests.helpers import copy_warehouse
 
 OCTOBER, SEPTEMBER = date(2026, 10, 1), date(2026, 9, 1)
 
@@ -58,10 +58,8 @@ def test_the_monthly_job_keeps_what_explaining_again_gives(loaded_project: Proje
 def test_nothing_kept_is_used_once_the_inputs_changed(
     loaded_project: ProjectConfig, tmp_path: Path
 ) -> None:
-    source = loaded_project.warehouse_path
-    shutil.copy(source, tmp_path / source.name)
-    shutil.copytree(source.with_name(source.name + ".data"), tmp_path / (source.name + ".data"))
-    with warehouse.open_warehouse(tmp_path / source.name) as con:
+    copy = copy_warehouse(loaded_project.warehouse_path, tmp_path)
+    with warehouse.open_warehouse(copy) as con:
         assert stored_movers(con, loaded_project, OCTOBER, SEPTEMBER, "EUR") is None
         assert stored_movers(con, loaded_project, SEPTEMBER, date(2026, 8, 1), "USD") is None
         con.execute("UPDATE _reuse SET inputs_key = 'other' WHERE product LIKE 'movers:%'")

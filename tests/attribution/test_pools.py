@@ -24,6 +24,7 @@ from roi.context import Context
 from roi.errors import ConfigError
 from roi.loading.billing_files import store_lines
 from roi.warehouse.cost_store import data_dir
+from tests.helpers import copy_loaded
 
 OCTOBER = date(2026, 10, 1)
 
@@ -118,8 +119,7 @@ def _gpu_hours(path: Path, project: ProjectConfig) -> tuple[dict[str, tuple[floa
 def test_two_idle_lines_under_the_utilization_basis(
     loaded_project: ProjectConfig, tmp_path: Path, idle_held: str
 ) -> None:
-    root = tmp_path / "project"
-    shutil.copytree(loaded_project.root, root, ignore=shutil.ignore_patterns("out"))
+    root = copy_loaded(loaded_project, tmp_path / "project")
     pool = root / "pools" / "eks-gpu.toml"
     pool.write_text(
         pool.read_text().replace(

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -23,7 +22,7 @@ from roi.config import ProjectConfig, load_project
 from roi.context import Context
 from roi.errors import ConfigError
 from tests.conftest import REPO
-from tests.helpers import number, of_type
+from tests.helpers import copy_loaded, number, of_type
 from tests.services import chromium_run
 
 pytestmark = pytest.mark.service
@@ -173,8 +172,7 @@ def test_the_report_is_also_a_pdf(loaded_project: ProjectConfig, rendered: Path)
 def test_a_report_variant_chooses_its_sections_months_and_models(
     loaded_project: ProjectConfig, tmp_path: Path
 ) -> None:
-    project = tmp_path / "project"
-    shutil.copytree(loaded_project.root, project, ignore=shutil.ignore_patterns("out"))
+    project = copy_loaded(loaded_project, tmp_path / "project")
     (project / "reports/cfo.toml").write_text(
         'kind = "monthly_finance"\ntitle = "CFO one-pager"\n\n[options]\n'
         'sections = ["summary", "portfolio"]\ntrend_months = 24\n'

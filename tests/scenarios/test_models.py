@@ -15,7 +15,7 @@ from roi.config import ProjectConfig
 from roi.scenarios.decay import Decay, fit_decay
 from roi.scenarios.forecast import _ets, forecast_series, history
 from roi.scenarios.retrain import WEEKS_PER_MONTH, _yearly
-from tests.helpers import number, rows_at
+from tests.helpers import copy_warehouse, number, rows_at
 from tests.scenarios.projects import baseline
 
 DAYS_PER_MONTH = 365.25 / 12
@@ -200,14 +200,11 @@ def test_no_stored_decay_once_the_inputs_changed(
     loaded_project: ProjectConfig, tmp_path: Path
 ) -> None:
     """A stored run made from other inputs (here: another roi version) is not used."""
-    import shutil
 
     from roi.scenarios.decay import stored_decays
 
-    source = loaded_project.warehouse_path
-    shutil.copy(source, tmp_path / source.name)
-    shutil.copytree(source.with_name(source.name + ".data"), tmp_path / (source.name + ".data"))
-    with warehouse.open_warehouse(tmp_path / source.name) as con:
+    copy = copy_warehouse(loaded_project.warehouse_path, tmp_path)
+    with warehouse.open_warehouse(copy) as con:
         con.execute("UPDATE _reuse SET inputs_key = 'other' WHERE product = 'scenario:decay'")
         assert stored_decays(con, loaded_project) is None
 

@@ -3,7 +3,6 @@ run: `roi run` reuses it instead of computing it again; other options are not ke
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from roi.progress import SilentProgress
 from roi.scenarios import kinds, run_scenario
 from roi.scenarios.decay import DecayOptions
 from roi.scenarios.standing import keep_standing
+from tests.helpers import copy_loaded
 
 
 def _kept(root: Path) -> dict[str, str]:
@@ -29,8 +29,7 @@ def _kept(root: Path) -> dict[str, str]:
 def test_a_run_with_the_monthly_options_is_the_monthly_run(
     loaded_project: ProjectConfig, tmp_path: Path
 ) -> None:
-    root = tmp_path / "project"
-    shutil.copytree(loaded_project.root, root, ignore=shutil.ignore_patterns("out"))
+    root = copy_loaded(loaded_project, tmp_path / "project")
     ctx = Context(load_project(root))
     with warehouse.open_warehouse(root / "roi.duckdb") as con:  # as if the job never ran
         con.execute("DELETE FROM _reuse WHERE product LIKE 'scenario:%'")
