@@ -98,10 +98,12 @@ def _draw_and_write(
 ) -> list[Path]:
     text = charts.render(text)
     _atomic_text(path, text)
-    written = [path, *charts.write(path.with_name(path.stem + "_charts"))]
+    folder = path.with_name(path.stem + "_charts")
+    written = [path, *charts.write(folder)]
     if data.options.pdf:
         pdf = path.with_suffix(".pdf")
-        renderer.pdf(for_print(text, charts.pngs), pdf)
+        # The PDF reads the charts' PNG files just written (not base64 inlined in its page).
+        renderer.pdf(for_print(text, {n: folder / f"{n}.png" for n in charts.pngs}), pdf)
         written.append(pdf)
     return written
 

@@ -119,3 +119,17 @@ def test_page_one_holds_every_summary_tile(pdf: Path) -> None:
         assert unescape(label).upper() in first, label
         assert unescape(value) in first, (label, value)
         assert " ".join(unescape(sub).split()) in first, (label, sub)
+
+
+def test_every_chart_is_drawn_in_the_pdf_as_its_png(pdf: Path) -> None:
+    """The PDF's pictures are the chart PNGs written beside the report, each once."""
+    from PIL import Image
+
+    folder = pdf.with_name(pdf.stem + "_charts")
+    written = sorted(folder.glob("*.png"))
+    assert len(written) >= 5
+    sizes = sorted(Image.open(p).size for p in written)
+    # Pages share one resource dictionary: the same picture is listed on every page.
+    pictures = {image.data: image.image for page in PdfReader(pdf).pages for image in page.images}
+    assert sorted(i.size for i in pictures.values() if i is not None) == sizes
+    assert len(pictures) == len(written)
