@@ -141,6 +141,8 @@ def keep_movers(ctx: Context, month: date | None = None) -> None:
         if reusable(con, _product(chosen, currency), key) is not None:
             return
         found = explain_movers(con, project, chosen, previous, currency)
+    if any(m.failure is not None for m in found):
+        return  # an explanation failed (memory, I/O?): the report tries again, nothing kept
     with ctx.writing(), ctx.committing() as con:
         remember(con, _product(chosen, currency), key, json.dumps([asdict(m) for m in found]))
 

@@ -5,13 +5,16 @@ Compiling a fold to SQL needs Ibis, whose import (with the twenty SQL dialects i
 (`$XDG_CACHE_HOME/roi/sql`, by default `~/.cache/roi/sql`; the environment variable
 `ROI_SQL_CACHE` names another folder, or `off`) under a digest of what it was compiled from:
 the compiling function, its arguments, and roi's code, Ibis and sqlglot as installed (the
-size and modification time of roi's source files and of the two libraries' `__init__.py`).
-An edited roi or an upgraded Ibis compiles again; a folder that cannot be written only means
-compiling every time, as without it.
+content of roi's source files, the size and modification time of the two libraries'
+`__init__.py`). An edited roi or an upgraded Ibis compiles again; a folder that cannot be
+written only means compiling every time, as without it. roi runs the queries it finds there:
+the folder is created for its owner alone, and one named by `ROI_SQL_CACHE` must not be
+writable by others. Old keys are not removed (a few KB a query: delete the folder at will).
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -42,14 +45,14 @@ def cache_folder() -> Path | None:
 
 @functools.cache
 def code_fingerprint() -> str:
-    """A digest of the size and modification time of roi's source files and of Ibis's and
-    sqlglot's `__init__.py` (an upgrade rewrites it): a millisecond, the files are not read."""
+    """A digest of roi's source files (their content: a few milliseconds) and of the size and
+    modification time of Ibis's and sqlglot's `__init__.py` (an upgrade rewrites it)."""
     digest = hashlib.sha256()
     for folder, subfolders, names in os.walk(Path(roi.__file__).parent):
         subfolders.sort()
         for name in sorted(n for n in names if n.endswith(".py")):
-            stat = os.stat(os.path.join(folder, name))
-            digest.update(f"{folder}/{name}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            digest.update(f"{folder}/{name}\0".encode())
+            digest.update(Path(folder, name).read_bytes())
     for package in ("ibis", "sqlglot"):
         spec = find_spec(package)
         if spec is not None and spec.origin is not None:
@@ -76,14 +79,18 @@ def _read(path: Path) -> str | list[str] | None:
 
 
 def _write(path: Path, sql: str | tuple[str, ...]) -> None:
+    tmp = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        # Only its owner may write queries roi will run.
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(sql if isinstance(sql, str) else list(sql), out)
         os.replace(tmp, path)  # whole or not at all, whoever writes the same key meanwhile
-    except OSError:
-        pass  # a cache that cannot be written: compiled again next time
+    except OSError:  # a cache that cannot be written: compiled again next time
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def kept(compile_sql: Callable[P, R]) -> Callable[P, R]:

@@ -8,13 +8,17 @@ the pages (more than a second for the sample's eleven). In a worker started when
 begins, the engine starts and WeasyPrint is imported on the other core meanwhile. The worker is
 a plain interpreter that imports the two renderers only (not roi); it draws the charts it is
 given (specs as JSON, each to SVG, and the SVG to PNG: the same calls, and so the same bytes,
-as `roi.charting`) and renders one self-contained HTML file (charts inline, nothing fetched) to
-a PDF. Jobs and their files pass through a scratch folder; a failed job is one `Error:` with
-the renderer's last line. One renderer serves every report of a command.
+as `roi.charting`) and renders one HTML file to
+a PDF, reading nothing but the chart PNG files its page names (`file:` URLs only; one that
+cannot be read fails the PDF). The worker starts without the current folder on its module
+path. Jobs and their files pass through a scratch folder; a failed job is one `Error:` with
+the renderer's first line of error, and the worker goes on with the next job. One renderer
+serves every report of a command.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -38,27 +42,43 @@ loaded = {}
 def load():
     try:
         from weasyprint import HTML
+        from weasyprint.urls import URLFetcher
         loaded["HTML"] = HTML
+        # The charts' PNG files only; a picture that cannot be read fails the PDF.
+        loaded["fetcher"] = URLFetcher(allowed_protocols={"file"}, fail_on_errors=True)
     except BaseException as exc:
         loaded["error"] = exc
 loading = threading.Thread(target=load)
 loading.start()
+def charts(job):
+    folder = Path(job["folder"])
+    specs = json.loads((folder / "specs.json").read_text(encoding="utf-8"))
+    with ThreadPoolExecutor(2) as pool:
+        svgs = list(pool.map(vlc.vegalite_to_svg, specs))
+        pngs = list(pool.map(lambda svg: vlc.svg_to_png(svg, scale=2.0), svgs))
+    for i, (svg, png) in enumerate(zip(svgs, pngs)):
+        (folder / f"{i}.svg").write_text(svg, encoding="utf-8")
+        (folder / f"{i}.png").write_bytes(png)
+def pdf(job):
+    loading.join()
+    if "error" in loaded:
+        raise loaded["error"]
+    page = loaded["HTML"](filename=job["source"], encoding="utf-8", url_fetcher=loaded["fetcher"])
+    page.write_pdf(job["target"])
 for line in sys.stdin:
     job = json.loads(line)
-    if job["kind"] == "charts":
-        folder = Path(job["folder"])
-        specs = json.loads((folder / "specs.json").read_text(encoding="utf-8"))
-        with ThreadPoolExecutor(2) as pool:
-            svgs = list(pool.map(vlc.vegalite_to_svg, specs))
-            pngs = list(pool.map(lambda svg: vlc.svg_to_png(svg, scale=2.0), svgs))
-        for i, (svg, png) in enumerate(zip(svgs, pngs)):
-            (folder / f"{i}.svg").write_text(svg, encoding="utf-8")
-            (folder / f"{i}.png").write_bytes(png)
-    else:
-        loading.join()
-        if "error" in loaded:
-            raise loaded["error"]
-        loaded["HTML"](filename=job["source"], encoding="utf-8").write_pdf(job["target"])
+    try:
+        (charts if job["kind"] == "charts" else pdf)(job)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # WeasyPrint's fatal fetch error is a BaseException
+        said = []
+        for part in (exc, exc.__cause__):
+            if part is not None:
+                lines = [l.strip() for l in str(part).splitlines() if l.strip()] or [""]
+                said.append(f"{type(part).__name__}: {lines[0]}".rstrip(": "))
+        print("error", " (".join(said) + ")" * (len(said) - 1), flush=True)
+        continue
     print("done", flush=True)
 loading.join()
 os._exit(0)
@@ -79,13 +99,15 @@ class Renderer:
         self.scratch = Path(tempfile.mkdtemp(prefix="roi-render-"))
         self._errors = (self.scratch / "errors.txt").open("w+", encoding="utf-8")
         self.process: subprocess.Popen[str] | None = subprocess.Popen(
-            [sys.executable, "-c", WORKER],
+            # -P: the current folder is not put on the worker's module path.
+            [sys.executable, "-P", "-c", WORKER],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
             text=True,
         )
         self._sent = self._done = 0  # jobs sent, and jobs done (in order)
+        self._stderr = ""  # what the worker wrote to stderr, once it has ended
 
     def _alive(self, what: str) -> subprocess.Popen[str]:
         if self.process is None:
@@ -113,18 +135,17 @@ class Renderer:
                 answer = process.stdout.readline()
             except OSError:
                 answer = ""
+            self._done += 1
+            if answer.startswith("error "):  # the job failed; the worker goes on
+                raise RoiError(f"could not {what}: {answer[6:].strip()}")
             if answer.strip() != "done":
                 self._fail(what)
-            self._done += 1
 
     def _fail(self, what: str) -> NoReturn:
-        if self.process is not None:
-            self.process.kill()  # whatever it was doing: a job failed
-            self.process.wait()
-        self._errors.seek(0)
-        last = (self._errors.read().strip().splitlines() or ["it ended without a message"])[-1]
-        self.close()
-        raise RoiError(f"could not {what}: {last}")
+        """The worker ended: the error names the last line it wrote (how Python ended)."""
+        self.close(kill=True)
+        last = (self._stderr.strip().splitlines() or ["it ended without a message"])[-1]
+        raise RoiError(f"could not {what}: the renderer ended: {last}")
 
     def start_charts(self, specs: list[dict[str, Any]]) -> Drawn:
         """Start drawing each Vega-Lite spec as SVG, and that SVG as PNG (scale 2); the
@@ -160,20 +181,32 @@ class Renderer:
             job = {"kind": "pdf", "source": str(source), "target": str(tmp)}
             self._wait(self._send(job, what), what)
             tmp.replace(path)
+        except RoiError:
+            raise
+        except BaseException:  # interrupted: stop the worker before removing what it writes
+            self.close(kill=True)
+            raise
         finally:
             tmp.unlink(missing_ok=True)
             source.unlink(missing_ok=True)
 
-    def close(self) -> None:
-        """End the worker (it ends with its input) and remove the scratch folder."""
+    def close(self, kill: bool = False) -> None:
+        """End the worker (it ends with its input; `kill`: at once) and remove the scratch
+        folder."""
         process, self.process = self.process, None
         if process is not None:
-            if process.stdin is not None:
-                process.stdin.close()
+            if kill:
+                process.kill()
+            with contextlib.suppress(OSError):  # a worker that died cannot read its input
+                if process.stdin is not None:
+                    process.stdin.close()
             process.wait()
             if process.stdout is not None:
                 process.stdout.close()
-        self._errors.close()
+        if not self._errors.closed:
+            self._errors.seek(0)
+            self._stderr = self._errors.read()
+            self._errors.close()
         shutil.rmtree(self.scratch, ignore_errors=True)
 
     def __enter__(self) -> Renderer:
@@ -185,7 +218,7 @@ class Renderer:
         error: BaseException | None,
         trace: TracebackType | None,
     ) -> None:
-        self.close()
+        self.close(kill=kind is not None)  # on an error (or Ctrl-C) its work is not wanted
 
 
 __all__ = ["Renderer"]

@@ -37,7 +37,7 @@ class Scenario:
 
 
 _REGISTRY: dict[str, Scenario] = {}
-_HELPERS = ("baseline", "draws", "runs")  # modules of this package that are not kinds
+_HELPERS = ("baseline", "draws", "runs", "standing")  # modules of this package that are not kinds
 
 
 def register(scenario: Scenario) -> Scenario:

@@ -82,3 +82,25 @@ def test_a_mover_that_cannot_be_explained_is_named_without_a_breakdown(
         assert moved.effects == () and moved.failure is not None
         assert _why(moved) == f"no breakdown: {moved.failure}"
         assert moved.model_id in moved.failure
+
+
+def test_an_explanation_that_failed_is_not_kept(
+    loaded_project: ProjectConfig, tmp_path: Path
+) -> None:
+    """A failed explanation (here: no model definitions) is not kept: the report tries again."""
+    from roi.attribution.movers import keep_movers
+    from roi.config import load_project
+    from roi.context import Context
+    from tests.helpers import copy_loaded
+
+    root = copy_loaded(loaded_project, tmp_path / "project")
+    project = load_project(root)
+    with warehouse.open_warehouse(project.warehouse_path) as con:
+        con.execute("DELETE FROM _reuse WHERE product LIKE 'movers:%'")
+    keep_movers(Context(replace(project, models=())))
+    with warehouse.open_warehouse(project.warehouse_path, read_only=True) as con:
+        assert stored_movers(con, project, OCTOBER, SEPTEMBER, "USD") is None
+    keep_movers(Context(project))
+    with warehouse.open_warehouse(project.warehouse_path, read_only=True) as con:
+        kept = stored_movers(con, project, OCTOBER, SEPTEMBER, "USD")
+    assert kept is not None and all(m.failure is None for m in kept)

@@ -60,10 +60,13 @@ def test_a_failing_renderer_is_one_error_and_keeps_the_pdf_there_was(
     target = tmp_path / "report.pdf"
     target.write_bytes(b"%PDF- the one before")
     monkeypatch.setattr(renderer_module, "WORKER", "raise SystemExit('no usable font found')")
-    with Renderer() as renderer, pytest.raises(RoiError) as raised:
-        renderer.pdf("<p>x</p>", target)
+    with Renderer() as renderer:
+        assert renderer.process is not None
+        renderer.process.wait()  # dead before a job is sent: the job cannot even be written
+        with pytest.raises(RoiError) as raised:
+            renderer.pdf("<p>x</p>", target)
     assert str(raised.value) == (
-        f"could not write the PDF {target} (WeasyPrint): no usable font found"
+        f"could not write the PDF {target} (WeasyPrint): the renderer ended: no usable font found"
     )
     assert target.read_bytes() == b"%PDF- the one before"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]
@@ -71,7 +74,32 @@ def test_a_failing_renderer_is_one_error_and_keeps_the_pdf_there_was(
         renderer.charts(SPECS)
 
 
-def test_a_chart_the_renderer_cannot_draw_is_one_error() -> None:
-    with Renderer() as renderer, pytest.raises(RoiError) as raised:
-        renderer.charts([{"mark": "no-such-mark", "data": {"values": []}}])
-    assert str(raised.value).startswith("could not draw the report's charts: ")
+def test_a_chart_it_cannot_draw_is_one_error_and_the_renderer_goes_on() -> None:
+    with Renderer() as renderer:
+        with pytest.raises(RoiError) as raised:
+            renderer.charts([{"mark": "no-such-mark", "data": {"values": []}}])
+        assert str(raised.value).startswith("could not draw the report's charts: ")
+        assert "\n" not in str(raised.value)
+        svgs, _ = renderer.charts(SPECS)  # the next job is drawn
+    assert svgs == [to_svg(spec) for spec in SPECS]
+
+
+def test_the_pdf_reads_local_files_only_and_fails_on_a_missing_picture(tmp_path: Path) -> None:
+    target = tmp_path / "report.pdf"
+    with Renderer() as renderer:
+        for source in ((tmp_path / "gone.png").as_uri(), "http://127.0.0.1:9/chart.png"):
+            with pytest.raises(RoiError, match="could not write the PDF"):
+                renderer.pdf(f'<p>chart</p><img src="{source}">', target)
+        assert not target.exists()
+        renderer.pdf("<p>no pictures</p>", target)  # the renderer goes on
+    assert target.exists()
+
+
+def test_modules_in_the_current_folder_are_not_imported_by_the_renderer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "vl_convert.py").write_text("raise SystemExit('a stranger module')\n")
+    monkeypatch.chdir(tmp_path)
+    with Renderer() as renderer:
+        svgs, _ = renderer.charts(SPECS[:1])
+    assert svgs == [to_svg(SPECS[0])]
