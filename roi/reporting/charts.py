@@ -28,17 +28,26 @@ CURRENCY_AXIS = ",.0f"
 WIDTH = 680
 
 
+def draw_here(specs: list[dict[str, Any]]) -> Callable[[], tuple[list[str], list[bytes]]]:
+    """Draw the specs in this process, when waited for (each as SVG, each SVG as PNG)."""
+    return lambda: _draw(specs)
+
+
+def _draw(specs: list[dict[str, Any]]) -> tuple[list[str], list[bytes]]:
+    svgs = [to_svg(s) for s in specs]
+    return svgs, [svg_to_png(svg) for svg in svgs]
+
+
 @dataclass
 class Charts:
     """The charts of one report: inlined as SVG, and written as PNG and SVG files.
 
-    `inline` leaves a placeholder; `render` draws every chart at once (two threads: vl-convert
-    draws outside the interpreter lock) and puts each SVG in its place.
+    `inline` leaves a placeholder and starts drawing the chart (`start`: in the report's
+    renderer process, while the next sections are built; by default here, when waited for);
+    `render` waits for every drawing and puts each SVG in its place.
     """
 
-    # Starts drawing specs elsewhere (the report's renderer process) as soon as each chart is
-    # built, while the next sections are; None: every chart is drawn here by `render`.
-    start: Start | None = None
+    start: Start = draw_here
     charts: dict[str, Any] = field(default_factory=dict)
     alts: dict[str, str] = field(default_factory=dict)
     svgs: dict[str, str] = field(default_factory=dict)
@@ -49,24 +58,14 @@ class Charts:
         """A placeholder for the chart in a figure, drawn by `render`."""
         self.charts[name] = spec(chart.configure(font=FONT))
         self.alts[name] = alt_text
-        if self.start is not None:
-            self.started[name] = self.start([self.charts[name]])
+        self.started[name] = self.start([self.charts[name]])
         return f"\x00chart:{name}\x00"
 
     def render(self, html: str) -> str:
-        """Draw every chart (SVG and PNG), or wait for its drawing, and put the SVGs in place of
-        their placeholders."""
-        names = list(self.charts)
-        here = [n for n in names if n not in self.started]
-        drawn: dict[str, tuple[str, bytes]] = {}
-        if here:
-            svgs, pngs = _draw([self.charts[n] for n in here])
-            drawn = {n: (svg, png) for n, svg, png in zip(here, svgs, pngs, strict=True)}
+        """Wait for every chart's drawing (SVG and PNG) and put the SVGs in place of their
+        placeholders."""
         for name, started in self.started.items():
             [svg], [png] = started()
-            drawn[name] = (svg, png)
-        svgs, pngs = [drawn[n][0] for n in names], [drawn[n][1] for n in names]
-        for name, svg, png in zip(names, svgs, pngs, strict=True):
             self.svgs[name], self.pngs[name] = svg, png
             body = svg[svg.index("<svg") :] if "<svg" in svg else svg
             figure = (
@@ -86,16 +85,6 @@ class Charts:
             svg.write_text(self.svgs[name], encoding="utf-8")
             written += [png, svg]
         return written
-
-
-def _draw(specs: list[dict[str, Any]]) -> tuple[list[str], list[bytes]]:
-    """Draw the specs here, two at a time (vl-convert draws outside the interpreter lock)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(2) as pool:
-        svgs = list(pool.map(to_svg, specs))
-        pngs = list(pool.map(svg_to_png, svgs))
-    return svgs, pngs
 
 
 PRINT_ROWS = 30

@@ -72,31 +72,21 @@ def render_html(
     sections: tuple[Section[Any], ...],
     figures: dict[str, object],
     path: Path,
-    renderer: Renderer | None = None,
+    renderer: Renderer,
 ) -> list[Path]:
-    """The HTML report of `sections` with its charts and PDF (drawn by `renderer`, started
-    beforehand, or one started now); the files written."""
-    with contextlib.ExitStack() as stack:
-        if renderer is None:
-            renderer = stack.enter_context(Renderer())
-        # Each chart is drawn by the renderer as soon as its section builds it.
-        charts = Charts(renderer.start_charts)
-        parts = [(s.name, s.title, s.html(figures[s.name], data, charts)) for s in sections]
-        meta = (
-            f"{data.project.project.name} · {data.month:%B %Y} · generated "
-            f"{data.generated_at:%Y-%m-%d %H:%M} UTC · attribution {data.attribution_id} "
-            f"· amounts in {data.currency}, effective (amortized) cost"
-        )
-        front = {s.name for s in sections if s.front}
-        title = f"{data.report.title}: {data.month:%B %Y}"
-        text = page(title, meta, parts, f"roi {__version__}", front)
-        return _draw_and_write(data, text, path, charts, renderer)
-
-
-def _draw_and_write(
-    data: ReportData, text: str, path: Path, charts: Charts, renderer: Renderer
-) -> list[Path]:
-    text = charts.render(text)
+    """The HTML report of `sections` with its charts and PDF (drawn by `renderer`); the files
+    written."""
+    # Each chart is drawn by the renderer as soon as its section builds it.
+    charts = Charts(renderer.start_charts)
+    parts = [(s.name, s.title, s.html(figures[s.name], data, charts)) for s in sections]
+    meta = (
+        f"{data.project.project.name} · {data.month:%B %Y} · generated "
+        f"{data.generated_at:%Y-%m-%d %H:%M} UTC · attribution {data.attribution_id} "
+        f"· amounts in {data.currency}, effective (amortized) cost"
+    )
+    front = {s.name for s in sections if s.front}
+    title = f"{data.report.title}: {data.month:%B %Y}"
+    text = charts.render(page(title, meta, parts, f"roi {__version__}", front))
     _atomic_text(path, text)
     folder = path.with_name(path.stem + "_charts")
     written = [path, *charts.write(folder)]

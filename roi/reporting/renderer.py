@@ -5,15 +5,14 @@ Both renderers hold the interpreter lock of the process they run in for long str
 vl-convert while it starts its JavaScript engine (half a second, on the first chart of a
 process), WeasyPrint (pure Python) while it is imported (half a second) and while it lays out
 the pages (more than a second for the sample's eleven). In a worker started when a report
-begins, the engine starts and WeasyPrint is imported on the other core meanwhile. The worker is
-a plain interpreter that imports the two renderers only (not roi); it draws the charts it is
-given (specs as JSON, each to SVG, and the SVG to PNG: the same calls, and so the same bytes,
-as `roi.charting`) and renders one HTML file to
-a PDF, reading nothing but the chart PNG files its page names (`file:` URLs only; one that
-cannot be read fails the PDF). The worker starts without the current folder on its module
-path. Jobs and their files pass through a scratch folder; a failed job is one `Error:` with
-the renderer's first line of error, and the worker goes on with the next job. One renderer
-serves every report of a command.
+begins, the engine starts and WeasyPrint is imported on the other core meanwhile. The worker
+imports `roi.charting` and WeasyPrint only (not the rest of roi); it draws the charts it is
+given (specs as JSON, each with `roi.charting`, so the bytes drawing in-process gives) and
+renders one HTML file to a PDF, reading nothing but the chart PNG files its page names
+(`file:` URLs only; one that cannot be read fails the PDF). The worker starts without the
+current folder on its module path. Jobs and their files pass through a scratch folder; a
+failed job is one `Error:` with the renderer's first line of error, and the worker goes on
+with the next job. One renderer serves every report of a command.
 """
 
 from __future__ import annotations
@@ -33,11 +32,9 @@ from roi.errors import RoiError
 
 WORKER = """
 import json, os, sys, threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-import vl_convert as vlc
-vlc.vegalite_to_svg({"data": {"values": [{"x": 1}]}, "mark": "point",
-                     "encoding": {"x": {"field": "x"}}})
+from roi.charting import svg_to_png, to_svg
+to_svg({"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}})
 loaded = {}
 def load():
     try:
@@ -53,9 +50,8 @@ loading.start()
 def charts(job):
     folder = Path(job["folder"])
     specs = json.loads((folder / "specs.json").read_text(encoding="utf-8"))
-    with ThreadPoolExecutor(2) as pool:
-        svgs = list(pool.map(vlc.vegalite_to_svg, specs))
-        pngs = list(pool.map(lambda svg: vlc.svg_to_png(svg, scale=2.0), svgs))
+    svgs = [to_svg(spec) for spec in specs]
+    pngs = [svg_to_png(svg) for svg in svgs]
     for i, (svg, png) in enumerate(zip(svgs, pngs)):
         (folder / f"{i}.svg").write_text(svg, encoding="utf-8")
         (folder / f"{i}.png").write_bytes(png)
