@@ -298,9 +298,11 @@ def report(
     out_file: Path | None = None,
     force: bool = False,
     renderer: Renderer | None = None,
+    only: tuple[str, ...] = (),
 ) -> list[Path]:
-    """Render the project's reports (of the given kinds) for one month (default: the latest
-    month with billing data); the files written (or kept: inputs unchanged, not `force`).
+    """Render the project's reports (of the given kinds; `only`: those named) for one month
+    (default: the latest month with billing data); the files written (or kept: inputs
+    unchanged, not `force`).
 
     `out_file` names the file of a single report instead of `<out>/<report>_<month>.<ext>`;
     `renderer` draws the HTML reports' charts and PDF (else one is started when needed).
@@ -310,7 +312,7 @@ def report(
     with ctx.reader() as con:
         chosen = choose_month(con, month, ctx.project.attribution.month_basis)
         return render_reports(
-            con, ctx.project, chosen, out_dir, kinds, ctx.progress, out_file, force, renderer
+            con, ctx.project, chosen, out_dir, kinds, ctx.progress, out_file, force, renderer, only
         )
 
 

@@ -63,13 +63,24 @@ def run(opts: Options, month: date | None, out: Path | None, force: bool) -> Non
 @cli.command()
 @MONTH
 @OUT_FOLDER
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    metavar="NAME",
+    help="Write only this report (a file name in reports/, e.g. monthly_finance); repeatable.",
+)
 @roi_command
-def report(opts: Options, month: date | None, out: Path | None) -> None:
-    """Write the monthly finance report (HTML with charts) from the warehouse.
+def report(opts: Options, month: date | None, out: Path | None, only: tuple[str, ...]) -> None:
+    """Write the month's reports: the finance report (HTML with charts, and PDF) and the Excel
+    pack, as the project's reports/ define them.
+
+    The pack is built while the PDF is laid out. `roi export excel` writes the pack alone.
 
     \b
-    Example:
+    Examples:
       roi report --month 2026-10
+      roi report --only monthly_finance
     """
     from roi.reporting.renderer import Renderer
 
@@ -78,7 +89,7 @@ def report(opts: Options, month: date | None, out: Path | None) -> None:
         from roi import pipeline
 
         paths = pipeline.report(
-            opts.context(), month, out, ("monthly_finance",), force=True, renderer=renderer
+            opts.context(), month, out, force=True, renderer=renderer, only=only
         )
     _emit_outputs(opts, paths)
 

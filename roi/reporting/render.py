@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ import polars as pl
 from roi import __version__
 from roi.config import ProjectConfig, ReportConfig
 from roi.config.reports import ReportOptions
+from roi.errors import ConfigError
 from roi.progress import SILENT, Progress
 from roi.reporting.book import Book, column_range
 from roi.reporting.charts import Charts, for_print
@@ -73,9 +75,10 @@ def render_html(
     figures: dict[str, object],
     path: Path,
     renderer: Renderer,
-) -> list[Path]:
-    """The HTML report of `sections` with its charts and PDF (drawn by `renderer`); the files
-    written."""
+) -> tuple[list[Path], Callable[[], None]]:
+    """The HTML report of `sections` with its charts and PDF (drawn by `renderer`): the files
+    written, and a function that waits until the PDF among them is (the renderer lays it out
+    meanwhile)."""
     # Each chart is drawn by the renderer as soon as its section builds it.
     charts = Charts(renderer.start_charts)
     parts = [(s.name, s.title, s.html(figures[s.name], data, charts)) for s in sections]
@@ -90,12 +93,12 @@ def render_html(
     _atomic_text(path, text)
     folder = path.with_name(path.stem + "_charts")
     written = [path, *charts.write(folder)]
-    if data.options.pdf:
-        pdf = path.with_suffix(".pdf")
-        # The PDF reads the charts' PNG files just written (not base64 inlined in its page).
-        renderer.pdf(for_print(text, {n: folder / f"{n}.png" for n in charts.pngs}), pdf)
-        written.append(pdf)
-    return written
+    if not data.options.pdf:
+        return written, lambda: None
+    pdf = path.with_suffix(".pdf")
+    # The PDF reads the charts' PNG files just written (not base64 inlined in its page).
+    pictures = {n: folder / f"{n}.png" for n in charts.pngs}
+    return [*written, pdf], renderer.start_pdf(for_print(text, pictures), pdf)
 
 
 def _atomic_text(path: Path, text: str) -> None:
@@ -220,8 +223,10 @@ def render_reports(
     out_file: Path | None = None,
     force: bool = False,
     renderer: Renderer | None = None,
+    only: tuple[str, ...] = (),
 ) -> list[Path]:
-    """Render the project's reports (of the given kinds) for one month; return the main files.
+    """Render the project's reports (of the given kinds; `only`: those named) for one month;
+    return the main files.
 
     `out_file` names the file of a single report instead of `<out>/<report>_<month>.<ext>`; a
     folder there puts the report in it. A report whose inputs (loads, attributions,
@@ -230,12 +235,15 @@ def render_reports(
     their charts and PDF with `renderer` (else one is started for the first that renders).
     """
     out = out_dir or project.reports_out
-    reports = [r for r in (project.reports or DEFAULT_REPORTS) if r.kind in kinds]
+    reports = [r for r in _named(project, only) if r.kind in kinds]
+    # HTML reports first: their PDFs are laid out by the renderer while the packs are built.
+    reports.sort(key=lambda r: r.kind == "excel_pack")
     # Every report to render names sections that exist, or none is written.
     chosen = [report_sections(r) for r in reports]
     runs = fetch_one(con, "SELECT string_agg(run_id, ',' ORDER BY run_id) FROM scenario_runs")
     written: list[Path] = []
     read: dict[tuple[object, ...], object] = {}
+    pending: list[tuple[Callable[[], None], ReportConfig, Path, str, list[Path]]] = []
     with contextlib.ExitStack() as stack:
         for report, sections in zip(reports, chosen, strict=True):
             data = open_report(con, project, report, month)
@@ -249,17 +257,40 @@ def render_reports(
                 written.append(path)
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
+            written.append(path)
             if report.kind == "excel_pack":
                 files = render_excel(data, sections, _read(data, sections, progress, read), path)
-            else:
-                if renderer is None:  # vl-convert and WeasyPrint start while figures are read
-                    renderer = stack.enter_context(Renderer())
-                figures = _read(data, sections, progress, read)
-                files = render_html(data, sections, figures, path, renderer)
-            keep_key(path, key, files)
-            progress.info(f"{report.name}: wrote {path}")
-            written.append(path)
+                _finished(report, path, key, files, progress)
+                continue
+            if renderer is None:  # vl-convert and WeasyPrint start while figures are read
+                renderer = stack.enter_context(Renderer())
+            figures = _read(data, sections, progress, read)
+            files, pdf_written = render_html(data, sections, figures, path, renderer)
+            pending.append((pdf_written, report, path, key, files))
+        for pdf_written, report, path, key, files in pending:
+            pdf_written()
+            _finished(report, path, key, files, progress)
     return written
+
+
+def _named(project: ProjectConfig, only: tuple[str, ...]) -> list[ReportConfig]:
+    """The project's reports (`only`: those named, each of which must exist)."""
+    reports = list(project.reports or DEFAULT_REPORTS)
+    names = [r.name for r in reports]
+    for name in only:
+        if name not in names:
+            raise ConfigError(
+                f"no report named {name!r}; the project's reports: {', '.join(names)}"
+            )
+    return [r for r in reports if not only or r.name in only]
+
+
+def _finished(
+    report: ReportConfig, path: Path, key: str, files: list[Path], progress: Progress
+) -> None:
+    """A report written whole: its inputs recorded beside it, and said."""
+    keep_key(path, key, files)
+    progress.info(f"{report.name}: wrote {path}")
 
 
 def _key_file(path: Path) -> Path:

@@ -61,8 +61,8 @@ def test_a_failing_renderer_is_one_error_and_keeps_the_pdf_there_was(
     target.write_bytes(b"%PDF- the one before")
     monkeypatch.setattr(renderer_module, "WORKER", "raise SystemExit('no usable font found')")
     with Renderer() as renderer:
-        assert renderer.process is not None
-        renderer.process.wait()  # dead before a job is sent: the job cannot even be written
+        assert renderer.printing.process is not None
+        renderer.printing.process.wait()  # dead before a job is sent: it cannot be written
         with pytest.raises(RoiError) as raised:
             renderer.pdf("<p>x</p>", target)
     assert str(raised.value) == (
@@ -103,3 +103,36 @@ def test_modules_in_the_current_folder_are_not_imported_by_the_renderer(
     with Renderer() as renderer:
         svgs, _ = renderer.charts(SPECS[:1])
     assert svgs == [to_svg(SPECS[0])]
+
+
+def test_charts_drawn_by_both_workers_come_back_in_order() -> None:
+    with Renderer() as renderer:
+        started = [renderer.start_charts([spec]) for spec in [*SPECS, *SPECS]]
+        drawn = [waiting() for waiting in started]
+    assert [svgs for svgs, _ in drawn] == [[to_svg(spec)] for spec in [*SPECS, *SPECS]]
+
+
+def test_a_pdf_is_laid_out_while_the_report_goes_on(tmp_path: Path) -> None:
+    first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
+    with Renderer() as renderer:
+        writing = [
+            renderer.start_pdf(f"<h1>{path.stem} report</h1>", path) for path in (first, second)
+        ]
+        # Written whole when waited for: the finished file takes its name then, not before.
+        assert not first.exists() and not second.exists()
+        svgs, _ = renderer.charts(SPECS[:1])  # a drawing meanwhile
+        for written in writing:
+            written()
+    assert svgs == [to_svg(SPECS[0])]
+    for path in (first, second):
+        assert f"{path.stem} report" in PdfReader(path).pages[0].extract_text()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["first.pdf", "second.pdf"]
+
+
+def test_a_pdf_no_one_waited_for_leaves_no_file(tmp_path: Path) -> None:
+    target = tmp_path / "report.pdf"
+    with pytest.raises(KeyboardInterrupt), Renderer() as renderer:
+        renderer.start_pdf("<h1>Monthly report</h1>", target)
+        raise KeyboardInterrupt  # the report stops before it waits for its PDF
+    assert list(tmp_path.iterdir()) == []
+    assert not renderer.scratch.exists()
