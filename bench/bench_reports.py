@@ -8,8 +8,10 @@ Builds (once, under bench/out/) a warehouse of `--rows` billing lines over 24 mo
 and LLM usage for `--models` models (the attribution benchmark's set), gives every synthetic
 model a per-unit value with 24 months of KPIs and a failure mode, then runs `roi attribute
 --full` and the standing scenarios (decay, failure exposure, forecast) once. Timed, each as its
-own process, best of `--repeat`: `roi report` (HTML with its charts as PNG and SVG, and the PDF)
-and `roi export excel`. Goal (the reports issue): report + workbook under 10 s.
+own process, best of `--repeat`: `roi report --only monthly_finance` (HTML with its charts as
+PNG and SVG, and the PDF), `roi export excel`, and `roi report` (all three; an earlier roi
+without --only: the first two only). Goal (issue "Fast where people wait"): report + workbook
+≤ 8 s.
 """
 
 from __future__ import annotations
@@ -79,23 +81,35 @@ def main() -> None:
         seconds, _, _ = measure([*roi, "scenario", *scenario, *where])
         print(f"roi scenario {' '.join(scenario)}: {seconds:.1f} s", file=sys.stderr)
     out = folder / "out"
-    times: dict[str, list[float]] = {"report": [], "export": []}
-    peaks: dict[str, float] = {"report": 0.0, "export": 0.0}
+    # `roi report` writes the workbook too since --only exists (an earlier roi: HTML and PDF).
+    only = (
+        ["--only", "monthly_finance"] if "--only" in measure([*roi, "report", "--help"])[2] else []
+    )
+    commands = {
+        "report": ["report", *only, "--out", str(out)],
+        "export": ["export", "excel", "--out", str(out)],
+    }
+    if only:
+        commands["all"] = ["report", "--out", str(out)]
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    peaks: dict[str, float] = dict.fromkeys(commands, 0.0)
     for _ in range(args.repeat):
-        for name, command in (
-            ("report", ["report", "--out", str(out)]),
-            ("export", ["export", "excel", "--out", str(out)]),
-        ):
+        for name, command in commands.items():
             wall, peak, _ = measure([*roi, *command, *where])
             times[name].append(wall)
             peaks[name] = max(peaks[name], peak)
-    report, export = min(times["report"]), min(times["export"])
+    best = {name: min(seconds) for name, seconds in times.items()}
+    together = f"{best['all']:.1f} s / {peaks['all']:.0f} MiB" if only else "(none)"
     print(f"{args.rows:,} billing lines, {args.models} models, 24 months")
-    print("| roi report (HTML, charts, PDF) | roi export excel | together | goal |")
-    print("|---:|---:|---:|---:|")
     print(
-        f"| {report:.1f} s / {peaks['report']:.0f} MiB | {export:.1f} s / {peaks['export']:.0f} MiB"
-        f" | {report + export:.1f} s | < 10 s |"
+        "| roi report --only monthly_finance (HTML, charts, PDF) | roi export excel | the two "
+        "| roi report (all three) | goal |"
+    )
+    print("|---:|---:|---:|---:|---:|")
+    print(
+        f"| {best['report']:.1f} s / {peaks['report']:.0f} MiB "
+        f"| {best['export']:.1f} s / {peaks['export']:.0f} MiB "
+        f"| {best['report'] + best['export']:.1f} s | {together} | ≤ 8 s |"
     )
     if args.keep:
         print(f"kept {folder}", file=sys.stderr)

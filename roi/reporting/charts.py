@@ -107,12 +107,25 @@ def _shorten(match: Any) -> str:
     return "<tbody>" + "".join(plain[:PRINT_ROWS]) + more + "".join(totals) + "</tbody>"
 
 
+def _shorten_list(match: Any) -> str:
+    import re
+
+    items = re.findall(r"<li>.*?</li>", str(match.group(1)), flags=re.S)
+    if len(items) <= PRINT_ROWS:
+        return str(match.group(0))
+    more = (
+        f'<li class="note">… {len(items) - PRINT_ROWS:,} more: every one is in the HTML '
+        "report</li>"
+    )
+    return "<ul>" + "".join(items[:PRINT_ROWS]) + more + "</ul>"
+
+
 def for_print(html: str, pictures: dict[str, Path]) -> str:
     """The page for the PDF: charts as their PNG files (the PDF engine draws pictures far
     faster than thousands of SVG text nodes, and reads a file faster than the same picture
-    inlined as base64 text), no collapsed details, and tables of more than `PRINT_ROWS` rows
-    cut there (with their totals), so a 200-model portfolio prints as a report, not a
-    listing."""
+    inlined as base64 text), no collapsed details, and tables and lists of more than
+    `PRINT_ROWS` rows cut there (tables with their totals), so a 200-model portfolio prints as a
+    report, not a listing."""
     import re
     from html import escape as html_escape
 
@@ -126,7 +139,8 @@ def for_print(html: str, pictures: dict[str, Path]) -> str:
         r'<figure class="chart" id="chart-([a-z0-9_]+)".*?</figure>', picture, html, flags=re.S
     )
     html = re.sub(r"<details>.*?</details>", "", html, flags=re.S)
-    return re.sub(r"<tbody>(.*?)</tbody>", _shorten, html, flags=re.S)
+    html = re.sub(r"<tbody>(.*?)</tbody>", _shorten, html, flags=re.S)
+    return re.sub(r"<ul>(.*?)</ul>", _shorten_list, html, flags=re.S)
 
 
 def _scale(domain: list[str], colours: dict[str, str], labels: dict[str, str]) -> alt.Scale:

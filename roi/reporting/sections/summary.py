@@ -30,6 +30,7 @@ from roi.reporting.sections._summary_text import Figures, Mover, story, tile_ite
 
 # The story is roi's own sentences around short data labels: shown whole.
 STORY_CHARACTERS = 4_000
+FRONT_WARNINGS = 5  # warnings listed on the first page
 
 
 def _forecast(data: ReportData) -> float | None:
@@ -213,10 +214,16 @@ class Summary(Section[Figures]):
         f = figures
         items = tile_items(f, data)
         if f.warnings:
+            # The first page stays one: the Quality section lists every warning.
+            more = len(f.warnings) - FRONT_WARNINGS
+            listed = data.options.sections is None or "quality" in data.options.sections
+            where = '<a href="#quality">Data quality</a>' if listed else "<code>roi status</code>"
+            rest = f"<li>… and {more:,} more: {where} lists every one</li>" if more > 0 else ""
             warn = (
                 f'<div class="warn"><p class="bad">{len(f.warnings)} warning(s): these figures '
                 "are not the whole story</p><ul>"
-                + "".join(f"<li>{escape(w)}</li>" for w in f.warnings)
+                + "".join(f"<li>{escape(w)}</li>" for w in f.warnings[:FRONT_WARNINGS])
+                + rest
                 + "</ul></div>"
             )
         else:
