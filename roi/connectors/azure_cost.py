@@ -40,7 +40,7 @@ from roi.connectors.native_billing import (
     read_source,
 )
 from roi.errors import SourceError
-from roi.loading.parsing import Parsed
+from roi.loading.parsing import Parsed, per_distinct
 
 COMMITMENT_MODELS = ("Reservation", "SavingsPlan")
 CHARGE_CATEGORY = {
@@ -99,9 +99,8 @@ def _us_dates(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     for c in columns:
         text = pl.col(c).cast(pl.String).str.strip_chars()
         us = text.str.to_date("%m/%d/%Y", strict=False).dt.strftime("%Y-%m-%d")
-        out.append(
-            pl.when(text.str.contains(r"^\d{1,2}/\d{1,2}/\d{4}$")).then(us).otherwise(text).alias(c)
-        )
+        iso = pl.when(text.str.contains(r"^\d{1,2}/\d{1,2}/\d{4}$")).then(us).otherwise(text)
+        out.append(per_distinct(frame, c, iso))
     return frame.with_columns(out)
 
 

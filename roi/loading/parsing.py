@@ -257,6 +257,10 @@ def _typed_expr(col: str, kind: str, dtype: pl.DataType) -> pl.Expr:
     return pl.col(col).cast(PARSERS[kind][0], strict=False)
 
 
+# Kinds whose text repeats (days, period boundaries, hours): parsed once per distinct value.
+_REPEATING = frozenset({"utc", "date", "calendar_day"})
+
+
 def _whole_number(number: pl.Expr) -> pl.Expr:
     """A whole number as Int64; fractions (100.7 tokens) and non-finite values become null."""
     exact = number.is_finite() & (number == number.floor()) & (number.abs() < 2.0**63)
@@ -289,7 +293,11 @@ def parse_columns(
         and (quick := _FAST[kind](frame.get_column(col))) is not None
     }
     parsed = frame.with_columns(
-        fast[col] if col in fast else _typed_expr(col, kind, frame.schema[col]).alias(col)
+        fast[col]
+        if col in fast
+        else per_distinct(frame, col, _typed_expr(col, kind, frame.schema[col]))
+        if kind in _REPEATING and frame.schema[col] == pl.String
+        else _typed_expr(col, kind, frame.schema[col]).alias(col)
         for col, kind in present.items()
     )
     bad = {col: pl.col(col).is_not_null() & pl.col(f"_parsed_{col}").is_null() for col in present}
@@ -331,6 +339,21 @@ def parse_columns(
         .select(list(REJECT_COLUMNS))
     )
     return Parsed(parsed, rejects.cast(REJECT_COLUMNS))  # type: ignore[arg-type]
+
+
+def per_distinct(frame: pl.DataFrame, col: str, expression: pl.Expr) -> pl.Expr:
+    """`expression` (of `col`, row by row) computed once per distinct value of `col` and spread
+    back to the rows, where values repeat (dates: a few hundred days in a million lines);
+    otherwise `expression` itself."""
+    distinct = frame.select(pl.col(col).unique())
+    if distinct.height * 4 > frame.height:
+        return expression.alias(col)
+    mapped = distinct.select(expression.alias(col)).get_column(col)
+    return (
+        pl.col(col)
+        .replace_strict(distinct.get_column(col), mapped, return_dtype=mapped.dtype)
+        .alias(col)
+    )
 
 
 def map_distinct(frame: pl.DataFrame, col: str, out_col: str, func: Any) -> pl.DataFrame:

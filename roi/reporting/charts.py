@@ -114,8 +114,7 @@ def _shorten_list(match: Any) -> str:
     if len(items) <= PRINT_ROWS:
         return str(match.group(0))
     more = (
-        f'<li class="note">… {len(items) - PRINT_ROWS:,} more: every one is in the HTML '
-        "report</li>"
+        f'<li class="note">… {len(items) - PRINT_ROWS:,} more: every one is in the HTML report</li>'
     )
     return "<ul>" + "".join(items[:PRINT_ROWS]) + more + "</ul>"
 
