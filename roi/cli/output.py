@@ -167,8 +167,9 @@ def _narrowed(columns: list[_Column], width: int, wrap_header: bool) -> list[int
     """Widths narrowed (the widest column that may narrow, one character at a time) until the
     columns fit `width` or none may narrow further."""
     widths = [c.natural for c in columns]
+    narrowest = [c.minimum(wrap_header) for c in columns]
     while _total(columns, widths) > width:
-        room = [i for i, c in enumerate(columns) if widths[i] > c.minimum(wrap_header)]
+        room = [i for i in range(len(columns)) if widths[i] > narrowest[i]]
         if not room:
             break
         widths[max(room, key=lambda i: widths[i])] -= 1
