@@ -17,19 +17,25 @@ def _written(out: str) -> list[Path]:
     return [Path(row["output"]) for row in json.loads(out)]
 
 
+def _report(project: ProjectConfig, out: Path, *options: str) -> tuple[int, str, str]:
+    """`roi report` of the project into `out`, listing what it wrote as JSON."""
+    root = str(project.root)
+    return invoke(
+        "report", "--project", root, "--out", str(out), *options, "-q", "--format", "json"
+    )
+
+
 @pytest.mark.slow
 def test_report_writes_the_report_its_pdf_and_the_pack(
     loaded_project: ProjectConfig, tmp_path: Path
 ) -> None:
-    root = str(loaded_project.root)
-    code, out, err = invoke(
-        "report", "--project", root, "--out", str(tmp_path), "--format", "json", "--quiet"
-    )
+    code, out, err = _report(loaded_project, tmp_path)
     assert (code, err) == (0, "")
     html, pack = tmp_path / "monthly_finance_2026-10.html", tmp_path / "executive_pack_2026-10.xlsx"
     assert _written(out) == [html, pack]
     assert html.with_suffix(".pdf").read_bytes().startswith(b"%PDF-")
     alone = tmp_path / "alone.xlsx"
+    root = str(loaded_project.root)
     code, _, err = invoke("export", "excel", "--project", root, "--out", str(alone), "--quiet")
     assert (code, err) == (0, "")
     together, by_itself = load_workbook(pack), load_workbook(alone)
@@ -41,36 +47,13 @@ def test_report_writes_the_report_its_pdf_and_the_pack(
 def test_report_only_names_the_reports_it_writes(
     loaded_project: ProjectConfig, tmp_path: Path
 ) -> None:
-    root = str(loaded_project.root)
-    code, out, err = invoke(
-        "report",
-        "--project",
-        root,
-        "--out",
-        str(tmp_path),
-        "--only",
-        "nope",
-        "--format",
-        "json",
-        "--quiet",
-    )
+    code, out, err = _report(loaded_project, tmp_path, "--only", "nope")
     assert (code, out) == (1, "")
     assert err == (
         "Error: no report named 'nope'; the project's reports: executive_pack, monthly_finance\n"
     )
     assert list(tmp_path.iterdir()) == []
-    code, out, err = invoke(
-        "report",
-        "--project",
-        root,
-        "--out",
-        str(tmp_path),
-        "--only",
-        "executive_pack",
-        "--format",
-        "json",
-        "--quiet",
-    )
+    code, out, err = _report(loaded_project, tmp_path, "--only", "executive_pack")
     assert (code, err) == (0, "")
     assert _written(out) == [tmp_path / "executive_pack_2026-10.xlsx"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
