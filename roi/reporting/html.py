@@ -9,9 +9,11 @@ also keeps the PDF's line breaking fast.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping, Sequence
 from decimal import Decimal
 from html import escape as html_escape
+from itertools import pairwise
 from typing import Any
 
 import polars as pl
@@ -222,3 +224,28 @@ def page(
 <footer>{escape(footer)}</footer>
 </body></html>
 """
+
+
+def _starts_a_page(previous: str, section: str) -> bool:
+    """Whether the PDF starts a new page before `section` (its opening tag) whatever the
+    content: it says so (`after-front`), or its page orientation differs from the section
+    before's."""
+    return "after-front" in section or ("wide" in section) != ("wide" in previous)
+
+
+def print_parts(page: str) -> list[str]:
+    """The print page as two documents, split where the PDF starts a new page anyway (see
+    `_starts_a_page`) as near the middle of its text as there is such a place, so that two
+    processes can lay them out side by side and their pages follow each other as one
+    document's would; the whole page when there is no such place."""
+    opened = list(re.finditer(r'\n<section id="[^"]*"[^>]*>', page))
+    breaks = [
+        later.start()
+        for earlier, later in pairwise(opened)
+        if _starts_a_page(earlier.group(0), later.group(0))
+    ]
+    start, end = page.find("<body>") + len("<body>"), page.rfind("</body>")
+    if not breaks or start < len("<body>") or end < 0:
+        return [page]
+    cut = min(breaks, key=lambda at: abs(at - (start + end) / 2))
+    return [page[:cut] + "\n</body></html>\n", page[:start] + page[cut:]]

@@ -27,7 +27,7 @@ from roi.reporting.book import Book, column_range
 from roi.reporting.charts import Charts, for_print
 from roi.reporting.columns import Column
 from roi.reporting.data import ReportData, open_report
-from roi.reporting.html import page
+from roi.reporting.html import page, print_parts
 from roi.reporting.numbers import RATE
 from roi.reporting.renderer import Renderer
 from roi.reporting.sections import Section, every_section, report_sections
@@ -98,7 +98,7 @@ def render_html(
     pdf = path.with_suffix(".pdf")
     # The PDF reads the charts' PNG files just written (not base64 inlined in its page).
     pictures = {n: folder / f"{n}.png" for n in charts.pngs}
-    return [*written, pdf], renderer.start_pdf(for_print(text, pictures), pdf)
+    return [*written, pdf], renderer.start_pdf(print_parts(for_print(text, pictures)), pdf)
 
 
 def _atomic_text(path: Path, text: str) -> None:

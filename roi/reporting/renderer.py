@@ -1,20 +1,22 @@
-"""The report's renderers: two worker processes, one drawing the charts (vl-convert), one
-laying out the PDF (WeasyPrint), while the report's own process reads the figures.
+"""The report's renderer: two worker processes that draw the charts (vl-convert) and lay out
+the PDF (WeasyPrint) while the report's own process reads the figures and builds the pages.
 
 Both renderers hold the interpreter lock of the process they run in for long stretches:
 vl-convert while it starts its JavaScript engine (half a second, on the first chart of a
-process), WeasyPrint (pure Python) while it is imported (half a second) and while it lays out
-the pages (more than a second for the sample's eleven). Each in its own process, started when a
-report begins, the engine starts and WeasyPrint is imported on the other core while roi reads,
-and the charts are drawn as their sections build them, not after WeasyPrint's import. A worker
-imports `roi.charting` or WeasyPrint only (not the rest of roi); the chart worker draws the
-charts it is given (specs as JSON, each with `roi.charting`, so the bytes drawing in-process
-gives), the PDF worker renders one HTML file to a PDF, reading nothing but the chart PNG files
-its page names (`file:` URLs only; one that cannot be read fails the PDF). The workers start
-without the current folder on their module path. Jobs and their files pass through a scratch
-folder; a failed job is one `Error:` with the renderer's first line of error, and the worker
-goes on with the next job; a worker that ends ends the renderer. One renderer serves every
-report of a command.
+process) and draws, WeasyPrint (pure Python) while it is imported (half a second) and while it
+lays out the pages (more than a second for the sample's eleven). The workers start when a
+report begins, below the report's process in priority, and each starts the engine and imports
+WeasyPrint while roi reads; they take turns drawing the charts as their sections build them;
+a page given in two parts (`roi.reporting.html.print_parts`: split where a new page starts
+anyway) is laid out one part in each, then the first worker puts the pages together (pypdf)
+and numbers them across with the page's own @page rules. A worker imports `roi.charting`,
+WeasyPrint and pypdf only (not the rest of roi); it draws each chart with `roi.charting` (the
+bytes drawing in-process gives) and reads nothing but the chart PNG files a page names
+(`file:` URLs only; one that cannot be read fails the PDF). The workers start without the
+current folder on their module path. Jobs and their files pass through a scratch folder; a
+failed job is one `Error:` with the renderer's first line of error, and the worker goes on with
+the next job; a worker that ends ends the renderer. One renderer serves every report of a
+command.
 """
 
 from __future__ import annotations
@@ -28,26 +30,36 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, NoReturn
+from typing import Any, NoReturn
 
 from roi.errors import RoiError
 
 WORKER = """
-import json, os, sys
+import io, json, os, sys, threading
 from pathlib import Path
+# Below the report's own process: until it waits for the workers, its work is what they wait
+# for (the first chart comes after roi's imports and the figures).
+os.nice(10)
+from roi.charting import svg_to_png, to_svg
+to_svg({"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}})
 loaded = {}
-if sys.argv[1] == "pdf":
+def load():
     try:
         from weasyprint import HTML
         from weasyprint.urls import URLFetcher
+        import pypdf
         loaded["HTML"] = HTML
         # The charts' PNG files only; a picture that cannot be read fails the PDF.
         loaded["fetcher"] = URLFetcher(allowed_protocols={"file"}, fail_on_errors=True)
     except BaseException as exc:  # a WeasyPrint that cannot load fails each PDF, said once each
         loaded["error"] = exc
-# Both draw charts: the PDF worker is idle until the page is ready.
-from roi.charting import svg_to_png, to_svg
-to_svg({"data": {"values": [{"x": 1}]}, "mark": "point", "encoding": {"x": {"field": "x"}}})
+loading = threading.Thread(target=load)
+loading.start()
+def html(**where):
+    loading.join()
+    if "error" in loaded:
+        raise loaded["error"]
+    return loaded["HTML"](encoding="utf-8", url_fetcher=loaded["fetcher"], **where)
 def charts(job):
     folder = Path(job["folder"])
     specs = json.loads((folder / "specs.json").read_text(encoding="utf-8"))
@@ -57,14 +69,36 @@ def charts(job):
         (folder / f"{i}.svg").write_text(svg, encoding="utf-8")
         (folder / f"{i}.png").write_bytes(png)
 def pdf(job):
-    if "error" in loaded:
-        raise loaded["error"]
-    page = loaded["HTML"](filename=job["source"], encoding="utf-8", url_fetcher=loaded["fetcher"])
-    page.write_pdf(job["target"])
+    html(filename=job["source"]).write_pdf(job["target"])
+def merge(job):
+    from pypdf import PdfReader, PdfWriter
+    parts = [PdfReader(part) for part in job["parts"]]
+    pages = [page for part in parts for page in part.pages]
+    # The page numbers, drawn by the page's own @page rules on pages of each page's size.
+    sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in pages]
+    named = {size: f"roi-{n}" for n, size in enumerate(dict.fromkeys(sizes))}
+    rules = "".join(f"@page {name} {{ size: {w}pt {h}pt }}" for (w, h), name in named.items())
+    blank = "".join(
+        f'<div style="page: {named[size]}; height: 1px; break-after: page"></div>'
+        for size in sizes
+    )
+    head = Path(job["head"]).read_text(encoding="utf-8")
+    page = f"{head}<style>{rules}</style></head><body>{blank}</body></html>"
+    numbers = PdfReader(io.BytesIO(html(string=page).write_pdf()))
+    if len(numbers.pages) != len(pages):
+        raise RuntimeError(f"{len(numbers.pages)} page numbers for {len(pages)} pages")
+    out = PdfWriter()
+    for part in parts:
+        out.append(part)
+    for page, number in zip(out.pages, numbers.pages):
+        page.merge_page(number)
+    if parts[0].metadata:
+        out.add_metadata(parts[0].metadata)
+    out.write(job["target"])
 for line in sys.stdin:
     job = json.loads(line)
     try:
-        (charts if job["kind"] == "charts" else pdf)(job)
+        {"charts": charts, "pdf": pdf, "merge": merge}[job["kind"]](job)
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as exc:  # WeasyPrint's fatal fetch error is a BaseException
@@ -76,8 +110,11 @@ for line in sys.stdin:
         print("error", " (".join(said) + ")" * (len(said) - 1), flush=True)
         continue
     print("done", flush=True)
+loading.join()
 os._exit(0)
 """
+# The page numbers of a page laid out in parts are added when the parts are put together.
+NO_PAGE_NUMBERS = "<style>@page { @bottom-right { content: none } }</style></head>"
 
 
 # Waits for drawings started: (each chart as SVG, each SVG as PNG).
@@ -91,20 +128,20 @@ class _Ended(Exception):
 class _Worker:
     """One worker process, doing the jobs it is sent in order."""
 
-    def __init__(self, role: Literal["charts", "pdf"], scratch: Path) -> None:
-        self._errors = (scratch / f"{role}-errors.txt").open("w+", encoding="utf-8")
+    def __init__(self, number: int, scratch: Path) -> None:
+        self._errors = (scratch / f"errors-{number}.txt").open("w+", encoding="utf-8")
         self.process: subprocess.Popen[str] | None = subprocess.Popen(
             # -P: the current folder is not put on the worker's module path.
-            [sys.executable, "-P", "-c", WORKER, role],
+            [sys.executable, "-P", "-c", WORKER],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._errors,
             text=True,
         )
-        self.role = role
+        self.number = number
         self.sent = self._done = 0  # jobs sent, and jobs done (in order)
 
-    def send(self, job: dict[str, str]) -> int:
+    def send(self, job: dict[str, object]) -> int:
         """Queue a job; its number."""
         assert self.process is not None and self.process.stdin is not None  # piped, running
         try:
@@ -151,24 +188,23 @@ class _Worker:
 
 
 class Renderer:
-    """Two worker processes, started now: one draws charts (`charts`), one writes PDFs (`pdf`).
+    """Two worker processes, started now, that draw charts (`charts`) and write PDFs (`pdf`).
 
     A WeasyPrint that cannot load (no Pango) fails each PDF, not the charts."""
 
     def __init__(self) -> None:
         self.scratch = Path(tempfile.mkdtemp(prefix="roi-render-"))
-        self.charting = _Worker("charts", self.scratch)
-        self.printing = _Worker("pdf", self.scratch)
-        self._stderr: dict[str, str] = {}  # what each worker wrote to stderr, once ended
+        self.workers = (_Worker(0, self.scratch), _Worker(1, self.scratch))
+        self._stderr: dict[int, str] = {}  # what each worker wrote to stderr, once ended
         self._unfinished: set[Path] = set()  # PDFs being written (removed if never waited for)
         self._ended = False
-        self._charts = 0  # drawings started
+        self._jobs = 0  # jobs started (their files' names)
 
     def _running(self, what: str) -> None:
         if self._ended:
             raise RoiError(f"could not {what}: the renderer has ended")
 
-    def _job(self, worker: _Worker, job: dict[str, str], what: str) -> Callable[[], None]:
+    def _job(self, worker: _Worker, job: dict[str, object], what: str) -> Callable[[], None]:
         """Send `job` to `worker`; the function returned waits until it is done."""
         try:
             number = worker.send(job)
@@ -189,7 +225,7 @@ class Renderer:
     def _fail(self, what: str, worker: _Worker) -> NoReturn:
         """`worker` ended: the error names the last line it wrote (how Python ended)."""
         self.close(kill=True)
-        said = self._stderr[worker.role]
+        said = self._stderr[worker.number]
         last = (said.strip().splitlines() or ["it ended without a message"])[-1]
         raise RoiError(f"could not {what}: the renderer ended: {last}")
 
@@ -198,13 +234,12 @@ class Renderer:
         function returned waits for the drawings."""
         what = "draw the report's charts"
         self._running(what)
-        folder = self.scratch / f"charts-{self._charts}"
+        folder = self.scratch / f"charts-{self._jobs}"
         folder.mkdir()
         (folder / "specs.json").write_text(json.dumps(specs), encoding="utf-8")
-        # Every other drawing goes to the PDF worker, unless it has a PDF to lay out first.
-        shared = self._charts % 2 == 1 and not self._unfinished
-        self._charts += 1
-        worker = self.printing if shared else self.charting
+        # The workers take turns (vl-convert draws one chart at a time in a process).
+        worker = self.workers[self._jobs % 2]
+        self._jobs += 1
         done = self._job(worker, {"kind": "charts", "folder": str(folder)}, what)
 
         def drawn() -> tuple[list[str], list[bytes]]:
@@ -220,50 +255,72 @@ class Renderer:
         """Each Vega-Lite spec drawn as SVG, and that SVG as PNG (scale 2)."""
         return self.start_charts(specs)()
 
-    def start_pdf(self, html: str, path: Path) -> Callable[[], None]:
-        """Start laying `html` out as the PDF `path`; the function returned waits until it is
-        written (whole or not at all)."""
+    def start_pdf(self, parts: list[str], path: Path) -> Callable[[], None]:
+        """Start laying out the PDF `path` of a page given as `parts` (HTML documents whose
+        pages follow each other: each worker lays one out, then their pages are put together
+        and numbered across as the first part's @page rules number them); the function
+        returned waits until it is written (whole or not at all)."""
         what = f"write the PDF {path} (WeasyPrint)"
         self._running(what)
-        source = self.scratch / f"print-{self.printing.sent}.html"
-        source.write_text(html, encoding="utf-8")
+        folder = self.scratch / f"pdf-{self._jobs}"
+        self._jobs += 1
+        folder.mkdir()
         tmp = path.with_name(path.name + ".tmp")
-        try:
-            done = self._job(
-                self.printing, {"kind": "pdf", "source": str(source), "target": str(tmp)}, what
-            )
-        except BaseException:
-            source.unlink(missing_ok=True)
-            raise
+        if len(parts) == 1:
+            (folder / "page.html").write_text(parts[0], encoding="utf-8")
+            job: dict[str, object] = {
+                "kind": "pdf",
+                "source": str(folder / "page.html"),
+                "target": str(tmp),
+            }
+            laid_out = [self._job(self.workers[0], job, what)]
+        else:
+            head = parts[0][: parts[0].index("</head>")]
+            (folder / "head.html").write_text(head, encoding="utf-8")
+            laid_out = []
+            for n, part in enumerate(parts):
+                source = folder / f"part-{n}.html"
+                source.write_text(part.replace("</head>", NO_PAGE_NUMBERS, 1), encoding="utf-8")
+                job = {"kind": "pdf", "source": str(source), "target": str(source) + ".pdf"}
+                laid_out.append(self._job(self.workers[n % 2], job, what))
         self._unfinished.add(tmp)
 
         def written() -> None:
             try:
-                done()
+                for done in laid_out:
+                    done()
+                if len(parts) > 1:
+                    merging: dict[str, object] = {
+                        "kind": "merge",
+                        "parts": [str(folder / f"part-{n}.html.pdf") for n in range(len(parts))],
+                        "head": str(folder / "head.html"),
+                        "target": str(tmp),
+                    }
+                    self._job(self.workers[0], merging, what)()
                 tmp.replace(path)
             except RoiError:
                 raise
-            except BaseException:  # interrupted: stop the worker before removing what it writes
+            except BaseException:  # interrupted: stop the workers before removing what they write
                 self.close(kill=True)
                 raise
             finally:
                 self._unfinished.discard(tmp)
                 tmp.unlink(missing_ok=True)
-                source.unlink(missing_ok=True)
+                shutil.rmtree(folder, ignore_errors=True)
 
         return written
 
     def pdf(self, html: str, path: Path) -> None:
         """Lay `html` out as the PDF `path` (written whole or not at all)."""
-        self.start_pdf(html, path)()
+        self.start_pdf([html], path)()
 
     def close(self, kill: bool = False) -> None:
         """End the workers (they end with their input; `kill`: at once) and remove the
         scratch folder and the part-written PDFs no one waited for."""
         if not self._ended:
             self._ended = True
-            for worker in (self.charting, self.printing):
-                self._stderr[worker.role] = worker.close(kill)
+            for worker in self.workers:
+                self._stderr[worker.number] = worker.close(kill)
         for tmp in self._unfinished:
             tmp.unlink(missing_ok=True)
         self._unfinished.clear()

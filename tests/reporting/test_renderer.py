@@ -4,6 +4,7 @@ there were."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -61,8 +62,9 @@ def test_a_failing_renderer_is_one_error_and_keeps_the_pdf_there_was(
     target.write_bytes(b"%PDF- the one before")
     monkeypatch.setattr(renderer_module, "WORKER", "raise SystemExit('no usable font found')")
     with Renderer() as renderer:
-        assert renderer.printing.process is not None
-        renderer.printing.process.wait()  # dead before a job is sent: it cannot be written
+        for worker in renderer.workers:  # dead before a job is sent: it cannot be written
+            assert worker.process is not None
+            worker.process.wait()
         with pytest.raises(RoiError) as raised:
             renderer.pdf("<p>x</p>", target)
     assert str(raised.value) == (
@@ -116,7 +118,7 @@ def test_a_pdf_is_laid_out_while_the_report_goes_on(tmp_path: Path) -> None:
     first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
     with Renderer() as renderer:
         writing = [
-            renderer.start_pdf(f"<h1>{path.stem} report</h1>", path) for path in (first, second)
+            renderer.start_pdf([f"<h1>{path.stem} report</h1>"], path) for path in (first, second)
         ]
         # Written whole when waited for: the finished file takes its name then, not before.
         assert not first.exists() and not second.exists()
@@ -132,7 +134,34 @@ def test_a_pdf_is_laid_out_while_the_report_goes_on(tmp_path: Path) -> None:
 def test_a_pdf_no_one_waited_for_leaves_no_file(tmp_path: Path) -> None:
     target = tmp_path / "report.pdf"
     with pytest.raises(KeyboardInterrupt), Renderer() as renderer:
-        renderer.start_pdf("<h1>Monthly report</h1>", target)
+        renderer.start_pdf(["<h1>Monthly report</h1>"], target)
         raise KeyboardInterrupt  # the report stops before it waits for its PDF
     assert list(tmp_path.iterdir()) == []
     assert not renderer.scratch.exists()
+
+
+HEAD = """<html><head><title>Two parts</title><style>
+@page { size: A4; margin: 12mm; @bottom-right { content: counter(page) " / " counter(pages) } }
+@page wide { size: A4 landscape; } section.wide { page: wide; }
+</style></head>"""
+
+
+def test_a_page_in_two_parts_is_one_pdf_numbered_across(tmp_path: Path) -> None:
+    target = tmp_path / "report.pdf"
+    parts = [
+        HEAD + '<body><h1>Summary</h1><p style="break-after: page">first</p><p>second</p>'
+        "</body></html>",
+        HEAD + '<body><section class="wide"><h1>Costs</h1><p>third</p></section></body></html>',
+    ]
+    with Renderer() as renderer:
+        renderer.start_pdf(parts, target)()
+    pdf = PdfReader(target)
+    texts = [page.extract_text() for page in pdf.pages]
+    assert [t.split()[0] for t in texts] == ["Summary", "second", "Costs"]
+    # Numbered once, across the parts (a part numbers none of its own pages).
+    assert [re.findall(r"\d / \d", t) for t in texts] == [["1 / 3"], ["2 / 3"], ["3 / 3"]]
+    sizes = [(float(p.mediabox.width), float(p.mediabox.height)) for p in pdf.pages]
+    assert sizes[0] == sizes[1] and sizes[2] == sizes[0][::-1]  # the last one landscape
+    assert pdf.metadata is not None and pdf.metadata.title == "Two parts"
+    assert [item.title for item in pdf.outline] == ["Summary", "Costs"]  # type: ignore[union-attr]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]
