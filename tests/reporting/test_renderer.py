@@ -5,6 +5,7 @@ there were."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,14 @@ from roi.charting import svg_to_png, to_svg
 from roi.errors import RoiError
 from roi.reporting import renderer as renderer_module
 from roi.reporting.renderer import Renderer
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Iterator[Renderer]:
+    """One renderer for the tests that leave it working (starting one takes a second)."""
+    with Renderer() as shared:
+        yield shared
+
 
 SPECS = [
     {
@@ -33,9 +42,8 @@ SPECS = [
 ]
 
 
-def test_charts_drawn_by_the_renderer_are_those_drawn_here() -> None:
-    with Renderer() as renderer:
-        svgs, pngs = renderer.charts(SPECS)
+def test_charts_drawn_by_the_renderer_are_those_drawn_here(renderer: Renderer) -> None:
+    svgs, pngs = renderer.charts(SPECS)
     here = [to_svg(spec) for spec in SPECS]
     assert svgs == here
     assert pngs == [svg_to_png(svg) for svg in here]
@@ -76,24 +84,24 @@ def test_a_failing_renderer_is_one_error_and_keeps_the_pdf_there_was(
         renderer.charts(SPECS)
 
 
-def test_a_chart_it_cannot_draw_is_one_error_and_the_renderer_goes_on() -> None:
-    with Renderer() as renderer:
-        with pytest.raises(RoiError) as raised:
-            renderer.charts([{"mark": "no-such-mark", "data": {"values": []}}])
-        assert str(raised.value).startswith("could not draw the report's charts: ")
-        assert "\n" not in str(raised.value)
-        svgs, _ = renderer.charts(SPECS)  # the next job is drawn
+def test_a_chart_it_cannot_draw_is_one_error_and_the_renderer_goes_on(renderer: Renderer) -> None:
+    with pytest.raises(RoiError) as raised:
+        renderer.charts([{"mark": "no-such-mark", "data": {"values": []}}])
+    assert str(raised.value).startswith("could not draw the report's charts: ")
+    assert "\n" not in str(raised.value)
+    svgs, _ = renderer.charts(SPECS)  # the next job is drawn
     assert svgs == [to_svg(spec) for spec in SPECS]
 
 
-def test_the_pdf_reads_local_files_only_and_fails_on_a_missing_picture(tmp_path: Path) -> None:
+def test_the_pdf_reads_local_files_only_and_fails_on_a_missing_picture(
+    renderer: Renderer, tmp_path: Path
+) -> None:
     target = tmp_path / "report.pdf"
-    with Renderer() as renderer:
-        for source in ((tmp_path / "gone.png").as_uri(), "http://127.0.0.1:9/chart.png"):
-            with pytest.raises(RoiError, match="could not write the PDF"):
-                renderer.pdf(f'<p>chart</p><img src="{source}">', target)
-        assert not target.exists()
-        renderer.pdf("<p>no pictures</p>", target)  # the renderer goes on
+    for source in ((tmp_path / "gone.png").as_uri(), "http://127.0.0.1:9/chart.png"):
+        with pytest.raises(RoiError, match="could not write the PDF"):
+            renderer.pdf(f'<p>chart</p><img src="{source}">', target)
+    assert not target.exists()
+    renderer.pdf("<p>no pictures</p>", target)  # the renderer goes on
     assert target.exists()
 
 
@@ -107,24 +115,22 @@ def test_modules_in_the_current_folder_are_not_imported_by_the_renderer(
     assert svgs == [to_svg(SPECS[0])]
 
 
-def test_charts_drawn_by_both_workers_come_back_in_order() -> None:
-    with Renderer() as renderer:
-        started = [renderer.start_charts([spec]) for spec in [*SPECS, *SPECS]]
-        drawn = [waiting() for waiting in started]
+def test_charts_drawn_by_both_workers_come_back_in_order(renderer: Renderer) -> None:
+    started = [renderer.start_charts([spec]) for spec in [*SPECS, *SPECS]]
+    drawn = [waiting() for waiting in started]
     assert [svgs for svgs, _ in drawn] == [[to_svg(spec)] for spec in [*SPECS, *SPECS]]
 
 
-def test_a_pdf_is_laid_out_while_the_report_goes_on(tmp_path: Path) -> None:
+def test_a_pdf_is_laid_out_while_the_report_goes_on(renderer: Renderer, tmp_path: Path) -> None:
     first, second = tmp_path / "first.pdf", tmp_path / "second.pdf"
-    with Renderer() as renderer:
-        writing = [
-            renderer.start_pdf([f"<h1>{path.stem} report</h1>"], path) for path in (first, second)
-        ]
-        # Written whole when waited for: the finished file takes its name then, not before.
-        assert not first.exists() and not second.exists()
-        svgs, _ = renderer.charts(SPECS[:1])  # a drawing meanwhile
-        for written in writing:
-            written()
+    writing = [
+        renderer.start_pdf([f"<h1>{path.stem} report</h1>"], path) for path in (first, second)
+    ]
+    # Written whole when waited for: the finished file takes its name then, not before.
+    assert not first.exists() and not second.exists()
+    svgs, _ = renderer.charts(SPECS[:1])  # a drawing meanwhile
+    for written in writing:
+        written()
     assert svgs == [to_svg(SPECS[0])]
     for path in (first, second):
         assert f"{path.stem} report" in PdfReader(path).pages[0].extract_text()
@@ -146,15 +152,14 @@ HEAD = """<html><head><title>Two parts</title><style>
 </style></head>"""
 
 
-def test_a_page_in_two_parts_is_one_pdf_numbered_across(tmp_path: Path) -> None:
+def test_a_page_in_two_parts_is_one_pdf_numbered_across(renderer: Renderer, tmp_path: Path) -> None:
     target = tmp_path / "report.pdf"
     parts = [
         HEAD + '<body><h1>Summary</h1><p style="break-after: page">first</p><p>second</p>'
         "</body></html>",
         HEAD + '<body><section class="wide"><h1>Costs</h1><p>third</p></section></body></html>',
     ]
-    with Renderer() as renderer:
-        renderer.start_pdf(parts, target)()
+    renderer.start_pdf(parts, target)()
     pdf = PdfReader(target)
     texts = [page.extract_text() for page in pdf.pages]
     assert [t.split()[0] for t in texts] == ["Summary", "second", "Costs"]
