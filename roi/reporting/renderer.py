@@ -140,6 +140,7 @@ class _Worker:
         )
         self.number = number
         self.sent = self._done = 0  # jobs sent, and jobs done (in order)
+        self._errors_of: dict[int, str | None] = {}  # answers read before their job's wait
 
     def send(self, job: dict[str, object]) -> int:
         """Queue a job; its number."""
@@ -153,19 +154,21 @@ class _Worker:
         return self.sent - 1
 
     def wait(self, number: int) -> str | None:
-        """Wait until job `number` is done (and those before it); the failed job's error."""
+        """Wait until job `number` is done (and those before it, whose answers are kept for
+        their own waits); its error, if it failed (the worker goes on)."""
         assert self.process is not None and self.process.stdout is not None  # piped, running
         while self._done <= number:
             try:
                 answer = self.process.stdout.readline()
             except OSError:
                 answer = ""
-            self._done += 1
-            if answer.startswith("error "):  # the job failed; the worker goes on
-                return answer[6:].strip()
-            if answer.strip() != "done":
+            if answer.strip() != "done" and not answer.startswith("error "):
                 raise _Ended
-        return None
+            self._errors_of[self._done] = (
+                answer[6:].strip() if answer.startswith("error ") else None
+            )
+            self._done += 1
+        return self._errors_of.pop(number, None)
 
     def close(self, kill: bool) -> str:
         """End the worker (it ends with its input; `kill`: at once); what it wrote to stderr."""

@@ -170,3 +170,13 @@ def test_a_page_in_two_parts_is_one_pdf_numbered_across(renderer: Renderer, tmp_
     assert pdf.metadata is not None and pdf.metadata.title == "Two parts"
     assert [item.title for item in pdf.outline] == ["Summary", "Costs"]  # type: ignore[union-attr]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.pdf"]
+
+
+def test_each_wait_gets_its_own_jobs_answer(renderer: Renderer) -> None:
+    # The workers take turns: the first and the third drawing go to the same worker.
+    bad = [{"mark": "no-such-mark", "data": {"values": []}}]
+    started = [renderer.start_charts(specs) for specs in (bad, SPECS[:1], SPECS[:1])]
+    assert started[2]()[0] == [to_svg(SPECS[0])]  # not the failure before it
+    assert started[1]()[0] == [to_svg(SPECS[0])]
+    with pytest.raises(RoiError, match="could not draw the report's charts"):
+        started[0]()
