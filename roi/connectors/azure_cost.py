@@ -95,9 +95,10 @@ def _names(columns: list[str]) -> dict[str, str]:
 
 def _us_dates(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     """`MM/DD/YYYY` (or `M/D/YYYY`) as ISO text; other text is left for the date parser."""
+    frame = frame.with_columns(pl.col(columns).cast(pl.String))
     out = []
     for c in columns:
-        text = pl.col(c).cast(pl.String).str.strip_chars()
+        text = pl.col(c).str.strip_chars()
         us = text.str.to_date("%m/%d/%Y", strict=False).dt.strftime("%Y-%m-%d")
         iso = pl.when(text.str.contains(r"^\d{1,2}/\d{1,2}/\d{4}$")).then(us).otherwise(text)
         out.append(per_distinct(frame, c, iso))

@@ -346,7 +346,7 @@ def per_distinct(frame: pl.DataFrame, col: str, expression: pl.Expr) -> pl.Expr:
     back to the rows, where values repeat (dates: a few hundred days in a million lines);
     otherwise `expression` itself."""
     distinct = frame.select(pl.col(col).unique())
-    if distinct.height * 4 > frame.height:
+    if not distinct.height or distinct.height * 4 > frame.height:
         return expression.alias(col)
     mapped = distinct.select(expression.alias(col)).get_column(col)
     return (

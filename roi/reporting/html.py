@@ -102,11 +102,13 @@ footer { margin-top: 3rem; color: var(--muted); font-size: .8rem; }
         @bottom-right { content: counter(page) " / " counter(pages); font-size: 8pt;
                         color: #5b6475; } }
 @page wide { size: A4 landscape; }
+@page tall { size: A4; }
 @media print {
   html { font-size: 9pt; }
   body { margin: 0; max-width: none; padding: 0; line-height: 1.35; }
   h2 { margin-top: 1.2rem; }
-  section.wide { page: wide; }
+  body > * { page: tall; }  /* named, so that portrait after landscape starts a new page */
+  body > section.wide { page: wide; }
   section.after-front { break-before: page; }
   .tiles { gap: .5rem; margin: .6rem 0; }
   .tile { padding: .4rem .6rem; }
@@ -248,4 +250,15 @@ def print_parts(page: str) -> list[str]:
     if not breaks or start < len("<body>") or end < 0:
         return [page]
     cut = min(breaks, key=lambda at: abs(at - (start + end) / 2))
-    return [page[:cut] + "\n</body></html>\n", page[:start] + page[cut:]]
+    parts = [page[:cut] + "\n</body></html>\n", page[:start] + page[cut:]]
+    return [_local_links(part) for part in parts]
+
+
+def _local_links(part: str) -> str:
+    """Links to a place in the other part as their text (a PDF part cannot point into
+    another)."""
+
+    def unlinked(link: re.Match[str]) -> str:
+        return link.group(0) if f'id="{link.group(1)}"' in part else link.group(2)
+
+    return re.sub(r'<a href="#([^"]+)">(.*?)</a>', unlinked, part, flags=re.S)

@@ -69,9 +69,28 @@ def charts(job):
         (folder / f"{i}.svg").write_text(svg, encoding="utf-8")
         (folder / f"{i}.png").write_bytes(png)
 def pdf(job):
-    html(filename=job["source"]).write_pdf(job["target"])
+    document = html(filename=job["source"]).render()
+    document.write_pdf(job["target"])
+    if "bookmarks" in job:  # a part: its headings, for the outline of the whole
+        marks = [(page.height, page.bookmarks) for page in document.pages]
+        Path(job["bookmarks"]).write_text(json.dumps(marks), encoding="utf-8")
+def outline(out, marked):
+    # The outline WeasyPrint gives one document: each heading under the last one above it.
+    from pypdf.generic import Fit
+    above = []  # (level, item) from the top
+    for number, (height, marks) in enumerate(marked):
+        for level, label, (x, y), state in marks:
+            while above and above[-1][0] >= level:
+                above.pop()
+            parent = above[-1][1] if above else None
+            item = out.add_outline_item(
+                title=label, page_number=number, parent=parent, is_open=state != "closed",
+                fit=Fit.xyz(left=x * 0.75, top=(height - y) * 0.75),
+            )
+            above.append((level, item))
 def merge(job):
     from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
     parts = [PdfReader(part) for part in job["parts"]]
     pages = [page for part in parts for page in part.pages]
     # The page numbers, drawn by the page's own @page rules on pages of each page's size.
@@ -89,11 +108,17 @@ def merge(job):
         raise RuntimeError(f"{len(numbers.pages)} page numbers for {len(pages)} pages")
     out = PdfWriter()
     for part in parts:
-        out.append(part)
+        out.append(part, import_outline=False)
     for page, number in zip(out.pages, numbers.pages):
         page.merge_page(number)
+        page.compress_content_streams()
+    out.compress_identical_objects()
+    marked = [m for path in job["bookmarks"] for m in json.loads(Path(path).read_text())]
+    outline(out, marked)
     if parts[0].metadata:
         out.add_metadata(parts[0].metadata)
+    if "/Lang" in parts[0].trailer["/Root"]:
+        out.root_object[NameObject("/Lang")] = parts[0].trailer["/Root"]["/Lang"]
     out.write(job["target"])
 for line in sys.stdin:
     job = json.loads(line)
@@ -284,7 +309,12 @@ class Renderer:
             for n, part in enumerate(parts):
                 source = folder / f"part-{n}.html"
                 source.write_text(part.replace("</head>", NO_PAGE_NUMBERS, 1), encoding="utf-8")
-                job = {"kind": "pdf", "source": str(source), "target": str(source) + ".pdf"}
+                job = {
+                    "kind": "pdf",
+                    "source": str(source),
+                    "target": f"{source}.pdf",
+                    "bookmarks": f"{source}.json",
+                }
                 laid_out.append(self._job(self.workers[n % 2], job, what))
         self._unfinished.add(tmp)
 
@@ -295,7 +325,8 @@ class Renderer:
                 if len(parts) > 1:
                     merging: dict[str, object] = {
                         "kind": "merge",
-                        "parts": [str(folder / f"part-{n}.html.pdf") for n in range(len(parts))],
+                        "parts": [f"{folder}/part-{n}.html.pdf" for n in range(len(parts))],
+                        "bookmarks": [f"{folder}/part-{n}.html.json" for n in range(len(parts))],
                         "head": str(folder / "head.html"),
                         "target": str(tmp),
                     }

@@ -5,6 +5,7 @@ there were."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -139,8 +140,13 @@ def test_a_pdf_is_laid_out_while_the_report_goes_on(renderer: Renderer, tmp_path
 
 def test_a_pdf_no_one_waited_for_leaves_no_file(tmp_path: Path) -> None:
     target = tmp_path / "report.pdf"
+    tmp = target.with_name(target.name + ".tmp")
     with pytest.raises(KeyboardInterrupt), Renderer() as renderer:
         renderer.start_pdf(["<h1>Monthly report</h1>"], target)
+        deadline = time.monotonic() + 30
+        while not tmp.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert tmp.exists()  # written by the worker, not yet named
         raise KeyboardInterrupt  # the report stops before it waits for its PDF
     assert list(tmp_path.iterdir()) == []
     assert not renderer.scratch.exists()
