@@ -8,6 +8,7 @@ idle apart from the models (greys, stacked last), and one colour per model in ev
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,18 +18,19 @@ import polars as pl
 
 from roi.charting import FONT, spec, svg_to_png, to_svg
 from roi.reporting.html import escape
+from roi.reporting.renderer import Drawn
 from roi.vocabulary import OTHER
 
 if TYPE_CHECKING:  # imported where a chart is built: the Excel pack builds none
     import altair as alt
 
 # Starts drawing Vega-Lite specs; the function it returns waits for (each as SVG, as PNG).
-Start = Callable[[list[dict[str, Any]]], Callable[[], tuple[list[str], list[bytes]]]]
+Start = Callable[[list[dict[str, Any]]], Drawn]
 CURRENCY_AXIS = ",.0f"
 WIDTH = 680
 
 
-def draw_here(specs: list[dict[str, Any]]) -> Callable[[], tuple[list[str], list[bytes]]]:
+def draw_here(specs: list[dict[str, Any]]) -> Drawn:
     """Draw the specs in this process, when waited for (each as SVG, each SVG as PNG)."""
     return lambda: _draw(specs)
 
@@ -52,7 +54,7 @@ class Charts:
     alts: dict[str, str] = field(default_factory=dict)
     svgs: dict[str, str] = field(default_factory=dict)
     pngs: dict[str, bytes] = field(default_factory=dict)
-    started: dict[str, Callable[[], tuple[list[str], list[bytes]]]] = field(default_factory=dict)
+    started: dict[str, Drawn] = field(default_factory=dict)
 
     def inline(self, name: str, chart: Any, alt_text: str) -> str:
         """A placeholder for the chart in a figure, drawn by `render`."""
@@ -91,8 +93,6 @@ PRINT_ROWS = 30
 
 
 def _shorten(match: Any) -> str:
-    import re
-
     body = str(match.group(1))
     rows = re.findall(r"<tr[ >].*?</tr>", body, flags=re.S)
     totals = [r for r in rows if r.startswith('<tr class="total"')]
@@ -108,8 +108,6 @@ def _shorten(match: Any) -> str:
 
 
 def _shorten_list(match: Any) -> str:
-    import re
-
     items = re.findall(r"<li>.*?</li>", str(match.group(1)), flags=re.S)
     if len(items) <= PRINT_ROWS:
         return str(match.group(0))
@@ -125,7 +123,6 @@ def for_print(html: str, pictures: dict[str, Path]) -> str:
     inlined as base64 text), no collapsed details, and tables and lists of more than
     `PRINT_ROWS` rows cut there (tables with their totals), so a 200-model portfolio prints as a
     report, not a listing."""
-    import re
     from html import escape as html_escape
 
     def picture(match: re.Match[str]) -> str:

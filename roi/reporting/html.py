@@ -246,9 +246,10 @@ def print_parts(page: str) -> list[str]:
         for earlier, later in pairwise(opened)
         if _starts_a_page(earlier.group(0), later.group(0))
     ]
-    start, end = page.find("<body>") + len("<body>"), page.rfind("</body>")
-    if not breaks or start < len("<body>") or end < 0:
+    body, end = page.find("<body>"), page.rfind("</body>")
+    if not breaks or body < 0 or end < 0:
         return [page]
+    start = body + len("<body>")
     cut = min(breaks, key=lambda at: abs(at - (start + end) / 2))
     parts = [page[:cut] + "\n</body></html>\n", page[:start] + page[cut:]]
     return [_local_links(part) for part in parts]

@@ -37,17 +37,18 @@ def keep_standing(ctx: Context) -> list[str]:
         if run_id and run_id in known:
             ctx.progress.info(f"scenario {name}: inputs unchanged, reused run {run_id}")
         else:
-            run_id = run_standing(ctx, name, options).run_id
+            run_id = run_standing(ctx, name, options, keys[name]).run_id
             ctx.progress.info(f"scenario run {run_id}")
         ids.append(run_id)
     return ids
 
 
-def run_standing(ctx: Context, name: str, options: Any) -> ScenarioRun:
+def run_standing(ctx: Context, name: str, options: Any, key: str | None = None) -> ScenarioRun:
     """Run scenario `name` with its monthly options and keep the run as the monthly job's,
-    under the inputs as they were when it started."""
-    with ctx.reader() as con:
-        key = inputs_key(con, ctx.project, "scenario", options)
+    under the inputs as they were when it started (`key`, when the caller has it)."""
+    if key is None:
+        with ctx.reader() as con:
+            key = inputs_key(con, ctx.project, "scenario", options)
     found = kinds()[name].run(ctx, options)
     with ctx.writing(), ctx.committing() as con:
         remember(con, f"scenario:{name}", key, found.run_id)
