@@ -44,7 +44,7 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.base import FileConnector, SourceSample, changed_files
-from roi.connectors.usage_rows import KINDS, TEXT, Counting, tags_json, usage_batch
+from roi.connectors.usage_rows import COUNTS, KINDS, TEXT, Counting, tags_json, usage_batch
 from roi.errors import ConfigError
 from roi.loading.jsonl import SUFFIXES, field_expr, read_json_lines, schema_of
 from roi.loading.protocol import Batch, Extracted
@@ -186,12 +186,15 @@ class UsageEvents(FileConnector):
             schema = schema_of(paths)
         except ValueError as exc:
             raise ConfigError(f"{self.config.file}: options.columns: {exc}") from exc
+        # Counts written as JSON numbers are read as such (the text read is the fallback).
+        typed = schema_of(paths, {c: pl.Int64() for c in COUNTS})
         for chunk in read_json_lines(
             path,
             relative,
             schema,
             skip_bad=self.config.on_reject == "skip",
             chunk_bytes=options.chunk_mb * 1024 * 1024,
+            typed=typed,
         ):
             yield self._rows(chunk.frame, chunk.rejects, paths)
 

@@ -113,10 +113,11 @@ def usage_batch(
 ) -> Batch:
     """Typed `inference_usage` rows from text columns named like its columns.
 
-    `frame` holds text columns (any of `TEXT`, `KINDS` and `tags` as JSON text) with
-    `source_file` and `source_row`; missing ones are null. `cached = "outside"` is the
-    convention of providers whose input count leaves cache reads and writes out (Anthropic's
-    native API): they are added to `input_tokens`, roi's convention. Likewise `reasoning =
+    `frame` holds text columns (any of `TEXT`, `KINDS` and `tags` as JSON text; counts may be
+    integers already) with `source_file` and `source_row`; missing ones are null.
+    `cached = "outside"` is the convention of providers whose input count leaves cache reads
+    and writes out (Anthropic's native API): they are added to `input_tokens`, roi's
+    convention. Likewise `reasoning =
     "outside"` adds reasoning tokens to `output_tokens`. `required` columns (labels the
     events must carry) are rejects when missing, with `required_reason`. Labels are trimmed of
     white space (`trim`; JSON values are taken as written).
@@ -126,17 +127,23 @@ def usage_batch(
     )
 
     # Labels are trimmed (CSV); numbers and times are parsed as written. "" is no value.
+    # Counts a reader already typed (JSON numbers) stay as they are.
+    typed = {c for c in KINDS if frame.schema[c].is_integer()}
+
     def text(c: str) -> pl.Expr:
         value = pl.col(c).cast(pl.String)
         return value.str.strip_chars() if trim and c in TEXT else value
 
+    def default(c: str, value: int) -> pl.Expr:
+        return pl.col(c).fill_null(value if c in typed else str(value))
+
     frame = frame.with_columns(
-        pl.when(text(c) != "").then(text(c)).alias(c) for c in (*TEXT, *KINDS)
+        pl.when(text(c) != "").then(text(c)).alias(c) for c in (*TEXT, *KINDS) if c not in typed
     )
     tier = pl.col("service_tier").str.to_lowercase()
     frame = frame.with_columns(
-        requests=pl.col("requests").fill_null("1"),
-        **{c: pl.col(c).fill_null("0") for c in OPTIONAL_COUNTS},
+        requests=default("requests", 1),
+        **{c: default(c, 0) for c in OPTIONAL_COUNTS},
         currency=pl.col("currency").str.to_uppercase().fill_null(currency),
         service_tier=pl.when(tier.is_in(_STANDARD)).then(None).otherwise(tier),
     )

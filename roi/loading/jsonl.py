@@ -3,7 +3,10 @@
 `read_json_lines` yields frames of at most about `chunk_bytes` of input each, so a 10M-line
 file never sits in memory whole. Fields are read by a schema (every leaf as text, objects as
 their JSON text), so nothing is coerced silently: connectors parse the text (`parse_columns`).
-Each row carries `source_row`, its line in the file (blank lines count, as an editor shows).
+A connector may name a `typed` schema to try first (counts as Int64, read straight from the
+JSON numbers): Polars refuses a value of another type (`"12"`, `12.0`, `true`) rather than
+coercing it, and such a chunk is read again as text. Each row carries `source_row`, its line in
+the file (blank lines count, as an editor shows).
 
 A line that is not a JSON object is an error naming `file:line` and what is wrong with it
 (Polars' fast reader does not say which line failed, so the failing chunk is read again line by
@@ -15,7 +18,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -37,12 +40,14 @@ class Chunk:
     rejects: pl.DataFrame = field(default_factory=empty_rejects)
 
 
-def schema_of(paths: dict[str, str]) -> dict[str, pl.DataType]:
+def schema_of(
+    paths: dict[str, str], types: Mapping[str, pl.DataType] | None = None
+) -> dict[str, pl.DataType]:
     """A read schema for dotted field paths (`data.usage.input_tokens`): nested structs of
-    text leaves. `paths` maps a name to its path; two paths where one is inside the other are
-    an error for the caller to avoid."""
+    text leaves, or of `types[name]` for the names it gives. `paths` maps a name to its path;
+    two paths where one is inside the other are an error for the caller to avoid."""
     tree: dict[str, object] = {}
-    for path in paths.values():
+    for name, path in paths.items():
         node = tree
         parts = path.split(".")
         for part in parts[:-1]:
@@ -52,7 +57,7 @@ def schema_of(paths: dict[str, str]) -> dict[str, pl.DataType]:
             node = child
         if isinstance(node.get(parts[-1]), dict):
             raise ValueError(f"{path!r} holds fields mapped one by one")
-        node[parts[-1]] = pl.String()
+        node[parts[-1]] = (types or {}).get(name, pl.String())
 
     def build(node: dict[str, object]) -> dict[str, pl.DataType]:
         return {
@@ -137,30 +142,60 @@ def read_json_lines(
     *,
     skip_bad: bool = False,
     chunk_bytes: int = CHUNK_BYTES,
+    typed: dict[str, pl.DataType] | None = None,
 ) -> Iterator[Chunk]:
     """The file's objects, chunk by chunk, with `source_file` and `source_row` (its line).
 
     Memory holds one chunk of whole lines at a time (Polars' streaming NDJSON reader reads
-    ahead without bound: a 3 GB file took 3.6 GB however slowly its batches were used).
+    ahead without bound: a 3 GB file took 3.6 GB however slowly its batches were used). With
+    `typed` (the same fields as `schema`, some typed), a chunk is read by it when every value
+    has its type, and by `schema` (text) otherwise.
 
     Raises:
         SourceError: a line that is not a JSON object (unless `skip_bad`), as `file:line: ...`.
     """
-    yield from _chunked(path, relative, schema, skip_bad, chunk_bytes)
-
-
-def _chunked(
-    path: Path, relative: str, schema: dict[str, pl.DataType], skip_bad: bool, chunk_bytes: int
-) -> Iterator[Chunk]:
     with _open(path, relative) as handle:
         line = 1
         try:
             for chunk in _chunks(handle, chunk_bytes):
                 lines_in_chunk = chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
-                yield _read_chunk(chunk, line, lines_in_chunk, relative, schema, skip_bad)
+                read = _typed_chunk(chunk, line, lines_in_chunk, relative, typed)
+                if read is None:
+                    read = _read_chunk(chunk, line, lines_in_chunk, relative, schema, skip_bad)
+                yield read
                 line += lines_in_chunk
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise SourceError(f"{relative}: cannot read it ({exc}); re-export the file") from exc
+
+
+def _typed_chunk(
+    chunk: bytes, first: int, lines: int, relative: str, typed: dict[str, pl.DataType] | None
+) -> Chunk | None:
+    """The chunk read by the typed schema, or None when a value is not of its type (or a line
+    is not an object: the text read finds and names it)."""
+    if typed is None:
+        return None
+    try:
+        frame = pl.read_ndjson(io.BytesIO(chunk), schema=typed)
+    except (pl.exceptions.PolarsError, ValueError):
+        return None
+    numbers = _line_numbers(chunk, first) if frame.height != lines else None
+    return Chunk(_with_lineage(frame, first, numbers, relative))
+
+
+def _with_lineage(
+    frame: pl.DataFrame, first: int, numbers: list[int] | None, relative: str
+) -> pl.DataFrame:
+    """`frame` with `source_row` (consecutive lines from `first`, or `numbers`) and
+    `source_file`."""
+    rows = (
+        pl.Series("source_row", numbers, dtype=pl.Int64)
+        if numbers is not None
+        else pl.int_range(first, first + frame.height, dtype=pl.Int64, eager=True).alias(
+            "source_row"
+        )
+    )
+    return frame.with_columns(rows, source_file=pl.lit(relative))
 
 
 def _read_chunk(
@@ -208,17 +243,7 @@ def _read_chunk(
         frame = pl.read_ndjson(io.BytesIO(body), schema=schema)
     if numbers is None and frame.height != lines:
         numbers = _line_numbers(chunk, first)  # blank lines: Polars skipped them
-    rows = (
-        pl.Series("source_row", numbers, dtype=pl.Int64)
-        if numbers is not None
-        else pl.int_range(first, first + frame.height, dtype=pl.Int64, eager=True).alias(
-            "source_row"
-        )
-    )
-    return Chunk(
-        frame.with_columns(rows, source_file=pl.lit(relative)),
-        rejects,
-    )
+    return Chunk(_with_lineage(frame, first, numbers, relative), rejects)
 
 
 __all__ = ["SUFFIXES", "Chunk", "field_expr", "read_json_lines", "schema_of"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -29,7 +30,7 @@ from roi.errors import WarehouseError
 from roi.loading.billing_files import BillingStaging
 from roi.loading.checks import NO_AMOUNT, apply_rejects, checked_batch
 from roi.loading.deliveries import replace_deliveries
-from roi.loading.protocol import STACK_ROWS, Batch, Extracted, Source, runs
+from roi.loading.protocol import STACK_ROWS, Batch, Extracted, Source, read_ahead, runs
 from roi.loading.rejects import empty_rejects
 from roi.loading.staging import Staging
 from roi.loading.writers import forget_files, merge
@@ -281,24 +282,25 @@ def _stage(run: _Run, staging: Staging | BillingStaging) -> tuple[pl.DataFrame, 
     """
     rejected = [empty_rejects().with_columns(**NO_AMOUNT)]
     extracted_rows = 0
-    for batch in coalesced(run.extracted.batches):
-        extracted_rows += batch.frame.height
-        frame, rejects = checked_batch(batch, run.table, run.config)
-        if run.prepare is not None and frame.height:
-            frame, refused = run.prepare(frame)
-            frame, refused = apply_rejects(frame, refused, run.config)
-            rejects = pl.concat([rejects, refused])
-        if rejects.height:
-            rejected.append(rejects)
-        if not frame.height:
-            continue
-        frame = frame.with_columns(pl.lit(run.load_id).alias("_load_id"))
-        if not run.table.replace_by:
-            first = staging.rows
-            frame = frame.with_columns(
-                pl.int_range(first, first + frame.height, dtype=pl.Int64).alias("_seq")
-            )
-        staging.add(frame)
+    with closing(read_ahead(run.extracted.batches)) as batches:
+        for batch in coalesced(batches):
+            extracted_rows += batch.frame.height
+            frame, rejects = checked_batch(batch, run.table, run.config)
+            if run.prepare is not None and frame.height:
+                frame, refused = run.prepare(frame)
+                frame, refused = apply_rejects(frame, refused, run.config)
+                rejects = pl.concat([rejects, refused])
+            if rejects.height:
+                rejected.append(rejects)
+            if not frame.height:
+                continue
+            frame = frame.with_columns(pl.lit(run.load_id).alias("_load_id"))
+            if not run.table.replace_by:
+                first = staging.rows
+                frame = frame.with_columns(
+                    pl.int_range(first, first + frame.height, dtype=pl.Int64).alias("_seq")
+                )
+            staging.add(frame)
     staging.finish()
     return pl.concat(rejected), extracted_rows
 

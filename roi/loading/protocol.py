@@ -7,7 +7,10 @@ A connector (`roi.connectors`) is one source type; the loader does not know them
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import contextvars
+import queue
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -83,3 +86,60 @@ def runs(
         size += height
     if held:
         yield held
+
+
+_DONE = object()
+
+
+def read_ahead(items: Iterable[Part]) -> Generator[Part, None, None]:
+    """`items`, each next one produced in a thread while the caller works on the one before.
+
+    A load reads and parses a file's next chunk (Polars, which releases the interpreter) while
+    it checks, prices and stages the chunk before: the two cores both work. At most one item
+    waits. An error in the producer is raised here. A caller that may stop early (an error of
+    its own) closes this generator (`contextlib.closing`): the producer then stops after its
+    current item and closes `items` in its own thread.
+    The producer runs in a copy of the caller's context (`roi.progress.current`).
+    """
+    handoff: queue.Queue[tuple[bool, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def offer(entry: tuple[bool, object]) -> bool:
+        while not stop.is_set():
+            try:
+                handoff.put(entry, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        iterator = iter(items)
+        try:
+            for item in iterator:
+                if not offer((True, item)):
+                    return
+            offer((True, _DONE))
+        except BaseException as exc:  # handed to the caller, raised there
+            offer((False, exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+
+    producer = threading.Thread(
+        target=contextvars.copy_context().run, args=(produce,), name="roi-read-ahead", daemon=True
+    )
+    producer.start()
+    try:
+        while True:
+            ok, item = handoff.get()
+            if not ok:
+                assert isinstance(item, BaseException)
+                raise item
+            if item is _DONE:
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        producer.join()

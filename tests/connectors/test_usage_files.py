@@ -170,6 +170,53 @@ def test_chunks_keep_line_numbers(tmp_path: Path) -> None:
     assert lines["r500"] == 501
 
 
+def test_counts_read_as_numbers_and_a_chunk_with_another_type_read_as_text(tmp_path: Path) -> None:
+    objects: list[dict[str, Any]] = [{"request_id": f"r{i}", "n": i} for i in range(1, 501)]
+    objects[399]["n"] = "400"  # a count written as a string: its chunk is read as text
+    path = _write_jsonl(tmp_path / "many.jsonl", *objects, blank_after=250)
+    text: dict[str, pl.DataType] = {"request_id": pl.String(), "n": pl.String()}
+    typed: dict[str, pl.DataType] = {"request_id": pl.String(), "n": pl.Int64()}
+    frames = [
+        c.frame for c in read_json_lines(path, "many.jsonl", text, chunk_bytes=1024, typed=typed)
+    ]
+    assert {f.schema["n"] for f in frames} == {pl.Int64(), pl.String()}
+    frame = pl.concat([f.with_columns(pl.col("n").cast(pl.Int64)) for f in frames])
+    assert frame["n"].to_list() == list(range(1, 501))
+    lines = dict(zip(frame["request_id"], frame["source_row"], strict=True))
+    assert lines["r1"] == 1 and lines["r250"] == 250 and lines["r251"] == 252
+    assert lines["r400"] == 401 and lines["r500"] == 501
+
+
+@pytest.mark.parametrize("spelling", [str, float])
+def test_counts_as_numbers_load_as_counts_written_otherwise(tmp_path: Path, spelling: type) -> None:
+    events = [
+        {**CLOUD_EVENT, "id": f"evt-{i}", "data": {**CLOUD_EVENT["data"], "usage": usage}}
+        for i, usage in enumerate(
+            [CLOUD_EVENT["data"]["usage"], {"input_tokens": 7, "output_tokens": 0}]
+        )
+    ]
+    other = [
+        {
+            **e,
+            "data": {**e["data"], "usage": {k: spelling(v) for k, v in e["data"]["usage"].items()}},
+        }
+        for e in events
+    ]
+    loaded = []
+    for name, written in (("numbers", events), ("other", other)):
+        folder = tmp_path / name
+        folder.mkdir()
+        _ingest(folder, "usage_events", _write_jsonl(folder / "events.jsonl", *written), **MAPPING)
+        loaded.append(
+            _rows(
+                folder, "SELECT * EXCLUDE (_load_id, source_file) FROM inference_usage ORDER BY 1"
+            )
+        )
+    assert loaded[0] == loaded[1]
+    tokens = _rows(tmp_path / "other", "SELECT input_tokens FROM inference_usage ORDER BY 1")
+    assert tokens == [(7,), (15_000,)]  # the cache added to input (counted outside it)
+
+
 OBSERVATIONS: list[dict[str, Any]] = [
     {
         "id": "obs-1",

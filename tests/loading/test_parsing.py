@@ -35,3 +35,18 @@ def test_dates_parsed_per_distinct_value_reject_the_rows_a_row_by_row_parse_reje
     assert parsed.rejects["source_row"].to_list() == list(range(3, 202, 4))
     assert one_by_one.rejects["value"].to_list() == ["2026-10-32"]
     assert parsed.rejects["reason"].unique().to_list() == ["not a date; use YYYY-MM-DD"]
+
+
+def test_utc_times_parse_alike_whichever_spelling_the_column_uses() -> None:
+    whole = ["2026-10-01T08:00:00Z", None, " 2026-10-31T23:59:59Z"]
+    mixed = [*whole, "2026-10-02T10:00:00.250+02:00", "2026-10-03 04:05:06"]
+    for times in (whole * 20, mixed * 20):  # repeated: the per-distinct path too
+        fast = parse_columns(_lines(times).rename({"day": "ts"}), {"ts": "utc"})
+        each = [
+            parse_columns(_lines([t]).rename({"day": "ts"}), {"ts": "utc"}).frame["ts"][0]
+            for t in times[: len(times) // 20]
+        ]
+        assert fast.frame["ts"].to_list() == each * 20
+        assert fast.rejects.height == 0
+    assert fast.frame["ts"].dtype == pl.Datetime("us", "UTC")
+    assert str(fast.frame["ts"][3]) == "2026-10-02 08:00:00.250000+00:00"
