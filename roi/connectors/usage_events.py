@@ -165,6 +165,7 @@ class UsageEvents(FileConnector):
             cursor={"files": fingerprints},
             skipped_files=len(files) - len(changed),
             replaces_files=True,
+            read_ahead=True,  # the next chunk is read while the last is checked and priced
         )
 
     def read_file(self, path: Path, relative: str) -> Batch:

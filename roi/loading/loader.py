@@ -282,7 +282,11 @@ def _stage(run: _Run, staging: Staging | BillingStaging) -> tuple[pl.DataFrame, 
     """
     rejected = [empty_rejects().with_columns(**NO_AMOUNT)]
     extracted_rows = 0
-    with closing(read_ahead(run.extracted.batches)) as batches:
+    extracted = run.extracted
+    reading = (
+        read_ahead(extracted.batches) if extracted.read_ahead else (b for b in extracted.batches)
+    )
+    with closing(reading) as batches:
         for batch in coalesced(batches):
             extracted_rows += batch.frame.height
             frame, rejects = checked_batch(batch, run.table, run.config)

@@ -132,6 +132,22 @@ def test_a_malformed_line_names_file_and_line(tmp_path: Path) -> None:
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_a_file_read_ahead_in_chunks_loads_every_line_or_nothing(tmp_path: Path) -> None:
+    events = [{**CLOUD_EVENT, "id": f"evt-{i}"} for i in range(6_000)]  # about 2.5 MB
+    (tmp_path / "good").mkdir()
+    good = _write_jsonl(tmp_path / "good" / "events.jsonl", *events)
+    result = _ingest(tmp_path / "good", "usage_events", good, chunk_mb=1, **MAPPING)
+    assert result.rows_loaded == 6_000
+    rows = _rows(tmp_path / "good", "SELECT request_id, source_row FROM inference_usage")
+    assert sorted(rows, key=lambda r: r[1]) == [(f"evt-{i}", i + 1) for i in range(6_000)]
+    (tmp_path / "bad").mkdir()
+    bad = tmp_path / "bad" / "events.jsonl"
+    bad.write_text(good.read_text(encoding="utf-8") + "{not json\n", encoding="utf-8")
+    with pytest.raises(SourceError, match=r"events\.jsonl:6001: not valid JSON"):
+        _ingest(tmp_path / "bad", "usage_events", bad, chunk_mb=1, **MAPPING)
+    assert not (tmp_path / "bad" / "w.duckdb").exists()
+
+
 def test_bad_lines_skipped_when_asked(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl.gz"
     with gzip.open(path, "wt", encoding="utf-8") as fh:
