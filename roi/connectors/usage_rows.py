@@ -117,10 +117,10 @@ def usage_batch(
     integers already) with `source_file` and `source_row`; missing ones are null.
     `cached = "outside"` is the convention of providers whose input count leaves cache reads
     and writes out (Anthropic's native API): they are added to `input_tokens`, roi's
-    convention. Likewise `reasoning =
-    "outside"` adds reasoning tokens to `output_tokens`. `required` columns (labels the
-    events must carry) are rejects when missing, with `required_reason`. Labels are trimmed of
-    white space (`trim`; JSON values are taken as written).
+    convention. Likewise `reasoning = "outside"` adds reasoning tokens to `output_tokens`.
+    `required` columns (labels the events must carry) are rejects when missing, with
+    `required_reason`. Labels are trimmed of white space (`trim`; JSON values are taken as
+    written).
     """
     frame = frame.with_columns(
         pl.lit(None, pl.String).alias(c) for c in (*TEXT, *KINDS, "tags") if c not in frame.columns
