@@ -179,15 +179,21 @@ def _typed_chunk(
         frame = pl.read_ndjson(io.BytesIO(chunk), schema=typed)
     except (pl.exceptions.PolarsError, ValueError):
         return None
-    numbers = _line_numbers(chunk, first) if frame.height != lines else None
-    return Chunk(_with_lineage(frame, first, numbers, relative))
+    return Chunk(_with_lineage(frame, chunk, first, lines, None, relative))
 
 
 def _with_lineage(
-    frame: pl.DataFrame, first: int, numbers: list[int] | None, relative: str
+    frame: pl.DataFrame,
+    chunk: bytes,
+    first: int,
+    lines: int,
+    numbers: list[int] | None,
+    relative: str,
 ) -> pl.DataFrame:
-    """`frame` with `source_row` (consecutive lines from `first`, or `numbers`) and
-    `source_file`."""
+    """`frame` with `source_file` and `source_row`: `numbers`, else consecutive lines from
+    `first`, unless the chunk's blank lines (which Polars skips) make them count the lines."""
+    if numbers is None and frame.height != lines:
+        numbers = _line_numbers(chunk, first)
     rows = (
         pl.Series("source_row", numbers, dtype=pl.Int64)
         if numbers is not None
@@ -241,9 +247,7 @@ def _read_chunk(
         body = b"\n".join(ln for _, ln in kept if ln.strip()) + b"\n"
         numbers = [n for n, ln in kept if ln.strip()]
         frame = pl.read_ndjson(io.BytesIO(body), schema=schema)
-    if numbers is None and frame.height != lines:
-        numbers = _line_numbers(chunk, first)  # blank lines: Polars skipped them
-    return Chunk(_with_lineage(frame, first, numbers, relative), rejects)
+    return Chunk(_with_lineage(frame, chunk, first, lines, numbers, relative), rejects)
 
 
 __all__ = ["SUFFIXES", "Chunk", "field_expr", "read_json_lines", "schema_of"]
