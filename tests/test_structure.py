@@ -32,7 +32,17 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("context", "reuse"),
     ("warehouse",),
     ("tables", "config"),
-    ("vocabulary", "errors", "text", "progress", "charting", "documents", "plugins", "__init__"),
+    (
+        "vocabulary",
+        "errors",
+        "text",
+        "frames",
+        "progress",
+        "charting",
+        "documents",
+        "plugins",
+        "__init__",
+    ),
 )
 FLOOR = {room: level for level, rooms in enumerate(FLOORS) for room in rooms}
 MAX_MODULE_LINES = 400

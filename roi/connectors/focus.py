@@ -35,6 +35,7 @@ from roi.connectors.focus_file import (
     focus_version,
     read_focus_file,
 )
+from roi.frames import attach
 from roi.loading.files import list_files
 from roi.loading.parsing import Parsed, parse_columns
 from roi.loading.protocol import Batch, Extracted, runs
@@ -107,12 +108,12 @@ def derive_columns(frame: pl.DataFrame) -> Parsed:
     if "x_instance_type" in frame.columns:  # a native format names the instance type itself
         frame = frame.rename({"x_instance_type": "_instance_type"})
         lookup = lookup.rename({"x_instance_type": "_sku_instance_type"})
-        frame = frame.join(lookup, on="sku_price_details", how="left", nulls_equal=True)
+        frame = attach(frame, lookup, "sku_price_details")
         frame = frame.with_columns(
             x_instance_type=pl.coalesce("_instance_type", "_sku_instance_type")
         ).drop("_instance_type", "_sku_instance_type")
     else:
-        frame = frame.join(lookup, on="sku_price_details", how="left", nulls_equal=True)
+        frame = attach(frame, lookup, "sku_price_details")
     raw = "x_gpu_count_raw"
     if raw in frame.columns:
         text = pl.col(raw).cast(pl.String).str.strip_chars()

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from roi import warehouse
+from roi.frames import attach
 from roi.tables import COST_LINES, TAG_ENTRY, arrow_schema, polars_type
 from roi.warehouse import Connection
 from roi.warehouse.cost_store import FOLDER, PARTITION, StoredFile, data_dir, refresh_view
@@ -33,6 +34,18 @@ DICTIONARY = [
 ]
 
 
+# Polars hands its text to Arrow as string views without a copy, and pyarrow encodes views
+# faster than the large strings a plain `to_arrow()` copies them into (1M CUR lines: 0.22 s →
+# 0.04 s to convert, 1.29 s → 0.90 s to write). Parquet stores text alike either way.
+TEXT_TYPES = (pa.string(), pa.large_string())
+WRITE_SCHEMA = pa.schema(
+    [
+        field.with_type(pa.string_view()) if field.type in TEXT_TYPES else field
+        for field in arrow_schema(COST_LINES)
+    ]
+)
+
+
 def _tag_entries(tags_json: str | None) -> list[dict[str, str | None]] | None:
     if tags_json is None:
         return None
@@ -46,11 +59,7 @@ def _entries_column(frame: pl.DataFrame) -> pl.DataFrame:
         {"tags": distinct, "_entries": [_tag_entries(v) for v in distinct]},
         schema={"tags": pl.String, "_entries": pl.List(TAG_ENTRY)},
     )
-    return (
-        frame.join(lookup, on="tags", how="left", nulls_equal=True)
-        .drop("tags")
-        .rename({"_entries": "tags"})
-    )
+    return attach(frame, lookup, "tags").drop("tags").rename({"_entries": "tags"})
 
 
 def _as_map(column: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -86,12 +95,12 @@ def to_arrow(frame: pl.DataFrame) -> pa.Table:
         else pl.lit(None, polars_type(kind)).alias(name)
         for name, kind in COST_LINES.types.items()
     )
-    table = frame.to_arrow()
+    table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
     columns = [
         _as_map(table.column(name)) if kind.startswith("MAP") else table.column(name)
         for name, kind in COST_LINES.types.items()
     ]
-    return pa.Table.from_arrays(columns, schema=arrow_schema(COST_LINES))
+    return pa.Table.from_arrays(columns, schema=WRITE_SCHEMA)
 
 
 class BillingStaging:

@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 
 from roi.errors import SourceError
+from roi.frames import attach
 from roi.loading.csv_text import read_csv_text
 from roi.loading.rejects import REJECT_COLUMNS, empty_rejects
 from roi.vocabulary import MONEY
@@ -371,4 +372,4 @@ def map_distinct(frame: pl.DataFrame, col: str, out_col: str, func: Any) -> pl.D
         {col: distinct, out_col: [func(v) for v in distinct]},
         schema={col: frame.schema[col], out_col: pl.String},
     )
-    return frame.join(mapping, on=col, how="left", nulls_equal=True)
+    return attach(frame, mapping, col)

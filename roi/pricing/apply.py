@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from roi.frames import attach
 from roi.pricing.book import PER_TOKEN, PriceBook, above_column, price_column
 from roi.pricing.entries import COMPONENTS, Component
 from roi.vocabulary import MONEY, SELF_HOSTED_PROVIDERS
@@ -95,7 +96,7 @@ def price_usage(frame: pl.DataFrame, book: PriceBook) -> pl.DataFrame:
     keys = keyed.filter(pl.col("_wanted")).select(on).unique()
     table = book.rate_table(keys.rename({"_tier": "service_tier", "_day": "day"}))
     table = table.rename({"service_tier": "_tier", "day": "_day"})
-    joined = keyed.join(table, on=on, how="left", nulls_equal=True, maintain_order="left")
+    joined = attach(keyed, table, on)
     levels = _levels(table)
     parts, unpriceable = [], []
     for component, count in component_tokens().items():
