@@ -3,6 +3,7 @@ loosely typed values that queries, Polars aggregates and JSON-like documents ret
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -54,6 +55,20 @@ def snapshot(path: Path, tables: tuple[str, ...] = TABLES) -> dict[str, tuple[An
             )
             for table in tables
         }
+
+
+def files_digest(path: Path) -> str:
+    """A digest of a warehouse's bytes on disk: its file, write-ahead log and data folder (each
+    file's name and content). Equal digests mean the same warehouse, byte for byte; a cheap
+    first look before `snapshot`, which compares content and needs a query per table."""
+    digest = hashlib.sha256()
+    data = path.with_name(path.name + ".data")
+    files = [path, path.with_name(path.name + ".wal")]
+    files += sorted(p for p in data.rglob("*") if p.is_file()) if data.exists() else []
+    for file in files:
+        digest.update(str(file.relative_to(path.parent)).encode() + b"\0")
+        digest.update(file.read_bytes() if file.exists() else b"(none)")
+    return digest.hexdigest()
 
 
 def roi_cli(
