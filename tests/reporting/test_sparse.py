@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 
 from roi import pipeline, warehouse
+from roi.attribution.movers import keep_movers
 from roi.config import ProjectConfig, load_project
 from roi.context import Context
 from roi.reporting.charts import Charts
 from roi.reporting.data import open_report
 from roi.reporting.sections import every_section
+from roi.scenarios.standing import keep_standing
 from roi.start.blank import write_blank
 from roi.start.connect import connect
 from roi.start.suggest import suggest, write_models
@@ -35,6 +37,16 @@ def _sections(project: ProjectConfig, month: date) -> dict[str, str]:
         return {s.name: s.html(s.read(data), data, charts) for s in every_section()}
 
 
+def _run_without_reports(project: ProjectConfig) -> None:
+    """`roi run`'s steps up to the reports, which the tests render themselves (the whole
+    report, PDF included, is made once, by the last test)."""
+    ctx = Context(project)
+    pipeline.load(ctx)
+    pipeline.attribute(ctx)
+    keep_movers(ctx, None)
+    keep_standing(ctx)
+
+
 def _text(html: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())
 
@@ -49,7 +61,7 @@ def blank(tmp_path_factory: pytest.TempPathFactory) -> ProjectConfig:
     found = suggest(ctx)
     write_models(ctx, found, [found.models[0].value])
     project = load_project(root)
-    pipeline.run(Context(project))
+    _run_without_reports(project)
     return project
 
 
@@ -71,7 +83,7 @@ def valued(blank: ProjectConfig, tmp_path_factory: pytest.TempPathFactory) -> Pr
         + '\n[value]\nmethod = "per_unit"\nvolume_kpi = "tickets"\nunit_value = 2.0\n'
     )
     project = load_project(root)
-    pipeline.run(Context(project))
+    _run_without_reports(project)
     return project
 
 
