@@ -22,14 +22,16 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str
 
 @pytest.fixture(scope="session")
 def focus_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A blank project on the public FOCUS 1.0 sample (2024-09 and 2024-10), run once."""
+    """A blank project on the public FOCUS 1.0 sample (2024-09 and 2024-10), loaded and
+    attributed once (no reports: the tests that use it read the warehouse)."""
     data = shared_file(FOCUS_SAMPLE)
     root = tmp_path_factory.mktemp("focus") / "mine"
     for args in (
         ("init", str(root)),
         ("connect", str(data), "--project", str(root)),
         ("models", "suggest", "--write", "--project", str(root)),
-        ("run", "--project", str(root), "--quiet"),
+        ("load", "--project", str(root)),
+        ("attribute", "--project", str(root)),
     ):
         code, out, err = invoke(*args, "--quiet")
         assert code == 0, (args, out, err)
