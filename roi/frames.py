@@ -10,7 +10,8 @@ def attach(frame: pl.DataFrame, lookup: pl.DataFrame, on: str | list[str]) -> pl
 
     A left join in which only the key columns are joined: the rest of the frame stays where it
     is (joining the whole frame gathers every one of its columns, several times the cost on a
-    wide batch). `lookup` holds each key once; a key twice would add rows and fail loudly.
+    wide batch). `lookup` holds each key once; a key twice would add rows and fail loudly. A
+    column of `lookup` that `frame` already has is replaced.
     """
     keys = [on] if isinstance(on, str) else on
     found = frame.select(keys).join(

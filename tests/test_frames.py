@@ -44,3 +44,11 @@ def test_a_key_twice_in_the_lookup_fails_instead_of_adding_rows() -> None:
     lookup = pl.DataFrame({"sku": ["a", "a"], "gpus": [8, 4]})
     with pytest.raises(pl.exceptions.ShapeError):
         attach(_lines(), lookup, "sku")
+
+
+def test_a_looked_up_column_the_frame_has_is_replaced() -> None:
+    frame = _lines().with_columns(gpus=pl.lit(-1))
+    lookup = pl.DataFrame({"sku": ["a"], "gpus": [8]})
+    attached = attach(frame, lookup, "sku")
+    assert attached.columns == frame.columns
+    assert attached["gpus"].to_list() == [None, None, 8, None, None, None]
