@@ -40,6 +40,7 @@ from roi.connectors.native_billing import (
     read_source,
 )
 from roi.errors import SourceError
+from roi.frames import attach
 from roi.loading.parsing import Parsed, per_distinct
 
 COMMITMENT_MODELS = ("Reservation", "SavingsPlan")
@@ -306,9 +307,7 @@ def combine(frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("_views") > 1)
         .select(*group, _both=pl.lit(True))
     )
-    frame = frame.join(both, on=group, how="left", nulls_equal=True).with_columns(
-        pl.col("_both").fill_null(False)
-    )
+    frame = attach(frame, both, group).with_columns(pl.col("_both").fill_null(False))
     actual = pl.col("_dataset") == "actual"
     commitment = pl.col("_pricing_model").is_in(COMMITMENT_MODELS)
     purchase = pl.col("_charge_type").is_in(["Purchase", "Refund"]) & commitment

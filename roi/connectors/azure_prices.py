@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 import polars as pl
 
+from roi.frames import attach
 from roi.loading.parsing import Parsed
 from roi.loading.rejects import empty_rejects, reject_where
 from roi.vocabulary import MONEY
@@ -70,13 +71,7 @@ def billing_prices(frame: pl.DataFrame, names: Mapping[str, str]) -> Parsed:
             "_converted", [_converted(p, r) for p, r in pairs.iter_rows()], dtype=MONEY
         )
         frame = (
-            frame.join(
-                pairs.with_columns(converted),
-                on=[price, "_rate"],
-                how="left",
-                nulls_equal=True,
-                maintain_order="left",
-            )
+            attach(frame, pairs.with_columns(converted), [price, "_rate"])
             .with_columns(
                 pl.when(pl.col("_foreign"))
                 .then(pl.col("_converted"))

@@ -38,6 +38,7 @@ from roi.connectors.dcgm_checks import check_samples
 from roi.connectors.mig import check_profiles, combine_slices, slice_share
 from roi.connectors.prometheus import floor_to_step, parse_instant, query_range
 from roi.errors import SourceError
+from roi.frames import attach
 from roi.loading.csv_text import read_bytes
 from roi.loading.protocol import Batch, Extracted
 from roi.loading.tags import TagKeyClash, tag_json
@@ -234,7 +235,7 @@ def to_intervals(
         {"pod": pods, "workload": [workload_of(p) for p in pods]},
         schema={"pod": pl.String, "workload": pl.String},
     )
-    return frame.join(workloads, on="pod", how="left", nulls_equal=True).with_columns(
+    return attach(frame, workloads, "pod").with_columns(
         interval_end=pl.col("interval_start") + pl.duration(seconds=step_seconds),
         cluster=pl.lit(cluster),
         gpu_index=pl.col("gpu_index").cast(pl.Int32, strict=False),

@@ -22,6 +22,7 @@ from roi.config import redact_url
 from roi.connectors import register
 from roi.connectors.base import FileConnector, SourceSample
 from roi.connectors.usage_rows import KINDS
+from roi.frames import attach
 from roi.loading.csv_text import read_csv_text
 from roi.loading.parsing import null_if_token, parse_columns, require_columns
 from roi.loading.protocol import Batch
@@ -216,7 +217,7 @@ def spend_log_batch(
     distinct = distinct.with_columns(
         tags=pl.Series([request_tags(*pair) for pair in distinct.iter_rows()], dtype=pl.String)
     )
-    frame = frame.join(distinct, on=["request_tags", "api_base"], how="left", nulls_equal=True)
+    frame = attach(frame, distinct, ["request_tags", "api_base"])
     rejects = _metadata_and_tag_rejects(frame)
     frame = frame.with_columns(
         tags=pl.when(pl.col("tags").is_in([INVALID_TAGS, CLASHING_TAGS]))
