@@ -52,6 +52,19 @@ VOLATILE_TEXT = re.compile(
 VOLATILE_KEYS = frozenset({"warehouse_content"})
 FLOAT = "<float>"  # where a float stood in the hashed text
 RELATIVE = 1e-6
+# Figures an optimiser fits (the forecast's damped-trend ETS: L-BFGS-B on a flat likelihood)
+# stop at slightly different parameters from one CPU to another: with the same libraries, the
+# sample's forecast sheet moved by 0.2% between an AMD EPYC and an Intel Xeon. Those figures
+# (the forecast runs, the pack's Forecast sheet, the report's forecast section) are compared to
+# 1%; tests/scenarios checks the method itself (band coverage, statsmodels' own figures).
+FITTED = 1e-2
+FITTED_PATHS = (
+    ("scenario_runs.outputs", "floats", "forecast"),
+    ("pack", "Forecast"),
+    ("report_html", "forecast"),
+)
+# A number as the report writes it: 1,234.56, −8.1 (a real minus sign), 12.
+NUMBER = re.compile(r"[−-]?\d[\d,]*(?:\.\d+)?")
 
 
 def float_summary(values: list[float]) -> list[float]:
@@ -116,20 +129,33 @@ def _without_floats(value: Any, found: list[float]) -> Any:
 
 
 def _json_digest(con: warehouse.Connection, table: str, column: str) -> dict[str, Any]:
+    """The JSON documents' shape hashed; their floats summarised per command (`forecast`...)."""
     documents = []
-    for (text,) in warehouse.fetch_all(con, f'SELECT "{column}" FROM {table}'):
+    sql = f"SELECT split_part(command, ' ', 1), \"{column}\" FROM {table}"
+    for command, text in warehouse.fetch_all(con, sql):
         floats: list[float] = []
         shape = json.dumps(_without_floats(json.loads(str(text)), floats), sort_keys=True)
-        documents.append((shape, floats))
+        documents.append((shape, str(command), floats))
     documents.sort()
+    commands = sorted({command for _, command, _ in documents})
     return {
-        "sha256": _sha(shape for shape, _ in documents),
-        "floats": float_summary([v for _, floats in documents for v in floats]),
+        "sha256": _sha(shape for shape, _, _ in documents),
+        "floats": {
+            c: float_summary([v for _, command, fs in documents if command == c for v in fs])
+            for c in commands
+        },
     }
 
 
-def _text_digest(text: str) -> str:
-    return hashlib.sha256(VOLATILE_TEXT.sub("<volatile>", text).encode()).hexdigest()
+def _html_digest(text: str) -> dict[str, Any]:
+    """The report's text hashed exactly, but for the numbers of its forecast section, which
+    are summarised like floats (fitted figures, `FITTED`)."""
+    text = VOLATILE_TEXT.sub("<volatile>", text)
+    head, mark, rest = text.partition('<section id="forecast"')
+    section, end, tail = rest.partition("</section>")
+    numbers = [float(n.replace(",", "").replace("−", "-")) for n in NUMBER.findall(section)]
+    shown = head + mark + NUMBER.sub("<n>", section) + end + tail
+    return {"sha256": _sha([shown]), "forecast": float_summary(numbers)}
 
 
 def _cell(value: object, floats: list[float]) -> str:
@@ -168,19 +194,25 @@ def sample_snapshot(project: ProjectConfig) -> dict[str, Any]:
     out = project.reports_out
     [html] = sorted(out.glob("monthly_finance_*.html"))
     [pack] = sorted(out.glob("executive_pack_*.xlsx"))
-    digests["report_html"] = _text_digest(html.read_text(encoding="utf-8"))
+    digests["report_html"] = _html_digest(html.read_text(encoding="utf-8"))
     digests["pack"] = _workbook_digest(pack)
     return digests
 
 
-def same(stored: Any, found: Any) -> bool:
-    """Whether two digests agree: floats within RELATIVE (or 1e-9 of zero), the rest exactly."""
+def same(stored: Any, found: Any, path: tuple[str, ...] = ()) -> bool:
+    """Whether two digests agree: floats within RELATIVE (FITTED under `FITTED_PATHS`; or 1e-9
+    of zero), the rest exactly. `path` is the keys that lead to them."""
     if isinstance(stored, dict) and isinstance(found, dict):
-        return stored.keys() == found.keys() and all(same(stored[k], found[k]) for k in stored)
+        return stored.keys() == found.keys() and all(
+            same(stored[k], found[k], (*path, k)) for k in stored
+        )
     if isinstance(stored, list) and isinstance(found, list):
-        return len(stored) == len(found) and all(map(same, stored, found))
+        return len(stored) == len(found) and all(
+            same(a, b, path) for a, b in zip(stored, found, strict=True)
+        )
     if isinstance(stored, float) and isinstance(found, float):
-        return math.isclose(stored, found, rel_tol=RELATIVE, abs_tol=1e-9)
+        fitted = any(path[: len(p)] == p for p in FITTED_PATHS)
+        return math.isclose(stored, found, rel_tol=FITTED if fitted else RELATIVE, abs_tol=1e-9)
     return bool(stored == found)
 
 
@@ -201,6 +233,28 @@ def test_float_noise_is_the_same_and_a_moved_figure_is_not() -> None:
     assert found == [1.5]
 
 
+def test_fitted_figures_may_move_by_a_fraction_of_a_percent_and_no_others() -> None:
+    figures = [7_088_530.17, 1_032.15, 5.5]
+    refitted = float_summary([v * 1.002 for v in figures])
+    stored = {"pack": {"Forecast": {"floats": float_summary(figures)}}}
+    assert same(stored, {"pack": {"Forecast": {"floats": refitted}}})
+    assert not same(stored, {"pack": {"Forecast": {"floats": float_summary([0.0, 0, 0])}}})
+    assert not same(
+        {"pack": {"Costs": stored["pack"]["Forecast"]}}, {"pack": {"Costs": {"floats": refitted}}}
+    )
+    page = (
+        '<section id="risk"><td>2,796,592.63</td></section>'
+        '<section id="forecast"><td>7,088,530</td><td>−1,032.15</td></section>'
+    )
+    digest = _html_digest(page)
+    assert digest["forecast"] == float_summary([7_088_530.0, -1_032.15])
+    moved = _html_digest(page.replace("7,088,530", "7,076,215"))
+    assert moved["sha256"] == digest["sha256"]
+    assert same({"report_html": digest}, {"report_html": moved}, ())
+    other = _html_digest(page.replace("2,796,592.63", "2,796,592.64"))  # not a fitted figure
+    assert other["sha256"] != digest["sha256"]
+
+
 @pytest.mark.slow
 def test_the_sample_figures_equal_the_stored_snapshot(loaded_project: ProjectConfig) -> None:
     found = sample_snapshot(loaded_project)
@@ -214,6 +268,6 @@ def test_the_sample_figures_equal_the_stored_snapshot(loaded_project: ProjectCon
         SNAPSHOT.write_text(json.dumps(found, indent=1, sort_keys=True) + "\n")
     stored = json.loads(SNAPSHOT.read_text())
     changed = sorted(
-        k for k in stored.keys() | found.keys() if not same(stored.get(k), found.get(k))
+        k for k in stored.keys() | found.keys() if not same(stored.get(k), found.get(k), (k,))
     )
     assert not changed, f"the sample's figures changed in: {changed}"
