@@ -38,8 +38,8 @@ from roi.connectors.dcgm_checks import check_samples
 from roi.connectors.mig import check_profiles, combine_slices, slice_share
 from roi.connectors.prometheus import floor_to_step, parse_instant, query_range
 from roi.errors import SourceError
-from roi.frames import attach
 from roi.loading.csv_text import read_bytes
+from roi.loading.parsing import map_distinct
 from roi.loading.protocol import Batch, Extracted
 from roi.loading.tags import TagKeyClash, tag_json
 from roi.progress import Progress
@@ -230,12 +230,7 @@ def to_intervals(
         )
         smallest = gaps["gap"].drop_nulls().min()
         step_seconds = int(smallest) if isinstance(smallest, int | float) and smallest > 0 else 60
-    pods = frame["pod"].unique().to_list()
-    workloads = pl.DataFrame(
-        {"pod": pods, "workload": [workload_of(p) for p in pods]},
-        schema={"pod": pl.String, "workload": pl.String},
-    )
-    return attach(frame, workloads, "pod").with_columns(
+    return map_distinct(frame, "pod", "workload", workload_of).with_columns(
         interval_end=pl.col("interval_start") + pl.duration(seconds=step_seconds),
         cluster=pl.lit(cluster),
         gpu_index=pl.col("gpu_index").cast(pl.Int32, strict=False),

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from roi import warehouse
-from roi.frames import attach
+from roi.loading.parsing import map_distinct
 from roi.tables import COST_LINES, TAG_ENTRY, arrow_schema, polars_type
 from roi.warehouse import Connection
 from roi.warehouse.cost_store import FOLDER, PARTITION, StoredFile, data_dir, refresh_view
@@ -55,12 +55,8 @@ def _tag_entries(tags_json: str | None) -> list[dict[str, str | None]] | None:
 
 def _entries_column(frame: pl.DataFrame) -> pl.DataFrame:
     """`tags` (normalised JSON text) → a list of key/value structs, once per distinct value."""
-    distinct = frame.get_column("tags").unique().to_list()
-    lookup = pl.DataFrame(
-        {"tags": distinct, "_entries": [_tag_entries(v) for v in distinct]},
-        schema={"tags": pl.String, "_entries": pl.List(TAG_ENTRY)},
-    )
-    return attach(frame, lookup, "tags").drop("tags").rename({"_entries": "tags"})
+    entries = map_distinct(frame, "tags", "_entries", _tag_entries, pl.List(TAG_ENTRY))
+    return entries.drop("tags").rename({"_entries": "tags"})
 
 
 def _as_map(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -365,11 +365,14 @@ def per_distinct(frame: pl.DataFrame, col: str, expression: pl.Expr) -> pl.Expr:
     )
 
 
-def map_distinct(frame: pl.DataFrame, col: str, out_col: str, func: Any) -> pl.DataFrame:
-    """Add `out_col` = func(value of `col`), computed once per distinct value (tags repeat)."""
+def map_distinct(
+    frame: pl.DataFrame, col: str, out_col: str, func: Any, dtype: pl.DataType | None = None
+) -> pl.DataFrame:
+    """Add `out_col` = func(value of `col`) (text, or `dtype`), computed once per distinct
+    value (tags repeat)."""
     distinct = frame.get_column(col).unique().to_list()
     mapping = pl.DataFrame(
         {col: distinct, out_col: [func(v) for v in distinct]},
-        schema={col: frame.schema[col], out_col: pl.String},
+        schema={col: frame.schema[col], out_col: dtype or pl.String()},
     )
     return attach(frame, mapping, col)
