@@ -12,6 +12,7 @@ files, so that a reading command writes nothing to the warehouse).
 from __future__ import annotations
 
 import hashlib
+import os
 from datetime import UTC, datetime
 
 from roi import __version__, warehouse
@@ -46,9 +47,12 @@ def inputs_key(con: Connection, project: ProjectConfig, *parts: object) -> str:
     """A digest of the loads, the attributions, the definitions, roi's version and `parts`
     (what else the result depends on: its kind and options)."""
     loads, months = warehouse.fetch_one(con, _STATE)
+    # Paths inside the project count from its folder: a project moved or copied elsewhere
+    # (another checkout, a shared drive) reuses what it computed.
+    here = f"{project.root}{os.sep}"
     digest = hashlib.sha256()
     for part in (__version__, loads, months, definitions(project), *map(repr, parts)):
-        digest.update(str(part).encode("utf-8"))
+        digest.update(str(part).replace(here, f"<project>{os.sep}").encode("utf-8"))
         digest.update(b"\x00")
     return digest.hexdigest()[:32]
 

@@ -23,6 +23,52 @@ def test_migrations_are_applied_once(tmp_path: Path) -> None:
     assert {"cost_lines", "allocated_costs", "_loads", "_state", "_rejects"} <= tables
 
 
+SCHEMA = (
+    "SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns "
+    "ORDER BY ALL"
+)
+
+
+def test_a_new_warehouse_has_the_schema_of_one_migrated_step_by_step(tmp_path: Path) -> None:
+    """A new warehouse takes every migration in one transaction; an older one each in its
+    own: the same tables, columns and views either way."""
+    import duckdb
+
+    older = tmp_path / "older.duckdb"
+    con = duckdb.connect(str(older))
+    version, name, sql = MIGRATIONS[0]
+    con.execute(
+        "CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
+        "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+    assert isinstance(sql, str)
+    con.execute(sql)
+    con.execute("INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
+    con.close()
+    with warehouse.open_warehouse(older) as con:
+        step_by_step = warehouse.fetch_all(con, SCHEMA)
+    with warehouse.open_warehouse(tmp_path / "new.duckdb") as con:
+        assert warehouse.fetch_all(con, SCHEMA) == step_by_step
+        assert warehouse.schema_version(con) == LATEST_VERSION
+
+
+def test_a_new_warehouse_whose_migration_fails_is_left_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from roi.warehouse import connection
+
+    broken = (*MIGRATIONS, (LATEST_VERSION + 1, "broken", "CREATE TABLE _loads (x INTEGER)"))
+    monkeypatch.setattr(connection, "MIGRATIONS", broken)
+    path = tmp_path / "w.duckdb"
+    with pytest.raises(Exception, match="_loads"):
+        warehouse.connect(path).close()
+    monkeypatch.undo()
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
+
+
 def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
     path = tmp_path / "w.duckdb"
     with warehouse.open_warehouse(path) as con:

@@ -21,7 +21,7 @@ import duckdb
 from roi.errors import WarehouseBusy, WarehouseError
 from roi.vocabulary import MEMORY_LIMIT
 from roi.warehouse.cost_store import data_dir, refresh_view, view_matches
-from roi.warehouse.migrations import LATEST_VERSION, MIGRATIONS
+from roi.warehouse.migrations import LATEST_VERSION, MIGRATIONS, Step
 from roi.warehouse.sql import Connection, execute, schema_version, transaction
 
 _LOCK_PID = re.compile(r"\(PID (\d+)\)")
@@ -196,22 +196,33 @@ def writer_lock(path: Path, wait: float = 0.0) -> Iterator[None]:
 
 
 def migrate(con: Connection) -> list[int]:
-    """Apply pending migrations, each in its own transaction; return the versions applied."""
+    """Apply pending migrations, each in its own transaction; return the versions applied.
+
+    A new warehouse gets all of them in one transaction: it is made whole or not at all, and
+    one commit instead of one per migration makes it in two thirds of the time (tests make
+    hundreds).
+    """
     current = schema_version(con)
-    applied = []
-    for version, name, sql in MIGRATIONS:
-        if version <= current:
-            continue
+    pending = [m for m in MIGRATIONS if m[0] > current]
+    if current == 0 and pending:
         with transaction(con):
-            execute(
-                con,
-                "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, "
-                "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
-            )
-            if callable(sql):
-                sql(con)
-            else:
-                execute(con, sql)
-            execute(con, "INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
-        applied.append(version)
-    return applied
+            _apply(con, pending)
+        return [version for version, _, _ in pending]
+    for migration in pending:
+        with transaction(con):
+            _apply(con, [migration])
+    return [version for version, _, _ in pending]
+
+
+def _apply(con: Connection, migrations: list[tuple[int, str, Step]]) -> None:
+    execute(
+        con,
+        "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, "
+        "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+    )
+    for version, name, sql in migrations:
+        if callable(sql):
+            sql(con)
+        else:
+            execute(con, sql)
+        execute(con, "INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
