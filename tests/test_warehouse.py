@@ -29,12 +29,11 @@ SCHEMA = (
 )
 
 
-def test_a_new_warehouse_has_the_schema_of_one_migrated_step_by_step(tmp_path: Path) -> None:
-    """A new warehouse takes every migration in one transaction; an older one each in its
-    own: the same tables, columns and views either way."""
+def _step_by_step_schema(folder: Path) -> list[tuple[object, ...]]:
+    """The schema of a warehouse of the first release migrated one migration at a time."""
     import duckdb
 
-    older = tmp_path / "older.duckdb"
+    older = folder / "older.duckdb"
     con = duckdb.connect(str(older))
     version, name, sql = MIGRATIONS[0]
     con.execute(
@@ -46,27 +45,51 @@ def test_a_new_warehouse_has_the_schema_of_one_migrated_step_by_step(tmp_path: P
     con.execute("INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
     con.close()
     with warehouse.open_warehouse(older) as con:
-        step_by_step = warehouse.fetch_all(con, SCHEMA)
-    with warehouse.open_warehouse(tmp_path / "new.duckdb") as con:
-        assert warehouse.fetch_all(con, SCHEMA) == step_by_step
-        assert warehouse.schema_version(con) == LATEST_VERSION
+        return warehouse.fetch_all(con, SCHEMA)
+
+
+def test_a_new_warehouse_has_the_schema_of_one_migrated_step_by_step(tmp_path: Path) -> None:
+    """A new warehouse takes every migration in one transaction; an older one each in its
+    own: the same tables, columns and views either way."""
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "new.duckdb")) as con:
+        assert warehouse.migrate(con) == [version for version, _, _ in MIGRATIONS]
+        assert warehouse.fetch_all(con, SCHEMA) == _step_by_step_schema(tmp_path)
 
 
 def test_a_new_warehouse_whose_migration_fails_is_left_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import duckdb
+
     from roi.warehouse import connection
 
     broken = (*MIGRATIONS, (LATEST_VERSION + 1, "broken", "CREATE TABLE _loads (x INTEGER)"))
     monkeypatch.setattr(connection, "MIGRATIONS", broken)
     path = tmp_path / "w.duckdb"
-    with pytest.raises(Exception, match="_loads"):
-        warehouse.connect(path).close()
-    monkeypatch.undo()
-    import duckdb
-
-    with duckdb.connect(str(path), read_only=True) as con:
+    with duckdb.connect(str(path)) as con:
+        with pytest.raises(duckdb.CatalogException, match="_loads"):
+            warehouse.migrate(con)
         assert con.execute("SELECT count(*) FROM duckdb_tables()").fetchone() == (0,)
+
+
+def test_warehouses_made_one_after_another_are_whole_and_apart(tmp_path: Path) -> None:
+    """From its second on, a process copies the empty warehouse it migrated once: each copy
+    has the whole schema and its own rows."""
+    (tmp_path / "older").mkdir()
+    expected = _step_by_step_schema(tmp_path / "older")
+    paths = [tmp_path / f"w{i}.duckdb" for i in range(3)]
+    for path in paths:
+        with warehouse.open_warehouse(path) as con:
+            assert warehouse.schema_version(con) == LATEST_VERSION
+            warehouse.execute(con, "INSERT INTO _state VALUES (?, '{}', 'l', now())", [path.name])
+    for path in paths:
+        with warehouse.open_warehouse(path, read_only=True) as con:
+            assert warehouse.fetch_all(con, "SELECT connector FROM _state") == [(path.name,)]
+            assert warehouse.fetch_all(con, SCHEMA) == expected
+    made = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert made == [p.name for p in paths]  # no scratch copy left beside them
 
 
 def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:

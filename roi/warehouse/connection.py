@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import re
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +58,39 @@ def _open(path: Path, read_only: bool, wait: float) -> Connection:
             time.sleep(_POLL_SECONDS)
 
 
+# A process that makes more than one warehouse (a test session makes hundreds) copies an
+# empty one it migrated once: 1 ms instead of 60 ms. Keyed by the migrations it was made from.
+_EMPTY: dict[tuple[int, int], bytes] = {}
+_made = 0
+
+
+def _copy_empty(path: Path) -> None:
+    """Make the new warehouse `path` as a copy of this process's empty one, from the second
+    warehouse the process makes on (the first is migrated as usual)."""
+    global _made
+    _made += 1
+    if _made == 1:
+        return
+    key = (id(MIGRATIONS), len(MIGRATIONS))
+    if key not in _EMPTY:
+        with tempfile.TemporaryDirectory() as scratch:
+            empty = Path(scratch) / "empty.duckdb"
+            con = duckdb.connect(str(empty))
+            try:
+                migrate(con)
+            finally:
+                con.close()
+            _EMPTY[key] = empty.read_bytes()
+    staged = path.with_name(f".{path.name}.{os.getpid()}.new")
+    staged.write_bytes(_EMPTY[key])
+    try:
+        os.link(staged, path)  # only where there is no file: one made meanwhile is kept
+    except OSError:  # made meanwhile, or no hard links here: DuckDB makes it as usual
+        pass
+    finally:
+        staged.unlink()
+
+
 def connect(
     path: Path,
     read_only: bool = False,
@@ -81,6 +115,8 @@ def connect(
         raise WarehouseError(f"memory limit {memory_limit!r} is not a size like '4GB' or '512MB'")
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            _copy_empty(path)
     con = _open(path, read_only, wait)
     execute(con, "SET TimeZone = 'UTC'")
     # A bounded buffer pool keeps a 100M-line load in bounded memory: committed and
