@@ -171,7 +171,7 @@ def main() -> None:
 
     print(
         f"| {cell(a)} | {cell(b)} | {cell(c) if c else 'n/a'} | {a[0] / b[0]:.1f}× | "
-        f"{(c[0] / a[0]) if c else float('nan'):.1f}× |"
+        f"{f'{c[0] / a[0]:.1f}×' if c else 'n/a'} |"
     )
     shutil.rmtree(folder)
 

@@ -14,6 +14,8 @@ its own process (wall time and peak RSS from wait4):
                    parsing, checks (pandera), pricing from the book (genai-prices), staging and
                    the one load transaction (merge by request id)
 - read_ndjson:     `polars.read_ndjson(FILE)` of the same file (types inferred, nothing else)
+- DuckDB CTAS:     `CREATE TABLE AS SELECT * FROM read_json(FILE)` into a DuckDB file: DuckDB's
+                   own load into its storage, the floor for a loader that keeps usage there
 
 and checks that every priced row has a cost, that unpriced rows are exactly the unknown
 model's, and the reported costs' total. The data is never committed: the file lives in /tmp and
@@ -115,6 +117,18 @@ frame = pl.read_ndjson(sys.argv[1])
 print(json.dumps({"rows": frame.height, "columns": frame.width}))
 """
 
+# DuckDB's own load of the same file into a table of its storage (types inferred, nothing
+# mapped, checked or priced): the floor for any loader keeping usage in the DuckDB warehouse.
+DUCKDB_CTAS = """
+import json, sys
+import duckdb
+con = duckdb.connect(sys.argv[2])
+con.execute("SET memory_limit = '4GB'")
+con.execute(f"CREATE TABLE events AS SELECT * FROM read_json('{sys.argv[1]}', "
+            "format = 'newline_delimited')")
+print(json.dumps({"rows": con.execute("SELECT count(*) FROM events").fetchone()[0]}))
+"""
+
 CHECK = """
 import json, sys
 from pathlib import Path
@@ -164,15 +178,22 @@ def main() -> None:
         seconds, _, _ = measure([python, "-c", GENERATE, str(args.rows), str(events)])
         size = events.stat().st_size / 2**20
         print(f"wrote {args.rows:,} events ({size:,.0f} MiB) in {seconds:.1f} s", file=sys.stderr)
-        runs: dict[str, list[tuple[float, float]]] = {"roi": [], "polars": [], "read": []}
+        runs: dict[str, list[tuple[float, float]]] = {
+            "roi": [],
+            "polars": [],
+            "read": [],
+            "duckdb": [],
+        }
         check: dict[str, object] = {}
         for _ in range(args.repeat):
             polars_run = measure([python, "-c", READ_NDJSON, str(events)])
             runs["polars"].append(polars_run[:2])
             runs["read"].append(measure([python, "-c", READ_AND_PRICE, str(events)])[:2])
             warehouse = work / "w.duckdb"
-            for leftover in work.glob("w.duckdb*"):
+            for leftover in [*work.glob("w.duckdb*"), *work.glob("ctas.duckdb*")]:
                 shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+            ctas = [python, "-c", DUCKDB_CTAS, str(events), str(work / "ctas.duckdb")]
+            runs["duckdb"].append(measure(ctas)[:2])
             roi_run = measure(
                 [roi, "ingest", "usage_events", str(events), "--warehouse", str(warehouse), "-q"],
                 cwd=work,
@@ -182,6 +203,7 @@ def main() -> None:
         roi_s, roi_mb = min(runs["roi"])
         pl_s, pl_mb = min(runs["polars"])
         read_s, read_mb = min(runs["read"])
+        duck_s, duck_mb = min(runs["duckdb"])
         print(json.dumps(check, indent=1), file=sys.stderr)
         print(
             f"\nMachine: {platform.machine()}, {os.cpu_count()} cores; "
@@ -193,6 +215,10 @@ def main() -> None:
         print(
             f"| roi read + price (connector and book, no warehouse) | {read_s:.1f} s | "
             f"{read_s / pl_s:.2f}× | {read_mb / 1024:.2f} GiB | |"
+        )
+        print(
+            f"| DuckDB's own CTAS of the file (read_json into its storage) | {duck_s:.1f} s | "
+            f"{duck_s / pl_s:.2f}× | {duck_mb / 1024:.2f} GiB | |"
         )
         print(
             f"| roi ingest usage_events (loaded and priced) | {roi_s:.1f} s | "
