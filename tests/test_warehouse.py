@@ -317,3 +317,16 @@ def test_tagged_lines_of_an_older_warehouse_get_their_tag_text(tmp_path: Path) -
     before, after = fresh.get_column("tags_text"), migrated.get_column("tags_text")
     assert after[1] is None and before[1] is None  # the untagged line stays untagged
     assert json.loads(after[0]) == json.loads(before[0]) == {"ml-model": "fraud"}
+
+
+def test_a_copy_that_cannot_be_written_leaves_duckdb_to_make_the_warehouse(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    for i in range(2):  # the process's second warehouse at least: the copying path
+        warehouse.connect(tmp_path / f"first{i}.duckdb").close()
+    path = tmp_path / "w.duckdb"
+    (tmp_path / f".w.duckdb.{os.getpid()}.new").mkdir()  # where the copy would be staged
+    with warehouse.open_warehouse(path) as con:
+        assert warehouse.schema_version(con) == LATEST_VERSION

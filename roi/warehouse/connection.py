@@ -8,6 +8,7 @@ read-only. Schema changes are numbered migrations (`roi.warehouse.migrations`) r
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import re
@@ -72,23 +73,29 @@ def _copy_empty(path: Path) -> None:
     if _made == 1:
         return
     key = (id(MIGRATIONS), len(MIGRATIONS))
-    if key not in _EMPTY:
-        with tempfile.TemporaryDirectory() as scratch:
-            empty = Path(scratch) / "empty.duckdb"
-            con = duckdb.connect(str(empty))
-            try:
-                migrate(con)
-            finally:
-                con.close()
-            _EMPTY[key] = empty.read_bytes()
     staged = path.with_name(f".{path.name}.{os.getpid()}.new")
-    staged.write_bytes(_EMPTY[key])
     try:
+        if key not in _EMPTY:
+            _EMPTY[key] = _empty_image()
+        staged.write_bytes(_EMPTY[key])
         os.link(staged, path)  # only where there is no file: one made meanwhile is kept
-    except OSError:  # made meanwhile, or no hard links here: DuckDB makes it as usual
+    except OSError:  # made meanwhile, no hard links, a folder not writable: DuckDB as usual
         pass
     finally:
-        staged.unlink()
+        with contextlib.suppress(OSError):
+            staged.unlink(missing_ok=True)
+
+
+def _empty_image() -> bytes:
+    """The bytes of a new, migrated warehouse file with no rows."""
+    with tempfile.TemporaryDirectory() as scratch:
+        empty = Path(scratch) / "empty.duckdb"
+        con = duckdb.connect(str(empty))
+        try:
+            migrate(con)
+        finally:
+            con.close()
+        return empty.read_bytes()
 
 
 def connect(
