@@ -40,7 +40,8 @@ def _mtimes(paths: list[Path]) -> list[int]:
 def test_a_second_run_reuses_everything_and_a_change_recomputes_what_depends_on_it(
     loaded_project: ProjectConfig, tmp_path: Path
 ) -> None:
-    # The first run: the loaded sample (`roi run` on a fresh copy), copied with its files.
+    # The first run: the loaded sample (`roi run` on a fresh copy), copied with its files to
+    # another folder, which must not matter (paths in the reuse keys count from the project).
     shutil.copytree(loaded_project.root, tmp_path / "project")
     project = load_project(tmp_path / "project")
     reuse, runs = _reuse(project.warehouse_path), _stored_runs(project.warehouse_path)
