@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from roi import warehouse
@@ -29,21 +30,24 @@ SCHEMA = (
 )
 
 
-def _step_by_step_schema(folder: Path) -> list[tuple[object, ...]]:
-    """The schema of a warehouse of the first release migrated one migration at a time."""
-    import duckdb
-
-    older = folder / "older.duckdb"
-    con = duckdb.connect(str(older))
+def _first_release(path: Path) -> duckdb.DuckDBPyConnection:
+    """A new DuckDB file with the schema of roi's first release (migration 1), open."""
+    con = duckdb.connect(str(path))
     version, name, sql = MIGRATIONS[0]
     con.execute(
         "CREATE TABLE _migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
         "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
     )
-    assert isinstance(sql, str)
+    assert isinstance(sql, str)  # the first migration is SQL
     con.execute(sql)
     con.execute("INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
-    con.close()
+    return con
+
+
+def _step_by_step_schema(folder: Path) -> list[tuple[object, ...]]:
+    """The schema of a warehouse of the first release migrated one migration at a time."""
+    older = folder / "older.duckdb"
+    _first_release(older).close()
     with warehouse.open_warehouse(older) as con:
         return warehouse.fetch_all(con, SCHEMA)
 
@@ -51,8 +55,6 @@ def _step_by_step_schema(folder: Path) -> list[tuple[object, ...]]:
 def test_a_new_warehouse_has_the_schema_of_one_migrated_step_by_step(tmp_path: Path) -> None:
     """A new warehouse takes every migration in one transaction; an older one each in its
     own: the same tables, columns and views either way."""
-    import duckdb
-
     with duckdb.connect(str(tmp_path / "new.duckdb")) as con:
         assert warehouse.migrate(con) == [version for version, _, _ in MIGRATIONS]
         assert warehouse.fetch_all(con, SCHEMA) == _step_by_step_schema(tmp_path)
@@ -61,8 +63,6 @@ def test_a_new_warehouse_has_the_schema_of_one_migrated_step_by_step(tmp_path: P
 def test_a_new_warehouse_whose_migration_fails_is_left_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import duckdb
-
     from roi.warehouse import connection
 
     broken = (*MIGRATIONS, (LATEST_VERSION + 1, "broken", "CREATE TABLE _loads (x INTEGER)"))
@@ -123,20 +123,10 @@ def test_read_only_connection_refuses_writes(tmp_path: Path) -> None:
 
 def test_billing_lines_of_an_older_warehouse_move_to_parquet_files(tmp_path: Path) -> None:
     """A warehouse written before billing lines became files keeps every line and cent."""
-    import duckdb
-
     from roi.warehouse.cost_store import data_dir
 
     path = tmp_path / "old.duckdb"
-    con = duckdb.connect(str(path))
-    for version, name, sql in MIGRATIONS[:1]:  # the schema of the previous release
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS _migrations (version INTEGER PRIMARY KEY, "
-            "name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
-        )
-        assert isinstance(sql, str)  # the first migrations are SQL
-        con.execute(sql)
-        con.execute("INSERT INTO _migrations (version, name) VALUES (?, ?)", [version, name])
+    con = _first_release(path)  # the schema of the previous release
     con.execute(
         """INSERT INTO cost_lines (provider, billing_account_id, billing_period_start,
                billing_period_end, charge_period_start, charge_period_end, charge_category,
@@ -202,7 +192,6 @@ def test_billing_files_written_before_the_unit_prices_get_them_empty(tmp_path: P
 def _as_before_migration_21(file: Path) -> None:
     """A billing file as a release before migration 21 wrote it: CUR lines' split cost
     allocation labels in CUR 2.0's spelling (`aws_eks_namespace`), in `tags` and `tags_raw`."""
-    import duckdb
     import pyarrow.parquet as pq
 
     from roi.tables import COST_LINES, arrow_schema
@@ -231,8 +220,6 @@ def test_cur_split_labels_of_an_older_warehouse_get_awss_names(tmp_path: Path) -
     """Migration 21: CUR lines stored with CUR 2.0's spelling of the split cost allocation
     labels get AWS's names, as a load now stores them; a FOCUS line's tags and every cent stay,
     and every month is attributed afresh."""
-    import duckdb
-
     from roi import pipeline
     from roi.context import Context
     from roi.warehouse.cost_store import data_dir
@@ -275,7 +262,6 @@ def test_tagged_lines_of_an_older_warehouse_get_their_tag_text(tmp_path: Path) -
     """Migration 22: a line stored with its tag map but no tag text (as CUR 2.0 map loads of
     an older release could be) gets the map's JSON as its text; the fold, which now reads the
     text alone, groups it as the map did. Untagged lines stay untagged."""
-    import duckdb
     import polars as pl
     import pyarrow.parquet as pq
 

@@ -247,13 +247,10 @@ def migrate(con: Connection) -> list[int]:
     """
     current = schema_version(con)
     pending = [m for m in MIGRATIONS if m[0] > current]
-    if current == 0 and pending:
+    steps = [pending] if current == 0 else [[migration] for migration in pending]
+    for step in steps:
         with transaction(con):
-            _apply(con, pending)
-        return [version for version, _, _ in pending]
-    for migration in pending:
-        with transaction(con):
-            _apply(con, [migration])
+            _apply(con, step)
     return [version for version, _, _ in pending]
 
 
