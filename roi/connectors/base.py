@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from roi.config import ConnectorConfig
 from roi.config.typed import build
-from roi.loading.files import file_digest, list_files
+from roi.loading.files import file_digests, list_files
 from roi.loading.protocol import Batch, Extracted
 from roi.progress import Progress
 from roi.tables import Table
@@ -128,7 +128,7 @@ def changed_files(
 ) -> tuple[list[Path], dict[str, str]]:
     """Files whose fingerprint differs from `state["files"]`, and every file's fingerprint."""
     known: Mapping[str, str] = (state or {}).get("files", {})
-    fingerprints = {relative(p): file_digest(p) for p in files}
+    fingerprints = dict(zip([relative(p) for p in files], file_digests(files), strict=True))
     changed = [p for p in files if known.get(relative(p)) != fingerprints[relative(p)]]
     return changed, fingerprints
 
