@@ -18,7 +18,7 @@ from roi import warehouse
 from roi.loading.parsing import map_distinct
 from roi.tables import COST_LINES, TAG_ENTRY, arrow_schema, polars_type
 from roi.warehouse import Connection
-from roi.warehouse.cost_store import FOLDER, PARTITION, StoredFile, data_dir, refresh_view
+from roi.warehouse.cost_store import CODEC, FOLDER, PARTITION, StoredFile, data_dir, refresh_view
 
 WRITERS = min(os.cpu_count() or 1, 4)
 # Min/max statistics only where readers filter ranges (months): those of every text column
@@ -76,8 +76,9 @@ def _as_map(column: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array(chunks, type=pa.map_(pa.string(), pa.string()))
 
 
-def to_arrow(frame: pl.DataFrame) -> pa.Table:
-    """Checked billing lines in the `cost_lines` contract's columns and types.
+def contract_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """Checked billing lines in the `cost_lines` contract's columns and Polars types, tags as
+    key/value entries (`_whole_delivery` kept where the frame has it).
 
     A line with tags always keeps their text (`tags_raw`: what the fold groups lines by);
     where a reader gave only the map, its normalised JSON stands in."""
@@ -86,18 +87,32 @@ def to_arrow(frame: pl.DataFrame) -> pa.Table:
             raw = pl.col("tags_raw") if "tags_raw" in frame.columns else pl.lit(None)
             frame = frame.with_columns(pl.coalesce(raw.cast(pl.String), "tags").alias("tags_raw"))
         frame = _entries_column(frame)
-    frame = frame.select(
-        pl.col(name).cast(polars_type(kind))
-        if name in frame.columns
-        else pl.lit(None, polars_type(kind)).alias(name)
-        for name, kind in COST_LINES.types.items()
+    return frame.select(
+        *[
+            pl.col(name).cast(polars_type(kind))
+            if name in frame.columns
+            else pl.lit(None, polars_type(kind)).alias(name)
+            for name, kind in COST_LINES.types.items()
+        ],
+        *[c for c in ("_whole_delivery",) if c in frame.columns],
     )
-    table = frame.to_arrow(compat_level=pl.CompatLevel.newest())
+
+
+def arrow_table(lines: pl.DataFrame) -> pa.Table:
+    """Lines in the contract's columns (`contract_frame`) as the Arrow table a file holds."""
+    # Polars' own conversion only: a `select` here would queue behind the next batch's work on
+    # Polars' threads (writers run beside the reading).
+    table = lines.to_arrow(compat_level=pl.CompatLevel.newest())
     columns = [
         _as_map(table.column(name)) if kind.startswith("MAP") else table.column(name)
         for name, kind in COST_LINES.types.items()
     ]
     return pa.Table.from_arrays(columns, schema=WRITE_SCHEMA)
+
+
+def to_arrow(frame: pl.DataFrame) -> pa.Table:
+    """Checked billing lines as the Arrow table of the contract's columns and types."""
+    return arrow_table(contract_frame(frame))
 
 
 class BillingStaging:
@@ -125,6 +140,9 @@ class BillingStaging:
         if not frame.height:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
+        # Tags and types once per batch, not once per file (48 files per 1M CUR lines: 0.75 s
+        # → 0.58 s for the three steps, and a sixth of the CPU).
+        frame = contract_frame(frame)
         parts = frame.partition_by([*PARTITION, "delivery", "source_file"], maintain_order=True)
         names = [
             f"{FOLDER}/{self.load_id}/{len(self.files) + i:05d}.parquet"
@@ -169,9 +187,9 @@ class BillingStaging:
     def _write(self, part: pl.DataFrame, name: str) -> None:
         """One partition as a Parquet file of the contract's columns."""
         pq.write_table(
-            to_arrow(part),
+            arrow_table(part),
             self.data / name,
-            compression="zstd",
+            compression=CODEC,
             write_statistics=STATISTICS,
             use_dictionary=DICTIONARY,
         )
