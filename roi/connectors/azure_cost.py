@@ -268,8 +268,7 @@ def survey_azure(path: Path, relative: str, declared: str = "auto") -> pl.DataFr
     wanted |= {"billingperiodstartdate": "_period", "pricingmodel": "_pricing_model"}
     light = read_columns(path, wanted)
     if light is None or not {"billing_account_id", "_period", "_charge_type"} <= set(light.columns):
-        full = read_azure_file(path, relative, declared).frame
-        return full.select(*SURVEYED, source_file=pl.lit(relative)).unique()
+        return survey_of_read(read_azure_file(path, relative, declared).frame, relative)
     frame = light
 
     def first(spellings: tuple[str, ...]) -> pl.Expr:
@@ -295,6 +294,11 @@ def survey_azure(path: Path, relative: str, declared: str = "auto") -> pl.DataFr
         _dataset=pl.lit(dataset),
         source_file=pl.lit(relative),
     ).unique()
+
+
+def survey_of_read(frame: pl.DataFrame, relative: str) -> pl.DataFrame:
+    """`survey_azure`'s rows told from a file's full read (`read_azure_file`'s frame)."""
+    return frame.select(*SURVEYED, source_file=pl.lit(relative)).unique()
 
 
 def combine(frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
@@ -368,6 +372,10 @@ class AzureCostConnector(NativeBilling):
     def survey(self, path: Path, relative: str) -> pl.DataFrame:
         """Which view of which account's months the file holds, in which currency."""
         return survey_azure(path, relative, self.options.dataset)
+
+    def survey_read(self, frame: pl.DataFrame, relative: str) -> pl.DataFrame:
+        """The file's views of its accounts' months, from its full read."""
+        return survey_of_read(frame, relative)
 
     def combine(self, frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
         """Actual and amortized lines of each account's month counted once."""

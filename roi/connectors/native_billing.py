@@ -164,6 +164,10 @@ class NativeBilling(FocusConnector):
         light pass over every file; see `reads_together`)."""
         return pl.DataFrame()
 
+    def survey_read(self, frame: pl.DataFrame, relative: str) -> pl.DataFrame:
+        """What `survey` finds, told from the file's full read (`read_file`'s frame)."""
+        return pl.DataFrame()
+
     def combine(self, frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
         """One file's lines as they count, given every file's survey."""
         return frame
@@ -171,7 +175,7 @@ class NativeBilling(FocusConnector):
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Per delivery (FocusConnector); or, when the lines of one file depend on another's,
         every file: a survey of them all, then each file read and combined in turn (memory
-        stays one file's)."""
+        stays one file's). A single file is surveyed from its own read (no second pass)."""
         if not self.reads_together:
             return super().extract(state, progress)
         files = self.input_files()
@@ -182,12 +186,19 @@ class NativeBilling(FocusConnector):
         def batches() -> Iterator[Batch]:
             if not to_read:
                 return
-            surveys = pl.concat(
-                [self.survey(p, self.relative(p)) for p in to_read], how="diagonal_relaxed"
+            alone = len(to_read) == 1
+            surveys = (
+                None
+                if alone
+                else pl.concat(
+                    [self.survey(p, self.relative(p)) for p in to_read], how="diagonal_relaxed"
+                )
             )
             delivery = self._delivery(to_read)
             for path in progress.track(to_read, f"{self.config.name}: reading"):
                 read = self.read_file(path, self.relative(path))
+                if surveys is None:
+                    surveys = self.survey_read(read.frame, self.relative(path))
                 frame = self.combine(read.frame, surveys)
                 parsed = parse_columns(frame, FOCUS_KINDS, required=FOCUS_REQUIRED)
                 derived = derive_columns(parsed.frame)

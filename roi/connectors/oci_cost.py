@@ -120,9 +120,13 @@ def survey_corrections(path: Path, relative: str) -> pl.DataFrame:
     wanted = {"lineitem/iscorrection": "_correction", "lineitem/backreferenceno": "_corrects"}
     frame = read_columns(path, wanted)
     if frame is None or set(wanted.values()) - set(frame.columns):
-        frame = read_oci_file(path, relative).frame.select("_corrects")
-    else:
-        frame = frame.filter(pl.col("_correction").str.to_lowercase() == "true")
+        return corrections_of_read(read_oci_file(path, relative).frame)
+    frame = frame.filter(pl.col("_correction").str.to_lowercase() == "true")
+    return frame.select("_corrects").drop_nulls().unique()
+
+
+def corrections_of_read(frame: pl.DataFrame) -> pl.DataFrame:
+    """`survey_corrections`'s rows told from a file's full read (`read_oci_file`'s frame)."""
     return frame.select("_corrects").drop_nulls().unique()
 
 
@@ -156,6 +160,10 @@ class OciCostConnector(NativeBilling):
     def survey(self, path: Path, relative: str) -> pl.DataFrame:
         """The lines the file's corrections restate."""
         return survey_corrections(path, relative)
+
+    def survey_read(self, frame: pl.DataFrame, relative: str) -> pl.DataFrame:
+        """The lines the file's corrections restate, from its full read."""
+        return corrections_of_read(frame)
 
     def combine(self, frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
         """Corrections replace the lines they restate."""

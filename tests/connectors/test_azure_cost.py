@@ -8,9 +8,16 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from roi import pipeline
+from roi.connectors.azure_cost import (
+    AzureCostConnector,
+    read_azure_file,
+    survey_azure,
+    survey_of_read,
+)
 from roi.context import Context
 from roi.errors import RoiError
 from roi.start.detect import detect
@@ -265,3 +272,35 @@ def test_a_row_priced_in_another_currency_without_a_rate_is_an_error(tmp_path: P
     ):
         pipeline.ingest(_ctx(tmp_path), "azure_cost", str(export))
     assert not (tmp_path / "w.duckdb").exists()
+
+
+@pytest.mark.parametrize("relative", [ACTUAL, AMORTIZED, NEWER_EA])
+def test_a_files_survey_told_from_its_read_equals_the_light_survey(relative: str) -> None:
+    # A single file is surveyed from its own read instead of a second pass: the same rows.
+    export = shared_file(relative)
+    light = survey_azure(export, relative)
+    read = survey_of_read(read_azure_file(export, relative).frame, relative)
+    assert light.height > 0
+    assert read.sort(light.columns).equals(light.select(read.columns).sort(light.columns))
+
+
+def test_one_file_is_read_once_and_two_are_surveyed_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    surveyed: list[str] = []
+    light = AzureCostConnector.survey
+
+    def counted(self: AzureCostConnector, path: Path, relative: str) -> pl.DataFrame:
+        surveyed.append(relative)
+        return light(self, path, relative)
+
+    monkeypatch.setattr(AzureCostConnector, "survey", counted)
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    shutil.copy(shared_file(ACTUAL), folder / "actual.csv")
+    ctx = _ctx(tmp_path)
+    alone = pipeline.ingest(ctx, "azure_cost", str(folder))
+    assert surveyed == [] and alone.rows_loaded > 0
+    shutil.copy(shared_file(AMORTIZED), folder / "amortized.csv")
+    pipeline.ingest(ctx, "azure_cost", str(folder))
+    assert sorted(Path(r).name for r in surveyed) == ["actual.csv", "amortized.csv"]

@@ -150,3 +150,16 @@ def test_gpus_of_a_line_billed_per_gpu_hour(tmp_path: Path) -> None:
     )
     assert found == expected
     assert found.count(("GPU Per Hour", 8)) == 2
+
+
+def test_a_correction_in_the_same_file_replaces_the_line_it_restates(tmp_path: Path) -> None:
+    # One file is surveyed from its own read: its corrections still take their lines' place.
+    folder = tmp_path / "cost-csv"
+    folder.mkdir()
+    _report(
+        folder / "0001.csv",
+        [_line("a", "10.00"), _line("b", "2.5E+1"), _line("c", "12.00", "true", "a")],
+    )
+    pipeline.ingest(_ctx(tmp_path), "oci_cost", str(folder))
+    rows = _rows(tmp_path, "SELECT effective_cost FROM cost_lines ORDER BY effective_cost")
+    assert rows == [(Decimal("12"),), (Decimal("25"),)]
