@@ -140,8 +140,8 @@ class BillingStaging:
         if not frame.height:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        # Tags and types once per batch, not once per file (48 files per 1M CUR lines: 0.75 s
-        # → 0.58 s for the three steps, and a sixth of the CPU).
+        # Tags and types once per batch, not once per file (1M CUR lines in 48 files: with the
+        # split, 0.75 s → 0.58 s, CPU 1.5 s → 0.9 s).
         frame = contract_frame(frame)
         parts = frame.partition_by([*PARTITION, "delivery", "source_file"], maintain_order=True)
         names = [
