@@ -139,7 +139,10 @@ def _load_and_ctas(
                 "--warehouse",
                 str(work / "w.duckdb"),
                 "--quiet",
-            ]
+            ],
+            # Not the repository root: `python -m roi` would import its roi before PYTHONPATH's
+            # (`PYTHONPATH=/tmp/before python bench/...` must measure that checkout).
+            cwd=work,
         )
         ctas = measure([sys.executable, "-c", CTAS, str(folder), str(work / "ctas.duckdb"), suffix])
     finally:
