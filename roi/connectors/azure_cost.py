@@ -130,14 +130,22 @@ def _instance_type(frame: pl.DataFrame, names: Mapping[str, str]) -> pl.Expr:
     return size
 
 
-def _dataset(frame: pl.DataFrame, relative: str, declared: str) -> str:
-    """Which view a file is: declared, named, or told by its lines (see the module's doc)."""
+def named_view(relative: str, declared: str) -> str | None:
+    """Which view a file is when the options or its name say it; None when its lines must."""
     if declared != "auto":
         return declared
     name = relative.lower()
     for view in ("amortized", "actual"):
         if view in name:
             return view
+    return None
+
+
+def _dataset(frame: pl.DataFrame, relative: str, declared: str) -> str:
+    """Which view a file is: declared, named, or told by its lines (see the module's doc)."""
+    named = named_view(relative, declared)
+    if named is not None:
+        return named
     kind, model, cost = pl.col("_charge_type"), pl.col("_pricing_model"), pl.col("_cost")
     covered = model.is_in(COMMITMENT_MODELS) & (kind == "Usage")
     amortized = kind.is_in(["UnusedReservation", "UnusedSavingsPlan"]) | (covered & (cost != 0))
@@ -376,6 +384,16 @@ class AzureCostConnector(NativeBilling):
     def survey_read(self, frame: pl.DataFrame, relative: str) -> pl.DataFrame:
         """The file's views of its accounts' months, from its full read."""
         return survey_of_read(frame, relative)
+
+    def read_order(self, files: list[Path]) -> list[Path] | None:
+        """When every file's view is declared or named: the amortized files first (an actual
+        file's lines depend on which months have an amortized view; an amortized file's on
+        nothing). None when a file's view is told by its lines."""
+        views = [named_view(self.relative(p), self.options.dataset) for p in files]
+        if len(files) > 1 and None in views:
+            return None
+        order = sorted(zip(views, files, strict=True), key=lambda pair: pair[0] == "actual")
+        return [path for _, path in order]
 
     def combine(self, frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
         """Actual and amortized lines of each account's month counted once."""

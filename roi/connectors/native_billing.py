@@ -168,6 +168,13 @@ class NativeBilling(FocusConnector):
         """What `survey` finds, told from the file's full read (`read_file`'s frame)."""
         return pl.DataFrame()
 
+    def read_order(self, files: list[Path]) -> list[Path] | None:
+        """An order of `files` in which each file's lines depend only on the files before it,
+        when one is known without reading them: then each file is surveyed from its own read
+        and there is no first pass. None: every file is surveyed first. A file alone depends
+        on nothing."""
+        return files if len(files) == 1 else None
+
     def combine(self, frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
         """One file's lines as they count, given every file's survey."""
         return frame
@@ -175,7 +182,8 @@ class NativeBilling(FocusConnector):
     def extract(self, state: Mapping[str, Any] | None, progress: Progress) -> Extracted:
         """Per delivery (FocusConnector); or, when the lines of one file depend on another's,
         every file: a survey of them all, then each file read and combined in turn (memory
-        stays one file's). A single file is surveyed from its own read (no second pass)."""
+        stays one file's). Where an order is known in which each file depends only on those
+        before it (`read_order`), each is surveyed from its own read instead (no second pass)."""
         if not self.reads_together:
             return super().extract(state, progress)
         files = self.input_files()
@@ -186,19 +194,27 @@ class NativeBilling(FocusConnector):
         def batches() -> Iterator[Batch]:
             if not to_read:
                 return
-            alone = len(to_read) == 1
-            surveys = (
+            order = self.read_order(to_read)
+            first_pass = (
                 None
-                if alone
+                if order is not None
                 else pl.concat(
                     [self.survey(p, self.relative(p)) for p in to_read], how="diagonal_relaxed"
                 )
             )
+            read_so_far: list[pl.DataFrame] = []
             delivery = self._delivery(to_read)
-            for path in progress.track(to_read, f"{self.config.name}: reading"):
-                read = self.read_file(path, self.relative(path))
-                if surveys is None:
-                    surveys = self.survey_read(read.frame, self.relative(path))
+            in_order = order if order is not None else to_read
+            for path in progress.track(in_order, f"{self.config.name}: reading"):
+                relative = self.relative(path)
+                read = self.read_file(path, relative)
+                if first_pass is None:
+                    read_so_far.append(self.survey_read(read.frame, relative))
+                surveys = (
+                    first_pass
+                    if first_pass is not None
+                    else pl.concat(read_so_far, how="diagonal_relaxed")
+                )
                 frame = self.combine(read.frame, surveys)
                 parsed = parse_columns(frame, FOCUS_KINDS, required=FOCUS_REQUIRED)
                 derived = derive_columns(parsed.frame)

@@ -12,6 +12,7 @@ import polars as pl
 import pytest
 
 from roi import pipeline
+from roi.config import ConnectorConfig
 from roi.connectors.azure_cost import (
     AzureCostConnector,
     read_azure_file,
@@ -93,11 +94,23 @@ def test_each_real_export_loads_and_matches_the_file_to_the_cent(
     assert end == "2023-10-01"  # the export's last day, 09/30/2023, is FOCUS's next-day end
 
 
-def test_actual_and_amortized_of_one_month_count_once(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "names",
+    [
+        # views told by the names: no first pass, the amortized file read first
+        {ACTUAL: "azure_ea_actual_cost_small.csv", AMORTIZED: "azure_ea_amortized_cost_small.csv"},
+        # views told by the lines: every file surveyed first
+        {ACTUAL: "part_1.csv", AMORTIZED: "part_2.csv"},
+    ],
+    ids=["named", "unnamed"],
+)
+def test_actual_and_amortized_of_one_month_count_once(
+    tmp_path: Path, names: dict[str, str]
+) -> None:
     folder = tmp_path / "exports"
     folder.mkdir()
-    for relative in (ACTUAL, AMORTIZED):
-        shutil.copy(shared_file(relative), folder / Path(relative).name)
+    for relative, name in names.items():
+        shutil.copy(shared_file(relative), folder / name)
     result = pipeline.ingest(_ctx(tmp_path), "azure_cost", str(folder))
     assert result.rows_rejected == 0
     [(am_lines, am_effective, am_on_demand)] = _file(
@@ -284,7 +297,7 @@ def test_a_files_survey_told_from_its_read_equals_the_light_survey(relative: str
     assert read.sort(light.columns).equals(light.select(read.columns).sort(light.columns))
 
 
-def test_one_file_is_read_once_and_two_are_surveyed_first(
+def test_files_are_surveyed_first_only_when_their_lines_tell_their_view(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     surveyed: list[str] = []
@@ -303,4 +316,18 @@ def test_one_file_is_read_once_and_two_are_surveyed_first(
     assert surveyed == [] and alone.rows_loaded > 0
     shutil.copy(shared_file(AMORTIZED), folder / "amortized.csv")
     pipeline.ingest(ctx, "azure_cost", str(folder))
-    assert sorted(Path(r).name for r in surveyed) == ["actual.csv", "amortized.csv"]
+    assert surveyed == []  # both views named: each file surveyed from its own read
+    (folder / "amortized.csv").rename(folder / "part_2.csv")
+    pipeline.ingest(ctx, "azure_cost", str(folder))
+    assert sorted(Path(r).name for r in surveyed) == ["actual.csv", "part_2.csv"]
+
+
+def test_named_views_are_read_amortized_first() -> None:
+    connector = AzureCostConnector(
+        ConnectorConfig("azure", "azure_cost", Path("/project/connectors/azure.toml"), "exports"),
+        Path("/project"),
+    )
+    files = [Path(f"/project/exports/{n}.csv") for n in ("a_actual", "b_amortized", "c_actual")]
+    assert connector.read_order(files) == [files[1], files[0], files[2]]
+    assert connector.read_order([*files, Path("/project/exports/d.csv")]) is None
+    assert connector.read_order(files[:1]) == files[:1]
