@@ -30,6 +30,14 @@ import polars as pl
 
 from roi.connectors import register
 from roi.connectors.azure_prices import RATE, UNIT_PRICES, billing_prices
+from roi.connectors.azure_views import (
+    COMMITMENT_MODELS,
+    check_currencies,
+    combine,
+    dataset_of,
+    survey_of_read,
+    view_named,
+)
 from roi.connectors.base import SourceSample
 from roi.connectors.instance_gpus import AZURE
 from roi.connectors.native_billing import (
@@ -40,10 +48,8 @@ from roi.connectors.native_billing import (
     read_source,
 )
 from roi.errors import SourceError
-from roi.frames import attach
 from roi.loading.parsing import Parsed, per_distinct
 
-COMMITMENT_MODELS = ("Reservation", "SavingsPlan")
 CHARGE_CATEGORY = {
     "Usage": "Usage",
     "UnusedReservation": "Usage",
@@ -128,32 +134,6 @@ def _instance_type(frame: pl.DataFrame, names: Mapping[str, str]) -> pl.Expr:
         .str.extract(r'"ServiceType"\s*:\s*"(Standard_[^"]+)"', 1)
     )
     return size
-
-
-def named_view(relative: str, declared: str) -> str | None:
-    """Which view a file is when the options or its name say it; None when its lines must."""
-    if declared != "auto":
-        return declared
-    name = relative.lower()
-    for view in ("amortized", "actual"):
-        if view in name:
-            return view
-    return None
-
-
-def _dataset(frame: pl.DataFrame, relative: str, declared: str) -> str:
-    """Which view a file is: declared, named, or told by its lines (see the module's doc)."""
-    named = named_view(relative, declared)
-    if named is not None:
-        return named
-    kind, model, cost = pl.col("_charge_type"), pl.col("_pricing_model"), pl.col("_cost")
-    covered = model.is_in(COMMITMENT_MODELS) & (kind == "Usage")
-    amortized = kind.is_in(["UnusedReservation", "UnusedSavingsPlan"]) | (covered & (cost != 0))
-    actual = (model.is_in(COMMITMENT_MODELS) & (kind == "Purchase")) | (covered & (cost == 0))
-    flags = frame.select(amortized.any().alias("am"), actual.any().alias("ac")).row(0)
-    if flags[0] and not flags[1]:
-        return "amortized"
-    return "actual"
 
 
 def _columns(frame: pl.DataFrame, names: Mapping[str, str]) -> dict[str, pl.Expr]:
@@ -255,7 +235,7 @@ def read_azure_file(path: Path, relative: str, declared: str = "auto") -> Parsed
             else pl.lit("OnDemand")
         ),
     )
-    frame = frame.with_columns(_dataset=pl.lit(_dataset(frame, relative, declared)))
+    frame = frame.with_columns(_dataset=pl.lit(dataset_of(frame, relative, declared)))
     # MCA exports have a billing profile and no plain `Cost` column; EA exports have `Cost`.
     mca = "billingprofileid" in names and "cost" not in {c.lower() for c in raw.columns}
     version = f"Azure cost details ({'MCA' if mca else 'EA'})"
@@ -263,9 +243,6 @@ def read_azure_file(path: Path, relative: str, declared: str = "auto") -> Parsed
         focus_shaped(frame, _columns(frame, names), version),
         pl.concat([parsed.rejects, priced.rejects]),
     )
-
-
-SURVEYED = ("billing_account_id", "billing_period_start", "billing_currency", "_dataset")
 
 
 def survey_azure(path: Path, relative: str, declared: str = "auto") -> pl.DataFrame:
@@ -294,7 +271,7 @@ def survey_azure(path: Path, relative: str, declared: str = "auto") -> pl.DataFr
         .cast(pl.Datetime("us"))
         .dt.replace_time_zone("UTC"),
     )
-    dataset = _dataset(frame, relative, declared)
+    dataset = dataset_of(frame, relative, declared)
     return frame.select(
         "billing_account_id",
         "billing_period_start",
@@ -302,56 +279,6 @@ def survey_azure(path: Path, relative: str, declared: str = "auto") -> pl.DataFr
         _dataset=pl.lit(dataset),
         source_file=pl.lit(relative),
     ).unique()
-
-
-def survey_of_read(frame: pl.DataFrame, relative: str) -> pl.DataFrame:
-    """`survey_azure`'s rows told from a file's full read (`read_azure_file`'s frame)."""
-    return frame.select(*SURVEYED, source_file=pl.lit(relative)).unique()
-
-
-def combine(frame: pl.DataFrame, surveys: pl.DataFrame) -> pl.DataFrame:
-    """One file's lines of each billing account's month, counted once given what every file
-    holds (`surveys`): actual and amortized lines of one month never both count."""
-    group = ["billing_account_id", "billing_period_start"]
-    both = (
-        surveys.group_by(group)
-        .agg(pl.col("_dataset").n_unique().alias("_views"))
-        .filter(pl.col("_views") > 1)
-        .select(*group, _both=pl.lit(True))
-    )
-    frame = attach(frame, both, group).with_columns(pl.col("_both").fill_null(False))
-    actual = pl.col("_dataset") == "actual"
-    commitment = pl.col("_pricing_model").is_in(COMMITMENT_MODELS)
-    purchase = pl.col("_charge_type").is_in(["Purchase", "Refund"]) & commitment
-    keep = ~pl.col("_both") | ~actual | purchase
-    zero = pl.lit(0).cast(frame.schema["billed_cost"])
-    return (
-        frame.filter(keep)
-        .with_columns(
-            billed_cost=pl.when(~actual & commitment).then(zero).otherwise(pl.col("billed_cost")),
-            effective_cost=pl.when(pl.col("_both") & actual)
-            .then(zero)
-            .otherwise(pl.col("effective_cost")),
-        )
-        .drop("_dataset", "_charge_type", "_pricing_model", "_both")
-    )
-
-
-def check_currencies(surveys: pl.DataFrame) -> None:
-    """One billing currency per billing account and month (MCA bills in one currency)."""
-    many = (
-        surveys.group_by("billing_account_id", "billing_period_start")
-        .agg(pl.col("billing_currency").drop_nulls().unique().sort(), pl.col("source_file").first())
-        .filter(pl.col("billing_currency").list.len() > 1)
-    )
-    if many.height:
-        row = many.row(0, named=True)
-        raise SourceError(
-            f"{row['source_file']}: billing account {row['billing_account_id']} bills "
-            f"{row['billing_period_start']:%Y-%m} in {', '.join(row['billing_currency'])}; an "
-            "account's month is billed in one currency: export its cost in the billing currency "
-            "(CostInBillingCurrency)"
-        )
 
 
 @register
@@ -389,7 +316,7 @@ class AzureCostConnector(NativeBilling):
         """When every file's view is declared or named: the amortized files first (an actual
         file's lines depend on which months have an amortized view; an amortized file's on
         nothing). None when a file's view is told by its lines."""
-        views = [named_view(self.relative(p), self.options.dataset) for p in files]
+        views = [view_named(self.relative(p), self.options.dataset) for p in files]
         if len(files) > 1 and None in views:
             return None
         order = sorted(zip(views, files, strict=True), key=lambda pair: pair[0] == "actual")

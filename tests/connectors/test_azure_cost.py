@@ -13,12 +13,8 @@ import pytest
 
 from roi import pipeline
 from roi.config import ConnectorConfig
-from roi.connectors.azure_cost import (
-    AzureCostConnector,
-    read_azure_file,
-    survey_azure,
-    survey_of_read,
-)
+from roi.connectors.azure_cost import AzureCostConnector, read_azure_file, survey_azure
+from roi.connectors.azure_views import survey_of_read
 from roi.context import Context
 from roi.errors import RoiError
 from roi.start.detect import detect
