@@ -25,7 +25,8 @@ def view_named(relative: str, declared: str) -> str | None:
 
 
 def dataset_of(frame: pl.DataFrame, relative: str, declared: str) -> str:
-    """Which view a file is: declared, named, or told by its lines (see the module's doc)."""
+    """Which view a file is: declared, named, or told by its lines (the rules are in
+    `roi.connectors.azure_cost`'s doc)."""
     named = view_named(relative, declared)
     if named is not None:
         return named

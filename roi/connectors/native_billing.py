@@ -195,26 +195,18 @@ class NativeBilling(FocusConnector):
             if not to_read:
                 return
             order = self.read_order(to_read)
-            first_pass = (
-                None
-                if order is not None
-                else pl.concat(
-                    [self.survey(p, self.relative(p)) for p in to_read], how="diagonal_relaxed"
-                )
-            )
-            read_so_far: list[pl.DataFrame] = []
+            # Without a first pass the surveys grow from each file's own read, in `order`.
+            surveys = pl.DataFrame()
+            if order is None:
+                first = [self.survey(p, self.relative(p)) for p in to_read]
+                surveys = pl.concat(first, how="diagonal_relaxed")
             delivery = self._delivery(to_read)
-            in_order = order if order is not None else to_read
-            for path in progress.track(in_order, f"{self.config.name}: reading"):
+            for path in progress.track(order or to_read, f"{self.config.name}: reading"):
                 relative = self.relative(path)
                 read = self.read_file(path, relative)
-                if first_pass is None:
-                    read_so_far.append(self.survey_read(read.frame, relative))
-                surveys = (
-                    first_pass
-                    if first_pass is not None
-                    else pl.concat(read_so_far, how="diagonal_relaxed")
-                )
+                if order is not None:
+                    surveyed = self.survey_read(read.frame, relative)
+                    surveys = pl.concat([surveys, surveyed], how="diagonal_relaxed")
                 frame = self.combine(read.frame, surveys)
                 parsed = parse_columns(frame, FOCUS_KINDS, required=FOCUS_REQUIRED)
                 derived = derive_columns(parsed.frame)

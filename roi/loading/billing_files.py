@@ -110,11 +110,6 @@ def arrow_table(lines: pl.DataFrame) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=WRITE_SCHEMA)
 
 
-def to_arrow(frame: pl.DataFrame) -> pa.Table:
-    """Checked billing lines as the Arrow table of the contract's columns and types."""
-    return arrow_table(contract_frame(frame))
-
-
 class BillingStaging:
     """The final Parquet files of one billing load, written before its transaction."""
 

@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 
-from roi.loading.billing_files import STATISTICS, to_arrow
+from roi.loading.billing_files import STATISTICS, arrow_table, contract_frame
 from roi.tables import COST_LINES
 from roi.vocabulary import MONEY
 
@@ -33,7 +33,9 @@ def _lines() -> pl.DataFrame:
 def test_text_tags_and_amounts_read_back_as_written(tmp_path: Path) -> None:
     frame = _lines()
     path = tmp_path / "lines.parquet"
-    pq.write_table(to_arrow(frame), path, compression="zstd", write_statistics=STATISTICS)
+    pq.write_table(
+        arrow_table(contract_frame(frame)), path, compression="zstd", write_statistics=STATISTICS
+    )
     con = duckdb.connect()
     described = con.sql(f"DESCRIBE SELECT * FROM read_parquet('{path}')").fetchall()
     types = {str(r[0]): str(r[1]) for r in described}
